@@ -1,0 +1,1 @@
+"""Brokers: paper (default), binance spot, binance futures."""

@@ -1,0 +1,163 @@
+"""Settings from the environment and `.env`, validated and frozen.
+
+Variable names are the field names in upper case (no prefix) so they read the same in
+`.env`, the environment and `.env.example`. An invalid value raises `ConfigError` with one
+line naming the variable, the value and what is accepted; the CLI turns it into exit 2.
+"""
+
+import json
+import os
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from tui_trader.domain.enums import MarketKind
+
+Pct = Annotated[Decimal, Field(ge=0, le=100)]
+PositivePct = Annotated[Decimal, Field(gt=0, le=100)]
+
+
+class ConfigError(Exception):
+    """A setting is invalid; the message is one line meant for the operator."""
+
+
+def default_data_dir() -> Path:
+    xdg = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(xdg) / "tui-trader"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        frozen=True,
+        case_sensitive=False,
+    )
+
+    # --- mode and market -------------------------------------------------------------
+    trading_mode: Literal["paper", "live"] = "paper"
+    market_type: MarketKind = MarketKind.SPOT
+    binance_env: Literal["mainnet", "testnet", "demo"] = "mainnet"
+    symbols: Annotated[tuple[str, ...], NoDecode] = ("BTCUSDT", "ETHUSDT")
+    quote_asset: str = "USDT"
+    candle_interval: Literal["1m", "3m", "5m", "15m", "30m", "1h", "4h", "1d"] = "1m"
+
+    # --- paper broker ----------------------------------------------------------------
+    paper_quote_balance: Annotated[Decimal, Field(ge=0)] = Decimal("10000")
+    fee_rate: Annotated[Decimal, Field(ge=0, lt=Decimal("0.1"))] = Decimal("0.001")
+    slippage_bps: Annotated[Decimal, Field(ge=0, le=1000)] = Decimal("5")
+    partial_fill_share: Annotated[Decimal, Field(gt=0, le=1)] = Decimal("0.25")
+
+    # --- sizing and risk -------------------------------------------------------------
+    position_size_pct: PositivePct = Decimal("5")
+    allow_market_orders: bool = False
+    max_position_pct: PositivePct = Decimal("10")
+    max_open_positions: Annotated[int, Field(ge=1, le=1000)] = 5
+    max_daily_loss_pct: PositivePct = Decimal("5")
+    max_orders_per_sec: Annotated[int, Field(ge=1, le=1000)] = 1
+    max_orders_per_day: Annotated[int, Field(ge=1, le=1_000_000)] = 100
+    futures_enabled: bool = False
+    max_leverage: Annotated[int, Field(ge=1, le=125)] = 1
+    max_slippage_bps: Annotated[Decimal, Field(ge=0, le=10000)] = Decimal("50")
+    circuit_breaker_pct: PositivePct = Decimal("15")
+    anomaly_jump_pct: PositivePct = Decimal("10")
+    anomaly_spread_pct: PositivePct = Decimal("5")
+    balance_mismatch_tolerance: Annotated[Decimal, Field(ge=0)] = Decimal("0.01")
+    max_consecutive_failures: Annotated[int, Field(ge=1, le=100)] = 3
+    stop_loss_pct: Pct = Decimal("2")
+    take_profit_pct: Pct = Decimal("4")
+    trailing_stop_pct: Pct = Decimal("1.5")
+    max_holding_minutes: Annotated[int, Field(ge=0)] = 240
+
+    # --- strategy and volatility trigger ---------------------------------------------
+    strategy: str = "conservative"
+    strategy_params: Annotated[dict[str, Any], NoDecode] = Field(default_factory=dict)
+    mp_delta_pct: PositivePct = Decimal("1.0")
+    mp_window_sec: Annotated[int, Field(ge=1, le=86400)] = 60
+    kline_range_pct: PositivePct = Decimal("1.5")
+    vol_mult: Annotated[Decimal, Field(gt=0)] = Decimal("3")
+    vol_lookback: Annotated[int, Field(ge=1, le=10000)] = 20
+
+    # --- simulated market ------------------------------------------------------------
+    sim_seed: int = 7
+    sim_speed: Annotated[float, Field(gt=0, le=100000)] = 1.0
+    sim_ticks_per_candle: Annotated[int, Field(ge=1, le=600)] = 20
+
+    # --- process ---------------------------------------------------------------------
+    data_dir: Path = Field(default_factory=default_data_dir, alias="TUI_TRADER_DATA_DIR")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    jsonl_max_bytes: Annotated[int, Field(ge=1024)] = 10 * 1024 * 1024
+    jsonl_backups: Annotated[int, Field(ge=1, le=100)] = 5
+    theme: str = "trader-dark"
+
+    @field_validator("symbols", mode="before")
+    @classmethod
+    def _split_symbols(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = [part.strip().upper() for part in value.split(",") if part.strip()]
+        if not value:
+            raise ValueError("give at least one symbol, e.g. BTCUSDT,ETHUSDT")
+        for symbol in value:
+            if not str(symbol).isalnum():
+                raise ValueError(f"symbol {symbol!r} must be letters and digits only")
+        return tuple(str(s).upper() for s in value)
+
+    @field_validator("strategy_params", mode="before")
+    @classmethod
+    def _parse_params(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            try:
+                value = json.loads(value) if value.strip() else {}
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"must be a JSON object ({exc.msg})") from exc
+        if not isinstance(value, dict):
+            raise ValueError("must be a JSON object such as {\"fast\": 9}")
+        return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _check_combinations(self) -> "Settings":
+        for symbol in self.symbols:
+            if not symbol.endswith(self.quote_asset):
+                raise ValueError(
+                    f"SYMBOLS: {symbol} is not quoted in QUOTE_ASSET={self.quote_asset}"
+                )
+        if self.max_leverage > 1 and not self.futures_enabled:
+            raise ValueError("MAX_LEVERAGE: leverage above 1 needs FUTURES_ENABLED=true")
+        return self
+
+    @property
+    def data_path(self) -> Path:
+        return self.data_dir.expanduser()
+
+    def base_asset(self, symbol: str) -> str:
+        return symbol.removesuffix(self.quote_asset)
+
+
+def _describe(error: dict[str, Any]) -> str:
+    loc = [str(part) for part in error.get("loc", ()) if part != "__root__"]
+    name = loc[0].upper() if loc else ""
+    if name == "DATA_DIR":
+        name = "TUI_TRADER_DATA_DIR"
+    message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
+    if not name:
+        return f"invalid configuration: {message}"
+    value = error.get("input")
+    shown = value if isinstance(value, str | int | float | Decimal) else ""
+    return f"invalid setting {name}={shown!r}: {message}"
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build settings from env/.env plus explicit overrides, or raise ConfigError."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        raise ConfigError(_describe(dict(exc.errors()[0]))) from None

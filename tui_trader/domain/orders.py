@@ -1,0 +1,94 @@
+"""Signals, order intents, orders and fills."""
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from tui_trader.domain.enums import IntentPurpose, OrderStatus, OrderType, Side, SignalAction
+
+
+@dataclass(frozen=True, slots=True)
+class Signal:
+    symbol: str
+    action: SignalAction
+    confidence: float
+    reason: str
+    ts: datetime
+    price: Decimal
+    strategy: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class OrderIntent:
+    """A request to trade, not yet checked. `intent_id` is deterministic for the decision
+    that produced it (strategy + symbol + candle time, or exit kind + position), so the
+    same decision made twice maps to the same client order id."""
+
+    intent_id: str
+    symbol: str
+    side: Side
+    order_type: OrderType
+    quantity: Decimal
+    price: Decimal | None  # limit price; None for MARKET
+    purpose: IntentPurpose
+    created_at: datetime
+    reference_price: Decimal  # market price when the decision was made
+    reason: str = ""
+    strategy: str = ""
+    reduce_only: bool = False
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def notional(self) -> Decimal:
+        return self.quantity * (self.price if self.price is not None else self.reference_price)
+
+
+@dataclass(frozen=True, slots=True)
+class Order:
+    """An order as the broker knows it. Immutable: state changes produce a new Order."""
+
+    client_order_id: str
+    intent_id: str
+    symbol: str
+    side: Side
+    order_type: OrderType
+    quantity: Decimal
+    price: Decimal | None
+    status: OrderStatus
+    created_at: datetime
+    updated_at: datetime
+    purpose: IntentPurpose = IntentPurpose.ENTRY
+    filled_quantity: Decimal = Decimal(0)
+    average_price: Decimal = Decimal(0)
+    exchange_order_id: str = ""
+    reason: str = ""  # reject / cancel reason, exchange message
+
+    @property
+    def remaining(self) -> Decimal:
+        return self.quantity - self.filled_quantity
+
+    @property
+    def is_open(self) -> bool:
+        return not self.status.is_final
+
+    def evolve(self, **changes: Any) -> "Order":
+        return replace(self, **changes)
+
+
+@dataclass(frozen=True, slots=True)
+class Fill:
+    client_order_id: str
+    symbol: str
+    side: Side
+    quantity: Decimal
+    price: Decimal
+    fee: Decimal
+    fee_asset: str
+    ts: datetime
+    trade_id: str
+    is_maker: bool = False
+
+    @property
+    def notional(self) -> Decimal:
+        return self.quantity * self.price

@@ -1,0 +1,1 @@
+"""The order gate and the execution engine: the only path to a broker."""

@@ -1,0 +1,1 @@
+"""SQLite journal (aiosqlite, WAL) and JSONL event logs."""

@@ -1,0 +1,1 @@
+"""Market data: feeds (simulated, replay, binance) and the per-symbol market state."""

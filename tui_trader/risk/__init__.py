@@ -1,0 +1,1 @@
+"""Pre-trade risk checks, circuit breaker, anomaly monitor, protective exits."""

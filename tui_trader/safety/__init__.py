@@ -1,0 +1,1 @@
+"""Kill switch and engine state machine."""

@@ -1,0 +1,1 @@
+"""Trading strategies: incremental, O(1) per candle, registered by name."""
