@@ -17,6 +17,7 @@ class Signal:
     ts: datetime
     price: Decimal
     strategy: str = ""
+    quantity: Decimal | None = None  # a strategy's own size (grid levels); else sized by risk %
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,127 @@
+"""Immutable views of the trader that front ends (TUI, status, notifiers) render.
+
+The UI never touches core objects: it reads a `TraderSnapshot` at a fixed rate and calls
+the `TraderCommands` API. Both live here so that front ends import nothing else."""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Protocol
+
+from tui_trader.domain.enums import EngineState, MarketKind
+from tui_trader.domain.events import SafetyEvent
+from tui_trader.domain.orders import Fill, Order
+from tui_trader.domain.portfolio import Position
+
+
+@dataclass(frozen=True, slots=True)
+class SymbolView:
+    symbol: str
+    last: Decimal
+    change_pct: Decimal  # vs the first price of the UTC day
+    bid: Decimal
+    ask: Decimal
+    spread_pct: Decimal
+    closes: tuple[float, ...]  # recent candle closes, oldest first (sparkline)
+    signal: str  # BUY / SELL / HOLD / WARMUP
+    signal_confidence: float
+    updated_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class PositionView:
+    position: Position
+    stop_loss: Decimal | None
+    take_profit: Decimal | None
+    trailing_stop: Decimal | None
+    liquidation_distance_pct: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FeedStatus:
+    name: str
+    connected: bool
+    last_event_at: datetime | None
+    stale_after_s: float
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class AccountView:
+    quote_asset: str
+    equity: Decimal
+    cash: Decimal
+    day_pnl: Decimal
+    drawdown_pct: Decimal
+    fees_paid: Decimal
+    realized_pnl: Decimal
+    unrealized_pnl: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class AdviceView:
+    symbol: str
+    action: str
+    confidence: float
+    reasoning: str
+    at: datetime
+    latency_ms: float
+    valid: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class LiveCheck:
+    """What stands between paper and live mode; `ready` only when all are met."""
+
+    token_file_present: bool
+    keys_in_keyring: bool
+    detail: str
+
+    @property
+    def ready(self) -> bool:
+        return self.token_file_present and self.keys_in_keyring
+
+
+@dataclass(frozen=True, slots=True)
+class TraderSnapshot:
+    ts: datetime
+    mode: str  # PAPER / TESTNET / LIVE
+    market: MarketKind
+    engine_state: EngineState
+    kill_switch_active: bool
+    kill_reason: str
+    feeds: tuple[FeedStatus, ...]
+    prices: tuple[SymbolView, ...]
+    positions: tuple[PositionView, ...]
+    open_orders: tuple[Order, ...]
+    recent_orders: tuple[Order, ...]  # newest first, bounded
+    fills: tuple[Fill, ...]  # newest first, bounded
+    account: AccountView
+    safety_events: tuple[SafetyEvent, ...]  # newest first, bounded
+    advice: tuple[AdviceView, ...] = field(default_factory=tuple)
+    last_error: str = ""
+    version: int = 0  # increases with every change; equal versions mean nothing changed
+
+
+class TraderCommands(Protocol):
+    """The small command API every front end uses (TUI, Telegram, CLI)."""
+
+    def snapshot(self) -> TraderSnapshot: ...
+
+    async def start(self) -> None: ...
+
+    async def stop(self, flatten: bool = False) -> None: ...
+
+    async def reset(self) -> None: ...
+
+    async def kill(self, close_positions: bool = False, source: str = "operator") -> None: ...
+
+    async def close_position(self, symbol: str) -> None: ...
+
+    async def cancel_order(self, client_order_id: str) -> None: ...
+
+    def live_check(self) -> LiveCheck: ...
+
+    async def enable_live(self, phrase: str) -> None:
+        """Switch to live trading; raises ValueError with the reason when refused."""
+        ...
