@@ -72,6 +72,7 @@ class Settings(BaseSettings):
     take_profit_pct: Pct = Decimal("4")
     trailing_stop_pct: Pct = Decimal("1.5")
     max_holding_minutes: Annotated[int, Field(ge=0)] = 240
+    entry_order_ttl_sec: Annotated[int, Field(ge=1, le=86400)] = 180
 
     # --- strategy and volatility trigger ---------------------------------------------
     strategy: str = "conservative"
@@ -93,6 +94,7 @@ class Settings(BaseSettings):
     jsonl_max_bytes: Annotated[int, Field(ge=1024)] = 10 * 1024 * 1024
     jsonl_backups: Annotated[int, Field(ge=1, le=100)] = 5
     theme: str = "trader-dark"
+    secrets_backend: Literal["auto", "cryptfile"] = "auto"
 
     @field_validator("symbols", mode="before")
     @classmethod
@@ -115,7 +117,7 @@ class Settings(BaseSettings):
             except json.JSONDecodeError as exc:
                 raise ValueError(f"must be a JSON object ({exc.msg})") from exc
         if not isinstance(value, dict):
-            raise ValueError("must be a JSON object such as {\"fast\": 9}")
+            raise ValueError('must be a JSON object such as {"fast": 9}')
         return value
 
     @field_validator("log_level", mode="before")

@@ -1,7 +1,7 @@
 """Exchange trading rules per symbol (Binance filters), applied in Decimal."""
 
 from dataclasses import dataclass
-from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, InvalidOperation
 
 from tui_trader.domain.enums import Side
 
@@ -33,13 +33,21 @@ class SymbolRules:
     def round_price(self, price: Decimal, side: Side) -> Decimal:
         """Round to the tick in the direction that keeps a limit at most as aggressive
         as asked: buys down, sells up."""
-        rounded = _floor_to(price, self.tick_size) if side is Side.BUY else _ceil_to(
-            price, self.tick_size
+        rounded = (
+            _floor_to(price, self.tick_size)
+            if side is Side.BUY
+            else _ceil_to(price, self.tick_size)
         )
         return rounded.normalize()
 
     def violations(self, qty: Decimal, price: Decimal) -> list[str]:
         """Every filter `qty` at `price` breaks, as Binance names them, with the numbers."""
+        try:
+            return self._violations(qty, price)
+        except InvalidOperation:  # absurd magnitudes: refuse, never crash
+            return [f"PRICE_FILTER: numbers out of range (qty {qty}, price {price})"]
+
+    def _violations(self, qty: Decimal, price: Decimal) -> list[str]:
         found: list[str] = []
         if price <= 0 or price < self.min_price or (self.max_price and price > self.max_price):
             bounds = f"[{self.min_price}, {self.max_price}]"

@@ -1,0 +1,58 @@
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from tui_trader.safety.kill_switch import KillSwitch, KillSwitchError
+
+NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+
+
+def test_inactive_until_activated(tmp_path: Path) -> None:
+    switch = KillSwitch(tmp_path)
+    assert not switch.active
+    assert switch.read() is None
+
+
+def test_activation_persists_for_a_new_instance(tmp_path: Path) -> None:
+    KillSwitch(tmp_path).activate(NOW, "cli", "market crash", close_positions=True)
+    restarted = KillSwitch(tmp_path)
+    state = restarted.read()
+    assert restarted.active
+    assert state is not None
+    assert (state.source, state.reason, state.close_positions) == ("cli", "market crash", True)
+    assert state.activated_at == NOW.isoformat()
+
+
+def test_reactivation_keeps_first_time_and_upgrades_close(tmp_path: Path) -> None:
+    switch = KillSwitch(tmp_path)
+    switch.activate(NOW, "tui", "first")
+    later = NOW.replace(hour=9)
+    state = switch.activate(later, "anomaly", "second", close_positions=True)
+    assert state.activated_at == NOW.isoformat()
+    assert state.close_positions
+    # Asking again without closing positions never downgrades an earlier request.
+    assert switch.activate(later, "tui", "third").close_positions
+
+
+def test_clear_only_on_purpose(tmp_path: Path) -> None:
+    switch = KillSwitch(tmp_path)
+    assert switch.clear() is False
+    switch.activate(NOW, "cli", "x")
+    assert switch.clear() is True
+    assert not switch.active
+
+
+def test_corrupt_file_still_counts_as_killed(tmp_path: Path) -> None:
+    switch = KillSwitch(tmp_path)
+    switch.path.write_text("{not json", encoding="utf-8")
+    state = switch.read()
+    assert state is not None
+    assert "not valid JSON" in state.reason
+
+
+def test_unwritable_data_dir_gives_clear_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(KillSwitchError, match="cannot write kill switch"):
+        KillSwitch(blocker / "sub").activate(NOW, "cli", "x")

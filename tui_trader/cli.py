@@ -1,0 +1,119 @@
+"""Command line: tui-trader [run|status|kill|selftest|export|keys|backtest] ...
+
+Heavy modules (textual, the trader, python-binance) are imported inside the command that
+needs them, so `status` and `kill` answer at once and the app's first frame comes fast."""
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from tui_trader.config import ConfigError, Settings, load_settings
+
+EXIT_CONFIG = 2
+
+
+def _run_options(parser: argparse.ArgumentParser) -> None:
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--demo", action="store_true", help="built-in simulated market")
+    source.add_argument("--replay", type=Path, metavar="FILE", help="replay candles from CSV")
+    parser.add_argument("--symbol", help="symbol of the --replay file (default: first SYMBOLS)")
+    parser.add_argument("--speed", type=float, help="market speed multiplier (0 = max)")
+    parser.add_argument("--duration", type=float, metavar="S", help="stop after S seconds")
+    parser.add_argument("--theme", help="terminal app theme name")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tui-trader", description="Automated Binance trader operated from the terminal."
+    )
+    _run_options(parser)
+    commands = parser.add_subparsers(dest="command")
+
+    run = commands.add_parser("run", help="run the trader (terminal app unless --headless)")
+    _run_options(run)
+    run.add_argument("--headless", action="store_true", help="no terminal app; status lines")
+    run.add_argument("--once", action="store_true", help="one pass: replay file or 1 candle")
+
+    commands.add_parser("status", help="show the state recorded in the journal")
+
+    kill = commands.add_parser("kill", help="activate (or clear) the kill switch")
+    kill.add_argument("--close-positions", action="store_true", help="also flatten positions")
+    kill.add_argument("--reason", default="operator command", help="recorded with the kill")
+    kill.add_argument("--clear", action="store_true", help="clear the kill switch")
+    kill.add_argument("--yes", action="store_true", help="confirm --clear")
+
+    selftest = commands.add_parser("selftest", help="check config, data dir, journal, ...")
+    selftest.add_argument("--online", action="store_true", help="also check exchange reach")
+
+    export = commands.add_parser("export", help="export journal rows as CSV")
+    export.add_argument("kind", choices=["orders", "fills", "trades"])
+    export.add_argument("--csv", type=Path, required=True, metavar="FILE")
+    return parser
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides: dict[str, object] = {}
+    if getattr(args, "theme", None):
+        overrides["theme"] = args.theme
+    if getattr(args, "speed", None) is not None:
+        overrides["sim_speed"] = args.speed if args.speed > 0 else 100000.0
+    return load_settings(**overrides)
+
+
+def _cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    if getattr(args, "headless", False):
+        from tui_trader.headless import run_headless
+
+        return asyncio.run(run_headless(settings, args))
+    from tui_trader.tui.launch import run_app
+
+    return run_app(settings, args)
+
+
+def _cmd_status(_args: argparse.Namespace, settings: Settings) -> int:
+    from tui_trader.status import print_status
+
+    return asyncio.run(print_status(settings))
+
+
+def _cmd_kill(args: argparse.Namespace, settings: Settings) -> int:
+    from tui_trader.status import kill_command
+
+    return kill_command(settings, args)
+
+
+def _cmd_selftest(args: argparse.Namespace, settings: Settings) -> int:
+    from tui_trader.selftest import run_selftest
+
+    return asyncio.run(run_selftest(settings, online=args.online))
+
+
+def _cmd_export(args: argparse.Namespace, settings: Settings) -> int:
+    from tui_trader.status import export_command
+
+    return asyncio.run(export_command(settings, args.kind, args.csv))
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
+    "run": _cmd_run,
+    "status": _cmd_status,
+    "kill": _cmd_kill,
+    "selftest": _cmd_selftest,
+    "export": _cmd_export,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = _settings(args)
+    except ConfigError as exc:
+        print(f"tui-trader: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    handler = COMMANDS.get(args.command or "run", _cmd_run)
+    try:
+        return handler(args, settings)
+    except KeyboardInterrupt:
+        return 130

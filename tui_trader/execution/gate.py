@@ -1,0 +1,47 @@
+"""The order gate: kill switch → idempotency → risk. Synchronous and I/O-free, so the
+live engine, the backtester and the benchmark all decide with exactly this code."""
+
+from dataclasses import dataclass
+
+from tui_trader.domain.enums import IntentPurpose
+from tui_trader.domain.orders import OrderIntent
+from tui_trader.execution.idempotency import IdempotencyGuard, client_order_id
+from tui_trader.risk.context import RiskContext
+from tui_trader.risk.manager import RiskDecision, RiskManager
+from tui_trader.safety.kill_switch import KillState
+
+# While killed, only an operator's own closing orders may pass.
+_ALLOWED_WHILE_KILLED = frozenset({IntentPurpose.FLATTEN, IntentPurpose.MANUAL_CLOSE})
+
+
+@dataclass(frozen=True, slots=True)
+class GateDecision:
+    intent: OrderIntent
+    client_order_id: str
+    approved: bool
+    stage: str  # kill_switch | idempotency | risk | approved
+    reason: str
+    risk: RiskDecision | None = None
+
+
+class OrderGate:
+    def __init__(self, risk: RiskManager, guard: IdempotencyGuard) -> None:
+        self.risk = risk
+        self.guard = guard
+        self.kill: KillState | None = None  # set by the shell from the kill switch file
+
+    def check(self, intent: OrderIntent, ctx: RiskContext) -> GateDecision:
+        coid = client_order_id(intent.intent_id)
+        if self.kill is not None and intent.purpose not in _ALLOWED_WHILE_KILLED:
+            reason = f"kill switch active ({self.kill.source}: {self.kill.reason})"
+            return GateDecision(intent, coid, False, "kill_switch", reason)
+        if self.guard.seen(coid):
+            reason = f"duplicate intent {intent.intent_id} (client id {coid} already used)"
+            return GateDecision(intent, coid, False, "idempotency", reason)
+        decision = self.risk.check(intent, ctx)
+        if not decision.approved:
+            return GateDecision(intent, coid, False, "risk", decision.reason, decision)
+        # Remember on approval, before the journal/broker see it: a second copy of the
+        # same intent queued behind this one must be refused even if this one fails.
+        self.guard.remember(coid)
+        return GateDecision(intent, coid, True, "approved", "approved", decision)

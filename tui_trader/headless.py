@@ -1,0 +1,74 @@
+"""`tui-trader run --headless`: the trader without the terminal app, printing a compact
+status line, stopping gracefully on Ctrl+C / SIGTERM with the journal flushed."""
+
+import argparse
+import asyncio
+import signal
+import sys
+
+from tui_trader.config import Settings
+from tui_trader.hosting import HostedTrader
+from tui_trader.logs import configure_logging
+from tui_trader.snapshot import TraderSnapshot
+from tui_trader.trader import Trader
+from tui_trader.wiring import build_trader
+
+STATUS_EVERY_S = 1.0
+EXIT_KILLED = 3
+
+
+def status_line(snap: TraderSnapshot) -> str:
+    account = snap.account
+    last = snap.safety_events[0] if snap.safety_events else None
+    last_text = f"{last.kind}: {last.message}"[:70] if last else "-"
+    kill = "KILLED" if snap.kill_switch_active else "off"
+    return (
+        f"{snap.ts:%H:%M:%SZ} {snap.engine_state.value:<8} {snap.mode} "
+        f"equity {account.equity:.2f} {account.quote_asset} pnl {account.day_pnl:+.2f} "
+        f"| pos {len(snap.positions)} | orders {len(snap.open_orders)} | kill {kill} "
+        f"| last {last_text}"
+    )
+
+
+def _install_stop_signals(stop: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+
+
+async def _one_pass_done(trader: Trader, replay: bool) -> None:
+    """--once: a replay file to its end, or one closed candle per symbol."""
+    if replay:
+        await trader.feed_finished.wait()
+        await trader.engine.drain()
+        return
+    await trader.all_symbols_candled.wait()
+
+
+async def _print_status(trader: Trader) -> None:
+    while True:
+        print(status_line(trader.snapshot()), flush=True)
+        await asyncio.sleep(STATUS_EVERY_S)
+
+
+async def run_headless(settings: Settings, args: argparse.Namespace) -> int:
+    configure_logging(settings, console=True)
+    trader = build_trader(settings, replay=args.replay, symbol=args.symbol)
+    stop = asyncio.Event()
+    _install_stop_signals(stop)
+    async with HostedTrader(trader):
+        try:
+            await trader.start()
+        except ValueError as exc:
+            print(f"tui-trader: not started: {exc}", file=sys.stderr)
+            return EXIT_KILLED
+        waiters = [asyncio.create_task(stop.wait()), asyncio.create_task(_print_status(trader))]
+        if args.once or args.replay is not None:
+            waiters.append(asyncio.create_task(_one_pass_done(trader, args.replay is not None)))
+        if args.duration:
+            waiters.append(asyncio.create_task(asyncio.sleep(args.duration)))
+        await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+        for waiter in waiters:
+            waiter.cancel()
+    print(status_line(trader.snapshot()), flush=True)
+    return 0

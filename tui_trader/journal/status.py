@@ -1,0 +1,121 @@
+"""`tui-trader status`: a summary read from another process while the trader runs.
+It opens the journal with a `mode=ro` URI: in WAL mode it never blocks the writer."""
+
+import os
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+
+from tui_trader.domain import Balance, Order, Position, SafetyEvent
+from tui_trader.journal import reader
+from tui_trader.journal.reader import RunInfo
+from tui_trader.journal.schema import SCHEMA_VERSION, open_readonly
+from tui_trader.journal.values import dt_text
+
+
+@dataclass(frozen=True, slots=True)
+class StatusReport:
+    db_path: Path
+    schema_version: int
+    run: RunInfo | None
+    run_alive: bool | None  # the run's pid exists on this host; None if no open run
+    balances_at: datetime | None
+    balances: dict[str, Balance]
+    equity: Decimal | None
+    positions: tuple[Position, ...]  # open positions of the latest snapshot
+    open_orders: tuple[Order, ...]
+    last_safety_event: SafetyEvent | None
+    counts: dict[str, int]  # rows per table: intents, orders, fills, ...
+
+    @property
+    def open_orders_count(self) -> int:
+        return len(self.open_orders)
+
+    def lines(self) -> list[str]:
+        """The report as plain text lines for the terminal."""
+        return [
+            f"journal: {self.db_path} (schema v{self.schema_version})",
+            _run_line(self.run, self.run_alive),
+            *_account_lines(self),
+            f"open orders: {self.open_orders_count}",
+            *(f"  {_order_text(o)}" for o in self.open_orders),
+            _safety_line(self.last_safety_event),
+            "records: " + ", ".join(f"{name} {n}" for name, n in self.counts.items()),
+        ]
+
+
+def _run_line(run: RunInfo | None, alive: bool | None) -> str:
+    if run is None:
+        return "run: none recorded"
+    head = f"run #{run.id}: {run.mode} {run.market} feed={run.feed}"
+    if run.ended_at is not None:
+        return f"{head}, {run.state}, ended {dt_text(run.ended_at)}"
+    health = {True: "alive", False: "NOT running (crashed or killed?)", None: "unknown"}[alive]
+    return f"{head}, RUNNING since {dt_text(run.started_at)} (pid {run.pid} {health})"
+
+
+def _account_lines(report: "StatusReport") -> list[str]:
+    if report.balances_at is None:
+        return ["balances: none recorded"]
+    assets = ", ".join(
+        f"{b.asset} {b.free}" + (f" (+{b.locked} locked)" if b.locked else "")
+        for b in report.balances.values()
+    )
+    lines = [f"equity: {report.equity} at {dt_text(report.balances_at)}", f"balances: {assets}"]
+    lines.append(f"open positions: {len(report.positions)}")
+    lines += [f"  {p.symbol} {p.quantity} @ {p.average_entry}" for p in report.positions]
+    return lines
+
+
+def _order_text(o: Order) -> str:
+    price = f" @ {o.price}" if o.price is not None else ""
+    filled = f" filled {o.filled_quantity}" if o.filled_quantity else ""
+    what = f"{o.side} {o.order_type} {o.quantity} {o.symbol}{price}"
+    return f"{o.client_order_id} {what} {o.status}{filled}"
+
+
+def _safety_line(event: SafetyEvent | None) -> str:
+    if event is None:
+        return "last safety event: none"
+    what = f"{event.severity} {event.kind}" + (f" {event.symbol}" if event.symbol else "")
+    return f"last safety event: {dt_text(event.ts)} {what}: {event.message}"
+
+
+def _pid_alive(run: RunInfo | None) -> bool | None:
+    if run is None or run.ended_at is not None or run.pid <= 0:
+        return None
+    try:
+        os.kill(run.pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    return True
+
+
+async def read_status(db_path: Path) -> StatusReport:
+    async with open_readonly(db_path) as conn:
+        run = await reader.latest_run(conn)
+        balances = await reader.latest_balances(conn)
+        positions = await reader.latest_positions(conn)
+        events = await reader.safety_events(conn, limit=1)
+        return StatusReport(
+            db_path=db_path,
+            schema_version=SCHEMA_VERSION,
+            run=run,
+            run_alive=_pid_alive(run),
+            balances_at=balances[0] if balances else None,
+            balances=balances[1] if balances else {},
+            equity=balances[2] if balances else None,
+            positions=tuple(p for p in positions if p.is_open),
+            open_orders=tuple(await reader.open_orders(conn)),
+            last_safety_event=events[0] if events else None,
+            counts=await reader.counts(conn),
+        )
+
+
+async def check_journal(db_path: Path) -> list[str]:
+    """Integrity problems of the journal at `db_path` in words ([] = sound), read-only."""
+    async with open_readonly(db_path) as conn:
+        return await reader.integrity_check(conn)

@@ -1,0 +1,28 @@
+"""Logging set-up: a file in the data dir (full history) and, headless, the console."""
+
+import logging
+import sys
+from logging.handlers import RotatingFileHandler
+
+from tui_trader.config import Settings
+
+LOG_FILE = "tui-trader.log"
+
+
+def configure_logging(settings: Settings, *, console: bool) -> None:
+    log_dir = settings.data_path / "logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    root = logging.getLogger("tui_trader")
+    root.setLevel(settings.log_level)
+    root.handlers.clear()
+    formatter = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    file_handler = RotatingFileHandler(
+        log_dir / LOG_FILE, maxBytes=settings.jsonl_max_bytes, backupCount=settings.jsonl_backups
+    )
+    file_handler.setFormatter(formatter)
+    root.addHandler(file_handler)
+    if console:
+        stream = logging.StreamHandler(sys.stderr)
+        stream.setLevel(logging.WARNING)
+        stream.setFormatter(formatter)
+        root.addHandler(stream)

@@ -1,0 +1,220 @@
+"""Portfolio accounting from fills: positions, cash, fees and PnL, exact in Decimal.
+
+Fees are always charged in the quote asset. That is how the paper exchange computes them
+(a paper simplification) and it is what keeps cash, PnL and equity exact: a fill whose fee
+is in another asset is refused with a clear error instead of being valued wrongly.
+
+SPOT is long only: a buy spends quote and adds base, a sell does the reverse; equity is
+cash plus every base balance at its mark. FUTURES (USD-M) positions are signed; the wallet
+moves only by realized PnL and fees, and equity is the wallet plus unrealized PnL.
+"""
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
+from decimal import Decimal
+
+from tui_trader.domain.enums import MarketKind, Side
+from tui_trader.domain.orders import Fill
+from tui_trader.domain.portfolio import Balance, Position
+from tui_trader.snapshot import AccountView
+
+ZERO = Decimal(0)
+
+
+def _next_position(pos: Position, delta: Decimal, fill: Fill) -> tuple[Position, Decimal]:
+    """The position after trading signed `delta` at the fill price, and the PnL realized."""
+    qty, price = pos.quantity, fill.price
+    if qty == 0 or (qty > 0) == (delta > 0):
+        new_qty = qty + delta
+        average = (qty * pos.average_entry + delta * price) / new_qty
+        opened_at = pos.opened_at if qty else fill.ts
+        return replace(pos, quantity=new_qty, average_entry=average, opened_at=opened_at), ZERO
+    closed = min(abs(delta), abs(qty))
+    realized = (price - pos.average_entry) * closed * (1 if qty > 0 else -1)
+    new_qty = qty + delta
+    if new_qty == 0:
+        average, opened_at = ZERO, None
+    elif (new_qty > 0) == (qty > 0):
+        average, opened_at = pos.average_entry, pos.opened_at
+    else:  # crossed through zero: the rest opens a new position at the fill price
+        average, opened_at = price, fill.ts
+    updated = replace(
+        pos,
+        quantity=new_qty,
+        average_entry=average,
+        opened_at=opened_at,
+        realized_pnl=pos.realized_pnl + realized,
+    )
+    return updated, realized
+
+
+class Portfolio:
+    def __init__(
+        self,
+        quote_asset: str,
+        initial_balances: Mapping[str, Decimal],
+        market: MarketKind = MarketKind.SPOT,
+        base_of: Callable[[str], str] | None = None,
+        *,
+        leverage: int = 1,
+        positions: Iterable[Position] = (),
+    ) -> None:
+        """`positions` seeds positions restored after a restart (their realized PnL and
+        fees count towards the totals)."""
+        for asset, amount in initial_balances.items():
+            if not amount.is_finite() or amount < 0:
+                raise ValueError(f"initial balance of {asset} must be >= 0, got {amount}")
+        if leverage < 1:
+            raise ValueError(f"leverage must be >= 1, got {leverage}")
+        self.quote_asset = quote_asset
+        self.market = market
+        self.leverage = leverage
+        self._base_of = base_of or (lambda symbol: symbol.removesuffix(quote_asset))
+        self._balances = dict(initial_balances)
+        self._balances.setdefault(quote_asset, ZERO)
+        self._positions = {pos.symbol: pos for pos in positions}
+        self._marks = {p.symbol: p.mark_price for p in self._positions.values() if p.mark_price}
+        self._realized = sum((p.realized_pnl for p in self._positions.values()), ZERO)
+        self._fees = sum((p.fees_paid for p in self._positions.values()), ZERO)
+
+    @classmethod
+    def replay(
+        cls,
+        quote_asset: str,
+        initial_balances: Mapping[str, Decimal],
+        fills: Iterable[Fill],
+        market: MarketKind = MarketKind.SPOT,
+        base_of: Callable[[str], str] | None = None,
+        *,
+        leverage: int = 1,
+    ) -> "Portfolio":
+        """Rebuild the portfolio from the initial balances and every fill, in order."""
+        portfolio = cls(quote_asset, initial_balances, market, base_of, leverage=leverage)
+        for fill in fills:
+            portfolio.apply_fill(fill)
+        return portfolio
+
+    # --- updates -------------------------------------------------------------------------
+
+    def apply_fill(self, fill: Fill) -> Position:
+        """Book one fill; raises ValueError (changing nothing) when the fill is invalid."""
+        self._check(fill)
+        pos = self._positions.get(fill.symbol) or self._flat(fill.symbol)
+        if self.market is MarketKind.SPOT:
+            delta = self._book_spot(fill, pos.quantity)
+        else:
+            delta = fill.quantity if fill.side is Side.BUY else -fill.quantity
+        realized = ZERO
+        if delta:
+            pos, realized = _next_position(pos, delta, fill)
+        if self.market is MarketKind.FUTURES:
+            self._add(self.quote_asset, realized - fill.fee)
+        self._realized += realized
+        self._fees += fill.fee
+        self._marks[fill.symbol] = fill.price  # a fill is a trade: the latest known price
+        self._positions[fill.symbol] = replace(pos, fees_paid=pos.fees_paid + fill.fee)
+        return self.position(fill.symbol)
+
+    def mark(self, symbol: str, price: Decimal) -> None:
+        if price <= 0:
+            raise ValueError(f"mark price for {symbol} must be positive, got {price}")
+        self._marks[symbol] = price
+
+    def _book_spot(self, fill: Fill, held: Decimal) -> Decimal:
+        """Move quote and base balances; returns the signed change of the position. Sold
+        base beyond the position (holdings older than the portfolio) has no cost basis
+        and so realizes no PnL."""
+        base = self._base_of(fill.symbol)
+        if fill.side is Side.BUY:
+            self._add(self.quote_asset, -(fill.notional + fill.fee))
+            self._add(base, fill.quantity)
+            return fill.quantity
+        self._add(self.quote_asset, fill.notional - fill.fee)
+        self._add(base, -fill.quantity)
+        return -min(fill.quantity, held)
+
+    def _check(self, fill: Fill) -> None:
+        where = f"fill {fill.trade_id} ({fill.symbol})"
+        if not fill.quantity.is_finite() or fill.quantity <= 0:
+            raise ValueError(f"{where}: quantity must be positive, got {fill.quantity}")
+        if not fill.price.is_finite() or fill.price <= 0:
+            raise ValueError(f"{where}: price must be positive, got {fill.price}")
+        if not fill.fee.is_finite() or fill.fee < 0:
+            raise ValueError(f"{where}: fee must be >= 0, got {fill.fee}")
+        if fill.fee and fill.fee_asset != self.quote_asset:
+            raise ValueError(f"{where}: fee in {fill.fee_asset}, expected {self.quote_asset}")
+        if self.market is MarketKind.FUTURES:
+            return
+        base = self._base_of(fill.symbol)
+        if not base or base == fill.symbol:
+            raise ValueError(f"{where}: symbol is not quoted in {self.quote_asset}")
+        held = self._balances.get(base, ZERO)
+        if fill.side is Side.SELL and fill.quantity > held:
+            raise ValueError(f"{where}: spot sells {fill.quantity} {base} but holds {held}")
+
+    def _add(self, asset: str, amount: Decimal) -> None:
+        self._balances[asset] = self._balances.get(asset, ZERO) + amount
+
+    def _flat(self, symbol: str) -> Position:
+        return Position(symbol, ZERO, ZERO, leverage=self.leverage)
+
+    # --- queries -------------------------------------------------------------------------
+
+    @property
+    def cash(self) -> Decimal:
+        """Free quote balance on spot; the wallet balance on futures."""
+        return self._balances[self.quote_asset]
+
+    @property
+    def realized_pnl(self) -> Decimal:
+        return self._realized
+
+    @property
+    def fees_paid(self) -> Decimal:
+        return self._fees
+
+    @property
+    def positions(self) -> dict[str, Position]:
+        """Open positions, marked at the latest price."""
+        return {s: self.position(s) for s, p in self._positions.items() if p.quantity}
+
+    def position(self, symbol: str) -> Position:
+        """The position in `symbol` (flat if never traded), marked at the latest price."""
+        pos = self._positions.get(symbol) or self._flat(symbol)
+        mark = self._marks.get(symbol)
+        return replace(pos, mark_price=mark) if mark is not None else pos
+
+    def balance(self, asset: str) -> Decimal:
+        return self._balances.get(asset, ZERO)
+
+    def balances(self) -> dict[str, Balance]:
+        return {asset: Balance(asset, amount) for asset, amount in self._balances.items()}
+
+    def unrealized_pnl(self) -> Decimal:
+        return sum((p.unrealized_pnl for p in self.positions.values()), ZERO)
+
+    def margin_used(self) -> Decimal:
+        """Initial margin of the open positions: |quantity| × entry / leverage."""
+        open_cost = sum((abs(p.quantity) * p.average_entry for p in self.positions.values()), ZERO)
+        return open_cost / self.leverage
+
+    def equity(self) -> Decimal:
+        """Futures: wallet + unrealized PnL. Spot: cash + each base balance × its mark;
+        an asset whose price has not been seen yet counts as zero."""
+        if self.market is MarketKind.FUTURES:
+            return self.cash + self.unrealized_pnl()
+        held = (self.balance(self._base_of(s)) * price for s, price in self._marks.items())
+        return self.cash + sum(held, ZERO)
+
+    def account_view(self, day_pnl: Decimal = ZERO, drawdown_pct: Decimal = ZERO) -> AccountView:
+        """Account figures for the UI; day PnL and drawdown need history the caller keeps."""
+        return AccountView(
+            quote_asset=self.quote_asset,
+            equity=self.equity(),
+            cash=self.cash,
+            day_pnl=day_pnl,
+            drawdown_pct=drawdown_pct,
+            fees_paid=self._fees,
+            realized_pnl=self._realized,
+            unrealized_pnl=self.unrealized_pnl(),
+        )

@@ -1,0 +1,67 @@
+"""What the risk manager sees for one check, and what it answers."""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from tui_trader.domain.enums import MarketKind
+from tui_trader.domain.orders import Order
+from tui_trader.domain.portfolio import Position
+from tui_trader.domain.rules import SymbolRules
+
+
+@dataclass(frozen=True, slots=True)
+class RiskContext:
+    """A consistent picture of the account, built by the trader for each check.
+
+    `day_start_equity` is the equity at the start of the current UTC day (00:00 UTC);
+    `reference_prices` are the latest market prices per symbol; `open_orders` are the
+    orders still working at the broker."""
+
+    now: datetime
+    equity: Decimal
+    day_start_equity: Decimal
+    positions: Mapping[str, Position]
+    open_orders: Sequence[Order]
+    reference_prices: Mapping[str, Decimal]
+    rules: Mapping[str, SymbolRules]
+    breaker_tripped: frozenset[str]
+    leverage: int
+    market: MarketKind
+
+    def __post_init__(self) -> None:
+        if self.now.tzinfo is None:
+            raise ValueError("RiskContext.now must be timezone-aware UTC")
+
+    def position_qty(self, symbol: str) -> Decimal:
+        position = self.positions.get(symbol)
+        return position.quantity if position is not None else Decimal(0)
+
+    def open_symbols(self) -> set[str]:
+        """Symbols holding a position or a working entry order (a pending position)."""
+        held = {symbol for symbol, pos in self.positions.items() if pos.is_open}
+        pending = {o.symbol for o in self.open_orders if o.is_open and not o.purpose.is_exit}
+        return held | pending
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    """One check with its numbers, as strings so the journal stores them verbatim."""
+
+    name: str
+    passed: bool
+    value: str
+    limit: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class RiskDecision:
+    approved: bool
+    reason: str  # "approved" or the first refusal's reason
+    checks: tuple[CheckResult, ...]
+
+    @property
+    def failed(self) -> tuple[CheckResult, ...]:
+        return tuple(check for check in self.checks if not check.passed)

@@ -1,0 +1,261 @@
+"""Pre-trade risk checks: every intent, entry or exit, passes here before the journal and
+the broker see it.
+
+Every check runs and is recorded with its numbers, so a refusal in the journal shows all
+that was wrong, not only the first thing. Exits (any purpose but ENTRY) reduce exposure,
+so the entry-only limits (futures/leverage, position size, open positions, daily loss,
+circuit breaker, orders per day) never block them: refusing a stop-loss because the day
+went badly would turn a loss limit into a larger loss. Exits still respect the order
+type, the exchange filters, slippage, the per-second rate (an exchange ban stops every
+later exit too) and, on spot, the quantity actually held.
+"""
+
+from collections import deque
+from dataclasses import replace
+from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
+
+from tui_trader.clock import utc_day_start
+from tui_trader.domain.enums import MarketKind, OrderType, Side
+from tui_trader.domain.orders import OrderIntent
+from tui_trader.risk.context import CheckResult, RiskContext, RiskDecision
+from tui_trader.risk.limits import RiskLimits
+
+__all__ = ["CheckResult", "RiskDecision", "RiskManager"]  # callers import all three here
+
+ONE_SECOND = timedelta(seconds=1)
+
+
+def _num(value: Decimal) -> str:
+    """A plain decimal string (no exponent) for people and the journal."""
+    return format(value.normalize(), "f") if value else "0"
+
+
+def _pct(value: Decimal) -> str:
+    """Four decimals at most; format() never overflows the context as quantize can."""
+    return _num(Decimal(format(value, ".4f")))
+
+
+def _market_price(intent: OrderIntent, ctx: RiskContext) -> Decimal:
+    """The latest market price, falling back to the price the decision was made at."""
+    return ctx.reference_prices.get(intent.symbol) or intent.reference_price
+
+
+def _finite(intent: OrderIntent) -> CheckResult:
+    numbers = [intent.quantity, intent.reference_price]
+    if intent.price is not None:
+        numbers.append(intent.price)
+    passed = all(n.is_finite() for n in numbers)
+    value = ", ".join(str(n) for n in numbers)
+    reason = "numbers are finite" if passed else f"non-finite number in the intent: {value}"
+    return CheckResult("numbers", passed, value, "finite", reason)
+
+
+def _order_type(intent: OrderIntent, limits: RiskLimits) -> CheckResult:
+    allowed = "LIMIT or MARKET" if limits.allow_market_orders else "LIMIT only"
+    kind = intent.order_type.value
+    if intent.order_type is OrderType.LIMIT and intent.price is None:
+        return CheckResult("order_type", False, kind, allowed, "LIMIT order without a price")
+    if intent.order_type is OrderType.MARKET and not limits.allow_market_orders:
+        reason = "market orders are disabled (ALLOW_MARKET_ORDERS=false)"
+        return CheckResult("order_type", False, kind, allowed, reason)
+    return CheckResult("order_type", True, kind, allowed, "order type allowed")
+
+
+def _filters(intent: OrderIntent, ctx: RiskContext) -> CheckResult:
+    rules = ctx.rules.get(intent.symbol)
+    if rules is None:
+        reason = f"no exchange rules for {intent.symbol}: refused rather than sent to see"
+        return CheckResult("filters", False, intent.symbol, "rules required", reason)
+    price = intent.price if intent.price is not None else intent.reference_price
+    try:
+        found = rules.violations(intent.quantity, price)
+    except InvalidOperation:  # the tick/step remainder needs more digits than Decimal has
+        found = [f"numbers out of range: quantity {intent.quantity} at price {price}"]
+    if intent.order_type is OrderType.MARKET:
+        # A market order carries no price: the tick filter does not apply to it and the
+        # notional is estimated at the reference price.
+        found = [text for text in found if not text.startswith("PRICE_FILTER")]
+    value = f"qty {_num(intent.quantity)} @ {_num(price)}"
+    limit = (
+        f"tick {_num(rules.tick_size)}, step {_num(rules.step_size)}, "
+        f"min notional {_num(rules.min_notional)}"
+    )
+    reason = "; ".join(found) if found else "exchange filters met"
+    return CheckResult("filters", not found, value, limit, reason)
+
+
+def _slippage(intent: OrderIntent, ctx: RiskContext, limits: RiskLimits) -> CheckResult:
+    limit = f"{_num(limits.max_slippage_bps)} bps"
+    if intent.order_type is OrderType.MARKET or intent.price is None:
+        return CheckResult("slippage", True, "market", limit, "no limit price to compare")
+    reference = _market_price(intent, ctx)
+    if reference <= 0:
+        reason = f"no reference price for {intent.symbol}"
+        return CheckResult("slippage", False, "unknown", limit, reason)
+    worse = intent.price - reference if intent.side is Side.BUY else reference - intent.price
+    bps = worse / reference * 10000
+    passed = bps <= limits.max_slippage_bps
+    reason = f"limit {_num(intent.price)} is {_pct(bps)} bps worse than reference {_num(reference)}"
+    return CheckResult("slippage", passed, f"{_pct(bps)} bps", limit, reason)
+
+
+def _spot_oversell(intent: OrderIntent, ctx: RiskContext) -> CheckResult:
+    if ctx.market is not MarketKind.SPOT or intent.side is Side.BUY:
+        return CheckResult("spot_oversell", True, "-", "-", "not a spot sell")
+    held = ctx.position_qty(intent.symbol)
+    reserved = sum(
+        (
+            o.remaining
+            for o in ctx.open_orders
+            if o.symbol == intent.symbol and o.side is Side.SELL and o.is_open
+        ),
+        Decimal(0),
+    )
+    available = max(held - reserved, Decimal(0))
+    passed = intent.quantity <= available
+    reason = (
+        f"sell {_num(intent.quantity)} vs {_num(available)} available on spot "
+        f"(held {_num(held)}, {_num(reserved)} in open sells)"
+    )
+    return CheckResult("spot_oversell", passed, _num(intent.quantity), _num(available), reason)
+
+
+def _futures(ctx: RiskContext, limits: RiskLimits) -> CheckResult:
+    limit = f"{limits.max_leverage}x" if limits.futures_enabled else "futures disabled"
+    if ctx.market is MarketKind.SPOT:
+        return CheckResult("futures_leverage", True, "spot", limit, "spot: no leverage")
+    value = f"{ctx.leverage}x"
+    if not limits.futures_enabled:
+        reason = "futures trading is disabled (FUTURES_ENABLED=false)"
+        return CheckResult("futures_leverage", False, value, limit, reason)
+    passed = 1 <= ctx.leverage <= limits.max_leverage
+    reason = f"leverage {ctx.leverage}x, maximum {limits.max_leverage}x"
+    return CheckResult("futures_leverage", passed, value, limit, reason)
+
+
+def _position_size(intent: OrderIntent, ctx: RiskContext, limits: RiskLimits) -> CheckResult:
+    # Conservative: every open entry order counts as if it fills, whatever its side.
+    price = _market_price(intent, ctx)
+    held = abs(ctx.position_qty(intent.symbol)) * price
+    pending = sum(
+        (
+            o.remaining * (o.price or price)
+            for o in ctx.open_orders
+            if o.symbol == intent.symbol and o.is_open and not o.purpose.is_exit
+        ),
+        Decimal(0),
+    )
+    total = held + pending + intent.notional
+    cap = ctx.equity * limits.max_position_pct / 100
+    passed = ctx.equity > 0 and total <= cap
+    reason = (
+        f"position {_num(total)} (held {_num(held)} + open {_num(pending)} + this "
+        f"{_num(intent.notional)}) vs {_num(limits.max_position_pct)}% of equity "
+        f"{_num(ctx.equity)} = {_num(cap)}"
+    )
+    return CheckResult("position_size", passed, _num(total), _num(cap), reason)
+
+
+def _open_positions(intent: OrderIntent, ctx: RiskContext, limits: RiskLimits) -> CheckResult:
+    after = len(ctx.open_symbols() | {intent.symbol})
+    passed = after <= limits.max_open_positions
+    reason = f"{after} open positions with this one, maximum {limits.max_open_positions}"
+    return CheckResult("open_positions", passed, str(after), str(limits.max_open_positions), reason)
+
+
+def _daily_loss(ctx: RiskContext, limits: RiskLimits) -> CheckResult:
+    limit = f"{_num(limits.max_daily_loss_pct)}%"
+    if ctx.day_start_equity <= 0:
+        reason = "no equity at the UTC day start: the daily loss cannot be measured"
+        return CheckResult("daily_loss", False, "unknown", limit, reason)
+    loss_pct = (ctx.day_start_equity - ctx.equity) / ctx.day_start_equity * 100
+    # Reaching the limit stops new entries: the limit is the most the day may lose.
+    passed = loss_pct < limits.max_daily_loss_pct
+    reason = (
+        f"day loss {_pct(loss_pct)}% (equity {_num(ctx.equity)} vs "
+        f"{_num(ctx.day_start_equity)} at 00:00 UTC), limit {limit}"
+    )
+    return CheckResult("daily_loss", passed, f"{_pct(loss_pct)}%", limit, reason)
+
+
+def _circuit_breaker(intent: OrderIntent, ctx: RiskContext) -> CheckResult:
+    tripped = intent.symbol in ctx.breaker_tripped
+    reason = (
+        f"circuit breaker tripped for {intent.symbol}: no new entries"
+        if tripped
+        else "circuit breaker not tripped"
+    )
+    return CheckResult("circuit_breaker", not tripped, str(tripped).lower(), "false", reason)
+
+
+def _exempt(result: CheckResult) -> CheckResult:
+    if result.passed:
+        return result
+    return replace(result, passed=True, reason=f"exit exempt: {result.reason}")
+
+
+class RiskManager:
+    """Checks intents against the limits; keeps only the order-rate history."""
+
+    def __init__(self, limits: RiskLimits) -> None:
+        self.limits = limits
+        self._recent: deque[datetime] = deque()  # send times within the last second
+        self._day: datetime | None = None  # UTC day the counter belongs to
+        self._day_count = 0
+
+    def check(self, intent: OrderIntent, ctx: RiskContext) -> RiskDecision:
+        sane = _finite(intent)
+        if not sane.passed:  # NaN/inf would break every comparison below
+            return RiskDecision(False, f"numbers: {sane.reason}", (sane,))
+        checks = [
+            _order_type(intent, self.limits),
+            _filters(intent, ctx),
+            _slippage(intent, ctx, self.limits),
+            _spot_oversell(intent, ctx),
+            self._per_second(ctx.now),
+        ]
+        entry_only = [
+            _futures(ctx, self.limits),
+            _position_size(intent, ctx, self.limits),
+            _open_positions(intent, ctx, self.limits),
+            _daily_loss(ctx, self.limits),
+            _circuit_breaker(intent, ctx),
+            self._per_day(ctx.now),
+        ]
+        if intent.purpose.is_exit:
+            entry_only = [_exempt(result) for result in entry_only]
+        checks.extend(entry_only)
+        refused = [c for c in checks if not c.passed]
+        reason = f"{refused[0].name}: {refused[0].reason}" if refused else "approved"
+        return RiskDecision(not refused, reason, tuple(checks))
+
+    def record_sent(self, ts: datetime) -> None:
+        """Count an order actually sent to the broker (feeds both rate limits)."""
+        if ts.tzinfo is None:
+            raise ValueError("record_sent needs a timezone-aware UTC time")
+        self._recent.append(ts)
+        while self._recent and self._recent[0] <= ts - ONE_SECOND:
+            self._recent.popleft()
+        day = utc_day_start(ts)
+        if self._day is None or day > self._day:
+            self._day, self._day_count = day, 0
+        if day == self._day:  # a late record from a past day does not count today
+            self._day_count += 1
+
+    def orders_today(self, now: datetime) -> int:
+        """Orders sent during the UTC day of `now` (0 once that day has rolled over)."""
+        return self._day_count if self._day == utc_day_start(now) else 0
+
+    def _per_second(self, now: datetime) -> CheckResult:
+        count = sum(1 for ts in self._recent if ts > now - ONE_SECOND)
+        limit = self.limits.max_orders_per_sec
+        passed = count < limit
+        reason = f"{count} orders sent in the last second, maximum {limit}"
+        return CheckResult("orders_per_sec", passed, str(count), str(limit), reason)
+
+    def _per_day(self, now: datetime) -> CheckResult:
+        count = self.orders_today(now)
+        limit = self.limits.max_orders_per_day
+        reason = f"{count} orders sent today (UTC), maximum {limit}"
+        return CheckResult("orders_per_day", count < limit, str(count), str(limit), reason)

@@ -1,0 +1,71 @@
+"""Strategy parameter files: `<name>.toml` plus `key=value` overrides, validated.
+
+A file holds the parameters as top-level keys, e.g. for conservative:
+    fast_period = 9
+    max_atr_pct = 2.5
+Overrides are TOML values (9, 0.5, true, "x", {rsi = 1.0}); a bare word is a string."""
+
+import re
+import tomllib
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from tui_trader.strategies.base import Strategy, StrategyParamError
+from tui_trader.strategies.registry import strategy_class
+
+_POSITION = re.compile(r"\s*\(at line (\d+), column \d+\)$|\s*\(at end of document\)$")
+
+
+def load_strategy_params(
+    name: str, search_dirs: Sequence[Path], overrides: Sequence[str] = ()
+) -> dict[str, Any]:
+    """The effective parameters of strategy `name` (defaults filled in): the first
+    `<name>.toml` found in `search_dirs`, then each override. Raises StrategyParamError
+    naming the file and line of a TOML error, or the unknown key, or the bad value."""
+    cls = strategy_class(name)
+    values: dict[str, Any] = {}
+    path = next((d / f"{name}.toml" for d in search_dirs if (d / f"{name}.toml").is_file()), None)
+    if path is not None:
+        values = _read_toml(path)
+        for key in values:
+            _check_key(cls, key, str(path))
+    for item in overrides:
+        key, value = parse_override(item)
+        _check_key(cls, key, f"override {item!r}")
+        values[key] = value
+    return cls.parse_params(values).model_dump()
+
+
+def parse_override(item: str) -> tuple[str, Any]:
+    key, sep, raw = item.partition("=")
+    key, raw = key.strip(), raw.strip()
+    if not sep or not key or "\n" in item:
+        raise StrategyParamError(f"override {item!r}: expected key=value, e.g. fast_period=9")
+    try:
+        return key, tomllib.loads(f"value = {raw}")["value"]
+    except tomllib.TOMLDecodeError:
+        return key, raw  # a bare word such as mode=fast
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise StrategyParamError(f"{path}: cannot read ({exc})") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        message = str(exc)
+        found = _POSITION.search(message)
+        line = found.group(1) if found and found.group(1) else str(text.count("\n") + 1)
+        detail = _POSITION.sub("", message)
+        raise StrategyParamError(f"{path}, line {line}: invalid TOML: {detail}") from None
+
+
+def _check_key(cls: type[Strategy], key: str, source: str) -> None:
+    accepted = cls.Params.model_fields
+    if key not in accepted:
+        raise StrategyParamError(
+            f"{source}: {cls.name}: unknown parameter {key!r} (accepted: {', '.join(accepted)})"
+        )

@@ -1,0 +1,58 @@
+"""Volume profile: trade the edges of the value area of the last `period` candles.
+
+The profile (POC, value area low/high) is that of the `period` candles BEFORE the current
+one, so a candle is judged against levels it did not move.
+BUY on a bounce off the value-area low: this candle's low <= VAL and its close > VAL.
+SELL on reaching the value-area high: this candle's high >= VAH while the previous close
+was below it. SELL wins if both happen.
+
+Confidence: BUY = 0.5 + 0.5 * min(1, (POC - close) / (POC - VAL)) (room left to the POC,
+0.5 when none); SELL = 0.7."""
+
+from typing import Annotated
+
+from pydantic import Field
+
+from tui_trader.domain.market import Candle
+from tui_trader.domain.orders import Signal
+from tui_trader.indicators import VolumeProfile
+from tui_trader.strategies.base import BUY, HOLD, SELL, Strategy, StrategyParams
+
+
+class VolumeProfileParams(StrategyParams):
+    period: Annotated[int, Field(ge=5, le=10000)] = 120
+    bin_pct: Annotated[float, Field(gt=0, le=10)] = 0.1
+    value_area_pct: Annotated[float, Field(gt=0, le=100)] = 70.0
+
+
+class VolumeProfileStrategy(Strategy):
+    name = "volume_profile"
+    Params = VolumeProfileParams
+    params: VolumeProfileParams
+
+    def _setup(self) -> None:
+        p = self.params
+        self._profile = VolumeProfile(p.period, p.bin_pct, p.value_area_pct)
+        self._prev_close = float("inf")  # nothing was below the VAH before the first candle
+
+    @property
+    def warmup_period(self) -> int:
+        return self.params.period + 1  # a full profile of earlier candles, then this one
+
+    def _step(self, candle: Candle) -> Signal | None:
+        profile = self._profile
+        poc, val, vah = profile.poc, profile.value_area_low, profile.value_area_high
+        high, low, close = float(candle.high), float(candle.low), float(candle.close)
+        profile.update(high, low, close, float(candle.volume))
+        prev_close, self._prev_close = self._prev_close, close
+        if poc is None or val is None or vah is None:
+            return None
+        if high >= vah > prev_close:
+            return self.signal(candle, SELL, 0.7, f"sell: reached value-area high {vah:.6g}")
+        if low <= val < close:
+            room = (poc - close) / (poc - val) if poc > val else 0.0
+            confidence = 0.5 + 0.5 * min(1.0, max(0.0, room))
+            return self.signal(
+                candle, BUY, confidence, f"buy: bounced off value-area low {val:.6g}"
+            )
+        return self.signal(candle, HOLD, 0.0, "hold: inside the value area")

@@ -1,0 +1,143 @@
+"""How the trader reacts to what happens: gate decisions, order updates and fills from
+the broker, failures, safety events. Every reaction is journaled."""
+
+import logging
+
+from tui_trader.brokers.base import BrokerEvent
+from tui_trader.clock import SimulatedClock
+from tui_trader.core import TradingCore
+from tui_trader.domain.enums import OrderStatus, Severity
+from tui_trader.domain.events import SafetyEvent
+from tui_trader.domain.orders import Fill, Order
+from tui_trader.execution.gate import GateDecision
+from tui_trader.journal.store import Journal
+from tui_trader.safety.state_machine import EngineStateMachine
+from tui_trader.views import History
+
+log = logging.getLogger("tui_trader.trader")
+
+
+class TraderEvents:
+    history: History
+
+    def __init__(
+        self,
+        core: TradingCore,
+        journal: Journal,
+        machine: EngineStateMachine,
+        clock: SimulatedClock,
+    ) -> None:
+        self.core = core
+        self.journal = journal
+        self.machine = machine
+        self.clock = clock
+        self.version = 0
+
+    def touch(self) -> None:
+        """Something changed: the next snapshot must be rebuilt."""
+        self.version += 1
+
+    def record_safety(self, event: SafetyEvent) -> None:
+        self.history.safety.appendleft(event)
+        self.journal.record_safety(event)
+        level = logging.INFO if event.severity is Severity.INFO else logging.WARNING
+        log.log(level, "%s: %s", event.kind, event.message)
+        self.touch()
+        if event.kind == "kill_switch_trigger":
+            self.on_kill_trigger(event)
+
+    def on_kill_trigger(self, event: SafetyEvent) -> None:
+        """Overridden by the trader: the anomaly monitor asks for the kill switch."""
+
+    # --- execution engine listener -------------------------------------------------
+    def on_decision(self, decision: GateDecision) -> None:
+        if decision.approved:
+            return
+        self.core.intent_resolved(decision.intent.symbol)
+        if decision.intent.purpose.is_exit:
+            self.core.parts.exits.exit_finished(decision.intent.symbol, filled=False)
+        severity = Severity.INFO if decision.stage == "idempotency" else Severity.WARNING
+        self.record_safety(
+            SafetyEvent(
+                self.clock.now(),
+                severity,
+                "risk_rejected",
+                f"{decision.intent.purpose} {decision.intent.side} {decision.intent.symbol} "
+                f"refused at {decision.stage}: {decision.reason}",
+                symbol=decision.intent.symbol,
+                data={"intent_id": decision.intent.intent_id, "stage": decision.stage},
+            )
+        )
+
+    def on_order(self, order: Order) -> None:
+        self.core.intent_resolved(order.symbol)
+        self._apply_order(order)
+
+    def on_broker_failure(self, source: str, error: str) -> None:
+        self.count_failure(source, error)
+
+    def on_broker_success(self) -> None:
+        self.machine.record_success()
+        self.core.parts.anomaly.record_success("broker")
+
+    # --- broker events ----------------------------------------------------------------
+    def on_broker_event(self, event: BrokerEvent) -> None:
+        if isinstance(event, Fill):
+            self._apply_fill(event)
+        else:
+            self._apply_order(event)
+
+    def _apply_order(self, order: Order) -> None:
+        orders = self.core.parts.orders
+        previous = orders.apply(order)
+        if previous is not None and previous.updated_at > order.updated_at:
+            return  # a late update: we already hold a newer state
+        self.journal.record_order(order)
+        if order.status.is_final and order.purpose.is_exit:
+            position = self.core.parts.portfolio.positions.get(order.symbol)
+            still_open = position is not None and position.is_open
+            self.core.parts.exits.exit_finished(order.symbol, filled=not still_open)
+        if order.status is OrderStatus.REJECTED:
+            self.record_safety(
+                SafetyEvent(
+                    order.updated_at,
+                    Severity.WARNING,
+                    "order_rejected",
+                    f"{order.side} {order.symbol} {order.client_order_id} rejected: {order.reason}",
+                    symbol=order.symbol,
+                )
+            )
+        self.touch()
+
+    def _apply_fill(self, fill: Fill) -> None:
+        portfolio = self.core.parts.portfolio
+        position = portfolio.apply_fill(fill)
+        self.history.fills.appendleft(fill)
+        self.journal.record_fill(fill)
+        if not position.is_open:
+            self.core.parts.exits.reset(fill.symbol)
+        self.journal_state_snapshot()
+        self.touch()
+
+    def journal_state_snapshot(self) -> None:
+        portfolio = self.core.parts.portfolio
+        now = self.clock.now()
+        self.journal.record_balances(now, portfolio.balances(), portfolio.equity())
+        self.journal.record_positions(now, [p for p in portfolio.positions.values() if p.is_open])
+
+    # --- failures ---------------------------------------------------------------------
+    def count_failure(self, source: str, error: str) -> None:
+        if self.machine.record_failure(error):
+            self.core.entries_enabled = False
+            self.record_safety(
+                SafetyEvent(
+                    self.clock.now(),
+                    Severity.CRITICAL,
+                    "engine_error",
+                    f"engine in ERROR after {self.machine.consecutive_failures} failures: {error}",
+                )
+            )
+        trigger = self.core.parts.anomaly.record_failure(source, error, self.clock.now())
+        if trigger is not None:
+            self.record_safety(trigger)
+        self.touch()

@@ -1,0 +1,154 @@
+"""Builds the immutable `TraderSnapshot` front ends render, from the core's live objects."""
+
+from collections import deque
+from datetime import datetime
+from decimal import Decimal
+
+from tui_trader.config import Settings
+from tui_trader.domain.enums import EngineState
+from tui_trader.domain.events import SafetyEvent
+from tui_trader.domain.orders import Fill, Signal
+from tui_trader.execution.order_book import OrderBook
+from tui_trader.market.state import MarketState
+from tui_trader.portfolio import Portfolio
+from tui_trader.risk.exits import ExitManager
+from tui_trader.snapshot import (
+    AccountView,
+    AdviceView,
+    FeedStatus,
+    PositionView,
+    SymbolView,
+    TraderSnapshot,
+)
+
+SAFETY_HISTORY = 200
+FILL_HISTORY = 50
+
+
+def mode_label(settings: Settings, live: bool) -> str:
+    if live:
+        return "TESTNET" if settings.binance_env != "mainnet" else "LIVE"
+    return "PAPER"
+
+
+def symbol_views(market: MarketState, signals: dict[str, Signal]) -> tuple[SymbolView, ...]:
+    views = []
+    for symbol, state in market.symbols.items():
+        signal = signals.get(symbol)
+        warming = signal is not None and signal.reason.startswith("warming up")
+        views.append(
+            SymbolView(
+                symbol=symbol,
+                last=state.last,
+                change_pct=state.change_pct,
+                bid=state.bid,
+                ask=state.ask,
+                spread_pct=(state.ask - state.bid) / state.last * 100 if state.last else Decimal(0),
+                closes=tuple(state.closes),
+                signal="WARMUP" if warming or signal is None else signal.action.value,
+                signal_confidence=signal.confidence if signal is not None else 0.0,
+                updated_at=state.updated_at,
+            )
+        )
+    return tuple(views)
+
+
+def position_views(portfolio: Portfolio, exits: ExitManager) -> tuple[PositionView, ...]:
+    views = []
+    for position in portfolio.positions.values():
+        if not position.is_open:
+            continue
+        levels = exits.levels(position.symbol)
+        liquidation = None
+        if position.liquidation_price and position.mark_price:
+            gap = abs(position.mark_price - position.liquidation_price)
+            liquidation = gap / position.mark_price * 100
+        views.append(
+            PositionView(
+                position=position,
+                stop_loss=levels.stop_loss if levels else None,
+                take_profit=levels.take_profit if levels else None,
+                trailing_stop=levels.trailing_stop if levels else None,
+                liquidation_distance_pct=liquidation,
+            )
+        )
+    return tuple(views)
+
+
+class AccountTracker:
+    """Equity high-water mark and start-of-day equity for drawdown and daily PnL."""
+
+    def __init__(self) -> None:
+        self.peak = Decimal(0)
+        self.day_start = Decimal(0)
+        self.day: datetime | None = None
+
+    def update(self, equity: Decimal, day: datetime) -> bool:
+        """Returns True when a new UTC day began (day_start was reset)."""
+        self.peak = max(self.peak, equity)
+        if day != self.day:
+            self.day, self.day_start = day, equity
+            return True
+        return False
+
+    def view(self, portfolio: Portfolio, quote: str) -> AccountView:
+        equity = portfolio.equity()
+        drawdown = (self.peak - equity) / self.peak * 100 if self.peak > 0 else Decimal(0)
+        return AccountView(
+            quote_asset=quote,
+            equity=equity,
+            cash=portfolio.cash,
+            day_pnl=equity - self.day_start if self.day_start else Decimal(0),
+            drawdown_pct=max(drawdown, Decimal(0)),
+            fees_paid=portfolio.fees_paid,
+            realized_pnl=portfolio.realized_pnl,
+            unrealized_pnl=portfolio.unrealized_pnl(),
+        )
+
+
+class History:
+    """Bounded recent fills, safety events and advice for the panels (newest first)."""
+
+    def __init__(self) -> None:
+        self.safety: deque[SafetyEvent] = deque(maxlen=SAFETY_HISTORY)
+        self.fills: deque[Fill] = deque(maxlen=FILL_HISTORY)
+        self.advice: dict[str, AdviceView] = {}
+
+
+def build_snapshot(
+    *,
+    ts: datetime,
+    mode: str,
+    settings: Settings,
+    engine_state: EngineState,
+    kill_reason: str | None,
+    feeds: tuple[FeedStatus, ...],
+    market: MarketState,
+    signals: dict[str, Signal],
+    portfolio: Portfolio,
+    exits: ExitManager,
+    orders: OrderBook,
+    account: AccountTracker,
+    history: History,
+    last_error: str,
+    version: int,
+) -> TraderSnapshot:
+    return TraderSnapshot(
+        ts=ts,
+        mode=mode,
+        market=settings.market_type,
+        engine_state=engine_state,
+        kill_switch_active=kill_reason is not None,
+        kill_reason=kill_reason or "",
+        feeds=feeds,
+        prices=symbol_views(market, signals),
+        positions=position_views(portfolio, exits),
+        open_orders=tuple(orders.open_orders()),
+        recent_orders=orders.recent(),
+        fills=tuple(history.fills),
+        account=account.view(portfolio, settings.quote_asset),
+        safety_events=tuple(history.safety),
+        advice=tuple(history.advice.values()),
+        last_error=last_error,
+        version=version,
+    )

@@ -1,0 +1,167 @@
+"""Builds a Trader from settings: the one factory used by the CLI, the app and tests."""
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from tui_trader.brokers.paper import PaperBroker
+from tui_trader.brokers.paper_exchange import PaperExchange
+from tui_trader.clock import Clock, SimulatedClock, SystemClock
+from tui_trader.config import Settings
+from tui_trader.core import CoreConfig, CoreOutputs, CoreParts, TradingCore
+from tui_trader.domain.enums import MarketKind
+from tui_trader.domain.rules import SymbolRules
+from tui_trader.execution.gate import OrderGate
+from tui_trader.execution.idempotency import IdempotencyGuard
+from tui_trader.execution.order_book import OrderBook
+from tui_trader.journal.store import Journal
+from tui_trader.market.feed import MarketFeed
+from tui_trader.market.replay import ReplayFeed
+from tui_trader.market.simulated import SimulatedMarket
+from tui_trader.market.state import MarketState
+from tui_trader.portfolio import Portfolio
+from tui_trader.risk.anomaly import AnomalyMonitor
+from tui_trader.risk.circuit_breaker import CircuitBreaker
+from tui_trader.risk.exits import ExitManager
+from tui_trader.risk.limits import RiskLimits
+from tui_trader.risk.manager import RiskManager
+from tui_trader.safety.kill_switch import KillSwitch
+from tui_trader.safety.state_machine import EngineStateMachine
+from tui_trader.strategies.registry import create_strategy
+from tui_trader.trader import SafetyRelay, Trader, TraderParts
+from tui_trader.volatility import VolatilityDetector
+
+INTERVAL_SECONDS = {
+    "1m": 60,
+    "3m": 180,
+    "5m": 300,
+    "15m": 900,
+    "30m": 1800,
+    "1h": 3600,
+    "4h": 14400,
+    "1d": 86400,
+}
+JOURNAL_FILE = "journal.db"
+
+
+def journal_path(settings: Settings) -> Path:
+    return settings.data_path / JOURNAL_FILE
+
+
+def build_core(
+    settings: Settings, symbols: tuple[str, ...], *, candles_only: bool
+) -> tuple[TradingCore, PaperExchange, RiskManager]:
+    """The synchronous core and the paper exchange it trades against (also used as is by
+    the backtester and the benchmark)."""
+    quote = settings.quote_asset
+    limits = RiskLimits.from_settings(settings)
+    balances = {quote: settings.paper_quote_balance}
+    portfolio = Portfolio(
+        quote, balances, settings.market_type, settings.base_asset, leverage=settings.max_leverage
+    )
+    exchange = PaperExchange(
+        quote,
+        balances,
+        fee_rate=settings.fee_rate,
+        slippage_bps=settings.slippage_bps,
+        partial_fill_share=settings.partial_fill_share,
+        market=settings.market_type,
+        leverage=settings.max_leverage,
+        base_of=settings.base_asset,
+        fill_on_candles=candles_only,
+    )
+    parts = CoreParts(
+        market=MarketState(symbols),
+        portfolio=portfolio,
+        orders=OrderBook(),
+        strategies={
+            s: create_strategy(settings.strategy, s, settings.strategy_params) for s in symbols
+        },
+        exits=ExitManager(limits, settings.allow_market_orders),
+        breaker=CircuitBreaker(settings.circuit_breaker_pct),
+        anomaly=AnomalyMonitor(
+            settings.anomaly_jump_pct,
+            settings.anomaly_spread_pct,
+            settings.balance_mismatch_tolerance,
+            settings.max_consecutive_failures,
+        ),
+        volatility=VolatilityDetector.from_settings(settings),
+        rules={s: SymbolRules(s) for s in symbols},
+    )
+    config = CoreConfig(
+        market=settings.market_type,
+        position_size_pct=settings.position_size_pct,
+        allow_market_orders=settings.allow_market_orders,
+        entry_order_ttl=timedelta(seconds=settings.entry_order_ttl_sec),
+        shorts_allowed=settings.market_type is MarketKind.FUTURES and settings.futures_enabled,
+    )
+    core = TradingCore(config, parts, CoreOutputs(safety=lambda _event: None))
+    return core, exchange, RiskManager(limits)
+
+
+def build_feed(
+    settings: Settings,
+    relay: SafetyRelay,
+    *,
+    replay: Path | None,
+    symbol: str | None,
+    start: datetime,
+) -> MarketFeed:
+    interval = INTERVAL_SECONDS[settings.candle_interval]
+    if replay is not None:
+        return ReplayFeed(
+            replay,
+            symbol or settings.symbols[0],
+            settings.candle_interval,
+            speed=settings.sim_speed if settings.sim_speed < 100000 else 0.0,
+            on_bad_data=relay,
+        )
+    return SimulatedMarket(
+        settings.symbols,
+        settings.sim_seed,
+        start,
+        interval_sec=interval,
+        ticks_per_candle=settings.sim_ticks_per_candle,
+        speed=settings.sim_speed if settings.sim_speed < 100000 else 0.0,
+        on_bad_data=relay,
+    )
+
+
+def build_trader(
+    settings: Settings,
+    *,
+    replay: Path | None = None,
+    symbol: str | None = None,
+    wall_clock: Clock | None = None,
+    start: datetime | None = None,
+) -> Trader:
+    """A paper trader on the simulated market (default) or a replayed CSV file."""
+    wall = wall_clock or SystemClock()
+    symbols = (symbol or settings.symbols[0],) if replay is not None else settings.symbols
+    core, exchange, risk = build_core(settings, symbols, candles_only=replay is not None)
+    relay = SafetyRelay()
+    market_start = start or wall.now()
+    feed = build_feed(settings, relay, replay=replay, symbol=symbol, start=market_start)
+    data = settings.data_path
+    market_clock = SimulatedClock(
+        datetime(1970, 1, 1, tzinfo=UTC) if replay is not None else market_start
+    )
+    parts = TraderParts(
+        settings=settings,
+        core=core,
+        gate=OrderGate(risk, IdempotencyGuard()),
+        broker=PaperBroker(exchange, market_clock),
+        feed=feed,
+        journal=Journal(
+            journal_path(settings),
+            data / "logs",
+            settings.jsonl_max_bytes,
+            settings.jsonl_backups,
+            clock=market_clock,
+        ),
+        kill_switch=KillSwitch(data),
+        machine=EngineStateMachine(settings.max_consecutive_failures),
+        market_clock=market_clock,
+        wall_clock=wall,
+        safety_relay=relay,
+    )
+    return Trader(parts)
