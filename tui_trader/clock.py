@@ -34,8 +34,23 @@ class SimulatedClock:
         self._now += delta
 
 
+_DAY = timedelta(days=1)
+_day_cache: tuple[datetime, datetime] = (
+    datetime.max.replace(tzinfo=UTC),
+    datetime.max.replace(tzinfo=UTC),
+)
+
+
 def utc_day_start(ts: datetime) -> datetime:
-    return ts.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    """00:00 UTC of `ts`'s day. Called several times per market event, so the current
+    day's bounds are cached: two comparisons instead of a conversion and a replace."""
+    global _day_cache
+    start, end = _day_cache
+    if start <= ts < end:
+        return start
+    start = ts.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    _day_cache = (start, start + _DAY)
+    return start
 
 
 def ms_to_dt(ms: int) -> datetime:

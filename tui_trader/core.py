@@ -85,11 +85,12 @@ class TradingCore:
         return self._protective_exit(tick)
 
     def _protective_exit(self, tick: Tick) -> list[ExecutionCommand]:
-        position = self.parts.portfolio.positions.get(tick.symbol)
-        if position is None or not position.is_open or not self.exits_enabled:
+        portfolio = self.parts.portfolio
+        if not portfolio.held(tick.symbol) or not self.exits_enabled:
             return []
         if tick.symbol in self._pending:
             return []
+        position = portfolio.position(tick.symbol)
         intent = self.parts.exits.on_tick(tick, position, self.parts.rules[tick.symbol])
         return self._emit(intent) if intent is not None else []
 
@@ -116,14 +117,14 @@ class TradingCore:
         symbol = signal.symbol
         if symbol in self._pending:
             return []
-        position = self.parts.portfolio.positions.get(symbol)
-        held = position.quantity if position is not None else Decimal(0)
+        held = self.parts.portfolio.held(symbol)
         closes_long = signal.action is SignalAction.SELL and held > 0
         closes_short = signal.action is SignalAction.BUY and held < 0
         if closes_long or closes_short:
             if not self.exits_enabled or self.parts.exits.in_flight(symbol):
                 return []
-            return self._emit(self._signal_exit(signal, candle, abs(held)))
+            exit_intent = self._signal_exit(signal, candle, abs(held))
+            return self._emit(exit_intent) if exit_intent.quantity > 0 else []
         if held != 0 or not self.entries_enabled or self.parts.orders.open_for(symbol):
             return []
         if signal.action is SignalAction.SELL and not self.config.shorts_allowed:

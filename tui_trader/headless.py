@@ -9,7 +9,9 @@ import sys
 from tui_trader.config import Settings
 from tui_trader.hosting import HostedTrader
 from tui_trader.logs import configure_logging
+from tui_trader.market.feed import FeedError
 from tui_trader.snapshot import TraderSnapshot
+from tui_trader.strategies.base import StrategyParamError
 from tui_trader.trader import Trader
 from tui_trader.wiring import build_trader
 
@@ -53,7 +55,13 @@ async def _print_status(trader: Trader) -> None:
 
 async def run_headless(settings: Settings, args: argparse.Namespace) -> int:
     configure_logging(settings, console=True)
-    trader = build_trader(settings, replay=args.replay, symbol=args.symbol)
+    try:
+        trader = build_trader(
+            settings, replay=args.replay, symbol=args.symbol, replay_speed=args.speed or 0.0
+        )
+    except (FeedError, StrategyParamError) as exc:
+        print(f"tui-trader: {exc}", file=sys.stderr)
+        return 2
     stop = asyncio.Event()
     _install_stop_signals(stop)
     async with HostedTrader(trader):
@@ -71,4 +79,7 @@ async def run_headless(settings: Settings, args: argparse.Namespace) -> int:
         for waiter in waiters:
             waiter.cancel()
     print(status_line(trader.snapshot()), flush=True)
+    if trader.feed_error:
+        print(f"tui-trader: market feed failed: {trader.feed_error}", file=sys.stderr)
+        return 1
     return 0

@@ -178,6 +178,11 @@ class Portfolio:
         """Open positions, marked at the latest price."""
         return {s: self.position(s) for s, p in self._positions.items() if p.quantity}
 
+    def held(self, symbol: str) -> Decimal:
+        """The raw position quantity: a cheap check for the per-tick hot path."""
+        pos = self._positions.get(symbol)
+        return pos.quantity if pos is not None else ZERO
+
     def position(self, symbol: str) -> Position:
         """The position in `symbol` (flat if never traded), marked at the latest price."""
         pos = self._positions.get(symbol) or self._flat(symbol)

@@ -7,6 +7,7 @@ import logging
 import os
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from tui_trader.brokers.paper import PaperBroker
 from tui_trader.clock import Clock, SimulatedClock, utc_day_start
@@ -20,7 +21,7 @@ from tui_trader.execution.commands import CancelRequest
 from tui_trader.execution.engine import ExecutionEngine
 from tui_trader.execution.gate import OrderGate
 from tui_trader.journal.store import Journal
-from tui_trader.market.feed import MarketFeed
+from tui_trader.market.feed import FeedError, MarketFeed
 from tui_trader.risk.context import RiskContext
 from tui_trader.safety.kill_switch import KillState, KillSwitch
 from tui_trader.safety.state_machine import EngineStateMachine, InvalidTransition
@@ -32,6 +33,7 @@ log = logging.getLogger("tui_trader.trader")
 
 LIVE_PHRASE = "I_UNDERSTAND_LIVE_TRADING"
 LIVE_TOKEN_FILE = "LIVE_TOKEN"
+MARKET_TIME_KEY = "market_time"
 KILL_POLL_S = 0.2
 HOUSEKEEPING_S = 1.0
 SNAPSHOT_JOURNAL_S = 10.0
@@ -52,6 +54,9 @@ class TraderParts:
     market_clock: SimulatedClock
     wall_clock: Clock
     safety_relay: "SafetyRelay"
+    # Rebuilds the feed to resume at a given market time (the simulated market after a
+    # restart); None for feeds that carry their own time (replay, exchange).
+    resume_feed: Callable[[datetime], MarketFeed] | None = None
 
 
 class SafetyRelay:
@@ -77,6 +82,7 @@ class Trader(TraderEvents):
         self.account = AccountTracker()
         self.history = History()
         self.feed_finished = asyncio.Event()
+        self.feed_error = ""
         self.all_symbols_candled = asyncio.Event()  # every symbol has one closed candle
         self.run_id = 0
         self._snapshot: TraderSnapshot | None = None
@@ -94,6 +100,7 @@ class Trader(TraderEvents):
         day_start = await restore_paper(self.p.journal, self.p.broker, self.core, self.settings)
         if day_start is not None:
             self.account.day, self.account.day_start = day_start
+        await self._resume_market_time()
         now = self.p.wall_clock.now()
         for event in await reconcile_unfinished(self.p.journal, self.p.broker, self.on_order, now):
             self.record_safety(event)
@@ -107,6 +114,20 @@ class Trader(TraderEvents):
             started_at=now,
             pid=os.getpid(),
         )
+
+    async def _resume_market_time(self) -> None:
+        """Market time never runs backwards across a restart: an accelerated demo may have
+        run ahead of the wall clock, and journaled orders carry that time."""
+        stored = await self.p.journal.get_meta(MARKET_TIME_KEY)
+        times = [order.updated_at for order in await self.p.journal.orders(limit=50)]
+        if stored is not None:
+            times.append(datetime.fromisoformat(stored))
+        if not times:
+            return
+        reached = max(times)
+        if reached > self.p.market_clock.now() and self.p.resume_feed is not None:
+            self.p.market_clock.set(reached)
+            self.p.feed = self.p.resume_feed(reached)
 
     async def close(self) -> None:
         """Graceful shutdown: stop trading (positions kept), flush and close the journal."""
@@ -137,9 +158,18 @@ class Trader(TraderEvents):
 
     # --- edge tasks ----------------------------------------------------------------
     async def _feed_loop(self) -> None:
-        async for event in self.p.feed.events():
-            self.on_market_event(event)
-        self.feed_finished.set()
+        try:
+            async for event in self.p.feed.events():
+                self.on_market_event(event)
+        except FeedError as exc:
+            # Bad input (a malformed CSV line, an unusable exchange): say so plainly, keep
+            # everything journaled so far, and let the host decide whether to go on.
+            self.feed_error = str(exc)
+            self.record_safety(
+                SafetyEvent(self.p.wall_clock.now(), Severity.CRITICAL, "feed_error", str(exc))
+            )
+        finally:
+            self.feed_finished.set()
 
     def on_market_event(self, event: Tick | Candle) -> None:
         ts = event.ts if isinstance(event, Tick) else event.close_time
@@ -155,6 +185,13 @@ class Trader(TraderEvents):
             self.engine.submit(command)
         if isinstance(event, Candle) and not self.all_symbols_candled.is_set():
             self._check_all_candled()
+        if isinstance(event, Candle):
+            self.update_account(ts)
+        self.touch()
+
+    def update_account(self, ts: datetime) -> None:
+        """Equity peak and start-of-day equity, sampled per candle and per fill (marking
+        the whole portfolio on every tick would cost more than the rest of the tick)."""
         if self.account.update(self.core.parts.portfolio.equity(), utc_day_start(ts)):
             day = self.account.day.isoformat() if self.account.day else ""
             self.p.journal.set_meta("day_start", f"{day}|{self.account.day_start}")
@@ -178,7 +215,7 @@ class Trader(TraderEvents):
         while True:
             await asyncio.sleep(HOUSEKEEPING_S)
             self._since_journal_snapshot += HOUSEKEEPING_S
-            if self._since_journal_snapshot >= SNAPSHOT_JOURNAL_S:
+            if self.books_changed or self._since_journal_snapshot >= SNAPSHOT_JOURNAL_S:
                 self._since_journal_snapshot = 0.0
                 self.journal_state_snapshot()
                 await self._check_balances()

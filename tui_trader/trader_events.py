@@ -2,6 +2,7 @@
 the broker, failures, safety events. Every reaction is journaled."""
 
 import logging
+from datetime import datetime
 
 from tui_trader.brokers.base import BrokerEvent
 from tui_trader.clock import SimulatedClock
@@ -32,6 +33,7 @@ class TraderEvents:
         self.machine = machine
         self.clock = clock
         self.version = 0
+        self.books_changed = False
 
     def touch(self) -> None:
         """Something changed: the next snapshot must be rebuilt."""
@@ -48,6 +50,9 @@ class TraderEvents:
 
     def on_kill_trigger(self, event: SafetyEvent) -> None:
         """Overridden by the trader: the anomaly monitor asks for the kill switch."""
+
+    def update_account(self, ts: datetime) -> None:
+        """Overridden by the trader: equity peak and start-of-day equity after a change."""
 
     # --- execution engine listener -------------------------------------------------
     def on_decision(self, decision: GateDecision) -> None:
@@ -116,14 +121,16 @@ class TraderEvents:
         self.journal.record_fill(fill)
         if not position.is_open:
             self.core.parts.exits.reset(fill.symbol)
-        self.journal_state_snapshot()
-        self.touch()
+        self.books_changed = True  # snapshot journaled by housekeeping, at most 1/s
+        self.update_account(fill.ts)
 
     def journal_state_snapshot(self) -> None:
+        self.books_changed = False
         portfolio = self.core.parts.portfolio
         now = self.clock.now()
         self.journal.record_balances(now, portfolio.balances(), portfolio.equity())
         self.journal.record_positions(now, [p for p in portfolio.positions.values() if p.is_open])
+        self.journal.set_meta("market_time", now.isoformat())
 
     # --- failures ---------------------------------------------------------------------
     def count_failure(self, source: str, error: str) -> None:

@@ -54,6 +54,7 @@ def build_core(
     the backtester and the benchmark)."""
     quote = settings.quote_asset
     limits = RiskLimits.from_settings(settings)
+    rules = {s: SymbolRules(s) for s in symbols}
     balances = {quote: settings.paper_quote_balance}
     portfolio = Portfolio(
         quote, balances, settings.market_type, settings.base_asset, leverage=settings.max_leverage
@@ -68,6 +69,7 @@ def build_core(
         leverage=settings.max_leverage,
         base_of=settings.base_asset,
         fill_on_candles=candles_only,
+        step_of=lambda symbol: rules[symbol].step_size,
     )
     parts = CoreParts(
         market=MarketState(symbols),
@@ -85,7 +87,7 @@ def build_core(
             settings.max_consecutive_failures,
         ),
         volatility=VolatilityDetector.from_settings(settings),
-        rules={s: SymbolRules(s) for s in symbols},
+        rules=rules,
     )
     config = CoreConfig(
         market=settings.market_type,
@@ -105,6 +107,7 @@ def build_feed(
     replay: Path | None,
     symbol: str | None,
     start: datetime,
+    replay_speed: float = 0.0,
 ) -> MarketFeed:
     interval = INTERVAL_SECONDS[settings.candle_interval]
     if replay is not None:
@@ -112,7 +115,7 @@ def build_feed(
             replay,
             symbol or settings.symbols[0],
             settings.candle_interval,
-            speed=settings.sim_speed if settings.sim_speed < 100000 else 0.0,
+            speed=replay_speed,
             on_bad_data=relay,
         )
     return SimulatedMarket(
@@ -133,14 +136,23 @@ def build_trader(
     symbol: str | None = None,
     wall_clock: Clock | None = None,
     start: datetime | None = None,
+    replay_speed: float = 0.0,
 ) -> Trader:
-    """A paper trader on the simulated market (default) or a replayed CSV file."""
+    """A paper trader on the simulated market (default) or a replayed CSV file (as fast
+    as possible unless `replay_speed` asks for pacing)."""
     wall = wall_clock or SystemClock()
     symbols = (symbol or settings.symbols[0],) if replay is not None else settings.symbols
     core, exchange, risk = build_core(settings, symbols, candles_only=replay is not None)
     relay = SafetyRelay()
     market_start = start or wall.now()
-    feed = build_feed(settings, relay, replay=replay, symbol=symbol, start=market_start)
+    feed = build_feed(
+        settings,
+        relay,
+        replay=replay,
+        symbol=symbol,
+        start=market_start,
+        replay_speed=replay_speed,
+    )
     data = settings.data_path
     market_clock = SimulatedClock(
         datetime(1970, 1, 1, tzinfo=UTC) if replay is not None else market_start
@@ -163,5 +175,8 @@ def build_trader(
         market_clock=market_clock,
         wall_clock=wall,
         safety_relay=relay,
+        resume_feed=None
+        if replay is not None
+        else lambda when: build_feed(settings, relay, replay=None, symbol=None, start=when),
     )
     return Trader(parts)

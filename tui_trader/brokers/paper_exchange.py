@@ -51,6 +51,7 @@ class PaperExchange:
         leverage: int = 1,
         base_of: Callable[[str], str] | None = None,
         fill_on_candles: bool = False,
+        step_of: Callable[[str], Decimal] | None = None,
     ) -> None:
         if fee_rate < 0 or slippage_bps < 0:
             raise ValueError("fee_rate and slippage_bps must be >= 0")
@@ -64,6 +65,8 @@ class PaperExchange:
         self._fee_rate = fee_rate
         self._slip = slippage_bps / 10000
         self._share = partial_fill_share
+        # Partial fills are whole lot steps, as on the exchange: no unsellable dust.
+        self._step_of = step_of
         self._base_of = base_of or (lambda symbol: symbol.removesuffix(quote_asset))
         self._ticks: dict[str, Tick] = {}  # latest matching event per symbol
         self._candles: dict[str, Candle] = {}
@@ -298,8 +301,16 @@ class PaperExchange:
             limit = order.price or ZERO
             through = low < limit if order.side is Side.BUY else high > limit
             if through and capacity > 0:
-                capacity -= self._execute(order, min(order.remaining, capacity), limit, ts, out)
+                qty = self._whole_steps(order.symbol, min(order.remaining, capacity))
+                if qty > 0:
+                    capacity -= self._execute(order, qty, limit, ts, out)
         return out
+
+    def _whole_steps(self, symbol: str, qty: Decimal) -> Decimal:
+        if self._step_of is None:
+            return qty
+        step = self._step_of(symbol)
+        return (qty // step) * step
 
     def _execute(
         self, order: Order, qty: Decimal, price: Decimal, ts: datetime, out: list[BrokerEvent]

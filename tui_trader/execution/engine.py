@@ -102,7 +102,23 @@ class ExecutionEngine:
             # Not journaled means not sent: invariant 1 outranks the trade.
             self._listener.on_broker_failure("journal", f"intent not journaled: {exc}")
             return None
+        # The journal write awaited a commit: the kill switch may have fired meanwhile.
+        killed = self.gate.kill_blocks(intent)
+        if killed is not None:
+            closed = order.evolve(status=OrderStatus.REJECTED, reason=f"not sent: {killed}")
+            self._listener.on_order(closed)
+            return closed
         result = await self._send(order)
+        log.info(
+            "sent %s %s %s %s @ %s (%s) -> %s",
+            order.purpose,
+            order.side,
+            order.quantity,
+            order.symbol,
+            order.price or "MARKET",
+            order.client_order_id,
+            result.status,
+        )
         self._listener.on_order(result)
         return result
 

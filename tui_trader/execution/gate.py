@@ -30,11 +30,17 @@ class OrderGate:
         self.guard = guard
         self.kill: KillState | None = None  # set by the shell from the kill switch file
 
+    def kill_blocks(self, intent: OrderIntent) -> str | None:
+        """The refusal reason if the kill switch stops this intent, else None."""
+        if self.kill is not None and intent.purpose not in _ALLOWED_WHILE_KILLED:
+            return f"kill switch active ({self.kill.source}: {self.kill.reason})"
+        return None
+
     def check(self, intent: OrderIntent, ctx: RiskContext) -> GateDecision:
         coid = client_order_id(intent.intent_id)
-        if self.kill is not None and intent.purpose not in _ALLOWED_WHILE_KILLED:
-            reason = f"kill switch active ({self.kill.source}: {self.kill.reason})"
-            return GateDecision(intent, coid, False, "kill_switch", reason)
+        killed = self.kill_blocks(intent)
+        if killed is not None:
+            return GateDecision(intent, coid, False, "kill_switch", killed)
         if self.guard.seen(coid):
             reason = f"duplicate intent {intent.intent_id} (client id {coid} already used)"
             return GateDecision(intent, coid, False, "idempotency", reason)

@@ -92,6 +92,7 @@ class Strategy(ABC):
         self.params = self.parse_params(params)
         self._seen = 0
         self._setup()
+        self._warmup = self.warmup_period  # read on every candle: computed once
 
     @classmethod
     def parse_params(cls, params: Mapping[str, Any] | None) -> StrategyParams:
@@ -116,6 +117,7 @@ class Strategy(ABC):
     def reset(self) -> None:
         self._seen = 0
         self._setup()
+        self._warmup = self.warmup_period
 
     def on_candle(self, candle: Candle) -> Signal:
         if not candle.closed:
@@ -124,7 +126,7 @@ class Strategy(ABC):
             raise ValueError(f"{self.name}: candle for {candle.symbol} sent to {self.symbol}")
         self._seen += 1
         signal = self._step(candle)  # always runs: indicators need every candle
-        warmup = self.warmup_period
+        warmup = self._warmup
         if signal is None or self._seen < warmup:
             done = min(self._seen, warmup)
             return self.signal(candle, HOLD, 0.0, f"warming up ({done}/{warmup})")

@@ -1,0 +1,57 @@
+"""Helpers for tests that drive a real Trader (paper broker, simulated market, journal in
+a temporary folder). Nothing here replaces a part of the trader."""
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from tui_trader.config import Settings, load_settings
+from tui_trader.domain.market import Candle, Tick
+from tui_trader.market.simulated import SimulatedMarket
+from tui_trader.trader import Trader
+from tui_trader.wiring import build_trader
+
+START = datetime(2026, 3, 2, 0, 0, tzinfo=UTC)
+
+
+def make_settings(data_dir: Path, **overrides: Any) -> Settings:
+    return load_settings(TUI_TRADER_DATA_DIR=str(data_dir), **overrides)
+
+
+def sim_events(trader: Trader) -> Iterator[Tick | Candle]:
+    feed = trader.p.feed
+    assert isinstance(feed, SimulatedMarket)
+    return feed.generate()
+
+
+@contextlib.asynccontextmanager
+async def running_engine(trader: Trader) -> AsyncIterator[Trader]:
+    """An opened trader whose execution engine consumes its queue; closed on exit."""
+    await trader.open()
+    task = asyncio.create_task(trader.engine.run())
+    try:
+        yield trader
+    finally:
+        await trader.close()
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def feed(trader: Trader, events: Iterator[Tick | Candle], count: int) -> None:
+    """Push `count` market events through the trader, letting the engine act on each."""
+    for _ in range(count):
+        trader.on_market_event(next(events))
+        if not trader.engine.queue.empty():
+            await trader.engine.drain()
+
+
+def opened(settings: Settings) -> Trader:
+    return build_trader(settings, start=START)
+
+
+__all__ = ["START", "Decimal", "feed", "make_settings", "opened", "running_engine", "sim_events"]
