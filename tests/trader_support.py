@@ -32,14 +32,18 @@ def sim_events(trader: Trader) -> Iterator[Tick | Candle]:
 async def running_engine(trader: Trader) -> AsyncIterator[Trader]:
     """An opened trader whose execution engine consumes its queue; closed on exit."""
     await trader.open()
-    task = asyncio.create_task(trader.engine.run())
+    # The execution engine, plus the LLM advisor's worker when it is enabled; the feed,
+    # kill watcher and housekeeping are left to the test, which drives time itself.
+    wanted = {"execution", "llm"}
+    tasks = [asyncio.create_task(run()) for name, run in trader.edge_tasks() if name in wanted]
     try:
         yield trader
     finally:
         await trader.close()
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        for task in tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
 
 async def feed(trader: Trader, events: Iterator[Tick | Candle], count: int) -> None:

@@ -47,6 +47,9 @@ def build_parser() -> argparse.ArgumentParser:
     selftest = commands.add_parser("selftest", help="check config, data dir, journal, ...")
     selftest.add_argument("--online", action="store_true", help="also check exchange reach")
 
+    keys = commands.add_parser("keys", help="API keys in the OS keyring: set/list/delete/check")
+    keys.add_argument("keys_args", nargs=argparse.REMAINDER, metavar="set NAME | list | ...")
+
     export = commands.add_parser("export", help="export journal rows as CSV")
     export.add_argument("kind", choices=["orders", "fills", "trades"])
     export.add_argument("--csv", type=Path, required=True, metavar="FILE")
@@ -96,12 +99,25 @@ def _cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     return asyncio.run(export_command(settings, args.kind, args.csv))
 
 
+def _cmd_keys(args: argparse.Namespace, settings: Settings) -> int:
+    from tui_trader.keys_cli import run_keys
+    from tui_trader.secrets import SecretStore
+
+    def store() -> SecretStore:
+        return SecretStore.open(
+            settings.secrets_backend, cryptfile_path=settings.data_path / "secrets.cfg"
+        )
+
+    return run_keys(args.keys_args, sys.stdin, sys.stdout, sys.stderr, store_factory=store)
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "run": _cmd_run,
     "status": _cmd_status,
     "kill": _cmd_kill,
     "selftest": _cmd_selftest,
     "export": _cmd_export,
+    "keys": _cmd_keys,
 }
 
 

@@ -5,6 +5,7 @@ import sys
 from logging.handlers import RotatingFileHandler
 
 from tui_trader.config import Settings
+from tui_trader.secrets import install_excepthook, install_log_redaction
 
 LOG_FILE = "tui-trader.log"
 
@@ -26,3 +27,6 @@ def configure_logging(settings: Settings, *, console: bool) -> None:
         stream.setLevel(logging.WARNING)
         stream.setFormatter(formatter)
         root.addHandler(stream)
+    # Secrets never reach a log line or a traceback (invariant 7).
+    install_log_redaction(root)
+    install_excepthook()

@@ -9,30 +9,32 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from tui_trader.advice_wiring import build_advice_link, llm_key
 from tui_trader.brokers.paper import PaperBroker
 from tui_trader.clock import Clock, SimulatedClock, utc_day_start
 from tui_trader.config import Settings
 from tui_trader.core import CoreOutputs, TradingCore
-from tui_trader.domain.enums import EngineState, IntentPurpose, Severity
+from tui_trader.domain.enums import EngineState, Severity
 from tui_trader.domain.events import SafetyEvent
 from tui_trader.domain.market import Candle, Tick
-from tui_trader.domain.orders import Signal
-from tui_trader.execution.commands import CancelRequest
+from tui_trader.domain.orders import OrderIntent, Signal
+from tui_trader.execution.commands import ExecutionCommand
 from tui_trader.execution.engine import ExecutionEngine
 from tui_trader.execution.gate import OrderGate
 from tui_trader.journal.store import Journal
+from tui_trader.live import keys_in_keyring
+from tui_trader.llm.settings import LLMSettings
 from tui_trader.market.feed import FeedError, MarketFeed
 from tui_trader.risk.context import RiskContext
-from tui_trader.safety.kill_switch import KillState, KillSwitch
-from tui_trader.safety.state_machine import EngineStateMachine, InvalidTransition
-from tui_trader.snapshot import FeedStatus, LiveCheck, TraderSnapshot
-from tui_trader.trader_events import TraderEvents
+from tui_trader.safety.kill_switch import KillSwitch
+from tui_trader.safety.state_machine import EngineStateMachine
+from tui_trader.snapshot import FeedStatus, TraderSnapshot
+from tui_trader.trader_controls import TraderControls, kill_text
 from tui_trader.views import AccountTracker, History, build_snapshot, mode_label
+from tui_trader.volatility import VolatilityTrigger
 
 log = logging.getLogger("tui_trader.trader")
 
-LIVE_PHRASE = "I_UNDERSTAND_LIVE_TRADING"
-LIVE_TOKEN_FILE = "LIVE_TOKEN"
 MARKET_TIME_KEY = "market_time"
 KILL_POLL_S = 0.2
 HOUSEKEEPING_S = 1.0
@@ -57,6 +59,7 @@ class TraderParts:
     # Rebuilds the feed to resume at a given market time (the simulated market after a
     # restart); None for feeds that carry their own time (replay, exchange).
     resume_feed: Callable[[datetime], MarketFeed] | None = None
+    llm: "LLMSettings | None" = None  # the advisor runs only when llm.llm_enabled
 
 
 class SafetyRelay:
@@ -69,7 +72,7 @@ class SafetyRelay:
         self.target(event)
 
 
-class Trader(TraderEvents):
+class Trader(TraderControls):
     def __init__(self, parts: TraderParts) -> None:
         super().__init__(parts.core, parts.journal, parts.machine, parts.market_clock)
         self.p = parts
@@ -77,12 +80,17 @@ class Trader(TraderEvents):
         self.engine = ExecutionEngine(
             parts.gate, parts.journal, parts.broker, self.risk_context, self, parts.market_clock
         )
-        parts.core.out = CoreOutputs(safety=self.record_safety, signal=self._on_signal)
+        parts.core.out = CoreOutputs(
+            safety=self.record_safety, signal=self._on_signal, trigger=self._on_trigger
+        )
         parts.safety_relay.target = self.record_safety
+        self.advice = build_advice_link(self) if parts.llm and parts.llm.llm_enabled else None
         self.account = AccountTracker()
         self.history = History()
         self.feed_finished = asyncio.Event()
         self.feed_error = ""
+        self.llm_api_key: str | None = None
+        self._keys: tuple[bool, str] = (False, "keyring not checked yet")
         self.all_symbols_candled = asyncio.Event()  # every symbol has one closed candle
         self.run_id = 0
         self._snapshot: TraderSnapshot | None = None
@@ -96,6 +104,9 @@ class Trader(TraderEvents):
         from tui_trader.restore import reconcile_unfinished, restore_paper
 
         await self.p.journal.open()
+        if self.advice is not None:
+            self.llm_api_key = await llm_key(self.settings)
+        self._keys = await keys_in_keyring(self.settings)
         self.p.gate.guard = IdempotencyGuard(await self.p.journal.known_client_order_ids())
         day_start = await restore_paper(self.p.journal, self.p.broker, self.core, self.settings)
         if day_start is not None:
@@ -140,12 +151,15 @@ class Trader(TraderEvents):
         await self.p.journal.close()
 
     def edge_tasks(self) -> list[EdgeTask]:
-        return [
+        tasks: list[EdgeTask] = [
             ("feed", self._feed_loop),
             ("execution", self.engine.run),
             ("kill-watch", self._watch_kill_switch),
             ("housekeeping", self._housekeeping),
         ]
+        if self.advice is not None:
+            tasks.append(("llm", self.advice.run))
+        return tasks
 
     def worker_failed(self, name: str, error: BaseException) -> None:
         """A hosted edge task died: never silently. Record it and count it as a failure."""
@@ -182,12 +196,18 @@ class Trader(TraderEvents):
             self.count_failure("core", f"{type(exc).__name__}: {exc}")
             return
         for command in commands:
-            self.engine.submit(command)
+            self._route(command)
         if isinstance(event, Candle) and not self.all_symbols_candled.is_set():
             self._check_all_candled()
         if isinstance(event, Candle):
             self.update_account(ts)
         self.touch()
+
+    def _route(self, command: ExecutionCommand) -> None:
+        """Everything goes to the engine, except entries the LLM gate/decide mode holds."""
+        if isinstance(command, OrderIntent) and self.advice and self.advice.takes(command):
+            return
+        self.engine.submit(command)
 
     def update_account(self, ts: datetime) -> None:
         """Equity peak and start-of-day equity, sampled per candle and per fill (marking
@@ -214,6 +234,8 @@ class Trader(TraderEvents):
     async def _housekeeping(self) -> None:
         while True:
             await asyncio.sleep(HOUSEKEEPING_S)
+            if self.advice is not None and self.advice.mode == "advisory":
+                self.advice.ask_when_due(tuple(self.core.parts.market.symbols))
             self._since_journal_snapshot += HOUSEKEEPING_S
             if self.books_changed or self._since_journal_snapshot >= SNAPSHOT_JOURNAL_S:
                 self._since_journal_snapshot = 0.0
@@ -227,7 +249,23 @@ class Trader(TraderEvents):
         for event in anomaly.check_balances(expected, actual, self.p.market_clock.now()):
             self.record_safety(event)
 
+    def _on_trigger(self, trigger: VolatilityTrigger) -> None:
+        self.p.journal.record_event(
+            "decisions",
+            "volatility_trigger",
+            {
+                "symbol": trigger.symbol,
+                "kind": str(trigger.kind),
+                "delta_pct": trigger.delta_pct,
+                "threshold_pct": trigger.threshold_pct,
+            },
+        )
+        if self.advice is not None and self.advice.mode == "advisory":
+            self.advice.ask(trigger.symbol, "volatility")
+
     def _on_signal(self, signal: Signal) -> None:
+        if self.advice is not None and self.advice.mode == "advisory":
+            self.advice.ask(signal.symbol, "signal")
         self.p.journal.record_event(
             "decisions",
             "signal",
@@ -253,7 +291,7 @@ class Trader(TraderEvents):
                 mode=mode_label(self.settings, live=False),
                 settings=self.settings,
                 engine_state=self.p.machine.state,
-                kill_reason=_kill_text(self.p.gate.kill),
+                kill_reason=kill_text(self.p.gate.kill),
                 feeds=(self.feed_status(),),
                 market=self.core.parts.market,
                 signals=self.core.last_signals,
@@ -261,11 +299,21 @@ class Trader(TraderEvents):
                 exits=self.core.parts.exits,
                 orders=self.core.parts.orders,
                 account=self.account,
-                history=self.history,
+                history=self._with_advice(),
                 last_error=self.p.machine.last_error,
                 version=self.version,
             )
         return self._snapshot
+
+    def _with_advice(self) -> History:
+        if self.advice is not None:
+            from tui_trader.llm.advice import advice_view
+
+            for symbol in self.core.parts.market.symbols:
+                latest = self.advice.advisor.latest(symbol)
+                if latest is not None:
+                    self.history.advice[symbol] = advice_view(latest)
+        return self.history
 
     def feed_status(self) -> FeedStatus:
         status = getattr(self.p.feed, "status", None)
@@ -280,130 +328,6 @@ class Trader(TraderEvents):
             stale_after_s=3 * interval / self.settings.sim_speed,
             detail="finished" if self.feed_finished.is_set() else "",
         )
-
-    async def start(self) -> None:
-        if self.p.gate.kill is not None:
-            raise ValueError("kill switch is active; clear it with `tui-trader kill --clear --yes`")
-        try:
-            self.p.machine.start()
-        except InvalidTransition as exc:
-            raise ValueError(str(exc)) from None
-        self.core.entries_enabled = True
-        self.touch()
-
-    async def stop(self, flatten: bool = False) -> None:
-        """Stop trading: no new entries, open entry orders cancelled, positions kept
-        (or closed when `flatten`). Protective exits stay armed while positions exist."""
-        try:
-            self.p.machine.begin_stop()
-        except InvalidTransition as exc:
-            raise ValueError(str(exc)) from None
-        self.core.entries_enabled = False
-        for order in self.core.parts.orders.open_orders():
-            if order.purpose is IntentPurpose.ENTRY:
-                self.engine.submit(CancelRequest(order.client_order_id, "engine stopping"))
-        if flatten:
-            self._flatten(IntentPurpose.FLATTEN)
-        await self.engine.drain()
-        self.p.machine.finish_stop()
-        self.touch()
-
-    async def reset(self) -> None:
-        try:
-            self.p.machine.reset()
-        except InvalidTransition as exc:
-            raise ValueError(str(exc)) from None
-        self.touch()
-
-    async def kill(self, close_positions: bool = False, source: str = "operator") -> None:
-        state = self.p.kill_switch.activate(
-            self.p.wall_clock.now(), source, "kill switch pressed", close_positions
-        )
-        self._apply_kill(state, announce=True)
-        await self.engine.drain()
-
-    async def close_position(self, symbol: str) -> None:
-        if not self._flatten(IntentPurpose.MANUAL_CLOSE, only=symbol):
-            raise ValueError(f"no open position in {symbol}")
-
-    async def cancel_order(self, client_order_id: str) -> None:
-        if self.core.parts.orders.get(client_order_id) is None:
-            raise ValueError(f"no open order {client_order_id}")
-        self.engine.submit(CancelRequest(client_order_id, "cancelled by operator"))
-
-    def live_check(self) -> LiveCheck:
-        token = (self.settings.data_path / LIVE_TOKEN_FILE).exists()
-        detail = "" if token else f"create {self.settings.data_path / LIVE_TOKEN_FILE} first"
-        return LiveCheck(
-            token_file_present=token,
-            keys_in_keyring=False,
-            detail=detail or "no Binance keys in the keyring: run `tui-trader keys set binance`",
-        )
-
-    async def enable_live(self, phrase: str) -> None:
-        if phrase != LIVE_PHRASE:
-            raise ValueError(f"live mode refused: the phrase must be exactly {LIVE_PHRASE}")
-        check = self.live_check()
-        if not check.ready:
-            raise ValueError(f"live mode refused: {check.detail}")
-        raise ValueError("live mode refused: this build has no live broker configured")
-
-    # --- kill switch ----------------------------------------------------------------
-    def _apply_kill(self, state: KillState, announce: bool) -> None:
-        self.p.gate.kill = state
-        self.core.entries_enabled = False
-        self.core.exits_enabled = False
-        if self.p.machine.state is EngineState.RUNNING:
-            self.p.machine.begin_stop()
-            self.p.machine.finish_stop()
-        for order in self.core.parts.orders.open_orders():
-            self.engine.submit(CancelRequest(order.client_order_id, "kill switch"))
-        if state.close_positions:
-            self._flatten(IntentPurpose.FLATTEN)
-        severity = Severity.CRITICAL if announce else Severity.WARNING
-        verb = "activated" if announce else "still active from an earlier run"
-        self.record_safety(
-            SafetyEvent(
-                self.p.wall_clock.now(),
-                severity,
-                "kill_switch",
-                f"kill switch {verb} by {state.source}: {state.reason}"
-                + ("; closing positions" if state.close_positions else ""),
-            )
-        )
-
-    def _kill_cleared(self) -> None:
-        self.p.gate.kill = None
-        self.core.exits_enabled = True
-        self.record_safety(
-            SafetyEvent(
-                self.p.wall_clock.now(), Severity.INFO, "kill_switch", "kill switch cleared"
-            )
-        )
-
-    def _flatten(self, purpose: IntentPurpose, only: str | None = None) -> bool:
-        parts = self.core.parts
-        sent = False
-        for symbol, position in list(parts.portfolio.positions.items()):
-            if not position.is_open or (only is not None and symbol != only):
-                continue
-            intent = parts.exits.flatten_intent(
-                position,
-                parts.market.price(symbol),
-                parts.rules[symbol],
-                purpose,
-                self.p.market_clock.now(),
-            )
-            if intent is None:  # dust below the step size: nothing to send
-                continue
-            # An exit already working would make the close an oversell: cancel it first
-            # (the engine handles commands in order, so the cancel lands before the close).
-            for order in parts.orders.open_for(symbol):
-                if order.purpose.is_exit:
-                    self.engine.submit(CancelRequest(order.client_order_id, purpose.value))
-            self.engine.submit(intent)
-            sent = True
-        return sent
 
     # --- risk context -----------------------------------------------------------------
     def risk_context(self, _intent: object) -> RiskContext:
@@ -420,9 +344,3 @@ class Trader(TraderEvents):
             leverage=self.settings.max_leverage,
             market=self.settings.market_type,
         )
-
-
-def _kill_text(state: KillState | None) -> str | None:
-    if state is None:
-        return None
-    return f"{state.source}: {state.reason}"

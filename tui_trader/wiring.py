@@ -14,6 +14,7 @@ from tui_trader.execution.gate import OrderGate
 from tui_trader.execution.idempotency import IdempotencyGuard
 from tui_trader.execution.order_book import OrderBook
 from tui_trader.journal.store import Journal
+from tui_trader.llm.settings import LLMSettings
 from tui_trader.market.feed import MarketFeed
 from tui_trader.market.replay import ReplayFeed
 from tui_trader.market.simulated import SimulatedMarket
@@ -26,6 +27,7 @@ from tui_trader.risk.limits import RiskLimits
 from tui_trader.risk.manager import RiskManager
 from tui_trader.safety.kill_switch import KillSwitch
 from tui_trader.safety.state_machine import EngineStateMachine
+from tui_trader.secrets import default_redactor
 from tui_trader.strategies.registry import create_strategy
 from tui_trader.trader import SafetyRelay, Trader, TraderParts
 from tui_trader.volatility import VolatilityDetector
@@ -169,12 +171,14 @@ def build_trader(
             settings.jsonl_max_bytes,
             settings.jsonl_backups,
             clock=market_clock,
+            redact=default_redactor().redact,
         ),
         kill_switch=KillSwitch(data),
         machine=EngineStateMachine(settings.max_consecutive_failures),
         market_clock=market_clock,
         wall_clock=wall,
         safety_relay=relay,
+        llm=LLMSettings(),
         resume_feed=None
         if replay is not None
         else lambda when: build_feed(settings, relay, replay=None, symbol=None, start=when),

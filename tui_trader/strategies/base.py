@@ -114,6 +114,11 @@ class Strategy(ABC):
     def _step(self, candle: Candle) -> Signal | None:
         """Feed one candle to the indicators; None while they are not ready."""
 
+    def indicators(self) -> dict[str, float | None]:
+        """Current indicator values by name (for the LLM advisor's input and the UI);
+        strategies with indicators worth showing override it."""
+        return {}
+
     def reset(self) -> None:
         self._seen = 0
         self._setup()

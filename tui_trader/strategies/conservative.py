@@ -88,6 +88,15 @@ class ConservativeStrategy(Strategy):
         p = self.params
         return max(p.slow_period, p.rsi_period + 1, p.atr_period + 1, p.volume_period)
 
+    def indicators(self) -> dict[str, float | None]:
+        return {
+            "ema_fast": self._fast.value,
+            "ema_slow": self._slow.value,
+            "rsi": self._rsi.value,
+            "atr": self._atr.value,
+            "volume_mean": self._volume.value,
+        }
+
     def _step(self, candle: Candle) -> Signal | None:
         close = float(candle.close)
         volume = float(candle.volume)

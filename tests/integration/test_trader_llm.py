@@ -1,0 +1,191 @@
+"""The LLM advisor inside a real paper trader, against a local OpenAI-compatible server."""
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from tests.doubles.openai_server import Mode, OpenAIDouble
+from tests.trader_support import START, feed, make_settings, opened, running_engine, sim_events
+from tui_trader.domain.enums import IntentPurpose, OrderType, Side
+from tui_trader.domain.orders import OrderIntent
+from tui_trader.trader import Trader
+
+
+@pytest.fixture
+async def llm() -> AsyncIterator[OpenAIDouble]:
+    server = OpenAIDouble()
+    await server.start()
+    yield server
+    await server.close()
+
+
+def use_llm(monkeypatch: pytest.MonkeyPatch, server: OpenAIDouble, mode: str, **env: str) -> None:
+    values = {
+        "LLM_ENABLED": "true",
+        "LLM_MODE": mode,
+        "LLM_BASE_URL": server.base_url,
+        "LLM_TIMEOUT_S": "2",
+        "LLM_MAX_RETRIES": "0",
+        "LLM_COOLDOWN_S": "0",
+        "OPENAI_API_KEY": "test-not-a-key",
+        **env,
+    }
+    for name, value in values.items():
+        monkeypatch.setenv(name, value)
+
+
+def entry(trader: Trader, intent_id: str, side: Side = Side.BUY) -> OrderIntent:
+    price = trader.core.parts.market.price("BTCUSDT")
+    return OrderIntent(
+        intent_id=intent_id,
+        symbol="BTCUSDT",
+        side=side,
+        order_type=OrderType.LIMIT,
+        quantity=Decimal("0.001"),
+        price=price,
+        purpose=IntentPurpose.ENTRY,
+        created_at=START,
+        reference_price=price,
+        reason="test",
+        strategy="test",
+    )
+
+
+async def settle(trader: Trader) -> None:
+    """Let the link's tasks finish, then the engine."""
+    assert trader.advice is not None
+    for _ in range(100):
+        if not trader.advice._tasks:
+            break
+        await asyncio.sleep(0.02)
+    await trader.engine.drain()
+
+
+async def orders_after(tmp: Path, events: int) -> list[str]:
+    async with running_engine(opened(make_settings(tmp))) as trader:
+        await trader.start()
+        await feed(trader, sim_events(trader), events)
+        if trader.advice is not None:
+            await trader.advice.advisor.wait_idle()
+        await trader.p.journal.flush()
+        return [o.client_order_id for o in await trader.p.journal.orders()]
+
+
+async def test_advisory_never_changes_orders(
+    tmp_path: Path, llm: OpenAIDouble, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    events = 6 * 60 * 42
+    without = await orders_after(tmp_path / "plain", events)
+    llm.content = json.dumps(
+        {
+            "action": "SELL_CONSIDER",
+            "confidence": 1.0,
+            "reasoning": "everything is awful",
+            "risk_notes": "",
+        }
+    )
+    use_llm(monkeypatch, llm, "advisory")
+    with_llm = await orders_after(tmp_path / "advised", events)
+    assert without and with_llm == without
+    assert llm.request_count >= 1  # it was asked, and ignored for trading
+
+
+async def test_gate_blocks_a_disagreeing_entry_but_never_an_exit(
+    tmp_path: Path, llm: OpenAIDouble, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    use_llm(monkeypatch, llm, "gate")
+    llm.content = json.dumps(
+        {"action": "HOLD", "confidence": 0.9, "reasoning": "no", "risk_notes": ""}
+    )
+    async with running_engine(opened(make_settings(tmp_path))) as trader:
+        await feed(trader, sim_events(trader), 50)
+        trader._route(entry(trader, "gated-1"))
+        await settle(trader)
+        assert await trader.p.broker.open_orders() == []
+        blocked = trader.history.safety[0]
+        assert blocked.kind == "llm_gate" and "HOLD" in blocked.message
+
+        llm.content = json.dumps(
+            {"action": "BUY_CONSIDER", "confidence": 0.9, "reasoning": "yes", "risk_notes": ""}
+        )
+        trader._route(entry(trader, "gated-2"))
+        await settle(trader)
+        assert len(await trader.p.broker.open_orders()) == 1
+
+        requests_before = llm.request_count
+        exit_intent = replace(entry(trader, "exit-1", Side.SELL), purpose=IntentPurpose.STOP_LOSS)
+        assert trader.advice is not None
+        assert not trader.advice.takes(exit_intent)
+        assert llm.request_count == requests_before  # exits never ask
+
+
+async def test_decide_intent_still_refused_by_risk_over_a_limit(
+    tmp_path: Path, llm: OpenAIDouble, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    use_llm(monkeypatch, llm, "decide", MAX_SLIPPAGE_BPS="10000")
+    async with running_engine(opened(make_settings(tmp_path))) as trader:
+        await feed(trader, sim_events(trader), 50)
+        price = float(trader.core.parts.market.price("BTCUSDT"))
+        decision = {
+            "decision": "long",
+            "timeframe": "1h",
+            "rationale": "all in",
+            "position": {
+                "entry": round(price, 2),
+                "size": 1.0,  # ~60k USDT on a 10k account
+                "stop_loss": round(price * 0.98, 2),
+                "take_profits": [round(price * 1.05, 2)],
+                "trailing_stop": None,
+                "expected_fees": 1,
+                "estimated_liquidation_price": None,
+            },
+            "risk": {"leverage": 1, "max_loss_quote": 5, "risk_reward": 1.2},
+            "scenarios": [],
+            "invalidations": [],
+            "confidence": 0.9,
+            "next_check_after_min": 30,
+            "compliance_codes": [],
+        }
+        llm.content = json.dumps(decision)
+        trader._route(entry(trader, "decide-1"))
+        await settle(trader)
+        refusal = next(e for e in trader.history.safety if e.kind == "risk_rejected")
+        assert "position_size" in refusal.message
+        assert await trader.p.broker.open_orders() == []
+
+
+async def test_slow_llm_does_not_stall_trading(
+    tmp_path: Path, llm: OpenAIDouble, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    use_llm(monkeypatch, llm, "gate", LLM_TIMEOUT_S="0.5")
+    llm.mode = Mode.SLOW
+    llm.delay_s = 3.0
+    async with running_engine(opened(make_settings(tmp_path))) as trader:
+        events = sim_events(trader)
+        await feed(trader, events, 50)
+        trader._route(entry(trader, "slow-1"))
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        await feed(trader, events, 2000)  # the market keeps flowing meanwhile
+        assert loop.time() - started < 0.5
+        await settle(trader)
+        assert trader.history.safety[0].kind == "llm_gate"  # timed out → blocked, fail-safe
+
+
+async def test_budget_stops_calls(
+    tmp_path: Path, llm: OpenAIDouble, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    use_llm(monkeypatch, llm, "advisory", LLM_DAILY_CALL_BUDGET="1")
+    async with running_engine(opened(make_settings(tmp_path))) as trader:
+        assert trader.advice is not None
+        await feed(trader, sim_events(trader), 50)
+        for _ in range(3):
+            trader.advice.ask("BTCUSDT", "timer")
+            await trader.advice.advisor.wait_idle()
+        assert llm.request_count == 1
+        assert trader.advice.advisor.budget_status().calls == 1

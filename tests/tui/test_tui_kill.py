@@ -1,0 +1,109 @@
+"""The kill switch from the cockpit: what the dialog says, Cancel changes nothing, the
+key works whatever has focus, and a confirmed kill is active and persisted."""
+
+from collections.abc import Callable
+
+from textual.widgets import Checkbox, Input
+from tui_support import Cockpit, market_ready, screen_text, wait_for
+
+from tui_trader.domain.enums import EngineState
+from tui_trader.safety.kill_switch import KillSwitch
+from tui_trader.tui.modals.kill import KillScreen
+from tui_trader.tui.modals.passphrase import LIVE_PHRASE_REQUEST, PassphraseScreen
+
+Make = Callable[..., Cockpit]
+
+
+async def test_kill_dialog_says_what_happens_and_cancel_changes_nothing(cockpit: Make) -> None:
+    c = cockpit()
+    async with c.app.run_test(size=(80, 24)) as pilot:
+        await market_ready(pilot, c)
+        await pilot.press("s")
+        await wait_for(
+            pilot, lambda: c.trader.snapshot().engine_state is EngineState.RUNNING, "RUNNING"
+        )
+        before = c.trader.snapshot()
+        await pilot.press("k")
+        assert isinstance(c.app.screen, KillScreen)
+        assert c.app.focused is not None and c.app.focused.id == "cancel"
+        text = screen_text(c.app.screen)
+        assert "block every new order" in text
+        assert "cancel 0 open orders" in text
+        assert "leave 0 open positions open" in text
+        await pilot.press("enter")  # on Cancel
+        await pilot.pause(0.2)
+        assert not isinstance(c.app.screen, KillScreen)
+        after = c.trader.snapshot()
+        assert not after.kill_switch_active
+        assert after.engine_state is EngineState.RUNNING
+        assert after.open_orders == before.open_orders or not before.open_orders
+        assert not KillSwitch(c.settings.data_path).active
+
+
+async def test_kill_confirm_activates_and_persists_the_kill_switch(cockpit: Make) -> None:
+    c = cockpit()
+    async with c.app.run_test(size=(80, 24)) as pilot:
+        await market_ready(pilot, c)
+        await pilot.press("s")
+        await wait_for(
+            pilot, lambda: c.trader.snapshot().engine_state is EngineState.RUNNING, "RUNNING"
+        )
+        await pilot.press("k")
+        await pilot.click("#confirm")
+        await wait_for(pilot, lambda: c.trader.snapshot().kill_switch_active, "kill active")
+        state = KillSwitch(c.settings.data_path).read()
+        assert state is not None and state.source == "tui" and not state.close_positions
+        snapshot = c.trader.snapshot()
+        assert snapshot.engine_state is not EngineState.RUNNING
+        assert any(e.kind == "kill_switch" for e in snapshot.safety_events)
+        header = c.app.query_one("#status-bar #kill")
+        await wait_for(pilot, lambda: "KILLED" in str(header.render()), "KILLED in the header")
+        assert header.has_class("-active")
+        # Starting again is refused while killed: the trader says why.
+        await pilot.press("s")
+        await pilot.pause(0.2)
+        assert c.trader.snapshot().engine_state is not EngineState.RUNNING
+
+
+async def test_kill_with_close_positions_ticked_is_persisted(cockpit: Make) -> None:
+    c = cockpit()
+    async with c.app.run_test(size=(80, 24)) as pilot:
+        await market_ready(pilot, c)
+        await pilot.press("k")
+        await pilot.click("#close-positions")
+        assert c.app.screen.query_one("#close-positions", Checkbox).value
+        assert "close 0 open positions now" in screen_text(c.app.screen)
+        await pilot.click("#confirm")
+        await wait_for(pilot, lambda: c.trader.snapshot().kill_switch_active, "kill active")
+        state = KillSwitch(c.settings.data_path).read()
+        assert state is not None and state.close_positions
+
+
+async def test_kill_key_works_while_an_input_has_focus(cockpit: Make) -> None:
+    c = cockpit()
+    async with c.app.run_test(size=(80, 24)) as pilot:
+        await market_ready(pilot, c)
+        c.app.push_screen(PassphraseScreen(LIVE_PHRASE_REQUEST))
+        await pilot.pause(0.1)
+        assert isinstance(c.app.focused, Input)
+        await pilot.press("k")
+        assert isinstance(c.app.screen, KillScreen)
+        assert c.app.screen.query_one("#close-positions", Checkbox).value is False
+        await pilot.press("k")  # not a second dialog on top of the first
+        assert len(c.app.screen_stack) == 3
+        await pilot.press("escape")
+        assert isinstance(c.app.screen, PassphraseScreen)
+        assert c.app.screen.query_one(Input).value == ""  # the k never reached the input
+
+
+async def test_kill_key_types_into_the_command_palette(cockpit: Make) -> None:
+    c = cockpit()
+    async with c.app.run_test(size=(80, 24)) as pilot:
+        await market_ready(pilot, c)
+        await pilot.press("ctrl+p")
+        await pilot.press(*"kill switch")
+        await pilot.pause(0.3)
+        assert not isinstance(c.app.screen, KillScreen)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(c.app.screen, KillScreen), "kill dialog")
+        assert not c.trader.snapshot().kill_switch_active

@@ -1,0 +1,68 @@
+"""Builds the LLM advice link for a trader: the advisor, its journal sink, its API key."""
+
+import asyncio
+import os
+from typing import TYPE_CHECKING
+
+from tui_trader.advice_link import AdviceLink
+from tui_trader.config import Settings
+from tui_trader.domain.enums import Severity
+from tui_trader.domain.events import SafetyEvent
+from tui_trader.domain.orders import OrderIntent
+
+if TYPE_CHECKING:
+    from tui_trader.trader import Trader
+
+
+def build_advice_link(trader: "Trader") -> AdviceLink:
+    """The LLM advisor, journaled and wired to this trader's gate."""
+    from tui_trader.llm.advisor import LLMAdvisor
+    from tui_trader.llm.client import build_client
+    from tui_trader.llm_context import advisor_context
+
+    settings = trader.p.llm
+    assert settings is not None
+    advisor = LLMAdvisor(
+        settings,
+        lambda: build_client(settings, trader.llm_api_key),
+        trader.p.market_clock,
+        lambda record: trader.p.journal.record_event("decisions", str(record["kind"]), record),
+    )
+
+    def refuse(intent: OrderIntent, reason: str) -> None:
+        trader.core.intent_resolved(intent.symbol)
+        trader.record_safety(
+            SafetyEvent(
+                trader.p.market_clock.now(),
+                Severity.WARNING,
+                "llm_gate",
+                f"{intent.side} {intent.symbol} entry not sent: {reason}",
+                symbol=intent.symbol,
+            )
+        )
+
+    return AdviceLink(
+        advisor,
+        trader.p.market_clock,
+        lambda symbol: advisor_context(trader, symbol),
+        dict(trader.core.parts.rules),
+        trader.engine.submit,
+        refuse,
+    )
+
+
+async def llm_key(settings: Settings) -> str | None:
+    """The LLM key: environment (paper/testnet) or keyring; local servers need none."""
+    from tui_trader.secrets import NoKeyringBackend, SecretStore, resolve_secret
+
+    try:
+        store: SecretStore | None = await asyncio.to_thread(
+            SecretStore.open,
+            settings.secrets_backend,
+            cryptfile_path=settings.data_path / "secrets.cfg",
+        )
+    except NoKeyringBackend:
+        store = None
+    live = settings.trading_mode == "live"
+    found = await resolve_secret("openai", "key", "live" if live else "paper", os.environ, store)
+    return found[0] if found else None

@@ -1,0 +1,288 @@
+"""BinanceFeed: closed klines and bookTicker ticks for spot symbols over one combined
+stream, with the robustness python-binance leaves to its users.
+
+python-binance's socket reconnects on its own, but silently: nothing can backfill what
+was missed, a silent connection is never noticed, and a queue overflow ends the socket
+for good. So each socket is told not to reconnect (MAX_RECONNECTS = 0); any error
+dict, ReadLoopClosed, serverShutdown or stale stream makes us close it (__aexit__) and
+open a new one after an exponential backoff with jitter, then backfill missed closed
+klines over REST from the last open time we emitted. Candles are deduplicated by open
+time, so a reconnect leaves neither a gap nor a duplicate. Frames are drained at once
+into our own queue; consumers never slow the socket down.
+"""
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import suppress
+from datetime import datetime
+from typing import Any
+
+from binance.exceptions import ReadLoopClosed
+
+from tui_trader.binance.aio import Backoff, cancel_and_wait
+from tui_trader.binance.client import ClientSpec, close_client
+from tui_trader.binance.klines import missed_klines
+from tui_trader.binance.parse import ParseError, parse_book_ticker, parse_kline
+from tui_trader.clock import Clock
+from tui_trader.domain.enums import Severity
+from tui_trader.domain.events import SafetyEvent
+from tui_trader.domain.market import Candle, Tick
+from tui_trader.market.feed import MarketEvent
+from tui_trader.snapshot import FeedStatus
+
+log = logging.getLogger(__name__)
+SafetyListener = Callable[[SafetyEvent], None]
+BadDataListener = Callable[[str], None]
+
+
+class BinanceFeed:
+    def __init__(
+        self,
+        spec: ClientSpec,
+        symbols: Sequence[str],
+        interval: str = "1m",
+        *,
+        clock: Clock,
+        name: str = "binance",
+        on_safety: SafetyListener | None = None,
+        on_bad_data: BadDataListener | None = None,
+        max_queue_size: int = 1000,
+        stale_after_s: float = 10.0,
+        book_stale_after_s: float | None = 60.0,
+        backoff: Backoff | None = None,
+        socket_poll_s: float = 1.0,
+        max_tick_backlog: int = 10_000,
+    ) -> None:
+        self.name = name
+        self._spec, self._clock, self._interval = spec, clock, interval
+        self._symbols = tuple(s.upper() for s in symbols)
+        self._on_safety, self._on_bad_data = on_safety, on_bad_data
+        self._max_queue_size, self._poll_s = max_queue_size, socket_poll_s
+        self._backoff = backoff or Backoff()
+        self._max_tick_backlog = max_tick_backlog
+        # Klines push every 1-2 s; a quiet book may legitimately say nothing for longer.
+        self._limits: dict[str, float] = {
+            f"{s.lower()}@kline_{interval}": stale_after_s for s in self._symbols
+        }
+        if book_stale_after_s is not None:
+            self._limits |= {f"{s.lower()}@bookTicker": book_stale_after_s for s in self._symbols}
+        self._stale_after_s = stale_after_s
+        self._streams = [
+            f"{s.lower()}@{kind}"
+            for s in self._symbols
+            for kind in (f"kline_{interval}", "bookTicker")
+        ]
+        self._queue: asyncio.Queue[MarketEvent | None] = asyncio.Queue()
+        self._last_open: dict[str, datetime] = {}
+        self._last_seen: dict[str, float] = {}
+        self._last_event_at: datetime | None = None
+        self._connected = False
+        self._detail = "not started"
+        self._counts = {"reconnects": 0, "bad_frames": 0, "dropped_ticks": 0}
+        self._task: asyncio.Task[None] | None = None
+        self._client: Any = None
+        self._sock: Any = None
+        self._closed = False
+
+    # --- public -------------------------------------------------------------------
+    async def events(self) -> AsyncIterator[MarketEvent]:
+        if self._task is None and not self._closed:
+            self._task = asyncio.create_task(self._run(), name=f"feed:{self.name}")
+            self._task.add_done_callback(self._on_task_done)
+        while (event := await self._queue.get()) is not None:
+            yield event
+
+    async def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        if self._task is not None:
+            await cancel_and_wait(self._task)
+        # Cleanup happens here, not in the task: cancel_and_wait may cancel repeatedly,
+        # which would cut a cleanup running inside the task short.
+        await self._close_socket()
+        if self._client is not None:
+            with suppress(Exception):
+                await close_client(self._client)
+        self._connected = False
+        self._queue.put_nowait(None)
+
+    def status(self) -> FeedStatus:
+        counts = " ".join(f"{k}={v}" for k, v in self._counts.items())
+        return FeedStatus(
+            self.name,
+            self._connected,
+            self._last_event_at,
+            self._stale_after_s,
+            f"{counts}; {self._detail}",
+        )
+
+    # --- connection supervisor ------------------------------------------------------
+    async def _run(self) -> None:
+        failures, reason = 0, ""  # reason stays "" until the first connection is made
+        while True:
+            try:
+                if self._client is None:
+                    self._client = await self._spec.create()
+                await self._open(self._client)
+                backfilled = await self._backfill(self._client) if reason else 0
+            except Exception as exc:  # exchange unreachable or refusing: retry later
+                log.warning("%s: connect failed: %r", self.name, exc)
+                await self._close_socket()
+                self._detail = f"connect failed: {exc!r}"
+                await asyncio.sleep(self._backoff.delay(failures))
+                failures += 1
+                continue
+            if reason:
+                self._report_reconnect(reason, failures, backfilled)
+            self._connected, self._detail, failures = True, "streaming", 0
+            reason = await self._consume(self._sock)
+            self._connected, self._detail = False, f"reconnecting after {reason}"
+            await self._close_socket()
+            await asyncio.sleep(self._backoff.delay(0))
+
+    async def _open(self, client: Any) -> None:
+        # A fresh manager each time: it caches sockets by path, and must never hand back
+        # an old one whose close did not finish.
+        manager = self._spec.socket_manager(client, self._max_queue_size)
+        sock = manager.multiplex_socket(self._streams)
+        sock.MAX_RECONNECTS = 0  # we reconnect ourselves, so that we can backfill
+        sock.TIMEOUT = self._poll_s  # bounds how long __aexit__ waits for its read loop
+        self._sock = sock  # recorded before connecting, so that a failure is cleaned up
+        await sock.__aenter__()
+
+    async def _close_socket(self) -> None:
+        sock, self._sock = self._sock, None
+        if sock is not None:
+            with suppress(Exception):
+                await asyncio.wait_for(sock.__aexit__(None, None, None), self._poll_s * 3 + 1)
+
+    async def _consume(self, sock: Any) -> str:
+        """Drain the socket until it must be replaced; returns why."""
+        tasks = {asyncio.create_task(self._pump(sock)), asyncio.create_task(self._watch())}
+        try:
+            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+            return done.pop().result()
+        finally:
+            for task in tasks:
+                await cancel_and_wait(task)
+
+    async def _pump(self, sock: Any) -> str:
+        loop_time = asyncio.get_running_loop().time
+        while True:
+            try:
+                msg = await sock.recv()
+            except ReadLoopClosed:
+                return "read loop closed"
+            if not isinstance(msg, dict):
+                self._bad(f"frame is not an object: {type(msg).__name__}")
+                continue
+            if msg.get("e") == "error":  # python-binance's control message: socket is gone
+                return f"{msg.get('type')}: {msg.get('m')}"
+            stream, data = msg.get("stream"), msg.get("data")
+            if not isinstance(stream, str) or not isinstance(data, dict):
+                self._bad("frame is not a combined-stream envelope")
+                continue
+            if data.get("e") == "serverShutdown":
+                return "serverShutdown announced"
+            self._last_seen[stream] = loop_time()
+            self._on_data(stream, data)
+
+    async def _watch(self) -> str:
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        while True:
+            await asyncio.sleep(min(self._limits.values()) / 4)
+            now = loop.time()
+            for stream, limit in self._limits.items():
+                silent = now - max(self._last_seen.get(stream, started), started)
+                if silent > limit:
+                    return f"stale stream {stream} (silent {silent:.1f}s)"
+
+    # --- frames → events ------------------------------------------------------------
+    def _on_data(self, stream: str, data: dict[str, Any]) -> None:
+        now = self._last_event_at = self._clock.now()
+        try:
+            if stream.endswith("@bookTicker"):
+                self._put_tick(parse_book_ticker(data, now))
+            elif "@kline_" in stream:
+                candle = parse_kline(data)
+                if candle.closed:
+                    self._put_candle(candle)
+            else:
+                self._bad(f"unexpected stream {stream}")
+        except ParseError as exc:
+            self._bad(str(exc))
+
+    def _put_candle(self, candle: Candle) -> bool:
+        last = self._last_open.get(candle.symbol)
+        if last is not None and candle.open_time <= last:
+            return False  # already emitted (backfill and stream overlap, or a replay)
+        self._last_open[candle.symbol] = candle.open_time
+        self._queue.put_nowait(candle)
+        return True
+
+    def _put_tick(self, tick: Tick) -> None:
+        if self._queue.qsize() >= self._max_tick_backlog:
+            self._counts["dropped_ticks"] += 1  # the consumer is behind; candles still go in
+            return
+        self._queue.put_nowait(tick)
+
+    async def _backfill(self, client: Any) -> int:
+        """Emit the closed klines missed since the last one we emitted, per symbol."""
+        count = 0
+        for symbol in self._symbols:
+            last = self._last_open.get(symbol)
+            if last is None:
+                continue
+            now = self._clock.now()
+            for candle in await missed_klines(client, symbol, self._interval, last, now, self._bad):
+                if self._put_candle(candle):
+                    count += 1
+        return count
+
+    # --- reporting ------------------------------------------------------------------
+    def _bad(self, reason: str) -> None:
+        self._counts["bad_frames"] += 1
+        log.warning("%s: dropped frame: %s", self.name, reason)
+        if self._on_bad_data is not None:
+            try:
+                self._on_bad_data(reason)
+            except Exception:  # a broken listener must not take the feed down
+                log.exception("%s: bad-data listener failed", self.name)
+
+    def _report_reconnect(self, reason: str, failures: int, backfilled: int) -> None:
+        self._counts["reconnects"] += 1
+        self._safety(
+            SafetyEvent(
+                ts=self._clock.now(),
+                severity=Severity.WARNING,
+                kind="feed_reconnect",
+                message=f"{self.name}: reconnected after {reason}; backfilled {backfilled} candles",
+                data={"reason": reason, "failed_attempts": failures, "backfilled": backfilled},
+            )
+        )
+
+    def _safety(self, event: SafetyEvent) -> None:
+        if self._on_safety is None:
+            return
+        try:
+            self._on_safety(event)
+        except Exception:  # a broken listener must not take the feed down
+            log.exception("%s: safety listener failed", self.name)
+
+    def _on_task_done(self, task: asyncio.Task[None]) -> None:
+        if task.cancelled() or task.exception() is None:
+            return
+        exc = task.exception()
+        self._connected, self._detail = False, f"failed: {exc!r}"
+        self._safety(
+            SafetyEvent(
+                self._clock.now(),
+                Severity.CRITICAL,
+                "feed_failed",
+                f"{self.name}: feed stopped: {exc!r}",
+            )
+        )
+        self._queue.put_nowait(None)

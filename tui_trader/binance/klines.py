@@ -1,0 +1,43 @@
+"""Backfill: the closed klines missed while a stream was down, over REST."""
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from tui_trader.binance.parse import ParseError, parse_kline_row
+from tui_trader.clock import dt_to_ms
+from tui_trader.domain.market import Candle
+
+PAGE = 1000  # Binance's maximum rows per GET /api/v3/klines
+
+
+async def missed_klines(
+    client: Any,
+    symbol: str,
+    interval: str,
+    after: datetime,
+    now: datetime,
+    on_bad: Callable[[str], None],
+) -> list[Candle]:
+    """Closed klines of `symbol` that opened after `after`, oldest first, paging as
+    needed. The forming kline (close time not yet passed on the server clock, which is
+    `now` plus the client's offset) is left out; unreadable rows are reported to
+    `on_bad` and skipped."""
+    found: list[Candle] = []
+    start = dt_to_ms(after) + 1
+    server_now = dt_to_ms(now) + int(client.timestamp_offset)
+    while True:
+        rows = await client.get_klines(
+            symbol=symbol, interval=interval, startTime=start, limit=PAGE
+        )
+        for row in rows:
+            try:
+                candle = parse_kline_row(symbol, interval, row, server_now)
+            except ParseError as exc:
+                on_bad(str(exc))
+                continue
+            if candle.closed:
+                found.append(candle)
+        if len(rows) < PAGE or not found or dt_to_ms(found[-1].open_time) < start:
+            return found
+        start = dt_to_ms(found[-1].open_time) + 1

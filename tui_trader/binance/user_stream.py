@@ -1,0 +1,104 @@
+"""The spot user data stream: `userDataStream.subscribe.signature` over the WebSocket
+API (python-binance's user socket), re-subscribed after every drop.
+
+python-binance reconnects the WebSocket API connection by itself but never renews the
+subscription, so events stop silently. We switch its reconnects off (MAX_RECONNECTS =
+0): a drop then ends its read loop, puts an {"e": "error"} dict on our queue, and we
+close the connection, open a fresh user socket (new queue, no stale error dicts), and
+ask the owner to reconcile what may have happened meanwhile."""
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from contextlib import suppress
+from typing import Any
+
+from binance.ws.keepalive_websocket import KeepAliveWebsocket
+
+from tui_trader.binance.aio import Backoff
+
+log = logging.getLogger(__name__)
+EventHandler = Callable[[dict[str, Any]], None]
+ResubscribeHandler = Callable[[str], Awaitable[None]]
+
+
+class SpotUserStream:
+    def __init__(
+        self,
+        client: Any,
+        on_event: EventHandler,
+        on_resubscribed: ResubscribeHandler,
+        *,
+        backoff: Backoff | None = None,
+        timeout_s: float = 5.0,
+    ) -> None:
+        self._client = client
+        self._on_event, self._on_resubscribed = on_event, on_resubscribed
+        self._backoff = backoff or Backoff()
+        self._timeout_s = timeout_s
+        self.subscribed = asyncio.Event()
+        # Request timeout of the WebSocket API, and how long closing waits for its loop.
+        client.ws_api.TIMEOUT = timeout_s
+        client.ws_api.MAX_RECONNECTS = 0
+
+    async def run(self) -> None:
+        """Subscribe, hand events over, re-subscribe after drops; runs until cancelled."""
+        failures, reason = 0, ""
+        while True:
+            sock = KeepAliveWebsocket(client=self._client, url="", keepalive_type="user")
+            try:
+                await sock.__aenter__()
+            except Exception as exc:  # exchange unreachable or refusing: retry later
+                log.warning("user data subscription failed: %r", exc)
+                await self._reset(sock)
+                await asyncio.sleep(self._backoff.delay(failures))
+                failures += 1
+                continue
+            self.subscribed.set()
+            if reason:
+                try:
+                    await self._on_resubscribed(reason)
+                except Exception:  # reconciliation failing must not end the stream
+                    log.exception("reconciling after a user data re-subscription failed")
+            failures = 0
+            try:
+                reason = await self._pump(sock)
+            finally:
+                self.subscribed.clear()
+            await self._reset(sock)
+            await asyncio.sleep(self._backoff.delay(0))
+
+    async def close(self) -> None:
+        """Close the WebSocket API connection after `run` was cancelled. With our
+        reconnects off, closing the connection itself ends python-binance's read loop at
+        once; ws_api.close() alone would first wait out the loop's recv timeout."""
+        connection = self._client.ws_api.ws
+        if connection is not None:
+            with suppress(Exception):
+                await connection.close()
+        with suppress(Exception):
+            await asyncio.wait_for(self._client.ws_api.close(), self._timeout_s * 2)
+
+    async def _pump(self, sock: Any) -> str:
+        while True:
+            event = await sock.recv()
+            if not isinstance(event, dict):
+                log.warning("user data event is not an object: %r", event)
+                continue
+            kind = event.get("e")
+            if kind == "error":  # python-binance's control message: the connection is gone
+                return f"{event.get('type')}: {event.get('m')}"
+            if kind == "eventStreamTerminated":
+                return "eventStreamTerminated"
+            try:
+                self._on_event(event)
+            except Exception:  # a bug downstream must not end the stream
+                log.exception("user data handler failed on %r", event)
+
+    async def _reset(self, sock: Any) -> None:
+        """Wait for the dead connection's read loop to end (a new connection made while
+        it runs would be torn down by it), then drop the old subscription."""
+        with suppress(Exception):
+            await asyncio.wait_for(self._client.ws_api.close(), self._timeout_s * 2)
+        with suppress(Exception):  # unsubscribing a lost subscription fails; that is fine
+            await asyncio.wait_for(sock.__aexit__(None, None, None), self._timeout_s * 2)

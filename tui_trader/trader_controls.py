@@ -1,0 +1,154 @@
+"""The operator's commands (start, stop, reset, kill, close, cancel, live) and what the
+kill switch does. Every command only changes state or queues commands for the execution
+engine: nothing here talks to a broker."""
+
+from typing import TYPE_CHECKING
+
+from tui_trader.config import Settings
+from tui_trader.domain.enums import EngineState, IntentPurpose, Severity
+from tui_trader.domain.events import SafetyEvent
+from tui_trader.execution.commands import CancelRequest
+from tui_trader.execution.engine import ExecutionEngine
+from tui_trader.live import LIVE_PHRASE, keys_in_keyring, live_check
+from tui_trader.safety.kill_switch import KillState
+from tui_trader.safety.state_machine import InvalidTransition
+from tui_trader.snapshot import LiveCheck
+from tui_trader.trader_events import TraderEvents
+
+if TYPE_CHECKING:
+    from tui_trader.trader import TraderParts
+
+
+class TraderControls(TraderEvents):
+    p: "TraderParts"
+    settings: Settings
+    engine: ExecutionEngine
+    _keys: tuple[bool, str]
+
+    async def start(self) -> None:
+        if self.p.gate.kill is not None:
+            raise ValueError("kill switch is active; clear it with `tui-trader kill --clear --yes`")
+        try:
+            self.p.machine.start()
+        except InvalidTransition as exc:
+            raise ValueError(str(exc)) from None
+        self.core.entries_enabled = True
+        self.touch()
+
+    async def stop(self, flatten: bool = False) -> None:
+        """Stop trading: no new entries, open entry orders cancelled, positions kept
+        (or closed when `flatten`). Protective exits stay armed while positions exist."""
+        try:
+            self.p.machine.begin_stop()
+        except InvalidTransition as exc:
+            raise ValueError(str(exc)) from None
+        self.core.entries_enabled = False
+        for order in self.core.parts.orders.open_orders():
+            if order.purpose is IntentPurpose.ENTRY:
+                self.engine.submit(CancelRequest(order.client_order_id, "engine stopping"))
+        if flatten:
+            self._flatten(IntentPurpose.FLATTEN)
+        await self.engine.drain()
+        self.p.machine.finish_stop()
+        self.touch()
+
+    async def reset(self) -> None:
+        try:
+            self.p.machine.reset()
+        except InvalidTransition as exc:
+            raise ValueError(str(exc)) from None
+        self.touch()
+
+    async def kill(self, close_positions: bool = False, source: str = "operator") -> None:
+        state = self.p.kill_switch.activate(
+            self.p.wall_clock.now(), source, "kill switch pressed", close_positions
+        )
+        self._apply_kill(state, announce=True)
+        await self.engine.drain()
+
+    async def close_position(self, symbol: str) -> None:
+        if not self._flatten(IntentPurpose.MANUAL_CLOSE, only=symbol):
+            raise ValueError(f"no open position in {symbol}")
+
+    async def cancel_order(self, client_order_id: str) -> None:
+        if self.core.parts.orders.get(client_order_id) is None:
+            raise ValueError(f"no open order {client_order_id}")
+        self.engine.submit(CancelRequest(client_order_id, "cancelled by operator"))
+
+    def live_check(self) -> LiveCheck:
+        return live_check(self.settings, self._keys)
+
+    async def enable_live(self, phrase: str) -> None:
+        if phrase != LIVE_PHRASE:
+            raise ValueError(f"live mode refused: the phrase must be exactly {LIVE_PHRASE}")
+        self._keys = await keys_in_keyring(self.settings)
+        check = self.live_check()
+        if not check.ready:
+            raise ValueError(f"live mode refused: {check.detail}")
+        raise ValueError(
+            "live mode refused: this build trades on the paper broker only; "
+            "the Binance live broker is not wired in yet"
+        )
+
+    # --- kill switch ----------------------------------------------------------------
+    def _apply_kill(self, state: KillState, announce: bool) -> None:
+        self.p.gate.kill = state
+        self.core.entries_enabled = False
+        self.core.exits_enabled = False
+        if self.p.machine.state is EngineState.RUNNING:
+            self.p.machine.begin_stop()
+            self.p.machine.finish_stop()
+        for order in self.core.parts.orders.open_orders():
+            self.engine.submit(CancelRequest(order.client_order_id, "kill switch"))
+        if state.close_positions:
+            self._flatten(IntentPurpose.FLATTEN)
+        severity = Severity.CRITICAL if announce else Severity.WARNING
+        verb = "activated" if announce else "still active from an earlier run"
+        self.record_safety(
+            SafetyEvent(
+                self.p.wall_clock.now(),
+                severity,
+                "kill_switch",
+                f"kill switch {verb} by {state.source}: {state.reason}"
+                + ("; closing positions" if state.close_positions else ""),
+            )
+        )
+
+    def _kill_cleared(self) -> None:
+        self.p.gate.kill = None
+        self.core.exits_enabled = True
+        self.record_safety(
+            SafetyEvent(
+                self.p.wall_clock.now(), Severity.INFO, "kill_switch", "kill switch cleared"
+            )
+        )
+
+    def _flatten(self, purpose: IntentPurpose, only: str | None = None) -> bool:
+        parts = self.core.parts
+        sent = False
+        for symbol, position in list(parts.portfolio.positions.items()):
+            if not position.is_open or (only is not None and symbol != only):
+                continue
+            intent = parts.exits.flatten_intent(
+                position,
+                parts.market.price(symbol),
+                parts.rules[symbol],
+                purpose,
+                self.p.market_clock.now(),
+            )
+            if intent is None:  # dust below the step size: nothing to send
+                continue
+            # An exit already working would make the close an oversell: cancel it first
+            # (the engine handles commands in order, so the cancel lands before the close).
+            for order in parts.orders.open_for(symbol):
+                if order.purpose.is_exit:
+                    self.engine.submit(CancelRequest(order.client_order_id, purpose.value))
+            self.engine.submit(intent)
+            sent = True
+        return sent
+
+
+def kill_text(state: KillState | None) -> str | None:
+    if state is None:
+        return None
+    return f"{state.source}: {state.reason}"

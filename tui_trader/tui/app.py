@@ -1,0 +1,232 @@
+"""The terminal cockpit: a view and controller over the trader's command API.
+
+Panels repaint from immutable snapshots on a fixed-rate timer; the trader's edge tasks run
+as named workers whose failures go to the trader from one Worker.StateChanged handler."""
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Container
+from textual.widgets import Footer, Tab, Tabs
+from textual.worker import Worker, WorkerState
+
+from tui_trader.clock import Clock, SystemClock
+from tui_trader.config import Settings
+from tui_trader.domain.enums import MarketKind
+from tui_trader.tui.actions import COMMAND_GROUP, CORE_GROUP, OperatorActions
+from tui_trader.tui.hosting import HostableTrader
+from tui_trader.tui.keys import OPERATOR_KEYS
+from tui_trader.tui.messages import CommandFinished, PanelsRefreshed
+from tui_trader.tui.themes import (
+    MONO_THEME,
+    TRADING_VARIABLE_DEFAULTS,
+    install_themes,
+    themes_dir,
+)
+from tui_trader.tui.widgets.account import AccountPanel
+from tui_trader.tui.widgets.advice import AdvicePanel
+from tui_trader.tui.widgets.base import Palette, SnapshotView, View
+from tui_trader.tui.widgets.header import StatusBar
+from tui_trader.tui.widgets.log import LogPanel, PanelLogHandler
+from tui_trader.tui.widgets.orders import OrdersPanel
+from tui_trader.tui.widgets.positions import PositionsPanel
+from tui_trader.tui.widgets.prices import PricesPanel
+from tui_trader.tui.widgets.safety import SafetyPanel
+
+REFRESH_HZ = 4
+TABS = ("positions", "orders", "account", "advice", "safety", "log")
+SUCCESS_TEXT = {
+    "start": "Trading started.",
+    "stop": "Trading stopped.",
+    "kill": "Kill switch ACTIVE: orders blocked.",
+    "reset": "Engine reset to IDLE.",
+    "enable_live": "LIVE trading enabled.",
+}
+
+
+class TraderApp(OperatorActions):
+    CSS_PATH = "app.tcss"
+    TITLE = "tui-trader"
+    ENABLE_COMMAND_PALETTE = True
+    BINDINGS: ClassVar[list[BindingType]] = [
+        *(key.binding() for key in OPERATOR_KEYS),
+        *(Binding(str(n), f"show_tab({n})", show=False) for n in range(1, len(TABS) + 1)),
+    ]
+    # Everything at once only when there is room for it; otherwise tabs.
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (160, "-wide")]  # noqa: RUF012 (typed by App)
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (48, "-tall")]  # noqa: RUF012 (typed by App)
+
+    def __init__(
+        self, settings: Settings, trader: HostableTrader, *, theme: str | None, clock: Clock
+    ) -> None:
+        super().__init__()
+        self.settings = settings
+        self.trader = trader
+        self.clock = clock
+        self.requested_theme = theme or settings.theme
+        self.trader_themes: tuple[str, ...] = ()
+        self.trader_palette = Palette.from_variables(TRADING_VARIABLE_DEFAULTS)
+        self.shown_version = -1
+        self.shutting_down = False
+        self.trader_state = "new"  # new -> open -> closing -> closed
+        self._log_handler: PanelLogHandler | None = None
+        self._last_state = ""
+        self._edge_tasks: dict[str, Callable[[], Awaitable[None]]] = {}
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        return dict(TRADING_VARIABLE_DEFAULTS)
+
+    def compose(self) -> ComposeResult:
+        yield StatusBar()
+        yield PricesPanel()
+        yield Tabs(
+            *(Tab(f"{n} {name.title()}", id=f"tab-{name}") for n, name in enumerate(TABS, 1)),
+            id="panel-tabs",
+        )
+        with Container(id="panels"):
+            yield PositionsPanel(futures=self.settings.market_type is MarketKind.FUTURES)
+            yield AccountPanel()
+            yield OrdersPanel()
+            yield AdvicePanel()
+            yield SafetyPanel()
+            yield LogPanel(self.clock.now)
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self._install_themes()
+        self.theme_changed_signal.subscribe(self, lambda _theme: self._theme_changed())
+        self._attach_log()
+        self.set_interval(1 / REFRESH_HZ, self.refresh_panels, name="refresh-panels")
+        self.run_worker(self._open_trader(), name="open", group=CORE_GROUP, exit_on_error=False)
+        self.refresh_panels()
+
+    async def on_unmount(self) -> None:
+        if self._log_handler is not None:
+            logging.getLogger("tui_trader").removeHandler(self._log_handler)
+        if self.trader_state == "open":
+            await self._close_unattended()
+
+    # --- themes -------------------------------------------------------------------
+    def _install_themes(self) -> None:
+        extra = self.settings.data_path / "themes"
+        wanted = MONO_THEME if self.no_color else self.requested_theme
+        self.trader_themes = install_themes(self, (themes_dir(), extra), wanted)
+
+    def _theme_changed(self) -> None:
+        self.trader_palette = Palette.from_variables(self.theme_variables)
+        for panel in self._panels():
+            panel.shown_version = -1
+        self.refresh_panels()
+
+    # --- repaint ------------------------------------------------------------------
+    def _panels(self) -> list[SnapshotView]:
+        return [
+            self.query_one(PricesPanel),
+            self.query_one(PositionsPanel),
+            self.query_one(OrdersPanel),
+            self.query_one(AccountPanel),
+            self.query_one(AdvicePanel),
+            self.query_one(SafetyPanel),
+        ]
+
+    def refresh_panels(self) -> None:
+        """Repaint from the newest snapshot. Skipped while a dialog covers the screen;
+        panels already showing this version, or hidden in a tab, are not touched."""
+        if not self.is_running or self.screen is not self.screen_stack[0]:
+            return
+        snapshot = self.trader.snapshot()
+        view = View(now=self.clock.now(), palette=self.trader_palette)
+        self.query_one(StatusBar).show(snapshot, view)
+        if self._last_state != snapshot.engine_state.value:
+            self._last_state = snapshot.engine_state.value
+            self.log_line(f"engine {snapshot.engine_state.value}")
+        with self.batch_update():
+            for panel in self._panels():
+                if panel.display and panel.shown_version != snapshot.version:
+                    panel.show(snapshot, view)
+                    panel.shown_version = snapshot.version
+        if snapshot.version != self.shown_version:
+            self.shown_version = snapshot.version
+            self.post_message(PanelsRefreshed(snapshot.version))
+
+    def log_line(self, line: str, level: int = logging.INFO) -> None:
+        self.query_one(LogPanel).write_line(line, level)
+
+    def _attach_log(self) -> None:
+        self._log_handler = PanelLogHandler(self.query_one(LogPanel))
+        logger = logging.getLogger("tui_trader")
+        logger.addHandler(self._log_handler)
+        if logger.level == logging.NOTSET:
+            logger.setLevel(self.settings.log_level)
+
+    @on(Tabs.TabActivated)
+    def _tab_activated(self, event: Tabs.TabActivated) -> None:
+        name = (event.tab.id or "").removeprefix("tab-")
+        for panel in self.query(".tab-panel"):
+            panel.set_class(panel.id == name, "-active")
+        self.refresh_panels()
+
+    def action_show_tab(self, number: int) -> None:
+        if 1 <= number <= len(TABS):
+            self.query_one(Tabs).active = f"tab-{TABS[number - 1]}"
+
+    # --- workers --------------------------------------------------------------------
+    async def _open_trader(self) -> None:
+        await self.trader.open()
+        self.trader_state = "open"
+        self._edge_tasks = dict(self.trader.edge_tasks())
+        for name, factory in self._edge_tasks.items():
+            self.run_worker(factory, name=name, group=CORE_GROUP, exit_on_error=False)
+        self.log_line("trader open; market data flowing (press s to start trading)")
+
+    @on(Worker.StateChanged)
+    def _worker_changed(self, event: Worker.StateChanged) -> None:
+        worker = event.worker
+        if worker.group == COMMAND_GROUP and event.state in (
+            WorkerState.SUCCESS,
+            WorkerState.ERROR,
+        ):
+            error = "" if worker.error is None else _describe(worker.error)
+            self.post_message(CommandFinished(worker.name, error))
+        elif event.state is WorkerState.ERROR and worker.error is not None:
+            if worker.group == CORE_GROUP:
+                self.trader.worker_failed(worker.name, worker.error)
+            text = f"{worker.name} failed: {_describe(worker.error)}"
+            self.log_line(text, logging.ERROR)
+            self.notify(text, title="Worker failed", severity="error", timeout=10, markup=False)
+
+    @on(CommandFinished)
+    def _command_finished(self, message: CommandFinished) -> None:
+        if message.ok:
+            text = SUCCESS_TEXT.get(message.command, f"{message.command}: sent.")
+            self.notify(text, title=message.command, timeout=3, markup=False)
+            self.log_line(text)
+        else:
+            self.notify(
+                message.error,
+                title=f"{message.command} refused",
+                severity="error",
+                markup=False,
+            )
+            self.log_line(f"{message.command} refused: {message.error}", logging.WARNING)
+        self.refresh_panels()
+
+
+def _describe(error: BaseException) -> str:
+    return str(error) or type(error).__name__
+
+
+def create_app(
+    settings: Settings,
+    trader: HostableTrader,
+    *,
+    theme: str | None = None,
+    clock: Clock | None = None,
+) -> TraderApp:
+    """The one way to build the app, for the CLI and the tests alike. The app opens the
+    trader on mount and closes it (gracefully) on quit."""
+    return TraderApp(settings, trader, theme=theme, clock=clock or SystemClock())

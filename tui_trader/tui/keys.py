@@ -1,0 +1,62 @@
+"""Every operator key in one table: the bindings, the footer, the help screen and the
+command palette are all built from it, so they cannot disagree."""
+
+from dataclasses import dataclass
+
+from textual.binding import Binding
+
+
+@dataclass(frozen=True, slots=True)
+class OperatorKey:
+    key: str
+    action: str
+    label: str  # short, for the footer
+    title: str  # for the command palette
+    help: str  # one line, for the help screen and the palette
+    display: str = ""
+    priority: bool = False
+
+    def binding(self) -> Binding:
+        return Binding(
+            self.key,
+            self.action,
+            self.label,
+            key_display=self.display or None,
+            priority=self.priority,
+        )
+
+
+KILL_KEY = "k"
+
+OPERATOR_KEYS: tuple[OperatorKey, ...] = (
+    OperatorKey("s", "start", "Start", "Start trading", "Start trading (engine IDLE to RUNNING)"),
+    OperatorKey(
+        "x", "stop", "Stop", "Stop trading", "Stop trading; asks whether to flatten positions"
+    ),
+    OperatorKey(
+        KILL_KEY,
+        "kill",
+        "KILL",
+        "Kill switch",
+        "Kill switch: block orders, cancel open orders, optionally close positions",
+        priority=True,
+    ),
+    OperatorKey("r", "reset", "Reset", "Reset engine", "Reset the engine from ERROR to IDLE"),
+    OperatorKey(
+        "l", "live", "Live", "Live mode", "Switch to live trading (checks, then typed phrase)"
+    ),
+    OperatorKey("c", "close_position", "Close", "Close position", "Close the selected position"),
+    OperatorKey("o", "cancel_order", "Cancel", "Cancel order", "Cancel the selected order"),
+    OperatorKey("t", "cycle_theme", "Theme", "Next theme", "Cycle through the trader themes"),
+    OperatorKey("question_mark", "help", "Help", "Help", "Show every key", display="?"),
+    OperatorKey("q", "quit", "Quit", "Quit", "Quit (confirms while RUNNING; flushes journal)"),
+)
+
+# Keys that are not operator actions but an operator should know about.
+NAVIGATION_HELP: tuple[tuple[str, str], ...] = (
+    ("1-6", "Show a panel tab (compact layout)"),
+    ("tab / shift+tab", "Move focus between tables"),
+    ("up / down", "Select a row (position or order)"),
+    ("ctrl+p", "Command palette: every action by name"),
+    ("escape", "Close a dialog without doing anything"),
+)

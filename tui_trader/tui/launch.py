@@ -1,0 +1,17 @@
+"""`tui-trader` / `tui-trader run`: build the trader, run the app, return its exit status."""
+
+import argparse
+
+from tui_trader.config import Settings
+from tui_trader.tui.app import create_app
+
+
+def run_app(settings: Settings, args: argparse.Namespace) -> int:
+    from tui_trader.wiring import build_trader
+
+    trader = build_trader(
+        settings, replay=getattr(args, "replay", None), symbol=getattr(args, "symbol", None)
+    )
+    app = create_app(settings, trader, theme=getattr(args, "theme", None))
+    app.run()
+    return app.return_code or 0

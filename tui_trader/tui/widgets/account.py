@@ -1,0 +1,47 @@
+"""Account and PnL: equity, cash, today's PnL, drawdown, fees."""
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+
+from tui_trader.snapshot import AccountView, TraderSnapshot
+from tui_trader.tui import format as fmt
+from tui_trader.tui.widgets.base import Cell, KeyedTable, View
+
+COLUMNS = (("Item", 10), ("Value", 22))
+
+
+def account_rows(account: AccountView, view: View) -> list[tuple[str, tuple[Cell, ...]]]:
+    palette = view.palette
+    quote = account.quote_asset
+    unrealized = account.unrealized_pnl
+    drawdown_style = palette.down if account.drawdown_pct else ""
+    values: list[tuple[str, Text]] = [
+        ("Equity", Text(f"{fmt.money(account.equity)} {quote}", style="bold")),
+        ("Cash", Text(f"{fmt.money(account.cash)} {quote}")),
+        ("Today PnL", Text(fmt.signed(account.day_pnl), style=palette.direction(account.day_pnl))),
+        ("Realized", Text(fmt.signed(account.realized_pnl))),
+        ("Unrealized", Text(fmt.signed(unrealized), style=palette.direction(unrealized))),
+        ("Drawdown", Text(f"{account.drawdown_pct:.2f}%", style=drawdown_style)),
+        ("Fees paid", Text(f"{fmt.money(account.fees_paid, 4)} {quote}")),
+    ]
+    for _, value in values:
+        value.justify = "right"
+    return [(label, (label, value)) for label, value in values]
+
+
+class AccountPanel(Vertical):
+    shown_version = -1
+
+    def __init__(self) -> None:
+        super().__init__(id="account", classes="panel tab-panel")
+        self.border_title = "Account & PnL"
+
+    def compose(self) -> ComposeResult:
+        table = KeyedTable(COLUMNS, id="account-table")
+        table.show_header = False
+        table.cursor_type = "none"
+        yield table
+
+    def show(self, snapshot: TraderSnapshot, view: View) -> None:
+        self.query_one(KeyedTable).sync(account_rows(snapshot.account, view))

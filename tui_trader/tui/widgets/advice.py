@@ -1,0 +1,53 @@
+"""The LLM advisor's latest advice per symbol, or why there is none."""
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import Static
+
+from tui_trader.snapshot import AdviceView, TraderSnapshot
+from tui_trader.tui import format as fmt
+from tui_trader.tui.widgets.base import Cell, KeyedTable, View
+
+EMPTY_TEXT = "LLM advisor off"
+COLUMNS = (
+    ("Symbol", 8),
+    ("Action", 6),
+    ("Conf", 4),
+    ("When", 8),
+    ("ms", 6),
+    ("Reasoning", 60),
+)
+
+
+def advice_row(advice: AdviceView, view: View) -> tuple[Cell, ...]:
+    palette = view.palette
+    style = {"BUY": palette.up, "SELL": palette.down}.get(advice.action, palette.muted)
+    action = advice.action if advice.valid else "INVALID"
+    return (
+        advice.symbol,
+        Text(action, style=style if advice.valid else palette.critical),
+        Text(f"{advice.confidence:.2f}", justify="right"),
+        fmt.clock(advice.at),
+        Text(f"{advice.latency_ms:.0f}", justify="right"),
+        advice.reasoning,
+    )
+
+
+class AdvicePanel(Vertical):
+    shown_version = -1
+
+    def __init__(self) -> None:
+        super().__init__(id="advice", classes="panel tab-panel")
+        self.border_title = "LLM advice"
+
+    def compose(self) -> ComposeResult:
+        yield Static(EMPTY_TEXT, id="advice-empty", classes="empty")
+        yield KeyedTable(COLUMNS, id="advice-table")
+
+    def show(self, snapshot: TraderSnapshot, view: View) -> None:
+        rows = [(advice.symbol, advice_row(advice, view)) for advice in snapshot.advice]
+        self.query_one("#advice-empty", Static).display = not rows
+        table = self.query_one(KeyedTable)
+        table.display = bool(rows)
+        table.sync(rows)

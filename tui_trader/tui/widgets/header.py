@@ -1,0 +1,77 @@
+"""The status bar: mode, engine state, kill switch, feed freshness, connection, UTC clock.
+
+Repainted on every refresh tick (ages move even when the snapshot does not), but each
+label is only touched when its text or class actually changed."""
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.widgets import Static
+
+from tui_trader.snapshot import FeedStatus, TraderSnapshot
+from tui_trader.tui import format as fmt
+from tui_trader.tui.widgets.base import View
+
+_MODE_CLASSES = {"PAPER": "-paper", "TESTNET": "-testnet", "LIVE": "-live"}
+
+
+def feed_age(feed: FeedStatus, view: View) -> float | None:
+    if feed.last_event_at is None:
+        return None
+    return (view.now - feed.last_event_at).total_seconds()
+
+
+def feed_is_stale(feed: FeedStatus, view: View) -> bool:
+    seconds = feed_age(feed, view)
+    return seconds is None or seconds > feed.stale_after_s
+
+
+class StatusBar(Horizontal):
+    """One line docked at the top of the main screen."""
+
+    shown_version = -1
+
+    def __init__(self) -> None:
+        super().__init__(id="status-bar")
+        self._texts: dict[str, str | Text] = {}
+
+    def compose(self) -> ComposeResult:
+        yield Static("PAPER", id="mode", classes="badge -paper")
+        yield Static("IDLE", id="engine", classes="badge -idle")
+        yield Static("KILL off", id="kill", classes="badge")
+        yield Static("", id="feeds")
+        yield Static("", id="conn", classes="badge")
+        yield Static("", id="clock")
+
+    def show(self, snapshot: TraderSnapshot, view: View) -> None:
+        mode = self.query_one("#mode", Static)
+        for name, css in _MODE_CLASSES.items():
+            mode.set_class(snapshot.mode == name, css)
+        self._set("mode", snapshot.mode)
+        engine = self.query_one("#engine", Static)
+        for state in ("idle", "running", "stopping", "error"):
+            engine.set_class(snapshot.engine_state.lower() == state, f"-{state}")
+        self._set("engine", snapshot.engine_state.value)
+        self.query_one("#kill", Static).set_class(snapshot.kill_switch_active, "-active")
+        self._set("kill", "KILLED" if snapshot.kill_switch_active else "KILL off")
+        self._set("feeds", self._feeds_text(snapshot, view))
+        connected = bool(snapshot.feeds) and all(feed.connected for feed in snapshot.feeds)
+        self.query_one("#conn", Static).set_class(not connected, "-offline")
+        self._set("conn", "online" if connected else "OFFLINE")
+        self._set("clock", f"{fmt.clock(view.now)} UTC")
+
+    def _feeds_text(self, snapshot: TraderSnapshot, view: View) -> Text:
+        text = Text(no_wrap=True, overflow="ellipsis")
+        for feed in snapshot.feeds:
+            seconds = feed_age(feed, view)
+            shown = "no data" if seconds is None else fmt.age(seconds)
+            style = f"bold {view.palette.critical}" if feed_is_stale(feed, view) else ""
+            text.append(f"{feed.name} ", style="")
+            text.append(shown, style=style)
+            text.append("  ")
+        return text
+
+    def _set(self, name: str, value: str | Text) -> None:
+        if self._texts.get(name) != value:
+            self._texts[name] = value
+            self.query_one(f"#{name}", Static).update(value)

@@ -1,0 +1,53 @@
+"""The Log panel: a bounded tail of what happened. The journal keeps the full history."""
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import RichLog
+
+from tui_trader.tui import format as fmt
+from tui_trader.tui.messages import LogRecorded
+
+MAX_LINES = 500
+
+
+class LogPanel(Vertical):
+    def __init__(self, now: Callable[[], datetime]) -> None:
+        super().__init__(id="log", classes="panel tab-panel")
+        self.border_title = "Log"
+        self._now = now
+
+    def compose(self) -> ComposeResult:
+        yield RichLog(max_lines=MAX_LINES, wrap=True, min_width=20, markup=False, id="log-lines")
+
+    def write_line(self, line: str, level: int = logging.INFO) -> None:
+        style = "bold" if level >= logging.WARNING else ""
+        text = Text(f"{fmt.clock(self._now())} ", style="dim")
+        text.append(line, style=style)
+        self.query_one(RichLog).write(text)
+
+    @on(LogRecorded)
+    def _recorded(self, message: LogRecorded) -> None:
+        message.stop()
+        self.write_line(message.line, message.level)
+
+
+class PanelLogHandler(logging.Handler):
+    """Forwards log records to the panel. `post_message` is thread-safe, so records from
+    worker threads (keyring lookups) are fine too."""
+
+    def __init__(self, panel: LogPanel, level: int = logging.INFO) -> None:
+        super().__init__(level)
+        self._panel = panel
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            line = f"{record.levelname} {record.name}: {record.getMessage()}"
+        except (TypeError, ValueError):
+            line = f"{record.levelname} {record.name}: {record.msg!r}"
+        self._panel.post_message(LogRecorded(line, record.levelno))

@@ -1,0 +1,112 @@
+"""Orders (open first, then recent, status-coloured, with client ids) and fills."""
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+
+from tui_trader.domain.enums import OrderStatus, Side
+from tui_trader.domain.orders import Fill, Order
+from tui_trader.snapshot import TraderSnapshot
+from tui_trader.tui import format as fmt
+from tui_trader.tui.widgets.base import Cell, KeyedTable, Palette, View
+
+ORDER_COLUMNS = (
+    ("Time", 8),
+    ("Symbol", 7),
+    ("Side", 4),
+    ("Qty", 9),
+    ("Price", 9),
+    ("Filled", 9),
+    ("Status", 8),
+    ("Client id", 27),
+    ("Purpose", 13),
+)
+FILL_COLUMNS = (
+    ("Time", 8),
+    ("Symbol", 7),
+    ("Side", 4),
+    ("Qty", 9),
+    ("Price", 9),
+    ("Fee", 14),
+    ("Client id", 27),
+)
+# Short forms so the status column stays narrow.
+STATUS_TEXT = {OrderStatus.PARTIALLY_FILLED: "PARTIAL", OrderStatus.CANCELED: "CANCELED"}
+
+
+def _status_style(status: OrderStatus, palette: Palette) -> str:
+    if status is OrderStatus.FILLED:
+        return palette.up
+    if status is OrderStatus.REJECTED:
+        return f"bold {palette.critical}"
+    if status in (OrderStatus.CANCELED, OrderStatus.EXPIRED):
+        return palette.muted
+    return f"bold {palette.info}"
+
+
+def _side(side: Side, palette: Palette) -> Text:
+    return Text(side.value, style=palette.up if side is Side.BUY else palette.down)
+
+
+def order_row(order: Order, view: View) -> tuple[Cell, ...]:
+    shown_price = order.average_price if order.average_price else order.price
+    return (
+        fmt.clock(order.updated_at),
+        order.symbol,
+        _side(order.side, view.palette),
+        Text(fmt.qty(order.quantity), justify="right"),
+        Text(fmt.optional_price(shown_price), justify="right"),
+        Text(fmt.qty(order.filled_quantity), justify="right"),
+        Text(
+            STATUS_TEXT.get(order.status, order.status.value),
+            style=_status_style(order.status, view.palette),
+        ),
+        order.client_order_id,
+        order.purpose.value,
+    )
+
+
+def fill_row(fill: Fill, view: View) -> tuple[Cell, ...]:
+    return (
+        fmt.clock(fill.ts),
+        fill.symbol,
+        _side(fill.side, view.palette),
+        Text(fmt.qty(fill.quantity), justify="right"),
+        Text(fmt.price(fill.price), justify="right"),
+        Text(f"{fill.fee:.4f} {fill.fee_asset}", justify="right"),
+        fill.client_order_id,
+    )
+
+
+def orders_in_view(snapshot: TraderSnapshot) -> list[Order]:
+    """Open orders first (newest first), then recent final ones, each order once."""
+    seen = {order.client_order_id for order in snapshot.open_orders}
+    recent = [order for order in snapshot.recent_orders if order.client_order_id not in seen]
+    return [*snapshot.open_orders, *recent]
+
+
+class OrdersPanel(Vertical):
+    shown_version = -1
+
+    def __init__(self) -> None:
+        super().__init__(id="orders", classes="panel tab-panel")
+        self.border_title = "Orders & fills"
+
+    def compose(self) -> ComposeResult:
+        yield KeyedTable(ORDER_COLUMNS, id="orders-table")
+        yield KeyedTable(FILL_COLUMNS, id="fills-table")
+
+    @property
+    def selected_order(self) -> str | None:
+        return self.query_one("#orders-table", KeyedTable).selected_key
+
+    def table_keys(self) -> list[str]:
+        """Client order ids in the order shown."""
+        return self.query_one("#orders-table", KeyedTable).keys
+
+    def show(self, snapshot: TraderSnapshot, view: View) -> None:
+        orders = [(o.client_order_id, order_row(o, view)) for o in orders_in_view(snapshot)]
+        self.query_one("#orders-table", KeyedTable).sync(orders)
+        fills = [(f"{f.client_order_id}/{f.trade_id}", fill_row(f, view)) for f in snapshot.fills]
+        self.query_one("#fills-table", KeyedTable).sync(fills)
+        self.border_subtitle = f"{len(snapshot.open_orders)} open · {len(snapshot.fills)} fills"

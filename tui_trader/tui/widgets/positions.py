@@ -1,0 +1,75 @@
+"""Positions: size, entry, mark, unrealized PnL and the exit levels watching them."""
+
+from decimal import Decimal
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+
+from tui_trader.snapshot import PositionView, TraderSnapshot
+from tui_trader.tui import format as fmt
+from tui_trader.tui.widgets.base import Cell, KeyedTable, View
+
+COLUMNS = (
+    ("Symbol", 7),
+    ("Qty", 9),
+    ("Entry", 9),
+    ("Mark", 9),
+    ("uPnL", 9),
+    ("uPnL%", 7),
+    ("Stop", 9),
+    ("Take", 9),
+    ("Trail", 9),
+)
+FUTURES_COLUMNS = (*COLUMNS, ("Lev", 3), ("Liq%", 5))
+
+
+def _liquidation(distance: Decimal | None) -> str:
+    return "-" if distance is None else f"{distance:.1f}"
+
+
+def position_row(row: PositionView, futures: bool, view: View) -> tuple[Cell, ...]:
+    position = row.position
+    colour = view.palette.direction(position.unrealized_pnl)
+    cells: tuple[Cell, ...] = (
+        position.symbol,
+        Text(fmt.qty(position.quantity), justify="right"),
+        Text(fmt.price(position.average_entry), justify="right"),
+        Text(fmt.price(position.mark_price), justify="right"),
+        Text(fmt.signed(position.unrealized_pnl), style=colour, justify="right"),
+        Text(fmt.pct(position.unrealized_pct), style=colour, justify="right"),
+        Text(fmt.optional_price(row.stop_loss), justify="right"),
+        Text(fmt.optional_price(row.take_profit), justify="right"),
+        Text(fmt.optional_price(row.trailing_stop), justify="right"),
+    )
+    if not futures:
+        return cells
+    leverage = Text(f"{position.leverage}x", justify="right")
+    return (*cells, leverage, Text(_liquidation(row.liquidation_distance_pct), justify="right"))
+
+
+class PositionsPanel(Vertical):
+    """Leverage and liquidation columns only exist on futures."""
+
+    shown_version = -1
+
+    def __init__(self, futures: bool) -> None:
+        super().__init__(id="positions", classes="panel tab-panel")
+        self.border_title = "Positions"
+        self._futures = futures
+
+    def compose(self) -> ComposeResult:
+        yield KeyedTable(FUTURES_COLUMNS if self._futures else COLUMNS, id="positions-table")
+
+    @property
+    def selected_symbol(self) -> str | None:
+        return self.query_one(KeyedTable).selected_key
+
+    def show(self, snapshot: TraderSnapshot, view: View) -> None:
+        rows = [
+            (row.position.symbol, position_row(row, self._futures, view))
+            for row in snapshot.positions
+            if row.position.is_open
+        ]
+        self.query_one(KeyedTable).sync(rows)
+        self.border_subtitle = f"{len(rows)} open"
