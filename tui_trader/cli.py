@@ -5,6 +5,7 @@ needs them, so `status` and `kill` answer at once and the app's first frame come
 
 import argparse
 import asyncio
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -37,6 +38,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--once", action="store_true", help="one pass: replay file or 1 candle")
 
     commands.add_parser("status", help="show the state recorded in the journal")
+    commands.add_parser(
+        "backtest",
+        help="replay candles through the live strategy → risk → paper code",
+        add_help=False,
+    )
+    commands.add_parser("data", help="download Binance klines for backtests", add_help=False)
 
     kill = commands.add_parser("kill", help="activate (or clear) the kill switch")
     kill.add_argument("--close-positions", action="store_true", help="also flatten positions")
@@ -122,7 +129,14 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    if words[:1] in (["backtest"], ["data"]):
+        # These parse their own options (many, and --param/--grid repeatable).
+        from tui_trader.backtest.cli import run_backtest_command, run_data_command
+
+        own_parser = run_backtest_command if words[0] == "backtest" else run_data_command
+        return own_parser(words[1:])
+    args = build_parser().parse_args(words)
     try:
         settings = _settings(args)
     except ConfigError as exc:
@@ -133,3 +147,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return handler(args, settings)
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `tui-trader status | head`: the reader left, that is fine
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0

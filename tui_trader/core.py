@@ -96,7 +96,9 @@ class TradingCore:
 
     def on_candle(self, candle: Candle) -> list[ExecutionCommand]:
         parts = self.parts
-        parts.market.on_candle(candle)
+        if not parts.market.on_candle(candle).has_book:
+            # Candle-only feeds (replay, backtest): the close is the mark price.
+            parts.portfolio.mark(candle.symbol, candle.close)
         breaker_event = parts.breaker.on_candle(candle)
         if breaker_event is not None:
             self.out.safety(breaker_event)

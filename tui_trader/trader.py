@@ -175,6 +175,11 @@ class Trader(TraderControls):
         try:
             async for event in self.p.feed.events():
                 self.on_market_event(event)
+                if not self.engine.queue.empty():
+                    # Decide on the next event knowing this one's orders went out: keeps
+                    # a fast replay identical to a backtest, and costs a live feed nothing
+                    # (it buffers frames while an order is in flight).
+                    await self.engine.drain()
         except FeedError as exc:
             # Bad input (a malformed CSV line, an unusable exchange): say so plainly, keep
             # everything journaled so far, and let the host decide whether to go on.

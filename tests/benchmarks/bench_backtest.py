@@ -1,0 +1,151 @@
+"""Backtest benchmark (a script, not a test): EMA-cross on 1m candles through the full
+strategy → risk → paper broker path, one core, compared with backtesting.py and
+backtrader on the same file.
+
+    python tests/benchmarks/bench_backtest.py [--candles N] [--seed S] [--profile]
+        [--no-external]
+
+The candles (a seeded random walk) are written once as a Binance 12-column CSV and
+streamed from it, so the figure includes reading and parsing the file, as a real backtest
+does. Peak memory is the process's maximum resident set (ru_maxrss) after the run.
+The comparisons run in tests/benchmarks/_env, a separate virtual environment:
+    python3 -m venv tests/benchmarks/_env
+    tests/benchmarks/_env/bin/pip install backtesting backtrader pandas
+Without it they print "not installed"."""
+
+import argparse
+import cProfile
+import json
+import os
+import pstats
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from tui_trader.backtest.results import BacktestSpec
+from tui_trader.backtest.runner import run_backtest
+from tui_trader.config import Settings
+from tui_trader.market.replay import read_candles
+
+HERE = Path(__file__).resolve().parent
+EXTERNAL_PYTHON = HERE / "_env" / "bin" / "python"
+EXTERNAL_SCRIPT = HERE / "bench_backtest_external.py"
+START_MS = 1_704_067_200_000  # 2024-01-01 00:00 UTC
+TARGET_RATE = 1_000_000
+TARGET_MB = 500
+
+
+def generate(path: Path, count: int, seed: int) -> None:
+    """A random walk from 30,000 with 0.1 % moves per minute, written line by line."""
+    rng = random.Random(seed)
+    gauss, uniform = rng.gauss, rng.uniform
+    price = 30_000.0
+    with path.open("w") as out:
+        for index in range(count):
+            close = price * (1 + gauss(0, 0.001))
+            high = max(price, close) * (1 + abs(gauss(0, 0.0005)))
+            low = min(price, close) * (1 - abs(gauss(0, 0.0005)))
+            start = START_MS + index * 60_000
+            out.write(f"{start},{price:.2f},{high:.2f},{low:.2f},{close:.2f},"
+                      f"{uniform(1, 20):.4f},{start + 59_999},0,0,0,0,0\n")  # fmt: skip
+            price = float(f"{close:.2f}")
+
+
+def settings() -> Settings:
+    """EMA 9/21 with market orders (filled at the next open, like the other two), 0.1 %
+    fee, no slippage, and no daily order cap, so all three trade every cross."""
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        symbols=("BTCUSDT",),
+        strategy="ema_cross",
+        strategy_params={"fast_period": 9, "slow_period": 21},
+        allow_market_orders=True,
+        fee_rate="0.001",
+        slippage_bps="0",
+        max_orders_per_day=1_000_000,
+    )
+
+
+def external(framework: str, path: Path) -> dict[str, float] | None:
+    if not EXTERNAL_PYTHON.exists():
+        return None
+    command = [str(EXTERNAL_PYTHON), str(EXTERNAL_SCRIPT), framework, str(path)]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"{framework} failed:\n{done.stderr[-2000:]}")
+    result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def parse_args() -> argparse.Namespace:
+    ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    ap.add_argument("--candles", type=int, default=1_000_000)
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--profile", action="store_true", help="cProfile our run, top 30 tottime")
+    ap.add_argument("--no-external", action="store_true", help="skip the two comparisons")
+    return ap.parse_args()
+
+
+def comparison(other: dict[str, float] | None, rate: float, goal: int) -> str:
+    if other is None:
+        return "not installed (see the docstring)"
+    theirs = other["bars"] / other["run_s"]
+    with_load = other["bars"] / (other["run_s"] + other["load_s"])
+    return (
+        f"{theirs:,.0f} bars/s run ({other['run_s']:.2f} s, +{other['load_s']:.2f} s CSV "
+        f"load), {int(other['trades']):,} trades; ours is {rate / theirs:.2f}x its run, "
+        f"{rate / with_load:.2f}x with load (goal {goal}x)"
+    )
+
+
+def main() -> None:
+    args = parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-backtest-") as folder:
+        path = Path(folder) / "BTCUSDT-1m.csv"
+        began = time.perf_counter()
+        generate(path, args.candles, args.seed)
+        generated = time.perf_counter() - began
+        spec = BacktestSpec(path, "BTCUSDT")
+        if args.profile:
+            profiler = cProfile.Profile()
+            profiler.runcall(run_backtest, settings(), spec)
+            pstats.Stats(profiler).sort_stats("tottime").print_stats(30)
+            return
+        began = time.perf_counter()
+        parsed = sum(1 for _ in read_candles(path, "BTCUSDT"))
+        parse_s = time.perf_counter() - began
+        began = time.perf_counter()
+        result = run_backtest(settings(), spec)
+        ours_s = time.perf_counter() - began
+        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        frameworks = () if args.no_external else ("backtesting", "backtrader")
+        others = {name: external(name, path) for name in frameworks}
+    rate = result.counts.candles / ours_s
+    counts = result.counts
+    rows = [
+        ("command", " ".join([sys.executable, *sys.argv])),
+        ("python", f"{sys.version.split()[0]}, load average {os.getloadavg()[0]:.2f}"),
+        ("candles", f"{counts.candles:,} 1m, seed {args.seed} (file written in {generated:.1f} s)"),
+        ("read only", f"{parsed / parse_s:,.0f} candles/s (read_candles alone, {parse_s:.2f} s)"),
+        ("tui-trader", f"{rate:,.0f} candles/s ({ours_s:.2f} s: file → strategy → risk → paper)"),
+        ("trades", f"{len(result.trades):,} round trips, {len(result.fills):,} fills, "
+                   f"{counts.signals:,} signals, refusals {dict(counts.refusals)}"),
+        ("peak memory", f"{peak_mb:,.0f} MB resident (target <= {TARGET_MB} MB)"),
+        ("target", f"{TARGET_RATE:,} candles/s: reached {rate / TARGET_RATE:.1%} of it"),
+    ]  # fmt: skip
+    for framework, goal in (("backtesting", 10), ("backtrader", 100)):
+        if args.no_external:
+            rows.append((framework, "skipped (--no-external)"))
+        else:
+            rows.append((framework, comparison(others[framework], rate, goal)))
+    width = max(len(name) for name, _ in rows)
+    for name, value in rows:
+        print(f"{name:<{width}}  {value}")
+
+
+if __name__ == "__main__":
+    main()

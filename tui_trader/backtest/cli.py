@@ -1,0 +1,215 @@
+"""`tui-trader backtest ...` and `tui-trader data download ...`: argument handling.
+
+Exit status: 0 done; 2 for anything wrong with the input (an option, a setting, a strategy
+parameter, the candle file: the message names the option, parameter or file line);
+1 when the work itself failed (the exchange unreachable, the output not writable)."""
+
+import argparse
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+from rich.console import Console
+
+from tui_trader.backtest.grid import RANKINGS, parse_grid, run_grid
+from tui_trader.backtest.progress import bar, count_lines
+from tui_trader.backtest.results import BacktestSpec
+from tui_trader.backtest.runner import run_backtest
+from tui_trader.binance.client import ENDPOINTS, ClientSpec, Endpoints
+from tui_trader.config import ConfigError, Settings, load_settings
+from tui_trader.market.feed import FeedError
+from tui_trader.strategies.base import StrategyParamError
+from tui_trader.strategies.params import load_strategy_params
+
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+
+def parse_when(text: str) -> datetime:
+    """A date or an ISO-8601 time; naive means UTC."""
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a date or ISO-8601 time, e.g. 2024-01-31 or 2024-01-31T12:00"
+        ) from None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class _Parser(argparse.ArgumentParser):
+    """Usage errors return status 2 to the caller instead of leaving the process."""
+
+    def error(self, message: str) -> Any:
+        self.print_usage(sys.stderr)
+        raise _UsageError(message)
+
+
+class _UsageError(Exception):
+    pass
+
+
+def _parse(parser: argparse.ArgumentParser, argv: Sequence[str]) -> argparse.Namespace | int:
+    """The parsed arguments, or the exit status when --help (or --version) answered."""
+    try:
+        return parser.parse_args(list(argv))
+    except SystemExit as done:
+        return done.code if isinstance(done.code, int) else 0
+
+
+def backtest_parser() -> argparse.ArgumentParser:
+    ap = _Parser(prog="tui-trader backtest", description="Replay candles through the live "
+                 "strategy → risk → paper broker code and report the results.")  # fmt: skip
+    ap.add_argument("--strategy", required=True, help="strategy name, e.g. ema_cross")
+    ap.add_argument("--data", required=True, type=Path, metavar="FILE.csv", help="candle file")
+    ap.add_argument("--symbol", help="symbol of the file (default: first of SYMBOLS)")
+    ap.add_argument("--interval", help="candle interval of the file (default: CANDLE_INTERVAL)")
+    ap.add_argument("--from", dest="start", type=parse_when, help="first candle (open time)")
+    ap.add_argument("--to", dest="end", type=parse_when, help="end, excluded (open time)")
+    ap.add_argument("--fee", help="fee rate per fill, e.g. 0.001 (default: FEE_RATE)")
+    ap.add_argument("--slippage", help="market order slippage in bps (default: SLIPPAGE_BPS)")
+    ap.add_argument("--market-orders", action="store_true",
+                    help="MARKET orders filled at the next open ± slippage (default: "
+                    "ALLOW_MARKET_ORDERS; else LIMIT orders filled on trade-through)")  # fmt: skip
+    ap.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
+                    help="strategy parameter over NAME.toml from <data dir>/strategies or "
+                    "./strategies (STRATEGY_PARAMS is not used); repeatable")  # fmt: skip
+    ap.add_argument("--grid", action="append", default=[], metavar="KEY=V1,V2,...",
+                    help="search these values (repeatable); runs on every CPU")  # fmt: skip
+    ap.add_argument("--rank-by", choices=sorted(RANKINGS), default="sharpe")
+    ap.add_argument("--workers", type=int, help="grid search processes (default: CPUs)")
+    ap.add_argument("--output", choices=("table", "json", "csv"), default="table")
+    ap.add_argument("--file", type=Path, metavar="OUT", help="write the output here")
+    ap.add_argument("--no-progress", action="store_true", help="no progress bar")
+    return ap
+
+
+def backtest_settings(args: argparse.Namespace) -> Settings:
+    """Settings with the command line's overrides, and the strategy's parameters from
+    <data dir>/strategies/NAME.toml or ./strategies/NAME.toml plus --param."""
+    overrides: dict[str, Any] = {"strategy": args.strategy}
+    for option, name in (("symbol", "symbols"), ("interval", "candle_interval"),
+                         ("fee", "fee_rate"), ("slippage", "slippage_bps")):  # fmt: skip
+        if getattr(args, option) is not None:
+            overrides[name] = getattr(args, option)
+    if args.market_orders:
+        overrides["allow_market_orders"] = True
+    settings = load_settings(**overrides)
+    folders = [settings.data_path / "strategies", Path("strategies")]
+    params = load_strategy_params(args.strategy, folders, args.param)
+    return settings.model_copy(update={"strategy_params": params})
+
+
+def run_backtest_command(argv: Sequence[str]) -> int:
+    try:
+        args = _parse(backtest_parser(), argv)
+        if isinstance(args, int):
+            return args
+        settings = backtest_settings(args)
+        if args.start and args.end and args.start >= args.end:
+            raise _UsageError("--from must be before --to")
+        spec = BacktestSpec(args.data, settings.symbols[0], args.start, args.end)
+        if args.grid:
+            return _grid(args, settings, spec)
+        return _single(args, settings, spec)
+    except (_UsageError, ConfigError, StrategyParamError, FeedError) as exc:
+        print(f"tui-trader backtest: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as exc:
+        print(f"tui-trader backtest: cannot write the output: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+
+
+def _single(args: argparse.Namespace, settings: Settings, spec: BacktestSpec) -> int:
+    from tui_trader.backtest.export import result_dict, to_json, trades_csv
+    from tui_trader.backtest.metrics import compute_metrics
+    from tui_trader.backtest.report import render_report
+
+    total = None if spec.start or spec.end else count_lines(spec.data)
+    with bar(not args.no_progress, "backtest", total) as advance:
+        result = run_backtest(settings, spec, advance)
+    metrics = compute_metrics(result)
+    with _output(args.file) as out:
+        if args.output == "json":
+            out.write(to_json(result_dict(result, metrics)))
+        elif args.output == "csv":
+            out.write(trades_csv(result))
+        else:
+            render_report(result, metrics, _console(out, args.file))
+    return 0
+
+
+def _grid(args: argparse.Namespace, settings: Settings, spec: BacktestSpec) -> int:
+    from tui_trader.backtest.grid_report import grid_csv, grid_json, render_grid
+
+    grid = parse_grid(args.grid)
+    base = dict(settings.strategy_params)
+    with bar(not args.no_progress, "grid search", None) as advance:
+        result = run_grid(settings, spec, base, grid, args.rank_by, args.workers, advance)
+    with _output(args.file) as out:
+        if args.output == "json":
+            out.write(grid_json(result))
+        elif args.output == "csv":
+            out.write(grid_csv(result))
+        else:
+            render_grid(result, _console(out, args.file))
+    if args.output != "table":
+        print(result.warning, file=sys.stderr)
+    return 0
+
+
+@contextmanager
+def _output(path: Path | None) -> Iterator[TextIO]:
+    if path is None:
+        yield sys.stdout
+        return
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        yield handle
+
+
+def _console(out: TextIO, path: Path | None) -> Console:
+    # A file gets plain text at a fixed width; a terminal gets colour at its own width.
+    return Console(file=out, width=120, no_color=True) if path else Console(file=out)
+
+
+def data_parser() -> argparse.ArgumentParser:
+    ap = _Parser(prog="tui-trader data", description="Market data for backtests.")
+    commands = ap.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    down = commands.add_parser("download", help="fetch Binance klines into the local cache")
+    down.add_argument("symbol", type=str.upper, help="e.g. BTCUSDT")
+    down.add_argument("interval", help="e.g. 1m, 15m, 1h, 1d")
+    down.add_argument("--from", dest="start", type=parse_when, required=True)
+    down.add_argument("--to", dest="end", type=parse_when, required=True, help="excluded")
+    down.add_argument("--dir", type=Path, help="cache folder (default: <data dir>/klines)")
+    down.add_argument("--no-progress", action="store_true", help="no progress bar")
+    return ap
+
+
+def run_data_command(argv: Sequence[str], endpoints: Endpoints | None = None) -> int:
+    """`tui-trader data download SYMBOL INTERVAL --from --to`. Binance mainnet unless
+    `endpoints` says otherwise (tests point it at a local server)."""
+    from tui_trader.backtest.download import DownloadError, DownloadRequest, download_klines
+
+    try:
+        args = _parse(data_parser(), argv)
+        if isinstance(args, int):
+            return args
+        request = DownloadRequest(args.symbol, args.interval, args.start, args.end)
+        folder = args.dir or load_settings().data_path / "klines"
+    except (_UsageError, ConfigError, ValueError) as exc:
+        print(f"tui-trader data: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    client = ClientSpec(endpoints or ENDPOINTS["mainnet"])
+    try:
+        with bar(not args.no_progress, f"{request.symbol} {request.interval}", None) as advance:
+            result = download_klines(request, folder, client, advance)
+    except (DownloadError, OSError) as exc:
+        print(f"tui-trader data: download stopped: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    resumed = (
+        f", resumed after {result.resumed_after:%Y-%m-%d %H:%M}" if result.resumed_after else ""
+    )
+    print(f"{result.path}: {result.cached} candles ({result.written} new{resumed})")
+    return 0

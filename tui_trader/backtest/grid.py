@@ -1,0 +1,158 @@
+"""Grid search: every combination of some strategy parameters, backtested across CPU
+cores and ranked by one metric.
+
+Each combination is a full, independent backtest (its own process, its own core objects),
+so the results are the ones `tui-trader backtest --param ...` gives for that combination.
+Combinations that the strategy refuses only together (fast_period >= slow_period) are
+skipped and listed; a value refused in every combination is a usage error.
+
+Picking the best of many parameter sets on one data set overfits: the winner's in-sample
+figure is biased upwards. `overfitting_warning` says so with every ranking."""
+
+import itertools
+import os
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from typing import Any
+
+from tui_trader.backtest.metrics import Metrics, compute_metrics
+from tui_trader.backtest.results import BacktestSpec
+from tui_trader.backtest.runner import run_backtest
+from tui_trader.config import Settings
+from tui_trader.strategies.base import StrategyParamError
+from tui_trader.strategies.params import parse_override
+from tui_trader.strategies.registry import strategy_class
+
+MetricGetter = Callable[[Metrics], float | None]
+MIN_TRADES = 30  # fewer trades than this cannot tell a good rule from luck
+
+# name → (getter, higher is better)
+RANKINGS: dict[str, tuple[MetricGetter, bool]] = {
+    "total_return": (lambda m: m.total_return_pct, True),
+    "annualized_return": (lambda m: m.annualized_return_pct, True),
+    "sharpe": (lambda m: m.sharpe, True),
+    "sortino": (lambda m: m.sortino, True),
+    "calmar": (lambda m: m.calmar, True),
+    "profit_factor": (lambda m: m.trades.profit_factor, True),
+    "win_rate": (lambda m: m.trades.win_rate_pct, True),
+    "max_drawdown": (lambda m: m.drawdown.pct, False),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class GridRow:
+    params: dict[str, Any]  # the grid's own keys and values
+    metrics: Metrics
+
+
+@dataclass(frozen=True, slots=True)
+class GridResult:
+    rank_by: str
+    rows: list[GridRow]  # best first
+    skipped: list[tuple[dict[str, Any], str]]  # combination, why the strategy refused it
+    warning: str
+
+
+def parse_grid(items: Sequence[str]) -> dict[str, list[Any]]:
+    """`["fast_period=5,9", "slow_period=21"]` → {"fast_period": [5, 9], ...}; each value
+    is read like a --param value. A key given twice is an error."""
+    grid: dict[str, list[Any]] = {}
+    for item in items:
+        key, _, raw = item.partition("=")
+        if key.strip() in grid:
+            raise StrategyParamError(f"--grid {item!r}: {key.strip()} is given twice")
+        values = [parse_override(f"{key}={part}")[1] for part in raw.split(",") if part.strip()]
+        if not key.strip() or not values:
+            raise StrategyParamError(
+                f"--grid {item!r}: expected key=v1,v2,..., e.g. fast_period=5,9"
+            )
+        grid[key.strip()] = values
+    return grid
+
+
+def combinations(
+    strategy: str, base: Mapping[str, Any], grid: Mapping[str, Sequence[Any]]
+) -> tuple[list[dict[str, Any]], list[tuple[dict[str, Any], str]]]:
+    """The valid combinations (grid keys only) and the refused ones with the reason.
+    Raises StrategyParamError when a grid value is refused in every combination."""
+    cls = strategy_class(strategy)
+    keys = list(grid)
+    valid: list[dict[str, Any]] = []
+    refused: list[tuple[dict[str, Any], str]] = []
+    for values in itertools.product(*(grid[key] for key in keys)):
+        combo = dict(zip(keys, values, strict=True))
+        try:
+            cls.parse_params({**base, **combo})
+        except StrategyParamError as exc:
+            refused.append((combo, str(exc)))
+        else:
+            valid.append(combo)
+    for key in keys:
+        for value in grid[key]:
+            if not any(combo[key] == value for combo in valid):
+                reason = next(why for combo, why in refused if combo[key] == value)
+                raise StrategyParamError(f"--grid {key}={value!r} is refused: {reason}")
+    return valid, refused
+
+
+def _evaluate(settings: Settings, spec: BacktestSpec, params: dict[str, Any]) -> Metrics:
+    """One combination, in a worker process."""
+    tuned = settings.model_copy(update={"strategy_params": params})
+    return compute_metrics(run_backtest(tuned, spec))
+
+
+def rank(rows: list[GridRow], rank_by: str) -> list[GridRow]:
+    """Best first; combinations without a value for the metric go last; ties keep the
+    grid's order, so the ranking is reproducible."""
+    getter, higher = RANKINGS[rank_by]
+
+    def key(item: tuple[int, GridRow]) -> tuple[bool, float, int]:
+        value = getter(item[1].metrics)
+        if value is None:
+            return (True, 0.0, item[0])
+        return (False, -value if higher else value, item[0])
+
+    return [row for _, row in sorted(enumerate(rows), key=key)]
+
+
+def overfitting_warning(result_rows: Sequence[GridRow], candles: int) -> str:
+    text = (
+        f"Overfitting warning: {len(result_rows)} parameter sets were tried on the same "
+        f"{candles:,} candles, so the best in-sample result overstates what to expect. "
+        "Check the chosen set on data the search did not see (a later period) first."
+    )
+    if result_rows and result_rows[0].metrics.trades.count < MIN_TRADES:
+        trades = result_rows[0].metrics.trades.count
+        text += f" The best set made only {trades} trades: too few to tell skill from luck."
+    return text
+
+
+def run_grid(
+    settings: Settings,
+    spec: BacktestSpec,
+    base: Mapping[str, Any],
+    grid: Mapping[str, Sequence[Any]],
+    rank_by: str = "sharpe",
+    workers: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> GridResult:
+    """Backtest every valid combination of `grid` over `base` parameters on `workers`
+    processes (default: one per CPU) and rank them by `rank_by` (a RANKINGS key)."""
+    if rank_by not in RANKINGS:
+        raise ValueError(f"rank-by must be one of {', '.join(RANKINGS)}, got {rank_by!r}")
+    valid, refused = combinations(settings.strategy, base, grid)
+    metrics: dict[int, Metrics] = {}
+    processes = max(1, min(workers or os.cpu_count() or 1, len(valid)))
+    with ProcessPoolExecutor(max_workers=processes) as pool:
+        futures = {
+            pool.submit(_evaluate, settings, spec, {**base, **combo}): index
+            for index, combo in enumerate(valid)
+        }
+        for future in as_completed(futures):
+            metrics[futures[future]] = future.result()
+            if progress is not None:
+                progress(len(metrics), len(valid))
+    rows = rank([GridRow(combo, metrics[i]) for i, combo in enumerate(valid)], rank_by)
+    candles = rows[0].metrics.candles if rows else 0
+    return GridResult(rank_by, rows, refused, overfitting_warning(rows, candles))

@@ -1,0 +1,171 @@
+"""The backtest report for people: rich tables (summary, monthly returns, best and worst
+trades), an equity curve drawn in the terminal, and notes on the data (gaps, dropped
+rows, refusals)."""
+
+import calendar
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from rich.console import Console, Group
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from tui_trader.backtest.chart import area_chart
+from tui_trader.backtest.metrics import Metrics, MonthlyReturn
+from tui_trader.backtest.results import BacktestResult
+from tui_trader.domain.enums import Side
+from tui_trader.journal.trades import RoundTrip
+
+NONE = "—"
+TOP_TRADES = 5
+NOTES_SHOWN = 5  # gaps or dropped rows listed one by one; the rest are counted
+
+
+def money(value: Decimal | None) -> str:
+    return NONE if value is None else f"{value:,.2f}"
+
+
+def pct(value: float | None) -> str:
+    return NONE if value is None else f"{value:+.2f}%"
+
+
+def ratio(value: float | None) -> str:
+    return NONE if value is None else f"{value:.2f}"
+
+
+def duration(value: timedelta | None) -> str:
+    if value is None:
+        return NONE
+    minutes = int(value.total_seconds()) // 60
+    days, minutes = divmod(minutes, 1440)
+    hours, minutes = divmod(minutes, 60)
+    return f"{days}d {hours:02d}h{minutes:02d}m" if days else f"{hours}h{minutes:02d}m"
+
+
+def when(value: datetime | None) -> str:
+    return NONE if value is None else value.strftime("%Y-%m-%d %H:%M")
+
+
+def summary_table(result: BacktestResult, m: Metrics) -> Table:
+    table = Table(
+        title=f"{result.strategy} on {result.symbol} {result.interval}", show_header=False
+    )
+    table.add_column("metric", style="bold")
+    table.add_column("value", justify="right")
+    t, dd = m.trades, m.drawdown
+    recovered = "" if dd.recovered else " (not recovered)"
+    rows = [
+        ("period", f"{when(m.start)} → {when(m.end)} ({m.candles:,} candles)"),
+        ("initial → final equity", f"{money(m.initial_equity)} → {money(m.final_equity)}"),
+        ("net profit", money(m.net_profit)),
+        ("total return", pct(m.total_return_pct)),
+        ("annualized return", pct(m.annualized_return_pct)),
+        ("Sharpe (daily, √365)", ratio(m.sharpe)),
+        ("Sortino (daily, √365)", ratio(m.sortino)),
+        ("Calmar", ratio(m.calmar)),
+        ("max drawdown", f"{dd.pct:.2f}% over {duration(dd.duration)}{recovered}"),
+        ("trades", str(t.count)),
+        ("win rate", NONE if t.win_rate_pct is None else f"{t.win_rate_pct:.1f}%"),
+        ("profit factor", ratio(t.profit_factor)),
+        ("average win / loss", f"{money(t.average_win)} / {money(t.average_loss)}"),
+        ("largest win / loss", f"{money(t.largest_win)} / {money(t.largest_loss)}"),
+        ("average holding", duration(t.average_holding)),
+        ("exposure", f"{m.exposure_pct:.1f}%"),
+        ("fees paid", money(m.fees_paid)),
+    ]
+    for name, value in rows:
+        table.add_row(name, value)
+    return table
+
+
+def monthly_table(monthly: Sequence[MonthlyReturn]) -> Table:
+    table = Table(title="monthly returns (%)")
+    table.add_column("year", style="bold")
+    for month in range(1, 13):
+        table.add_column(calendar.month_abbr[month], justify="right")
+    table.add_column("year", justify="right", style="bold")
+    by_year: dict[int, dict[int, float]] = {}
+    for item in monthly:
+        by_year.setdefault(item.year, {})[item.month] = item.return_pct
+    for year, months in sorted(by_year.items()):
+        growth = 1.0
+        for value in months.values():
+            growth *= 1 + value / 100
+        cells = [_signed(months.get(month)) for month in range(1, 13)]
+        table.add_row(str(year), *cells, _signed((growth - 1) * 100))
+    return table
+
+
+def _signed(value: float | None) -> Text:
+    if value is None:
+        return Text("")
+    style = "green" if value > 0 else "red" if value < 0 else ""
+    return Text(f"{value:+.2f}", style=style)
+
+
+def trades_table(title: str, trades: Sequence[RoundTrip]) -> Table:
+    table = Table(title=title)
+    for name in ("entry", "exit", "side", "qty", "entry px", "exit px", "PnL", "PnL %", "held"):
+        table.add_column(name, justify="left" if name in ("entry", "exit", "side") else "right")
+    for trade in trades:
+        table.add_row(
+            when(trade.entry_time),
+            when(trade.exit_time),
+            "long" if trade.side is Side.BUY else "short",
+            f"{trade.quantity.normalize():f}",
+            f"{trade.entry_price.normalize():f}",
+            f"{trade.exit_price.normalize():f}",
+            _signed_money(trade.pnl),
+            f"{trade.pnl_pct:+.2f}%",
+            duration(trade.holding),
+        )
+    return table
+
+
+def _signed_money(value: Decimal) -> Text:
+    return Text(money(value), style="green" if value > 0 else "red" if value < 0 else "")
+
+
+def equity_panel(result: BacktestResult, width: int) -> Panel:
+    chart = "\n".join(area_chart(result.curve.equity, width=max(width - 20, 10), height=10))
+    return Panel(chart or "no candles", title="equity (marked at each close)")
+
+
+def notes(result: BacktestResult) -> list[str]:
+    lines = []
+    if result.gaps:
+        missing = sum(gap.missing for gap in result.gaps)
+        lines.append(f"{len(result.gaps)} gap(s) in the data, {missing} candle(s) missing:")
+        lines += [
+            f"  after {when(g.after)}: {g.missing} missing" for g in result.gaps[:NOTES_SHOWN]
+        ]
+    if result.dropped:
+        lines.append(f"{len(result.dropped)} unusable row(s) dropped:")
+        lines += [f"  {message}" for message in result.dropped[:NOTES_SHOWN]]
+    counts = result.counts
+    if counts.refusals:
+        refused = ", ".join(f"{name} {n}" for name, n in sorted(counts.refusals.items()))
+        lines.append(f"intents refused before the exchange: {refused}")
+    if result.open_quantity:
+        lines.append(f"position still open at the end: {result.open_quantity} (not a trade)")
+    lines.append(
+        f"{counts.signals} signals, {counts.intents} intents, {counts.orders} orders, "
+        f"{counts.rejected} rejected, {counts.cancels} cancels, {len(result.fills)} fills"
+    )
+    return lines
+
+
+def render_report(result: BacktestResult, metrics: Metrics, console: Console) -> None:
+    by_pnl = sorted(result.trades, key=lambda trade: (trade.pnl, trade.exit_time))
+    best = list(reversed(by_pnl[-TOP_TRADES:]))
+    worst = by_pnl[:TOP_TRADES]
+    parts: list[Table | Panel | Text] = [summary_table(result, metrics)]
+    if metrics.monthly:
+        parts.append(monthly_table(metrics.monthly))
+    if result.trades:
+        parts += [trades_table("best trades", best), trades_table("worst trades", worst)]
+    parts.append(equity_panel(result, console.width))
+    parts.append(Text("\n".join(notes(result)), style="dim"))
+    console.print(Group(*parts))

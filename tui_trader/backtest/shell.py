@@ -1,0 +1,151 @@
+"""A synchronous trader for backtests: what `Trader.on_market_event`, the
+`ExecutionEngine` and `TraderEvents` do for a candle-only (replay) feed whose engine
+drains after every candle, in the same order, minus the journal and the awaits.
+
+Built by `wiring.build_core` like the live trader (same strategy, risk manager, exits and
+paper exchange with `fill_on_candles=True`), with the same `OrderGate`. Keep it in step
+with trader.py, trader_events.py and execution/engine.py: the backtest-vs-live test in
+tests/integration/test_backtest_parity.py fails when they drift apart."""
+
+from datetime import UTC, datetime
+
+from tui_trader.backtest.results import RunCounts
+from tui_trader.clock import SimulatedClock, utc_day_start
+from tui_trader.config import Settings
+from tui_trader.core import CoreOutputs
+from tui_trader.domain.enums import OrderStatus
+from tui_trader.domain.events import SafetyEvent
+from tui_trader.domain.market import Candle
+from tui_trader.domain.orders import Fill, Order, OrderIntent, Signal
+from tui_trader.execution.commands import ExecutionCommand
+from tui_trader.execution.engine import order_from_intent
+from tui_trader.execution.gate import GateDecision, OrderGate
+from tui_trader.execution.idempotency import IdempotencyGuard
+from tui_trader.portfolio import ZERO
+from tui_trader.risk.context import RiskContext
+from tui_trader.wiring import build_core
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # the replay trader's market clock starts here too
+
+
+class SyncTrader:
+    def __init__(self, settings: Settings, symbol: str) -> None:
+        self.settings = settings
+        self.core, self.exchange, risk = build_core(settings, (symbol,), candles_only=True)
+        self.gate = OrderGate(risk, IdempotencyGuard())
+        self.clock = SimulatedClock(EPOCH)
+        self.counts = RunCounts()
+        self.fills: list[Fill] = []
+        self._day: datetime | None = None
+        self._day_start = ZERO
+        self.core.out = CoreOutputs(safety=self._safety, signal=self._signal)
+        self.core.entries_enabled = True  # the engine is RUNNING for the whole replay
+
+    def on_candle(self, candle: Candle) -> bool:
+        """One closed candle through the exchange, the core and the engine; True when
+        the exchange reported fills or order updates."""
+        ts = candle.close_time
+        self.clock.set(ts)
+        updates = self.exchange.on_candle(candle)  # PaperBroker → Trader.on_broker_event
+        for update in updates:
+            if isinstance(update, Fill):
+                self._apply_fill(update)
+            else:
+                self._apply_order(update)
+        commands = self.core.on_candle(candle)
+        self._update_account(ts)
+        if commands:
+            self._execute(commands)
+        return bool(updates)
+
+    # --- Trader / TraderEvents, synchronously --------------------------------------------
+    def _update_account(self, ts: datetime) -> None:
+        """Trader.update_account: the start-of-day equity the daily loss limit compares
+        with. The trader also keeps an equity peak for its screen; nothing decides on it,
+        so equity is only computed when a new UTC day begins."""
+        day = utc_day_start(ts)
+        if day != self._day:
+            self._day, self._day_start = day, self.core.parts.portfolio.equity()
+
+    def _apply_fill(self, fill: Fill) -> None:
+        parts = self.core.parts
+        self.fills.append(fill)
+        if not parts.portfolio.apply_fill(fill).is_open:
+            parts.exits.reset(fill.symbol)
+        self._update_account(fill.ts)
+
+    def _apply_order(self, order: Order) -> None:
+        parts = self.core.parts
+        previous = parts.orders.apply(order)
+        if previous is not None and previous.updated_at > order.updated_at:
+            return  # a late update: a newer state is already known
+        if order.status.is_final and order.purpose.is_exit:
+            position = parts.portfolio.positions.get(order.symbol)
+            still_open = position is not None and position.is_open
+            parts.exits.exit_finished(order.symbol, filled=not still_open)
+        if order.status is OrderStatus.REJECTED:
+            self.counts.safety["order_rejected"] += 1
+
+    def _on_order(self, order: Order) -> None:
+        self.core.intent_resolved(order.symbol)
+        self._apply_order(order)
+
+    # --- ExecutionEngine.process ----------------------------------------------------------
+    def _execute(self, commands: list[ExecutionCommand]) -> None:
+        for command in commands:
+            if isinstance(command, OrderIntent):
+                self._place(command)
+                continue
+            self.counts.cancels += 1
+            canceled = self.exchange.cancel(command.client_order_id, self.clock.now())
+            if canceled is not None:
+                self._on_order(canceled)
+
+    def _place(self, intent: OrderIntent) -> None:
+        self.counts.intents += 1
+        decision = self.gate.check(intent, self._context())
+        if not decision.approved:
+            self._refused(decision)
+            return
+        order = order_from_intent(intent, decision.client_order_id, self.clock)
+        result = self.exchange.submit(order, self.clock.now())
+        self.gate.risk.record_sent(self.clock.now())
+        if result.status is OrderStatus.REJECTED:
+            self.counts.rejected += 1
+        else:
+            self.counts.orders += 1
+        self._on_order(result)
+
+    def _refused(self, decision: GateDecision) -> None:
+        """TraderEvents.on_decision for a refusal."""
+        intent = decision.intent
+        failed = decision.risk.failed if decision.risk is not None else ()
+        self.counts.refusals[failed[0].name if failed else decision.stage] += 1
+        self.core.intent_resolved(intent.symbol)
+        if intent.purpose.is_exit:
+            self.core.parts.exits.exit_finished(intent.symbol, filled=False)
+        self.counts.safety["risk_rejected"] += 1
+
+    def _context(self) -> RiskContext:
+        """Trader.risk_context."""
+        parts = self.core.parts
+        equity = parts.portfolio.equity()
+        return RiskContext(
+            now=self.clock.now(),
+            equity=equity,
+            day_start_equity=self._day_start or equity,
+            positions=parts.portfolio.positions,
+            open_orders=parts.orders.open_orders(),
+            reference_prices=parts.market.prices(),
+            rules=parts.rules,
+            breaker_tripped=parts.breaker.tripped,
+            leverage=self.settings.max_leverage,
+            market=self.settings.market_type,
+        )
+
+    # --- core outputs ---------------------------------------------------------------------
+    def _signal(self, _signal: Signal) -> None:
+        self.counts.signals += 1
+
+    def _safety(self, event: SafetyEvent) -> None:
+        self.counts.safety[event.kind] += 1
