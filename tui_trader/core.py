@@ -20,6 +20,7 @@ from tui_trader.market.state import MarketState
 from tui_trader.portfolio import Portfolio
 from tui_trader.risk.anomaly import AnomalyMonitor
 from tui_trader.risk.circuit_breaker import CircuitBreaker
+from tui_trader.risk.context import RiskContext
 from tui_trader.risk.exits import ExitManager
 from tui_trader.strategies.base import Strategy
 from tui_trader.volatility import VolatilityDetector, VolatilityTrigger
@@ -139,6 +140,24 @@ class TradingCore:
         if intent.purpose.is_exit:
             self.parts.exits.mark_in_flight(intent.symbol)
         return [intent]
+
+    def risk_context(self, now: datetime, day_start_equity: Decimal, leverage: int) -> RiskContext:
+        """The account as the risk checks must see it now (one builder for the live
+        trader, the backtester and the benchmark, so they cannot disagree)."""
+        parts = self.parts
+        equity = parts.portfolio.equity()
+        return RiskContext(
+            now=now,
+            equity=equity,
+            day_start_equity=day_start_equity or equity,
+            positions=parts.portfolio.positions,
+            open_orders=parts.orders.open_orders(),
+            reference_prices=parts.market.prices(),
+            rules=parts.rules,
+            breaker_tripped=parts.breaker.tripped,
+            leverage=leverage,
+            market=self.config.market,
+        )
 
     def intent_resolved(self, symbol: str) -> None:
         """The engine has decided on this symbol's queued intent (placed or refused)."""

@@ -115,18 +115,8 @@ class Harness:
 
     def _context(self) -> RiskContext:
         """Trader.risk_context."""
-        parts = self.core.parts
-        return RiskContext(
-            now=self.clock.now(),
-            equity=parts.portfolio.equity(),
-            day_start_equity=self.account.day_start or parts.portfolio.equity(),
-            positions=parts.portfolio.positions,
-            open_orders=parts.orders.open_orders(),
-            reference_prices=parts.market.prices(),
-            rules=parts.rules,
-            breaker_tripped=parts.breaker.tripped,
-            leverage=self.settings.max_leverage,
-            market=self.settings.market_type,
+        return self.core.risk_context(
+            self.clock.now(), self.account.day_start, self.settings.max_leverage
         )
 
     def _on_order(self, order: Order) -> None:

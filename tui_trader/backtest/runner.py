@@ -29,10 +29,9 @@ are not filled in: they are recorded (`BacktestResult.gaps`) and the run goes on
 that parse but are unusable (high < low...) are dropped and recorded. A row that does not
 parse stops the run with `FeedError` naming the file and line.
 
-The equity curve is marked to each candle's close by the runner itself. The core's
-portfolio is not marked on candles (only ticks and fills mark it), and the runner leaves
-it so: marking it would change the account figures the risk checks see and the backtest
-would no longer decide exactly as the live trader does.
+The equity curve is marked to each candle's close. The core itself marks positions at
+the close on candle-only data (as in a live replay), so the risk checks see the same
+marked equity in a backtest and live.
 """
 
 import itertools

@@ -128,20 +128,7 @@ class SyncTrader:
 
     def _context(self) -> RiskContext:
         """Trader.risk_context."""
-        parts = self.core.parts
-        equity = parts.portfolio.equity()
-        return RiskContext(
-            now=self.clock.now(),
-            equity=equity,
-            day_start_equity=self._day_start or equity,
-            positions=parts.portfolio.positions,
-            open_orders=parts.orders.open_orders(),
-            reference_prices=parts.market.prices(),
-            rules=parts.rules,
-            breaker_tripped=parts.breaker.tripped,
-            leverage=self.settings.max_leverage,
-            market=self.settings.market_type,
-        )
+        return self.core.risk_context(self.clock.now(), self._day_start, self.settings.max_leverage)
 
     # --- core outputs ---------------------------------------------------------------------
     def _signal(self, _signal: Signal) -> None:
