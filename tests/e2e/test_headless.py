@@ -1,6 +1,7 @@
 """The headless command as an operator runs it: real processes, real signals, the journal
 on disk, `tui-trader kill` and `status` from another process."""
 
+import json
 import os
 import signal
 import sqlite3
@@ -8,6 +9,7 @@ import subprocess
 import sys
 import time
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -66,7 +68,7 @@ def test_headless_run_stops_on_sigint_and_status_reads_the_journal(tmp_path: Pat
     env = env_for(tmp_path)
     proc = spawn("run", "--headless", "--demo", "--speed", "0", env=env)
     db = tmp_path / "journal.db"
-    assert wait_for(lambda: query(db, "SELECT count(*) FROM fills")[0][0] >= 2, 60)
+    assert wait_for(lambda: query(db, "SELECT count(*) FROM fills")[0][0] >= 10, 90)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=30)
     assert proc.returncode == 0, err
@@ -76,6 +78,37 @@ def test_headless_run_stops_on_sigint_and_status_reads_the_journal(tmp_path: Pat
     status = cli("status", env=env)
     assert status.returncode == 0
     assert "run #1" in status.stdout and "kill switch: off" in status.stdout
+    first, last = query(db, "SELECT min(ts), max(ts) FROM fills")[0]
+    hours = datetime.fromisoformat(str(last)) - datetime.fromisoformat(str(first))
+    assert hours.total_seconds() >= 2 * 3600, "several simulated hours of trading"
+    assert_books_balance(db)
+
+
+def assert_books_balance(db: Path) -> None:
+    """The journal alone must account for every unit of cash, exactly (Decimal)."""
+    cash = Decimal("10000")
+    held: dict[str, Decimal] = {}
+    for side, symbol, qty, price, fee in query(
+        db, "SELECT side, symbol, quantity, price, fee FROM fills ORDER BY id"
+    ):
+        notional = Decimal(str(qty)) * Decimal(str(price))
+        sign = -1 if side == "BUY" else 1
+        cash += sign * notional - Decimal(str(fee))
+        held[str(symbol)] = held.get(str(symbol), Decimal(0)) - sign * Decimal(str(qty))
+    equity_text, balances_text = query(
+        db, "SELECT equity, balances FROM balance_snapshots ORDER BY id DESC LIMIT 1"
+    )[0]
+    balances = json.loads(str(balances_text))
+    usdt = balances["USDT"]
+    assert Decimal(usdt["free"]) + Decimal(usdt["locked"]) == cash
+    for symbol, quantity in held.items():
+        base = balances.get(symbol.removesuffix("USDT"), {"free": "0", "locked": "0"})
+        assert Decimal(base["free"]) + Decimal(base["locked"]) == quantity
+    positions = json.loads(
+        str(query(db, "SELECT positions FROM position_snapshots ORDER BY id DESC LIMIT 1")[0][0])
+    )
+    marked = sum((Decimal(p["quantity"]) * Decimal(p["mark_price"]) for p in positions), Decimal(0))
+    assert Decimal(str(equity_text)) == cash + marked
 
 
 def test_kill_from_another_process_stops_orders_within_a_second(tmp_path: Path) -> None:

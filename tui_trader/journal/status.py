@@ -62,7 +62,8 @@ def _account_lines(report: "StatusReport") -> list[str]:
         f"{b.asset} {b.free}" + (f" (+{b.locked} locked)" if b.locked else "")
         for b in report.balances.values()
     )
-    lines = [f"equity: {report.equity} at {dt_text(report.balances_at)}", f"balances: {assets}"]
+    equity = report.equity.quantize(Decimal("0.01")) if report.equity is not None else None
+    lines = [f"equity: {equity} at {dt_text(report.balances_at)}", f"balances: {assets}"]
     lines.append(f"open positions: {len(report.positions)}")
     lines += [f"  {p.symbol} {p.quantity} @ {p.average_entry}" for p in report.positions]
     return lines
