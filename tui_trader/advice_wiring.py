@@ -1,6 +1,5 @@
 """Builds the LLM advice link for a trader: the advisor, its journal sink, its API key."""
 
-import asyncio
 import os
 from typing import TYPE_CHECKING
 
@@ -53,16 +52,10 @@ def build_advice_link(trader: "Trader") -> AdviceLink:
 
 async def llm_key(settings: Settings) -> str | None:
     """The LLM key: environment (paper/testnet) or keyring; local servers need none."""
-    from tui_trader.secrets import NoKeyringBackend, SecretStore, resolve_secret
+    from tui_trader.live import optional_secret_store
+    from tui_trader.secrets import resolve_secret
 
-    try:
-        store: SecretStore | None = await asyncio.to_thread(
-            SecretStore.open,
-            settings.secrets_backend,
-            cryptfile_path=settings.data_path / "secrets.cfg",
-        )
-    except NoKeyringBackend:
-        store = None
+    store = await optional_secret_store(settings)
     live = settings.trading_mode == "live"
     found = await resolve_secret("openai", "key", "live" if live else "paper", os.environ, store)
     return found[0] if found else None

@@ -54,6 +54,9 @@ def build_parser() -> argparse.ArgumentParser:
     selftest = commands.add_parser("selftest", help="check config, data dir, journal, ...")
     selftest.add_argument("--online", action="store_true", help="also check exchange reach")
 
+    doctor = commands.add_parser("doctor", help="operational checks: OK/WARN/FAIL per line")
+    doctor.add_argument("--online", action="store_true", help="also check Binance clock skew")
+
     keys = commands.add_parser("keys", help="API keys in the OS keyring: set/list/delete/check")
     keys.add_argument("keys_args", nargs=argparse.REMAINDER, metavar="set NAME | list | ...")
 
@@ -100,6 +103,13 @@ def _cmd_selftest(args: argparse.Namespace, settings: Settings) -> int:
     return asyncio.run(run_selftest(settings, online=args.online))
 
 
+def _cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
+    from tui_trader.ops.doctor import run_doctor
+    from tui_trader.ops.settings import load_ops_settings
+
+    return asyncio.run(run_doctor(settings, load_ops_settings(), online=args.online))
+
+
 def _cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     from tui_trader.status import export_command
 
@@ -125,6 +135,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "selftest": _cmd_selftest,
     "export": _cmd_export,
     "keys": _cmd_keys,
+    "doctor": _cmd_doctor,
 }
 
 
@@ -147,6 +158,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return handler(args, settings)
     except KeyboardInterrupt:
         return 130
+    except ConfigError as exc:  # settings read later (ops, LLM) are as strict
+        print(f"tui-trader: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
     except BrokenPipeError:  # `tui-trader status | head`: the reader left, that is fine
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0

@@ -1,10 +1,15 @@
 """What stands between paper and live trading: the live token file in the data dir, the
-exchange keys in the OS keyring (never the environment), and the typed phrase."""
+exchange keys in the OS keyring (never the environment), and the typed phrase. Also the
+one place that opens the keyring for the trader."""
 
 import asyncio
+from typing import TYPE_CHECKING
 
 from tui_trader.config import Settings
 from tui_trader.snapshot import LiveCheck
+
+if TYPE_CHECKING:
+    from tui_trader.secrets import SecretStore
 
 LIVE_PHRASE = "I_UNDERSTAND_LIVE_TRADING"
 LIVE_TOKEN_FILE = "LIVE_TOKEN"
@@ -16,17 +21,35 @@ def exchange_key_name(settings: Settings) -> str:
     return "binance-futures" if settings.market_type.value == "futures" else "binance"
 
 
+async def open_secret_store(settings: Settings) -> "SecretStore":
+    """The configured keyring backend (chosen explicitly, never guessed), opened off the
+    event loop: backend detection talks to D-Bus. Raises SecretsError."""
+    from tui_trader.secrets import SecretStore
+
+    return await asyncio.to_thread(
+        SecretStore.open,
+        settings.secrets_backend,
+        cryptfile_path=settings.data_path / "secrets.cfg",
+    )
+
+
+async def optional_secret_store(settings: Settings) -> "SecretStore | None":
+    """The store, or None where no keyring is usable (fine for paper and testnet)."""
+    from tui_trader.secrets import SecretsError
+
+    try:
+        return await open_secret_store(settings)
+    except SecretsError:
+        return None
+
+
 async def keys_in_keyring(settings: Settings) -> tuple[bool, str]:
-    """(present, detail). Keyring calls block (D-Bus, key derivation): run in a thread."""
-    from tui_trader.secrets import SecretsError, SecretStore
+    """(present, detail), keyring calls in a thread."""
+    from tui_trader.secrets import SecretsError
 
     name = exchange_key_name(settings)
     try:
-        store = await asyncio.to_thread(
-            SecretStore.open,
-            settings.secrets_backend,
-            cryptfile_path=settings.data_path / "secrets.cfg",
-        )
+        store = await open_secret_store(settings)
         key = await store.get_secret(name, "key")
         secret = await store.get_secret(name, "secret")
     except SecretsError as exc:

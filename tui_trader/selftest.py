@@ -52,15 +52,12 @@ async def _clock(_settings: Settings) -> Result:
 
 
 async def _keyring(settings: Settings) -> Result:
-    from tui_trader.secrets import NoKeyringBackend, SecretStore
+    from tui_trader.live import open_secret_store
+    from tui_trader.secrets import SecretsError
 
     try:
-        store = await asyncio.to_thread(
-            SecretStore.open,
-            settings.secrets_backend,
-            cryptfile_path=settings.data_path / "secrets.cfg",
-        )
-    except NoKeyringBackend as exc:
+        store = await open_secret_store(settings)
+    except SecretsError as exc:
         # Paper trading needs no keys: only live mode makes a missing keyring a failure.
         status = "FAIL" if settings.trading_mode == "live" else "OK"
         first_line = str(exc).splitlines()[0]

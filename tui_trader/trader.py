@@ -8,6 +8,7 @@ import os
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from tui_trader.advice_wiring import build_advice_link, llm_key
 from tui_trader.brokers.paper import PaperBroker
@@ -32,6 +33,11 @@ from tui_trader.snapshot import FeedStatus, TraderSnapshot
 from tui_trader.trader_controls import TraderControls, kill_text
 from tui_trader.views import AccountTracker, History, build_snapshot, mode_label
 from tui_trader.volatility import VolatilityTrigger
+
+if TYPE_CHECKING:
+    from tui_trader.ops.metrics import TraderMetrics
+    from tui_trader.ops.runtime import OpsRuntime
+    from tui_trader.ops.settings import OpsSettings
 
 log = logging.getLogger("tui_trader.trader")
 
@@ -60,6 +66,8 @@ class TraderParts:
     # restart); None for feeds that carry their own time (replay, exchange).
     resume_feed: Callable[[datetime], MarketFeed] | None = None
     llm: "LLMSettings | None" = None  # the advisor runs only when llm.llm_enabled
+    ops: "OpsSettings | None" = None  # notifications, Telegram control, health, metrics
+    metrics: "TraderMetrics | None" = None
 
 
 class SafetyRelay:
@@ -91,6 +99,7 @@ class Trader(TraderControls):
         self.feed_error = ""
         self.llm_api_key: str | None = None
         self._keys: tuple[bool, str] = (False, "keyring not checked yet")
+        self.ops: OpsRuntime | None = None  # built at open()
         self.all_symbols_candled = asyncio.Event()  # every symbol has one closed candle
         self.run_id = 0
         self._snapshot: TraderSnapshot | None = None
@@ -107,6 +116,8 @@ class Trader(TraderControls):
         if self.advice is not None:
             self.llm_api_key = await llm_key(self.settings)
         self._keys = await keys_in_keyring(self.settings)
+        if self.p.ops is not None:
+            await self._start_ops(self.p.ops)
         self.p.gate.guard = IdempotencyGuard(await self.p.journal.known_client_order_ids())
         day_start = await restore_paper(self.p.journal, self.p.broker, self.core, self.settings)
         if day_start is not None:
@@ -125,6 +136,13 @@ class Trader(TraderControls):
             started_at=now,
             pid=os.getpid(),
         )
+
+    async def _start_ops(self, ops: "OpsSettings") -> None:
+        from tui_trader.live import optional_secret_store
+        from tui_trader.ops.runtime import build_ops
+
+        store = await optional_secret_store(self.settings)
+        self.ops = await build_ops(self, ops, store=store, metrics=self.p.metrics)
 
     async def _resume_market_time(self) -> None:
         """Market time never runs backwards across a restart: an accelerated demo may have
@@ -159,6 +177,8 @@ class Trader(TraderControls):
         ]
         if self.advice is not None:
             tasks.append(("llm", self.advice.run))
+        if self.ops is not None:
+            tasks.extend(self.ops.tasks)
         return tasks
 
     def worker_failed(self, name: str, error: BaseException) -> None:

@@ -19,6 +19,9 @@ from tui_trader.market.feed import MarketFeed
 from tui_trader.market.replay import ReplayFeed
 from tui_trader.market.simulated import SimulatedMarket
 from tui_trader.market.state import MarketState
+from tui_trader.ops.metered_feed import MeteredFeed
+from tui_trader.ops.metrics import TraderMetrics
+from tui_trader.ops.settings import load_ops_settings
 from tui_trader.portfolio import Portfolio
 from tui_trader.risk.anomaly import AnomalyMonitor
 from tui_trader.risk.circuit_breaker import CircuitBreaker
@@ -147,13 +150,21 @@ def build_trader(
     core, exchange, risk = build_core(settings, symbols, candles_only=replay is not None)
     relay = SafetyRelay()
     market_start = start or wall.now()
-    feed = build_feed(
-        settings,
-        relay,
-        replay=replay,
-        symbol=symbol,
-        start=market_start,
-        replay_speed=replay_speed,
+    ops = load_ops_settings()
+    metrics = TraderMetrics()
+
+    def metered(feed: MarketFeed) -> MarketFeed:
+        return MeteredFeed(feed, metrics)
+
+    feed = metered(
+        build_feed(
+            settings,
+            relay,
+            replay=replay,
+            symbol=symbol,
+            start=market_start,
+            replay_speed=replay_speed,
+        )
     )
     data = settings.data_path
     market_clock = SimulatedClock(
@@ -179,8 +190,12 @@ def build_trader(
         wall_clock=wall,
         safety_relay=relay,
         llm=LLMSettings(),
+        ops=ops,
+        metrics=metrics,
         resume_feed=None
         if replay is not None
-        else lambda when: build_feed(settings, relay, replay=None, symbol=None, start=when),
+        else lambda when: metered(
+            build_feed(settings, relay, replay=None, symbol=None, start=when)
+        ),
     )
     return Trader(parts)

@@ -5,8 +5,11 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from pydantic_settings import BaseSettings
 
 from tui_trader.config import ConfigError, Settings, load_settings
+from tui_trader.llm.settings import LLMSettings
+from tui_trader.ops.settings import OpsSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -83,8 +86,9 @@ def test_dotenv_file_is_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     assert settings.symbols == ("ETHUSDT",)
 
 
-def test_env_example_documents_every_setting() -> None:
+@pytest.mark.parametrize("model", [Settings, LLMSettings, OpsSettings])
+def test_env_example_documents_every_setting(model: type[BaseSettings]) -> None:
     text = (ROOT / ".env.example").read_text()
-    for name, field in Settings.model_fields.items():
+    for name, field in model.model_fields.items():
         env = field.alias or name.upper()
         assert re.search(rf"^# {env}=", text, re.M), f"{env} missing from .env.example"

@@ -1,0 +1,85 @@
+"""Operations settings (notifications, Telegram control, health endpoint, logs, doctor),
+from the environment and `.env` like the trader's own settings, validated and frozen.
+
+Secrets are not here: the Telegram bot token and the Slack webhook URL come from the
+keyring (`tui-trader keys set telegram|slack`), or the environment in paper mode."""
+
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from tui_trader.config import ConfigError
+from tui_trader.domain.enums import Severity
+
+
+class OpsSettings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        frozen=True,
+        case_sensitive=False,
+    )
+
+    # --- notifications -------------------------------------------------------------
+    notify_min_severity: Severity = Severity.WARNING
+    notify_signals: bool = True
+    notify_interval_s: Annotated[float, Field(ge=1.0, le=3600)] = 1.0  # per channel
+    daily_summary: bool = True  # at 00:00 UTC
+    slack_enabled: bool = False
+    telegram_enabled: bool = False
+    telegram_chat_id: int | None = None
+    telegram_api_base: str = "https://api.telegram.org"
+    telegram_remote: bool = True  # accept commands from TELEGRAM_CHAT_ID
+    telegram_poll_s: Annotated[int, Field(ge=1, le=50)] = 30
+
+    # --- health, logs, doctor --------------------------------------------------------
+    health_port: Annotated[int, Field(ge=0, le=65535)] = 0  # 0 = no health server
+    log_format: Literal["console", "json"] = "console"
+    min_free_disk_mb: Annotated[int, Field(ge=0)] = 500  # doctor: FAIL below, WARN below 4x
+    max_clock_skew_ms: Annotated[int, Field(ge=1, le=60000)] = 1000
+
+    @field_validator("notify_min_severity", mode="before")
+    @classmethod
+    def _upper_severity(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _lower_format(cls, value: Any) -> Any:
+        return value.lower() if isinstance(value, str) else value
+
+    @field_validator("telegram_api_base")
+    @classmethod
+    def _http_base(cls, value: str) -> str:
+        if not value.startswith(("https://", "http://")):
+            raise ValueError("must be an http(s) URL such as https://api.telegram.org")
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _check_combinations(self) -> "OpsSettings":
+        if self.telegram_enabled and self.telegram_chat_id is None:
+            raise ValueError(
+                "TELEGRAM_CHAT_ID: TELEGRAM_ENABLED=true needs the chat id to send to and "
+                "to accept commands from"
+            )
+        return self
+
+
+def _describe(error: dict[str, Any]) -> str:
+    loc = [str(part) for part in error.get("loc", ())]
+    message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
+    if not loc:
+        return f"invalid configuration: {message}"
+    value = error.get("input")
+    shown = value if isinstance(value, str | int | float) else ""
+    return f"invalid setting {loc[0].upper()}={shown!r}: {message}"
+
+
+def load_ops_settings(**overrides: Any) -> OpsSettings:
+    """Build from env/.env plus explicit overrides, or raise ConfigError (exit 2)."""
+    try:
+        return OpsSettings(**overrides)
+    except ValidationError as exc:
+        raise ConfigError(_describe(dict(exc.errors()[0]))) from None
