@@ -5,6 +5,8 @@ import sys
 from logging.handlers import RotatingFileHandler
 
 from tui_trader.config import Settings
+from tui_trader.ops.logs import make_formatter
+from tui_trader.ops.settings import load_ops_settings
 from tui_trader.secrets import install_excepthook, install_log_redaction
 
 LOG_FILE = "tui-trader.log"
@@ -16,7 +18,8 @@ def configure_logging(settings: Settings, *, console: bool) -> None:
     root = logging.getLogger("tui_trader")
     root.setLevel(settings.log_level)
     root.handlers.clear()
-    formatter = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # LOG_FORMAT=json gives one JSON object a line, with the bound component/symbol.
+    formatter = make_formatter(load_ops_settings().log_format)
     file_handler = RotatingFileHandler(
         log_dir / LOG_FILE, maxBytes=settings.jsonl_max_bytes, backupCount=settings.jsonl_backups
     )

@@ -8,7 +8,7 @@ import sqlite3
 import subprocess
 import sys
 import time
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -126,7 +126,8 @@ def test_kill_from_another_process_stops_orders_within_a_second(tmp_path: Path) 
         _out, err = proc.communicate(timeout=60)
     # When the running process noticed: its own log line, written at that moment.
     noticed = next(line for line in err.splitlines() if "kill switch activated" in line)
-    noticed_at = datetime.strptime(noticed[:23], "%Y-%m-%d %H:%M:%S,%f").timestamp()
+    # Log lines start with the UTC time, ISO-8601 to the millisecond.
+    noticed_at = datetime.fromisoformat(noticed[:23]).replace(tzinfo=UTC).timestamp()
     assert noticed_at - killed_at < 1.0, noticed
     # The log is written in order, synchronously: no order may be sent after the kill.
     log = (tmp_path / "logs" / "tui-trader.log").read_text().splitlines()
