@@ -78,6 +78,15 @@ class AdviceLink:
         return True
 
     async def _decide(self, intent: OrderIntent) -> None:
+        """Never dies silently: whatever goes wrong, the entry is refused and the symbol
+        freed (a dead task would leave it pending, blocking even its exits)."""
+        try:
+            await self._decide_or_raise(intent)
+        except Exception as exc:
+            log.exception("LLM %s for %s failed", self.mode, intent.symbol)
+            self._refuse(intent, f"LLM {self.mode} failed: {type(exc).__name__}: {exc}")
+
+    async def _decide_or_raise(self, intent: OrderIntent) -> None:
         deadline = self.settings.request_deadline_s
         try:
             advice = await asyncio.wait_for(

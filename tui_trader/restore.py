@@ -52,6 +52,8 @@ async def restore_paper(
     )
     for order in open_orders:
         core.parts.orders.apply(order)
+        if order.purpose.is_exit:  # one exit per position: it is already working
+            core.parts.exits.mark_in_flight(order.symbol)
     stored = await journal.get_meta(DAY_START_KEY)
     if stored is None:
         return None

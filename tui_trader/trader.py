@@ -82,7 +82,7 @@ class SafetyRelay:
 
 class Trader(TraderControls):
     def __init__(self, parts: TraderParts) -> None:
-        super().__init__(parts.core, parts.journal, parts.machine, parts.market_clock)
+        super().__init__(parts.core, parts.gate, parts.journal, parts.machine, parts.market_clock)
         self.p = parts
         self.settings = parts.settings
         self.engine = ExecutionEngine(
@@ -162,6 +162,7 @@ class Trader(TraderControls):
         """Graceful shutdown: stop trading (positions kept), flush and close the journal."""
         if self.p.machine.state is EngineState.RUNNING:
             await self.stop()
+        await self.engine.drain()  # an operator's queued close is sent, not dropped
         await self.p.feed.close()
         await self.p.broker.close()
         self.journal_state_snapshot()
@@ -250,9 +251,12 @@ class Trader(TraderControls):
         """Another process (tui-trader kill) may write the kill file at any time."""
         while True:
             state = self.p.kill_switch.read()
-            if state is not None and self.p.gate.kill is None:
-                self._apply_kill(state, announce=True)
-            elif state is None and self.p.gate.kill is not None:
+            held = self.p.gate.kill
+            if state is not None and (
+                held is None or (state.close_positions and not held.close_positions)
+            ):
+                self._apply_kill(state, announce=True)  # new, or now closing positions too
+            elif state is None and held is not None and not self.kill_unpersisted:
                 self._kill_cleared()
             await asyncio.sleep(KILL_POLL_S)
 
@@ -305,8 +309,7 @@ class Trader(TraderControls):
         )
 
     def on_kill_trigger(self, event: SafetyEvent) -> None:
-        state = self.p.kill_switch.activate(self.p.wall_clock.now(), "anomaly", event.message)
-        self._apply_kill(state, announce=True)
+        self.activate_kill("anomaly", event.message)
 
     # --- commands (TraderCommands) ------------------------------------------------
     def snapshot(self) -> TraderSnapshot:

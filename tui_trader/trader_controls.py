@@ -10,7 +10,7 @@ from tui_trader.domain.events import SafetyEvent
 from tui_trader.execution.commands import CancelRequest
 from tui_trader.execution.engine import ExecutionEngine
 from tui_trader.live import LIVE_PHRASE, keys_in_keyring, live_check
-from tui_trader.safety.kill_switch import KillState
+from tui_trader.safety.kill_switch import KillState, KillSwitchError
 from tui_trader.safety.state_machine import InvalidTransition
 from tui_trader.snapshot import LiveCheck
 from tui_trader.trader_events import TraderEvents
@@ -24,6 +24,7 @@ class TraderControls(TraderEvents):
     settings: Settings
     engine: ExecutionEngine
     _keys: tuple[bool, str]
+    kill_unpersisted = False  # a kill the file could not record: only a restart clears it
 
     async def start(self) -> None:
         if self.p.gate.kill is not None:
@@ -32,7 +33,7 @@ class TraderControls(TraderEvents):
             self.p.machine.start()
         except InvalidTransition as exc:
             raise ValueError(str(exc)) from None
-        self.core.entries_enabled = True
+        self.set_entries(True)
         self.touch()
 
     async def stop(self, flatten: bool = False) -> None:
@@ -42,7 +43,10 @@ class TraderControls(TraderEvents):
             self.p.machine.begin_stop()
         except InvalidTransition as exc:
             raise ValueError(str(exc)) from None
-        self.core.entries_enabled = False
+        self.set_entries(False)
+        # Commands already queued are handled first (entries among them are now refused
+        # at the gate); only then is the list of open entry orders final.
+        await self.engine.drain()
         for order in self.core.parts.orders.open_orders():
             if order.purpose is IntentPurpose.ENTRY:
                 self.engine.submit(CancelRequest(order.client_order_id, "engine stopping"))
@@ -60,11 +64,34 @@ class TraderControls(TraderEvents):
         self.touch()
 
     async def kill(self, close_positions: bool = False, source: str = "operator") -> None:
-        state = self.p.kill_switch.activate(
-            self.p.wall_clock.now(), source, "kill switch pressed", close_positions
-        )
-        self._apply_kill(state, announce=True)
+        self.activate_kill(source, "kill switch pressed", close_positions)
         await self.engine.drain()
+
+    def activate_kill(self, source: str, reason: str, close_positions: bool = False) -> None:
+        """Halt in memory first, then persist: a kill file that cannot be written (disk
+        full, read-only data dir) must not leave the trader running."""
+        now = self.p.wall_clock.now()
+        state = KillState(now.isoformat(), source, reason, close_positions)
+        if self.p.gate.kill is not None:
+            state = KillState(
+                self.p.gate.kill.activated_at,
+                source,
+                reason,
+                close_positions or self.p.gate.kill.close_positions,
+            )
+        self._apply_kill(state, announce=True)
+        try:
+            self.p.kill_switch.activate(now, source, reason, close_positions)
+        except KillSwitchError as exc:
+            self.kill_unpersisted = True
+            self.record_safety(
+                SafetyEvent(
+                    now,
+                    Severity.CRITICAL,
+                    "kill_switch",
+                    f"kill switch active in this process only, NOT persisted: {exc}",
+                )
+            )
 
     async def close_position(self, symbol: str) -> None:
         if not self._flatten(IntentPurpose.MANUAL_CLOSE, only=symbol):
@@ -93,7 +120,7 @@ class TraderControls(TraderEvents):
     # --- kill switch ----------------------------------------------------------------
     def _apply_kill(self, state: KillState, announce: bool) -> None:
         self.p.gate.kill = state
-        self.core.entries_enabled = False
+        self.set_entries(False)
         self.core.exits_enabled = False
         if self.p.machine.state is EngineState.RUNNING:
             self.p.machine.begin_stop()
@@ -134,7 +161,9 @@ class TraderControls(TraderEvents):
                 parts.market.price(symbol),
                 parts.rules[symbol],
                 purpose,
-                self.p.market_clock.now(),
+                # Wall time: an operator's repeated close after the feed stalled must
+                # still get a new intent id (the market clock would not have moved).
+                self.p.wall_clock.now(),
             )
             if intent is None:  # dust below the step size: nothing to send
                 continue

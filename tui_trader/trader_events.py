@@ -9,8 +9,8 @@ from tui_trader.clock import SimulatedClock
 from tui_trader.core import TradingCore
 from tui_trader.domain.enums import OrderStatus, Severity
 from tui_trader.domain.events import SafetyEvent
-from tui_trader.domain.orders import Fill, Order
-from tui_trader.execution.gate import GateDecision
+from tui_trader.domain.orders import Fill, Order, OrderIntent
+from tui_trader.execution.gate import GateDecision, OrderGate
 from tui_trader.journal.store import Journal
 from tui_trader.safety.state_machine import EngineStateMachine
 from tui_trader.views import History
@@ -24,16 +24,24 @@ class TraderEvents:
     def __init__(
         self,
         core: TradingCore,
+        gate: OrderGate,
         journal: Journal,
         machine: EngineStateMachine,
         clock: SimulatedClock,
     ) -> None:
         self.core = core
+        self.gate = gate
         self.journal = journal
         self.machine = machine
         self.clock = clock
         self.version = 0
         self.books_changed = False
+
+    def set_entries(self, open_: bool) -> None:
+        """Entries open only while RUNNING: the core stops proposing them and the gate
+        refuses any still queued (checked again right before sending)."""
+        self.core.entries_enabled = open_
+        self.gate.entries_open = open_
 
     def touch(self) -> None:
         """Something changed: the next snapshot must be rebuilt."""
@@ -81,6 +89,21 @@ class TraderEvents:
     def on_broker_failure(self, source: str, error: str) -> None:
         self.count_failure(source, error)
 
+    def on_intent_failed(self, intent: OrderIntent, reason: str) -> None:
+        """Approved but never sent: free the symbol and re-arm its exits, loudly."""
+        self.core.intent_resolved(intent.symbol)
+        if intent.purpose.is_exit:
+            self.core.parts.exits.exit_finished(intent.symbol, filled=False)
+        self.record_safety(
+            SafetyEvent(
+                self.clock.now(),
+                Severity.WARNING,
+                "order_failed",
+                f"{intent.purpose} {intent.side} {intent.symbol} not sent: {reason}",
+                symbol=intent.symbol,
+            )
+        )
+
     def on_broker_success(self) -> None:
         self.machine.record_success()
         self.core.parts.anomaly.record_success("broker")
@@ -94,9 +117,8 @@ class TraderEvents:
 
     def _apply_order(self, order: Order) -> None:
         orders = self.core.parts.orders
-        previous = orders.apply(order)
-        if previous is not None and previous.updated_at > order.updated_at:
-            return  # a late update: we already hold a newer state
+        if not orders.apply(order):
+            return  # a late update: a newer or final state is already known
         self.journal.record_order(order)
         if order.status.is_final and order.purpose.is_exit:
             position = self.core.parts.portfolio.positions.get(order.symbol)
@@ -135,7 +157,7 @@ class TraderEvents:
     # --- failures ---------------------------------------------------------------------
     def count_failure(self, source: str, error: str) -> None:
         if self.machine.record_failure(error):
-            self.core.entries_enabled = False
+            self.set_entries(False)
             self.record_safety(
                 SafetyEvent(
                     self.clock.now(),

@@ -86,7 +86,8 @@ class AccountTracker:
     def update(self, equity: Decimal, day: datetime) -> bool:
         """Returns True when a new UTC day began (day_start was reset)."""
         self.peak = max(self.peak, equity)
-        if day != self.day:
+        # Only forward: a backfill replaying 23:59 after 00:01 must not reset the day.
+        if self.day is None or day > self.day:
             self.day, self.day_start = day, equity
             return True
         return False

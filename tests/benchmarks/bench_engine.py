@@ -58,6 +58,7 @@ class Harness:
             signal=lambda _signal: self.n.update(("signals",)),
         )
         self.core.entries_enabled = True  # the engine is RUNNING
+        self.gate.entries_open = True
 
     def market(self, event: Event) -> list[ExecutionCommand]:
         """Trader.on_market_event up to core.on_event: clock, paper matching, core."""
@@ -125,9 +126,8 @@ class Harness:
 
     def _apply_order(self, order: Order) -> None:
         parts = self.core.parts
-        previous = parts.orders.apply(order)
-        if previous is not None and previous.updated_at > order.updated_at:
-            return  # a late update
+        if not parts.orders.apply(order):
+            return  # a late update: a newer or final state is already known
         if order.status.is_final and order.purpose.is_exit:
             position = parts.portfolio.positions.get(order.symbol)
             parts.exits.exit_finished(order.symbol, filled=position is None or not position.is_open)

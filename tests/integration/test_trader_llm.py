@@ -104,6 +104,7 @@ async def test_gate_blocks_a_disagreeing_entry_but_never_an_exit(
     )
     async with running_engine(opened(make_settings(tmp_path))) as trader:
         await feed(trader, sim_events(trader), 50)
+        await trader.start()
         trader._route(entry(trader, "gated-1"))
         await settle(trader)
         assert await trader.p.broker.open_orders() == []
@@ -130,6 +131,7 @@ async def test_decide_intent_still_refused_by_risk_over_a_limit(
     use_llm(monkeypatch, llm, "decide", MAX_SLIPPAGE_BPS="10000")
     async with running_engine(opened(make_settings(tmp_path))) as trader:
         await feed(trader, sim_events(trader), 50)
+        await trader.start()
         price = float(trader.core.parts.market.price("BTCUSDT"))
         decision = {
             "decision": "long",
@@ -168,6 +170,7 @@ async def test_slow_llm_does_not_stall_trading(
     async with running_engine(opened(make_settings(tmp_path))) as trader:
         events = sim_events(trader)
         await feed(trader, events, 50)
+        await trader.start()
         trader._route(entry(trader, "slow-1"))
         loop = asyncio.get_running_loop()
         started = loop.time()

@@ -1,5 +1,6 @@
 """The trader's order path end to end: gate, journal, paper broker, restart."""
 
+import asyncio
 from decimal import Decimal
 from pathlib import Path
 
@@ -40,17 +41,23 @@ async def journal_rows(path: Path, table: str) -> int:
 
 async def test_same_intent_twice_gives_one_order_even_across_restart(tmp_path: Path) -> None:
     settings = make_settings(tmp_path, MAX_SLIPPAGE_BPS="10000")
-    async with running_engine(opened(settings)) as trader:
-        await feed(trader, sim_events(trader), 10)
-        price = trader.core.parts.market.price("BTCUSDT") * Decimal("0.95")
-        intent = resting_buy(price.quantize(Decimal("0.01")))
-        first = await trader.engine.process(intent)
-        second = await trader.engine.process(intent)
-        assert first is not None and first.status is OrderStatus.NEW
-        assert second is None
-        assert len(await trader.p.broker.open_orders()) == 1
-        refused = trader.history.safety[0]
-        assert refused.kind == "risk_rejected" and refused.data["stage"] == "idempotency"
+    trader = opened(settings)
+    await trader.open()
+    engine = asyncio.create_task(trader.engine.run())
+    await feed(trader, sim_events(trader), 10)
+    await trader.start()  # entries pass the gate only while RUNNING
+    price = trader.core.parts.market.price("BTCUSDT") * Decimal("0.95")
+    intent = resting_buy(price.quantize(Decimal("0.01")))
+    first = await trader.engine.process(intent)
+    second = await trader.engine.process(intent)
+    assert first is not None and first.status is OrderStatus.NEW
+    assert second is None
+    assert len(await trader.p.broker.open_orders()) == 1
+    refused = trader.history.safety[0]
+    assert refused.kind == "risk_rejected" and refused.data["stage"] == "idempotency"
+    # The process dies here: no graceful stop, nothing cancelled; what was committed stays.
+    engine.cancel()
+    await trader.p.journal.close()
     assert await journal_rows(journal_path(settings), "intents") == 1
 
     # A new process on the same data dir: the resting order is restored in the paper
@@ -61,10 +68,10 @@ async def test_same_intent_twice_gives_one_order_even_across_restart(tmp_path: P
         assert restarted.core.parts.orders.get(first.client_order_id) is not None
         quote = (await restarted.p.broker.balances())["USDT"]
         assert quote.locked > 0
+        await restarted.start()
         assert await restarted.engine.process(intent) is None
         assert len(await restarted.p.broker.open_orders()) == 1
         # Stopping cancels the restored entry order at the broker and in the journal.
-        await restarted.start()
         await restarted.stop()
         assert await restarted.p.broker.open_orders() == []
         await restarted.p.journal.flush()
@@ -99,9 +106,9 @@ async def test_kill_switch_blocks_orders_and_survives_restart(tmp_path: Path) ->
         price = (trader.core.parts.market.price("BTCUSDT") * Decimal("0.95")).quantize(
             Decimal("0.01")
         )
+        await trader.start()
         placed = await trader.engine.process(resting_buy(price))
         assert placed is not None
-        await trader.start()
         await trader.kill(close_positions=False, source="test")
         assert await trader.p.broker.open_orders() == []  # kill cancelled the resting order
         assert await trader.engine.process(resting_buy(price, "after-kill")) is None

@@ -56,3 +56,10 @@ def test_unwritable_data_dir_gives_clear_error(tmp_path: Path) -> None:
     blocker.write_text("x")
     with pytest.raises(KillSwitchError, match="cannot write kill switch"):
         KillSwitch(blocker / "sub").activate(NOW, "cli", "x")
+
+
+def test_kill_file_that_is_not_utf8_still_counts_as_killed(tmp_path: Path) -> None:
+    switch = KillSwitch(tmp_path)
+    switch.path.write_bytes(b"\xff\xfe garbage")
+    state = switch.read()
+    assert state is not None and "unreadable" in state.reason

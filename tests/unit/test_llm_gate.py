@@ -133,3 +133,14 @@ def test_advice_view_for_the_ui_panel() -> None:
         False,
     )
     assert advice_view(decision("short")).action == "SHORT"
+
+
+def test_absurd_decision_numbers_give_no_entry_instead_of_an_error() -> None:
+    rules = SymbolRules("BTCUSDT", tick_size=Decimal("0.01"), step_size=Decimal("0.0001"))
+    sane = decision("long")
+    assert sane.decision is not None and sane.decision.position is not None
+    # As if a lenient server's reply slipped past validation: copies skip validators.
+    position = sane.decision.position.model_copy(update={"entry": Decimal("1e999999")})
+    output = sane.decision.model_copy(update={"position": position})
+    absurd = Advice("BTCUSDT", "timer", "decide", AT, output, "", 900.0)
+    assert decision_to_intent(absurd, Decimal("41990"), rules) is None

@@ -40,6 +40,7 @@ class SyncTrader:
         self._day_start = ZERO
         self.core.out = CoreOutputs(safety=self._safety, signal=self._signal)
         self.core.entries_enabled = True  # the engine is RUNNING for the whole replay
+        self.gate.entries_open = True
 
     def on_candle(self, candle: Candle) -> bool:
         """One closed candle through the exchange, the core and the engine; True when
@@ -76,9 +77,8 @@ class SyncTrader:
 
     def _apply_order(self, order: Order) -> None:
         parts = self.core.parts
-        previous = parts.orders.apply(order)
-        if previous is not None and previous.updated_at > order.updated_at:
-            return  # a late update: a newer state is already known
+        if not parts.orders.apply(order):
+            return  # a late update: a newer or final state is already known
         if order.status.is_final and order.purpose.is_exit:
             position = parts.portfolio.positions.get(order.symbol)
             still_open = position is not None and position.is_open

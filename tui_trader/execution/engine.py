@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import asdict
 from typing import Protocol
 
-from tui_trader.brokers.base import Broker, BrokerError
+from tui_trader.brokers.base import Broker, BrokerError, OrderRejected
 from tui_trader.clock import Clock
 from tui_trader.domain.enums import OrderStatus
 from tui_trader.domain.orders import Order, OrderIntent
@@ -31,6 +31,9 @@ class EngineListener(Protocol):
     def on_broker_failure(self, source: str, error: str) -> None: ...
 
     def on_broker_success(self) -> None: ...
+
+    def on_intent_failed(self, intent: OrderIntent, reason: str) -> None:
+        """An approved intent could not be sent (journal or engine failure)."""
 
 
 def order_from_intent(intent: OrderIntent, coid: str, clock: Clock) -> Order:
@@ -77,6 +80,11 @@ class ExecutionEngine:
             command = await self.queue.get()
             try:
                 await self.process(command)
+            except Exception as exc:  # never let one command kill the only order path
+                log.exception("execution of %s failed", command)
+                if isinstance(command, OrderIntent):
+                    self._listener.on_intent_failed(command, f"{type(exc).__name__}: {exc}")
+                self._listener.on_broker_failure("engine", f"{type(exc).__name__}: {exc}")
             finally:
                 self.queue.task_done()
 
@@ -100,12 +108,14 @@ class ExecutionEngine:
             await self.journal.record_intent(intent, decision.client_order_id)
         except JournalError as exc:
             # Not journaled means not sent: invariant 1 outranks the trade.
+            self._listener.on_intent_failed(intent, f"not journaled: {exc}")
             self._listener.on_broker_failure("journal", f"intent not journaled: {exc}")
             return None
-        # The journal write awaited a commit: the kill switch may have fired meanwhile.
-        killed = self.gate.kill_blocks(intent)
-        if killed is not None:
-            closed = order.evolve(status=OrderStatus.REJECTED, reason=f"not sent: {killed}")
+        # The journal write awaited a commit: the kill switch may have fired, or the
+        # engine stopped, meanwhile.
+        blocked = self.gate.blocked(intent)
+        if blocked is not None:
+            closed = order.evolve(status=OrderStatus.REJECTED, reason=f"not sent: {blocked}")
             self._listener.on_order(closed)
             return closed
         result = await self._send(order)
@@ -125,6 +135,10 @@ class ExecutionEngine:
     async def _send(self, order: Order) -> Order:
         try:
             result = await self.broker.submit(order)
+        except OrderRejected as exc:
+            return order.evolve(
+                status=OrderStatus.REJECTED, reason=str(exc), updated_at=self._clock.now()
+            )
         except BrokerError as exc:
             self._listener.on_broker_failure("broker", f"submit {order.client_order_id}: {exc}")
             return await self._resolve_unknown(order, str(exc))

@@ -19,7 +19,7 @@ class GateDecision:
     intent: OrderIntent
     client_order_id: str
     approved: bool
-    stage: str  # kill_switch | idempotency | risk | approved
+    stage: str  # kill_switch | engine | idempotency | risk | approved
     reason: str
     risk: RiskDecision | None = None
 
@@ -29,18 +29,24 @@ class OrderGate:
         self.risk = risk
         self.guard = guard
         self.kill: KillState | None = None  # set by the shell from the kill switch file
+        # Entries pass only while the engine is RUNNING; the trader opens and closes this.
+        self.entries_open = False
 
-    def kill_blocks(self, intent: OrderIntent) -> str | None:
-        """The refusal reason if the kill switch stops this intent, else None."""
+    def blocked(self, intent: OrderIntent) -> str | None:
+        """Why the trader's state stops this intent now (kill switch, or entries while
+        the engine is not RUNNING), else None. Checked again right before sending."""
         if self.kill is not None and intent.purpose not in _ALLOWED_WHILE_KILLED:
             return f"kill switch active ({self.kill.source}: {self.kill.reason})"
+        if not self.entries_open and intent.purpose is IntentPurpose.ENTRY:
+            return "engine not running: no new entries"
         return None
 
     def check(self, intent: OrderIntent, ctx: RiskContext) -> GateDecision:
         coid = client_order_id(intent.intent_id)
-        killed = self.kill_blocks(intent)
-        if killed is not None:
-            return GateDecision(intent, coid, False, "kill_switch", killed)
+        blocked = self.blocked(intent)
+        if blocked is not None:
+            stage = "kill_switch" if blocked.startswith("kill") else "engine"
+            return GateDecision(intent, coid, False, stage, blocked)
         if self.guard.seen(coid):
             reason = f"duplicate intent {intent.intent_id} (client id {coid} already used)"
             return GateDecision(intent, coid, False, "idempotency", reason)

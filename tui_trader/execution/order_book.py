@@ -11,20 +11,29 @@ RECENT_ORDERS = 50
 class OrderBook:
     def __init__(self) -> None:
         self._open: dict[str, Order] = {}
+        self._final: set[str] = set()  # ids that reached a final state: never reopened
         self._recent: deque[Order] = deque(maxlen=RECENT_ORDERS)
 
-    def apply(self, order: Order) -> Order | None:
-        """Record the newest state of an order; returns the previous state, if any.
-        An update older than what we hold (late event) is ignored."""
-        previous = self._open.get(order.client_order_id)
+    def apply(self, order: Order) -> bool:
+        """Record the newest state of an order; False when the update is late and was
+        ignored: older than what we hold, or any state for an order already final (the
+        user stream's FILLED can beat a REST reply)."""
+        coid = order.client_order_id
+        previous = self._open.get(coid)
         if previous is not None and order.updated_at < previous.updated_at:
-            return previous
+            return False
+        if coid in self._final:
+            return False
         if order.is_open:
-            self._open[order.client_order_id] = order
+            self._open[coid] = order
         else:
-            self._open.pop(order.client_order_id, None)
+            self._open.pop(coid, None)
+            self._final.add(coid)
         self._remember(order)
-        return previous
+        return True
+
+    def is_final(self, client_order_id: str) -> bool:
+        return client_order_id in self._final
 
     def _remember(self, order: Order) -> None:
         for index, known in enumerate(self._recent):

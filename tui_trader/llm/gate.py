@@ -49,7 +49,10 @@ def decision_to_intent(
     side = Side.BUY if decision.decision == "long" else Side.SELL
     price, quantity = position.entry, position.size
     if rules is not None:
-        price, quantity = rules.round_price(price, side), rules.round_qty(quantity)
+        try:
+            price, quantity = rules.round_price(price, side), rules.round_qty(quantity)
+        except ArithmeticError:  # absurd magnitudes from the model (1e999999): no entry
+            return None
     if quantity <= 0:
         return None
     return OrderIntent(

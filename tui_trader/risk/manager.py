@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from tui_trader.clock import utc_day_start
-from tui_trader.domain.enums import MarketKind, OrderType, Side
+from tui_trader.domain.enums import IntentPurpose, MarketKind, OrderType, Side
 from tui_trader.domain.orders import OrderIntent
 from tui_trader.risk.context import CheckResult, RiskContext, RiskDecision
 from tui_trader.risk.limits import RiskLimits
@@ -24,6 +24,7 @@ from tui_trader.risk.limits import RiskLimits
 __all__ = ["CheckResult", "RiskDecision", "RiskManager"]  # callers import all three here
 
 ONE_SECOND = timedelta(seconds=1)
+OPERATOR_CLOSES = frozenset({IntentPurpose.FLATTEN, IntentPurpose.MANUAL_CLOSE})
 
 
 def _num(value: Decimal) -> str:
@@ -213,8 +214,11 @@ class RiskManager:
             _filters(intent, ctx),
             _slippage(intent, ctx, self.limits),
             _spot_oversell(intent, ctx),
-            self._per_second(ctx.now),
         ]
+        # An operator's own closes (kill switch flatten, close key) are never throttled
+        # by our local rate: closing five positions must not take five seconds.
+        rate = self._per_second(ctx.now)
+        checks.append(_exempt(rate) if intent.purpose in OPERATOR_CLOSES else rate)
         entry_only = [
             _futures(ctx, self.limits),
             _position_size(intent, ctx, self.limits),

@@ -37,7 +37,7 @@ class KillSwitch:
             raw = self.path.read_text(encoding="utf-8")
         except FileNotFoundError:
             return None
-        except OSError as exc:
+        except (OSError, ValueError) as exc:  # ValueError: not UTF-8
             return KillState("", "unknown", f"unreadable kill file: {exc}", False)
         try:
             data: dict[str, Any] = json.loads(raw)

@@ -1,0 +1,176 @@
+"""Faults around the order path, each found by review and reproduced here first:
+kill switch that cannot persist, flatten of several positions, kill upgraded from another
+process, a journal failure mid-order, stop racing a queued entry, shutdown with a queued
+close, and a restart with an exit order working."""
+
+import asyncio
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+from tests.trader_support import START, feed, make_settings, opened, running_engine, sim_events
+from tui_trader.domain.enums import EngineState, IntentPurpose, OrderType, Side
+from tui_trader.domain.market import Tick
+from tui_trader.domain.orders import OrderIntent
+from tui_trader.journal.writer import WriterTuning
+from tui_trader.safety.kill_switch import KillSwitch
+from tui_trader.trader import Trader
+from tui_trader.wiring import journal_path
+
+
+def buy(symbol: str, price: Decimal, intent_id: str, qty: str = "0.01") -> OrderIntent:
+    return OrderIntent(
+        intent_id=intent_id,
+        symbol=symbol,
+        side=Side.BUY,
+        order_type=OrderType.LIMIT,
+        quantity=Decimal(qty),
+        price=price.quantize(Decimal("0.01")),
+        purpose=IntentPurpose.ENTRY,
+        created_at=START,
+        reference_price=price,
+        reason="test",
+    )
+
+
+async def hold(trader: Trader, symbol: str) -> None:
+    """Buy a little of `symbol` (marketable limit) and let it fill."""
+    price = trader.core.parts.market.price(symbol)
+    await trader.engine.process(buy(symbol, price * Decimal("1.01"), f"manual-{symbol}"))
+
+
+def tick(symbol: str, ts: datetime, price: Decimal, volume: str = "5") -> Tick:
+    return Tick(symbol, ts, price, price - 1, price + 1, Decimal(volume))
+
+
+async def test_kill_halts_even_when_the_kill_file_cannot_be_written(tmp_path: Path) -> None:
+    async with running_engine(opened(make_settings(tmp_path))) as trader:
+        await feed(trader, sim_events(trader), 10)
+        await trader.start()
+        (tmp_path / "KILL_SWITCH.tmp").mkdir()  # stands in for a full or read-only disk
+        await trader.kill()
+        assert trader.p.gate.kill is not None
+        assert not trader.core.entries_enabled
+        assert trader.p.machine.state is EngineState.IDLE
+        assert any("NOT persisted" in e.message for e in trader.history.safety)
+        watcher = asyncio.create_task(trader._watch_kill_switch())
+        await asyncio.sleep(0.3)  # no file on disk must not count as "cleared"
+        watcher.cancel()
+        assert trader.p.gate.kill is not None
+
+
+async def test_kill_closes_every_position_not_just_the_first(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, MAX_SLIPPAGE_BPS="10000")  # 1 order/s by default
+    async with running_engine(opened(settings)) as trader:
+        events = sim_events(trader)
+        await feed(trader, events, 10)
+        await trader.start()
+        for symbol in ("BTCUSDT", "ETHUSDT"):
+            await hold(trader, symbol)
+            await feed(trader, events, 40)
+        assert trader.core.parts.portfolio.held("ETHUSDT") > 0
+        await trader.kill(close_positions=True)
+        await feed(trader, events, 200)
+        assert trader.core.parts.portfolio.positions == {}
+
+
+async def test_kill_upgraded_to_close_positions_from_another_process(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, MAX_SLIPPAGE_BPS="10000")
+    async with running_engine(opened(settings)) as trader:
+        events = sim_events(trader)
+        await feed(trader, events, 10)
+        await trader.start()
+        await hold(trader, "BTCUSDT")
+        await feed(trader, events, 20)
+        watcher = asyncio.create_task(trader._watch_kill_switch())
+        other = KillSwitch(tmp_path)  # `tui-trader kill`, then `kill --close-positions`
+        other.activate(datetime.now(UTC), "cli", "first")
+        await asyncio.sleep(0.4)
+        assert trader.core.parts.portfolio.held("BTCUSDT") > 0
+        other.activate(datetime.now(UTC), "cli", "now flatten", close_positions=True)
+        await asyncio.sleep(0.4)
+        await trader.engine.drain()
+        await feed(trader, events, 40)
+        watcher.cancel()
+        assert trader.core.parts.portfolio.held("BTCUSDT") == 0
+
+
+async def test_journal_failure_mid_order_does_not_block_the_symbol(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, MAX_SLIPPAGE_BPS="10000")
+    trader = opened(settings)
+    trader.p.journal._tuning = WriterTuning(retry_delays=(0.01,), busy_timeout_ms=50)
+    async with running_engine(trader):
+        events = sim_events(trader)
+        await feed(trader, events, 10)
+        await trader.start()
+        await hold(trader, "BTCUSDT")
+        await feed(trader, events, 20)
+        entry = trader.core.parts.portfolio.position("BTCUSDT").average_entry
+        crash, ts = entry * Decimal("0.9"), trader.p.market_clock.now()
+        lock = sqlite3.connect(journal_path(settings), isolation_level=None)
+        lock.execute("BEGIN IMMEDIATE")  # the stop-loss intent cannot be journaled
+        trader.on_market_event(tick("BTCUSDT", ts + timedelta(seconds=1), crash))
+        await trader.engine.drain()
+        lock.execute("ROLLBACK")
+        lock.close()
+        assert any(e.kind == "order_failed" for e in trader.history.safety)
+        for i in range(2, 50):
+            trader.on_market_event(tick("BTCUSDT", ts + timedelta(seconds=i), crash - i))
+            await trader.engine.drain()
+        assert trader.core.parts.portfolio.held("BTCUSDT") == 0  # a later stop-loss went out
+
+
+async def test_stop_leaves_no_entry_working(tmp_path: Path) -> None:
+    async with running_engine(opened(make_settings(tmp_path))) as trader:
+        await feed(trader, sim_events(trader), 10)
+        await trader.start()
+        price = trader.core.parts.market.price("BTCUSDT") * Decimal("0.999")
+        trader.engine.submit(buy("BTCUSDT", price, "entry-x-BTCUSDT-1", "0.001"))  # queued
+        await trader.stop()
+        assert trader.p.machine.state is EngineState.IDLE
+        assert await trader.p.broker.open_orders() == []
+
+
+async def test_queued_close_is_sent_before_shutdown(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, MAX_SLIPPAGE_BPS="10000")
+    async with running_engine(opened(settings)) as trader:
+        events = sim_events(trader)
+        await feed(trader, events, 10)
+        await trader.start()
+        await hold(trader, "BTCUSDT")
+        await feed(trader, events, 20)
+        await trader.kill()
+        await trader.close_position("BTCUSDT")  # queued; the operator quits at once
+    # close() sent it (not dropped, no crash): the journal shows the MANUAL_CLOSE order.
+    check = opened(settings)
+    await check.p.journal.open()
+    orders = await check.p.journal.orders()
+    await check.p.journal.close()
+    assert any(o.purpose is IntentPurpose.MANUAL_CLOSE for o in orders)
+
+
+async def test_restart_with_an_exit_working_sends_no_second_exit(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, MAX_SLIPPAGE_BPS="10000")
+    async with running_engine(opened(settings)) as trader:
+        events = sim_events(trader)
+        await feed(trader, events, 10)
+        await trader.start()
+        await hold(trader, "BTCUSDT")
+        await feed(trader, events, 20)
+        await trader.stop()  # positions kept, protective exits armed
+        entry = trader.core.parts.portfolio.position("BTCUSDT").average_entry
+        crash, ts = (entry * Decimal("0.9")).quantize(Decimal("0.01")), trader.p.market_clock.now()
+        for i in range(1, 3):  # thin market: the stop-loss fills only partly
+            trader.on_market_event(tick("BTCUSDT", ts + timedelta(seconds=i), crash, "0.004"))
+            await trader.engine.drain()
+        assert [o.purpose for o in trader.core.parts.orders.open_orders()] == [
+            IntentPurpose.STOP_LOSS
+        ]
+    async with running_engine(opened(settings)) as restarted:
+        for i in range(3, 13):
+            restarted.on_market_event(tick("BTCUSDT", ts + timedelta(seconds=i), crash, "0"))
+            await restarted.engine.drain()
+        refused = [e for e in restarted.history.safety if e.kind == "risk_rejected"]
+        assert refused == []
+        assert len(restarted.core.parts.orders.open_orders()) == 1
