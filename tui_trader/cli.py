@@ -75,7 +75,20 @@ def _settings(args: argparse.Namespace) -> Settings:
     return load_settings(**overrides)
 
 
+def _env_file_refusals(settings: Settings) -> list[str]:
+    """Live trading refuses secrets in .env: they belong in the keyring (invariant 7)."""
+    from tui_trader.secrets import check_env_file
+
+    live = settings.trading_mode == "live"
+    return check_env_file(Path(".env"), "live" if live else "paper")
+
+
 def _cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    refusals = _env_file_refusals(settings)
+    if refusals:
+        for line in refusals:
+            print(f"tui-trader: {line}", file=sys.stderr)
+        return EXIT_CONFIG
     if getattr(args, "headless", False):
         from tui_trader.headless import run_headless
 

@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     trading_mode: Literal["paper", "live"] = "paper"
     market_type: MarketKind = MarketKind.SPOT
     binance_env: Literal["mainnet", "testnet", "demo"] = "mainnet"
+    # Live start refuses an API key that can withdraw funds unless this is set.
+    allow_withdraw_keys: bool = False
     symbols: Annotated[tuple[str, ...], NoDecode] = ("BTCUSDT", "ETHUSDT")
     quote_asset: str = "USDT"
     candle_interval: Literal["1m", "3m", "5m", "15m", "30m", "1h", "4h", "1d"] = "1m"

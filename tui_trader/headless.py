@@ -7,6 +7,7 @@ import signal
 import sys
 
 from tui_trader.config import Settings
+from tui_trader.exchange_link import ExchangeSetup
 from tui_trader.hosting import HostedTrader
 from tui_trader.logs import configure_logging
 from tui_trader.market.feed import FeedError
@@ -57,7 +58,11 @@ async def run_headless(settings: Settings, args: argparse.Namespace) -> int:
     configure_logging(settings, console=True)
     try:
         trader = build_trader(
-            settings, replay=args.replay, symbol=args.symbol, replay_speed=args.speed or 0.0
+            settings,
+            replay=args.replay,
+            symbol=args.symbol,
+            replay_speed=args.speed or 0.0,
+            binance=None if args.demo or args.replay is not None else ExchangeSetup(),
         )
     except (FeedError, StrategyParamError) as exc:
         print(f"tui-trader: {exc}", file=sys.stderr)

@@ -1,8 +1,10 @@
 """Portfolio accounting from fills: positions, cash, fees and PnL, exact in Decimal.
 
-Fees are always charged in the quote asset. That is how the paper exchange computes them
-(a paper simplification) and it is what keeps cash, PnL and equity exact: a fill whose fee
-is in another asset is refused with a clear error instead of being valued wrongly.
+Fees are charged in the quote asset (the paper exchange, futures), or on spot in the base
+asset bought (Binance's default for buys): the base received is then the quantity minus
+the fee, and fee totals count it at the fill price. That keeps cash, PnL and equity exact;
+a fill whose fee is in any other asset (BNB) is refused with a clear error instead of
+being valued wrongly.
 
 SPOT is long only: a buy spends quote and adds base, a sell does the reverse; equity is
 cash plus every base balance at its mark. FUTURES (USD-M) positions are signed; the wallet
@@ -109,10 +111,11 @@ class Portfolio:
             pos, realized = _next_position(pos, delta, fill)
         if self.market is MarketKind.FUTURES:
             self._add(self.quote_asset, realized - fill.fee)
+        fee = self._fee_in_quote(fill)
         self._realized += realized
-        self._fees += fill.fee
+        self._fees += fee
         self._marks[fill.symbol] = fill.price  # a fill is a trade: the latest known price
-        self._positions[fill.symbol] = replace(pos, fees_paid=pos.fees_paid + fill.fee)
+        self._positions[fill.symbol] = replace(pos, fees_paid=pos.fees_paid + fee)
         return self.position(fill.symbol)
 
     def mark(self, symbol: str, price: Decimal) -> None:
@@ -125,13 +128,22 @@ class Portfolio:
         base beyond the position (holdings older than the portfolio) has no cost basis
         and so realizes no PnL."""
         base = self._base_of(fill.symbol)
+        # Binance takes a spot buy's commission from the asset bought.
+        base_fee = fill.fee if fill.fee_asset == base else ZERO
+        quote_fee = fill.fee - base_fee
         if fill.side is Side.BUY:
-            self._add(self.quote_asset, -(fill.notional + fill.fee))
-            self._add(base, fill.quantity)
-            return fill.quantity
-        self._add(self.quote_asset, fill.notional - fill.fee)
-        self._add(base, -fill.quantity)
-        return -min(fill.quantity, held)
+            self._add(self.quote_asset, -(fill.notional + quote_fee))
+            self._add(base, fill.quantity - base_fee)
+            return fill.quantity - base_fee
+        self._add(self.quote_asset, fill.notional - quote_fee)
+        self._add(base, -(fill.quantity + base_fee))
+        return -min(fill.quantity + base_fee, held)
+
+    def _fee_in_quote(self, fill: Fill) -> Decimal:
+        """Fees are summed in the quote asset; a base-asset fee at the fill price."""
+        if fill.fee and fill.fee_asset != self.quote_asset:
+            return fill.fee * fill.price
+        return fill.fee
 
     def _check(self, fill: Fill) -> None:
         where = f"fill {fill.trade_id} ({fill.symbol})"
@@ -141,11 +153,12 @@ class Portfolio:
             raise ValueError(f"{where}: price must be positive, got {fill.price}")
         if not fill.fee.is_finite() or fill.fee < 0:
             raise ValueError(f"{where}: fee must be >= 0, got {fill.fee}")
-        if fill.fee and fill.fee_asset != self.quote_asset:
+        base = self._base_of(fill.symbol)
+        spot_base_fee = self.market is MarketKind.SPOT and fill.fee_asset == base
+        if fill.fee and fill.fee_asset != self.quote_asset and not spot_base_fee:
             raise ValueError(f"{where}: fee in {fill.fee_asset}, expected {self.quote_asset}")
         if self.market is MarketKind.FUTURES:
             return
-        base = self._base_of(fill.symbol)
         if not base or base == fill.symbol:
             raise ValueError(f"{where}: symbol is not quoted in {self.quote_asset}")
         held = self._balances.get(base, ZERO)

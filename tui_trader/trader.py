@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from tui_trader.advice_wiring import build_advice_link, llm_key
+from tui_trader.brokers.base import BrokerError
 from tui_trader.brokers.paper import PaperBroker
 from tui_trader.clock import Clock, SimulatedClock, utc_day_start
 from tui_trader.config import Settings
@@ -19,6 +20,7 @@ from tui_trader.domain.enums import EngineState, Severity
 from tui_trader.domain.events import SafetyEvent
 from tui_trader.domain.market import Candle, Tick
 from tui_trader.domain.orders import OrderIntent, Signal
+from tui_trader.exchange_link import ExchangeLink, ExchangeSetup
 from tui_trader.execution.commands import ExecutionCommand
 from tui_trader.execution.engine import ExecutionEngine
 from tui_trader.execution.gate import OrderGate
@@ -31,7 +33,7 @@ from tui_trader.safety.kill_switch import KillSwitch
 from tui_trader.safety.state_machine import EngineStateMachine
 from tui_trader.snapshot import FeedStatus, TraderSnapshot
 from tui_trader.trader_controls import TraderControls, kill_text
-from tui_trader.views import AccountTracker, History, build_snapshot, mode_label
+from tui_trader.views import AccountTracker, History, build_snapshot
 from tui_trader.volatility import VolatilityTrigger
 
 if TYPE_CHECKING:
@@ -68,6 +70,7 @@ class TraderParts:
     llm: "LLMSettings | None" = None  # the advisor runs only when llm.llm_enabled
     ops: "OpsSettings | None" = None  # notifications, Telegram control, health, metrics
     metrics: "TraderMetrics | None" = None
+    exchange: ExchangeSetup | None = None  # Binance data (and broker) instead of the sim
 
 
 class SafetyRelay:
@@ -93,6 +96,7 @@ class Trader(TraderControls):
         )
         parts.safety_relay.target = self.record_safety
         self.advice = build_advice_link(self) if parts.llm and parts.llm.llm_enabled else None
+        self.exchange = ExchangeLink(self, parts.exchange)
         self.account = AccountTracker()
         self.history = History()
         self.feed_finished = asyncio.Event()
@@ -119,13 +123,18 @@ class Trader(TraderControls):
         if self.p.ops is not None:
             await self._start_ops(self.p.ops)
         self.p.gate.guard = IdempotencyGuard(await self.p.journal.known_client_order_ids())
-        day_start = await restore_paper(self.p.journal, self.p.broker, self.core, self.settings)
-        if day_start is not None:
-            self.account.day, self.account.day_start = day_start
+        if await self.exchange.open():
+            await self.exchange.restore()
+        else:
+            day_start = await restore_paper(self.p.journal, self.p.broker, self.core, self.settings)
+            if day_start is not None:
+                self.account.day, self.account.day_start = day_start
         await self._resume_market_time()
         now = self.p.wall_clock.now()
-        for event in await reconcile_unfinished(self.p.journal, self.p.broker, self.on_order, now):
+        broker = self.engine.broker
+        for event in await reconcile_unfinished(self.p.journal, broker, self.on_order, now):
             self.record_safety(event)
+        await self.exchange.reconcile("start")
         kill = self.p.kill_switch.read()
         if kill is not None:
             self._apply_kill(kill, announce=False)
@@ -165,6 +174,7 @@ class Trader(TraderControls):
         await self.engine.drain()  # an operator's queued close is sent, not dropped
         await self.p.feed.close()
         await self.p.broker.close()
+        await self.exchange.close()
         self.journal_state_snapshot()
         self.p.journal.end_run(self.run_id, self.p.wall_clock.now(), self.p.machine.state.value)
         await self.p.journal.close()
@@ -273,7 +283,14 @@ class Trader(TraderControls):
 
     async def _check_balances(self) -> None:
         expected = {a: b.total for a, b in self.core.parts.portfolio.balances().items()}
-        actual = {a: b.total for a, b in (await self.p.broker.balances()).items()}
+        try:
+            held = await self.engine.broker.balances()
+        except BrokerError as exc:  # the exchange did not answer: check again later
+            log.warning("balance check skipped: %s", exc)
+            return
+        actual = {a: b.total for a, b in held.items()}
+        if self.exchange.broker is not None:  # an exchange account holds other assets too
+            actual = {a: v for a, v in actual.items() if a in expected}
         anomaly = self.core.parts.anomaly
         for event in anomaly.check_balances(expected, actual, self.p.market_clock.now()):
             self.record_safety(event)
@@ -316,7 +333,7 @@ class Trader(TraderControls):
         if self._snapshot is None or self._snapshot.version != self.version:
             self._snapshot = build_snapshot(
                 ts=self.p.wall_clock.now(),
-                mode=mode_label(self.settings, live=False),
+                mode=self.exchange.mode,
                 settings=self.settings,
                 engine_state=self.p.machine.state,
                 kill_reason=kill_text(self.p.gate.kill),

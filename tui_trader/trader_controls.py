@@ -16,6 +16,7 @@ from tui_trader.snapshot import LiveCheck
 from tui_trader.trader_events import TraderEvents
 
 if TYPE_CHECKING:
+    from tui_trader.exchange_link import ExchangeLink
     from tui_trader.trader import TraderParts
 
 
@@ -23,6 +24,7 @@ class TraderControls(TraderEvents):
     p: "TraderParts"
     settings: Settings
     engine: ExecutionEngine
+    exchange: "ExchangeLink"
     _keys: tuple[bool, str]
     kill_unpersisted = False  # a kill the file could not record: only a restart clears it
 
@@ -112,10 +114,7 @@ class TraderControls(TraderEvents):
         check = self.live_check()
         if not check.ready:
             raise ValueError(f"live mode refused: {check.detail}")
-        raise ValueError(
-            "live mode refused: this build trades on the paper broker only; "
-            "the Binance live broker is not wired in yet"
-        )
+        await self.exchange.go_live()
 
     # --- kill switch ----------------------------------------------------------------
     def _apply_kill(self, state: KillState, announce: bool) -> None:

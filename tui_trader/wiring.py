@@ -10,6 +10,7 @@ from tui_trader.config import Settings
 from tui_trader.core import CoreConfig, CoreOutputs, CoreParts, TradingCore
 from tui_trader.domain.enums import MarketKind
 from tui_trader.domain.rules import SymbolRules
+from tui_trader.exchange_link import ExchangeSetup
 from tui_trader.execution.gate import OrderGate
 from tui_trader.execution.idempotency import IdempotencyGuard
 from tui_trader.execution.order_book import OrderBook
@@ -142,9 +143,12 @@ def build_trader(
     wall_clock: Clock | None = None,
     start: datetime | None = None,
     replay_speed: float = 0.0,
+    binance: ExchangeSetup | None = None,
 ) -> Trader:
     """A paper trader on the simulated market (default) or a replayed CSV file (as fast
-    as possible unless `replay_speed` asks for pacing)."""
+    as possible unless `replay_speed` asks for pacing). With `binance`, the trader
+    switches to Binance's market data at open when Binance answers (and to a Binance
+    broker on testnet/demo with keys); the simulated market is the fallback."""
     wall = wall_clock or SystemClock()
     symbols = (symbol or settings.symbols[0],) if replay is not None else settings.symbols
     core, exchange, risk = build_core(settings, symbols, candles_only=replay is not None)
@@ -192,6 +196,7 @@ def build_trader(
         llm=LLMSettings(),
         ops=ops,
         metrics=metrics,
+        exchange=binance if replay is None else None,
         resume_feed=None
         if replay is not None
         else lambda when: metered(

@@ -2,11 +2,13 @@
 real wire protocol to python-binance.
 
 REST: ping, time, exchangeInfo, klines, order (POST/GET/DELETE), openOrders, account,
-with HMAC-SHA256 signatures checked over the raw query + body, X-MBX-APIKEY and the
-timestamp/recvWindow rule. Streams at /ws/<stream> and /stream?streams=a/b. The spot
-WebSocket API at /ws-api/v3 answers userDataStream.subscribe.signature and pushes
-{"subscriptionId": N, "event": {...}}. Faults are switched on through `faults` and the
-stream helpers; every request is recorded so tests can assert what reached "Binance".
+myTrades, /sapi/v1/account/apiRestrictions, and the USD-M futures endpoints and user
+data stream (binance_futures.py), with HMAC-SHA256 signatures checked over the raw
+query + body, X-MBX-APIKEY and the timestamp/recvWindow rule. Streams at /ws/<stream>
+and /stream?streams=a/b. The spot WebSocket API at /ws-api/v3 answers
+userDataStream.subscribe.signature and pushes {"subscriptionId": N, "event": {...}}.
+Faults are switched on through `faults` and the stream helpers; every request is
+recorded so tests can assert what reached "Binance".
 """
 
 import asyncio
@@ -23,6 +25,7 @@ from urllib.parse import parse_qsl, urlencode
 
 from aiohttp import WSMsgType, web
 
+from tests.doubles.binance_futures import FuturesDouble
 from tests.doubles.binance_matching import ExchangeError, SpotEngine, SymbolSpec
 from tests.doubles.binance_streams import StreamHub
 
@@ -60,6 +63,26 @@ class WsApiConn:
     ws: web.WebSocketResponse
     subscriptions: set[int] = field(default_factory=set)
     next_id: int = 0
+    silent: bool = False  # the subscription died without a word: no events reach it
+
+
+def key_restrictions(withdrawals: bool = False, futures: bool = False) -> dict[str, Any]:
+    """GET /sapi/v1/account/apiRestrictions for the double's API key."""
+    return {
+        "ipRestrict": True,
+        "createTime": 1767225600000,
+        "enableReading": True,
+        "enableWithdrawals": withdrawals,
+        "enableInternalTransfer": False,
+        "enableMargin": False,
+        "enableFutures": futures,
+        "permitsUniversalTransfer": False,
+        "enableVanillaOptions": False,
+        "enableFixApiTrade": False,
+        "enableFixReadOnly": False,
+        "enableSpotAndMarginTrading": True,
+        "enablePortfolioMarginTrading": False,
+    }
 
 
 def _error(
@@ -91,6 +114,8 @@ class BinanceExchangeDouble:
         self.user_events: list[dict[str, Any]] = []
         self.ws_api_conns: list[WsApiConn] = []
         self.ws_api_connects = 0
+        self.restrictions = key_restrictions()
+        self.futures = FuturesDouble(self._signed, self.now_ms, self.changed.set, API_KEY)
         self._release = asyncio.Event()
         self._runner: web.AppRunner | None = None
         self.port = 0
@@ -107,8 +132,13 @@ class BinanceExchangeDouble:
         app.router.add_delete("/api/v3/order", self._cancel)
         app.router.add_get("/api/v3/openOrders", self._open_orders)
         app.router.add_get("/api/v3/account", self._account)
+        app.router.add_get("/api/v3/myTrades", self._my_trades)
+        app.router.add_get("/sapi/v1/account/apiRestrictions", self._api_restrictions)
+        self.futures.add_routes(app)
         app.router.add_get("/ws/{stream}", self._raw_stream)
         app.router.add_get("/stream", self._combined_stream)
+        app.router.add_get("/market/stream", self._combined_stream)  # USD-M market data
+        app.router.add_get("/fapi/v1/klines", self._klines)
         app.router.add_get("/ws-api/v3", self._ws_api)
         self._runner = web.AppRunner(app, shutdown_timeout=0.1)
         await self._runner.setup()
@@ -119,6 +149,7 @@ class BinanceExchangeDouble:
     async def stop(self) -> None:
         self._release.set()  # let hanging requests finish
         await self.streams.drop(1001)
+        await self.futures.drop(1001)
         for conn in list(self.ws_api_conns):
             await conn.ws.close()
         if self._runner is not None:
@@ -239,7 +270,9 @@ class BinanceExchangeDouble:
                 for k in ("symbol", "orderId", "orderListId", "clientOrderId", "transactTime")
             }
         elif kind == "FULL":
-            body["fills"] = [{k: v for k, v in f.items() if k != "maker"} for f in order.fills]
+            body["fills"] = [
+                {k: v for k, v in f.items() if k not in ("maker", "time")} for f in order.fills
+            ]
         return web.json_response(body)
 
     async def _hang(self, seconds: float) -> None:
@@ -269,6 +302,14 @@ class BinanceExchangeDouble:
     async def _account(self, request: web.Request) -> web.Response:
         await self._signed(request)
         return web.json_response(self.engine.account(self.now_ms()))
+
+    async def _my_trades(self, request: web.Request) -> web.Response:
+        params = await self._signed(request)
+        return web.json_response(self.engine.my_trades(params["symbol"], params.get("orderId")))
+
+    async def _api_restrictions(self, request: web.Request) -> web.Response:
+        await self._signed(request)
+        return web.json_response(self.restrictions)
 
     # --- market streams ------------------------------------------------------------
     async def _raw_stream(self, request: web.Request) -> web.WebSocketResponse:
@@ -342,7 +383,7 @@ class BinanceExchangeDouble:
         """Deliver user-data events to every subscription (twice with the fault on)."""
         for event in events:
             self.user_events.append(event)
-            for conn in list(self.ws_api_conns):
+            for conn in [c for c in self.ws_api_conns if not c.silent]:
                 for sid in sorted(conn.subscriptions):
                     body = json.dumps({"subscriptionId": sid, "event": event})
                     for _ in range(2 if self.faults.duplicate_user_events else 1):
@@ -359,6 +400,11 @@ class BinanceExchangeDouble:
     async def drop_ws_api(self, code: int = 1001) -> None:
         conns, self.ws_api_conns = self.ws_api_conns, []
         await asyncio.gather(*(c.ws.close(code=code, message=b"going away") for c in conns))
+
+    def silence_user_stream(self) -> None:
+        """Current subscriptions stay open but get no more events; new ones are fine."""
+        for conn in self.ws_api_conns:
+            conn.silent = True
 
     async def wait_subscriptions(self, count: int = 1) -> None:
         await self.wait_until(lambda: sum(len(c.subscriptions) for c in self.ws_api_conns) >= count)

@@ -159,6 +159,7 @@ class SpotEngine:
         self.orders: dict[int, DoubleOrder] = {}
         self._next_order = 1000
         self._next_trade = 5000
+        self.can_withdraw = False
 
     # --- queries ------------------------------------------------------------------
     def find(self, symbol: str, order_id: str | None, cid: str | None) -> DoubleOrder:
@@ -188,7 +189,7 @@ class SpotEngine:
             "makerCommission": 10,
             "takerCommission": 10,
             "canTrade": True,
-            "canWithdraw": False,
+            "canWithdraw": self.can_withdraw,
             "canDeposit": False,
             "updateTime": now_ms,
             "accountType": "SPOT",
@@ -202,6 +203,30 @@ class SpotEngine:
                 for a in assets
             ],
         }
+
+    def my_trades(self, symbol: str, order_id: str | None) -> list[dict[str, Any]]:
+        """GET /api/v3/myTrades rows, oldest first."""
+        rows = [
+            {
+                "symbol": o.symbol,
+                "id": t["tradeId"],
+                "orderId": o.order_id,
+                "orderListId": -1,
+                "price": t["price"],
+                "qty": t["qty"],
+                "quoteQty": num(Decimal(t["price"]) * Decimal(t["qty"])),
+                "commission": t["commission"],
+                "commissionAsset": t["commissionAsset"],
+                "time": t["time"],
+                "isBuyer": o.side == "BUY",
+                "isMaker": t["maker"],
+                "isBestMatch": True,
+            }
+            for o in self.orders.values()
+            if o.symbol == symbol and order_id in (None, str(o.order_id))
+            for t in o.fills
+        ]
+        return sorted(rows, key=lambda row: int(row["id"]))
 
     def position_event(self, now_ms: int, assets: set[str]) -> dict[str, Any]:
         return {
@@ -310,6 +335,7 @@ class SpotEngine:
             "commissionAsset": fee_asset,
             "tradeId": self._next_trade,
             "maker": maker,
+            "time": now_ms,
         }
         order.fills.append(trade)
         order.executed += qty

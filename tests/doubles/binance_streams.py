@@ -122,6 +122,22 @@ class StreamHub:
             "A": "1.00000000",
         }
 
+    def mark_frame(self, symbol: str, mark: Decimal) -> dict[str, Any]:
+        """A USD-M markPrice update (`<s>@markPrice@1s`)."""
+        now = self._now_ms()
+        return {
+            "e": "markPriceUpdate",
+            "E": now,
+            "s": symbol,
+            "p": f"{mark:.8f}",
+            "ap": f"{mark:.8f}",
+            "P": f"{mark:.8f}",
+            "i": f"{mark:.8f}",
+            "st": 1,
+            "r": "0.00010000",
+            "T": now - now % 28_800_000 + 28_800_000,
+        }
+
     def kline_rows(
         self, symbol: str, interval: str, start: int, end: int, limit: int
     ) -> list[list[Any]]:

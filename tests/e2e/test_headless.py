@@ -226,3 +226,17 @@ def test_core_imports_no_textual() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_live_mode_refuses_keys_in_dotenv(tmp_path: Path) -> None:
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / ".env").write_text("TRADING_MODE=live\nBINANCE_API_SECRET=not-a-real-secret-123\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "tui_trader", "run", "--headless", "--demo", "--duration", "1"],
+        env=env_for(tmp_path / "data"), cwd=work, capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 2
+    assert ".env:2: BINANCE_API_SECRET holds a secret" in result.stderr
+    assert "keyring" in result.stderr
+    assert "not-a-real-secret-123" not in result.stderr + result.stdout

@@ -16,6 +16,7 @@ from tui_trader.binance.client import ClientSpec, close_client
 from tui_trader.binance.feed import BinanceFeed
 from tui_trader.binance.klines import missed_klines
 from tui_trader.clock import SystemClock, ms_to_dt
+from tui_trader.domain.enums import MarketKind
 from tui_trader.domain.events import SafetyEvent
 from tui_trader.domain.market import Candle, Tick
 from tui_trader.market.feed import MarketEvent
@@ -306,3 +307,27 @@ async def test_backfill_pages_through_more_than_one_reply(
     assert len(opens) == 1400 or (len(opens) == 1401 and time.time() * 1000 >= current + MINUTE)
     assert opens == sorted(set(opens)) and all(c.closed for c in missed)
     assert exchange.requests.count(("GET", "/api/v3/klines")) == 2  # 1,000 + 401 rows
+
+
+async def test_futures_feed_streams_klines_and_mark_price_and_backfills_from_fapi(
+    exchange: BinanceExchangeDouble, harness: Callable[..., Harness]
+) -> None:
+    h = harness(market=MarketKind.FUTURES)
+    await exchange.wait_stream_connects(1)
+    [conn] = exchange.streams.conns
+    assert conn.streams == {"btcusdt@kline_1m", "btcusdt@markPrice@1s"}
+    base = minute_base()
+    await h.kline(base)
+    mark = exchange.streams.mark_frame("BTCUSDT", Decimal("50123.4"))
+    await exchange.streams.publish("btcusdt@markPrice@1s", mark)
+    await h.seen.until(lambda: len(h.seen.candles()) == 1 and len(h.seen.ticks()) == 1)
+    [tick] = h.seen.ticks()
+    assert tick.price == tick.bid == tick.ask == Decimal("50123.4")
+    assert tick.ts == ms_to_dt(mark["E"])
+
+    await exchange.streams.drop(1001)
+    await h.kline(base + MINUTE)  # only /fapi/v1/klines knows it
+    await h.wait_reconnects(1)
+    await h.seen.until(lambda: len(h.seen.candles()) == 2)
+    assert ("GET", "/fapi/v1/klines") in exchange.requests
+    assert ("GET", "/api/v3/klines") not in exchange.requests

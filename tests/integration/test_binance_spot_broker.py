@@ -245,12 +245,21 @@ async def test_user_stream_resubscribes_and_reconciles_after_drop(kit: Kit) -> N
     await kit.exchange.fill("u-1", "0.002", "49000")  # nobody is subscribed right now
     await kit.exchange.wait_until(lambda: kit.exchange.ws_api_connects >= 2)
     await kit.exchange.wait_subscriptions(1)
-    await kit.until(lambda: kit.orders("u-1")[-1].status is OrderStatus.FILLED)
+    await kit.until(lambda: len(kit.fills()) == 1)  # u-1's fill, from trade history
+    assert kit.orders("u-1")[-1].status is OrderStatus.FILLED
+    assert kit.exchange.requests.count(("GET", "/api/v3/myTrades")) == 1
 
     await kit.exchange.fill("u-2", "0.001", "49000")
-    await kit.until(lambda: len(kit.fills()) == 1)
-    assert kit.fills()[0].client_order_id == "u-2"
-    assert [e.kind for e in kit.safety] == ["user_stream_resubscribed"]
+    await kit.until(lambda: len(kit.fills()) == 2)
+    assert [(f.client_order_id, f.quantity) for f in kit.fills()] == [
+        ("u-1", Decimal("0.002")),
+        ("u-2", Decimal("0.001")),
+    ]
+    assert [e.kind for e in kit.safety] == [
+        "user_stream_resubscribed",
+        "reconciliation",  # u-1: NEW here, FILLED on Binance
+        "reconciliation",  # u-1: its fill recovered
+    ]
 
 
 async def test_cancel_query_open_orders_and_balances(kit: Kit) -> None:

@@ -1,5 +1,6 @@
-"""BinanceFeed: closed klines and bookTicker ticks for spot symbols over one combined
-stream, with the robustness python-binance leaves to its users.
+"""BinanceFeed: closed klines and ticks over one combined stream, with the robustness
+python-binance leaves to its users. Spot ticks come from bookTicker; USD-M futures ticks
+from markPrice@1s on the /market stream base (bookTicker lives on /public there).
 
 python-binance's socket reconnects on its own, but silently: nothing can backfill what
 was missed, a silent connection is never noticed, and a queue overflow ends the socket
@@ -23,9 +24,9 @@ from binance.exceptions import ReadLoopClosed
 from tui_trader.binance.aio import Backoff, cancel_and_wait
 from tui_trader.binance.client import ClientSpec, close_client
 from tui_trader.binance.klines import missed_klines
-from tui_trader.binance.parse import ParseError, parse_book_ticker, parse_kline
+from tui_trader.binance.parse import ParseError, parse_book_ticker, parse_kline, parse_mark_price
 from tui_trader.clock import Clock
-from tui_trader.domain.enums import Severity
+from tui_trader.domain.enums import MarketKind, Severity
 from tui_trader.domain.events import SafetyEvent
 from tui_trader.domain.market import Candle, Tick
 from tui_trader.market.feed import MarketEvent
@@ -53,8 +54,10 @@ class BinanceFeed:
         backoff: Backoff | None = None,
         socket_poll_s: float = 1.0,
         max_tick_backlog: int = 10_000,
+        market: MarketKind = MarketKind.SPOT,
     ) -> None:
-        self.name = name
+        """`book_stale_after_s` bounds the silence of the tick stream (None: unwatched)."""
+        self.name, self._market = name, market
         self._spec, self._clock, self._interval = spec, clock, interval
         self._symbols = tuple(s.upper() for s in symbols)
         self._on_safety, self._on_bad_data = on_safety, on_bad_data
@@ -62,16 +65,15 @@ class BinanceFeed:
         self._backoff = backoff or Backoff()
         self._max_tick_backlog = max_tick_backlog
         # Klines push every 1-2 s; a quiet book may legitimately say nothing for longer.
+        ticks = "markPrice@1s" if market is MarketKind.FUTURES else "bookTicker"
         self._limits: dict[str, float] = {
             f"{s.lower()}@kline_{interval}": stale_after_s for s in self._symbols
         }
         if book_stale_after_s is not None:
-            self._limits |= {f"{s.lower()}@bookTicker": book_stale_after_s for s in self._symbols}
+            self._limits |= {f"{s.lower()}@{ticks}": book_stale_after_s for s in self._symbols}
         self._stale_after_s = stale_after_s
         self._streams = [
-            f"{s.lower()}@{kind}"
-            for s in self._symbols
-            for kind in (f"kline_{interval}", "bookTicker")
+            f"{s.lower()}@{kind}" for s in self._symbols for kind in (f"kline_{interval}", ticks)
         ]
         self._queue: asyncio.Queue[MarketEvent | None] = asyncio.Queue()
         self._last_open: dict[str, datetime] = {}
@@ -146,7 +148,10 @@ class BinanceFeed:
         # A fresh manager each time: it caches sockets by path, and must never hand back
         # an old one whose close did not finish.
         manager = self._spec.socket_manager(client, self._max_queue_size)
-        sock = manager.multiplex_socket(self._streams)
+        if self._market is MarketKind.FUTURES:
+            sock = manager.futures_multiplex_socket(self._streams, category="market")
+        else:
+            sock = manager.multiplex_socket(self._streams)
         sock.MAX_RECONNECTS = 0  # we reconnect ourselves, so that we can backfill
         sock.TIMEOUT = self._poll_s  # bounds how long __aexit__ waits for its read loop
         self._sock = sock  # recorded before connecting, so that a failure is cleaned up
@@ -206,6 +211,8 @@ class BinanceFeed:
         try:
             if stream.endswith("@bookTicker"):
                 self._put_tick(parse_book_ticker(data, now))
+            elif stream.endswith("@markPrice@1s"):
+                self._put_tick(parse_mark_price(data))
             elif "@kline_" in stream:
                 candle = parse_kline(data)
                 if candle.closed:
@@ -237,7 +244,10 @@ class BinanceFeed:
             if last is None:
                 continue
             now = self._clock.now()
-            for candle in await missed_klines(client, symbol, self._interval, last, now, self._bad):
+            missed = await missed_klines(
+                client, symbol, self._interval, last, now, self._bad, self._market
+            )
+            for candle in missed:
                 if self._put_candle(candle):
                     count += 1
         return count

@@ -6,9 +6,10 @@ from typing import Any
 
 from tui_trader.binance.parse import ParseError, parse_kline_row
 from tui_trader.clock import dt_to_ms
+from tui_trader.domain.enums import MarketKind
 from tui_trader.domain.market import Candle
 
-PAGE = 1000  # Binance's maximum rows per GET /api/v3/klines
+PAGE = 1000  # Binance's maximum rows per GET /api/v3/klines (/fapi/v1/klines: 1500)
 
 
 async def missed_klines(
@@ -18,18 +19,18 @@ async def missed_klines(
     after: datetime,
     now: datetime,
     on_bad: Callable[[str], None],
+    market: MarketKind = MarketKind.SPOT,
 ) -> list[Candle]:
     """Closed klines of `symbol` that opened after `after`, oldest first, paging as
     needed. The forming kline (close time not yet passed on the server clock, which is
     `now` plus the client's offset) is left out; unreadable rows are reported to
     `on_bad` and skipped."""
+    fetch = client.futures_klines if market is MarketKind.FUTURES else client.get_klines
     found: list[Candle] = []
     start = dt_to_ms(after) + 1
     server_now = dt_to_ms(now) + int(client.timestamp_offset)
     while True:
-        rows = await client.get_klines(
-            symbol=symbol, interval=interval, startTime=start, limit=PAGE
-        )
+        rows = await fetch(symbol=symbol, interval=interval, startTime=start, limit=PAGE)
         for row in rows:
             try:
                 candle = parse_kline_row(symbol, interval, row, server_now)

@@ -7,10 +7,13 @@ order never moves backwards: a final order stays final and its filled quantity n
 shrinks. The one exception is an order we marked REJECTED without ever hearing from
 the exchange: if the exchange later reports it, the exchange is right."""
 
+from collections.abc import Iterable
+from decimal import Decimal
+
 from tui_trader.binance.parse_orders import OrderReport
 from tui_trader.brokers.base import BrokerEvent
 from tui_trader.domain.enums import OrderStatus
-from tui_trader.domain.orders import Order
+from tui_trader.domain.orders import Fill, Order
 
 
 def _advances(known: Order, report: OrderReport) -> bool:
@@ -27,15 +30,34 @@ class OrderTracker:
     def __init__(self) -> None:
         self._orders: dict[str, Order] = {}
         self._trades: set[tuple[str, str]] = set()
+        self._seen_qty: dict[str, Decimal] = {}  # filled quantity of the fills seen
 
     def add(self, order: Order) -> None:
         self._orders[order.client_order_id] = order
+
+    def remember(self, orders: Iterable[Order], fill_keys: Iterable[tuple[str, str]]) -> None:
+        """Seed what the journal knows (after a restart): orders we do not hold yet, and
+        the (symbol, trade id) of fills already booked, so none is booked twice."""
+        for order in orders:
+            self._orders.setdefault(order.client_order_id, order)
+            self._seen_qty.setdefault(order.client_order_id, order.filled_quantity)
+        self._trades.update(fill_keys)
 
     def get(self, client_order_id: str) -> Order | None:
         return self._orders.get(client_order_id)
 
     def open_orders(self) -> list[Order]:
         return [order for order in self._orders.values() if order.is_open]
+
+    def fill_gaps(self) -> list[Order]:
+        """Orders reported filled further than the fills we have seen of them (a REST
+        reply without fills, a stream that missed them)."""
+        seen = self._seen_qty
+        return [
+            order
+            for order in self._orders.values()
+            if order.filled_quantity > seen.get(order.client_order_id, 0)
+        ]
 
     def apply(self, report: OrderReport) -> list[BrokerEvent]:
         """Record `report`; returns what is new: the updated order (if it moved on)
@@ -46,9 +68,17 @@ class OrderTracker:
             order = report.to_order(known)
             self._orders[order.client_order_id] = order
             events.append(order)
-        for fill in report.fills:
+        events.extend(self.new_fills(report.fills))
+        return events
+
+    def new_fills(self, fills: Iterable[Fill]) -> list[Fill]:
+        """The fills not seen before, in order; they count as seen from now on."""
+        fresh: list[Fill] = []
+        for fill in fills:
             key = (fill.symbol, fill.trade_id)
             if key not in self._trades:
                 self._trades.add(key)
-                events.append(fill)
-        return events
+                cid = fill.client_order_id
+                self._seen_qty[cid] = self._seen_qty.get(cid, Decimal(0)) + fill.quantity
+                fresh.append(fill)
+        return fresh

@@ -31,6 +31,8 @@ class OrderGate:
         self.kill: KillState | None = None  # set by the shell from the kill switch file
         # Entries pass only while the engine is RUNNING; the trader opens and closes this.
         self.entries_open = False
+        # Why entries are held back although the engine runs (reconciling with Binance).
+        self.entry_block: str | None = None
 
     def blocked(self, intent: OrderIntent) -> str | None:
         """Why the trader's state stops this intent now (kill switch, or entries while
@@ -39,6 +41,8 @@ class OrderGate:
             return f"kill switch active ({self.kill.source}: {self.kill.reason})"
         if not self.entries_open and intent.purpose is IntentPurpose.ENTRY:
             return "engine not running: no new entries"
+        if self.entry_block is not None and intent.purpose is IntentPurpose.ENTRY:
+            return f"entries blocked: {self.entry_block}"
         return None
 
     def check(self, intent: OrderIntent, ctx: RiskContext) -> GateDecision:

@@ -7,10 +7,16 @@ from tui_trader.tui.app import create_app
 
 
 def run_app(settings: Settings, args: argparse.Namespace) -> int:
+    from tui_trader.exchange_link import ExchangeSetup
     from tui_trader.wiring import build_trader
 
+    replay = getattr(args, "replay", None)
+    demo = getattr(args, "demo", False) or replay is not None
     trader = build_trader(
-        settings, replay=getattr(args, "replay", None), symbol=getattr(args, "symbol", None)
+        settings,
+        replay=replay,
+        symbol=getattr(args, "symbol", None),
+        binance=None if demo else ExchangeSetup(),
     )
     app = create_app(settings, trader, theme=getattr(args, "theme", None))
     app.run()

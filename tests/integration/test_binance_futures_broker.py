@@ -1,0 +1,247 @@
+"""BinanceFuturesBroker against the exchange double's USD-M side: leverage and margin
+type at start, reduce-only exits, ORDER_TRADE_UPDATE and ACCOUNT_UPDATE over the
+listenKey stream, funding fees, and an expired listenKey."""
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from tests.doubles.binance_exchange import BinanceExchangeDouble
+from tests.integration.conftest_binance import exchange_fixture, spec_fixture  # noqa: F401
+from tui_trader.binance.aio import Backoff
+from tui_trader.binance.client import ClientSpec
+from tui_trader.binance.futures_account import AccountUpdate
+from tui_trader.binance.futures_broker import BinanceFuturesBroker
+from tui_trader.binance.futures_stream import EVENTS
+from tui_trader.brokers.base import BrokerError, BrokerEvent
+from tui_trader.clock import SystemClock
+from tui_trader.domain.enums import IntentPurpose, OrderStatus, OrderType, Side
+from tui_trader.domain.events import SafetyEvent
+from tui_trader.domain.orders import Fill, Order
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def order(
+    cid: str,
+    side: Side = Side.BUY,
+    qty: str = "0.01",
+    price: str | None = "49000",
+    purpose: IntentPurpose = IntentPurpose.ENTRY,
+) -> Order:
+    return Order(
+        cid,
+        f"intent-{cid}",
+        "BTCUSDT",
+        side,
+        OrderType.LIMIT if price else OrderType.MARKET,
+        Decimal(qty),
+        Decimal(price) if price else None,
+        OrderStatus.NEW,
+        T0,
+        T0,
+        purpose=purpose,
+    )
+
+
+class Kit:
+    def __init__(self, spec: ClientSpec, exchange: BinanceExchangeDouble, **options: Any) -> None:
+        self.exchange, self.futures = exchange, exchange.futures
+        self.events: list[BrokerEvent] = []
+        self.safety: list[SafetyEvent] = []
+        self.accounts: list[AccountUpdate] = []
+        self.changed = asyncio.Event()
+        defaults: dict[str, Any] = {"leverage": 3, "backoff": Backoff(0.02, 0.2)}
+        self.broker = BinanceFuturesBroker(
+            spec,
+            ["BTCUSDT"],
+            clock=SystemClock(),
+            on_safety=self._note(self.safety),
+            on_account=self._note(self.accounts),
+            request_timeout_s=0.5,
+            ws_timeout_s=1.0,
+            **(defaults | options),
+        )
+        self.broker.subscribe(self._note(self.events))
+
+    def _note(self, into: list[Any]) -> Callable[[Any], None]:
+        def note(item: Any) -> None:
+            into.append(item)
+            self.changed.set()
+
+        return note
+
+    def fills(self) -> list[Fill]:
+        return [e for e in self.events if isinstance(e, Fill)]
+
+    def kinds(self) -> list[str]:
+        return [e.kind for e in self.safety]
+
+    async def until(self, predicate: Callable[[], bool]) -> None:
+        async with asyncio.timeout(4.0):
+            while not predicate():
+                self.changed.clear()
+                await self.changed.wait()
+
+
+@pytest.fixture
+async def kits(
+    spec: ClientSpec, exchange: BinanceExchangeDouble
+) -> AsyncIterator[Callable[..., Kit]]:
+    exchange.futures.set_mark("BTCUSDT", "50000")
+    made: list[Kit] = []
+
+    def make(**options: Any) -> Kit:
+        made.append(Kit(spec, exchange, **options))
+        return made[-1]
+
+    yield make
+    for kit in made:
+        await kit.broker.close()
+
+
+async def started(make: Callable[..., Kit], **options: Any) -> Kit:
+    kit = make(**options)
+    connects = kit.futures.connects
+    await kit.broker.start()
+    await kit.exchange.wait_until(lambda: kit.futures.connects > connects)
+    return kit
+
+
+async def test_start_sets_leverage_and_margin_type_once(
+    exchange: BinanceExchangeDouble, kits: Callable[..., Kit]
+) -> None:
+    kit = await started(kits)
+    assert [kind for kind, _ in kit.futures.settings] == ["leverage", "marginType"]
+    assert kit.futures.settings[0][1]["leverage"] == "3"
+    assert kit.futures.settings[1][1]["marginType"] == "ISOLATED"
+    assert kit.futures.engine.leverage["BTCUSDT"] == 3
+    assert kit.futures.engine.margin_type["BTCUSDT"] == "ISOLATED"
+    [setup] = kit.safety
+    assert setup.message == "BTCUSDT: leverage 3x, isolated margin, one-way positions"
+    [conn] = kit.futures.conns
+    assert conn.events == frozenset(EVENTS)  # production /private needs them named
+
+    again = await started(kits)  # already ISOLATED: Binance's -4046 is not a failure
+    assert again.kinds() == ["futures_setup"]
+
+
+async def test_hedge_mode_and_bad_leverage_refuse_to_start(
+    exchange: BinanceExchangeDouble, kits: Callable[..., Kit]
+) -> None:
+    exchange.futures.engine.dual_side = True
+    with pytest.raises(BrokerError, match="hedge mode; this trader places one-way orders"):
+        await kits().broker.start()
+    with pytest.raises(ValueError, match=r"leverage must be 1\.\.125"):
+        kits(leverage=0)
+
+
+async def test_fills_and_account_update_give_position_with_liquidation_price(
+    exchange: BinanceExchangeDouble, kits: Callable[..., Kit]
+) -> None:
+    kit = await started(kits)
+
+    def filled_to(qty: str) -> bool:
+        position = kit.broker.last_positions.get("BTCUSDT")
+        return position is not None and position.quantity == Decimal(qty)
+
+    placed = await kit.broker.submit(order("f-1"))
+    assert placed.status is OrderStatus.NEW and placed.exchange_order_id == "8000001"
+    sent = exchange.futures.engine.orders[8000001]
+    assert not sent.reduce_only
+    await exchange.futures.fill("f-1", "0.004", "49000")
+    await exchange.futures.fill("f-1", "0.006", "48900")
+    await kit.until(lambda: filled_to("0.01") and kit.accounts[-1].reason == "POSITION_RISK")
+
+    assert [(f.quantity, f.price, f.fee, f.fee_asset) for f in kit.fills()] == [
+        (Decimal("0.004"), Decimal("49000"), Decimal("0.0784"), "USDT"),  # 0.04% of 196
+        (Decimal("0.006"), Decimal("48900"), Decimal("0.11736"), "USDT"),
+    ]
+    position = kit.broker.last_positions["BTCUSDT"]
+    entry = Decimal("48940")  # (0.004·49000 + 0.006·48900) / 0.01
+    assert (position.quantity, position.average_entry, position.leverage) == (
+        Decimal("0.01"),
+        entry,
+        3,
+    )
+    liquidation = entry * (1 - (Decimal(1) / 3 - Decimal("0.004")))  # the double's formula
+    assert position.liquidation_price == liquidation.quantize(Decimal("0.00000001"))
+    wallet = Decimal(10000) - Decimal("0.0784") - Decimal("0.11736")
+    assert kit.broker.last_balances["USDT"].total == wallet
+    assert kit.accounts[-1].positions["BTCUSDT"] == position
+
+
+async def test_exit_is_reduce_only_and_cannot_flip_the_position(
+    exchange: BinanceExchangeDouble, kits: Callable[..., Kit]
+) -> None:
+    kit = await started(kits)
+    await kit.broker.submit(order("e-1", price=None))  # market buy 0.01 at the mark
+    await kit.until(lambda: len(kit.fills()) == 1)
+    too_big = await kit.broker.submit(
+        order("x-1", Side.SELL, qty="0.02", price="51000", purpose=IntentPurpose.TAKE_PROFIT)
+    )
+    assert too_big.status is OrderStatus.REJECTED
+    assert too_big.reason == "-2022 ReduceOnly Order is rejected."
+    # Below the 5 USDT minimum notional: fine for a reduce-only order.
+    dust = await kit.broker.submit(
+        order("x-2", Side.SELL, qty="0.001", price="4000", purpose=IntentPurpose.STOP_LOSS)
+    )
+    assert dust.status is OrderStatus.FILLED
+    sent = {o.cid: o for o in exchange.futures.engine.orders.values()}
+    assert not sent["e-1"].reduce_only and sent["x-2"].reduce_only
+    await kit.until(lambda: kit.broker.last_positions["BTCUSDT"].quantity == Decimal("0.009"))
+    tiny_entry = await kit.broker.submit(order("e-2", qty="0.001", price="4000"))
+    assert tiny_entry.reason.startswith("refused locally: NOTIONAL: 4.000 below minimum 5")
+
+
+async def test_funding_fee_is_recorded(
+    exchange: BinanceExchangeDouble, kits: Callable[..., Kit]
+) -> None:
+    kit = await started(kits)
+    await kit.broker.submit(order("g-1", price=None))
+    await kit.until(lambda: "BTCUSDT" in kit.broker.last_positions)
+    await exchange.futures.funding("BTCUSDT", "0.0001")  # long pays 0.01 · 50000 · 0.0001
+    await exchange.futures.funding("BTCUSDT", "-0.0002")
+    await kit.until(lambda: kit.kinds().count("funding_fee") == 2)
+
+    assert kit.broker.funding_fees == {"USDT": Decimal("0.05")}  # -0.05 + 0.10
+    first, second = [e for e in kit.safety if e.kind == "funding_fee"]
+    assert first.message == "funding fee -0.05000000 USDT (total since start -0.05000000)"
+    assert second.data == {"asset": "USDT", "amount": "0.10000000", "total": "0.05000000"}
+    funding = [a for a in kit.accounts if a.reason == "FUNDING_FEE"]
+    assert [a.funding for a in funding] == [
+        {"USDT": Decimal("-0.05")},
+        {"USDT": Decimal("0.10")},
+    ]
+
+
+async def test_expired_listen_key_gets_a_new_key_and_reconciles(
+    exchange: BinanceExchangeDouble, kits: Callable[..., Kit]
+) -> None:
+    kit = await started(kits)
+    await kit.broker.submit(order("l-1"))
+    first_key = exchange.futures.listen_key
+    await exchange.futures.expire_listen_key()
+    await exchange.futures.fill("l-1", "0.01", "49000")  # nobody can hear this one
+    await exchange.wait_until(lambda: exchange.futures.connects >= 2)
+    await kit.until(lambda: len(kit.fills()) == 1)  # recovered from userTrades
+
+    assert exchange.futures.listen_key not in (None, first_key)
+    assert "user_stream_resubscribed" in kit.kinds()
+    assert kit.fills()[0].trade_id == "900001"
+    assert ("GET", "/fapi/v1/userTrades") in exchange.requests
+    await kit.broker.submit(order("l-2", price=None))
+    await kit.until(lambda: len(kit.fills()) == 2)  # the new key delivers
+
+
+async def test_listen_key_is_kept_alive(
+    exchange: BinanceExchangeDouble, kits: Callable[..., Kit]
+) -> None:
+    await started(kits, keepalive_s=0.1)
+    await asyncio.sleep(0.35)
+    assert exchange.futures.keepalives >= 2
+    assert exchange.futures.connects == 1  # the same key: no reconnect

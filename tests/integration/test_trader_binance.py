@@ -1,0 +1,152 @@
+"""A real Trader linked to the Binance exchange double: paper on Binance's data, the
+simulated fallback when Binance is unreachable, the testnet broker with a restart that
+reconciles, and the live switch behind the key check."""
+
+import asyncio
+import socket
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from tests.doubles.binance_exchange import (
+    API_KEY,
+    API_SECRET,
+    BinanceExchangeDouble,
+    key_restrictions,
+)
+from tests.doubles.memory_keyring import MemoryKeyring, keyring_installed
+from tests.integration.conftest_binance import exchange_fixture  # noqa: F401
+from tests.trader_support import START, make_settings, running_engine
+from tui_trader.binance.aio import Backoff
+from tui_trader.binance.client import Endpoints, loopback_endpoints
+from tui_trader.binance.spot_broker import BinanceSpotBroker
+from tui_trader.binance.wiring import Timing
+from tui_trader.config import Settings
+from tui_trader.domain.enums import IntentPurpose, OrderStatus, OrderType, Side
+from tui_trader.domain.orders import OrderIntent
+from tui_trader.exchange_link import ExchangeSetup
+from tui_trader.live import LIVE_PHRASE, LIVE_TOKEN_FILE
+from tui_trader.trader import Trader
+from tui_trader.wiring import build_trader
+
+FAST = Timing(
+    request_timeout_s=1.0, ws_timeout_s=1.0, socket_poll_s=0.1, backoff=Backoff(0.02, 0.2)
+)
+
+
+def linked(settings: Settings, urls: Endpoints) -> Trader:
+    return build_trader(settings, start=START, binance=ExchangeSetup(urls, FAST))
+
+
+def kinds(trader: Trader) -> list[str]:
+    return [event.kind for event in trader.history.safety]
+
+
+def buy(price: str, intent_id: str = "manual-1") -> OrderIntent:
+    return OrderIntent(
+        intent_id=intent_id,
+        symbol="BTCUSDT",
+        side=Side.BUY,
+        order_type=OrderType.LIMIT,
+        quantity=Decimal("0.002"),
+        price=Decimal(price),
+        purpose=IntentPurpose.ENTRY,
+        created_at=START,
+        reference_price=Decimal(price),
+        reason="test",
+    )
+
+
+async def test_paper_trades_binance_public_data(
+    exchange: BinanceExchangeDouble, tmp_path: Path
+) -> None:
+    urls = loopback_endpoints(exchange.port)
+    async with running_engine(linked(make_settings(tmp_path), urls)) as trader:
+        assert trader.p.feed.name == "binance" and trader.snapshot().mode == "PAPER"
+        assert "exchange_connected" in kinds(trader)
+        assert trader.core.parts.rules["BTCUSDT"].step_size == Decimal("0.00001")
+        assert trader.engine.broker is trader.p.broker  # the paper broker
+        loop = asyncio.create_task(trader._feed_loop())
+        await exchange.wait_stream_connects(1)
+        book = exchange.streams.book_frame("BTCUSDT", Decimal("100.10"), Decimal("100.30"))
+        await exchange.streams.publish("btcusdt@bookTicker", book)
+        async with asyncio.timeout(3):
+            while trader.core.parts.market.price("BTCUSDT") == 0:  # noqa: ASYNC110
+                await asyncio.sleep(0.01)
+        assert trader.core.parts.market.price("BTCUSDT") == Decimal("100.2")
+        loop.cancel()
+
+
+async def test_unreachable_binance_falls_back_to_the_simulated_market_and_says_so(
+    tmp_path: Path,
+) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    async with running_engine(linked(make_settings(tmp_path), loopback_endpoints(port))) as t:
+        [event] = [e for e in t.history.safety if e.kind == "exchange_unreachable"]
+        assert event.message.startswith("Binance unreachable: ClientConnectorError")
+        assert event.message.endswith("paper trading on the SIMULATED market, not on live prices")
+        assert t.snapshot().feeds[0].name == "sim (Binance unreachable)"
+        assert t.snapshot().mode == "PAPER"
+
+
+async def test_testnet_trades_on_the_binance_broker_and_reconciles_after_restart(
+    exchange: BinanceExchangeDouble, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BINANCE_TESTNET_API_KEY", API_KEY)
+    monkeypatch.setenv("BINANCE_TESTNET_API_SECRET", API_SECRET)
+    exchange.set_price("BTCUSDT", "50000")
+    urls = loopback_endpoints(exchange.port)
+    settings = make_settings(tmp_path, binance_env="testnet", MAX_SLIPPAGE_BPS="10000")
+    with keyring_installed(MemoryKeyring()):
+        trader = linked(settings, urls)
+        await trader.open()
+        assert isinstance(trader.engine.broker, BinanceSpotBroker)
+        assert trader.snapshot().mode == "TESTNET"
+        portfolio = trader.core.parts.portfolio
+        assert (portfolio.balance("USDT"), portfolio.balance("BTC")) == (10000, 1)
+        trader.core.parts.market.symbols["BTCUSDT"].last = Decimal(50000)
+        await trader.start()
+        placed = await trader.engine.process(buy("49000"))
+        assert placed is not None and placed.status is OrderStatus.NEW
+        assert exchange.order_requests[0]["newClientOrderId"] == placed.client_order_id
+        # kill -9: no graceful stop (which would cancel the entry); the journal keeps
+        # what it had written. While no process runs, the order fills.
+        await trader.p.journal.close()
+        await trader.engine.broker.close()
+        await trader.p.feed.close()
+        await exchange.fill(placed.client_order_id, "0.002", "49000")
+        async with running_engine(linked(settings, urls)) as restarted:
+            assert restarted.core.parts.orders.get(placed.client_order_id) is None  # filled
+            portfolio = restarted.core.parts.portfolio
+            assert portfolio.balance("BTC") == Decimal("1.001998")  # from the exchange
+            assert "reconciliation" in kinds(restarted)
+            assert restarted.p.gate.entry_block is None
+            fills = await restarted.p.journal.fills()
+            assert [(f.quantity, f.trade_id) for f in fills] == [(Decimal("0.002"), "5001")]
+    assert len(exchange.order_requests) == 1
+
+
+async def test_live_switch_needs_keyring_keys_that_cannot_withdraw(
+    exchange: BinanceExchangeDouble, tmp_path: Path
+) -> None:
+    urls = loopback_endpoints(exchange.port)
+    settings = make_settings(tmp_path)
+    (tmp_path / LIVE_TOKEN_FILE).write_text("yes")
+    with keyring_installed(MemoryKeyring()) as backend:
+        backend.set_password("tui-trader", "binance:key", API_KEY)
+        backend.set_password("tui-trader", "binance:secret", API_SECRET)
+        async with running_engine(linked(settings, urls)) as trader:
+            exchange.restrictions = key_restrictions(withdrawals=True)
+            with pytest.raises(ValueError, match="this API key can WITHDRAW funds"):
+                await trader.enable_live(LIVE_PHRASE)
+            assert trader.snapshot().mode == "PAPER"
+            exchange.restrictions = key_restrictions()
+            await trader.enable_live(LIVE_PHRASE)
+            assert trader.snapshot().mode == "LIVE"
+            assert isinstance(trader.engine.broker, BinanceSpotBroker)
+            assert trader.core.parts.portfolio.balance("BTC") == 1
+            with pytest.raises(ValueError, match="already trading on binance-spot"):
+                await trader.enable_live(LIVE_PHRASE)

@@ -1,0 +1,123 @@
+"""USD-M account payloads: wallet balances, positionRisk with liquidation prices,
+ACCOUNT_UPDATE (orders and funding fees), and the key permission rules."""
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from tui_trader.binance.futures_account import FuturesAccount
+from tui_trader.binance.key_check import (
+    KeyPermissionError,
+    KeyPermissions,
+    from_account,
+    from_restrictions,
+    refusal,
+)
+from tui_trader.binance.parse import ParseError
+from tui_trader.binance.parse_futures import parse_futures_balances, parse_position_risk
+from tui_trader.domain.enums import MarketKind
+from tui_trader.domain.portfolio import Balance
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def risk_row(qty: str, liquidation: str = "40200") -> dict[str, Any]:
+    return {
+        "symbol": "BTCUSDT",
+        "positionSide": "BOTH",
+        "positionAmt": qty,
+        "entryPrice": "50000.0",
+        "markPrice": "50500.0",
+        "unRealizedProfit": "5.0",
+        "liquidationPrice": liquidation,
+    }
+
+
+def update(reason: str, qty: str, change: str = "0", wallet: str = "1000") -> dict[str, Any]:
+    positions = [] if qty == "" else [
+        {"s": "BTCUSDT", "pa": qty, "ep": "50000", "bep": "50000", "cr": "0", "up": "10",
+         "mt": "isolated", "iw": "0", "ps": "BOTH"}
+    ]  # fmt: skip
+    balances = [{"a": "USDT", "wb": wallet, "cw": wallet, "bc": change}]
+    return {
+        "e": "ACCOUNT_UPDATE",
+        "E": 1,
+        "T": 1,
+        "a": {"m": reason, "B": balances, "P": positions},
+    }
+
+
+def test_balances_and_positions_from_rest() -> None:
+    account = {
+        "assets": [
+            {"asset": "USDT", "walletBalance": "1000.5", "availableBalance": "800"},
+            {"asset": "BNB", "walletBalance": "0", "availableBalance": "0"},
+        ]
+    }
+    assert parse_futures_balances(account) == {
+        "USDT": Balance("USDT", Decimal(800), Decimal("200.5"))
+    }
+    positions = parse_position_risk([risk_row("0.01"), risk_row("0")], {"BTCUSDT": 5})
+    btc = positions["BTCUSDT"]
+    assert (btc.quantity, btc.mark_price, btc.leverage, btc.liquidation_price) == (
+        Decimal("0.01"),
+        Decimal(50500),
+        5,
+        Decimal(40200),
+    )
+    assert parse_position_risk([risk_row("1", "0")], {})["BTCUSDT"].liquidation_price is None
+    with pytest.raises(ParseError, match="positionRisk"):
+        parse_position_risk([risk_row("x")], {})
+
+
+def test_account_update_keeps_liquidation_price_only_while_size_is_unchanged() -> None:
+    account = FuturesAccount({"BTCUSDT": 5}, 1)
+    account.positions = parse_position_risk([risk_row("0.01")], {"BTCUSDT": 5})
+    same = account.apply(update("ORDER", "0.01"))
+    assert not same.stale and account.positions["BTCUSDT"].liquidation_price == 40200
+    assert account.positions["BTCUSDT"].mark_price == Decimal(51000)  # entry + up / qty
+    grown = account.apply(update("ORDER", "0.02"))
+    assert grown.stale and account.positions["BTCUSDT"].liquidation_price is None
+    assert account.positions["BTCUSDT"].leverage == 5
+    closed = account.apply(update("ORDER", "0"))
+    assert not closed.stale and account.positions == {}
+
+
+def test_funding_fees_add_up_and_bad_updates_change_nothing() -> None:
+    account = FuturesAccount({}, 3)
+    paid = account.apply(update("FUNDING_FEE", "", change="-0.05", wallet="999.95"))
+    got = account.apply(update("FUNDING_FEE", "", change="0.10", wallet="1000.05"))
+    order = account.apply(update("ORDER", "", change="1"))  # bc of an order: not funding
+    assert (paid.funding, got.funding, order.funding) == (
+        {"USDT": Decimal("-0.05")},
+        {"USDT": Decimal("0.10")},
+        {},
+    )
+    assert account.funding_fees == {"USDT": Decimal("0.05")}
+    assert account.balances == {"USDT": Balance("USDT", Decimal(1000))}
+    view = account.view(T0, "FUNDING_FEE", got.funding)
+    assert view.balances == account.balances and view.funding == {"USDT": Decimal("0.10")}
+    with pytest.raises(ParseError):
+        account.apply({"e": "ACCOUNT_UPDATE", "a": {"m": "ORDER"}})
+    assert account.funding_fees == {"USDT": Decimal("0.05")}
+
+
+def test_key_permission_rules() -> None:
+    reply = {
+        "enableWithdrawals": False,
+        "enableSpotAndMarginTrading": True,
+        "enableFutures": False,
+        "ipRestrict": False,
+    }
+    spot = from_restrictions(reply, MarketKind.SPOT)
+    assert spot == KeyPermissions(False, True, False, "apiRestrictions")
+    assert refusal(spot, allow_withdraw=False) == ""
+    futures = from_restrictions(reply, MarketKind.FUTURES)
+    assert refusal(futures, allow_withdraw=True).startswith("this API key cannot trade")
+    withdraws = from_account({"canWithdraw": True, "canTrade": True})
+    assert "can WITHDRAW funds" in refusal(withdraws, allow_withdraw=False)
+    assert refusal(withdraws, allow_withdraw=True) == ""
+    with pytest.raises(KeyPermissionError, match="no usable 'canTrade'"):
+        from_account({"canWithdraw": False})

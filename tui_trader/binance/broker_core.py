@@ -1,0 +1,252 @@
+"""What the spot and USD-M brokers share: orders placed, cancelled and queried under
+one set of rules, the order tracker and the listeners (reconciliation: broker_sync.py).
+
+Rules it keeps:
+- our client_order_id is Binance's newClientOrderId, and an id is sent at most once;
+  a second submit of the same id queries instead of sending;
+- exchange filters are checked locally first, a violation is refused with the reason;
+- -1021: resync the clock offset and retry once (Binance did not process the request);
+- 429/418: nothing is sent until Retry-After has passed (RateLimited is raised);
+- -2010/-1013/-4164 and other request errors: a REJECTED order with Binance's message;
+- timeout, 5xx or a duplicate-id reply: the order is queried by client id before
+  anything else; found → that order, -2013 → REJECTED "not placed", else BrokerError.
+"""
+
+import logging
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from contextlib import suppress
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from tui_trader.binance.caller import ApiCaller
+from tui_trader.binance.client import ClientSpec, close_client
+from tui_trader.binance.errors import ErrorKind, ExchangeCallFailed, RateLimited
+from tui_trader.binance.filters import order_refusal, rules_from_exchange_info
+from tui_trader.binance.parse import ParseError
+from tui_trader.binance.parse_orders import parse_rest_order
+from tui_trader.binance.tracker import OrderTracker
+from tui_trader.brokers.base import BrokerError, BrokerEvent, BrokerListener
+from tui_trader.clock import Clock
+from tui_trader.domain.enums import MarketKind, OrderStatus, Severity
+from tui_trader.domain.events import SafetyEvent
+from tui_trader.domain.orders import Order
+from tui_trader.domain.portfolio import Balance, Position
+from tui_trader.domain.rules import SymbolRules
+
+log = logging.getLogger(__name__)
+SafetyListener = Callable[[SafetyEvent], None]
+PriceSource = Callable[[str], Decimal | None]
+
+
+@dataclass(frozen=True, slots=True)
+class Calls:
+    """The python-binance AsyncClient methods of one market."""
+
+    place: str
+    get: str
+    cancel: str
+    open_orders: str
+    trades: str
+    exchange_info: str
+
+
+class ExchangeBroker(ABC):
+    name: str
+    market: MarketKind
+    calls: Calls
+
+    def __init__(
+        self,
+        spec: ClientSpec,
+        symbols: Sequence[str],
+        *,
+        clock: Clock,
+        on_safety: SafetyListener | None = None,
+        reference_price: PriceSource | None = None,
+        request_timeout_s: float = 10.0,
+    ) -> None:
+        self._spec, self._symbols, self._clock = spec, tuple(symbols), clock
+        self._on_safety, self._reference_price = on_safety, reference_price
+        self._timeout_s = request_timeout_s
+        self._client: Any = None
+        self._api: ApiCaller | None = None
+        self._rules: dict[str, SymbolRules] = {}
+        self._status: dict[str, str] = {}
+        self._tracker = OrderTracker()
+        self._sent: set[str] = set()
+        self._listeners: list[BrokerListener] = []
+        self._balances: dict[str, Balance] = {}
+
+    # --- to be provided per market ----------------------------------------------------
+    @abstractmethod
+    def _order_params(self, order: Order) -> dict[str, str]: ...
+
+    @abstractmethod
+    async def balances(self) -> dict[str, Balance]: ...
+
+    @abstractmethod
+    async def positions(self) -> dict[str, Position]:
+        """Open positions on the exchange (spot has none: holdings are balances)."""
+
+    # --- lifecycle ------------------------------------------------------------------
+    async def _connect(self) -> None:
+        """Create the client (inside the running loop) and load the symbols' filters.
+        Raises BrokerError if a symbol is unknown to the exchange."""
+        self._client = await self._spec.create()
+        self._api = ApiCaller(self._client, timeout_s=self._timeout_s, report=self._report)
+        info = await self._call(self.calls.exchange_info)
+        try:
+            self._rules, self._status = rules_from_exchange_info(info, self.market, self._symbols)
+        except ParseError as exc:
+            raise BrokerError(f"unreadable exchangeInfo: {exc}") from None
+        missing = sorted(set(self._symbols) - set(self._rules))
+        if missing:
+            raise BrokerError(f"symbols unknown to Binance: {', '.join(missing)}")
+
+    async def _close_client(self) -> None:
+        if self._client is not None:
+            with suppress(Exception):
+                await close_client(self._client)
+
+    def subscribe(self, listener: BrokerListener) -> None:
+        self._listeners.append(listener)
+
+    def rules(self, symbol: str) -> SymbolRules | None:
+        """The symbol's filters, for sizing and rounding before an order is made."""
+        return self._rules.get(symbol)
+
+    @property
+    def last_balances(self) -> dict[str, Balance]:
+        """Balances as of the last account reply or user data event (no I/O)."""
+        return dict(self._balances)
+
+    # --- orders ---------------------------------------------------------------------
+    async def submit(self, order: Order) -> Order:
+        cid = order.client_order_id
+        if cid in self._sent:
+            known = self._tracker.get(cid)
+            if known is not None and not known.is_open:
+                return known
+            return await self._recover(order, "already sent once")
+        refusal = self._refusal(order)
+        if refusal:
+            return order.evolve(
+                status=OrderStatus.REJECTED,
+                updated_at=self._clock.now(),
+                reason=f"refused locally: {refusal}",
+            )
+        self._tracker.add(order)
+        self._sent.add(cid)
+        try:
+            reply = await self._call(self.calls.place, **self._order_params(order))
+        except RateLimited:
+            self._sent.discard(cid)  # Binance refused it unprocessed; it may be sent later
+            raise
+        except ExchangeCallFailed as exc:
+            kind = exc.error.kind
+            if kind in (ErrorKind.UNKNOWN_OUTCOME, ErrorKind.DUPLICATE):
+                return await self._recover(order, exc.error.describe())
+            return self._reject(order, exc.error.describe())
+        return self._apply_reply(reply)
+
+    async def cancel(self, client_order_id: str) -> Order | None:
+        known = self._tracker.get(client_order_id)
+        symbol = known.symbol if known else await self._open_symbol(client_order_id)
+        if symbol is None:
+            return None
+        try:
+            reply = await self._call(
+                self.calls.cancel, symbol=symbol, origClientOrderId=client_order_id
+            )
+        except ExchangeCallFailed as exc:
+            if exc.error.kind is ErrorKind.NOT_FOUND:
+                return None
+            raise
+        return self._apply_reply(reply)
+
+    async def query(self, client_order_id: str) -> Order | None:
+        known = self._tracker.get(client_order_id)
+        for symbol in [known.symbol] if known else list(self._rules):
+            try:
+                reply = await self._call(
+                    self.calls.get, symbol=symbol, origClientOrderId=client_order_id
+                )
+            except ExchangeCallFailed as exc:
+                if exc.error.kind is ErrorKind.NOT_FOUND:
+                    continue
+                raise
+            return self._apply_reply(reply)
+        return None
+
+    async def open_orders(self) -> list[Order]:
+        replies = await self._call(self.calls.open_orders)
+        return [self._apply_reply(reply) for reply in replies]
+
+    def _refusal(self, order: Order) -> str:
+        """Why the exchange would refuse `order` ("" if it would not)."""
+        ref = self._reference_price(order.symbol) if self._reference_price else None
+        return order_refusal(
+            order, self._rules.get(order.symbol), self._status.get(order.symbol, ""), ref
+        )
+
+    # --- internals ------------------------------------------------------------------
+    async def _call(self, method: str, **params: Any) -> Any:
+        """Call AsyncClient.`method` under the ApiCaller's rules."""
+        if self._api is None:
+            raise BrokerError(f"{type(self).__name__}.start() has not been called")
+        return await self._api(getattr(self._client, method), **params)
+
+    async def _recover(self, order: Order, why: str) -> Order:
+        """The placement's outcome is unknown: ask Binance by client order id."""
+        cid = order.client_order_id
+        try:
+            reply = await self._call(self.calls.get, symbol=order.symbol, origClientOrderId=cid)
+        except RateLimited as exc:
+            raise BrokerError(f"{cid}: outcome unknown ({why}); query later: {exc}") from None
+        except ExchangeCallFailed as exc:
+            if exc.error.kind is ErrorKind.NOT_FOUND:
+                return self._reject(order, f"not placed ({why}); Binance: {exc.error.describe()}")
+            raise BrokerError(f"{cid}: outcome unknown ({why}): {exc.error.describe()}") from None
+        return self._apply_reply(reply)
+
+    def _reject(self, order: Order, reason: str) -> Order:
+        rejected = order.evolve(
+            status=OrderStatus.REJECTED, reason=reason, updated_at=self._clock.now()
+        )
+        self._tracker.add(rejected)
+        self._emit([rejected])
+        return rejected
+
+    def _apply_reply(self, reply: Any) -> Order:
+        try:
+            report = parse_rest_order(reply)
+        except ParseError as exc:
+            raise BrokerError(f"unreadable order reply: {exc}") from None
+        self._emit(self._tracker.apply(report))
+        order = self._tracker.get(report.client_order_id)
+        assert order is not None  # apply() always records the order
+        return order
+
+    async def _open_symbol(self, client_order_id: str) -> str | None:
+        for order in await self.open_orders():
+            if order.client_order_id == client_order_id:
+                return order.symbol
+        return None
+
+    def _emit(self, events: Sequence[BrokerEvent]) -> None:
+        for event in events:
+            for listener in self._listeners:
+                try:
+                    listener(event)
+                except Exception:  # one broken listener must not starve the others
+                    log.exception("broker listener failed on %r", event)
+
+    def _report(self, severity: Severity, kind: str, message: str, data: dict[str, Any]) -> None:
+        if self._on_safety is None:
+            return
+        try:
+            self._on_safety(SafetyEvent(self._clock.now(), severity, kind, message, data=data))
+        except Exception:
+            log.exception("safety listener failed")

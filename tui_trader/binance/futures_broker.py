@@ -1,0 +1,257 @@
+"""BinanceFuturesBroker: USD-M orders (rules in broker_core.py) in one-way position mode,
+leverage and margin type set at start, reduce-only exits, and the listenKey user data
+stream: ORDER_TRADE_UPDATE → orders and fills, ACCOUNT_UPDATE → wallet balances,
+positions (liquidation price from positionRisk) and funding fees."""
+
+import asyncio
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from decimal import Decimal
+from typing import Any, Literal
+
+from tui_trader.binance.aio import Backoff, cancel_and_wait
+from tui_trader.binance.broker_core import Calls, PriceSource, SafetyListener
+from tui_trader.binance.broker_sync import ReconcilingBroker
+from tui_trader.binance.client import ClientSpec
+from tui_trader.binance.errors import ExchangeCallFailed
+from tui_trader.binance.filters import order_refusal
+from tui_trader.binance.futures_account import AccountUpdate, FuturesAccount
+from tui_trader.binance.futures_stream import FuturesUserStream
+from tui_trader.binance.parse import ParseError
+from tui_trader.binance.parse_futures import parse_futures_balances, parse_position_risk
+from tui_trader.binance.parse_orders import parse_order_trade_update
+from tui_trader.binance.user_watch import UserDataTasks, UserDataWatch
+from tui_trader.brokers.base import BrokerError
+from tui_trader.clock import Clock
+from tui_trader.domain.enums import MarketKind, OrderType, Severity
+from tui_trader.domain.orders import Order
+from tui_trader.domain.portfolio import Balance, Position
+
+MarginType = Literal["ISOLATED", "CROSSED"]
+_SAME_MARGIN_TYPE = -4046  # "No need to change margin type."
+
+
+class BinanceFuturesBroker(ReconcilingBroker):
+    name = "binance-futures"
+    market = MarketKind.FUTURES
+    calls = Calls(
+        place="futures_create_order",
+        get="futures_get_order",
+        cancel="futures_cancel_order",
+        open_orders="futures_get_open_orders",
+        trades="futures_account_trades",
+        exchange_info="futures_exchange_info",
+    )
+
+    def __init__(
+        self,
+        spec: ClientSpec,
+        symbols: Sequence[str],
+        *,
+        clock: Clock,
+        leverage: int = 1,
+        margin_type: MarginType = "ISOLATED",
+        on_safety: SafetyListener | None = None,
+        on_account: Callable[[AccountUpdate], None] | None = None,
+        reference_price: PriceSource | None = None,
+        request_timeout_s: float = 10.0,
+        backoff: Backoff | None = None,
+        ws_timeout_s: float = 5.0,
+        keepalive_s: float = 30 * 60.0,
+        silence_s: float = 60.0,
+        poll_s: float = 15.0,
+    ) -> None:
+        super().__init__(
+            spec,
+            symbols,
+            clock=clock,
+            on_safety=on_safety,
+            reference_price=reference_price,
+            request_timeout_s=request_timeout_s,
+        )
+        if not 1 <= leverage <= 125:
+            raise ValueError(f"leverage must be 1..125, got {leverage}")
+        self._leverage, self._margin_type, self._on_account = leverage, margin_type, on_account
+        self._backoff, self._ws_timeout_s, self._keepalive_s = backoff, ws_timeout_s, keepalive_s
+        self._silence_s, self._poll_s = silence_s, poll_s
+        self._leverage_set: dict[str, int] = {}
+        self._account = FuturesAccount(self._leverage_set, leverage)
+        self._user: UserDataTasks | None = None
+        self._refresh: asyncio.Task[None] | None = None
+        self._stale = False  # positions changed since the last positionRisk request
+
+    # --- lifecycle ------------------------------------------------------------------
+    async def start(self) -> None:
+        """Connect, check one-way mode, set leverage and margin type per symbol, read
+        positions, subscribe to user data. Raises BrokerError with the reason."""
+        try:
+            await self._connect()
+            await self._configure()
+            await self.positions()
+        except BaseException:
+            await self.close()
+            raise
+        stream = FuturesUserStream(
+            self._client,
+            self._spec.endpoints.fstream,
+            self._on_user_event,
+            self._on_resubscribed,
+            backoff=self._backoff,
+            timeout_s=self._ws_timeout_s,
+            keepalive_s=self._keepalive_s,
+        )
+        watch = UserDataWatch(
+            busy=self._busy,
+            poll=self.poll,
+            restart=stream.restart,
+            report=self._report,
+            silence_s=self._silence_s,
+            poll_s=self._poll_s,
+        )
+        self._user = UserDataTasks(stream, watch, self.name, self._report)
+        await self._user.start(self._ws_timeout_s)
+
+    async def close(self) -> None:
+        if self._refresh is not None:
+            await cancel_and_wait(self._refresh)
+        if self._user is not None:
+            await self._user.close()
+        await self._close_client()
+
+    async def _configure(self) -> None:
+        mode = await self._call("futures_get_position_mode")
+        if mode.get("dualSidePosition") is not False:
+            raise BrokerError(
+                "the futures account is in hedge mode; this trader places one-way orders: "
+                "switch Position Mode to One-way in Binance (with no open positions)"
+            )
+        for symbol in self._symbols:
+            reply = await self._call(
+                "futures_change_leverage", symbol=symbol, leverage=self._leverage
+            )
+            try:
+                self._leverage_set[symbol] = int(reply["leverage"])
+            except (KeyError, TypeError, ValueError):
+                raise BrokerError(f"unreadable leverage reply for {symbol}: {reply!r}") from None
+            await self._set_margin_type(symbol)
+        message = (
+            f"{', '.join(self._symbols)}: leverage {self._leverage}x, "
+            f"{self._margin_type.lower()} margin, one-way positions"
+        )
+        data = {"leverage": dict(self._leverage_set), "margin_type": self._margin_type}
+        self._report(Severity.INFO, "futures_setup", message, data)
+
+    async def _set_margin_type(self, symbol: str) -> None:
+        try:
+            await self._call(
+                "futures_change_margin_type", symbol=symbol, marginType=self._margin_type
+            )
+        except ExchangeCallFailed as exc:
+            if exc.error.code == _SAME_MARGIN_TYPE:
+                return
+            raise BrokerError(
+                f"cannot set {symbol} to {self._margin_type} margin: {exc.error.describe()}"
+            ) from None
+
+    # --- account --------------------------------------------------------------------
+    @property
+    def last_positions(self) -> dict[str, Position]:
+        """Positions as of the last positionRisk reply or ACCOUNT_UPDATE (no I/O)."""
+        return dict(self._account.positions)
+
+    @property
+    def funding_fees(self) -> dict[str, Decimal]:
+        """Funding fees per asset since start (negative: paid)."""
+        return dict(self._account.funding_fees)
+
+    async def balances(self) -> dict[str, Balance]:
+        reply = await self._call("futures_account")
+        try:
+            self._balances = self._account.balances = parse_futures_balances(reply)
+        except ParseError as exc:
+            raise BrokerError(f"unreadable futures account reply: {exc}") from None
+        return dict(self._balances)
+
+    async def positions(self) -> dict[str, Position]:
+        rows = await self._call("futures_position_information")
+        try:
+            self._account.positions = parse_position_risk(rows, self._leverage_set)
+        except ParseError as exc:
+            raise BrokerError(f"unreadable positionRisk reply: {exc}") from None
+        return dict(self._account.positions)
+
+    # --- orders ---------------------------------------------------------------------
+    def _refusal(self, order: Order) -> str:
+        """Binance waives the minimum notional for reduce-only orders: so do we, or a
+        small remainder could never be closed."""
+        if not order.purpose.is_exit:
+            return super()._refusal(order)
+        rules = self._rules.get(order.symbol)
+        ref = self._reference_price(order.symbol) if self._reference_price else None
+        waived = replace(rules, min_notional=Decimal(0)) if rules is not None else None
+        return order_refusal(order, waived, self._status.get(order.symbol, ""), ref)
+
+    def _order_params(self, order: Order) -> dict[str, str]:
+        params = {
+            "symbol": order.symbol,
+            "side": order.side.value,
+            "type": order.order_type.value,
+            "quantity": f"{order.quantity:f}",
+            "newClientOrderId": order.client_order_id,
+            "positionSide": "BOTH",
+            "newOrderRespType": "RESULT",
+        }
+        if order.order_type is OrderType.LIMIT and order.price is not None:
+            params |= {"price": f"{order.price:f}", "timeInForce": "GTC"}
+        if order.purpose.is_exit:  # an exit must never open or grow a position
+            params["reduceOnly"] = "true"
+        return params
+
+    # --- user data ------------------------------------------------------------------
+    def _on_user_event(self, event: dict[str, Any]) -> None:
+        if self._user is not None:
+            self._user.watch.alive()
+        try:
+            if event.get("e") == "ORDER_TRADE_UPDATE":
+                self._emit(self._tracker.apply(parse_order_trade_update(event)))
+            elif event.get("e") == "ACCOUNT_UPDATE":
+                self._on_account_update(event)
+        except ParseError as exc:
+            message = f"dropped user data event: {exc}"
+            self._report(Severity.WARNING, "bad_user_event", message, {})
+
+    def _on_account_update(self, event: dict[str, Any]) -> None:
+        applied = self._account.apply(event)
+        self._balances = dict(self._account.balances)
+        for asset, amount in applied.funding.items():
+            total = self._account.funding_fees[asset]
+            message = f"funding fee {amount:+} {asset} (total since start {total:+})"
+            data = {"asset": asset, "amount": str(amount), "total": str(total)}
+            self._report(Severity.INFO, "funding_fee", message, data)
+        self._announce(applied.reason, applied.funding)
+        if applied.stale:
+            # ACCOUNT_UPDATE has no liquidation price: ask positionRisk again, and once
+            # more if another update lands while that request is out.
+            self._stale = True
+            if self._refresh is None or self._refresh.done():
+                self._refresh = asyncio.create_task(self._refresh_positions())
+
+    async def _refresh_positions(self) -> None:
+        while self._stale:
+            self._stale = False
+            try:
+                await self.positions()
+            except BrokerError as exc:
+                message = f"positionRisk failed: {exc}; liquidation prices unknown"
+                self._report(Severity.WARNING, "positions_stale", message, {})
+                return
+        self._announce("POSITION_RISK", {})
+
+    def _announce(self, reason: str, funding: dict[str, Decimal]) -> None:
+        if self._on_account is None:
+            return
+        update = self._account.view(self._clock.now(), reason, funding)
+        try:
+            self._on_account(update)
+        except Exception:  # a broken listener must not stop user data
+            self._report(Severity.WARNING, "account_listener_failed", repr(update), {})

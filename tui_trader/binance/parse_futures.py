@@ -1,0 +1,70 @@
+"""USD-M account payloads → domain: wallet balances (GET /fapi/v2/account), positions
+with their liquidation price (GET /fapi/v3/positionRisk), and why an ACCOUNT_UPDATE
+happened (order, funding fee, ...) with the balance change it carries."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from tui_trader.binance.parse import WIRE_ERRORS, ParseError, dec
+from tui_trader.domain.portfolio import Balance, Position
+
+
+@dataclass(frozen=True, slots=True)
+class AccountChange:
+    """The part of an ACCOUNT_UPDATE the position parser leaves out."""
+
+    reason: str  # ORDER, FUNDING_FEE, DEPOSIT, WITHDRAW, MARGIN_TRANSFER, ...
+    balance_changes: dict[str, Decimal]  # "bc": balance change except PnL and commission
+
+    @property
+    def funding(self) -> bool:
+        return self.reason == "FUNDING_FEE"
+
+
+def parse_futures_balances(data: Mapping[str, Any]) -> dict[str, Balance]:
+    """Wallet balance per asset; free is what is available for new margin."""
+    try:
+        balances = {}
+        for asset in data["assets"]:
+            wallet, available = dec(asset["walletBalance"]), dec(asset["availableBalance"])
+            if wallet != 0:
+                free = min(available, wallet)
+                balances[str(asset["asset"])] = Balance(str(asset["asset"]), free, wallet - free)
+        return balances
+    except WIRE_ERRORS as exc:
+        raise ParseError(f"futures account reply: {exc}") from None
+
+
+def parse_position_risk(rows: Any, leverage: Mapping[str, int]) -> dict[str, Position]:
+    """Open one-way positions by symbol. positionRisk v3 no longer says the leverage,
+    so the leverage we set is filled in; a liquidation price of 0 means none."""
+    try:
+        positions = {}
+        for row in rows:
+            qty = dec(row["positionAmt"])
+            if qty == 0:
+                continue
+            symbol = str(row["symbol"])
+            liquidation = dec(row["liquidationPrice"])
+            positions[symbol] = Position(
+                symbol,
+                qty,
+                dec(row["entryPrice"]),
+                mark_price=dec(row["markPrice"]),
+                leverage=leverage.get(symbol, 1),
+                liquidation_price=liquidation if liquidation > 0 else None,
+            )
+        return positions
+    except WIRE_ERRORS as exc:
+        raise ParseError(f"positionRisk reply: {exc}") from None
+
+
+def parse_account_change(event: Mapping[str, Any]) -> AccountChange:
+    try:
+        account = event["a"]
+        changes = {str(b["a"]): dec(b.get("bc") or "0") for b in account["B"]}
+        return AccountChange(str(account["m"]), changes)
+    except WIRE_ERRORS as exc:
+        raise ParseError(f"ACCOUNT_UPDATE: {exc}") from None

@@ -1,0 +1,194 @@
+"""The trader's link to Binance: at open, Binance's public market data replaces the
+simulated market when Binance answers (and the fallback is said out loud when it does
+not); on testnet/demo with keys, or after the live gate, a Binance broker replaces the
+paper broker, the account is taken from the exchange, and reconciliation keeps the two
+in agreement (new entries blocked while they are not). python-binance is imported only
+when a link is configured."""
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from tui_trader.domain.enums import EngineState, Severity
+from tui_trader.domain.events import SafetyEvent
+from tui_trader.exchange_account import account_start, restore_exchange_portfolio
+from tui_trader.views import mode_label
+
+if TYPE_CHECKING:
+    from tui_trader.binance.client import Endpoints
+    from tui_trader.binance.reconcile import Reconciler
+    from tui_trader.binance.wiring import BinanceBroker, ExchangeParts, Timing
+    from tui_trader.trader import Trader
+
+Connector = Callable[[], Awaitable["ExchangeParts"]]
+
+
+@dataclass(frozen=True, slots=True)
+class ExchangeSetup:
+    """Use Binance at all (None: simulated market or replay), and where: tests point
+    `endpoints` at the exchange double and shrink `timing`."""
+
+    endpoints: "Endpoints | None" = None
+    timing: "Timing | None" = None
+
+
+class ExchangeLink:
+    def __init__(self, trader: "Trader", setup: ExchangeSetup | None) -> None:
+        self.t, self.setup = trader, setup
+        self.parts: ExchangeParts | None = None
+        self.broker: BinanceBroker | None = None
+        self.reconciler: Reconciler | None = None
+
+    @property
+    def mode(self) -> str:
+        return mode_label(self.t.settings, live=self.broker is not None)
+
+    async def open(self) -> bool:
+        """Connect at start; True when a Binance broker now replaces the paper broker
+        (the account then comes from the exchange, not the paper journal)."""
+        if self.setup is None:
+            return False
+        from tui_trader.binance.wiring import ExchangeUnavailable
+        from tui_trader.brokers.base import BrokerError
+
+        try:
+            self.parts = await self._connect()
+        except (ExchangeUnavailable, BrokerError) as exc:
+            feed = self.t.p.feed
+            feed.name = f"{feed.name} (Binance unreachable)"
+            message = f"{exc}; paper trading on the SIMULATED market, not on live prices"
+            self._safety(Severity.CRITICAL, "exchange_unreachable", message)
+            return False
+        feed = self.parts.feed
+        if self.t.p.metrics is not None:
+            from tui_trader.ops.metered_feed import MeteredFeed
+
+            feed = MeteredFeed(feed, self.t.p.metrics)
+        self.t.p.feed, self.t.p.resume_feed = feed, None
+        self.t.core.parts.rules = {**self.t.core.parts.rules, **self.parts.rules}
+        self._safety(Severity.INFO, "exchange_connected", self.parts.label)
+        if self.parts.broker is None:
+            return False
+        await self._use(self.parts.broker)
+        return True
+
+    async def _connect(self) -> "ExchangeParts":
+        from tui_trader.binance.wiring import Timing, build_exchange_parts, exchange_keys
+        from tui_trader.secrets import SecretsError
+
+        assert self.setup is not None
+        settings = self.t.settings
+        try:
+            keys = await exchange_keys(settings, live=False)
+        except SecretsError as exc:  # testnet/demo without keys: paper on its data
+            message = f"{exc}; paper trading on Binance {settings.binance_env} data"
+            self._safety(Severity.WARNING, "exchange_keys", message)
+            keys = None
+        return await build_exchange_parts(
+            settings,
+            clock=self.t.p.wall_clock,
+            on_safety=self.t.record_safety,
+            keys=keys,
+            endpoints=self.setup.endpoints,
+            reference_price=self._price,
+            timing=self.setup.timing or Timing(),
+        )
+
+    async def restore(self) -> None:
+        """The account (exchange_account.py), the journal's open orders, and the
+        reconciler (also run after every user data re-subscription)."""
+        from tui_trader.binance.book import CoreBook
+        from tui_trader.binance.wiring import attach_reconciler
+
+        assert self.broker is not None
+        t, settings = self.t, self.t.settings
+        ours = {settings.quote_asset} | {settings.base_asset(s) for s in settings.symbols}
+        held = {a: b.total for a, b in (await self.broker.balances()).items() if a in ours}
+        start = await account_start(
+            t.p.journal, settings, t.p.wall_clock.now(), held, await self.broker.positions()
+        )
+        t.core.parts.portfolio = await restore_exchange_portfolio(t.p.journal, settings, start)
+        for order in await t.p.journal.open_orders():
+            t.core.parts.orders.apply(order)
+        self.reconciler = attach_reconciler(
+            self.broker,
+            CoreBook(t.core, t.p.journal),
+            clock=t.p.wall_clock,
+            on_safety=t.record_safety,
+            block_entries=self._block_entries,
+            tolerance=settings.balance_mismatch_tolerance,
+        )
+
+    async def reconcile(self, reason: str) -> None:
+        if self.reconciler is not None:
+            await self.reconciler(reason)
+
+    async def go_live(self) -> None:
+        """After the live gate: the live broker (keyring keys that cannot withdraw),
+        then the account from the exchange. Raises ValueError with the reason."""
+        from tui_trader.binance.key_check import KeyPermissionError
+        from tui_trader.binance.wiring import Timing, exchange_keys, start_live_broker
+        from tui_trader.brokers.base import BrokerError
+        from tui_trader.secrets import SecretsError
+
+        self._check_can_go_live()
+        assert self.setup is not None
+        settings = self.t.settings
+        try:
+            keys = await exchange_keys(settings, live=True)
+            if keys is None:
+                raise KeyPermissionError("no live keys")
+            broker = await start_live_broker(
+                settings,
+                keys,
+                clock=self.t.p.wall_clock,
+                on_safety=self.t.record_safety,
+                allow_withdraw_keys=settings.allow_withdraw_keys,
+                endpoints=self.setup.endpoints,
+                reference_price=self._price,
+                timing=self.setup.timing or Timing(),
+            )
+        except (KeyPermissionError, BrokerError, SecretsError) as exc:
+            raise ValueError(f"live mode refused: {exc}") from None
+        await self._use(broker)
+        await self.restore()
+        self._safety(Severity.WARNING, "live_mode", f"{self.mode} trading on {broker.name}")
+        await self.reconcile("live start")
+
+    def _check_can_go_live(self) -> None:
+        t = self.t
+        if self.parts is None:
+            raise ValueError(
+                "live mode refused: no Binance market data (simulated market); restart "
+                "without --demo while Binance is reachable"
+            )
+        if self.broker is not None:
+            raise ValueError(f"live mode refused: already trading on {self.broker.name}")
+        if t.p.machine.state is EngineState.RUNNING:
+            raise ValueError("live mode refused: stop the engine first")
+        if t.core.parts.orders.open_orders() or t.core.parts.portfolio.positions:
+            raise ValueError("live mode refused: close the paper orders and positions first")
+
+    async def close(self) -> None:
+        if self.broker is not None:
+            await self.broker.close()
+
+    async def _use(self, broker: "BinanceBroker") -> None:
+        """Trade through `broker` from now on; the paper broker stops matching."""
+        await self.t.p.broker.close()
+        self.t.engine.broker = broker
+        broker.subscribe(self.t.on_broker_event)
+        self.broker = broker
+        self.t.touch()
+
+    def _block_entries(self, reason: str | None) -> None:
+        self.t.p.gate.entry_block = reason
+        self.t.touch()
+
+    def _price(self, symbol: str) -> Decimal | None:
+        price = self.t.core.parts.market.price(symbol)
+        return price if price > 0 else None
+
+    def _safety(self, severity: Severity, kind: str, message: str) -> None:
+        self.t.record_safety(SafetyEvent(self.t.p.wall_clock.now(), severity, kind, message))
