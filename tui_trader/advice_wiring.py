@@ -8,6 +8,7 @@ from tui_trader.config import Settings
 from tui_trader.domain.enums import Severity
 from tui_trader.domain.events import SafetyEvent
 from tui_trader.domain.orders import OrderIntent
+from tui_trader.ops.breaker import ServiceBreaker
 
 if TYPE_CHECKING:
     from tui_trader.trader import Trader
@@ -26,6 +27,7 @@ def build_advice_link(trader: "Trader") -> AdviceLink:
         lambda: build_client(settings, trader.llm_api_key),
         trader.p.market_clock,
         lambda record: trader.p.journal.record_event("decisions", str(record["kind"]), record),
+        breaker=ServiceBreaker("LLM advisor", trader.p.wall_clock, on_event=trader.record_safety),
     )
 
     def refuse(intent: OrderIntent, reason: str) -> None:

@@ -15,7 +15,7 @@ from tui_trader.binance.aio import Backoff
 from tui_trader.binance.client import ClientSpec
 from tui_trader.binance.errors import RateLimited
 from tui_trader.binance.spot_broker import BinanceSpotBroker
-from tui_trader.brokers.base import BrokerEvent
+from tui_trader.brokers.base import BrokerError, BrokerEvent
 from tui_trader.clock import SystemClock
 from tui_trader.domain.enums import OrderStatus, OrderType, Severity, Side
 from tui_trader.domain.events import SafetyEvent
@@ -293,3 +293,30 @@ async def test_ws_api_shutdown_notice_then_close_is_survived(kit: Kit) -> None:
     await kit.exchange.wait_subscriptions(1)
     await kit.exchange.fill("z-1", "0.002", "49000")
     await kit.until(lambda: len(kit.fills()) == 1)
+
+
+async def test_repeated_5xx_opens_the_circuit_and_pauses_sending(kit: Kit) -> None:
+    breaker = kit.broker._api.breaker  # type: ignore[attr-defined]
+    breaker.reset_after = breaker.reset_after / 300  # 0.1 s instead of 30 s
+    for n in range(breaker.failure_threshold):  # each submit: a 503, then its query 503s
+        kit.exchange.faults.http.append(HttpFault("/api/v3/order", status=503))
+        kit.exchange.faults.http.append(HttpFault("/api/v3/order", "GET", status=503))
+        with pytest.raises(BrokerError, match="outcome unknown"):
+            await kit.broker.submit(order(f"c-{n}"))
+        if breaker.state == "OPEN":
+            break
+    kit.exchange.faults.http.clear()
+    [opened] = [e for e in kit.safety if e.kind == "breaker_open"]
+    assert "Binance REST" in opened.message
+    posts = kit.posts()
+    with pytest.raises(RateLimited, match="circuit open"):
+        await kit.broker.submit(order("c-next"))
+    assert kit.posts() == posts  # refused in this process: nothing reached Binance
+
+    await asyncio.sleep(0.15)  # the pause ends; one probe goes out and succeeds
+    placed = await kit.broker.submit(order("c-probe"))
+    assert placed.status is OrderStatus.NEW
+    assert [e.kind for e in kit.safety if e.kind.startswith("breaker")] == [
+        "breaker_open",
+        "breaker_closed",
+    ]

@@ -192,3 +192,19 @@ async def test_budget_stops_calls(
             await trader.advice.advisor.wait_idle()
         assert llm.request_count == 1
         assert trader.advice.advisor.budget_status().calls == 1
+
+
+async def test_failing_llm_opens_the_circuit_and_calls_pause(
+    tmp_path: Path, llm: OpenAIDouble, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    use_llm(monkeypatch, llm, "advisory")
+    llm.mode = Mode.ERROR_500
+    async with running_engine(opened(make_settings(tmp_path))) as trader:
+        assert trader.advice is not None
+        await feed(trader, sim_events(trader), 50)
+        for _ in range(8):
+            trader.advice.ask("BTCUSDT", "timer")
+            await trader.advice.advisor.wait_idle()
+        opened_events = [e for e in trader.history.safety if e.kind == "breaker_open"]
+        assert len(opened_events) == 1 and "LLM advisor" in opened_events[0].message
+        assert llm.request_count == 5  # the last three never left the process

@@ -15,7 +15,9 @@ from tui_trader.binance.errors import (
     RateLimited,
     classify,
 )
+from tui_trader.clock import SystemClock
 from tui_trader.domain.enums import Severity
+from tui_trader.ops.breaker import ServiceBreaker
 
 # severity, kind, message, data → a SafetyEvent for the operator
 Reporter = Callable[[Severity, str, str, dict[str, Any]], None]
@@ -25,6 +27,13 @@ class ApiCaller:
     def __init__(self, client: Any, *, timeout_s: float, report: Reporter) -> None:
         self._client, self._timeout_s, self._report = client, timeout_s, report
         self._paused_until = 0.0  # loop time before which nothing is sent
+        # Repeated outcome-unknown failures (timeouts, 5xx, lost connections) open the
+        # circuit: calls pause instead of piling up against a failing exchange.
+        self.breaker = ServiceBreaker(
+            "Binance REST",
+            SystemClock(),
+            on_event=lambda e: report(e.severity, e.kind, e.message, dict(e.data)),
+        )
 
     async def __call__(self, method: Callable[..., Awaitable[Any]], **params: Any) -> Any:
         try:
@@ -42,10 +51,23 @@ class ApiCaller:
         if now < self._paused_until:
             wait = self._paused_until - now
             raise RateLimited(f"sending paused for another {wait:.1f}s (Binance rate limit)", wait)
+        if not self.breaker.allow():
+            wait = self.breaker.retry_in_s()
+            raise RateLimited(f"Binance circuit open: calls paused for {wait:.0f}s", wait)
         try:
-            return await asyncio.wait_for(method(**params), self._timeout_s)
+            result = await asyncio.wait_for(method(**params), self._timeout_s)
+        except asyncio.CancelledError:
+            self.breaker.release_probe()
+            raise
         except Exception as exc:
             error = classify(exc)
+        else:
+            self.breaker.record_success()
+            return result
+        if error.kind is ErrorKind.UNKNOWN_OUTCOME:
+            self.breaker.record_failure(error.describe())
+        else:
+            self.breaker.record_success()  # Binance answered: the service is up
         if error.kind is ErrorKind.RATE_LIMITED:
             self._pause(error, now)
         raise ExchangeCallFailed(error)

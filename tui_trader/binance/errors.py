@@ -10,7 +10,7 @@ from binance.exceptions import (
     BinanceWebsocketUnableToConnect,
 )
 
-from tui_trader.brokers.base import BrokerError
+from tui_trader.brokers.base import BrokerError, NotSent
 
 
 class ErrorKind(StrEnum):
@@ -43,8 +43,9 @@ class ApiError:
         return f"{self.code} {self.message}" if self.code else self.message
 
 
-class RateLimited(BrokerError):
-    """Binance asked us to back off (429, or 418 = IP ban). Nothing is sent until
+class RateLimited(NotSent):
+    """Sending is paused: Binance asked us to back off (429, or 418 = IP ban), or our
+    circuit breaker is open after repeated failures. Nothing is sent until
     `retry_after_s` has passed; an order refused this way was not placed."""
 
     def __init__(self, message: str, retry_after_s: float) -> None:

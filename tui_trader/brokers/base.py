@@ -15,6 +15,11 @@ class BrokerError(Exception):
     connection lost). The engine must query by client order id before any retry."""
 
 
+class NotSent(BrokerError):
+    """The request never left this process, or the broker refused it unprocessed
+    (rate-limit pause, open circuit breaker): nothing was placed, nothing to query."""
+
+
 class OrderRejected(Exception):
     """The broker definitely refused the order; nothing was placed."""
 

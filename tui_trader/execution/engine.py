@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import asdict
 from typing import Protocol
 
-from tui_trader.brokers.base import Broker, BrokerError, OrderRejected
+from tui_trader.brokers.base import Broker, BrokerError, NotSent, OrderRejected
 from tui_trader.clock import Clock
 from tui_trader.domain.enums import OrderStatus
 from tui_trader.domain.orders import Order, OrderIntent
@@ -135,9 +135,11 @@ class ExecutionEngine:
     async def _send(self, order: Order) -> Order:
         try:
             result = await self.broker.submit(order)
-        except OrderRejected as exc:
+        except (OrderRejected, NotSent) as exc:  # definitely not placed: nothing to query
             return order.evolve(
-                status=OrderStatus.REJECTED, reason=str(exc), updated_at=self._clock.now()
+                status=OrderStatus.REJECTED,
+                reason=f"not sent: {exc}",
+                updated_at=self._clock.now(),
             )
         except BrokerError as exc:
             self._listener.on_broker_failure("broker", f"submit {order.client_order_id}: {exc}")

@@ -23,6 +23,7 @@ from tui_trader.llm.client import Completion, complete
 from tui_trader.llm.prompt import AdvisorContext, Trigger, build_messages, output_model
 from tui_trader.llm.schemas import AdvisoryOutput, DecisionOutput
 from tui_trader.llm.settings import LLMSettings
+from tui_trader.ops.breaker import ServiceBreaker
 from tui_trader.secrets.redact import Redactor, default_redactor
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,7 @@ class LLMAdvisor:
         redactor: Redactor | None = None,
         history_size: int = 50,
         queue_size: int = 32,
+        breaker: ServiceBreaker | None = None,
     ) -> None:
         self.settings = settings
         self._client_factory = client_factory
@@ -61,6 +63,8 @@ class LLMAdvisor:
         self._history: deque[Advice] = deque(maxlen=history_size)
         self._queue: asyncio.Queue[str] = asyncio.Queue(maxsize=queue_size)
         self._pending: dict[str, tuple[Trigger, AdvisorContext]] = {}
+        # Repeated failures (timeouts, 5xx, refused connections) pause calls for a while.
+        self._breaker = breaker
 
     # --- what the trading loop and the UI call (never blocks) -------------------------
 
@@ -159,6 +163,18 @@ class LLMAdvisor:
         return self._budget.refusal(now) or ""
 
     async def _ask(self, messages: list[dict[str, str]]) -> Reply:
+        breaker = self._breaker
+        if breaker is not None and not breaker.allow():
+            return Completion(None, "", f"circuit open: calls paused {breaker.retry_in_s():.0f}s")
+        reply = await self._ask_once(messages)
+        if breaker is not None:
+            if reply.error and not reply.content:  # no answer at all: the service failed
+                breaker.record_failure(reply.error)
+            else:
+                breaker.record_success()
+        return reply
+
+    async def _ask_once(self, messages: list[dict[str, str]]) -> Reply:
         model = output_model(self.settings.llm_mode)
         deadline = self.settings.request_deadline_s
         try:
