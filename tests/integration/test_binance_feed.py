@@ -193,6 +193,22 @@ async def test_silent_stream_is_detected_and_recreated(
     assert exchange.streams.connects == 2
 
 
+async def test_connection_is_rotated_before_the_24h_limit_without_gap(
+    exchange: BinanceExchangeDouble, harness: Callable[..., Harness]
+) -> None:
+    h = harness(max_connection_s=0.4, book_stale_after_s=None)  # 24 h, scaled down
+    await exchange.wait_stream_connects(1)
+    base = minute_base()
+    await h.kline(base)
+    await h.seen.until(lambda: len(h.seen.candles()) == 1)
+    await h.wait_reconnects(1)
+    await h.kline(base + MINUTE)
+    await h.seen.until(lambda: len(h.seen.candles()) == 2)
+    assert "rotating the connection" in h.safety[0].data["reason"]
+    assert exchange.streams.connects >= 2
+    assert [c.open_time for c in h.seen.candles()] == [ms_to_dt(base), ms_to_dt(base + MINUTE)]
+
+
 async def test_burst_far_beyond_socket_queue_is_drained_without_loss(
     exchange: BinanceExchangeDouble, harness: Callable[..., Harness]
 ) -> None:

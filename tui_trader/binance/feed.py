@@ -37,6 +37,10 @@ SafetyListener = Callable[[SafetyEvent], None]
 BadDataListener = Callable[[str], None]
 
 
+# Binance closes stream connections at 24 h; we rotate a little earlier, on our terms.
+MAX_CONNECTION_S = 23.5 * 3600
+
+
 class BinanceFeed:
     def __init__(
         self,
@@ -55,8 +59,10 @@ class BinanceFeed:
         socket_poll_s: float = 1.0,
         max_tick_backlog: int = 10_000,
         market: MarketKind = MarketKind.SPOT,
+        max_connection_s: float = MAX_CONNECTION_S,
     ) -> None:
-        """`book_stale_after_s` bounds the silence of the tick stream (None: unwatched)."""
+        """`book_stale_after_s` bounds the silence of the tick stream (None: unwatched);
+        `max_connection_s` replaces a connection before Binance drops it at 24 h."""
         self.name, self._market = name, market
         self._spec, self._clock, self._interval = spec, clock, interval
         self._symbols = tuple(s.upper() for s in symbols)
@@ -72,6 +78,7 @@ class BinanceFeed:
         if book_stale_after_s is not None:
             self._limits |= {f"{s.lower()}@{ticks}": book_stale_after_s for s in self._symbols}
         self._stale_after_s = stale_after_s
+        self._max_connection_s = max_connection_s
         self._streams = [
             f"{s.lower()}@{kind}" for s in self._symbols for kind in (f"kline_{interval}", ticks)
         ]
@@ -198,8 +205,10 @@ class BinanceFeed:
         loop = asyncio.get_running_loop()
         started = loop.time()
         while True:
-            await asyncio.sleep(min(self._limits.values()) / 4)
+            await asyncio.sleep(min(min(self._limits.values()), self._max_connection_s) / 4)
             now = loop.time()
+            if now - started >= self._max_connection_s:  # planned: reconnect + backfill
+                return f"rotating the connection after {now - started:.0f}s (24 h limit)"
             for stream, limit in self._limits.items():
                 silent = now - max(self._last_seen.get(stream, started), started)
                 if silent > limit:
