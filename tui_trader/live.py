@@ -3,6 +3,7 @@ exchange keys in the OS keyring (never the environment), and the typed phrase. A
 one place that opens the keyring for the trader."""
 
 import asyncio
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tui_trader.config import Settings
@@ -21,16 +22,37 @@ def exchange_key_name(settings: Settings) -> str:
     return "binance-futures" if settings.market_type.value == "futures" else "binance"
 
 
+# An encrypted-file store, once unlocked, serves the whole process: asking for the
+# passphrase again at every keyring read would be unusable.
+_UNLOCKABLE: dict[Path, "SecretStore"] = {}
+
+
 async def open_secret_store(settings: Settings) -> "SecretStore":
     """The configured keyring backend (chosen explicitly, never guessed), opened off the
     event loop: backend detection talks to D-Bus. Raises SecretsError."""
     from tui_trader.secrets import SecretStore
 
-    return await asyncio.to_thread(
-        SecretStore.open,
-        settings.secrets_backend,
-        cryptfile_path=settings.data_path / "secrets.cfg",
-    )
+    path = settings.data_path / "secrets.cfg"
+    if settings.secrets_backend == "cryptfile" and path in _UNLOCKABLE:
+        return _UNLOCKABLE[path]
+    store = await asyncio.to_thread(SecretStore.open, settings.secrets_backend, cryptfile_path=path)
+    if settings.secrets_backend == "cryptfile":
+        _UNLOCKABLE[path] = store
+    return store
+
+
+async def passphrase_needed(settings: Settings) -> bool:
+    """True when the encrypted-file keyring is configured and still locked."""
+    if settings.secrets_backend != "cryptfile":
+        return False
+    store = await optional_secret_store(settings)
+    return store is not None and store.needs_unlock
+
+
+async def unlock_secrets(settings: Settings, passphrase: str) -> None:
+    """Unlock the encrypted-file keyring; raises KeyringLocked on a wrong passphrase."""
+    store = await open_secret_store(settings)
+    await store.unlock(passphrase)
 
 
 async def optional_secret_store(settings: Settings) -> "SecretStore | None":

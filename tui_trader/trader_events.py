@@ -2,6 +2,7 @@
 the broker, failures, safety events. Every reaction is journaled."""
 
 import logging
+from dataclasses import replace
 from datetime import datetime
 
 from tui_trader.brokers.base import BrokerEvent
@@ -13,6 +14,7 @@ from tui_trader.domain.orders import Fill, Order, OrderIntent
 from tui_trader.execution.gate import GateDecision, OrderGate
 from tui_trader.journal.store import Journal
 from tui_trader.safety.state_machine import EngineStateMachine
+from tui_trader.secrets import default_redactor
 from tui_trader.views import History
 
 log = logging.getLogger("tui_trader.trader")
@@ -48,6 +50,9 @@ class TraderEvents:
         self.version += 1
 
     def record_safety(self, event: SafetyEvent) -> None:
+        # Messages can quote exchange or LLM replies: mask secrets before the screen,
+        # the notifiers or the journal see the event.
+        event = replace(event, message=default_redactor().redact(event.message))
         self.history.safety.appendleft(event)
         self.journal.record_safety(event)
         level = logging.INFO if event.severity is Severity.INFO else logging.WARNING

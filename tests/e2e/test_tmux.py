@@ -74,7 +74,7 @@ class Tmux:
         verb = "to go" if gone else "to appear"
         raise AssertionError(f"waited for {texts} {verb}; the screen was:\n{screen}")
 
-    def exit_status(self, within: float = 20) -> int:
+    def exit_status(self, within: float = 45) -> int:
         deadline = time.monotonic() + within
         while not self.status_file.exists() or not self.status_file.read_text().strip():
             if time.monotonic() > deadline:

@@ -17,10 +17,13 @@ from textual.worker import Worker, WorkerState
 from tui_trader.clock import Clock, SystemClock
 from tui_trader.config import Settings
 from tui_trader.domain.enums import MarketKind
+from tui_trader.live import passphrase_needed, unlock_secrets
+from tui_trader.secrets import RedactingFilter, SecretsError
 from tui_trader.tui.actions import COMMAND_GROUP, CORE_GROUP, OperatorActions
 from tui_trader.tui.hosting import HostableTrader
 from tui_trader.tui.keys import OPERATOR_KEYS
 from tui_trader.tui.messages import CommandFinished, PanelsRefreshed
+from tui_trader.tui.modals.passphrase import KEYRING_REQUEST, PassphraseScreen
 from tui_trader.tui.themes import (
     MONO_THEME,
     TRADING_VARIABLE_DEFAULTS,
@@ -158,6 +161,7 @@ class TraderApp(OperatorActions):
 
     def _attach_log(self) -> None:
         self._log_handler = PanelLogHandler(self.query_one(LogPanel))
+        self._log_handler.addFilter(RedactingFilter())  # no secret ever reaches the screen
         logger = logging.getLogger("tui_trader")
         logger.addHandler(self._log_handler)
         if logger.level == logging.NOTSET:
@@ -176,12 +180,31 @@ class TraderApp(OperatorActions):
 
     # --- workers --------------------------------------------------------------------
     async def _open_trader(self) -> None:
+        await self._unlock_keyring()
         await self.trader.open()
         self.trader_state = "open"
         self._edge_tasks = dict(self.trader.edge_tasks())
         for name, factory in self._edge_tasks.items():
             self.run_worker(factory, name=name, group=CORE_GROUP, exit_on_error=False)
         self.log_line("trader open; market data flowing (press s to start trading)")
+
+    async def _unlock_keyring(self) -> None:
+        """The encrypted-file keyring asks for its passphrase here, in a masked modal,
+        before anything reads a key (never getpass in the middle of the screen)."""
+        if not await passphrase_needed(self.settings):
+            return
+        while True:
+            phrase = await self.push_screen_wait(PassphraseScreen(KEYRING_REQUEST))
+            if phrase is None:
+                self.log_line("keyring left locked: keys unavailable (paper trading works)")
+                return
+            try:
+                await unlock_secrets(self.settings, phrase)
+            except SecretsError as exc:
+                self.notify(str(exc), title="Keyring", severity="error", markup=False)
+                continue
+            self.log_line("keyring unlocked")
+            return
 
     @on(Worker.StateChanged)
     def _worker_changed(self, event: Worker.StateChanged) -> None:

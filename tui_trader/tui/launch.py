@@ -8,7 +8,10 @@ from tui_trader.tui.app import create_app
 
 def run_app(settings: Settings, args: argparse.Namespace) -> int:
     from tui_trader.exchange_link import ExchangeSetup
+    from tui_trader.logs import configure_logging
     from tui_trader.wiring import build_trader
+
+    configure_logging(settings, console=False)  # the full log goes to the data dir file
 
     replay = getattr(args, "replay", None)
     demo = getattr(args, "demo", False) or replay is not None

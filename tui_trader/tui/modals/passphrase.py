@@ -30,6 +30,14 @@ LIVE_PHRASE_REQUEST = PassphraseRequest(
 )
 
 
+KEYRING_REQUEST = PassphraseRequest(
+    title="Keyring locked",
+    prompt="The encrypted keyring file holds your API keys. Passphrase:",
+    confirm_label="Unlock",
+    password=True,
+)
+
+
 class KillSafeInput(Input):
     """Leaves the kill key to the app's priority binding. Textual lets an Input claim
     every printable key, priority bindings included; the live phrase is upper case, so
