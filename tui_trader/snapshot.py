@@ -98,7 +98,8 @@ class TraderSnapshot:
     fills: tuple[Fill, ...]  # newest first, bounded
     account: AccountView
     safety_events: tuple[SafetyEvent, ...]  # newest first, bounded
-    advice: tuple[AdviceView, ...] = field(default_factory=tuple)
+    advice: tuple[AdviceView, ...] = field(default_factory=tuple)  # latest per symbol
+    advice_history: tuple[AdviceView, ...] = field(default_factory=tuple)  # newest first
     last_error: str = ""
     version: int = 0  # increases with every change; equal versions mean nothing changed
 

@@ -44,6 +44,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("tui_trader.trader")
 
 MARKET_TIME_KEY = "market_time"
+ADVICE_HISTORY = 30  # advice rows in the LLM panel's history
 KILL_POLL_S = 0.2
 HOUSEKEEPING_S = 1.0
 SNAPSHOT_JOURNAL_S = 10.0
@@ -354,10 +355,13 @@ class Trader(TraderControls):
         if self.advice is not None:
             from tui_trader.llm.advice import advice_view
 
+            advisor = self.advice.advisor
             for symbol in self.core.parts.market.symbols:
-                latest = self.advice.advisor.latest(symbol)
+                latest = advisor.latest(symbol)
                 if latest is not None:
                     self.history.advice[symbol] = advice_view(latest)
+            recent = advisor.history()[-ADVICE_HISTORY:]
+            self.history.advice_history = tuple(advice_view(a) for a in reversed(recent))
         return self.history
 
     def feed_status(self) -> FeedStatus:

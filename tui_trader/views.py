@@ -114,6 +114,7 @@ class History:
         self.safety: deque[SafetyEvent] = deque(maxlen=SAFETY_HISTORY)
         self.fills: deque[Fill] = deque(maxlen=FILL_HISTORY)
         self.advice: dict[str, AdviceView] = {}
+        self.advice_history: tuple[AdviceView, ...] = ()  # newest first, bounded
 
 
 def build_snapshot(
@@ -150,6 +151,7 @@ def build_snapshot(
         account=account.view(portfolio, settings.quote_asset),
         safety_events=tuple(history.safety),
         advice=tuple(history.advice.values()),
+        advice_history=history.advice_history,
         last_error=last_error,
         version=version,
     )

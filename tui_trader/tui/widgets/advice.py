@@ -44,10 +44,20 @@ class AdvicePanel(Vertical):
     def compose(self) -> ComposeResult:
         yield Static(EMPTY_TEXT, id="advice-empty", classes="empty")
         yield KeyedTable(COLUMNS, id="advice-table")
+        yield Static("History (newest first)", id="advice-history-title", classes="subtitle")
+        yield KeyedTable(COLUMNS, id="advice-history")
 
     def show(self, snapshot: TraderSnapshot, view: View) -> None:
         rows = [(advice.symbol, advice_row(advice, view)) for advice in snapshot.advice]
+        # Keyed by position (newest first): a new advice shifts the rows, updated by diff.
+        history = [
+            (f"h{i}", advice_row(a, view)) for i, a in enumerate(snapshot.advice_history)
+        ]
         self.query_one("#advice-empty", Static).display = not rows
-        table = self.query_one(KeyedTable)
-        table.display = bool(rows)
-        table.sync(rows)
+        latest = self.query_one("#advice-table", KeyedTable)
+        latest.display = bool(rows)
+        latest.sync(rows)
+        past = self.query_one("#advice-history", KeyedTable)
+        self.query_one("#advice-history-title", Static).display = bool(history)
+        past.display = bool(history)
+        past.sync(history)
