@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from tui_trader.advice_wiring import build_advice_link, llm_key
 from tui_trader.brokers.base import BrokerError
 from tui_trader.brokers.paper import PaperBroker
 from tui_trader.clock import Clock, SimulatedClock, utc_day_start
@@ -37,6 +36,7 @@ from tui_trader.views import AccountTracker, History, build_snapshot
 from tui_trader.volatility import VolatilityTrigger
 
 if TYPE_CHECKING:
+    from tui_trader.advice_link import AdviceLink
     from tui_trader.ops.metrics import TraderMetrics
     from tui_trader.ops.runtime import OpsRuntime
     from tui_trader.ops.settings import OpsSettings
@@ -96,7 +96,12 @@ class Trader(TraderControls):
             safety=self.record_safety, signal=self._on_signal, trigger=self._on_trigger
         )
         parts.safety_relay.target = self.record_safety
-        self.advice = build_advice_link(self) if parts.llm and parts.llm.llm_enabled else None
+        self.advice: AdviceLink | None = None
+        if parts.llm is not None and parts.llm.llm_enabled:
+            # Imported here: the openai SDK costs half a second of start-up when unused.
+            from tui_trader.advice_wiring import build_advice_link
+
+            self.advice = build_advice_link(self)
         self.exchange = ExchangeLink(self, parts.exchange)
         self.account = AccountTracker()
         self.history = History()
@@ -119,6 +124,8 @@ class Trader(TraderControls):
 
         await self.p.journal.open()
         if self.advice is not None:
+            from tui_trader.advice_wiring import llm_key
+
             self.llm_api_key = await llm_key(self.settings)
         self._keys = await keys_in_keyring(self.settings)
         if self.p.ops is not None:

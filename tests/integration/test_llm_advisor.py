@@ -19,15 +19,11 @@ from tests.doubles.openai_server import (
 )
 from tui_trader.clock import SimulatedClock
 from tui_trader.domain.enums import Side
-from tui_trader.llm import (
-    AccountBrief,
-    AdvisorContext,
-    LLMAdvisor,
-    LLMSettings,
-    MarketBrief,
-    build_client,
-    gate_allows,
-)
+from tui_trader.llm.advisor import LLMAdvisor
+from tui_trader.llm.client import build_client
+from tui_trader.llm.gate import gate_allows
+from tui_trader.llm.prompt import AccountBrief, AdvisorContext, MarketBrief
+from tui_trader.llm.settings import LLMSettings
 from tui_trader.secrets import Redactor
 
 T0 = datetime(2025, 3, 1, 23, 50, tzinfo=UTC)

@@ -1,13 +1,16 @@
 """`tui-trader` / `tui-trader run`: build the trader, run the app, return its exit status."""
 
 import argparse
+from typing import TYPE_CHECKING
 
 from tui_trader.config import Settings
 from tui_trader.tui.app import create_app
 
+if TYPE_CHECKING:
+    from tui_trader.exchange_link import ExchangeSetup
+
 
 def run_app(settings: Settings, args: argparse.Namespace) -> int:
-    from tui_trader.exchange_link import ExchangeSetup
     from tui_trader.logs import configure_logging
     from tui_trader.wiring import build_trader
 
@@ -19,8 +22,15 @@ def run_app(settings: Settings, args: argparse.Namespace) -> int:
         settings,
         replay=replay,
         symbol=getattr(args, "symbol", None),
-        binance=None if demo else ExchangeSetup(),
+        binance=None if demo else _exchange_setup(),
     )
     app = create_app(settings, trader, theme=getattr(args, "theme", None))
     app.run()
     return app.return_code or 0
+
+
+def _exchange_setup() -> "ExchangeSetup":
+    # Imported only when Binance is used: python-binance is slow to import.
+    from tui_trader.exchange_link import ExchangeSetup
+
+    return ExchangeSetup()

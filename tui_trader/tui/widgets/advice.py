@@ -50,9 +50,7 @@ class AdvicePanel(Vertical):
     def show(self, snapshot: TraderSnapshot, view: View) -> None:
         rows = [(advice.symbol, advice_row(advice, view)) for advice in snapshot.advice]
         # Keyed by position (newest first): a new advice shifts the rows, updated by diff.
-        history = [
-            (f"h{i}", advice_row(a, view)) for i, a in enumerate(snapshot.advice_history)
-        ]
+        history = [(f"h{i}", advice_row(a, view)) for i, a in enumerate(snapshot.advice_history)]
         self.query_one("#advice-empty", Static).display = not rows
         latest = self.query_one("#advice-table", KeyedTable)
         latest.display = bool(rows)

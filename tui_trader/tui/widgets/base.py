@@ -5,11 +5,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Protocol
+from typing import Protocol, Self
 
 from rich.text import Text
 from textual.color import Color, ColorParseError
 from textual.coordinate import Coordinate
+from textual.geometry import Region
+from textual.widget import Widget
 from textual.widgets import DataTable
 
 from tui_trader.domain.enums import Severity
@@ -78,9 +80,22 @@ class SnapshotView(Protocol):
     def show(self, snapshot: TraderSnapshot, view: View) -> None: ...
 
 
+def set_subtitle(widget: Widget, text: str) -> None:
+    """Setting a border (sub)title repaints the whole widget, even to the same text."""
+    if widget.border_subtitle != text:
+        widget.border_subtitle = text
+
+
 class KeyedTable(DataTable[Cell]):
     """Rows keyed by a stable id (symbol, client order id). `sync` updates changed cells
-    in place and rebuilds only when the set or order of rows changed."""
+    in place and rebuilds only when the set or order of rows changed.
+
+    DataTable.update_cell repaints the whole table; at 4 Hz with every price moving that
+    re-sent every row to the terminal. Columns have fixed widths, so a changed cell
+    cannot move its neighbours: `sync` drops that full repaint and asks for the cell's
+    own region only, and the terminal gets just the cells that changed."""
+
+    _cells_only = False  # DataTable.__init__ already refreshes
 
     def __init__(self, columns: Sequence[tuple[str, int]], *, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=False)
@@ -88,6 +103,17 @@ class KeyedTable(DataTable[Cell]):
         self._rows: dict[str, tuple[Cell, ...]] = {}
         for label, width in columns:
             self.add_column(label, width=width, key=label)
+
+    def refresh(
+        self,
+        *regions: Region,
+        repaint: bool = True,
+        layout: bool = False,
+        recompose: bool = False,
+    ) -> Self:
+        if self._cells_only and not (regions or layout or recompose):
+            return self
+        return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
 
     @property
     def keys(self) -> list[str]:
@@ -104,14 +130,42 @@ class KeyedTable(DataTable[Cell]):
         if [key for key, _ in rows] != list(self._rows):
             self._rebuild(rows)
             return
-        for key, cells in rows:
+        changed = False
+        for row, (key, cells) in enumerate(rows):
             previous = self._rows[key]
             if cells == previous:
                 continue
-            for column, new, old in zip(self._column_keys, cells, previous, strict=True):
+            for column, (name, new, old) in enumerate(
+                zip(self._column_keys, cells, previous, strict=True)
+            ):
                 if new != old:
-                    self.update_cell(key, column, new, update_width=False)
+                    self._update_one(key, name, new)
+                    self.refresh_coordinate(Coordinate(row, column))
             self._rows[key] = cells
+            changed = True
+        if changed:
+            self._drop_stale_renders()
+
+    def _drop_stale_renders(self) -> None:
+        """DataTable (textual 8) keys its render caches by an update counter that only
+        grows, so after an update every cached render is dead, yet it stays until LRU
+        eviction: up to 10,000 cells and 2,000 rows and lines per table. Under a busy
+        market that kept ~10^5 live objects per table, and each full garbage collection
+        walked them all: pauses of 100-250 ms that a key press had to wait out."""
+        for cache in (
+            self._cell_render_cache,
+            self._row_render_cache,
+            self._row_renderable_cache,
+            self._line_cache,
+        ):
+            cache.clear()
+
+    def _update_one(self, key: str, column: str, value: Cell) -> None:
+        self._cells_only = True
+        try:
+            self.update_cell(key, column, value, update_width=False)
+        finally:
+            self._cells_only = False
 
     def _rebuild(self, rows: Sequence[tuple[str, tuple[Cell, ...]]]) -> None:
         selected = self.selected_key

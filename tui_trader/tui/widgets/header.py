@@ -1,8 +1,10 @@
 """The status bar: mode, engine state, kill switch, feed freshness, connection, UTC clock.
 
 Repainted on every refresh tick (ages move even when the snapshot does not), but each
-label is only touched when its text or class actually changed."""
+label is only touched when its text or class actually changed, and only relaid out when
+its width did."""
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal
@@ -72,6 +74,14 @@ class StatusBar(Horizontal):
         return text
 
     def _set(self, name: str, value: str | Text) -> None:
-        if self._texts.get(name) != value:
+        previous = self._texts.get(name)
+        if previous != value:
             self._texts[name] = value
-            self.query_one(f"#{name}", Static).update(value)
+            # A relayout also repaints every scrollbar on screen; the clock ticks every
+            # second and keeps its width, so only a change of width asks for one.
+            resized = previous is None or _width(previous) != _width(value)
+            self.query_one(f"#{name}", Static).update(value, layout=resized)
+
+
+def _width(text: str | Text) -> int:
+    return text.cell_len if isinstance(text, Text) else cell_len(text)

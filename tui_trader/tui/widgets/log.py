@@ -14,6 +14,9 @@ from tui_trader.tui import format as fmt
 from tui_trader.tui.messages import LogRecorded
 
 MAX_LINES = 500
+# Every write scrolls the log, and a scroll re-sends the whole panel to the terminal; a
+# busy market logs many lines a second, so lines are written in batches at this pace.
+FLUSH_S = 0.25
 
 
 class LogPanel(Vertical):
@@ -21,6 +24,7 @@ class LogPanel(Vertical):
         super().__init__(id="log", classes="panel tab-panel")
         self.border_title = "Log"
         self._now = now
+        self._pending: list[Text] = []
 
     def compose(self) -> ComposeResult:
         yield RichLog(max_lines=MAX_LINES, wrap=True, min_width=20, markup=False, id="log-lines")
@@ -29,7 +33,16 @@ class LogPanel(Vertical):
         style = "bold" if level >= logging.WARNING else ""
         text = Text(f"{fmt.clock(self._now())} ", style="dim")
         text.append(line, style=style)
-        self.query_one(RichLog).write(text)
+        if not self._pending:
+            self.set_timer(FLUSH_S, self._flush, name="log-flush")
+        self._pending.append(text)
+        del self._pending[:-MAX_LINES]  # the RichLog would drop them anyway
+
+    def _flush(self) -> None:
+        lines = self.query_one(RichLog)
+        for text in self._pending:
+            lines.write(text)
+        self._pending.clear()
 
     @on(LogRecorded)
     def _recorded(self, message: LogRecorded) -> None:

@@ -8,7 +8,7 @@ from tui_trader.domain.enums import OrderStatus, Side
 from tui_trader.domain.orders import Fill, Order
 from tui_trader.snapshot import TraderSnapshot
 from tui_trader.tui import format as fmt
-from tui_trader.tui.widgets.base import Cell, KeyedTable, Palette, View
+from tui_trader.tui.widgets.base import Cell, KeyedTable, Palette, View, set_subtitle
 
 ORDER_COLUMNS = (
     ("Time", 8),
@@ -109,4 +109,4 @@ class OrdersPanel(Vertical):
         self.query_one("#orders-table", KeyedTable).sync(orders)
         fills = [(f"{f.client_order_id}/{f.trade_id}", fill_row(f, view)) for f in snapshot.fills]
         self.query_one("#fills-table", KeyedTable).sync(fills)
-        self.border_subtitle = f"{len(snapshot.open_orders)} open · {len(snapshot.fills)} fills"
+        set_subtitle(self, f"{len(snapshot.open_orders)} open · {len(snapshot.fills)} fills")

@@ -8,7 +8,7 @@ from textual.containers import Vertical
 
 from tui_trader.snapshot import PositionView, TraderSnapshot
 from tui_trader.tui import format as fmt
-from tui_trader.tui.widgets.base import Cell, KeyedTable, View
+from tui_trader.tui.widgets.base import Cell, KeyedTable, View, set_subtitle
 
 COLUMNS = (
     ("Symbol", 7),
@@ -72,4 +72,4 @@ class PositionsPanel(Vertical):
             if row.position.is_open
         ]
         self.query_one(KeyedTable).sync(rows)
-        self.border_subtitle = f"{len(rows)} open"
+        set_subtitle(self, f"{len(rows)} open")
