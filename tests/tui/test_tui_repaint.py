@@ -74,6 +74,22 @@ async def test_a_changed_price_repaints_only_its_cell() -> None:
         assert table._dirty_regions == pending
 
 
+async def test_renders_of_past_updates_are_not_kept() -> None:
+    """Every cached render is keyed by DataTable's update counter, so none made before an
+    update can be used again; kept, they filled the caches (10,000 cells) and every full
+    garbage collection had to walk them."""
+    app = Harness()
+    async with app.run_test(size=(60, 20)) as pilot:
+        table = app.query_one(KeyedTable)
+        for n in range(40):
+            table.sync(rows(f"{60000 + n}.00", f"{3000 + n}.00"))
+            await pilot.pause()
+        cells = (table.row_count + 1) * len(COLUMNS)  # the header row is cached too
+        assert 0 < len(table._cell_render_cache) <= cells
+        assert len(table._row_render_cache) <= table.row_count + 1
+        assert table.get_row("BTCUSDT") == ["BTCUSDT", "60039.00", "+0.10%"]
+
+
 async def test_new_rows_still_rebuild_the_table() -> None:
     app = Harness()
     async with app.run_test(size=(60, 20)) as pilot:
