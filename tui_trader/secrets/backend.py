@@ -4,17 +4,19 @@ backends and never calls `getpass` in the middle of the TUI.
 Order: PYTHON_KEYRING_BACKEND (the operator named a class) → the encrypted file when the
 setting asks for it → the OS keyring (what `keyring.get_keyring()` found, or the best
 member of its chainer) when it is a recommended store (priority ≥ 1). Anything else is
-`NoKeyringBackend`, whose message says what to do on a headless server."""
+`NoKeyringBackend`, whose message says what to do on a headless server.
+
+`keyring` (~50 ms to import) is imported where a backend is chosen or judged, so that
+code which only needs this module's exceptions does not pay for it."""
 
 import importlib
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import keyring
-from keyring.backend import KeyringBackend
-from keyring.backends import chainer, fail, null
+if TYPE_CHECKING:
+    from keyring.backend import KeyringBackend
 
 SERVICE = "tui-trader"
 ENV_BACKEND = "PYTHON_KEYRING_BACKEND"
@@ -49,11 +51,11 @@ class KeyringLocked(SecretsError):
     wrong."""
 
 
-def backend_name(backend: KeyringBackend) -> str:
+def backend_name(backend: "KeyringBackend") -> str:
     return f"{type(backend).__module__}.{type(backend).__name__}"
 
 
-def is_cryptfile(backend: KeyringBackend) -> bool:
+def is_cryptfile(backend: "KeyringBackend") -> bool:
     return type(backend).__module__.startswith("keyrings.cryptfile")
 
 
@@ -66,7 +68,7 @@ def cryptfile_available() -> bool:
     return True
 
 
-def priority_of(backend: KeyringBackend) -> float | None:
+def priority_of(backend: "KeyringBackend") -> float | None:
     """The backend's priority, or None when keyring says it cannot run here."""
     try:
         return float(type(backend).priority)
@@ -74,8 +76,10 @@ def priority_of(backend: KeyringBackend) -> float | None:
         return None
 
 
-def unusable_reason(backend: KeyringBackend) -> str | None:
+def unusable_reason(backend: "KeyringBackend") -> str | None:
     """Why `backend` must not hold trading keys, or None when it may."""
+    from keyring.backends import chainer, fail, null
+
     name = backend_name(backend)
     if isinstance(backend, fail.Keyring):
         return "keyring found no recommended backend (keyring.backends.fail.Keyring)"
@@ -95,8 +99,11 @@ def select_backend(
     choice: BackendChoice = "auto",
     env: Mapping[str, str] | None = None,
     cryptfile_path: Path | None = None,
-) -> KeyringBackend:
+) -> "KeyringBackend":
     """Return the backend to use, or raise NoKeyringBackend."""
+    import keyring
+    from keyring.backends import chainer
+
     env = os.environ if env is None else env
     named = env.get(ENV_BACKEND, "").strip()
     if named:
@@ -119,9 +126,12 @@ def select_backend(
     raise NoKeyringBackend(unusable_reason(current) or "no recommended backend is installed")
 
 
-def _load_named(named: str) -> KeyringBackend:
+def _load_named(named: str) -> "KeyringBackend":
+    from keyring.backends import fail, null
+    from keyring.core import load_keyring
+
     try:
-        backend = keyring.core.load_keyring(named)
+        backend = load_keyring(named)
     except Exception as exc:  # import errors, missing class, "not viable" RuntimeError
         raise NoKeyringBackend(f"{ENV_BACKEND}={named} cannot be loaded ({exc})") from None
     if isinstance(backend, fail.Keyring | null.Keyring):
@@ -129,13 +139,15 @@ def _load_named(named: str) -> KeyringBackend:
     return backend
 
 
-def _cryptfile(path: Path | None) -> KeyringBackend:
+def _cryptfile(path: Path | None) -> "KeyringBackend":
     if not cryptfile_available():
         raise NoKeyringBackend(
             "SECRETS_BACKEND=cryptfile but keyrings.cryptfile is not installed "
             "(`pip install keyrings.cryptfile`)"
         )
-    backend = keyring.core.load_keyring(_CRYPTFILE_CLASS)
+    from keyring.core import load_keyring
+
+    backend = load_keyring(_CRYPTFILE_CLASS)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
         backend_any: Any = backend
@@ -143,12 +155,12 @@ def _cryptfile(path: Path | None) -> KeyringBackend:
     return backend
 
 
-def needs_unlock(backend: KeyringBackend) -> bool:
+def needs_unlock(backend: "KeyringBackend") -> bool:
     # CryptFileKeyring calls getpass() for its key unless `keyring_key` was set first.
     return is_cryptfile(backend) and getattr(backend, "_keyring_key", None) is None
 
 
-def unlock(backend: KeyringBackend, passphrase: str) -> None:
+def unlock(backend: "KeyringBackend", passphrase: str) -> None:
     """Give the encrypted-file backend its passphrase; its setter checks it against the
     file (or creates the file). Blocking (key derivation takes ~0.5-0.8 s): call it from
     a thread. No-op for other backends, which the OS unlocks."""
