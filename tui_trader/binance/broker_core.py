@@ -1,5 +1,6 @@
 """What the spot and USD-M brokers share: orders placed, cancelled and queried under
-one set of rules, the order tracker and the listeners (reconciliation: broker_sync.py).
+one set of rules, the order tracker and the listeners (connecting, user data and
+reconciliation: broker_sync.py).
 
 Rules it keeps:
 - our client_order_id is Binance's newClientOrderId, and an id is sent at most once;
@@ -15,21 +16,21 @@ Rules it keeps:
 import logging
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
-from contextlib import suppress
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from tui_trader.binance.aio import Backoff
 from tui_trader.binance.caller import ApiCaller
-from tui_trader.binance.client import ClientSpec, close_client
+from tui_trader.binance.client import ClientSpec
 from tui_trader.binance.errors import ErrorKind, ExchangeCallFailed, RateLimited
-from tui_trader.binance.filters import order_refusal, rules_from_exchange_info
+from tui_trader.binance.filters import order_refusal
 from tui_trader.binance.parse import ParseError
 from tui_trader.binance.parse_orders import parse_rest_order
 from tui_trader.binance.tracker import OrderTracker
 from tui_trader.brokers.base import BrokerError, BrokerEvent, BrokerListener
 from tui_trader.clock import Clock
-from tui_trader.domain.enums import MarketKind, OrderStatus, Severity
+from tui_trader.domain.enums import MarketKind, OrderStatus, OrderType, Severity
 from tui_trader.domain.events import SafetyEvent
 from tui_trader.domain.orders import Order
 from tui_trader.domain.portfolio import Balance, Position
@@ -66,10 +67,19 @@ class ExchangeBroker(ABC):
         on_safety: SafetyListener | None = None,
         reference_price: PriceSource | None = None,
         request_timeout_s: float = 10.0,
+        backoff: Backoff | None = None,
+        ws_api_timeout_s: float = 5.0,
+        silence_s: float = 60.0,
+        poll_s: float = 15.0,
     ) -> None:
+        """`ws_api_timeout_s`: the user data WebSocket's timeout, also start()'s wait for
+        the first subscription. `silence_s`: user data silence (while orders work) after
+        which open orders and the account are polled over REST every `poll_s`."""
         self._spec, self._symbols, self._clock = spec, tuple(symbols), clock
         self._on_safety, self._reference_price = on_safety, reference_price
         self._timeout_s = request_timeout_s
+        self._backoff, self._ws_timeout_s = backoff, ws_api_timeout_s
+        self._silence_s, self._poll_s = silence_s, poll_s
         self._client: Any = None
         self._api: ApiCaller | None = None
         self._rules: dict[str, SymbolRules] = {}
@@ -81,7 +91,8 @@ class ExchangeBroker(ABC):
 
     # --- to be provided per market ----------------------------------------------------
     @abstractmethod
-    def _order_params(self, order: Order) -> dict[str, str]: ...
+    def _market_params(self, order: Order) -> dict[str, str]:
+        """The order parameters only this market sends."""
 
     @abstractmethod
     async def balances(self) -> dict[str, Balance]: ...
@@ -90,26 +101,7 @@ class ExchangeBroker(ABC):
     async def positions(self) -> dict[str, Position]:
         """Open positions on the exchange (spot has none: holdings are balances)."""
 
-    # --- lifecycle ------------------------------------------------------------------
-    async def _connect(self) -> None:
-        """Create the client (inside the running loop) and load the symbols' filters.
-        Raises BrokerError if a symbol is unknown to the exchange."""
-        self._client = await self._spec.create()
-        self._api = ApiCaller(self._client, timeout_s=self._timeout_s, report=self._report)
-        info = await self._call(self.calls.exchange_info)
-        try:
-            self._rules, self._status = rules_from_exchange_info(info, self.market, self._symbols)
-        except ParseError as exc:
-            raise BrokerError(f"unreadable exchangeInfo: {exc}") from None
-        missing = sorted(set(self._symbols) - set(self._rules))
-        if missing:
-            raise BrokerError(f"symbols unknown to Binance: {', '.join(missing)}")
-
-    async def _close_client(self) -> None:
-        if self._client is not None:
-            with suppress(Exception):
-                await close_client(self._client)
-
+    # --- listeners and state (start and close: broker_sync.py) ---------------------
     def subscribe(self, listener: BrokerListener) -> None:
         self._listeners.append(listener)
 
@@ -183,6 +175,18 @@ class ExchangeBroker(ABC):
     async def open_orders(self) -> list[Order]:
         replies = await self._call(self.calls.open_orders)
         return [self._apply_reply(reply) for reply in replies]
+
+    def _order_params(self, order: Order) -> dict[str, str]:
+        params = {
+            "symbol": order.symbol,
+            "side": order.side.value,
+            "type": order.order_type.value,
+            "quantity": f"{order.quantity:f}",
+            "newClientOrderId": order.client_order_id,
+        }
+        if order.order_type is OrderType.LIMIT and order.price is not None:
+            params |= {"price": f"{order.price:f}", "timeInForce": "GTC"}
+        return params | self._market_params(order)
 
     def _refusal(self, order: Order) -> str:
         """Why the exchange would refuse `order` ("" if it would not)."""

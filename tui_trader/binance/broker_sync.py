@@ -1,26 +1,107 @@
-"""The reconciliation side of the Binance brokers (the `ExchangeAccount` protocol of
+"""What the Binance brokers share beyond orders: connecting, the user data stream with
+its silence watchdog, and reconciliation (the `ExchangeAccount` protocol of
 reconcile.py): seeding what the journal knows, recovering fills from trade history,
 the REST poll that stands in for a silent user stream, and what happens after every
 user data re-subscription."""
 
+from abc import abstractmethod
 from collections.abc import Awaitable, Callable, Iterable
+from contextlib import suppress
+from typing import Any, TypeVar
 
 from tui_trader.binance.broker_core import ExchangeBroker
+from tui_trader.binance.caller import ApiCaller
+from tui_trader.binance.client import close_client
+from tui_trader.binance.filters import rules_from_exchange_info
 from tui_trader.binance.parse import ParseError
 from tui_trader.binance.parse_trades import parse_order_trades
 from tui_trader.binance.reconcile import sync_orders
+from tui_trader.binance.user_stream import UserStream
+from tui_trader.binance.user_watch import UserDataTasks, UserDataWatch
 from tui_trader.brokers.base import BrokerError
 from tui_trader.domain.enums import Severity
 from tui_trader.domain.orders import Fill, Order
 
 ReconnectHook = Callable[[str], Awaitable[object]]
+T = TypeVar("T")
 
 
 class ReconcilingBroker(ExchangeBroker):
     # Set by the owner (a Reconciler with the trader's book); without one, a
     # re-subscription polls the orders this broker tracks.
     reconnect_hook: ReconnectHook | None = None
+    _user: UserDataTasks | None = None
 
+    # --- to be provided per market ----------------------------------------------------
+    @abstractmethod
+    def _user_stream(self) -> UserStream:
+        """The market's user data stream, delivering to `_on_user_event`."""
+
+    @abstractmethod
+    def _apply_user_event(self, event: dict[str, Any]) -> None:
+        """Take one user data event in; raises ParseError if it is malformed."""
+
+    # --- lifecycle ------------------------------------------------------------------
+    async def start(self) -> None:
+        """Connect (`_connect`), then subscribe to user data. Raises BrokerError with
+        the reason (a symbol unknown to the exchange, ...), the client closed."""
+        try:
+            await self._connect()
+        except BaseException:
+            await self.close()
+            raise
+        stream = self._user_stream()
+        watch = UserDataWatch(
+            busy=self._busy,
+            poll=self.poll,
+            restart=stream.restart,
+            report=self._report,
+            silence_s=self._silence_s,
+            poll_s=self._poll_s,
+        )
+        self._user = UserDataTasks(stream, watch, self.name, self._report)
+        await self._user.start(self._ws_timeout_s)
+
+    async def close(self) -> None:
+        if self._user is not None:
+            await self._user.close()
+        if self._client is not None:
+            with suppress(Exception):
+                await close_client(self._client)
+
+    async def _connect(self) -> None:
+        """Create the client (inside the running loop) and load the symbols' filters.
+        Raises BrokerError if a symbol is unknown to the exchange."""
+        self._client = await self._spec.create()
+        self._api = ApiCaller(self._client, timeout_s=self._timeout_s, report=self._report)
+        self._rules, self._status = await self._read(
+            self.calls.exchange_info,
+            lambda info: rules_from_exchange_info(info, self.market, self._symbols),
+            "exchangeInfo",
+        )
+        missing = sorted(set(self._symbols) - set(self._rules))
+        if missing:
+            raise BrokerError(f"symbols unknown to Binance: {', '.join(missing)}")
+
+    async def _read(self, method: str, parse: Callable[[Any], T], what: str, **params: Any) -> T:
+        """Call AsyncClient.`method` and parse the reply; an unreadable one is a
+        BrokerError naming `what`."""
+        reply = await self._call(method, **params)
+        try:
+            return parse(reply)
+        except ParseError as exc:
+            raise BrokerError(f"unreadable {what}: {exc}") from None
+
+    def _on_user_event(self, event: dict[str, Any]) -> None:
+        if self._user is not None:
+            self._user.watch.alive()
+        try:
+            self._apply_user_event(event)
+        except ParseError as exc:
+            message = f"dropped user data event: {exc}"
+            self._report(Severity.WARNING, "bad_user_event", message, {})
+
+    # --- reconciliation ---------------------------------------------------------------
     def remember(self, orders: Iterable[Order], fill_keys: Iterable[tuple[str, str]]) -> None:
         """What the journal knows after a restart: these ids are never sent again, and
         fills already booked are never emitted again."""
@@ -37,13 +118,14 @@ class ReconcilingBroker(ExchangeBroker):
         """Fills of `order` from the account's trade history that were never emitted."""
         if not order.exchange_order_id:
             return []
-        rows = await self._call(
-            self.calls.trades, symbol=order.symbol, orderId=order.exchange_order_id
+        cid, oid = order.client_order_id, order.exchange_order_id
+        fills = await self._read(
+            self.calls.trades,
+            lambda rows: parse_order_trades(rows, cid, oid),
+            "trade history",
+            symbol=order.symbol,
+            orderId=oid,
         )
-        try:
-            fills = parse_order_trades(rows, order.client_order_id, order.exchange_order_id)
-        except ParseError as exc:
-            raise BrokerError(f"unreadable trade history: {exc}") from None
         fresh = self._tracker.new_fills(fills)
         self._emit(fresh)
         return fresh

@@ -27,47 +27,54 @@ class Endpoints:
     fstream: str  # USD-M market streams, with the trailing "/"
 
 
+def _hosted(
+    api: str, ws_api: str, stream: str, fapi: str, ws_fapi: str, fstream: str, *, tls: bool = True
+) -> Endpoints:
+    """Endpoints from each service's host[:port]: the paths are the same everywhere."""
+    http, ws = ("https", "wss") if tls else ("http", "ws")
+    return Endpoints(
+        api=f"{http}://{api}/api",
+        ws_api=f"{ws}://{ws_api}/ws-api/v3",
+        stream=f"{ws}://{stream}/",
+        fapi=f"{http}://{fapi}/fapi",
+        ws_fapi=f"{ws}://{ws_fapi}/ws-fapi/v1",
+        fstream=f"{ws}://{fstream}/",
+    )
+
+
 ENDPOINTS: dict[BinanceEnv, Endpoints] = {
-    "mainnet": Endpoints(
-        api="https://api.binance.com/api",
-        ws_api="wss://ws-api.binance.com:443/ws-api/v3",
-        stream="wss://stream.binance.com:9443/",
-        fapi="https://fapi.binance.com/fapi",
-        ws_fapi="wss://ws-fapi.binance.com/ws-fapi/v1",
-        fstream="wss://fstream.binance.com/",
+    "mainnet": _hosted(
+        api="api.binance.com",
+        ws_api="ws-api.binance.com:443",
+        stream="stream.binance.com:9443",
+        fapi="fapi.binance.com",
+        ws_fapi="ws-fapi.binance.com",
+        fstream="fstream.binance.com",
     ),
-    "testnet": Endpoints(
-        api="https://testnet.binance.vision/api",
-        ws_api="wss://ws-api.testnet.binance.vision/ws-api/v3",
-        stream="wss://stream.testnet.binance.vision/",
-        fapi="https://testnet.binancefuture.com/fapi",
-        ws_fapi="wss://testnet.binancefuture.com/ws-fapi/v1",
-        fstream="wss://fstream.binancefuture.com/",
+    "testnet": _hosted(
+        api="testnet.binance.vision",
+        ws_api="ws-api.testnet.binance.vision",
+        stream="stream.testnet.binance.vision",
+        fapi="testnet.binancefuture.com",
+        ws_fapi="testnet.binancefuture.com",
+        fstream="fstream.binancefuture.com",
     ),
     # Spot demo mode (live since 2026-01-29). python-binance points futures-demo
     # streams at the testnet host; other clients use demo-fstream, which we follow.
-    "demo": Endpoints(
-        api="https://demo-api.binance.com/api",
-        ws_api="wss://demo-ws-api.binance.com/ws-api/v3",
-        stream="wss://demo-stream.binance.com/",
-        fapi="https://demo-fapi.binance.com/fapi",
-        ws_fapi="wss://testnet.binancefuture.com/ws-fapi/v1",
-        fstream="wss://demo-fstream.binance.com/",
+    "demo": _hosted(
+        api="demo-api.binance.com",
+        ws_api="demo-ws-api.binance.com",
+        stream="demo-stream.binance.com",
+        fapi="demo-fapi.binance.com",
+        ws_fapi="testnet.binancefuture.com",
+        fstream="demo-fstream.binance.com",
     ),
 }
 
 
 def loopback_endpoints(port: int, host: str = "127.0.0.1") -> Endpoints:
     """Every URL on one local server (the exchange double in tests)."""
-    base = f"{host}:{port}"
-    return Endpoints(
-        api=f"http://{base}/api",
-        ws_api=f"ws://{base}/ws-api/v3",
-        stream=f"ws://{base}/",
-        fapi=f"http://{base}/fapi",
-        ws_fapi=f"ws://{base}/ws-fapi/v1",
-        fstream=f"ws://{base}/",
-    )
+    return _hosted(*[f"{host}:{port}"] * 6, tls=False)
 
 
 @dataclass(frozen=True, slots=True)
