@@ -1,7 +1,8 @@
 """The trader's account on a Binance account, rebuilt like the paper account: what
 Binance held when the trader first used this account (stored in the journal), plus
-every fill journaled since. Reconciliation then compares that with what Binance holds
-now, so a fill missed while the process was down is adopted once, not counted twice."""
+every fill (and futures funding settlement) journaled since. Reconciliation then
+compares that with what Binance holds now, so a fill missed while the process was down
+is adopted once, not counted twice."""
 
 import json
 from collections.abc import Mapping
@@ -10,6 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from tui_trader.config import Settings
+from tui_trader.domain.enums import MarketKind
 from tui_trader.domain.portfolio import Position
 from tui_trader.journal.store import Journal
 from tui_trader.portfolio import Portfolio
@@ -77,4 +79,7 @@ async def restore_exchange_portfolio(
     )
     for fill in await journal.fills(since=start.at):
         portfolio.apply_fill(fill)
+    if settings.market_type is MarketKind.FUTURES:
+        for fee in await journal.funding_fees(since=start.at):
+            portfolio.apply_funding(fee)
     return portfolio

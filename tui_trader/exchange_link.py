@@ -1,22 +1,28 @@
 """The trader's link to Binance: at open, Binance's public market data replaces the
-simulated market when Binance answers (and the fallback is said out loud when it does
-not); on testnet/demo with keys, or after the live gate, a Binance broker replaces the
-paper broker, the account is taken from the exchange, and reconciliation keeps the two
-in agreement (new entries blocked while they are not). python-binance is imported only
-when a link is configured."""
+simulated market when Binance answers; when it does not, the fallback is said out loud
+and Binance is tried again with backoff (exchange_retry.py). On testnet/demo with keys,
+or after the live gate, a Binance broker replaces the paper broker, the account is taken
+from the exchange, and reconciliation keeps the two in agreement (new entries blocked
+while they are not). On futures, funding settlements are booked into the account and
+journaled, and the exchange's liquidation prices are shown with the positions.
+python-binance is imported only when a link is configured."""
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from tui_trader.domain.enums import EngineState, Severity
 from tui_trader.domain.events import SafetyEvent
+from tui_trader.domain.portfolio import Position
 from tui_trader.exchange_account import account_start, restore_exchange_portfolio
+from tui_trader.exchange_retry import ExchangeRetry
+from tui_trader.market.feed import MarketFeed
 from tui_trader.views import mode_label
 
 if TYPE_CHECKING:
     from tui_trader.binance.client import Endpoints
+    from tui_trader.binance.futures_account import AccountUpdate
     from tui_trader.binance.reconcile import Reconciler
     from tui_trader.binance.wiring import BinanceBroker, ExchangeParts, Timing
     from tui_trader.trader import Trader
@@ -39,6 +45,7 @@ class ExchangeLink:
         self.parts: ExchangeParts | None = None
         self.broker: BinanceBroker | None = None
         self.reconciler: Reconciler | None = None
+        self.retry: ExchangeRetry | None = None  # Binance unreachable: trying again
 
     @property
     def mode(self) -> str:
@@ -57,21 +64,69 @@ class ExchangeLink:
         except (ExchangeUnavailable, BrokerError) as exc:
             feed = self.t.p.feed
             feed.name = f"{feed.name} (Binance unreachable)"
-            message = f"{exc}; paper trading on the SIMULATED market, not on live prices"
+            message = (
+                f"{exc}; paper trading on the SIMULATED market, not on live prices; "
+                "trying Binance again"
+            )
             self._safety(Severity.CRITICAL, "exchange_unreachable", message)
+            self.retry = ExchangeRetry(
+                self._connect,
+                self._switch,
+                self._switch_blocker,
+                clock=self.t.p.wall_clock,
+                report=self._safety,
+                touch=self.t.touch,
+                backoff=self.setup.timing.retry if self.setup.timing else None,
+            )
             return False
-        feed = self.parts.feed
+        self._install(self.parts, "")
+        if self.parts.broker is None:
+            return False
+        await self._use(self.parts.broker)
+        return True
+
+    def _install(self, parts: "ExchangeParts", note: str) -> None:
+        """Binance's feed and filters from now on."""
+        feed: MarketFeed = parts.feed
         if self.t.p.metrics is not None:
             from tui_trader.ops.metered_feed import MeteredFeed
 
             feed = MeteredFeed(feed, self.t.p.metrics)
         self.t.p.feed, self.t.p.resume_feed = feed, None
-        self.t.core.parts.rules = {**self.t.core.parts.rules, **self.parts.rules}
-        self._safety(Severity.INFO, "exchange_connected", self.parts.label)
-        if self.parts.broker is None:
-            return False
-        await self._use(self.parts.broker)
-        return True
+        self.t.core.parts.rules = {**self.t.core.parts.rules, **parts.rules}
+        self._safety(Severity.INFO, "exchange_connected", parts.label + note)
+
+    def _switch_blocker(self) -> str:
+        """What a move from the simulated market to Binance waits for ("" for nothing):
+        a trade must never open on one market's prices and close on another's."""
+        t = self.t
+        if t.p.machine.state is EngineState.RUNNING:
+            return "the engine is stopped"
+        if t.core.parts.orders.open_orders():
+            return "no order is open"
+        if t.core.parts.portfolio.positions:
+            return "no position is open"
+        return ""
+
+    async def _switch(self, parts: "ExchangeParts") -> None:
+        """Binance answers again and nothing is at stake: leave the simulated market.
+        The price-learning parts of the core start afresh on Binance's data."""
+        from tui_trader.wiring import market_parts
+
+        core = self.t.core
+        simulated = self.t.p.feed
+        for name, part in market_parts(self.t.settings, tuple(core.parts.market.symbols)).items():
+            setattr(core.parts, name, part)
+        core.last_signals.clear()
+        self.parts, self.retry = parts, None
+        self._install(parts, "; switched from the simulated market")
+        await simulated.close()  # the feed loop moves on to the new feed
+        self.t.p.journal.set_run_feed(self.t.run_id, self.t.p.feed.name)
+        if parts.broker is not None:
+            await self._use(parts.broker)
+            await self.restore()
+            await self.reconcile("switch to Binance")
+        self.t.touch()
 
     async def _connect(self) -> "ExchangeParts":
         from tui_trader.binance.wiring import Timing, build_exchange_parts, exchange_keys
@@ -92,6 +147,7 @@ class ExchangeLink:
             keys=keys,
             endpoints=self.setup.endpoints,
             reference_price=self._price,
+            on_account=self._on_account,
             timing=self.setup.timing or Timing(),
         )
 
@@ -105,10 +161,10 @@ class ExchangeLink:
         t, settings = self.t, self.t.settings
         ours = {settings.quote_asset} | {settings.base_asset(s) for s in settings.symbols}
         held = {a: b.total for a, b in (await self.broker.balances()).items() if a in ours}
-        start = await account_start(
-            t.p.journal, settings, t.p.wall_clock.now(), held, await self.broker.positions()
-        )
+        positions = await self.broker.positions()
+        start = await account_start(t.p.journal, settings, t.p.wall_clock.now(), held, positions)
         t.core.parts.portfolio = await restore_exchange_portfolio(t.p.journal, settings, start)
+        self._show_liquidation(positions)
         for order in await t.p.journal.open_orders():
             t.core.parts.orders.apply(order)
         self.reconciler = attach_reconciler(
@@ -147,6 +203,7 @@ class ExchangeLink:
                 allow_withdraw_keys=settings.allow_withdraw_keys,
                 endpoints=self.setup.endpoints,
                 reference_price=self._price,
+                on_account=self._on_account,
                 timing=self.setup.timing or Timing(),
             )
         except (KeyPermissionError, BrokerError, SecretsError) as exc:
@@ -181,6 +238,32 @@ class ExchangeLink:
         broker.subscribe(self.t.on_broker_event)
         self.broker = broker
         self.t.touch()
+
+    def _on_account(self, update: "AccountUpdate") -> None:
+        """Futures ACCOUNT_UPDATE (or a positionRisk refresh) from the broker."""
+        portfolio = self.t.core.parts.portfolio
+        for fee in update.funding:
+            try:
+                portfolio.apply_funding(fee)
+            except ValueError as exc:  # not our wallet's asset: said, not booked
+                self._safety(Severity.WARNING, "funding_not_booked", str(exc))
+                continue
+            self.t.p.journal.record_funding(fee)
+            self.t.books_changed = True
+        self._show_liquidation(update.positions)
+        if update.funding:
+            self.t.update_account(update.ts)
+        self.t.touch()
+
+    def _show_liquidation(self, positions: "Mapping[str, Position]") -> None:
+        """`positions`: every open position on the exchange; the rest have none."""
+        portfolio = self.t.core.parts.portfolio
+        for symbol in self.t.core.parts.market.symbols:
+            held = positions.get(symbol)
+            if held is None:
+                portfolio.set_liquidation(symbol, Decimal(0), None)
+            else:
+                portfolio.set_liquidation(symbol, held.quantity, held.liquidation_price)
 
     def _block_entries(self, reason: str | None) -> None:
         self.t.p.gate.entry_block = reason

@@ -8,7 +8,9 @@ being valued wrongly.
 
 SPOT is long only: a buy spends quote and adds base, a sell does the reverse; equity is
 cash plus every base balance at its mark. FUTURES (USD-M) positions are signed; the wallet
-moves only by realized PnL and fees, and equity is the wallet plus unrealized PnL.
+moves only by realized PnL, fees and funding, and equity is the wallet plus unrealized
+PnL. The exchange's liquidation price of a futures position is shown while the position
+keeps the size it was computed for.
 """
 
 from collections.abc import Callable, Iterable, Mapping
@@ -17,7 +19,7 @@ from decimal import Decimal
 
 from tui_trader.domain.enums import MarketKind, Side
 from tui_trader.domain.orders import Fill
-from tui_trader.domain.portfolio import Balance, Position
+from tui_trader.domain.portfolio import Balance, FundingFee, Position
 from tui_trader.snapshot import AccountView
 
 ZERO = Decimal(0)
@@ -78,6 +80,13 @@ class Portfolio:
         self._marks = {p.symbol: p.mark_price for p in self._positions.values() if p.mark_price}
         self._realized = sum((p.realized_pnl for p in self._positions.values()), ZERO)
         self._fees = sum((p.fees_paid for p in self._positions.values()), ZERO)
+        self._funding = ZERO
+        # symbol -> (the position size it was computed for, liquidation price)
+        self._liquidation: dict[str, tuple[Decimal, Decimal]] = {
+            p.symbol: (p.quantity, p.liquidation_price)
+            for p in self._positions.values()
+            if p.liquidation_price is not None
+        }
 
     @classmethod
     def replay(
@@ -117,6 +126,29 @@ class Portfolio:
         self._marks[fill.symbol] = fill.price  # a fill is a trade: the latest known price
         self._positions[fill.symbol] = replace(pos, fees_paid=pos.fees_paid + fee)
         return self.position(fill.symbol)
+
+    def apply_funding(self, fee: FundingFee) -> None:
+        """Book a funding settlement on the futures wallet; raises ValueError (changing
+        nothing) on spot, in another asset, or for a non-finite amount."""
+        if self.market is not MarketKind.FUTURES:
+            raise ValueError(f"funding fee on a {self.market.value} account")
+        if fee.asset != self.quote_asset:
+            raise ValueError(f"funding fee in {fee.asset}, expected {self.quote_asset}")
+        if not fee.amount.is_finite():
+            raise ValueError(f"funding fee must be a finite amount, got {fee.amount}")
+        self._add(self.quote_asset, fee.amount)
+        self._funding += fee.amount
+
+    def set_liquidation(self, symbol: str, quantity: Decimal, price: Decimal | None) -> None:
+        """The exchange's liquidation price for a position of `quantity` (None: none or
+        unknown). It is shown only while the position still has that size: a fill in
+        between makes it unknown until the exchange says again."""
+        if price is None or quantity == 0:
+            self._liquidation.pop(symbol, None)
+        elif not price.is_finite() or price <= 0:
+            raise ValueError(f"liquidation price for {symbol} must be positive, got {price}")
+        else:
+            self._liquidation[symbol] = (quantity, price)
 
     def mark(self, symbol: str, price: Decimal) -> None:
         if price <= 0:
@@ -187,6 +219,11 @@ class Portfolio:
         return self._fees
 
     @property
+    def funding(self) -> Decimal:
+        """Funding booked since start (negative: paid)."""
+        return self._funding
+
+    @property
     def positions(self) -> dict[str, Position]:
         """Open positions, marked at the latest price."""
         return {s: self.position(s) for s, p in self._positions.items() if p.quantity}
@@ -199,8 +236,10 @@ class Portfolio:
     def position(self, symbol: str) -> Position:
         """The position in `symbol` (flat if never traded), marked at the latest price."""
         pos = self._positions.get(symbol) or self._flat(symbol)
-        mark = self._marks.get(symbol)
-        return replace(pos, mark_price=mark) if mark is not None else pos
+        mark = self._marks.get(symbol, pos.mark_price)
+        known = self._liquidation.get(symbol)
+        liquidation = known[1] if known is not None and known[0] == pos.quantity else None
+        return replace(pos, mark_price=mark, liquidation_price=liquidation)
 
     def balance(self, asset: str) -> Decimal:
         return self._balances.get(asset, ZERO)
@@ -233,6 +272,7 @@ class Portfolio:
             day_pnl=day_pnl,
             drawdown_pct=drawdown_pct,
             fees_paid=self._fees,
+            funding=self._funding,
             realized_pnl=self._realized,
             unrealized_pnl=self.unrealized_pnl(),
         )

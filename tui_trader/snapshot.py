@@ -56,6 +56,7 @@ class AccountView:
     fees_paid: Decimal
     realized_pnl: Decimal
     unrealized_pnl: Decimal
+    funding: Decimal = Decimal(0)  # futures funding booked (negative: paid)
 
 
 @dataclass(frozen=True, slots=True)

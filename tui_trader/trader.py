@@ -196,6 +196,8 @@ class Trader(TraderControls):
         ]
         if self.advice is not None:
             tasks.append(("llm", self.advice.run))
+        if self.exchange.retry is not None:
+            tasks.append(("exchange-retry", self.exchange.retry.run))
         if self.ops is not None:
             tasks.extend(self.ops.tasks)
         return tasks
@@ -212,13 +214,8 @@ class Trader(TraderControls):
     # --- edge tasks ----------------------------------------------------------------
     async def _feed_loop(self) -> None:
         try:
-            async for event in self.p.feed.events():
-                self.on_market_event(event)
-                if not self.engine.queue.empty():
-                    # Decide on the next event knowing this one's orders went out: keeps
-                    # a fast replay identical to a backtest, and costs a live feed nothing
-                    # (it buffers frames while an order is in flight).
-                    await self.engine.drain()
+            while await self._follow(self.p.feed):
+                pass  # the feed was replaced (simulated market -> Binance): follow the new one
         except FeedError as exc:
             # Bad input (a malformed CSV line, an unusable exchange): say so plainly, keep
             # everything journaled so far, and let the host decide whether to go on.
@@ -228,6 +225,19 @@ class Trader(TraderControls):
             )
         finally:
             self.feed_finished.set()
+
+    async def _follow(self, feed: MarketFeed) -> bool:
+        """Trade on `feed` until it ends; True when it ended because it was replaced."""
+        async for event in feed.events():
+            if feed is not self.p.feed:
+                break  # never act on the replaced feed's last events
+            self.on_market_event(event)
+            if not self.engine.queue.empty():
+                # Decide on the next event knowing this one's orders went out: keeps a
+                # fast replay identical to a backtest, and costs a live feed nothing (it
+                # buffers frames while an order is in flight).
+                await self.engine.drain()
+        return feed is not self.p.feed
 
     def on_market_event(self, event: Tick | Candle) -> None:
         ts = event.ts if isinstance(event, Tick) else event.close_time
@@ -377,13 +387,20 @@ class Trader(TraderControls):
             result: FeedStatus = status()
             return result
         interval = 60 / max(self.settings.sim_ticks_per_candle, 1)
+        # While Binance is being retried the trader is offline, whatever the sim does.
         return FeedStatus(
             name=self.p.feed.name,
-            connected=not self.feed_finished.is_set(),
+            connected=not self.feed_finished.is_set() and self.exchange.retry is None,
             last_event_at=self.core.parts.market.last_event_at,
             stale_after_s=3 * interval / self.settings.sim_speed,
-            detail="finished" if self.feed_finished.is_set() else "",
+            detail=self._sim_detail(),
         )
+
+    def _sim_detail(self) -> str:
+        if self.feed_finished.is_set():
+            return "finished"
+        retry = self.exchange.retry
+        return retry.detail() if retry is not None else ""
 
     # --- risk context -----------------------------------------------------------------
     def risk_context(self, _intent: object) -> RiskContext:

@@ -92,19 +92,11 @@ class AccountTracker:
             return True
         return False
 
-    def view(self, portfolio: Portfolio, quote: str) -> AccountView:
+    def view(self, portfolio: Portfolio) -> AccountView:
         equity = portfolio.equity()
         drawdown = (self.peak - equity) / self.peak * 100 if self.peak > 0 else Decimal(0)
-        return AccountView(
-            quote_asset=quote,
-            equity=equity,
-            cash=portfolio.cash,
-            day_pnl=equity - self.day_start if self.day_start else Decimal(0),
-            drawdown_pct=max(drawdown, Decimal(0)),
-            fees_paid=portfolio.fees_paid,
-            realized_pnl=portfolio.realized_pnl,
-            unrealized_pnl=portfolio.unrealized_pnl(),
-        )
+        day_pnl = equity - self.day_start if self.day_start else Decimal(0)
+        return portfolio.account_view(day_pnl, max(drawdown, Decimal(0)))
 
 
 class History:
@@ -148,7 +140,7 @@ def build_snapshot(
         open_orders=tuple(orders.open_orders()),
         recent_orders=orders.recent(),
         fills=tuple(history.fills),
-        account=account.view(portfolio, settings.quote_asset),
+        account=account.view(portfolio),
         safety_events=tuple(history.safety),
         advice=tuple(history.advice.values()),
         advice_history=history.advice_history,

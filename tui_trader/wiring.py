@@ -1,7 +1,9 @@
 """Builds a Trader from settings: the one factory used by the CLI, the app and tests."""
 
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TypedDict
 
 from tui_trader.brokers.paper import PaperBroker
 from tui_trader.brokers.paper_exchange import PaperExchange
@@ -32,6 +34,7 @@ from tui_trader.risk.manager import RiskManager
 from tui_trader.safety.kill_switch import KillSwitch
 from tui_trader.safety.state_machine import EngineStateMachine
 from tui_trader.secrets import default_redactor
+from tui_trader.strategies.base import Strategy
 from tui_trader.strategies.registry import create_strategy
 from tui_trader.trader import SafetyRelay, Trader, TraderParts
 from tui_trader.volatility import VolatilityDetector
@@ -78,22 +81,11 @@ def build_core(
         step_of=lambda symbol: rules[symbol].step_size,
     )
     parts = CoreParts(
-        market=MarketState(symbols),
         portfolio=portfolio,
         orders=OrderBook(),
-        strategies={
-            s: create_strategy(settings.strategy, s, settings.strategy_params) for s in symbols
-        },
         exits=ExitManager(limits, settings.allow_market_orders),
-        breaker=CircuitBreaker(settings.circuit_breaker_pct),
-        anomaly=AnomalyMonitor(
-            settings.anomaly_jump_pct,
-            settings.anomaly_spread_pct,
-            settings.balance_mismatch_tolerance,
-            settings.max_consecutive_failures,
-        ),
-        volatility=VolatilityDetector.from_settings(settings),
         rules=rules,
+        **market_parts(settings, symbols),
     )
     config = CoreConfig(
         market=settings.market_type,
@@ -104,6 +96,34 @@ def build_core(
     )
     core = TradingCore(config, parts, CoreOutputs(safety=lambda _event: None))
     return core, exchange, RiskManager(limits)
+
+
+class MarketParts(TypedDict):
+    market: MarketState
+    strategies: Mapping[str, Strategy]
+    breaker: CircuitBreaker
+    anomaly: AnomalyMonitor
+    volatility: VolatilityDetector
+
+
+def market_parts(settings: Settings, symbols: tuple[str, ...]) -> MarketParts:
+    """The core's parts that learn from prices (state, strategies, guards): fresh ones
+    when the trader moves from the simulated market to Binance's, so no simulated price
+    leaks into a decision on real ones."""
+    return {
+        "market": MarketState(symbols),
+        "strategies": {
+            s: create_strategy(settings.strategy, s, settings.strategy_params) for s in symbols
+        },
+        "breaker": CircuitBreaker(settings.circuit_breaker_pct),
+        "anomaly": AnomalyMonitor(
+            settings.anomaly_jump_pct,
+            settings.anomaly_spread_pct,
+            settings.balance_mismatch_tolerance,
+            settings.max_consecutive_failures,
+        ),
+        "volatility": VolatilityDetector.from_settings(settings),
+    }
 
 
 def build_feed(

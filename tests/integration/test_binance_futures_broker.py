@@ -213,9 +213,9 @@ async def test_funding_fee_is_recorded(
     assert first.message == "funding fee -0.05000000 USDT (total since start -0.05000000)"
     assert second.data == {"asset": "USDT", "amount": "0.10000000", "total": "0.05000000"}
     funding = [a for a in kit.accounts if a.reason == "FUNDING_FEE"]
-    assert [a.funding for a in funding] == [
-        {"USDT": Decimal("-0.05")},
-        {"USDT": Decimal("0.10")},
+    assert [[(f.asset, f.amount) for f in a.funding] for a in funding] == [
+        [("USDT", Decimal("-0.05"))],
+        [("USDT", Decimal("0.10"))],
     ]
 
 

@@ -11,6 +11,7 @@ import pytest
 from tui_trader.domain import (
     Balance,
     Fill,
+    FundingFee,
     IntentPurpose,
     Order,
     OrderIntent,
@@ -189,6 +190,19 @@ async def test_duplicate_fill_is_ignored_once_per_symbol(journal: Journal, tmp_p
     await journal.flush()
     assert await journal.fills() == [fill, make_fill("9001", symbol="ETHUSDT")]
     assert len(jsonl(tmp_path / "logs" / "fills.jsonl")) == 2
+
+
+async def test_funding_fees_read_back_exactly_and_once(journal: Journal, tmp_path: Path) -> None:
+    paid = FundingFee(T0, "USDT", Decimal("-0.01234567"))
+    journal.record_funding(paid)
+    journal.record_funding(paid)  # the same settlement delivered twice
+    received = FundingFee(T0 + timedelta(hours=8), "USDT", Decimal("0.5"))
+    journal.record_funding(received)
+    await journal.flush()
+    assert await journal.funding_fees() == [paid, received]
+    assert await journal.funding_fees(since=T0 + timedelta(hours=1)) == [received]
+    [line, _] = jsonl(tmp_path / "logs" / "balances.jsonl")
+    assert (line["type"], line["amount"]) == ("funding", "-0.01234567")
 
 
 async def test_orders_and_fills_filters(journal: Journal) -> None:

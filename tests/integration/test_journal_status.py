@@ -72,7 +72,7 @@ async def written_journal(tmp_path: Path) -> Journal:
         T0, {"USDT": Balance("USDT", Decimal("900.5"), Decimal("50"))}, Decimal("1001.25")
     )
     j.record_positions(T0, [
-        Position("BTCUSDT", Decimal("0.5"), Decimal("100.10")),
+        Position("BTCUSDT", Decimal("0.5"), Decimal("100.10"), liquidation_price=Decimal("80.5")),
         Position("ETHUSDT", Decimal("0"), Decimal("0")),
     ])  # fmt: skip
     for n, status in enumerate((OrderStatus.FILLED, OrderStatus.NEW, OrderStatus.CANCELED)):
@@ -116,7 +116,7 @@ async def test_status_summarises_the_running_trader(tmp_path: Path) -> None:
 async def test_status_lines_for_the_terminal(tmp_path: Path) -> None:
     j = await written_journal(tmp_path)
     lines = (await read_status(j.db_path)).lines()
-    assert lines[0] == f"journal: {j.db_path} (schema v2)"
+    assert lines[0] == f"journal: {j.db_path} (schema v3)"
     assert lines[1] == (
         f"run #1: PAPER spot feed=sim, RUNNING since 2025-03-01T09:00:00.000000+00:00"
         f" (pid {os.getpid()} alive)"
@@ -125,7 +125,7 @@ async def test_status_lines_for_the_terminal(tmp_path: Path) -> None:
         "equity: 1001.25 at 2025-03-01T09:00:00.000000+00:00",
         "balances: USDT 900.5 (+50 locked)",
         "open positions: 1",
-        "  BTCUSDT 0.5 @ 100.10",
+        "  BTCUSDT 0.5 @ 100.10, liquidation 80.5",
         "open orders: 1",
         "  tt-1 BUY LIMIT 0.5 BTCUSDT @ 100.10 NEW",
         "last safety event: 2025-03-02T09:00:00.000000+00:00 CRITICAL kill_switch: newest",

@@ -4,6 +4,8 @@ reconciles, and the live switch behind the key check."""
 
 import asyncio
 import socket
+from collections.abc import Callable
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -13,6 +15,7 @@ from tests.doubles.binance_exchange import (
     API_KEY,
     API_SECRET,
     BinanceExchangeDouble,
+    HttpFault,
     key_restrictions,
 )
 from tests.doubles.memory_keyring import MemoryKeyring, keyring_installed
@@ -87,9 +90,60 @@ async def test_unreachable_binance_falls_back_to_the_simulated_market_and_says_s
     async with running_engine(linked(make_settings(tmp_path), loopback_endpoints(port))) as t:
         [event] = [e for e in t.history.safety if e.kind == "exchange_unreachable"]
         assert event.message.startswith("Binance unreachable: ClientConnectorError")
-        assert event.message.endswith("paper trading on the SIMULATED market, not on live prices")
+        assert event.message.endswith("SIMULATED market, not on live prices; trying Binance again")
         assert t.snapshot().feeds[0].name == "sim (Binance unreachable)"
         assert t.snapshot().mode == "PAPER"
+
+
+async def until(condition: Callable[[], bool], seconds: float = 5.0) -> None:
+    async with asyncio.timeout(seconds):
+        while not condition():  # noqa: ASYNC110
+            await asyncio.sleep(0.01)
+
+
+async def test_binance_is_retried_and_replaces_the_simulated_market_once_nothing_is_at_stake(
+    exchange: BinanceExchangeDouble, tmp_path: Path
+) -> None:
+    info = HttpFault("/api/v3/exchangeInfo", "GET", status=503)
+    exchange.faults.http += [info, replace(info)]  # at open, and the first retry
+    timing = replace(FAST, retry=Backoff(0.05, 0.1))
+    setup = ExchangeSetup(loopback_endpoints(exchange.port), timing)
+    trader = build_trader(make_settings(tmp_path), start=START, binance=setup)
+    async with running_engine(trader) as t:
+        assert "exchange_unreachable" in kinds(t) and t.exchange.retry is not None
+        [status] = t.snapshot().feeds
+        assert (status.name, status.connected) == ("sim (Binance unreachable)", False)
+        assert status.detail.startswith("retry 1 in ")
+        tasks = dict(t.edge_tasks())
+        running = [asyncio.create_task(tasks[name]()) for name in ("feed", "exchange-retry")]
+        await t.start()  # trading on the simulated market: the move must wait
+        await until(lambda: "exchange_back" in kinds(t))
+        [back] = [e for e in t.history.safety if e.kind == "exchange_back"]
+        assert back.message == (
+            "Binance reachable again; still on the SIMULATED market until the engine is "
+            "stopped, then switching to Binance data"
+        )
+        assert t.snapshot().feeds[0].detail == "Binance back; switching when the engine is stopped"
+        assert t.exchange.retry.attempts == 1  # one failed retry, then Binance answered
+        await until(lambda: t.core.parts.market.price("BTCUSDT") > 0)  # simulated prices
+        await t.stop()
+        await until(lambda: t.exchange.retry is None)
+        assert t.p.feed.name == "binance" and t.exchange.parts is not None
+        assert t.core.parts.market.price("BTCUSDT") == 0  # no simulated price carried over
+        assert t.core.parts.rules["BTCUSDT"].step_size == Decimal("0.00001")
+        [connected] = [e for e in t.history.safety if e.kind == "exchange_connected"]
+        assert connected.message.endswith("switched from the simulated market")
+        await exchange.wait_stream_connects(1)  # the feed loop follows Binance now
+        book = exchange.streams.book_frame("BTCUSDT", Decimal("100.10"), Decimal("100.30"))
+        await exchange.streams.publish("btcusdt@bookTicker", book)
+        await until(lambda: t.core.parts.market.price("BTCUSDT") == Decimal("100.2"))
+        assert t.snapshot().feeds[0].name == "binance"
+        await t.p.journal.flush()
+        run = await t.p.journal.latest_run()
+        assert run is not None and run.feed == "binance"  # what `tui-trader status` shows
+        for task in running:
+            task.cancel()
+        await asyncio.gather(*running, return_exceptions=True)
 
 
 async def test_testnet_trades_on_the_binance_broker_and_reconciles_after_restart(

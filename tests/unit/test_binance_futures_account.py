@@ -1,7 +1,7 @@
 """USD-M account payloads: wallet balances, positionRisk with liquidation prices,
 ACCOUNT_UPDATE (orders and funding fees), and the key permission rules."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -18,9 +18,11 @@ from tui_trader.binance.key_check import (
 from tui_trader.binance.parse import ParseError
 from tui_trader.binance.parse_futures import parse_futures_balances, parse_position_risk
 from tui_trader.domain.enums import MarketKind
-from tui_trader.domain.portfolio import Balance
+from tui_trader.domain.portfolio import Balance, FundingFee
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
+T0_MS = int(T0.timestamp() * 1000)
+HOURS_8 = 8 * 3600 * 1000
 
 
 def risk_row(qty: str, liquidation: str = "40200") -> dict[str, Any]:
@@ -35,7 +37,9 @@ def risk_row(qty: str, liquidation: str = "40200") -> dict[str, Any]:
     }
 
 
-def update(reason: str, qty: str, change: str = "0", wallet: str = "1000") -> dict[str, Any]:
+def update(
+    reason: str, qty: str, change: str = "0", wallet: str = "1000", t_ms: int = 1
+) -> dict[str, Any]:
     positions = [] if qty == "" else [
         {"s": "BTCUSDT", "pa": qty, "ep": "50000", "bep": "50000", "cr": "0", "up": "10",
          "mt": "isolated", "iw": "0", "ps": "BOTH"}
@@ -43,8 +47,8 @@ def update(reason: str, qty: str, change: str = "0", wallet: str = "1000") -> di
     balances = [{"a": "USDT", "wb": wallet, "cw": wallet, "bc": change}]
     return {
         "e": "ACCOUNT_UPDATE",
-        "E": 1,
-        "T": 1,
+        "E": t_ms,
+        "T": t_ms,
         "a": {"m": reason, "B": balances, "P": positions},
     }
 
@@ -87,18 +91,20 @@ def test_account_update_keeps_liquidation_price_only_while_size_is_unchanged() -
 
 def test_funding_fees_add_up_and_bad_updates_change_nothing() -> None:
     account = FuturesAccount({}, 3)
-    paid = account.apply(update("FUNDING_FEE", "", change="-0.05", wallet="999.95"))
-    got = account.apply(update("FUNDING_FEE", "", change="0.10", wallet="1000.05"))
+    paid = account.apply(update("FUNDING_FEE", "", "-0.05", "999.95", t_ms=T0_MS))
+    got = account.apply(update("FUNDING_FEE", "", "0.10", "1000.05", t_ms=T0_MS + HOURS_8))
+    again = account.apply(update("FUNDING_FEE", "", "0.10", "1000.05", t_ms=T0_MS + HOURS_8))
     order = account.apply(update("ORDER", "", change="1"))  # bc of an order: not funding
-    assert (paid.funding, got.funding, order.funding) == (
-        {"USDT": Decimal("-0.05")},
-        {"USDT": Decimal("0.10")},
-        {},
+    assert (paid.funding, got.funding, again.funding, order.funding) == (
+        (FundingFee(T0, "USDT", Decimal("-0.05")),),
+        (FundingFee(T0 + timedelta(hours=8), "USDT", Decimal("0.10")),),
+        (),  # a duplicated event is counted once
+        (),
     )
     assert account.funding_fees == {"USDT": Decimal("0.05")}
     assert account.balances == {"USDT": Balance("USDT", Decimal(1000))}
     view = account.view(T0, "FUNDING_FEE", got.funding)
-    assert view.balances == account.balances and view.funding == {"USDT": Decimal("0.10")}
+    assert view.balances == account.balances and view.funding == got.funding
     with pytest.raises(ParseError):
         account.apply({"e": "ACCOUNT_UPDATE", "a": {"m": "ORDER"}})
     assert account.funding_fees == {"USDT": Decimal("0.05")}

@@ -3,7 +3,7 @@ from decimal import Decimal as D
 
 import pytest
 
-from tui_trader.domain import Fill, MarketKind, Side
+from tui_trader.domain import Fill, FundingFee, MarketKind, Position, Side
 from tui_trader.portfolio import Portfolio
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
@@ -212,3 +212,55 @@ def test_account_view_carries_the_figures() -> None:
     assert view.unrealized_pnl == D("100")
     assert (view.fees_paid, view.realized_pnl) == (D("5"), D("0"))
     assert (view.day_pnl, view.drawdown_pct) == (D("-5"), D("1.5"))
+
+
+def test_funding_moves_the_futures_wallet_and_equity() -> None:
+    book = futures()
+    book.apply_fill(fill(Side.BUY, "2", "100", "0"))
+    book.mark(SYMBOL, D("101"))
+    book.apply_funding(FundingFee(T0, "USDT", D("-0.0202")))  # long pays 0.01% of 202
+    book.apply_funding(FundingFee(T0 + timedelta(hours=8), "USDT", D("0.005")))
+    assert book.cash == D("1000") - D("0.0202") + D("0.005") == D("999.9848")
+    assert book.funding == D("-0.0152")
+    assert book.equity() == D("999.9848") + D("2")  # wallet + unrealized (101 - 100) × 2
+    assert book.realized_pnl == 0 and book.fees_paid == 0  # funding is neither
+    assert book.account_view().funding == D("-0.0152")
+
+
+@pytest.mark.parametrize(
+    ("book", "fee", "message"),
+    [
+        (spot(), FundingFee(T0, "USDT", D("-1")), "funding fee on a spot account"),
+        (futures(), FundingFee(T0, "BNB", D("-1")), "funding fee in BNB, expected USDT"),
+        (futures(), FundingFee(T0, "USDT", D("NaN")), "must be a finite amount"),
+    ],
+)
+def test_bad_funding_is_refused_and_changes_nothing(
+    book: Portfolio, fee: FundingFee, message: str
+) -> None:
+    before = book.balances()
+    with pytest.raises(ValueError, match=message):
+        book.apply_funding(fee)
+    assert book.balances() == before and book.funding == 0
+
+
+def test_liquidation_price_is_shown_only_for_the_size_it_was_computed_for() -> None:
+    book = futures(leverage=10)
+    book.apply_fill(fill(Side.BUY, "1", "100", "0"))
+    book.set_liquidation(SYMBOL, D("1"), D("90.5"))
+    assert book.position(SYMBOL).liquidation_price == D("90.5")
+    assert book.positions[SYMBOL].liquidation_price == D("90.5")
+    book.apply_fill(fill(Side.BUY, "1", "110", "0", 1))  # grown: the old price is wrong
+    assert book.position(SYMBOL).liquidation_price is None
+    book.set_liquidation(SYMBOL, D("2"), D("95.6"))
+    assert book.position(SYMBOL).liquidation_price == D("95.6")
+    book.set_liquidation(SYMBOL, D("2"), None)  # the exchange says none (or unknown)
+    assert book.position(SYMBOL).liquidation_price is None
+    with pytest.raises(ValueError, match="must be positive"):
+        book.set_liquidation(SYMBOL, D("2"), D("-1"))
+
+
+def test_seeded_liquidation_price_survives_a_restart() -> None:
+    seeded_position = Position(SYMBOL, D("-1"), D("100"), liquidation_price=D("109"))
+    book = Portfolio("USDT", {"USDT": D("1000")}, MarketKind.FUTURES, positions=[seeded_position])
+    assert book.position(SYMBOL).liquidation_price == D("109")

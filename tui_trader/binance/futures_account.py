@@ -3,8 +3,10 @@ with leverage and liquidation price, and funding fees. Pure: ACCOUNT_UPDATE even
 positionRisk replies go in, `AccountUpdate` views come out.
 
 ACCOUNT_UPDATE carries no liquidation price; a position whose quantity is unchanged
-keeps the one positionRisk gave, and `apply` says when it must be asked again."""
+keeps the one positionRisk gave, and `apply` says when it must be asked again. A funding
+settlement delivered twice (a duplicated event) is counted once."""
 
+from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -13,7 +15,9 @@ from typing import Any
 
 from tui_trader.binance.parse_account import parse_account_update
 from tui_trader.binance.parse_futures import parse_account_change
-from tui_trader.domain.portfolio import Balance, Position
+from tui_trader.domain.portfolio import Balance, FundingFee, Position
+
+SEEN_FUNDING = 256  # recent settlements remembered to drop duplicates
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,13 +28,13 @@ class AccountUpdate:
     reason: str  # ORDER, FUNDING_FEE, ... or POSITION_RISK after a refresh
     balances: dict[str, Balance]
     positions: dict[str, Position]  # every open position, liquidation price if known
-    funding: dict[str, Decimal]  # funding fee per asset in this update (negative: paid)
+    funding: tuple[FundingFee, ...]  # settled in this update (negative: paid)
 
 
 @dataclass(frozen=True, slots=True)
 class Applied:
     reason: str
-    funding: dict[str, Decimal]
+    funding: tuple[FundingFee, ...]
     stale: bool  # a position changed size: its liquidation price is unknown
 
 
@@ -40,6 +44,7 @@ class FuturesAccount:
         self.balances: dict[str, Balance] = {}
         self.positions: dict[str, Position] = {}
         self.funding_fees: dict[str, Decimal] = {}  # running total per asset
+        self._seen: deque[FundingFee] = deque(maxlen=SEEN_FUNDING)
 
     def apply(self, event: Mapping[str, Any]) -> Applied:
         """Take an ACCOUNT_UPDATE in; raises ParseError (changing nothing) if malformed."""
@@ -59,10 +64,16 @@ class FuturesAccount:
                 liquidation_price=known.liquidation_price if known is not None and same else None,
             )
             stale = stale or not same
-        funding = {a: v for a, v in change.balance_changes.items() if change.funding and v}
-        for asset, amount in funding.items():
-            self.funding_fees[asset] = self.funding_fees.get(asset, Decimal(0)) + amount
-        return Applied(change.reason, funding, stale)
+        fees = tuple(
+            FundingFee(change.at, asset, amount)
+            for asset, amount in change.balance_changes.items()
+            if change.funding and amount
+        )
+        fees = tuple(fee for fee in fees if fee not in self._seen)
+        for fee in fees:
+            self._seen.append(fee)
+            self.funding_fees[fee.asset] = self.funding_fees.get(fee.asset, Decimal(0)) + fee.amount
+        return Applied(change.reason, fees, stale)
 
-    def view(self, ts: datetime, reason: str, funding: dict[str, Decimal]) -> AccountUpdate:
+    def view(self, ts: datetime, reason: str, funding: tuple[FundingFee, ...]) -> AccountUpdate:
         return AccountUpdate(ts, reason, dict(self.balances), dict(self.positions), funding)

@@ -17,15 +17,14 @@ from tui_trader.binance.errors import ExchangeCallFailed
 from tui_trader.binance.filters import order_refusal
 from tui_trader.binance.futures_account import AccountUpdate, FuturesAccount
 from tui_trader.binance.futures_stream import FuturesUserStream
-from tui_trader.binance.parse import ParseError
 from tui_trader.binance.parse_futures import parse_futures_balances, parse_position_risk
 from tui_trader.binance.parse_orders import parse_order_trade_update
-from tui_trader.binance.user_watch import UserDataTasks, UserDataWatch
+from tui_trader.binance.user_stream import UserStream
 from tui_trader.brokers.base import BrokerError
 from tui_trader.clock import Clock
-from tui_trader.domain.enums import MarketKind, OrderType, Severity
+from tui_trader.domain.enums import MarketKind, Severity
 from tui_trader.domain.orders import Order
-from tui_trader.domain.portfolio import Balance, Position
+from tui_trader.domain.portfolio import Balance, FundingFee, Position
 
 MarginType = Literal["ISOLATED", "CROSSED"]
 _SAME_MARGIN_TYPE = -4046  # "No need to change margin type."
@@ -61,6 +60,10 @@ class BinanceFuturesBroker(ReconcilingBroker):
         silence_s: float = 60.0,
         poll_s: float = 15.0,
     ) -> None:
+        """`ws_timeout_s`: the user data socket's timeout (ws_api_timeout_s in
+        ExchangeBroker); `keepalive_s`: how often the listenKey is renewed."""
+        if not 1 <= leverage <= 125:
+            raise ValueError(f"leverage must be 1..125, got {leverage}")
         super().__init__(
             spec,
             symbols,
@@ -68,30 +71,28 @@ class BinanceFuturesBroker(ReconcilingBroker):
             on_safety=on_safety,
             reference_price=reference_price,
             request_timeout_s=request_timeout_s,
+            backoff=backoff,
+            ws_api_timeout_s=ws_timeout_s,
+            silence_s=silence_s,
+            poll_s=poll_s,
         )
-        if not 1 <= leverage <= 125:
-            raise ValueError(f"leverage must be 1..125, got {leverage}")
         self._leverage, self._margin_type, self._on_account = leverage, margin_type, on_account
-        self._backoff, self._ws_timeout_s, self._keepalive_s = backoff, ws_timeout_s, keepalive_s
-        self._silence_s, self._poll_s = silence_s, poll_s
+        self._keepalive_s = keepalive_s
         self._leverage_set: dict[str, int] = {}
         self._account = FuturesAccount(self._leverage_set, leverage)
-        self._user: UserDataTasks | None = None
         self._refresh: asyncio.Task[None] | None = None
         self._stale = False  # positions changed since the last positionRisk request
 
     # --- lifecycle ------------------------------------------------------------------
-    async def start(self) -> None:
-        """Connect, check one-way mode, set leverage and margin type per symbol, read
-        positions, subscribe to user data. Raises BrokerError with the reason."""
-        try:
-            await self._connect()
-            await self._configure()
-            await self.positions()
-        except BaseException:
-            await self.close()
-            raise
-        stream = FuturesUserStream(
+    async def _connect(self) -> None:
+        """Connect and load the filters, check one-way mode, set leverage and margin type
+        per symbol, read positions (start() then subscribes to user data)."""
+        await super()._connect()
+        await self._configure()
+        await self.positions()
+
+    def _user_stream(self) -> UserStream:
+        return FuturesUserStream(
             self._client,
             self._spec.endpoints.fstream,
             self._on_user_event,
@@ -100,23 +101,11 @@ class BinanceFuturesBroker(ReconcilingBroker):
             timeout_s=self._ws_timeout_s,
             keepalive_s=self._keepalive_s,
         )
-        watch = UserDataWatch(
-            busy=self._busy,
-            poll=self.poll,
-            restart=stream.restart,
-            report=self._report,
-            silence_s=self._silence_s,
-            poll_s=self._poll_s,
-        )
-        self._user = UserDataTasks(stream, watch, self.name, self._report)
-        await self._user.start(self._ws_timeout_s)
 
     async def close(self) -> None:
         if self._refresh is not None:
             await cancel_and_wait(self._refresh)
-        if self._user is not None:
-            await self._user.close()
-        await self._close_client()
+        await super().close()
 
     async def _configure(self) -> None:
         mode = await self._call("futures_get_position_mode")
@@ -165,19 +154,18 @@ class BinanceFuturesBroker(ReconcilingBroker):
         return dict(self._account.funding_fees)
 
     async def balances(self) -> dict[str, Balance]:
-        reply = await self._call("futures_account")
-        try:
-            self._balances = self._account.balances = parse_futures_balances(reply)
-        except ParseError as exc:
-            raise BrokerError(f"unreadable futures account reply: {exc}") from None
+        balances = await self._read(
+            "futures_account", parse_futures_balances, "futures account reply"
+        )
+        self._balances = self._account.balances = balances
         return dict(self._balances)
 
     async def positions(self) -> dict[str, Position]:
-        rows = await self._call("futures_position_information")
-        try:
-            self._account.positions = parse_position_risk(rows, self._leverage_set)
-        except ParseError as exc:
-            raise BrokerError(f"unreadable positionRisk reply: {exc}") from None
+        self._account.positions = await self._read(
+            "futures_position_information",
+            lambda rows: parse_position_risk(rows, self._leverage_set),
+            "positionRisk reply",
+        )
         return dict(self._account.positions)
 
     # --- orders ---------------------------------------------------------------------
@@ -191,42 +179,26 @@ class BinanceFuturesBroker(ReconcilingBroker):
         waived = replace(rules, min_notional=Decimal(0)) if rules is not None else None
         return order_refusal(order, waived, self._status.get(order.symbol, ""), ref)
 
-    def _order_params(self, order: Order) -> dict[str, str]:
-        params = {
-            "symbol": order.symbol,
-            "side": order.side.value,
-            "type": order.order_type.value,
-            "quantity": f"{order.quantity:f}",
-            "newClientOrderId": order.client_order_id,
-            "positionSide": "BOTH",
-            "newOrderRespType": "RESULT",
-        }
-        if order.order_type is OrderType.LIMIT and order.price is not None:
-            params |= {"price": f"{order.price:f}", "timeInForce": "GTC"}
+    def _market_params(self, order: Order) -> dict[str, str]:
+        params = {"positionSide": "BOTH", "newOrderRespType": "RESULT"}
         if order.purpose.is_exit:  # an exit must never open or grow a position
             params["reduceOnly"] = "true"
         return params
 
     # --- user data ------------------------------------------------------------------
-    def _on_user_event(self, event: dict[str, Any]) -> None:
-        if self._user is not None:
-            self._user.watch.alive()
-        try:
-            if event.get("e") == "ORDER_TRADE_UPDATE":
-                self._emit(self._tracker.apply(parse_order_trade_update(event)))
-            elif event.get("e") == "ACCOUNT_UPDATE":
-                self._on_account_update(event)
-        except ParseError as exc:
-            message = f"dropped user data event: {exc}"
-            self._report(Severity.WARNING, "bad_user_event", message, {})
+    def _apply_user_event(self, event: dict[str, Any]) -> None:
+        if event.get("e") == "ORDER_TRADE_UPDATE":
+            self._emit(self._tracker.apply(parse_order_trade_update(event)))
+        elif event.get("e") == "ACCOUNT_UPDATE":
+            self._on_account_update(event)
 
     def _on_account_update(self, event: dict[str, Any]) -> None:
         applied = self._account.apply(event)
         self._balances = dict(self._account.balances)
-        for asset, amount in applied.funding.items():
-            total = self._account.funding_fees[asset]
-            message = f"funding fee {amount:+} {asset} (total since start {total:+})"
-            data = {"asset": asset, "amount": str(amount), "total": str(total)}
+        for fee in applied.funding:
+            total = self._account.funding_fees[fee.asset]
+            message = f"funding fee {fee.amount:+} {fee.asset} (total since start {total:+})"
+            data = {"asset": fee.asset, "amount": str(fee.amount), "total": str(total)}
             self._report(Severity.INFO, "funding_fee", message, data)
         self._announce(applied.reason, applied.funding)
         if applied.stale:
@@ -245,9 +217,9 @@ class BinanceFuturesBroker(ReconcilingBroker):
                 message = f"positionRisk failed: {exc}; liquidation prices unknown"
                 self._report(Severity.WARNING, "positions_stale", message, {})
                 return
-        self._announce("POSITION_RISK", {})
+        self._announce("POSITION_RISK", ())
 
-    def _announce(self, reason: str, funding: dict[str, Decimal]) -> None:
+    def _announce(self, reason: str, funding: tuple[FundingFee, ...]) -> None:
         if self._on_account is None:
             return
         update = self._account.view(self._clock.now(), reason, funding)

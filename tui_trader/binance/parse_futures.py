@@ -4,10 +4,12 @@ happened (order, funding fee, ...) with the balance change it carries."""
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from tui_trader.binance.parse import WIRE_ERRORS, ParseError, dec
+from tui_trader.clock import ms_to_dt
 from tui_trader.domain.portfolio import Balance, Position
 
 
@@ -17,6 +19,7 @@ class AccountChange:
 
     reason: str  # ORDER, FUNDING_FEE, DEPOSIT, WITHDRAW, MARGIN_TRANSFER, ...
     balance_changes: dict[str, Decimal]  # "bc": balance change except PnL and commission
+    at: datetime  # transaction time "T"
 
     @property
     def funding(self) -> bool:
@@ -65,6 +68,6 @@ def parse_account_change(event: Mapping[str, Any]) -> AccountChange:
     try:
         account = event["a"]
         changes = {str(b["a"]): dec(b.get("bc") or "0") for b in account["B"]}
-        return AccountChange(str(account["m"]), changes)
+        return AccountChange(str(account["m"]), changes, ms_to_dt(int(event["T"])))
     except WIRE_ERRORS as exc:
         raise ParseError(f"ACCOUNT_UPDATE: {exc}") from None

@@ -18,6 +18,7 @@ from tui_trader.binance.client import ENDPOINTS, BinanceEnv, ClientSpec, Endpoin
 from tui_trader.binance.errors import classify
 from tui_trader.binance.feed import BinanceFeed
 from tui_trader.binance.filters import rules_from_exchange_info
+from tui_trader.binance.futures_account import AccountUpdate
 from tui_trader.binance.futures_broker import BinanceFuturesBroker
 from tui_trader.binance.key_check import KeyPermissionError, check_key
 from tui_trader.binance.parse import ParseError
@@ -33,6 +34,7 @@ from tui_trader.secrets import ExchangeKeys, KeyMode
 BinanceBroker = BinanceSpotBroker | BinanceFuturesBroker
 SafetyListener = Callable[[SafetyEvent], None]
 PriceSource = Callable[[str], Decimal | None]
+AccountListener = Callable[[AccountUpdate], None]  # futures: funding, liquidation prices
 
 
 class ExchangeUnavailable(Exception):
@@ -50,6 +52,7 @@ class Timing:
     silence_s: float = 60.0  # user data: silence (orders working) before REST polling
     poll_s: float = 15.0
     backoff: Backoff | None = None
+    retry: Backoff | None = None  # Binance unreachable at start: tries again this often
 
 
 @dataclass(slots=True)
@@ -131,6 +134,7 @@ async def build_exchange_parts(
     keys: ExchangeKeys | None = None,
     endpoints: Endpoints | None = None,
     reference_price: PriceSource | None = None,
+    on_account: AccountListener | None = None,
     timing: Timing = Timing(),
 ) -> ExchangeParts:
     """Feed and filters for the configured symbols (public, no keys) and, on testnet
@@ -160,6 +164,7 @@ async def build_exchange_parts(
             clock=clock,
             on_safety=on_safety,
             reference_price=reference_price,
+            on_account=on_account,
             timing=timing,
         )
         parts.rules = {s: r for s in settings.symbols if (r := parts.broker.rules(s))}
@@ -175,6 +180,7 @@ async def start_live_broker(
     allow_withdraw_keys: bool,
     endpoints: Endpoints | None = None,
     reference_price: PriceSource | None = None,
+    on_account: AccountListener | None = None,
     timing: Timing = Timing(),
 ) -> BinanceBroker:
     """The live broker, after the key check: keyring keys only, no withdrawal rights
@@ -201,6 +207,7 @@ async def start_live_broker(
         on_safety=on_safety,
         reference_price=reference_price,
         timing=timing,
+        on_account=on_account,
     )
 
 
@@ -212,6 +219,7 @@ async def start_broker(
     on_safety: SafetyListener,
     reference_price: PriceSource | None,
     timing: Timing,
+    on_account: AccountListener | None = None,
 ) -> BinanceBroker:
     common: dict[str, Any] = {
         "clock": clock,
@@ -229,6 +237,7 @@ async def start_broker(
             settings.symbols,
             leverage=settings.max_leverage,
             ws_timeout_s=timing.ws_timeout_s,
+            on_account=on_account,
             **common,
         )
     else:

@@ -14,7 +14,7 @@ from tui_trader.domain.enums import (
 from tui_trader.domain.events import SafetyEvent
 from tui_trader.domain.market import Candle, Tick
 from tui_trader.domain.orders import Fill, Order, OrderIntent, Signal
-from tui_trader.domain.portfolio import Balance, Position
+from tui_trader.domain.portfolio import Balance, FundingFee, Position
 
 __all__ = [
     "FINAL_STATUSES",
@@ -22,6 +22,7 @@ __all__ = [
     "Candle",
     "EngineState",
     "Fill",
+    "FundingFee",
     "IntentPurpose",
     "MarketKind",
     "Order",

@@ -17,6 +17,17 @@ class Balance:
 
 
 @dataclass(frozen=True, slots=True)
+class FundingFee:
+    """A USD-M funding settlement on the wallet: negative when paid, positive when
+    received. `ts` is Binance's transaction time; with the asset and amount it names the
+    settlement, so a duplicated event is booked once."""
+
+    ts: datetime
+    asset: str
+    amount: Decimal
+
+
+@dataclass(frozen=True, slots=True)
 class Position:
     symbol: str
     quantity: Decimal  # > 0 long, < 0 short (futures), 0 flat

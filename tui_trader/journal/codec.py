@@ -9,6 +9,7 @@ from typing import Any
 from tui_trader.domain import (
     Balance,
     Fill,
+    FundingFee,
     IntentPurpose,
     Order,
     OrderIntent,
@@ -30,6 +31,14 @@ from tui_trader.journal.values import (
     opt_text_dt,
     text_dt,
 )
+
+
+def funding_row(fee: FundingFee) -> Row:
+    return {"ts": dt_text(fee.ts), "asset": fee.asset, "amount": str(fee.amount)}
+
+
+def row_funding(row: RowLike) -> FundingFee:
+    return FundingFee(text_dt(row["ts"]), row["asset"], Decimal(row["amount"]))
 
 
 def intent_row(intent: OrderIntent, client_order_id: str) -> Row:

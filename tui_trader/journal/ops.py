@@ -9,7 +9,15 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from tui_trader.domain import Balance, Fill, Order, OrderIntent, Position, SafetyEvent
+from tui_trader.domain import (
+    Balance,
+    Fill,
+    FundingFee,
+    Order,
+    OrderIntent,
+    Position,
+    SafetyEvent,
+)
 from tui_trader.journal import codec
 from tui_trader.journal.jsonl import CATEGORIES
 from tui_trader.journal.schema import FINAL_SQL
@@ -63,6 +71,7 @@ FILL_COLS = (
     "trade_id", "client_order_id", "symbol", "side", "quantity", "price", "fee",
     "fee_asset", "ts", "is_maker",
 )  # fmt: skip
+FUNDING_COLS = ("ts", "asset", "amount")
 RISK_COLS = ("ts", "intent_id", "client_order_id", "approved", "reason", "checks")
 SAFETY_COLS = ("ts", "severity", "kind", "symbol", "message", "data")
 BALANCE_COLS = ("ts", "equity", "balances")
@@ -83,12 +92,14 @@ INSERT_INTENT = _insert("intents", INTENT_COLS, "INSERT OR IGNORE")
 INSERT_UPDATE = _insert("order_updates", UPDATE_COLS)
 UPDATE_IDX = tuple(ORDER_COLS.index(c) for c in UPDATE_COLS)
 INSERT_FILL = _insert("fills", FILL_COLS, "INSERT OR IGNORE")
+INSERT_FUNDING = _insert("funding_fees", FUNDING_COLS, "INSERT OR IGNORE")
 INSERT_RISK = _insert("risk_decisions", RISK_COLS)
 INSERT_SAFETY = _insert("safety_events", SAFETY_COLS)
 INSERT_BALANCES = _insert("balance_snapshots", BALANCE_COLS)
 INSERT_POSITIONS = _insert("position_snapshots", POSITION_COLS)
 INSERT_RUN = _insert("engine_runs", RUN_COLS)
 END_RUN = "UPDATE engine_runs SET ended_at = ?, final_state = ? WHERE id = ?"
+RUN_FEED = "UPDATE engine_runs SET feed = ? WHERE id = ?"
 UPSERT_META = _insert("meta", ("key", "value")) + (
     " ON CONFLICT (key) DO UPDATE SET value = excluded.value"
 )
@@ -168,6 +179,10 @@ class OpBuilder:
     def fill(self, fill: Fill) -> WriteOp:
         return self._op(INSERT_FILL, FILL_COLS, codec.fill_row(fill), ("fills", "fill"), solo=True)
 
+    def funding(self, fee: FundingFee) -> WriteOp:
+        row = codec.funding_row(fee)
+        return self._op(INSERT_FUNDING, FUNDING_COLS, row, ("balances", "funding"), solo=True)
+
     def risk(
         self,
         ts: datetime,
@@ -216,6 +231,10 @@ class OpBuilder:
     def end_run(self, run_id: int, ended_at: datetime, final_state: str) -> WriteOp:
         row = {"ended_at": dt_text(ended_at), "final_state": final_state, "id": run_id}
         return self._op(END_RUN, ("ended_at", "final_state", "id"), row, ("general", "run_ended"))
+
+    def run_feed(self, run_id: int, feed: str) -> WriteOp:
+        row = {"feed": feed, "id": run_id}
+        return self._op(RUN_FEED, ("feed", "id"), row, ("general", "run_feed"))
 
     def meta(self, key: str, value: str) -> WriteOp:
         # Meta is current configuration state, not an event stream: no JSONL line.

@@ -7,7 +7,7 @@ from typing import Any
 
 import aiosqlite
 
-from tui_trader.domain import Balance, Fill, Order, OrderIntent, Position, SafetyEvent
+from tui_trader.domain import Balance, Fill, FundingFee, Order, OrderIntent, Position, SafetyEvent
 from tui_trader.journal import codec
 from tui_trader.journal.schema import FINAL_SQL, SCHEMA_VERSION, current_version
 from tui_trader.journal.values import RowLike, dt_text, opt_text_dt, text_dt
@@ -80,6 +80,15 @@ async def fills(conn: aiosqlite.Connection, since: datetime | None = None) -> li
     start = dt_text(since) if since is not None else ""
     rows = await _rows(conn, "SELECT * FROM fills WHERE ts >= ? ORDER BY ts, id", (start,))
     return [codec.row_fill(r) for r in rows]
+
+
+async def funding_fees(
+    conn: aiosqlite.Connection, since: datetime | None = None
+) -> list[FundingFee]:
+    """Funding settlements at or after `since`, oldest first."""
+    start = dt_text(since) if since is not None else ""
+    sql = "SELECT * FROM funding_fees WHERE ts >= ? ORDER BY ts, id"
+    return [codec.row_funding(r) for r in await _rows(conn, sql, (start,))]
 
 
 async def known_client_order_ids(conn: aiosqlite.Connection) -> set[str]:

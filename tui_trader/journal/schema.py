@@ -73,7 +73,19 @@ _V2_ACCOUNT_AND_RUNS = (
         market TEXT NOT NULL, feed TEXT NOT NULL, final_state TEXT, pid INTEGER NOT NULL)""",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1_ORDERS_AND_AUDIT, _V2_ACCOUNT_AND_RUNS)
+# USD-M funding settlements move the wallet without a fill; a restart rebuilds the
+# wallet from them too. The same settlement delivered twice is stored once.
+_V3_FUNDING = (
+    """CREATE TABLE funding_fees (
+        id INTEGER PRIMARY KEY, ts TEXT NOT NULL, asset TEXT NOT NULL, amount TEXT NOT NULL,
+        UNIQUE (ts, asset, amount))""",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    _V1_ORDERS_AND_AUDIT,
+    _V2_ACCOUNT_AND_RUNS,
+    _V3_FUNDING,
+)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

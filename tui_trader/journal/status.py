@@ -65,7 +65,11 @@ def _account_lines(report: "StatusReport") -> list[str]:
     equity = report.equity.quantize(Decimal("0.01")) if report.equity is not None else None
     lines = [f"equity: {equity} at {dt_text(report.balances_at)}", f"balances: {assets}"]
     lines.append(f"open positions: {len(report.positions)}")
-    lines += [f"  {p.symbol} {p.quantity} @ {p.average_entry}" for p in report.positions]
+    lines += [
+        f"  {p.symbol} {p.quantity} @ {p.average_entry}"
+        + (f", liquidation {p.liquidation_price}" if p.liquidation_price else "")
+        for p in report.positions
+    ]
     return lines
 
 

@@ -16,7 +16,15 @@ from typing import Any
 import aiosqlite
 
 from tui_trader.clock import Clock, SystemClock
-from tui_trader.domain import Balance, Fill, Order, OrderIntent, Position, SafetyEvent
+from tui_trader.domain import (
+    Balance,
+    Fill,
+    FundingFee,
+    Order,
+    OrderIntent,
+    Position,
+    SafetyEvent,
+)
 from tui_trader.journal import reader
 from tui_trader.journal.errors import JournalError
 from tui_trader.journal.jsonl import RotatingJsonl
@@ -153,6 +161,10 @@ class Journal:
         """A fill already journaled (same symbol and trade id) is ignored."""
         self._submit(self._ops.fill(fill))
 
+    def record_funding(self, fee: FundingFee) -> None:
+        """A settlement already journaled (same time, asset and amount) is ignored."""
+        self._submit(self._ops.funding(fee))
+
     def record_risk_decision(
         self,
         intent_id: str,
@@ -186,6 +198,10 @@ class Journal:
     def end_run(self, run_id: int, ended_at: datetime, final_state: str) -> None:
         self._submit(self._ops.end_run(run_id, ended_at, final_state))
 
+    def set_run_feed(self, run_id: int, feed: str) -> None:
+        """The run now trades on another feed (the simulated market -> Binance)."""
+        self._submit(self._ops.run_feed(run_id, feed))
+
     def set_meta(self, key: str, value: str) -> None:
         self._submit(self._ops.meta(key, value))
 
@@ -210,6 +226,10 @@ class Journal:
     async def fills(self, since: datetime | None = None) -> list[Fill]:
         """Oldest first."""
         return await reader.fills(self._reader(), since)
+
+    async def funding_fees(self, since: datetime | None = None) -> list[FundingFee]:
+        """Oldest first."""
+        return await reader.funding_fees(self._reader(), since)
 
     async def known_client_order_ids(self) -> set[str]:
         return await reader.known_client_order_ids(self._reader())

@@ -25,6 +25,10 @@ def account_rows(account: AccountView, view: View) -> list[tuple[str, tuple[Cell
         ("Drawdown", Text(f"{account.drawdown_pct:.2f}%", style=drawdown_style)),
         ("Fees paid", Text(f"{fmt.money(account.fees_paid, 4)} {quote}")),
     ]
+    if account.funding:  # futures only: what funding settlements added or took
+        values.append(
+            ("Funding", Text(fmt.signed(account.funding), style=palette.direction(account.funding)))
+        )
     for _, value in values:
         value.justify = "right"
     return [(label, (label, value)) for label, value in values]

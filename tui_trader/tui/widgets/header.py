@@ -70,6 +70,8 @@ class StatusBar(Horizontal):
             style = f"bold {view.palette.critical}" if feed_is_stale(feed, view) else ""
             text.append(f"{feed.name} ", style="")
             text.append(shown, style=style)
+            if not feed.connected and feed.detail:  # reconnecting, retrying Binance, ...
+                text.append(f" ({feed.detail})")
             text.append("  ")
         return text
 

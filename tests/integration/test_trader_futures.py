@@ -1,0 +1,118 @@
+"""A real Trader on the exchange double's USD-M side (testnet, keys from the environment):
+funding settlements are booked into the account and journaled exactly once, the
+exchange's liquidation price reaches the positions panel, and a restart rebuilds the
+wallet with the funding in it (no mismatch for reconciliation to report)."""
+
+import asyncio
+from collections.abc import Callable
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from tests.doubles.binance_exchange import API_KEY, API_SECRET, BinanceExchangeDouble
+from tests.doubles.memory_keyring import MemoryKeyring, keyring_installed
+from tests.integration.conftest_binance import exchange_fixture  # noqa: F401
+from tests.trader_support import START, make_settings, running_engine
+from tui_trader.binance.aio import Backoff
+from tui_trader.binance.client import loopback_endpoints
+from tui_trader.binance.futures_broker import BinanceFuturesBroker
+from tui_trader.binance.wiring import Timing
+from tui_trader.config import Settings
+from tui_trader.domain.enums import IntentPurpose, OrderType, Side
+from tui_trader.domain.orders import OrderIntent
+from tui_trader.domain.portfolio import FundingFee
+from tui_trader.exchange_link import ExchangeSetup
+from tui_trader.trader import Trader
+from tui_trader.wiring import build_trader
+
+FAST = Timing(
+    request_timeout_s=1.0, ws_timeout_s=1.0, socket_poll_s=0.1, backoff=Backoff(0.02, 0.2)
+)
+
+
+def linked(settings: Settings, exchange: BinanceExchangeDouble) -> Trader:
+    setup = ExchangeSetup(loopback_endpoints(exchange.port), FAST)
+    return build_trader(settings, start=START, binance=setup)
+
+
+async def until(condition: Callable[[], bool], seconds: float = 5.0) -> None:
+    async with asyncio.timeout(seconds):
+        while not condition():  # noqa: ASYNC110
+            await asyncio.sleep(0.01)
+
+
+def market_buy(quantity: str) -> OrderIntent:
+    return OrderIntent(
+        intent_id="entry-1",
+        symbol="BTCUSDT",
+        side=Side.BUY,
+        order_type=OrderType.MARKET,
+        quantity=Decimal(quantity),
+        price=None,
+        purpose=IntentPurpose.ENTRY,
+        created_at=START,
+        reference_price=Decimal(50000),
+        reason="test",
+    )
+
+
+@pytest.fixture
+def futures_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    monkeypatch.setenv("BINANCE_TESTNET_API_KEY", API_KEY)
+    monkeypatch.setenv("BINANCE_TESTNET_API_SECRET", API_SECRET)
+    return make_settings(
+        tmp_path,
+        binance_env="testnet",
+        market_type="futures",
+        futures_enabled=True,
+        max_leverage=5,
+        MAX_SLIPPAGE_BPS="10000",
+        ALLOW_MARKET_ORDERS="true",
+    )
+
+
+async def test_funding_and_liquidation_reach_the_account_and_survive_a_restart(
+    exchange: BinanceExchangeDouble, futures_settings: Settings
+) -> None:
+    exchange.futures.set_mark("BTCUSDT", "50000")
+    with keyring_installed(MemoryKeyring()):
+        async with running_engine(linked(futures_settings, exchange)) as trader:
+            assert isinstance(trader.engine.broker, BinanceFuturesBroker)
+            portfolio = trader.core.parts.portfolio
+            assert portfolio.cash == Decimal(10000)
+            trader.core.parts.market.symbols["BTCUSDT"].last = Decimal(50000)
+            await trader.start()
+            placed = await trader.engine.process(market_buy("0.01"))
+            assert placed is not None
+            await until(lambda: trader.core.parts.portfolio.held("BTCUSDT") == Decimal("0.01"))
+            # positionRisk is asked again after the fill: 50000 · (1 - (1/5 - 0.004))
+            liquidation = Decimal("40200")
+            await until(lambda: trader.core.parts.portfolio.positions["BTCUSDT"].liquidation_price
+                        == liquidation)  # fmt: skip
+            [row] = trader.snapshot().positions
+            assert row.liquidation_distance_pct == Decimal("19.6")  # (50000 - 40200) / 50000
+
+            wallet = trader.core.parts.portfolio.cash  # 10000 minus the entry's 0.04% fee
+            assert wallet == Decimal("9999.8")
+            await exchange.futures.funding("BTCUSDT", "0.0001")  # the long pays 0.05
+            await exchange.futures.funding("BTCUSDT", "-0.0002")  # ...then receives 0.10
+            await until(lambda: trader.core.parts.portfolio.funding == Decimal("0.05"))
+            assert trader.core.parts.portfolio.cash == wallet + Decimal("0.05")
+            assert trader.snapshot().account.funding == Decimal("0.05")
+            await trader.p.journal.flush()
+            fees = await trader.p.journal.funding_fees()
+            assert [(f.asset, f.amount) for f in fees] == [
+                ("USDT", Decimal("-0.05")),
+                ("USDT", Decimal("0.10")),
+            ]
+            assert all(isinstance(f, FundingFee) for f in fees)
+            assert exchange.futures.engine.wallet == wallet + Decimal("0.05")
+
+        async with running_engine(linked(futures_settings, exchange)) as restarted:
+            portfolio = restarted.core.parts.portfolio
+            assert portfolio.cash == wallet + Decimal("0.05")  # fills and funding replayed
+            assert portfolio.funding == Decimal("0.05")
+            assert portfolio.positions["BTCUSDT"].liquidation_price == liquidation
+            assert "reconciliation" not in [e.kind for e in restarted.history.safety]
+            assert restarted.p.gate.entry_block is None
