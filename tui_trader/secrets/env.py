@@ -8,11 +8,13 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from tui_trader.secrets.backend import SecretsError
 from tui_trader.secrets.redact import default_redactor, mask
-from tui_trader.secrets.store import SecretStore, username
+
+if TYPE_CHECKING:  # the store imports keyring: only code that reads secrets pays for it
+    from tui_trader.secrets.store import SecretStore
 
 KeyMode = Literal["paper", "testnet", "live"]
 
@@ -63,7 +65,7 @@ def _from_env(name: str, field: str, env: Mapping[str, str]) -> tuple[str, str] 
 
 
 async def resolve_secret(
-    name: str, field: str, mode: KeyMode, env: Mapping[str, str], store: SecretStore | None
+    name: str, field: str, mode: KeyMode, env: Mapping[str, str], store: "SecretStore | None"
 ) -> tuple[str, Literal["keyring", "env"]] | None:
     """A secret and where it came from. Paper/testnet: environment first, then keyring.
     Live: keyring only; raises LiveKeysError when only the environment has it."""
@@ -72,7 +74,7 @@ async def resolve_secret(
         return found[1], "env"
     if mode == "live" and store is None:
         raise LiveKeysError(
-            f"live mode reads {username(name, field)} from the OS keyring, but no keyring "
+            f"live mode reads {name}:{field} from the OS keyring, but no keyring "
             "backend is usable; run `tui-trader keys check`"
         )
     stored = await store.get_secret(name, field) if store else None
@@ -89,7 +91,7 @@ async def resolve_secret(
 async def resolve_exchange_keys(
     mode: KeyMode,
     env: Mapping[str, str],
-    store: SecretStore | None,
+    store: "SecretStore | None",
     name: str | None = None,
 ) -> ExchangeKeys | None:
     """The API key pair for `mode` (name defaults to binance-testnet for testnet, else
