@@ -51,7 +51,7 @@ class ExchangeRetry:
         if self._waiting:
             return f"Binance back; switching when {self._waiting}"
         seconds = max(0.0, (self._next_at - self._clock.now()).total_seconds())
-        return f"retry {self.attempts + 1} in {seconds:.0f} s"
+        return f"retry {self.attempts + 1} in {seconds:.0f}s"
 
     async def run(self) -> None:
         parts = await self._reach()
