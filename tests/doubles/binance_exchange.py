@@ -29,6 +29,12 @@ from tests.doubles.binance_futures import FuturesDouble
 from tests.doubles.binance_matching import ExchangeError, SpotEngine, SymbolSpec
 from tests.doubles.binance_streams import StreamHub
 
+SPOT_RATE_LIMITS = [
+    {"rateLimitType": "REQUEST_WEIGHT", "interval": "MINUTE", "intervalNum": 1, "limit": 6000},
+    {"rateLimitType": "ORDERS", "interval": "SECOND", "intervalNum": 10, "limit": 100},
+    {"rateLimitType": "ORDERS", "interval": "DAY", "intervalNum": 1, "limit": 200000},
+    {"rateLimitType": "RAW_REQUESTS", "interval": "MINUTE", "intervalNum": 5, "limit": 300000},
+]
 API_KEY = "test-key"
 API_SECRET = "test-secret"
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -115,6 +121,13 @@ class BinanceExchangeDouble:
         self.ws_api_conns: list[WsApiConn] = []
         self.ws_api_connects = 0
         self.restrictions = key_restrictions()
+        # Rate limits as exchangeInfo states them and the usage headers of each reply:
+        # +1 weight per request, +1 order count per order placed. Tests set them.
+        self.rate_limits = list(SPOT_RATE_LIMITS)
+        self.weight_header = "X-MBX-USED-WEIGHT-1M"
+        self.used_weight = 0
+        self.order_count_10s = 0
+        self.order_count_1d = 0
         self.futures = FuturesDouble(self._signed, self.now_ms, self.changed.set, API_KEY)
         self._release = asyncio.Event()
         self._runner: web.AppRunner | None = None
@@ -161,6 +174,23 @@ class BinanceExchangeDouble:
     # --- middleware: request log, injected HTTP faults, exchange errors -------------
     @web.middleware
     async def _middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        response = await self._answer(request, handler)
+        if not isinstance(response, web.WebSocketResponse):
+            self._usage_headers(request, response)
+        return response
+
+    def _usage_headers(self, request: web.Request, response: web.StreamResponse) -> None:
+        """What Binance says of its rate limits on every REST reply (tests set the
+        counters near a limit to see the client slow down)."""
+        self.used_weight += 1
+        response.headers[self.weight_header] = str(self.used_weight)
+        if request.method == "POST" and request.path == "/api/v3/order":
+            self.order_count_10s += 1
+            self.order_count_1d += 1
+            response.headers["X-MBX-ORDER-COUNT-10S"] = str(self.order_count_10s)
+            response.headers["X-MBX-ORDER-COUNT-1D"] = str(self.order_count_1d)
+
+    async def _answer(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         self.requests.append((request.method, request.path))
         if request.path in self.faults.delays:
             await asyncio.sleep(self.faults.delays[request.path])
@@ -232,7 +262,7 @@ class BinanceExchangeDouble:
             {
                 "timezone": "UTC",
                 "serverTime": self.now_ms(),
-                "rateLimits": [],
+                "rateLimits": self.rate_limits,
                 "exchangeFilters": [],
                 "symbols": symbols,
             }

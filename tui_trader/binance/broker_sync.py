@@ -15,6 +15,7 @@ from tui_trader.binance.client import close_client
 from tui_trader.binance.filters import rules_from_exchange_info
 from tui_trader.binance.parse import ParseError
 from tui_trader.binance.parse_trades import parse_order_trades
+from tui_trader.binance.rate_budget import DEFAULT_LIMITS, RateBudget, limits_from_exchange_info
 from tui_trader.binance.reconcile import sync_orders
 from tui_trader.binance.user_stream import UserStream
 from tui_trader.binance.user_watch import UserDataTasks, UserDataWatch
@@ -73,12 +74,16 @@ class ReconcilingBroker(ExchangeBroker):
         """Create the client (inside the running loop) and load the symbols' filters.
         Raises BrokerError if a symbol is unknown to the exchange."""
         self._client = await self._spec.create()
-        self._api = ApiCaller(self._client, timeout_s=self._timeout_s, report=self._report)
-        self._rules, self._status = await self._read(
-            self.calls.exchange_info,
-            lambda info: rules_from_exchange_info(info, self.market, self._symbols),
-            "exchangeInfo",
+        budget = RateBudget(DEFAULT_LIMITS[self.market])
+        self._api = ApiCaller(
+            self._client, timeout_s=self._timeout_s, report=self._report, budget=budget
         )
+        info = await self._call(self.calls.exchange_info)
+        try:
+            self._rules, self._status = rules_from_exchange_info(info, self.market, self._symbols)
+        except ParseError as exc:
+            raise BrokerError(f"unreadable exchangeInfo: {exc}") from None
+        budget.set_limits(limits_from_exchange_info(info.get("rateLimits") or ()))
         missing = sorted(set(self._symbols) - set(self._rules))
         if missing:
             raise BrokerError(f"symbols unknown to Binance: {', '.join(missing)}")
