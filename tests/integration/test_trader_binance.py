@@ -3,7 +3,9 @@ simulated fallback when Binance is unreachable, the testnet broker with a restar
 reconciles, and the live switch behind the key check."""
 
 import asyncio
+import signal
 import socket
+import sys
 from collections.abc import Callable
 from dataclasses import replace
 from decimal import Decimal
@@ -204,3 +206,47 @@ async def test_live_switch_needs_keyring_keys_that_cannot_withdraw(
             assert trader.core.parts.portfolio.balance("BTC") == 1
             with pytest.raises(ValueError, match="already trading on binance-spot"):
                 await trader.enable_live(LIVE_PHRASE)
+
+
+async def test_kill_9_with_an_order_open_on_the_exchange_then_restart_reconciles_it(
+    exchange: BinanceExchangeDouble, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A real process is killed with SIGKILL while its entry rests on the exchange; the
+    order fills while nothing runs; the restarted trader finds it, books the fill once
+    and sends nothing again."""
+    monkeypatch.setenv("BINANCE_TESTNET_API_KEY", API_KEY)
+    monkeypatch.setenv("BINANCE_TESTNET_API_SECRET", API_SECRET)
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
+    exchange.set_price("BTCUSDT", "50000")
+    child = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "tests.e2e.binance_child",
+        str(exchange.port),
+        str(tmp_path),
+        stdout=asyncio.subprocess.PIPE,
+        cwd=Path(__file__).parents[2],
+    )
+    assert child.stdout is not None
+    try:
+        async with asyncio.timeout(30):
+            cid = (await child.stdout.readline()).decode().strip()
+        assert cid and exchange.order_requests[0]["newClientOrderId"] == cid
+    finally:
+        child.send_signal(signal.SIGKILL)
+        await child.wait()
+    assert child.returncode == -signal.SIGKILL
+    await exchange.fill(cid, "0.002", "49000")  # while no trader runs
+
+    settings = make_settings(tmp_path, binance_env="testnet", MAX_SLIPPAGE_BPS="10000")
+    with keyring_installed(MemoryKeyring()):
+        async with running_engine(linked(settings, loopback_endpoints(exchange.port))) as again:
+            assert again.core.parts.orders.get(cid) is None  # known final: filled
+            [order] = [o for o in await again.p.journal.orders() if o.client_order_id == cid]
+            assert order.status is OrderStatus.FILLED
+            fills = await again.p.journal.fills()
+            assert [(f.client_order_id, f.quantity) for f in fills] == [(cid, Decimal("0.002"))]
+            assert again.core.parts.portfolio.balance("BTC") == Decimal("1.001998")
+            assert again.p.gate.entry_block is None
+            assert await again.p.journal.integrity_check() == []
+    assert len(exchange.order_requests) == 1  # never sent twice
