@@ -5,14 +5,14 @@ compares that with what Binance holds now, so a fill missed while the process wa
 is adopted once, not counted twice."""
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
 from tui_trader.config import Settings
 from tui_trader.domain.enums import MarketKind
-from tui_trader.domain.portfolio import Position
+from tui_trader.domain.portfolio import FundingFee, Position
 from tui_trader.journal.store import Journal
 from tui_trader.portfolio import Portfolio
 
@@ -64,8 +64,10 @@ async def account_start(
 
 
 async def restore_exchange_portfolio(
-    journal: Journal, settings: Settings, start: AccountStart
+    journal: Journal, settings: Settings, start: AccountStart, settled: Sequence[FundingFee] = ()
 ) -> Portfolio:
+    """Futures: `settled` is Binance's funding history since the start; a settlement
+    not journaled yet (paid while the trader was down) is booked and journaled now."""
     portfolio = Portfolio(
         settings.quote_asset,
         start.balances,
@@ -77,9 +79,12 @@ async def restore_exchange_portfolio(
             for s, (q, e) in start.positions.items()
         ],
     )
-    for fill in await journal.fills(since=start.at):
+    for fill in await journal.fills(since=start.at, account=account_tag(settings)):
         portfolio.apply_fill(fill)
     if settings.market_type is MarketKind.FUTURES:
         for fee in await journal.funding_fees(since=start.at):
             portfolio.apply_funding(fee)
+        for fee in settled:
+            if portfolio.apply_funding(fee):
+                journal.record_funding(fee)
     return portfolio

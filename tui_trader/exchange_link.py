@@ -14,17 +14,20 @@ from typing import TYPE_CHECKING
 
 from tui_trader.domain.enums import EngineState, Severity
 from tui_trader.domain.events import SafetyEvent
+from tui_trader.domain.orders import Order
 from tui_trader.domain.portfolio import Position
-from tui_trader.exchange_account import account_start, restore_exchange_portfolio
-from tui_trader.exchange_retry import ExchangeRetry
+from tui_trader.exchange_account import account_start, account_tag, restore_exchange_portfolio
+from tui_trader.exchange_retry import ExchangeRetry, close_parts
 from tui_trader.market.feed import MarketFeed
-from tui_trader.views import mode_label
+from tui_trader.portfolio import Portfolio
+from tui_trader.views import AccountTracker, mode_label
 
 if TYPE_CHECKING:
     from tui_trader.binance.client import Endpoints
     from tui_trader.binance.futures_account import AccountUpdate
     from tui_trader.binance.reconcile import Reconciler
     from tui_trader.binance.wiring import BinanceBroker, ExchangeParts, Timing
+    from tui_trader.brokers.base import Broker
     from tui_trader.trader import Trader
 
 Connector = Callable[[], Awaitable["ExchangeParts"]]
@@ -39,6 +42,15 @@ class ExchangeSetup:
     timing: "Timing | None" = None
 
 
+@dataclass(slots=True)
+class LoadedAccount:
+    """Everything read from Binance and the journal before the trader adopts an account."""
+
+    portfolio: Portfolio
+    positions: Mapping[str, Position]
+    open_orders: list[Order]
+
+
 class ExchangeLink:
     def __init__(self, trader: "Trader", setup: ExchangeSetup | None) -> None:
         self.t, self.setup = trader, setup
@@ -46,44 +58,58 @@ class ExchangeLink:
         self.broker: BinanceBroker | None = None
         self.reconciler: Reconciler | None = None
         self.retry: ExchangeRetry | None = None  # Binance unreachable: trying again
+        # Account updates that arrive before an account is adopted wait here: applied
+        # to the paper account they would corrupt it.
+        self._early: list[AccountUpdate] = []
 
     @property
     def mode(self) -> str:
         return mode_label(self.t.settings, live=self.broker is not None)
+
+    @property
+    def feed_note(self) -> str:
+        """Added to the feed's name wherever it is shown while Binance is retried."""
+        return " (Binance unreachable)" if self.retry is not None else ""
 
     async def open(self) -> bool:
         """Connect at start; True when a Binance broker now replaces the paper broker
         (the account then comes from the exchange, not the paper journal)."""
         if self.setup is None:
             return False
-        from tui_trader.binance.wiring import ExchangeUnavailable
-        from tui_trader.brokers.base import BrokerError
-
+        parts: ExchangeParts | None = None
         try:
-            self.parts = await self._connect()
-        except (ExchangeUnavailable, BrokerError) as exc:
-            feed = self.t.p.feed
-            feed.name = f"{feed.name} (Binance unreachable)"
-            message = (
-                f"{exc}; paper trading on the SIMULATED market, not on live prices; "
-                "trying Binance again"
-            )
-            self._safety(Severity.CRITICAL, "exchange_unreachable", message)
-            self.retry = ExchangeRetry(
-                self._connect,
-                self._switch,
-                self._switch_blocker,
-                clock=self.t.p.wall_clock,
-                report=self._safety,
-                touch=self.t.touch,
-                backoff=self.setup.timing.retry if self.setup.timing else None,
-            )
+            parts = await self._connect()
+            loaded = await self._load_account(parts.broker) if parts.broker else None
+        except Exception as exc:  # unreachable, refused, a reply that makes no sense
+            if parts is not None:
+                await close_parts(parts)
+            self._fall_back(exc)
             return False
-        self._install(self.parts, "")
-        if self.parts.broker is None:
+        self.parts = parts
+        self._install(parts, "")
+        if parts.broker is None or loaded is None:
             return False
-        await self._use(self.parts.broker)
+        paper = self._adopt(parts.broker, loaded)
+        await paper.close()  # the paper broker stops matching
         return True
+
+    def _fall_back(self, exc: Exception) -> None:
+        """Say plainly that this is the simulated market, and keep trying Binance."""
+        assert self.setup is not None
+        message = (
+            f"{exc}; paper trading on the SIMULATED market, not on live prices; "
+            "trying Binance again"
+        )
+        self._safety(Severity.CRITICAL, "exchange_unreachable", message)
+        self.retry = ExchangeRetry(
+            self._connect,
+            self._switch,
+            self._switch_blocker,
+            clock=self.t.p.wall_clock,
+            report=self._safety,
+            touch=self.t.touch,
+            backoff=self.setup.timing.retry if self.setup.timing else None,
+        )
 
     def _install(self, parts: "ExchangeParts", note: str) -> None:
         """Binance's feed and filters from now on."""
@@ -110,23 +136,35 @@ class ExchangeLink:
 
     async def _switch(self, parts: "ExchangeParts") -> None:
         """Binance answers again and nothing is at stake: leave the simulated market.
-        The price-learning parts of the core start afresh on Binance's data."""
+        What can fail (reading the account) happens first, with entries blocked; then
+        the trader moves in one step. The price-learning parts of the core start afresh
+        on Binance's data. Raises (changing nothing) when the account cannot be read."""
         from tui_trader.wiring import market_parts
 
+        gate = self.t.p.gate
+        held_block, gate.entry_block = gate.entry_block, "switching to Binance"
+        try:
+            loaded = await self._load_account(parts.broker) if parts.broker else None
+        finally:
+            gate.entry_block = held_block
         core = self.t.core
-        simulated = self.t.p.feed
+        simulated, paper = self.t.p.feed, self.t.engine.broker
         for name, part in market_parts(self.t.settings, tuple(core.parts.market.symbols)).items():
             setattr(core.parts, name, part)
         core.last_signals.clear()
         self.parts, self.retry = parts, None
         self._install(parts, "; switched from the simulated market")
-        await simulated.close()  # the feed loop moves on to the new feed
         self.t.p.journal.set_run_feed(self.t.run_id, self.t.p.feed.name)
-        if parts.broker is not None:
-            await self._use(parts.broker)
-            await self.restore()
-            await self.reconcile("switch to Binance")
+        if parts.broker is not None and loaded is not None:
+            self._adopt(parts.broker, loaded)
         self.t.touch()
+        try:  # switched: what follows must not undo it
+            await simulated.close()  # the feed loop moves on to the new feed
+            if self.broker is not None:
+                await paper.close()
+                await self.reconcile("switch to Binance")
+        except Exception as exc:
+            self._safety(Severity.WARNING, "exchange_switch", f"after the switch: {exc!r}")
 
     async def _connect(self) -> "ExchangeParts":
         from tui_trader.binance.wiring import Timing, build_exchange_parts, exchange_keys
@@ -151,30 +189,56 @@ class ExchangeLink:
             timing=self.setup.timing or Timing(),
         )
 
-    async def restore(self) -> None:
-        """The account (exchange_account.py), the journal's open orders, and the
-        reconciler (also run after every user data re-subscription)."""
+    async def _load_account(self, broker: "BinanceBroker") -> LoadedAccount:
+        """The account as Binance holds it and the journal knows it (exchange_account.py):
+        network and journal reads only, nothing in the trader changes."""
+        from tui_trader.binance.futures_broker import BinanceFuturesBroker
+
+        self._early.clear()
+        t, settings = self.t, self.t.settings
+        ours = {settings.quote_asset} | {settings.base_asset(s) for s in settings.symbols}
+        held = {a: b.total for a, b in (await broker.balances()).items() if a in ours}
+        positions = await broker.positions()
+        start = await account_start(t.p.journal, settings, t.p.wall_clock.now(), held, positions)
+        settled = []
+        if isinstance(broker, BinanceFuturesBroker):
+            settled = await broker.funding_since(start.at)
+        portfolio = await restore_exchange_portfolio(t.p.journal, settings, start, settled)
+        orders = await t.p.journal.open_orders(account=account_tag(settings))
+        return LoadedAccount(portfolio, positions, orders)
+
+    def _adopt(self, broker: "BinanceBroker", loaded: LoadedAccount) -> "Broker":
+        """Trade through `broker` with `loaded` from now on, in one step (no await: no
+        event sees half an account). Returns the paper broker, for the caller to close."""
         from tui_trader.binance.book import CoreBook
         from tui_trader.binance.wiring import attach_reconciler
 
-        assert self.broker is not None
         t, settings = self.t, self.t.settings
-        ours = {settings.quote_asset} | {settings.base_asset(s) for s in settings.symbols}
-        held = {a: b.total for a, b in (await self.broker.balances()).items() if a in ours}
-        positions = await self.broker.positions()
-        start = await account_start(t.p.journal, settings, t.p.wall_clock.now(), held, positions)
-        t.core.parts.portfolio = await restore_exchange_portfolio(t.p.journal, settings, start)
-        self._show_liquidation(positions)
-        for order in await t.p.journal.open_orders():
+        paper = t.engine.broker
+        t.engine.broker = broker
+        broker.subscribe(t.on_broker_event)
+        self.broker = broker
+        t.account_tag = account_tag(settings)
+        t.core.parts.portfolio = loaded.portfolio
+        self._show_liquidation(loaded.positions)
+        for order in loaded.open_orders:
             t.core.parts.orders.apply(order)
         self.reconciler = attach_reconciler(
-            self.broker,
+            broker,
             CoreBook(t.core, t.p.journal),
             clock=t.p.wall_clock,
             on_safety=t.record_safety,
             block_entries=self._block_entries,
             tolerance=settings.balance_mismatch_tolerance,
         )
+        # Day start and peak of this account, not of the paper one it replaces.
+        t.account = AccountTracker()
+        t.update_account(t.p.market_clock.now())
+        early, self._early = self._early, []
+        for update in early:
+            self._on_account(update)
+        t.touch()
+        return paper
 
     async def reconcile(self, reason: str) -> None:
         if self.reconciler is not None:
@@ -208,8 +272,13 @@ class ExchangeLink:
             )
         except (KeyPermissionError, BrokerError, SecretsError) as exc:
             raise ValueError(f"live mode refused: {exc}") from None
-        await self._use(broker)
-        await self.restore()
+        try:
+            loaded = await self._load_account(broker)
+        except BrokerError as exc:
+            await broker.close()
+            raise ValueError(f"live mode refused: {exc}") from None
+        paper = self._adopt(broker, loaded)
+        await paper.close()
         self._safety(Severity.WARNING, "live_mode", f"{self.mode} trading on {broker.name}")
         await self.reconcile("live start")
 
@@ -231,25 +300,21 @@ class ExchangeLink:
         if self.broker is not None:
             await self.broker.close()
 
-    async def _use(self, broker: "BinanceBroker") -> None:
-        """Trade through `broker` from now on; the paper broker stops matching."""
-        await self.t.p.broker.close()
-        self.t.engine.broker = broker
-        broker.subscribe(self.t.on_broker_event)
-        self.broker = broker
-        self.t.touch()
-
     def _on_account(self, update: "AccountUpdate") -> None:
         """Futures ACCOUNT_UPDATE (or a positionRisk refresh) from the broker."""
+        if self.reconciler is None:  # no exchange account adopted yet
+            self._early.append(update)
+            return
         portfolio = self.t.core.parts.portfolio
         for fee in update.funding:
             try:
-                portfolio.apply_funding(fee)
+                booked = portfolio.apply_funding(fee)
             except ValueError as exc:  # not our wallet's asset: said, not booked
                 self._safety(Severity.WARNING, "funding_not_booked", str(exc))
                 continue
-            self.t.p.journal.record_funding(fee)
-            self.t.books_changed = True
+            if booked:
+                self.t.p.journal.record_funding(fee)
+                self.t.books_changed = True
         self._show_liquidation(update.positions)
         if update.funding:
             self.t.update_account(update.ts)

@@ -25,6 +25,13 @@ WAIT_POLL_S = 1.0
 Report = Callable[[Severity, str, str], None]
 
 
+async def close_parts(parts: "ExchangeParts") -> None:
+    """Release connected parts that will not be used (a failed or abandoned switch)."""
+    await parts.feed.close()
+    if parts.broker is not None:
+        await parts.broker.close()
+
+
 class ExchangeRetry:
     def __init__(
         self,
@@ -54,22 +61,22 @@ class ExchangeRetry:
         return f"retry {self.attempts + 1} in {seconds:.0f}s"
 
     async def run(self) -> None:
-        parts = await self._reach()
-        switched = False
-        try:
-            await self._wait_until_clear()
-            await self._switch(parts)
-            switched = True
-        finally:
-            if not switched:  # shut down while waiting: release what was connected
-                await parts.feed.close()
-                if parts.broker is not None:
-                    await parts.broker.close()
+        while True:
+            parts = await self._reach()
+            try:
+                await self._wait_until_clear()
+                await self._switch(parts)
+                return
+            except asyncio.CancelledError:  # shut down while waiting: release it all
+                await close_parts(parts)
+                raise
+            except Exception as exc:  # the account could not be read: nothing changed
+                await close_parts(parts)
+                self._failed(exc)
+                message = f"switch to Binance failed: {exc}; still on the SIMULATED market"
+                self._report(Severity.WARNING, "exchange_switch_failed", message)
 
     async def _reach(self) -> "ExchangeParts":
-        from tui_trader.binance.wiring import ExchangeUnavailable
-        from tui_trader.brokers.base import BrokerError
-
         while True:
             delay = self._backoff.delay(self.attempts)
             self._next_at = self._clock.now() + timedelta(seconds=delay)
@@ -77,10 +84,17 @@ class ExchangeRetry:
             await asyncio.sleep(delay)
             try:
                 return await self._connect()
-            except (ExchangeUnavailable, BrokerError) as exc:
-                self.attempts += 1
-                self.last_error = str(exc)
-                log.warning("Binance still unreachable (attempt %d): %s", self.attempts, exc)
+            except Exception as exc:  # any failure to connect: try again later
+                self._failed(exc)
+
+    def _failed(self, exc: Exception) -> None:
+        self.attempts += 1
+        self._waiting = ""
+        log.warning("Binance not usable yet (attempt %d): %s", self.attempts, exc)
+        if str(exc) != self.last_error:  # a new reason is said once, not every attempt
+            message = f"Binance not usable yet: {exc}; still on the SIMULATED market, retrying"
+            self._report(Severity.WARNING, "exchange_retry_failed", message)
+        self.last_error = str(exc)
 
     async def _wait_until_clear(self) -> None:
         announced = ""

@@ -81,6 +81,7 @@ class Portfolio:
         self._realized = sum((p.realized_pnl for p in self._positions.values()), ZERO)
         self._fees = sum((p.fees_paid for p in self._positions.values()), ZERO)
         self._funding = ZERO
+        self._funding_refs: set[str] = set()
         # symbol -> (the position size it was computed for, liquidation price)
         self._liquidation: dict[str, tuple[Decimal, Decimal]] = {
             p.symbol: (p.quantity, p.liquidation_price)
@@ -127,8 +128,9 @@ class Portfolio:
         self._positions[fill.symbol] = replace(pos, fees_paid=pos.fees_paid + fee)
         return self.position(fill.symbol)
 
-    def apply_funding(self, fee: FundingFee) -> None:
-        """Book a funding settlement on the futures wallet; raises ValueError (changing
+    def apply_funding(self, fee: FundingFee) -> bool:
+        """Book a funding settlement on the futures wallet; False (changing nothing) if
+        this settlement (its ref) is booked already. Raises ValueError (changing
         nothing) on spot, in another asset, or for a non-finite amount."""
         if self.market is not MarketKind.FUTURES:
             raise ValueError(f"funding fee on a {self.market.value} account")
@@ -136,8 +138,12 @@ class Portfolio:
             raise ValueError(f"funding fee in {fee.asset}, expected {self.quote_asset}")
         if not fee.amount.is_finite():
             raise ValueError(f"funding fee must be a finite amount, got {fee.amount}")
+        if fee.ref in self._funding_refs:
+            return False
+        self._funding_refs.add(fee.ref)
         self._add(self.quote_asset, fee.amount)
         self._funding += fee.amount
+        return True
 
     def set_liquidation(self, symbol: str, quantity: Decimal, price: Decimal | None) -> None:
         """The exchange's liquidation price for a position of `quantity` (None: none or

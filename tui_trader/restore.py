@@ -15,6 +15,7 @@ from tui_trader.domain.enums import OrderStatus, Severity
 from tui_trader.domain.events import SafetyEvent
 from tui_trader.domain.orders import Order
 from tui_trader.execution.engine import order_from_intent
+from tui_trader.journal.reader import PAPER_ACCOUNT
 from tui_trader.journal.store import Journal
 from tui_trader.portfolio import Portfolio
 
@@ -33,7 +34,7 @@ async def restore_paper(
     initial = await paper_initial_balances(
         journal, {settings.quote_asset: settings.paper_quote_balance}
     )
-    fills = await journal.fills()
+    fills = await journal.fills(account=PAPER_ACCOUNT)  # not an exchange account's
     portfolio = Portfolio.replay(
         settings.quote_asset,
         initial,
@@ -43,7 +44,7 @@ async def restore_paper(
         leverage=settings.max_leverage,
     )
     core.parts.portfolio = portfolio
-    open_orders = await journal.open_orders()
+    open_orders = await journal.open_orders(account=PAPER_ACCOUNT)
     broker.exchange.restore(
         {asset: balance.total for asset, balance in portfolio.balances().items()},
         open_orders,

@@ -131,9 +131,7 @@ class Trader(TraderControls):
         if self.p.ops is not None:
             await self._start_ops(self.p.ops)
         self.p.gate.guard = IdempotencyGuard(await self.p.journal.known_client_order_ids())
-        if await self.exchange.open():
-            await self.exchange.restore()
-        else:
+        if not await self.exchange.open():
             day_start = await restore_paper(self.p.journal, self.p.broker, self.core, self.settings)
             if day_start is not None:
                 self.account.day, self.account.day_start = day_start
@@ -149,7 +147,7 @@ class Trader(TraderControls):
         self.run_id = await self.p.journal.start_run(
             mode=self.settings.trading_mode,
             market=self.settings.market_type.value,
-            feed=self.p.feed.name,
+            feed=self.p.feed.name + self.exchange.feed_note,
             started_at=now,
             pid=os.getpid(),
         )
@@ -389,7 +387,7 @@ class Trader(TraderControls):
         interval = 60 / max(self.settings.sim_ticks_per_candle, 1)
         # While Binance is being retried the trader is offline, whatever the sim does.
         return FeedStatus(
-            name=self.p.feed.name,
+            name=self.p.feed.name + self.exchange.feed_note,
             connected=not self.feed_finished.is_set() and self.exchange.retry is None,
             last_event_at=self.core.parts.market.last_event_at,
             stale_after_s=3 * interval / self.settings.sim_speed,

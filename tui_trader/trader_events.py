@@ -12,6 +12,7 @@ from tui_trader.domain.enums import OrderStatus, Severity
 from tui_trader.domain.events import SafetyEvent
 from tui_trader.domain.orders import Fill, Order, OrderIntent
 from tui_trader.execution.gate import GateDecision, OrderGate
+from tui_trader.journal.reader import PAPER_ACCOUNT
 from tui_trader.journal.store import Journal
 from tui_trader.safety.state_machine import EngineStateMachine
 from tui_trader.secrets import default_redactor
@@ -38,6 +39,7 @@ class TraderEvents:
         self.clock = clock
         self.version = 0
         self.books_changed = False
+        self.account_tag = PAPER_ACCOUNT  # whose orders and fills these are, in the journal
 
     def set_entries(self, open_: bool) -> None:
         """Entries open only while RUNNING: the core stops proposing them and the gate
@@ -124,7 +126,7 @@ class TraderEvents:
         orders = self.core.parts.orders
         if not orders.apply(order):
             return  # a late update: a newer or final state is already known
-        self.journal.record_order(order)
+        self.journal.record_order(order, self.account_tag)
         if order.status.is_final and order.purpose.is_exit:
             position = self.core.parts.portfolio.positions.get(order.symbol)
             still_open = position is not None and position.is_open
@@ -145,7 +147,7 @@ class TraderEvents:
         portfolio = self.core.parts.portfolio
         position = portfolio.apply_fill(fill)
         self.history.fills.appendleft(fill)
-        self.journal.record_fill(fill)
+        self.journal.record_fill(fill, self.account_tag)
         if not position.is_open:
             self.core.parts.exits.reset(fill.symbol)
         self.books_changed = True  # snapshot journaled by housekeeping, at most 1/s

@@ -52,6 +52,7 @@ class HttpFault:
     msg: str = "An unknown error occurred while processing the request."
     retry_after: float | None = None
     after: bool = False
+    skip: int = 0  # let this many matching requests through first
 
 
 @dataclass
@@ -116,6 +117,7 @@ class BinanceExchangeDouble:
         self.changed = asyncio.Event()  # set on every new connection or subscription
         self.streams = StreamHub(self.now_ms, self.changed.set)
         self.requests: list[tuple[str, str]] = []
+        self.request_times: list[float] = []  # arrival of each of `requests`, epoch seconds
         self.order_requests: list[dict[str, str]] = []
         self.user_events: list[dict[str, Any]] = []
         self.ws_api_conns: list[WsApiConn] = []
@@ -192,12 +194,16 @@ class BinanceExchangeDouble:
 
     async def _answer(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         self.requests.append((request.method, request.path))
+        self.request_times.append(time.time())
         if request.path in self.faults.delays:
             await asyncio.sleep(self.faults.delays[request.path])
         fault = next(
             (f for f in self.faults.http if f.path == request.path and f.method == request.method),
             None,
         )
+        if fault is not None and fault.skip:
+            fault.skip -= 1
+            fault = None
         if fault is not None:
             self.faults.http.remove(fault)
             if fault.after:

@@ -73,6 +73,7 @@ class FuturesDouble:
         r.add_get("/fapi/v1/userTrades", self._user_trades)
         r.add_get("/fapi/v2/account", self._account)
         r.add_get("/fapi/v3/positionRisk", self._position_risk)
+        r.add_get("/fapi/v1/income", self._income)
         r.add_post("/fapi/v1/leverage", self._leverage)
         r.add_post("/fapi/v1/marginType", self._margin_type)
         r.add_get("/fapi/v1/positionSide/dual", self._position_mode)
@@ -133,6 +134,10 @@ class FuturesDouble:
         await self._signed(request)
         held = [s for s, (qty, _) in self.engine.positions.items() if qty != 0]
         return web.json_response([self.engine.position_row(s) for s in held])
+
+    async def _income(self, request: web.Request) -> web.Response:
+        p = await self._signed(request)
+        return web.json_response(self.engine.income_history(p))
 
     async def _leverage(self, request: web.Request) -> web.Response:
         p = await self._signed(request)
@@ -233,3 +238,8 @@ class FuturesDouble:
 
     async def funding(self, symbol: str, rate: str) -> None:
         await self.push([self.engine.funding(symbol, Decimal(rate), self._now_ms())])
+
+    def settle_funding_silently(self, symbol: str, rate: str) -> None:
+        """Funding settled (wallet and income history) while no ACCOUNT_UPDATE reaches
+        the user stream, as when it is down."""
+        self.engine.funding(symbol, Decimal(rate), self._now_ms())

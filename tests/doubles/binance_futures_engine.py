@@ -1,6 +1,7 @@
 """A tiny USD-M futures engine for the Binance exchange double: one-way positions,
-leverage and margin type per symbol, reduce-only orders, funding, and the JSON Binance
-answers with (REST replies, ORDER_TRADE_UPDATE and ACCOUNT_UPDATE events).
+leverage and margin type per symbol, reduce-only orders, funding (with its income
+history rows), and the JSON Binance answers with (REST replies, ORDER_TRADE_UPDATE and
+ACCOUNT_UPDATE events).
 
 LIMIT orders rest unless they cross the mark price; MARKET orders fill at the mark.
 Taker and maker fees are 0.04% of the notional, in USDT. The liquidation price is
@@ -129,7 +130,9 @@ class FuturesEngine:
         self.dual_side = False
         self.can_withdraw = False
         self.orders: dict[int, FuturesOrder] = {}
+        self.income: list[dict[str, Any]] = []  # GET /fapi/v1/income rows, as recorded
         self._next_order, self._next_trade = 8_000_000, 900_000
+        self._next_tran = 9_689_322_392  # tranId: a number, as USD-M sends it
 
     # --- queries ------------------------------------------------------------------
     def find(self, symbol: str, order_id: str | None, cid: str | None) -> FuturesOrder:
@@ -320,11 +323,41 @@ class FuturesEngine:
         }
 
     def funding(self, symbol: str, rate: Decimal, now_ms: int) -> dict[str, Any]:
-        """Settle funding: longs pay `rate` × notional at the mark (shorts receive it)."""
+        """Settle funding: longs pay `rate` × notional at the mark (shorts receive it).
+        The income row is recorded; the ACCOUNT_UPDATE is returned for pushing."""
         qty, _ = self.position(symbol)
         fee = -qty * self.marks[symbol] * rate
         self.wallet += fee
+        self._next_tran += 1
+        self.income.append(
+            {
+                "symbol": symbol,
+                "incomeType": "FUNDING_FEE",
+                "income": num(fee),
+                "asset": "USDT",
+                "info": "FUNDING_FEE",
+                "time": now_ms,
+                "tranId": self._next_tran,
+                "tradeId": "",
+            }
+        )
         return self.account_update(now_ms, "FUNDING_FEE", change=num(fee))
+
+    def income_history(self, p: dict[str, str]) -> list[dict[str, Any]]:
+        """GET /fapi/v1/income: oldest first from startTime (inclusive), at most
+        `limit` rows (default 100, max 1000)."""
+        limit = int(p.get("limit", "100"))
+        if not 1 <= limit <= 1000:
+            raise ExchangeError(-1130, "Data sent for parameter 'limit' is not valid.")
+        start, end = int(p.get("startTime", "0")), int(p.get("endTime", str(2**63)))
+        rows = [
+            row
+            for row in sorted(self.income, key=lambda r: (r["time"], r["tranId"]))
+            if p.get("incomeType", row["incomeType"]) == row["incomeType"]
+            and p.get("symbol", row["symbol"]) == row["symbol"]
+            and start <= row["time"] <= end
+        ]
+        return rows[:limit]
 
     def cancel(self, order: FuturesOrder, now_ms: int) -> list[dict[str, Any]]:
         if order.status not in ("NEW", "PARTIALLY_FILLED"):

@@ -1,6 +1,7 @@
 """BinanceFuturesBroker against the exchange double's USD-M side: leverage and margin
 type at start, reduce-only exits, ORDER_TRADE_UPDATE and ACCOUNT_UPDATE over the
-listenKey stream, funding fees, and an expired listenKey."""
+listenKey stream, funding settlements from the income history (announced once each,
+found after a stream gap, paged, a failed read recovered), and an expired listenKey."""
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
@@ -10,18 +11,20 @@ from typing import Any
 
 import pytest
 
-from tests.doubles.binance_exchange import BinanceExchangeDouble
+from tests.doubles.binance_exchange import BinanceExchangeDouble, HttpFault
 from tests.integration.conftest_binance import exchange_fixture, spec_fixture  # noqa: F401
 from tui_trader.binance.aio import Backoff
 from tui_trader.binance.client import ClientSpec
 from tui_trader.binance.futures_account import AccountUpdate
 from tui_trader.binance.futures_broker import BinanceFuturesBroker
 from tui_trader.binance.futures_stream import EVENTS
+from tui_trader.binance.parse import ms_to_utc
 from tui_trader.brokers.base import BrokerError, BrokerEvent
 from tui_trader.clock import SystemClock
-from tui_trader.domain.enums import IntentPurpose, OrderStatus, OrderType, Side
+from tui_trader.domain.enums import IntentPurpose, OrderStatus, OrderType, Severity, Side
 from tui_trader.domain.events import SafetyEvent
 from tui_trader.domain.orders import Fill, Order
+from tui_trader.domain.portfolio import FundingFee
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -80,6 +83,10 @@ class Kit:
 
     def kinds(self) -> list[str]:
         return [e.kind for e in self.safety]
+
+    def funding(self) -> list[list[tuple[Decimal, str]]]:
+        """(amount, ref) of the settlements of each announcement that had some."""
+        return [[(f.amount, f.ref) for f in a.funding] for a in self.accounts if a.funding]
 
     async def until(self, predicate: Callable[[], bool]) -> None:
         async with asyncio.timeout(4.0):
@@ -198,25 +205,127 @@ async def test_exit_is_reduce_only_and_cannot_flip_the_position(
     assert tiny_entry.reason.startswith("refused locally: NOTIONAL: 4.000 below minimum 5")
 
 
-async def test_funding_fee_is_recorded(
-    exchange: BinanceExchangeDouble, kits: Callable[..., Kit]
-) -> None:
-    kit = await started(kits)
+async def holding(make: Callable[..., Kit]) -> Kit:
+    """A started broker holding a 0.01 BTC long at 50000: funding of rate r costs it
+    0.01 · 50000 · r = 5·r USDT."""
+    kit = await started(make)
     await kit.broker.submit(order("g-1", price=None))
     await kit.until(lambda: "BTCUSDT" in kit.broker.last_positions)
-    await exchange.futures.funding("BTCUSDT", "0.0001")  # long pays 0.01 · 50000 · 0.0001
+    return kit
+
+
+def income_reads(exchange: BinanceExchangeDouble) -> int:
+    return exchange.requests.count(("GET", "/fapi/v1/income"))
+
+
+async def test_funding_fees_are_read_from_income_history_and_announced(
+    exchange: BinanceExchangeDouble, kits: Callable[..., Kit]
+) -> None:
+    kit = await holding(kits)
+    await exchange.futures.funding("BTCUSDT", "0.0001")  # the long pays 0.05
+    await kit.until(lambda: kit.kinds().count("funding_fee") == 1)
+    await exchange.futures.funding("BTCUSDT", "-0.0002")  # ...then receives 0.10
+    await kit.until(lambda: kit.kinds().count("funding_fee") == 2)
+
+    assert kit.broker.funding_fees == {"USDT": Decimal("0.05")}
+    first, second = [e for e in kit.safety if e.kind == "funding_fee"]
+    assert first.message == (
+        "funding fee -0.05000000 USDT on BTCUSDT (total since start -0.05000000)"
+    )
+    assert second.data == {
+        "asset": "USDT",
+        "amount": "0.10000000",
+        "total": "0.05000000",
+        "symbol": "BTCUSDT",
+        "ref": "9689322394",
+    }
+    assert kit.funding() == [
+        [(Decimal("-0.05"), "9689322393")],
+        [(Decimal("0.10"), "9689322394")],
+    ]
+    [fee] = kit.accounts[-1].funding
+    assert fee.ts == ms_to_utc(exchange.futures.engine.income[1]["time"])
+    wallet = kit.broker.last_balances["USDT"].total  # from the ACCOUNT_UPDATEs themselves
+    assert wallet == exchange.futures.engine.wallet
+    assert income_reads(exchange) == 2
+
+
+async def test_a_duplicated_funding_event_books_nothing_twice(
+    exchange: BinanceExchangeDouble, kits: Callable[..., Kit]
+) -> None:
+    kit = await holding(kits)
+    event = exchange.futures.engine.funding("BTCUSDT", Decimal("0.0001"), exchange.now_ms())
+    await exchange.futures.push([event, event])
+    await kit.until(lambda: kit.kinds().count("funding_fee") == 1)
+    await exchange.futures.funding("BTCUSDT", "0.0001")  # reads run in order: after both
+    await kit.until(lambda: kit.kinds().count("funding_fee") == 2)
+
+    assert kit.broker.funding_fees == {"USDT": Decimal("-0.10")}
+    assert [fee for announced in kit.funding() for fee in announced] == [
+        (Decimal("-0.05"), "9689322393"),
+        (Decimal("-0.05"), "9689322394"),
+    ]
+    assert income_reads(exchange) >= 2
+
+
+async def test_funding_since_finds_silent_settlements_and_pages_oldest_first(
+    exchange: BinanceExchangeDouble, kits: Callable[..., Kit]
+) -> None:
+    kit = await holding(kits)
+    engine = exchange.futures.engine
+    t0 = exchange.now_ms() - 10_000_000  # settled while the trader was not running
+    for i in range(1500):
+        engine.funding("BTCUSDT", Decimal("0.0001"), t0 + i)
+    exchange.futures.settle_funding_silently("BTCUSDT", "-0.0002")
+    exchange.futures.settle_funding_silently("BTCUSDT", "0.0001")
+    reads = income_reads(exchange)
+
+    fees = await kit.broker.funding_since(ms_to_utc(t0 + 100))
+
+    assert len(fees) == 1402 and len({fee.ref for fee in fees}) == 1402
+    assert [fee.ref for fee in fees] == [str(9689322393 + i) for i in range(100, 1502)]
+    assert fees[0] == FundingFee(
+        ms_to_utc(t0 + 100), "USDT", Decimal("-0.05"), "BTCUSDT", fees[0].ref
+    )
+    assert [fee.amount for fee in fees[-2:]] == [Decimal("0.10"), Decimal("-0.05")]
+    assert income_reads(exchange) - reads == 2  # 1000 rows, then the 402 from the last time
+    # What funding_since returned is the caller's to book: never announced again.
+    await exchange.futures.funding("BTCUSDT", "0.0001")
+    await kit.until(lambda: kit.kinds().count("funding_fee") == 1)
+    assert kit.funding() == [[(Decimal("-0.05"), "9689323895")]]
+
+
+async def test_a_failed_income_read_is_reported_and_the_next_settlement_recovers_both(
+    exchange: BinanceExchangeDouble, kits: Callable[..., Kit]
+) -> None:
+    kit = await holding(kits)
+    exchange.faults.http.append(HttpFault("/fapi/v1/income", method="GET", status=503))
+    await exchange.futures.funding("BTCUSDT", "0.0001")
+    await kit.until(lambda: "funding_unknown" in kit.kinds())
+
+    [unknown] = [e for e in kit.safety if e.kind == "funding_unknown"]
+    assert unknown.severity is Severity.WARNING
+    assert unknown.message.startswith("funding settlements unknown: ")
+    assert kit.broker.funding_fees == {} and kit.funding() == []
     await exchange.futures.funding("BTCUSDT", "-0.0002")
     await kit.until(lambda: kit.kinds().count("funding_fee") == 2)
 
-    assert kit.broker.funding_fees == {"USDT": Decimal("0.05")}  # -0.05 + 0.10
-    first, second = [e for e in kit.safety if e.kind == "funding_fee"]
-    assert first.message == "funding fee -0.05000000 USDT (total since start -0.05000000)"
-    assert second.data == {"asset": "USDT", "amount": "0.10000000", "total": "0.05000000"}
-    funding = [a for a in kit.accounts if a.reason == "FUNDING_FEE"]
-    assert [[(f.asset, f.amount) for f in a.funding] for a in funding] == [
-        [("USDT", Decimal("-0.05"))],
-        [("USDT", Decimal("0.10"))],
-    ]
+    assert kit.funding() == [[(Decimal("-0.05"), "9689322393"), (Decimal("0.10"), "9689322394")]]
+    assert kit.broker.funding_fees == {"USDT": Decimal("0.05")}
+    assert kit.broker.last_balances["USDT"].total == exchange.futures.engine.wallet
+
+
+async def test_a_settlement_during_a_stream_gap_is_read_after_resubscribing(
+    exchange: BinanceExchangeDouble, kits: Callable[..., Kit]
+) -> None:
+    kit = await holding(kits)
+    await exchange.futures.expire_listen_key()
+    exchange.futures.settle_funding_silently("BTCUSDT", "0.0001")  # no ACCOUNT_UPDATE
+    await exchange.wait_until(lambda: exchange.futures.connects >= 2)
+    await kit.until(lambda: kit.kinds().count("funding_fee") == 1)
+
+    assert "user_stream_resubscribed" in kit.kinds()
+    assert kit.funding() == [[(Decimal("-0.05"), "9689322393")]]
 
 
 async def test_expired_listen_key_gets_a_new_key_and_reconciles(

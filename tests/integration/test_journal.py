@@ -193,16 +193,19 @@ async def test_duplicate_fill_is_ignored_once_per_symbol(journal: Journal, tmp_p
 
 
 async def test_funding_fees_read_back_exactly_and_once(journal: Journal, tmp_path: Path) -> None:
-    paid = FundingFee(T0, "USDT", Decimal("-0.01234567"))
+    paid = FundingFee(T0, "USDT", Decimal("-0.01234567"), "BTCUSDT", "7001")
     journal.record_funding(paid)
     journal.record_funding(paid)  # the same settlement delivered twice
-    received = FundingFee(T0 + timedelta(hours=8), "USDT", Decimal("0.5"))
+    # Same time, asset and amount, another symbol: another settlement.
+    other = FundingFee(T0, "USDT", Decimal("-0.01234567"), "ETHUSDT", "7002")
+    journal.record_funding(other)
+    received = FundingFee(T0 + timedelta(hours=8), "USDT", Decimal("0.5"), "BTCUSDT", "7003")
     journal.record_funding(received)
     await journal.flush()
-    assert await journal.funding_fees() == [paid, received]
+    assert await journal.funding_fees() == [paid, other, received]
     assert await journal.funding_fees(since=T0 + timedelta(hours=1)) == [received]
-    [line, _] = jsonl(tmp_path / "logs" / "balances.jsonl")
-    assert (line["type"], line["amount"]) == ("funding", "-0.01234567")
+    [line, _, _] = jsonl(tmp_path / "logs" / "balances.jsonl")
+    assert (line["type"], line["amount"], line["ref"]) == ("funding", "-0.01234567", "7001")
 
 
 async def test_orders_and_fills_filters(journal: Journal) -> None:
@@ -345,3 +348,20 @@ async def test_20000_order_records_all_commit(tmp_path: Path) -> None:
     assert raw(j.db_path, "SELECT COUNT(*) FROM order_updates") == [(20_000,)]
     assert len((tmp_path / "logs" / "orders.jsonl").read_text().splitlines()) == 20_000
     await j.close()
+
+
+async def test_orders_and_fills_are_read_per_account(journal: Journal) -> None:
+    paper, testnet, legacy = make_fill("1"), make_fill("2"), make_fill("3")
+    journal.record_fill(paper, "paper")
+    journal.record_fill(testnet, "testnet/spot")
+    journal.record_fill(legacy, "")  # written before accounts were recorded: paper
+    journal.record_order(make_order(1), "paper")
+    journal.record_order(make_order(2), "testnet/spot")
+    await journal.flush()
+    assert await journal.fills(account="paper") == [paper, legacy]
+    assert await journal.fills(account="testnet/spot") == [testnet]
+    assert await journal.fills() == [paper, testnet, legacy]
+    assert [o.client_order_id for o in await journal.open_orders(account="paper")] == ["tt-1"]
+    testnet_orders = await journal.open_orders(account="testnet/spot")
+    assert [o.client_order_id for o in testnet_orders] == ["tt-2"]
+    assert len(await journal.open_orders()) == 2

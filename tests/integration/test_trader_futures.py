@@ -5,12 +5,13 @@ wallet with the funding in it (no mismatch for reconciliation to report)."""
 
 import asyncio
 from collections.abc import Callable
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
-from tests.doubles.binance_exchange import API_KEY, API_SECRET, BinanceExchangeDouble
+from tests.doubles.binance_exchange import API_KEY, API_SECRET, BinanceExchangeDouble, HttpFault
 from tests.doubles.memory_keyring import MemoryKeyring, keyring_installed
 from tests.integration.conftest_binance import exchange_fixture  # noqa: F401
 from tests.trader_support import START, make_settings, running_engine
@@ -116,3 +117,45 @@ async def test_funding_and_liquidation_reach_the_account_and_survive_a_restart(
             assert portfolio.positions["BTCUSDT"].liquidation_price == liquidation
             assert "reconciliation" not in [e.kind for e in restarted.history.safety]
             assert restarted.p.gate.entry_block is None
+
+        # Down again; a settlement happens meanwhile (nobody hears the stream).
+        exchange.futures.settle_funding_silently("BTCUSDT", "0.0004")  # the long pays 0.20
+        async with running_engine(linked(futures_settings, exchange)) as third:
+            portfolio = third.core.parts.portfolio
+            assert portfolio.funding == Decimal("-0.15")  # found in the income history
+            assert portfolio.cash == wallet - Decimal("0.15") == exchange.futures.engine.wallet
+            assert "reconciliation" not in [e.kind for e in third.history.safety]
+            assert third.p.gate.entry_block is None
+            await third.p.journal.flush()
+            assert len(await third.p.journal.funding_fees()) == 3
+
+
+async def test_a_binance_account_waiting_to_replace_the_simulated_one_books_nothing_into_it(
+    exchange: BinanceExchangeDouble, futures_settings: Settings
+) -> None:
+    """Binance answers while the engine trades the simulated market: the move waits, and
+    the waiting account's funding must not land in the paper wallet."""
+    exchange.faults.http.append(HttpFault("/fapi/v1/exchangeInfo", "GET", status=503))
+    exchange.futures.set_mark("BTCUSDT", "50000")
+    exchange.futures.engine.positions["BTCUSDT"] = (Decimal("0.1"), Decimal("50000"))
+    exchange.futures.engine.margin_type["BTCUSDT"] = "ISOLATED"  # as the broker wants it
+    setup = ExchangeSetup(
+        loopback_endpoints(exchange.port), replace(FAST, retry=Backoff(0.05, 0.1))
+    )
+    with keyring_installed(MemoryKeyring()):
+        trader = build_trader(futures_settings, start=START, binance=setup)
+        async with running_engine(trader) as t:
+            paper = t.core.parts.portfolio
+            assert t.exchange.retry is not None and paper.cash == 10000
+            await t.start()  # the move waits for the engine to stop
+            retry = asyncio.create_task(t.exchange.retry.run())
+            await until(lambda: "exchange_back" in [e.kind for e in t.history.safety])
+            await exchange.futures.funding("BTCUSDT", "0.001")  # the testnet long pays 5
+            await asyncio.sleep(0.3)
+            assert paper.cash == 10000 and paper.funding == 0 and paper.positions == {}
+            await t.stop()
+            await until(lambda: t.exchange.retry is None and t.exchange.reconciler is not None)
+            await asyncio.wait_for(retry, 5)
+            account = t.core.parts.portfolio
+            assert account is not paper and account.held("BTCUSDT") == Decimal("0.1")
+            assert account.cash == exchange.futures.engine.wallet  # the funding included

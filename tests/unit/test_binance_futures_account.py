@@ -1,13 +1,14 @@
 """USD-M account payloads: wallet balances, positionRisk with liquidation prices,
-ACCOUNT_UPDATE (orders and funding fees), and the key permission rules."""
+ACCOUNT_UPDATE (orders, and funding settled: flagged, not booked), and the key
+permission rules."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
-from tui_trader.binance.futures_account import FuturesAccount
+from tui_trader.binance.futures_account import AccountUpdate, FuturesAccount
 from tui_trader.binance.key_check import (
     KeyPermissionError,
     KeyPermissions,
@@ -18,11 +19,10 @@ from tui_trader.binance.key_check import (
 from tui_trader.binance.parse import ParseError
 from tui_trader.binance.parse_futures import parse_futures_balances, parse_position_risk
 from tui_trader.domain.enums import MarketKind
-from tui_trader.domain.portfolio import Balance, FundingFee
+from tui_trader.domain.portfolio import Balance
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 T0_MS = int(T0.timestamp() * 1000)
-HOURS_8 = 8 * 3600 * 1000
 
 
 def risk_row(qty: str, liquidation: str = "40200") -> dict[str, Any]:
@@ -89,25 +89,23 @@ def test_account_update_keeps_liquidation_price_only_while_size_is_unchanged() -
     assert not closed.stale and account.positions == {}
 
 
-def test_funding_fees_add_up_and_bad_updates_change_nothing() -> None:
+def test_funding_event_is_flagged_not_booked_and_bad_updates_change_nothing() -> None:
     account = FuturesAccount({}, 3)
     paid = account.apply(update("FUNDING_FEE", "", "-0.05", "999.95", t_ms=T0_MS))
-    got = account.apply(update("FUNDING_FEE", "", "0.10", "1000.05", t_ms=T0_MS + HOURS_8))
-    again = account.apply(update("FUNDING_FEE", "", "0.10", "1000.05", t_ms=T0_MS + HOURS_8))
-    order = account.apply(update("ORDER", "", change="1"))  # bc of an order: not funding
-    assert (paid.funding, got.funding, again.funding, order.funding) == (
-        (FundingFee(T0, "USDT", Decimal("-0.05")),),
-        (FundingFee(T0 + timedelta(hours=8), "USDT", Decimal("0.10")),),
-        (),  # a duplicated event is counted once
-        (),
-    )
-    assert account.funding_fees == {"USDT": Decimal("0.05")}
-    assert account.balances == {"USDT": Balance("USDT", Decimal(1000))}
-    view = account.view(T0, "FUNDING_FEE", got.funding)
-    assert view.balances == account.balances and view.funding == got.funding
-    with pytest.raises(ParseError):
-        account.apply({"e": "ACCOUNT_UPDATE", "a": {"m": "ORDER"}})
-    assert account.funding_fees == {"USDT": Decimal("0.05")}
+    order = account.apply(update("ORDER", "", change="1", wallet="1000.95"))
+    assert (paid.reason, paid.funding_event, paid.stale) == ("FUNDING_FEE", True, False)
+    assert (order.reason, order.funding_event) == ("ORDER", False)
+    assert account.balances == {"USDT": Balance("USDT", Decimal("1000.95"))}
+    view = account.view(T0, "FUNDING_FEE", ())
+    assert view == AccountUpdate(T0, "FUNDING_FEE", account.balances, {}, ())
+    for bad in (
+        {"e": "ACCOUNT_UPDATE", "a": {"m": "ORDER"}},  # no balances or positions
+        update("", "", wallet="5"),  # no reason
+        update("ORDER", "", wallet="lots"),
+    ):
+        with pytest.raises(ParseError):
+            account.apply(bad)
+    assert account.balances == {"USDT": Balance("USDT", Decimal("1000.95"))}
 
 
 def test_key_permission_rules() -> None:

@@ -218,21 +218,24 @@ def test_funding_moves_the_futures_wallet_and_equity() -> None:
     book = futures()
     book.apply_fill(fill(Side.BUY, "2", "100", "0"))
     book.mark(SYMBOL, D("101"))
-    book.apply_funding(FundingFee(T0, "USDT", D("-0.0202")))  # long pays 0.01% of 202
-    book.apply_funding(FundingFee(T0 + timedelta(hours=8), "USDT", D("0.005")))
+    book.apply_funding(FundingFee(T0, "USDT", D("-0.0202"), SYMBOL, "1"))  # long pays 0.01% of 202
+    book.apply_funding(FundingFee(T0 + timedelta(hours=8), "USDT", D("0.005"), SYMBOL, "2"))
     assert book.cash == D("1000") - D("0.0202") + D("0.005") == D("999.9848")
     assert book.funding == D("-0.0152")
     assert book.equity() == D("999.9848") + D("2")  # wallet + unrealized (101 - 100) × 2
     assert book.realized_pnl == 0 and book.fees_paid == 0  # funding is neither
     assert book.account_view().funding == D("-0.0152")
+    # The same settlement again (stream and history, or a restart): booked once.
+    assert not book.apply_funding(FundingFee(T0, "USDT", D("-0.0202"), SYMBOL, "1"))
+    assert book.cash == D("999.9848")
 
 
 @pytest.mark.parametrize(
     ("book", "fee", "message"),
     [
-        (spot(), FundingFee(T0, "USDT", D("-1")), "funding fee on a spot account"),
-        (futures(), FundingFee(T0, "BNB", D("-1")), "funding fee in BNB, expected USDT"),
-        (futures(), FundingFee(T0, "USDT", D("NaN")), "must be a finite amount"),
+        (spot(), FundingFee(T0, "USDT", D("-1"), SYMBOL, "3"), "funding fee on a spot account"),
+        (futures(), FundingFee(T0, "BNB", D("-1"), SYMBOL, "4"), "in BNB, expected USDT"),
+        (futures(), FundingFee(T0, "USDT", D("NaN"), SYMBOL, "5"), "must be a finite amount"),
     ],
 )
 def test_bad_funding_is_refused_and_changes_nothing(

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 from tui_trader.binance.broker_core import ExchangeBroker
 from tui_trader.binance.caller import ApiCaller
 from tui_trader.binance.client import close_client
+from tui_trader.binance.errors import classify
 from tui_trader.binance.filters import rules_from_exchange_info
 from tui_trader.binance.parse import ParseError
 from tui_trader.binance.parse_trades import parse_order_trades
@@ -46,22 +47,22 @@ class ReconcilingBroker(ExchangeBroker):
     async def start(self) -> None:
         """Connect (`_connect`), then subscribe to user data. Raises BrokerError with
         the reason (a symbol unknown to the exchange, ...), the client closed."""
-        try:
+        try:  # on any failure or cancellation nothing is left running
             await self._connect()
+            stream = self._user_stream()
+            watch = UserDataWatch(
+                busy=self._busy,
+                poll=self.poll,
+                restart=stream.restart,
+                report=self._report,
+                silence_s=self._silence_s,
+                poll_s=self._poll_s,
+            )
+            self._user = UserDataTasks(stream, watch, self.name, self._report)
+            await self._user.start(self._ws_timeout_s)
         except BaseException:
             await self.close()
             raise
-        stream = self._user_stream()
-        watch = UserDataWatch(
-            busy=self._busy,
-            poll=self.poll,
-            restart=stream.restart,
-            report=self._report,
-            silence_s=self._silence_s,
-            poll_s=self._poll_s,
-        )
-        self._user = UserDataTasks(stream, watch, self.name, self._report)
-        await self._user.start(self._ws_timeout_s)
 
     async def close(self) -> None:
         if self._user is not None:
@@ -73,7 +74,10 @@ class ReconcilingBroker(ExchangeBroker):
     async def _connect(self) -> None:
         """Create the client (inside the running loop) and load the symbols' filters.
         Raises BrokerError if a symbol is unknown to the exchange."""
-        self._client = await self._spec.create()
+        try:  # create() pings and reads the server time
+            self._client = await self._spec.create()
+        except Exception as exc:
+            raise BrokerError(f"Binance unreachable: {classify(exc).describe()}") from None
         budget = RateBudget(DEFAULT_LIMITS[self.market])
         self._api = ApiCaller(
             self._client, timeout_s=self._timeout_s, report=self._report, budget=budget

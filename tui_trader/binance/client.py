@@ -109,7 +109,16 @@ class ClientSpec:
                 "REQUEST_TIMEOUT": self.request_timeout_s,
             },
         )
-        return await client_class.create(self.api_key, self.api_secret)
+        # What AsyncClient.create() does, except that a failure also closes the WebSocket
+        # API session it leaves open (an "Unclosed client session" per failed attempt).
+        client = client_class(self.api_key, self.api_secret)
+        try:
+            await client.ping()
+            await resync_time(client)
+        except BaseException:
+            await close_client(client)
+            raise
+        return client
 
     def socket_manager(self, client: Any, max_queue_size: int) -> Any:
         """A socket manager whose stream URLs point at our endpoints (read per socket)."""

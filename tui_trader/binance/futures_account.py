@@ -1,40 +1,41 @@
-"""The USD-M account as the futures broker knows it: wallet balances, open positions
-with leverage and liquidation price, and funding fees. Pure: ACCOUNT_UPDATE events and
-positionRisk replies go in, `AccountUpdate` views come out.
+"""The USD-M account as the futures broker knows it: wallet balances and open positions
+with leverage and liquidation price. Pure: ACCOUNT_UPDATE events and positionRisk
+replies go in, `AccountUpdate` views come out.
 
 ACCOUNT_UPDATE carries no liquidation price; a position whose quantity is unchanged
-keeps the one positionRisk gave, and `apply` says when it must be asked again. A funding
-settlement delivered twice (a duplicated event) is counted once."""
+keeps the one positionRisk gave, and `apply` says when it must be asked again. Funding
+settlements are not taken from ACCOUNT_UPDATE (it has no settlement id, and one missed
+while the stream is down is never sent again): `apply` only says that one happened, and
+the broker reads them from the income history (futures_funding.py)."""
 
-from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from tui_trader.binance.parse_account import parse_account_update
-from tui_trader.binance.parse_futures import parse_account_change
+from tui_trader.binance.parse_futures import parse_account_reason
 from tui_trader.domain.portfolio import Balance, FundingFee, Position
-
-SEEN_FUNDING = 256  # recent settlements remembered to drop duplicates
 
 
 @dataclass(frozen=True, slots=True)
 class AccountUpdate:
-    """What the account looks like after an ACCOUNT_UPDATE (or a positionRisk refresh)."""
+    """What the account looks like after an ACCOUNT_UPDATE, a positionRisk refresh or
+    a read of the income history."""
 
     ts: datetime
-    reason: str  # ORDER, FUNDING_FEE, ... or POSITION_RISK after a refresh
+    # ORDER, FUNDING_FEE, ... (ACCOUNT_UPDATE's), POSITION_RISK after a positionRisk
+    # refresh, INCOME when new funding settlements were read from the income history
+    reason: str
     balances: dict[str, Balance]
     positions: dict[str, Position]  # every open position, liquidation price if known
-    funding: tuple[FundingFee, ...]  # settled in this update (negative: paid)
+    funding: tuple[FundingFee, ...]  # settlements new to this broker (negative: paid)
 
 
 @dataclass(frozen=True, slots=True)
 class Applied:
     reason: str
-    funding: tuple[FundingFee, ...]
+    funding_event: bool  # funding was settled: read the income history
     stale: bool  # a position changed size: its liquidation price is unknown
 
 
@@ -43,13 +44,11 @@ class FuturesAccount:
         self._leverage, self._default = leverage, default_leverage
         self.balances: dict[str, Balance] = {}
         self.positions: dict[str, Position] = {}
-        self.funding_fees: dict[str, Decimal] = {}  # running total per asset
-        self._seen: deque[FundingFee] = deque(maxlen=SEEN_FUNDING)
 
     def apply(self, event: Mapping[str, Any]) -> Applied:
         """Take an ACCOUNT_UPDATE in; raises ParseError (changing nothing) if malformed."""
         balances, positions = parse_account_update(event)
-        change = parse_account_change(event)
+        reason = parse_account_reason(event)
         self.balances |= balances
         stale = False
         for position in positions:
@@ -64,16 +63,7 @@ class FuturesAccount:
                 liquidation_price=known.liquidation_price if known is not None and same else None,
             )
             stale = stale or not same
-        fees = tuple(
-            FundingFee(change.at, asset, amount)
-            for asset, amount in change.balance_changes.items()
-            if change.funding and amount
-        )
-        fees = tuple(fee for fee in fees if fee not in self._seen)
-        for fee in fees:
-            self._seen.append(fee)
-            self.funding_fees[fee.asset] = self.funding_fees.get(fee.asset, Decimal(0)) + fee.amount
-        return Applied(change.reason, fees, stale)
+        return Applied(reason, reason == "FUNDING_FEE", stale)
 
     def view(self, ts: datetime, reason: str, funding: tuple[FundingFee, ...]) -> AccountUpdate:
         return AccountUpdate(ts, reason, dict(self.balances), dict(self.positions), funding)

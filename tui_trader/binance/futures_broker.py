@@ -1,11 +1,14 @@
 """BinanceFuturesBroker: USD-M orders (rules in broker_core.py) in one-way position mode,
 leverage and margin type set at start, reduce-only exits, and the listenKey user data
-stream: ORDER_TRADE_UPDATE → orders and fills, ACCOUNT_UPDATE → wallet balances,
-positions (liquidation price from positionRisk) and funding fees."""
+stream: ORDER_TRADE_UPDATE → orders and fills, ACCOUNT_UPDATE → wallet balances and
+positions (liquidation price from positionRisk). Funding settlements come from the
+income history (futures_funding.py), read when ACCOUNT_UPDATE says funding was settled
+and after every user data re-subscription (a settlement may have fallen in the gap)."""
 
 import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -16,8 +19,10 @@ from tui_trader.binance.client import ClientSpec
 from tui_trader.binance.errors import ExchangeCallFailed
 from tui_trader.binance.filters import order_refusal
 from tui_trader.binance.futures_account import AccountUpdate, FuturesAccount
+from tui_trader.binance.futures_funding import FundingReader
 from tui_trader.binance.futures_stream import FuturesUserStream
 from tui_trader.binance.parse_futures import parse_futures_balances, parse_position_risk
+from tui_trader.binance.parse_income import FUNDING, parse_income_page
 from tui_trader.binance.parse_orders import parse_order_trade_update
 from tui_trader.binance.user_stream import UserStream
 from tui_trader.brokers.base import BrokerError
@@ -82,6 +87,12 @@ class BinanceFuturesBroker(ReconcilingBroker):
         self._account = FuturesAccount(self._leverage_set, leverage)
         self._refresh: asyncio.Task[None] | None = None
         self._stale = False  # positions changed since the last positionRisk request
+        self._funding = FundingReader(
+            self._income_page,
+            clock.now(),
+            self._report,
+            lambda fees: self._announce("INCOME", fees),
+        )
 
     # --- lifecycle ------------------------------------------------------------------
     async def _connect(self) -> None:
@@ -96,7 +107,7 @@ class BinanceFuturesBroker(ReconcilingBroker):
             self._client,
             self._spec.endpoints.fstream,
             self._on_user_event,
-            self._on_resubscribed,
+            self._after_gap,
             backoff=self._backoff,
             timeout_s=self._ws_timeout_s,
             keepalive_s=self._keepalive_s,
@@ -105,7 +116,12 @@ class BinanceFuturesBroker(ReconcilingBroker):
     async def close(self) -> None:
         if self._refresh is not None:
             await cancel_and_wait(self._refresh)
+        await self._funding.close()
         await super().close()
+
+    async def _after_gap(self, reason: str) -> None:
+        self._funding.settled()  # while the stream was away?
+        await self._on_resubscribed(reason)
 
     async def _configure(self) -> None:
         mode = await self._call("futures_get_position_mode")
@@ -150,8 +166,24 @@ class BinanceFuturesBroker(ReconcilingBroker):
 
     @property
     def funding_fees(self) -> dict[str, Decimal]:
-        """Funding fees per asset since start (negative: paid)."""
-        return dict(self._account.funding_fees)
+        """Funding announced per asset since start (negative: paid)."""
+        return dict(self._funding.ledger.totals)
+
+    async def funding_since(self, since: datetime) -> list[FundingFee]:
+        """Every funding settlement at or after `since` from the income history, oldest
+        first. Booking them is the caller's: the broker will not announce them later
+        (those it announced already are among them). BrokerError if it cannot tell."""
+        return await self._funding.since(since)
+
+    async def _income_page(self, start_ms: int, limit: int) -> tuple[list[FundingFee], int]:
+        return await self._read(
+            "futures_income_history",
+            parse_income_page,
+            "income history",
+            incomeType=FUNDING,
+            startTime=start_ms,
+            limit=limit,
+        )
 
     async def balances(self) -> dict[str, Balance]:
         balances = await self._read(
@@ -195,12 +227,9 @@ class BinanceFuturesBroker(ReconcilingBroker):
     def _on_account_update(self, event: dict[str, Any]) -> None:
         applied = self._account.apply(event)
         self._balances = dict(self._account.balances)
-        for fee in applied.funding:
-            total = self._account.funding_fees[fee.asset]
-            message = f"funding fee {fee.amount:+} {fee.asset} (total since start {total:+})"
-            data = {"asset": fee.asset, "amount": str(fee.amount), "total": str(total)}
-            self._report(Severity.INFO, "funding_fee", message, data)
-        self._announce(applied.reason, applied.funding)
+        self._announce(applied.reason, ())
+        if applied.funding_event:
+            self._funding.settled()
         if applied.stale:
             # ACCOUNT_UPDATE has no liquidation price: ask positionRisk again, and once
             # more if another update lands while that request is out.

@@ -1,29 +1,12 @@
 """USD-M account payloads → domain: wallet balances (GET /fapi/v2/account), positions
 with their liquidation price (GET /fapi/v3/positionRisk), and why an ACCOUNT_UPDATE
-happened (order, funding fee, ...) with the balance change it carries."""
+happened (order, funding fee, ...)."""
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from tui_trader.binance.parse import WIRE_ERRORS, ParseError, dec
-from tui_trader.clock import ms_to_dt
 from tui_trader.domain.portfolio import Balance, Position
-
-
-@dataclass(frozen=True, slots=True)
-class AccountChange:
-    """The part of an ACCOUNT_UPDATE the position parser leaves out."""
-
-    reason: str  # ORDER, FUNDING_FEE, DEPOSIT, WITHDRAW, MARGIN_TRANSFER, ...
-    balance_changes: dict[str, Decimal]  # "bc": balance change except PnL and commission
-    at: datetime  # transaction time "T"
-
-    @property
-    def funding(self) -> bool:
-        return self.reason == "FUNDING_FEE"
 
 
 def parse_futures_balances(data: Mapping[str, Any]) -> dict[str, Balance]:
@@ -64,10 +47,12 @@ def parse_position_risk(rows: Any, leverage: Mapping[str, int]) -> dict[str, Pos
         raise ParseError(f"positionRisk reply: {exc}") from None
 
 
-def parse_account_change(event: Mapping[str, Any]) -> AccountChange:
+def parse_account_reason(event: Mapping[str, Any]) -> str:
+    """Why an ACCOUNT_UPDATE happened: ORDER, FUNDING_FEE, DEPOSIT, WITHDRAW, ..."""
     try:
-        account = event["a"]
-        changes = {str(b["a"]): dec(b.get("bc") or "0") for b in account["B"]}
-        return AccountChange(str(account["m"]), changes, ms_to_dt(int(event["T"])))
+        reason = event["a"]["m"]
     except WIRE_ERRORS as exc:
         raise ParseError(f"ACCOUNT_UPDATE: {exc}") from None
+    if reason.__class__ is not str or not reason:
+        raise ParseError(f"ACCOUNT_UPDATE: no reason, got m={reason!r}")
+    return str(reason)

@@ -19,12 +19,14 @@ class Balance:
 @dataclass(frozen=True, slots=True)
 class FundingFee:
     """A USD-M funding settlement on the wallet: negative when paid, positive when
-    received. `ts` is Binance's transaction time; with the asset and amount it names the
-    settlement, so a duplicated event is booked once."""
+    received. `ref` is Binance's id of the settlement (the income record's tranId): the
+    same settlement seen twice (stream and REST, or after a restart) is booked once."""
 
     ts: datetime
     asset: str
     amount: Decimal
+    symbol: str
+    ref: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,11 +34,18 @@ from tui_trader.journal.values import (
 
 
 def funding_row(fee: FundingFee) -> Row:
-    return {"ts": dt_text(fee.ts), "asset": fee.asset, "amount": str(fee.amount)}
+    return {
+        "ts": dt_text(fee.ts),
+        "asset": fee.asset,
+        "amount": str(fee.amount),
+        "symbol": fee.symbol,
+        "ref": fee.ref,
+    }
 
 
 def row_funding(row: RowLike) -> FundingFee:
-    return FundingFee(text_dt(row["ts"]), row["asset"], Decimal(row["amount"]))
+    amount = Decimal(row["amount"])
+    return FundingFee(text_dt(row["ts"]), row["asset"], amount, row["symbol"], row["ref"])
 
 
 def intent_row(intent: OrderIntent, client_order_id: str) -> Row:

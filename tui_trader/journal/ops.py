@@ -61,7 +61,7 @@ INTENT_COLS = (
 ORDER_COLS = (
     "client_order_id", "intent_id", "symbol", "side", "order_type", "quantity", "price",
     "status", "purpose", "filled_quantity", "average_price", "exchange_order_id", "reason",
-    "created_at", "updated_at",
+    "created_at", "updated_at", "account",
 )  # fmt: skip
 UPDATE_COLS = (
     "client_order_id", "status", "filled_quantity", "average_price", "exchange_order_id",
@@ -69,9 +69,9 @@ UPDATE_COLS = (
 )  # fmt: skip
 FILL_COLS = (
     "trade_id", "client_order_id", "symbol", "side", "quantity", "price", "fee",
-    "fee_asset", "ts", "is_maker",
+    "fee_asset", "ts", "is_maker", "account",
 )  # fmt: skip
-FUNDING_COLS = ("ts", "asset", "amount")
+FUNDING_COLS = ("ts", "asset", "amount", "symbol", "ref")
 RISK_COLS = ("ts", "intent_id", "client_order_id", "approved", "reason", "checks")
 SAFETY_COLS = ("ts", "severity", "kind", "symbol", "message", "data")
 BALANCE_COLS = ("ts", "equity", "balances")
@@ -170,14 +170,16 @@ class OpBuilder:
             waiter=waiter,
         )
 
-    def order(self, order: Order) -> WriteOp:
-        op = self._op(UPSERT_ORDER, ORDER_COLS, codec.order_row(order), ("orders", "order"))
+    def order(self, order: Order, account: str) -> WriteOp:
+        row = codec.order_row(order) | {"account": account}
+        op = self._op(UPSERT_ORDER, ORDER_COLS, row, ("orders", "order"))
         params = op.steps[0].rows[0]
         op.steps = (*op.steps, Step(INSERT_UPDATE, (tuple(params[i] for i in UPDATE_IDX),)))
         return op
 
-    def fill(self, fill: Fill) -> WriteOp:
-        return self._op(INSERT_FILL, FILL_COLS, codec.fill_row(fill), ("fills", "fill"), solo=True)
+    def fill(self, fill: Fill, account: str) -> WriteOp:
+        row = codec.fill_row(fill) | {"account": account}
+        return self._op(INSERT_FILL, FILL_COLS, row, ("fills", "fill"), solo=True)
 
     def funding(self, fee: FundingFee) -> WriteOp:
         row = codec.funding_row(fee)

@@ -12,6 +12,7 @@ from tui_trader.journal import codec
 from tui_trader.journal.schema import FINAL_SQL, SCHEMA_VERSION, current_version
 from tui_trader.journal.values import RowLike, dt_text, opt_text_dt, text_dt
 
+PAPER_ACCOUNT = "paper"
 COUNTED_TABLES = ("intents", "orders", "fills", "risk_decisions", "safety_events", "events")
 
 
@@ -60,9 +61,23 @@ async def unfinished_intents(conn: aiosqlite.Connection) -> list[tuple[OrderInte
     return [codec.row_intent(r) for r in rows]
 
 
-async def open_orders(conn: aiosqlite.Connection) -> list[Order]:
-    sql = f"SELECT * FROM orders WHERE status NOT IN {FINAL_SQL} ORDER BY created_at, rowid"
-    return [codec.row_order(r) for r in await _rows(conn, sql)]
+def _of_account(account: str | None) -> tuple[str, tuple[str, ...]]:
+    """SQL condition and parameters for rows of `account` (None: every account). Rows
+    written before accounts were recorded ('') were paper ones."""
+    if account is None:
+        return "1", ()
+    if account == PAPER_ACCOUNT:
+        return "account IN (?, '')", (account,)
+    return "account = ?", (account,)
+
+
+async def open_orders(conn: aiosqlite.Connection, account: str | None = None) -> list[Order]:
+    where, params = _of_account(account)
+    sql = (
+        f"SELECT * FROM orders WHERE status NOT IN {FINAL_SQL} AND {where}"
+        " ORDER BY created_at, rowid"
+    )
+    return [codec.row_order(r) for r in await _rows(conn, sql, params)]
 
 
 async def orders(
@@ -75,11 +90,14 @@ async def orders(
     return [codec.row_order(r) for r in rows]
 
 
-async def fills(conn: aiosqlite.Connection, since: datetime | None = None) -> list[Fill]:
-    """Fills at or after `since`, oldest first."""
+async def fills(
+    conn: aiosqlite.Connection, since: datetime | None = None, account: str | None = None
+) -> list[Fill]:
+    """Fills at or after `since` (of `account` when given), oldest first."""
     start = dt_text(since) if since is not None else ""
-    rows = await _rows(conn, "SELECT * FROM fills WHERE ts >= ? ORDER BY ts, id", (start,))
-    return [codec.row_fill(r) for r in rows]
+    where, params = _of_account(account)
+    sql = f"SELECT * FROM fills WHERE ts >= ? AND {where} ORDER BY ts, id"
+    return [codec.row_fill(r) for r in await _rows(conn, sql, (start, *params))]
 
 
 async def funding_fees(

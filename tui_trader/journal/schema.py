@@ -74,17 +74,22 @@ _V2_ACCOUNT_AND_RUNS = (
 )
 
 # USD-M funding settlements move the wallet without a fill; a restart rebuilds the
-# wallet from them too. The same settlement delivered twice is stored once.
-_V3_FUNDING = (
+# wallet from them too. The same settlement delivered twice is stored once. Orders and
+# fills say which account they belong to ("paper", "testnet/spot", ...; '' before v3),
+# so one account's restart never replays another's.
+_V3_FUNDING_AND_ACCOUNTS = (
+    "ALTER TABLE orders ADD COLUMN account TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE fills ADD COLUMN account TEXT NOT NULL DEFAULT ''",
     """CREATE TABLE funding_fees (
         id INTEGER PRIMARY KEY, ts TEXT NOT NULL, asset TEXT NOT NULL, amount TEXT NOT NULL,
-        UNIQUE (ts, asset, amount))""",
+        symbol TEXT NOT NULL, ref TEXT NOT NULL UNIQUE)""",
+    "CREATE INDEX funding_fees_ts ON funding_fees (ts)",
 )
 
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     _V1_ORDERS_AND_AUDIT,
     _V2_ACCOUNT_AND_RUNS,
-    _V3_FUNDING,
+    _V3_FUNDING_AND_ACCOUNTS,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

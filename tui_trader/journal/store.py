@@ -29,7 +29,7 @@ from tui_trader.journal import reader
 from tui_trader.journal.errors import JournalError
 from tui_trader.journal.jsonl import RotatingJsonl
 from tui_trader.journal.ops import OpBuilder, WriteOp
-from tui_trader.journal.reader import RunInfo
+from tui_trader.journal.reader import PAPER_ACCOUNT, RunInfo
 from tui_trader.journal.schema import connect, migrate
 from tui_trader.journal.values import dt_text
 from tui_trader.journal.writer import BatchWriter, WriterTuning
@@ -154,15 +154,16 @@ class Journal:
         self._submit(self._ops.intent(intent, client_order_id, waiter))
         await waiter
 
-    def record_order(self, order: Order) -> None:
-        self._submit(self._ops.order(order))
+    def record_order(self, order: Order, account: str = PAPER_ACCOUNT) -> None:
+        """`account`: whose order (PAPER_ACCOUNT, or an exchange account's tag)."""
+        self._submit(self._ops.order(order, account))
 
-    def record_fill(self, fill: Fill) -> None:
+    def record_fill(self, fill: Fill, account: str = PAPER_ACCOUNT) -> None:
         """A fill already journaled (same symbol and trade id) is ignored."""
-        self._submit(self._ops.fill(fill))
+        self._submit(self._ops.fill(fill, account))
 
     def record_funding(self, fee: FundingFee) -> None:
-        """A settlement already journaled (same time, asset and amount) is ignored."""
+        """A settlement already journaled (same ref) is ignored."""
         self._submit(self._ops.funding(fee))
 
     def record_risk_decision(
@@ -216,16 +217,19 @@ class Journal:
     async def unfinished_intents(self) -> list[tuple[OrderIntent, str]]:
         return await reader.unfinished_intents(self._reader())
 
-    async def open_orders(self) -> list[Order]:
-        return await reader.open_orders(self._reader())
+    async def open_orders(self, account: str | None = None) -> list[Order]:
+        """Of `account` only when given (PAPER_ACCOUNT includes pre-v3 rows)."""
+        return await reader.open_orders(self._reader(), account)
 
     async def orders(self, limit: int | None = None, since: datetime | None = None) -> list[Order]:
         """Newest first."""
         return await reader.orders(self._reader(), limit, since)
 
-    async def fills(self, since: datetime | None = None) -> list[Fill]:
-        """Oldest first."""
-        return await reader.fills(self._reader(), since)
+    async def fills(
+        self, since: datetime | None = None, account: str | None = None
+    ) -> list[Fill]:
+        """Oldest first; of `account` only when given (PAPER_ACCOUNT includes pre-v3 rows)."""
+        return await reader.fills(self._reader(), since, account)
 
     async def funding_fees(self, since: datetime | None = None) -> list[FundingFee]:
         """Oldest first."""
