@@ -320,3 +320,20 @@ async def test_repeated_5xx_opens_the_circuit_and_pauses_sending(kit: Kit) -> No
         "breaker_open",
         "breaker_closed",
     ]
+
+
+async def test_a_start_cancelled_while_subscribing_leaves_nothing_running(
+    spec: ClientSpec, exchange: BinanceExchangeDouble
+) -> None:
+    exchange.faults.delays["/ws-api/v3"] = 5.0  # the user data subscription hangs
+    kit = Kit(spec, exchange)
+    start = asyncio.create_task(kit.broker.start())
+    async with asyncio.timeout(5):
+        while ("GET", "/ws-api/v3") not in exchange.requests:  # noqa: ASYNC110
+            await asyncio.sleep(0.01)
+    start.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await start
+    names = {task.get_name() for task in asyncio.all_tasks()}
+    assert not {"binance-spot-user-data", "binance-spot-user-watch"} & names
+    assert kit.broker._client is not None and kit.broker._client.session.closed
