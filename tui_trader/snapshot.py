@@ -126,4 +126,3 @@ class TraderCommands(Protocol):
 
     async def enable_live(self, phrase: str) -> None:
         """Switch to live trading; raises ValueError with the reason when refused."""
-        ...

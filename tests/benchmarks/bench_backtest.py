@@ -8,9 +8,11 @@ backtrader on the same file.
 The candles (a seeded random walk) are written once as a Binance 12-column CSV and
 streamed from it, so the figure includes reading and parsing the file, as a real backtest
 does. Peak memory is the process's maximum resident set (ru_maxrss) after the run.
-The comparisons run in tests/benchmarks/_env, a separate virtual environment:
-    python3 -m venv tests/benchmarks/_env
-    tests/benchmarks/_env/bin/pip install backtesting backtrader pandas
+The comparisons run in a separate virtual environment outside the checkout (pandas and
+the two frameworks are not project dependencies), by default ~/.cache/tui-trader/bench-env
+(BENCH_EXTERNAL_ENV overrides):
+    python3 -m venv ~/.cache/tui-trader/bench-env
+    ~/.cache/tui-trader/bench-env/bin/pip install backtesting backtrader pandas
 Without it they print "not installed"."""
 
 import argparse
@@ -32,7 +34,10 @@ from tui_trader.config import Settings
 from tui_trader.market.replay import read_candles
 
 HERE = Path(__file__).resolve().parent
-EXTERNAL_PYTHON = HERE / "_env" / "bin" / "python"
+EXTERNAL_ENV = Path(
+    os.environ.get("BENCH_EXTERNAL_ENV", "~/.cache/tui-trader/bench-env")
+).expanduser()
+EXTERNAL_PYTHON = EXTERNAL_ENV / "bin" / "python"
 EXTERNAL_SCRIPT = HERE / "bench_backtest_external.py"
 START_MS = 1_704_067_200_000  # 2024-01-01 00:00 UTC
 TARGET_RATE = 1_000_000

@@ -1,7 +1,8 @@
 """The EMA-cross benchmark in backtesting.py or backtrader (run by bench_backtest.py with
-tests/benchmarks/_env/bin/python; neither library is a project dependency).
+the separate environment's python; neither library is a project dependency).
 
-    _env/bin/python bench_backtest_external.py {backtesting|backtrader} FILE.csv
+    ~/.cache/tui-trader/bench-env/bin/python bench_backtest_external.py \
+        {backtesting|backtrader} FILE.csv
 
 Same rules as ours: EMA 9/21 on closes, buy 5 % of equity on a cross up (filled at the
 next bar's open), close the position on a cross down, 0.1 % commission, no slippage.

@@ -61,7 +61,6 @@ class TraderBook(Protocol):
 
     async def fill_keys(self) -> set[tuple[str, str]]:
         """(symbol, trade id) of every fill already booked."""
-        ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,16 +34,13 @@ class Broker(Protocol):
         """Place `order` (status NEW, client id set). Returns the broker's view of it:
         NEW/PARTIALLY_FILLED/FILLED, or REJECTED with `reason`. Raises BrokerError when
         the outcome is unknown."""
-        ...
 
     async def cancel(self, client_order_id: str) -> Order | None:
         """Cancel an open order; returns the final order, or None if the broker has no
         such open order."""
-        ...
 
     async def query(self, client_order_id: str) -> Order | None:
         """The broker's view of an order by client id, or None if it never saw it."""
-        ...
 
     async def open_orders(self) -> list[Order]: ...
 
