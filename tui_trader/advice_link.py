@@ -17,14 +17,18 @@ from datetime import timedelta
 from tui_trader.clock import Clock
 from tui_trader.domain.orders import OrderIntent
 from tui_trader.domain.rules import SymbolRules
-from tui_trader.llm.advice import Advice
+from tui_trader.llm.advice import Advice, advice_view
 from tui_trader.llm.advisor import LLMAdvisor
 from tui_trader.llm.gate import decision_to_intent, gate_allows
 from tui_trader.llm.prompt import AdvisorContext, Trigger
+from tui_trader.views import History
 
 log = logging.getLogger("tui_trader.llm")
 
 ContextBuilder = Callable[[str], AdvisorContext]
+
+
+ADVICE_HISTORY = 30  # advice rows in the LLM panel's history
 
 
 class AdviceLink:
@@ -58,6 +62,16 @@ class AdviceLink:
             for task in list(self._tasks):
                 task.cancel()
             await self.advisor.aclose()
+
+    def show_in(self, history: History, symbols: Sequence[str]) -> None:
+        """The latest advice per symbol and the recent history, newest first, for the
+        LLM panel."""
+        for symbol in symbols:
+            latest = self.advisor.latest(symbol)
+            if latest is not None:
+                history.advice[symbol] = advice_view(latest)
+        recent = self.advisor.history()[-ADVICE_HISTORY:]
+        history.advice_history = tuple(advice_view(a) for a in reversed(recent))
 
     def ask(self, symbol: str, trigger: Trigger) -> None:
         """Queue an advisory request; never blocks, coalesces per symbol."""

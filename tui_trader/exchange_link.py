@@ -67,6 +67,10 @@ class ExchangeLink:
         return mode_label(self.t.settings, live=self.broker is not None)
 
     @property
+    def retry_detail(self) -> str:
+        return self.retry.detail() if self.retry is not None else ""
+
+    @property
     def feed_note(self) -> str:
         """Added to the feed's name wherever it is shown while Binance is retried."""
         return " (Binance unreachable)" if self.retry is not None else ""

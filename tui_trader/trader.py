@@ -44,7 +44,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("tui_trader.trader")
 
 MARKET_TIME_KEY = "market_time"
-ADVICE_HISTORY = 30  # advice rows in the LLM panel's history
 KILL_POLL_S = 0.2
 HOUSEKEEPING_S = 1.0
 SNAPSHOT_JOURNAL_S = 10.0
@@ -368,15 +367,7 @@ class Trader(TraderControls):
 
     def _with_advice(self) -> History:
         if self.advice is not None:
-            from tui_trader.llm.advice import advice_view
-
-            advisor = self.advice.advisor
-            for symbol in self.core.parts.market.symbols:
-                latest = advisor.latest(symbol)
-                if latest is not None:
-                    self.history.advice[symbol] = advice_view(latest)
-            recent = advisor.history()[-ADVICE_HISTORY:]
-            self.history.advice_history = tuple(advice_view(a) for a in reversed(recent))
+            self.advice.show_in(self.history, tuple(self.core.parts.market.symbols))
         return self.history
 
     def feed_status(self) -> FeedStatus:
@@ -391,14 +382,8 @@ class Trader(TraderControls):
             connected=not self.feed_finished.is_set() and self.exchange.retry is None,
             last_event_at=self.core.parts.market.last_event_at,
             stale_after_s=3 * interval / self.settings.sim_speed,
-            detail=self._sim_detail(),
+            detail="finished" if self.feed_finished.is_set() else self.exchange.retry_detail,
         )
-
-    def _sim_detail(self) -> str:
-        if self.feed_finished.is_set():
-            return "finished"
-        retry = self.exchange.retry
-        return retry.detail() if retry is not None else ""
 
     # --- risk context -----------------------------------------------------------------
     def risk_context(self, _intent: object) -> RiskContext:

@@ -225,9 +225,7 @@ class Journal:
         """Newest first."""
         return await reader.orders(self._reader(), limit, since)
 
-    async def fills(
-        self, since: datetime | None = None, account: str | None = None
-    ) -> list[Fill]:
+    async def fills(self, since: datetime | None = None, account: str | None = None) -> list[Fill]:
         """Oldest first; of `account` only when given (PAPER_ACCOUNT includes pre-v3 rows)."""
         return await reader.fills(self._reader(), since, account)
 
