@@ -7,7 +7,8 @@ from decimal import Decimal
 import pytest
 
 from tui_trader.binance import futures_funding
-from tui_trader.binance.futures_funding import FundingLedger, epoch_ms, read_funding
+from tui_trader.binance.futures_funding import FundingLedger, read_funding
+from tui_trader.clock import dt_to_ms
 from tui_trader.domain.portfolio import FundingFee
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -28,15 +29,15 @@ class History:
 
     async def page(self, start_ms: int, limit: int) -> tuple[list[FundingFee], int]:
         self.asked.append((start_ms, limit))
-        rows = [f for f in self.fees if epoch_ms(f.ts) >= start_ms][:limit]
+        rows = [f for f in self.fees if dt_to_ms(f.ts) >= start_ms][:limit]
         return rows, len(rows)
 
 
-def test_epoch_ms_is_exact() -> None:
-    assert epoch_ms(T0) == T0_MS
-    assert epoch_ms(T0 + timedelta(microseconds=999)) == T0_MS  # a start rounds down
+def test_milliseconds_of_a_time_round_down() -> None:
+    assert dt_to_ms(T0) == T0_MS
+    assert dt_to_ms(T0 + timedelta(microseconds=999)) == T0_MS  # a start rounds down
     late = datetime(2026, 3, 1, 0, 0, 0, 123000, tzinfo=UTC)
-    assert epoch_ms(late) == 1772323200123
+    assert dt_to_ms(late) == 1772323200123
 
 
 async def test_pages_oldest_first_without_losing_a_shared_millisecond(

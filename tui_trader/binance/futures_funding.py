@@ -6,24 +6,19 @@ broker knows of it, and `FundingReader` keeps it up to date in the background.""
 
 import asyncio
 from collections.abc import Awaitable, Callable, Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 
 from tui_trader.binance.aio import cancel_and_wait
 from tui_trader.binance.caller import Reporter
 from tui_trader.brokers.base import BrokerError
+from tui_trader.clock import dt_to_ms
 from tui_trader.domain.enums import Severity
 from tui_trader.domain.portfolio import FundingFee
 
 INCOME_PAGE = 1000  # rows per request: Binance's maximum
 # startTime (epoch ms), limit → the page's funding settlements and its number of rows
 PageReader = Callable[[int, int], Awaitable[tuple[list[FundingFee], int]]]
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def epoch_ms(ts: datetime) -> int:
-    """Exact (datetime.timestamp() is a float and can land a millisecond short)."""
-    return (ts - _EPOCH) // timedelta(milliseconds=1)
 
 
 async def read_funding(read_page: PageReader, since: datetime) -> list[FundingFee]:
@@ -31,7 +26,7 @@ async def read_funding(read_page: PageReader, since: datetime) -> list[FundingFe
     last page's newest time, not one millisecond later: the settlements of several
     symbols share a millisecond and a page may end among them (refs read already are
     dropped). Only a full page all within one millisecond moves past it."""
-    start = epoch_ms(since)
+    start = dt_to_ms(since)
     found: dict[str, FundingFee] = {}
     while True:
         limit = INCOME_PAGE
@@ -40,7 +35,7 @@ async def read_funding(read_page: PageReader, since: datetime) -> list[FundingFe
             found.setdefault(fee.ref, fee)
         if rows < limit or not fees:
             break
-        last = epoch_ms(fees[-1].ts)
+        last = dt_to_ms(fees[-1].ts)
         start = last if last > start else start + 1
     return sorted(found.values(), key=lambda fee: fee.ts)
 
