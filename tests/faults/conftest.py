@@ -1,0 +1,50 @@
+"""The fault suite: every injected fault is a test marked `@pytest.mark.fault(kind,
+expect)`. At the end of the run pytest prints one table, fault kind → expected outcome →
+result, which is what the README's fault summary quotes."""
+
+from dataclasses import dataclass
+
+import pytest
+
+
+@dataclass(slots=True)
+class FaultOutcome:
+    kind: str
+    expect: str
+    passed: bool = True
+
+
+_OUTCOMES: dict[str, FaultOutcome] = {}
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    outcome = _OUTCOMES.get(report.nodeid)
+    if outcome is not None and report.failed:
+        outcome.passed = False
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        marker = item.get_closest_marker("fault")
+        if marker is None:
+            continue
+        kind, expect = marker.args
+        _OUTCOMES[item.nodeid] = FaultOutcome(kind, expect)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if not _OUTCOMES:
+        return
+    by_kind: dict[str, FaultOutcome] = {}
+    for outcome in _OUTCOMES.values():
+        seen = by_kind.setdefault(outcome.kind, FaultOutcome(outcome.kind, outcome.expect))
+        seen.passed = seen.passed and outcome.passed
+    write = terminalreporter.write_line
+    terminalreporter.section("fault suite")
+    width = max(len(kind) for kind in by_kind)
+    for kind in sorted(by_kind):
+        outcome = by_kind[kind]
+        verdict = "ok" if outcome.passed else "FAILED"
+        write(f"{kind:<{width}}  {verdict:<6}  {outcome.expect}")
+    failed = sum(not o.passed for o in by_kind.values())
+    write(f"{len(by_kind)} fault kinds, {failed} failed")
