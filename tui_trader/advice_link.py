@@ -37,7 +37,7 @@ class AdviceLink:
         advisor: LLMAdvisor,
         clock: Clock,
         context: ContextBuilder,
-        rules: dict[str, SymbolRules],
+        rules_of: Callable[[str], SymbolRules | None],
         submit: Callable[[OrderIntent], None],
         refuse: Callable[[OrderIntent, str], None],
     ) -> None:
@@ -45,7 +45,9 @@ class AdviceLink:
         self.settings = advisor.settings
         self._clock = clock
         self._context = context
-        self._rules = rules
+        # A function, not a copy: the exchange's filters replace the defaults after
+        # this link is built, and a decision must round with the rules in force.
+        self._rules_of = rules_of
         self._submit = submit
         self._refuse = refuse
         self._tasks: set[asyncio.Task[None]] = set()
@@ -137,7 +139,7 @@ class AdviceLink:
 
     def _from_decision(self, intent: OrderIntent, advice: Advice | None) -> None:
         proposal = (
-            decision_to_intent(advice, intent.reference_price, self._rules.get(intent.symbol))
+            decision_to_intent(advice, intent.reference_price, self._rules_of(intent.symbol))
             if advice is not None
             else None
         )

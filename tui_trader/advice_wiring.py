@@ -46,7 +46,7 @@ def build_advice_link(trader: "Trader") -> AdviceLink:
         advisor,
         trader.p.market_clock,
         lambda symbol: advisor_context(trader, symbol),
-        dict(trader.core.parts.rules),
+        lambda symbol: trader.core.parts.rules.get(symbol),
         trader.engine.submit,
         refuse,
     )

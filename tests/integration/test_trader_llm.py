@@ -9,11 +9,22 @@ from pathlib import Path
 
 import pytest
 
+from tests.doubles.binance_exchange import BinanceExchangeDouble
+from tests.doubles.binance_matching import SymbolSpec
 from tests.doubles.openai_server import Mode, OpenAIDouble
 from tests.trader_support import START, feed, make_settings, opened, running_engine, sim_events
+from tui_trader.binance.aio import Backoff
+from tui_trader.binance.client import loopback_endpoints
+from tui_trader.binance.wiring import Timing
 from tui_trader.domain.enums import IntentPurpose, OrderType, Side
 from tui_trader.domain.orders import OrderIntent
+from tui_trader.exchange_link import ExchangeSetup
 from tui_trader.trader import Trader
+from tui_trader.wiring import build_trader
+
+BINANCE_FAST = Timing(
+    request_timeout_s=1.0, ws_timeout_s=1.0, socket_poll_s=0.1, backoff=Backoff(0.02, 0.2)
+)
 
 
 @pytest.fixture
@@ -54,6 +65,30 @@ def entry(trader: Trader, intent_id: str, side: Side = Side.BUY) -> OrderIntent:
         reason="test",
         strategy="test",
     )
+
+
+def long_decision(entry_price: float, size: float) -> dict[str, object]:
+    """A decide-mode reply: go long at `entry_price` for `size` units."""
+    return {
+        "decision": "long",
+        "timeframe": "1h",
+        "rationale": "test decision",
+        "position": {
+            "entry": entry_price,
+            "size": size,
+            "stop_loss": round(entry_price * 0.98, 2),
+            "take_profits": [round(entry_price * 1.05, 2)],
+            "trailing_stop": None,
+            "expected_fees": 1,
+            "estimated_liquidation_price": None,
+        },
+        "risk": {"leverage": 1, "max_loss_quote": 5, "risk_reward": 1.2},
+        "scenarios": [],
+        "invalidations": [],
+        "confidence": 0.9,
+        "next_check_after_min": 30,
+        "compliance_codes": [],
+    }
 
 
 async def settle(trader: Trader) -> None:
@@ -133,26 +168,7 @@ async def test_decide_intent_still_refused_by_risk_over_a_limit(
         await feed(trader, sim_events(trader), 50)
         await trader.start()
         price = float(trader.core.parts.market.price("BTCUSDT"))
-        decision = {
-            "decision": "long",
-            "timeframe": "1h",
-            "rationale": "all in",
-            "position": {
-                "entry": round(price, 2),
-                "size": 1.0,  # ~60k USDT on a 10k account
-                "stop_loss": round(price * 0.98, 2),
-                "take_profits": [round(price * 1.05, 2)],
-                "trailing_stop": None,
-                "expected_fees": 1,
-                "estimated_liquidation_price": None,
-            },
-            "risk": {"leverage": 1, "max_loss_quote": 5, "risk_reward": 1.2},
-            "scenarios": [],
-            "invalidations": [],
-            "confidence": 0.9,
-            "next_check_after_min": 30,
-            "compliance_codes": [],
-        }
+        decision = long_decision(entry_price=round(price, 2), size=1.0)  # ~60k on a 10k account
         llm.content = json.dumps(decision)
         trader._route(entry(trader, "decide-1"))
         await settle(trader)
@@ -208,3 +224,40 @@ async def test_failing_llm_opens_the_circuit_and_calls_pause(
         opened_events = [e for e in trader.history.safety if e.kind == "breaker_open"]
         assert len(opened_events) == 1 and "LLM advisor" in opened_events[0].message
         assert llm.request_count == 5  # the last three never left the process
+
+
+async def test_decide_mode_on_binance_rounds_with_the_exchange_filters(
+    tmp_path: Path, llm: OpenAIDouble, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The advice link reads the symbol rules the trader holds now, not a copy taken when
+    it was built: Binance's filters arrive at open() and replace the defaults."""
+    exchange = BinanceExchangeDouble(
+        specs={
+            "BTCUSDT": SymbolSpec("BTC", "USDT", tick=Decimal("0.10"), step=Decimal("0.001")),
+            "ETHUSDT": SymbolSpec("ETH", "USDT"),
+        }
+    )
+    await exchange.start()
+    use_llm(monkeypatch, llm, "decide", MAX_SLIPPAGE_BPS="10000")
+    setup = ExchangeSetup(loopback_endpoints(exchange.port), BINANCE_FAST)
+    trader = build_trader(make_settings(tmp_path), start=START, binance=setup)
+    try:
+        async with running_engine(trader):
+            assert trader.core.parts.rules["BTCUSDT"].tick_size == Decimal("0.10")
+            reading = asyncio.create_task(trader._feed_loop())
+            await exchange.wait_stream_connects(1)
+            book = exchange.streams.book_frame("BTCUSDT", Decimal("100.10"), Decimal("100.30"))
+            await exchange.streams.publish("btcusdt@bookTicker", book)
+            async with asyncio.timeout(3):
+                while trader.core.parts.market.price("BTCUSDT") == 0:  # noqa: ASYNC110
+                    await asyncio.sleep(0.01)
+            await trader.start()
+            llm.content = json.dumps(long_decision(entry_price=100.17, size=0.06234))
+            trader._route(entry(trader, "decide-binance"))
+            await settle(trader)
+            reading.cancel()
+            [order] = await trader.p.broker.open_orders()
+            assert (order.price, order.quantity) == (Decimal("100.1"), Decimal("0.062"))
+            assert not [e for e in trader.history.safety if e.kind == "risk_rejected"]
+    finally:
+        await exchange.stop()
