@@ -1,5 +1,6 @@
 """Logging set-up: a file in the data dir (full history) and, headless, the console."""
 
+import contextlib
 import logging
 import sys
 from logging.handlers import RotatingFileHandler
@@ -12,6 +13,35 @@ from tui_trader.secrets import install_excepthook, install_log_redaction
 LOG_FILE = "tui-trader.log"
 
 
+class QuietFileHandler(RotatingFileHandler):
+    """A log file that cannot be written (disk full, EIO) says so once, in one line on
+    stderr, and then stays quiet: the standard handler prints a "--- Logging error ---"
+    traceback for every record, which on a full disk is a storm of thousands."""
+
+    failed = False
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        if self.failed:
+            return
+        self.failed = True
+        error = sys.exc_info()[1]
+        _say(f"tui-trader: cannot write the log file {self.baseFilename} ({error}); "
+             "file logging is quiet from now on")
+
+
+class QuietStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """The console: a closed or broken stderr drops records, never raises or prints."""
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        return
+
+
+def _say(line: str) -> None:
+    # stderr itself may be gone (OSError, or ValueError when closed): nothing more to say.
+    with contextlib.suppress(OSError, ValueError):
+        print(line, file=sys.__stderr__ or sys.stderr, flush=True)
+
+
 def configure_logging(settings: Settings, *, console: bool) -> None:
     log_dir = settings.data_path / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
@@ -20,13 +50,13 @@ def configure_logging(settings: Settings, *, console: bool) -> None:
     root.handlers.clear()
     # LOG_FORMAT=json gives one JSON object a line, with the bound component/symbol.
     formatter = make_formatter(load_ops_settings().log_format)
-    file_handler = RotatingFileHandler(
+    file_handler = QuietFileHandler(
         log_dir / LOG_FILE, maxBytes=settings.jsonl_max_bytes, backupCount=settings.jsonl_backups
     )
     file_handler.setFormatter(formatter)
     root.addHandler(file_handler)
     if console:
-        stream = logging.StreamHandler(sys.stderr)
+        stream = QuietStreamHandler(sys.stderr)
         stream.setLevel(logging.WARNING)
         stream.setFormatter(formatter)
         root.addHandler(stream)

@@ -1,9 +1,17 @@
+import os
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from tui_trader.safety.kill_switch import KillSwitch, KillSwitchError
+from tui_trader.safety.kill_switch import (
+    KILL_FILE_NAME,
+    RESERVE_BYTES,
+    RESERVE_SUFFIX,
+    KillSwitch,
+    KillSwitchError,
+)
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 
@@ -63,3 +71,30 @@ def test_kill_file_that_is_not_utf8_still_counts_as_killed(tmp_path: Path) -> No
     switch.path.write_bytes(b"\xff\xfe garbage")
     state = switch.read()
     assert state is not None and "unreadable" in state.reason
+
+
+def test_a_fifo_at_the_kill_path_counts_as_killed_without_blocking(tmp_path: Path) -> None:
+    switch = KillSwitch(tmp_path)
+    os.mkfifo(switch.path)  # no writer: a plain open() would wait forever
+    started = time.monotonic()
+    state = switch.read()
+    assert time.monotonic() - started < 0.5
+    assert state is not None and "not a regular file (a FIFO)" in state.reason
+    assert switch.active
+
+
+def test_a_directory_at_the_kill_path_counts_as_killed(tmp_path: Path) -> None:
+    switch = KillSwitch(tmp_path)
+    switch.path.mkdir()
+    state = switch.read()
+    assert state is not None and "a directory" in state.reason
+
+
+def test_the_reserve_is_real_space_and_survives_activation(tmp_path: Path) -> None:
+    switch = KillSwitch(tmp_path)
+    assert switch.reserve()
+    spare = tmp_path / (KILL_FILE_NAME + RESERVE_SUFFIX)
+    assert spare.stat().st_size == RESERVE_BYTES
+    assert spare.stat().st_blocks > 0  # written, not sparse
+    switch.activate(NOW, "cli", "x")
+    assert switch.read() is not None and spare.is_file()
