@@ -1,6 +1,6 @@
 """SQLite journal (aiosqlite, WAL) and JSONL event logs."""
 
-from tui_trader.journal.errors import JournalError
+from tui_trader.journal.errors import DuplicateRecord, JournalError, JournalLost
 from tui_trader.journal.export import ExportKind, export_csv
 from tui_trader.journal.reader import RunInfo
 from tui_trader.journal.schema import SCHEMA_VERSION
@@ -11,9 +11,11 @@ from tui_trader.journal.writer import WriterTuning
 
 __all__ = [
     "SCHEMA_VERSION",
+    "DuplicateRecord",
     "ExportKind",
     "Journal",
     "JournalError",
+    "JournalLost",
     "RoundTrip",
     "RunInfo",
     "StatusReport",

@@ -1,11 +1,21 @@
 """The Journal: the trader's durable record (SQLite in WAL mode plus JSONL logs).
 
 Writes are queued without blocking and committed in batches by one writer task; only
-`record_intent` and `start_run` wait for the commit. Reads use a separate read-only
-connection and see committed data: `await flush()` first to read your own writes."""
+`record_intent`, `record_exit_intent` and `start_run` wait for the commit. Reads use a
+separate read-only connection and see committed data: `await flush()` first to read your
+own writes.
+
+Opening refuses (JournalLost) a data dir that was used before whose journal is missing,
+empty or has no schema, unless `new_account`: "used before" means the marker file
+`journal.db.created` (written once a journal has a schema), JSONL history in the logs
+folder, or spilled exit intents. Opening also proves the journal can be written, so a
+full disk stops the trader at start, not at its first order."""
 
 import asyncio
+import contextlib
 import logging
+import os
+import sqlite3
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
@@ -26,16 +36,53 @@ from tui_trader.domain import (
     SafetyEvent,
 )
 from tui_trader.journal import reader
-from tui_trader.journal.errors import JournalError
+from tui_trader.journal.errors import DuplicateRecord, JournalError, JournalLost
 from tui_trader.journal.jsonl import RotatingJsonl
-from tui_trader.journal.ops import OpBuilder, WriteOp
+from tui_trader.journal.ops import INSERT_INTENT, UPSERT_META, OpBuilder, Step, WriteOp
 from tui_trader.journal.reader import PAPER_ACCOUNT, RunInfo
-from tui_trader.journal.schema import connect, migrate
+from tui_trader.journal.schema import connect, current_version, migrate
+from tui_trader.journal.spill import IntentSpill, spill_path
 from tui_trader.journal.values import dt_text
-from tui_trader.journal.writer import BatchWriter, WriterTuning
+from tui_trader.journal.writer import BatchWriter, Health, WriterTuning
 
 log = logging.getLogger(__name__)
 MIB = 1024 * 1024
+MARKER_SUFFIX = ".created"
+# A protective exit waits at most this long for a commit before its intent goes to the
+# fsync'd exit-intent log instead (the whole journal step stays well under 1 s).
+EXIT_WAIT_S = 0.5
+
+
+def marker_path(db_path: Path) -> Path:
+    return db_path.with_name(db_path.name + MARKER_SUFFIX)
+
+
+def used_before(db_path: Path, jsonl_dir: Path | None) -> bool:
+    """Has a journal lived in this data dir? (Logs of the app itself do not count: they
+    are written before the journal is opened.)"""
+    if marker_path(db_path).exists() or IntentSpill(spill_path(db_path)).pending():
+        return True
+    return jsonl_dir is not None and any(jsonl_dir.glob("*.jsonl*"))
+
+
+def lost_reason(db_path: Path, jsonl_dir: Path | None) -> str | None:
+    """Why starting here would silently open a fresh account, or None (file checks only;
+    `Journal.open` also refuses a journal file without a schema)."""
+    if not used_before(db_path, jsonl_dir):
+        return None
+    if not db_path.exists():
+        return f"the journal {db_path} is missing"
+    if db_path.is_file() and db_path.stat().st_size == 0:
+        return f"the journal {db_path} is empty (0 bytes)"
+    return None
+
+
+def lost_message(reason: str) -> str:
+    return (
+        f"{reason} but this data dir was used before: restore the journal from a backup, "
+        "or start over on purpose with --new-account (a fresh paper account; history and "
+        "used client order ids are not carried over)"
+    )
 
 
 class Journal:
@@ -50,6 +97,7 @@ class Journal:
         clock: Clock | None = None,
         on_error: Callable[[Exception], None] | None = None,
         tuning: WriterTuning | None = None,
+        new_account: bool = False,
     ) -> None:
         self.db_path = Path(db_path)
         self.jsonl_dir = jsonl_dir
@@ -65,26 +113,83 @@ class Journal:
         self._read: aiosqlite.Connection | None = None
         self._writer: BatchWriter | None = None
         self._closed = False
+        self._new_account = new_account
+        self._spill = IntentSpill(spill_path(self.db_path))
+        self._replay: asyncio.Task[None] | None = None
+        self._watchers: list[Health] = []
 
     # --- lifecycle -------------------------------------------------------------------
 
     async def open(self) -> None:
-        """Create folders, migrate the schema, start the writer task."""
+        """Create folders, migrate the schema, prove the journal writable, fold in exit
+        intents spilled by an earlier run, start the writer task."""
         if self._closed:
             raise JournalError("journal was closed; create a new Journal to reopen")
         if self._writer is not None:
             return
         self._make_folders()
+        if not self._new_account and (reason := lost_reason(self.db_path, self.jsonl_dir)):
+            raise JournalLost(lost_message(reason))
         conn = await connect(self.db_path, busy_timeout_ms=self._tuning.busy_timeout_ms)
         try:
-            await migrate(conn, self.db_path, dt_text(self._clock.now()))
+            await self._prepare(conn)
             self._read = await connect(self.db_path, readonly=True)
         except BaseException:
             await conn.close()
             raise
         self._conn = conn
-        self._writer = BatchWriter(conn, self._jsonl, self._tuning, self._report)
+        self._writer = BatchWriter(
+            conn, self._jsonl, self._tuning, self._report, health=self._health_changed
+        )
         self._writer.start()
+
+    async def _prepare(self, conn: aiosqlite.Connection) -> None:
+        if (
+            not self._new_account
+            and await _schema_version(conn) == 0
+            and await asyncio.to_thread(used_before, self.db_path, self.jsonl_dir)
+        ):
+            raise JournalLost(lost_message(f"the journal {self.db_path} has no schema"))
+        now = dt_text(self._clock.now())
+        await migrate(conn, self.db_path, now)
+        await self._probe(conn, now)
+        await self._fold_in_spill(conn)
+        await asyncio.to_thread(self._write_marker, now)
+
+    async def _probe(self, conn: aiosqlite.Connection, now: str) -> None:
+        """One real commit: a journal that cannot write refuses to start."""
+        try:
+            await _transaction(conn, UPSERT_META, [("journal_opened_at", now)])
+        except Exception as exc:
+            raise JournalError(
+                f"journal {self.db_path} cannot be written ({exc}); free space or fix the "
+                "data dir, then start again"
+            ) from exc
+
+    async def _fold_in_spill(self, conn: aiosqlite.Connection) -> None:
+        rows = await asyncio.to_thread(self._spill.take)
+        if not rows:
+            return
+        try:
+            await _transaction(conn, INSERT_INTENT, rows)
+        except Exception as exc:
+            raise JournalError(f"cannot reconcile spilled exit intents: {exc}") from exc
+        await asyncio.to_thread(self._spill.finish)
+        log.warning("journal: %d exit intents from the exit-intent log reconciled", len(rows))
+
+    def _write_marker(self, now: str) -> None:
+        marker = marker_path(self.db_path)
+        if marker.exists():
+            return
+        try:
+            fd = os.open(marker, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            try:
+                os.write(fd, f"journal created {now}\n".encode())
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        except OSError as exc:  # the journal itself is fine; only the loss check is weaker
+            log.warning("cannot write %s: %s", marker, exc)
 
     def _make_folders(self) -> None:
         for folder in (self.db_path.parent, self.jsonl_dir):
@@ -101,18 +206,27 @@ class Journal:
         if self._closed:
             return
         self._closed = True
-        pending = 0
+        pending = dropped = 0
+        if self._replay is not None:
+            await asyncio.gather(self._replay, return_exceptions=True)
         if self._writer is not None:
             await self._writer.stop()
-            pending = self._writer.pending
+            pending, dropped = self._writer.pending, self._writer.dropped
         for conn in (self._read, self._conn):
             if conn is not None:
-                await conn.close()
+                with contextlib.suppress(Exception):  # nothing left to lose by now
+                    await conn.close()
         if self._jsonl is not None:
-            self._jsonl.close()
-        if pending:
+            try:
+                self._jsonl.close()
+            except OSError as exc:  # a last buffered flush on a full disk
+                self.errors.append(JournalError(f"JSONL close failed: {exc}"))
+        if pending or dropped:
             last = self.errors[-1] if self.errors else "unknown error"
-            raise JournalError(f"journal closed with {pending} records not written: {last}")
+            raise JournalError(
+                f"journal closed with {pending + dropped} records not written"
+                f" ({dropped} dropped past the queue limit): {last}"
+            )
 
     async def flush(self) -> None:
         """Wait until everything queued so far is committed (JournalError if failing)."""
@@ -122,6 +236,41 @@ class Journal:
     def pending(self) -> int:
         """Records queued and not yet committed."""
         return self._writer.pending if self._writer is not None else 0
+
+    @property
+    def failing(self) -> bool:
+        """The last write round failed (or records were dropped); cleared by a commit."""
+        return self._writer is not None and self._writer.failing
+
+    @property
+    def dropped(self) -> int:
+        """Records refused because the queue was full (see WriterTuning.max_pending)."""
+        return self._writer.dropped if self._writer is not None else 0
+
+    def watch(self, listener: Health) -> None:
+        """`listener(writable, detail)` is called when writing starts failing and when it
+        works again, not on every retry."""
+        self._watchers.append(listener)
+
+    def _health_changed(self, writable: bool, detail: str) -> None:
+        if writable and self._replay is None and self._spill.pending():
+            self._replay = asyncio.create_task(self._replay_spill(), name="journal-spill")
+        for listener in self._watchers:
+            listener(writable, detail)
+
+    async def _replay_spill(self) -> None:
+        """Writable again: fold the exit-intent log into the journal, then remove it."""
+        try:
+            rows = await asyncio.to_thread(self._spill.take)
+            for row in rows:
+                self._submit(WriteOp((Step(INSERT_INTENT, (row,)),)))
+            await self.flush()
+            await asyncio.to_thread(self._spill.finish)
+            log.info("journal: %d spilled exit intents reconciled", len(rows))
+        except (JournalError, OSError) as exc:  # kept on disk; tried again next time
+            log.warning("journal: spilled exit intents not reconciled yet: %s", exc)
+        finally:
+            self._replay = None
 
     def _live_writer(self) -> BatchWriter:
         if self._closed:
@@ -134,8 +283,7 @@ class Journal:
         self._live_writer().submit(op)
 
     def _report(self, exc: Exception) -> None:
-        self.errors.append(exc)
-        log.error("journal: %s", exc)
+        self.errors.append(exc)  # the writer logs once per episode, not per report
         if self._on_error is not None:
             try:
                 self._on_error(exc)
@@ -153,6 +301,31 @@ class Journal:
         waiter: asyncio.Future[int] = asyncio.get_running_loop().create_future()
         self._submit(self._ops.intent(intent, client_order_id, waiter))
         await waiter
+
+    async def record_exit_intent(
+        self, intent: OrderIntent, client_order_id: str, wait: float = EXIT_WAIT_S
+    ) -> bool:
+        """Durable within ~`wait` seconds whatever the journal does: committed, or else
+        appended (fsync'd) to the exit-intent log and reconciled later. True when it went
+        to that log. DuplicateRecord for a journaled client id; JournalError when neither
+        place can take it: then do not send the order."""
+        waiter: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        op = self._ops.intent(intent, client_order_id, waiter)
+        self._submit(op)
+        if not self.failing:  # failing: no commit is coming soon, do not wait for one
+            try:
+                await asyncio.wait_for(asyncio.shield(waiter), wait)
+                return False
+            except DuplicateRecord:
+                raise
+            except (TimeoutError, JournalError):
+                pass
+        waiter.add_done_callback(_consume)  # its late outcome no longer matters
+        try:
+            await asyncio.to_thread(self._spill.append, op.steps[0].rows[0])
+        except OSError as exc:
+            raise JournalError(f"journal busy and exit-intent log unwritable: {exc}") from exc
+        return True
 
     def record_order(self, order: Order, account: str = PAPER_ACCOUNT) -> None:
         """`account`: whose order (PAPER_ACCOUNT, or an exchange account's tag)."""
@@ -254,3 +427,27 @@ class Journal:
 
     async def integrity_check(self) -> list[str]:
         return await reader.integrity_check(self._reader())
+
+
+def _consume(future: "asyncio.Future[int]") -> None:
+    """Retrieve an abandoned waiter's exception, so asyncio does not log it."""
+    if not future.cancelled():
+        future.exception()
+
+
+async def _schema_version(conn: aiosqlite.Connection) -> int:
+    try:
+        return await current_version(conn)
+    except sqlite3.Error:  # no schema_version table: nothing was ever migrated here
+        return 0
+
+
+async def _transaction(conn: aiosqlite.Connection, sql: str, rows: Sequence[Any]) -> None:
+    await conn.execute("BEGIN IMMEDIATE")
+    try:
+        await conn.executemany(sql, rows)
+        await conn.execute("COMMIT")
+    except BaseException:
+        with contextlib.suppress(sqlite3.Error, ValueError):
+            await conn.execute("ROLLBACK")
+        raise

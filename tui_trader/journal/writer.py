@@ -3,7 +3,15 @@
 Failure policy: a failing batch is retried with backoff; when the retries run out the
 failure is reported, callers awaiting durability get a JournalError at once (so the
 engine never sends an order whose intent is not on disk), and every other operation
-stays queued for the next round. Nothing is dropped silently and the task never dies."""
+stays queued for the next round. The task never dies.
+
+Health: the first failed round flips `failing` and is logged once (ERROR); later rounds
+log at DEBUG; the first commit afterwards flips it back (INFO). Listeners hear only the
+flips, so a full disk gives one event, not one per retry.
+
+Bound: at most `max_pending` records wait in the queue. Past it, records nobody waits
+for are dropped and counted in `dropped` (one CRITICAL report per episode); records a
+caller waits for (intents) are never dropped, they fail fast like any durable write."""
 
 import asyncio
 import contextlib
@@ -15,7 +23,7 @@ from dataclasses import dataclass
 
 import aiosqlite
 
-from tui_trader.journal.errors import JournalError
+from tui_trader.journal.errors import DuplicateRecord, JournalError
 from tui_trader.journal.jsonl import RotatingJsonl
 from tui_trader.journal.ops import Params, WriteOp
 
@@ -30,6 +38,11 @@ class WriterTuning:
     retry_delays: tuple[float, ...] = (0.05, 0.25, 1.0)  # between attempts of one batch
     max_pause: float = 30.0  # cap of the pause between failed rounds (s)
     busy_timeout_ms: int = 5000
+    # ~50 MB of queued records at most: only reached when the journal cannot write.
+    max_pending: int = 50_000
+
+
+Health = Callable[[bool, str], None]  # (writable, detail), called on changes only
 
 
 class BatchWriter:
@@ -39,6 +52,7 @@ class BatchWriter:
         jsonl: RotatingJsonl | None,
         tuning: WriterTuning,
         report: Callable[[Exception], None],
+        health: Health | None = None,
     ) -> None:
         self._conn = conn
         self._jsonl = jsonl
@@ -50,6 +64,11 @@ class BatchWriter:
         self._nudge = asyncio.Event()  # ends a pause between failed rounds early
         self._closing = False
         self._task: asyncio.Task[None] | None = None
+        self._health = health
+        self.failing = False
+        self.dropped = 0  # records refused past max_pending, since start
+        self._dropping = False  # within an episode of drops (reported once)
+        self._jsonl_lost = 0  # JSONL lines lost in the current JSONL failure episode
 
     @property
     def pending(self) -> int:
@@ -61,11 +80,16 @@ class BatchWriter:
 
     def _ended(self, task: asyncio.Task[None]) -> None:
         if not task.cancelled() and (exc := task.exception()) is not None:
+            log.error("journal writer stopped: %r", exc)
             self._report(JournalError(f"journal writer stopped: {exc!r}"))
+            self._set_failing(True, f"journal writer stopped: {exc!r}")
 
     def submit(self, op: WriteOp) -> None:
         if self._task is not None and self._task.done():
             raise JournalError(f"journal writer has stopped; {len(self._queue)} records unwritten")
+        if op.waiter is None and len(self._queue) >= self._tuning.max_pending:
+            self._drop()
+            return
         self._queue.append(op)
         if op.waiter is not None:
             self._waiting += 1
@@ -99,7 +123,34 @@ class BatchWriter:
                 await self._pause(failures)
                 continue
             failures = 0
+            self._dropping = False  # a new episode of drops is worth a new report
+            self._set_failing(False, "")
             await self._finish(batch, outcomes)
+
+    def _drop(self) -> None:
+        self.dropped += 1
+        if self._dropping:
+            return
+        self._dropping = True
+        message = (
+            f"journal queue full ({self._tuning.max_pending} records waiting): records are "
+            f"being dropped and counted ({self.dropped} so far); entries are stopped"
+        )
+        log.critical("%s", message)
+        self._report(JournalError(message))
+        self._set_failing(True, message)
+
+    def _set_failing(self, failing: bool, detail: str) -> None:
+        if failing == self.failing:
+            return
+        self.failing = failing
+        if not failing:
+            log.info("journal writable again")
+        if self._health is not None:
+            try:
+                self._health(not failing, detail)
+            except Exception:  # a broken listener must not stop the writer
+                log.exception("journal health listener failed")
 
     async def _next_batch(self) -> list[WriteOp]:
         while not self._queue:
@@ -132,7 +183,9 @@ class BatchWriter:
             try:
                 return await self._apply(batch)
             except Exception as exc:
-                log.warning("journal batch of %d failed, retrying: %s", len(batch), exc)
+                # Once failing, every retry is known news: keep the log quiet.
+                level = logging.DEBUG if self.failing else logging.WARNING
+                log.log(level, "journal batch of %d failed, retrying: %s", len(batch), exc)
                 await asyncio.sleep(delay)
         return await self._apply(batch)
 
@@ -179,22 +232,38 @@ class BatchWriter:
         lines = [line for op, out in zip(batch, outcomes, strict=True) if out is not None
                  for line in op.lines]  # fmt: skip
         if lines and self._jsonl is not None:
-            try:
-                await asyncio.to_thread(self._jsonl.write, lines)
-            except Exception as exc:  # SQLite holds the records; report the JSONL gap
-                self._report(JournalError(f"JSONL write failed, {len(lines)} lines lost: {exc}"))
+            await self._write_jsonl(lines)
         for op, out in zip(batch, outcomes, strict=True):
             if op.waiter is None or op.waiter.done():
                 continue
             if out is None:
-                op.waiter.set_exception(JournalError(op.duplicate or "duplicate record ignored"))
+                op.waiter.set_exception(DuplicateRecord(op.duplicate or "duplicate record ignored"))
             else:
                 op.waiter.set_result(out)
+
+    async def _write_jsonl(self, lines: list[tuple[str, str]]) -> None:
+        """SQLite holds the records: a JSONL gap is reported once per episode, counted."""
+        assert self._jsonl is not None
+        try:
+            await asyncio.to_thread(self._jsonl.write, lines)
+        except Exception as exc:
+            first = not self._jsonl_lost
+            self._jsonl_lost += len(lines)
+            if first:
+                message = f"JSONL write failed, lines are lost until it works again: {exc}"
+                log.error("journal: %s", message)
+                self._report(JournalError(message))
+            return
+        if self._jsonl_lost:
+            log.warning("journal: JSONL writable again; %d lines were lost", self._jsonl_lost)
+            self._jsonl_lost = 0
 
     def _give_up(self, batch: list[WriteOp], exc: Exception) -> None:
         attempts = len(self._tuning.retry_delays) + 1
         error = JournalError(f"journal write failed after {attempts} attempts: {exc}")
         error.__cause__ = exc
+        if not self.failing:
+            log.error("journal: %s", error)
         self._report(error)
         waited = [op for op in (*batch, *self._queue) if op.waiter is not None]
         for op in waited:
@@ -203,6 +272,7 @@ class BatchWriter:
         kept = [op for op in batch if op.waiter is None]
         self._queue = deque(kept + [op for op in self._queue if op.waiter is None])
         self._waiting = 0
+        self._set_failing(True, str(error))
 
     async def _pause(self, failures: int) -> None:
         base = self._tuning.retry_delays[-1] if self._tuning.retry_delays else 0.1
