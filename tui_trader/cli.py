@@ -89,6 +89,18 @@ def _cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         for line in refusals:
             print(f"tui-trader: {line}", file=sys.stderr)
         return EXIT_CONFIG
+    from tui_trader.startup import claim_data_dir, report_failure
+
+    try:
+        # Before the journal, the log file or the screen: a second trader on this data
+        # dir stops here, with one line, whatever else is wrong (invariant 8).
+        claim_data_dir(settings)
+        return _trade(args, settings)
+    except Exception as exc:  # whatever stopped it, one line and a documented code
+        return report_failure(exc)
+
+
+def _trade(args: argparse.Namespace, settings: Settings) -> int:
     if getattr(args, "headless", False):
         from tui_trader.headless import run_headless
 
@@ -105,8 +117,10 @@ def _cmd_status(_args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_kill(args: argparse.Namespace, settings: Settings) -> int:
+    from tui_trader.datadir import owner_only_umask
     from tui_trader.status import kill_command
 
+    owner_only_umask()  # the kill file (and a data dir it creates) is owner-only
     return kill_command(settings, args)
 
 
@@ -130,8 +144,11 @@ def _cmd_export(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_keys(args: argparse.Namespace, settings: Settings) -> int:
+    from tui_trader.datadir import owner_only_umask
     from tui_trader.keys_cli import run_keys
     from tui_trader.secrets import SecretStore
+
+    owner_only_umask()  # secrets.cfg (the encrypted keyring file) is owner-only
 
     def store() -> SecretStore:
         return SecretStore.open(

@@ -7,6 +7,7 @@ import signal
 import sys
 
 from tui_trader.config import Settings
+from tui_trader.datadir import report_fixes
 from tui_trader.exchange_link import ExchangeSetup
 from tui_trader.hosting import HostedTrader
 from tui_trader.logs import configure_logging
@@ -56,6 +57,7 @@ async def _print_status(trader: Trader) -> None:
 
 async def run_headless(settings: Settings, args: argparse.Namespace) -> int:
     configure_logging(settings, console=True)
+    report_fixes()
     try:
         trader = build_trader(
             settings,

@@ -117,7 +117,28 @@ class Trader(TraderControls):
 
     # --- lifecycle ------------------------------------------------------------------
     async def open(self) -> None:
-        """Open the journal, restore the account and reconcile before anything is sent."""
+        """Open the journal, restore the account and reconcile before anything is sent.
+        If any step fails, what was opened is closed again before the error goes on:
+        the journal's threads alone would keep the process alive (invariant 9)."""
+        try:
+            await self._open()
+        except BaseException:
+            await self._close_after_failed_open()
+            raise
+
+    async def _close_after_failed_open(self) -> None:
+        for part, close in (
+            ("feed", self.p.feed.close),
+            ("broker", self.p.broker.close),
+            ("exchange", self.exchange.close),
+            ("journal", self.p.journal.close),
+        ):
+            try:
+                await close()
+            except Exception as exc:  # the failure that stopped open() is the one to tell
+                log.info("closing the %s after a failed start: %s", part, exc)
+
+    async def _open(self) -> None:
         from tui_trader.execution.idempotency import IdempotencyGuard
         from tui_trader.restore import reconcile_unfinished, restore_paper
 

@@ -54,7 +54,12 @@ class TraderEvents:
     def record_safety(self, event: SafetyEvent) -> None:
         # Messages can quote exchange or LLM replies: mask secrets before the screen,
         # the notifiers or the journal see the event.
-        event = replace(event, message=default_redactor().redact(event.message))
+        redactor = default_redactor()
+        event = replace(
+            event,
+            message=redactor.redact(event.message),
+            data={key: redactor.redact_data(value) for key, value in event.data.items()},
+        )
         self.history.safety.appendleft(event)
         self.journal.record_safety(event)
         level = logging.INFO if event.severity is Severity.INFO else logging.WARNING

@@ -1,7 +1,9 @@
 """A local Slack incoming-webhook double: aiohttp on 127.0.0.1 (random port).
 
 POST /services/T000/B000/XXXX with {"text": ...} answers 200 "ok", like Slack. Faults:
-`status` (answer with this HTTP status instead), `hang` (never answer until stopped).
+`status` (answer with this HTTP status instead), `hang` (never answer until stopped),
+`echo_path` (error replies quote the request path, as some proxies and self-hosted
+webhook relays do). The webhook path may be changed (`path=`), e.g. a relay's own.
 Every request is recorded with its arrival time (loop clock) for rate assertions."""
 
 import asyncio
@@ -20,7 +22,9 @@ class Received:
 
 
 class SlackDouble:
-    def __init__(self) -> None:
+    def __init__(self, path: str = WEBHOOK_PATH) -> None:
+        self.path = path
+        self.echo_path = False
         self.requests: list[Received] = []
         self.status = 200
         self.hang = False
@@ -32,7 +36,7 @@ class SlackDouble:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}{WEBHOOK_PATH}"
+        return f"http://127.0.0.1:{self.port}{self.path}"
 
     @property
     def delivered(self) -> list[str]:
@@ -41,7 +45,7 @@ class SlackDouble:
 
     async def start(self) -> None:
         app = web.Application()
-        app.router.add_post(WEBHOOK_PATH, self._webhook)
+        app.router.add_post(self.path, self._webhook)
         self._runner = web.AppRunner(app, shutdown_timeout=0.1)
         await self._runner.setup()
         await web.TCPSite(self._runner, "127.0.0.1", 0).start()
@@ -73,6 +77,8 @@ class SlackDouble:
             status, body = 400, "invalid_payload"
         else:
             status, body = self.status, "ok" if self.status == 200 else "server_error"
+        if status != 200 and self.echo_path:
+            body = f"{body}: no route for POST {request.path}"
         self.requests.append(Received(now, text, status))
         self._changed.set()
         headers = {"Retry-After": str(self.retry_after)} if self.retry_after is not None else None

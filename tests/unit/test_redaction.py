@@ -147,3 +147,56 @@ def test_excepthook_prints_redacted_tracebacks_and_can_be_restored() -> None:
     assert previous is original
     assert "RuntimeError: crash with ****0001" in stream.getvalue()
     assert PLANTED not in stream.getvalue()
+
+
+RELAY = "http://10.0.0.7:8080/relay/T0FAKE01/B0FAKE02/FakeRelayToken4TestsOnly?sig=FakeSig4Tests"
+
+
+@pytest.mark.parametrize(
+    "echoed",
+    [
+        "/relay/T0FAKE01/B0FAKE02/FakeRelayToken4TestsOnly",  # the path alone
+        "relay/T0FAKE01/B0FAKE02/FakeRelayToken4TestsOnly",
+        "FakeRelayToken4TestsOnly",  # the token segment alone
+        "\\/relay\\/T0FAKE01\\/B0FAKE02\\/FakeRelayToken4TestsOnly",  # JSON-escaped
+        "%2Frelay%2FT0FAKE01%2FB0FAKE02%2FFakeRelayToken4TestsOnly",  # percent-encoded
+        "FakeSig4Tests",  # a query value
+    ],
+)
+def test_a_webhook_url_masks_the_parts_a_reply_may_echo(echoed: str) -> None:
+    redactor = Redactor([RELAY])
+    shown = redactor.redact(f"HTTP 404: no route for POST {echoed} (sorry)")
+    assert "FakeRelayToken4TestsOnly" not in shown and "FakeSig4Tests" not in shown
+    assert shown.startswith("HTTP 404: no route for POST ****") and shown.endswith("(sorry)")
+
+
+def test_a_webhook_url_does_not_mask_common_words_of_its_path() -> None:
+    redactor = Redactor(["https://relay.example/services/hooks/FakeRelayToken4TestsOnly"])
+    assert redactor.redact("services and hooks") == "services and hooks"
+
+
+def test_a_bot_token_masks_its_secret_half_alone() -> None:
+    redactor = Redactor(["987654321:FakeBotSecretForTestsOnly_abcdef"])
+    shown = redactor.redact("bad token FakeBotSecretForTestsOnly_abcdef")
+    assert "FakeBotSecretForTestsOnly" not in shown
+
+
+def test_the_keyring_passphrase_is_registered_when_given() -> None:
+    from tests.doubles.memory_keyring import MemoryKeyring
+    from tui_trader.secrets import SecretStore
+
+    redactor = Redactor()
+    store = SecretStore(MemoryKeyring(), redactor)
+    store.unlock_sync("fake passphrase for tests")
+    assert "fake passphrase" not in redactor.redact("unlock: fake passphrase for tests failed")
+
+
+async def test_notifier_transports_register_their_secret_in_the_shared_redactor() -> None:
+    from tui_trader.notify.slack import SlackWebhook
+    from tui_trader.notify.telegram import TelegramBot
+
+    redactor = Redactor()
+    SlackWebhook(RELAY, redactor=redactor)
+    TelegramBot("987654321:FakeBotSecretForTestsOnly_abcdef", redactor=redactor)
+    shown = redactor.redact("FakeRelayToken4TestsOnly FakeBotSecretForTestsOnly_abcdef")
+    assert "Fake" not in shown

@@ -12,6 +12,7 @@ from typing import Any
 
 from tui_trader.notify.channel import DeliveryError
 from tui_trader.notify.http import TRANSIENT_ERRORS, HttpSession, transport_error
+from tui_trader.secrets.redact import Redactor, default_redactor
 
 log = logging.getLogger("tui_trader.notify.telegram")
 
@@ -56,11 +57,18 @@ def parse_updates(result: Any) -> tuple[list[IncomingMessage], int | None]:
 
 class TelegramBot:
     def __init__(
-        self, token: str, api_base: str = DEFAULT_API_BASE, *, timeout_s: float = 10.0
+        self,
+        token: str,
+        api_base: str = DEFAULT_API_BASE,
+        *,
+        timeout_s: float = 10.0,
+        redactor: Redactor | None = None,
     ) -> None:
         if not token.strip():
             raise ValueError("the Telegram bot token is empty")
         self._token = token.strip()
+        self.redactor = redactor or default_redactor()
+        self.redactor.add(self._token)  # however the token was loaded, it is masked from now
         self._base = api_base.rstrip("/")
         self._http = HttpSession(timeout_s)
         self._poll_http = HttpSession(timeout_s)  # long polls get their own, longer timeout
@@ -90,7 +98,7 @@ class TelegramBot:
         code = answer.get("error_code", status)
         parameters = answer.get("parameters")
         hint = parameters.get("retry_after") if isinstance(parameters, dict) else None
-        description = str(answer.get("description", "")).replace(self._token, "****")
+        description = self.redactor.redact(str(answer.get("description", ""))[:200])
         raise DeliveryError(
             f"telegram {method}: {code} {description}",
             retry_after_s=float(hint) if isinstance(hint, int | float) else None,
@@ -98,7 +106,8 @@ class TelegramBot:
         )
 
     async def send_message(self, chat_id: int, text: str) -> None:
-        await self.call("sendMessage", {"chat_id": chat_id, "text": text})
+        """Every message (notices, command replies) is redacted here, on its way out."""
+        await self.call("sendMessage", {"chat_id": chat_id, "text": self.redactor.redact(text)})
 
     async def get_updates(
         self, offset: int | None, timeout_s: int

@@ -13,6 +13,7 @@ import traceback
 from collections.abc import Callable, Iterable, Mapping
 from types import TracebackType
 from typing import TextIO
+from urllib.parse import parse_qsl, quote, urlsplit
 
 MIN_SECRET_LEN = 6  # shorter values would mask ordinary words all over the logs
 
@@ -24,6 +25,27 @@ _PATTERNS: tuple[tuple[re.Pattern[str], int], ...] = (
     (re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9]{64}(?![A-Za-z0-9])"), 0),  # Binance key/HMAC
     (re.compile(r"(?i)\bbearer\s+([A-Za-z0-9._~+/\-]{8,}=*)"), 1),  # Authorization headers
 )
+
+
+def secret_parts(value: str) -> set[str]:
+    """`value` plus every piece of it that is secret by itself, each long enough to mask.
+
+    A URL (Slack webhook) is echoed by servers as its path or its last segment; a
+    Telegram token `<bot id>:<secret>` as the secret half; either may come back
+    percent-encoded or JSON-escaped (`\\/`)."""
+    value = value.strip()
+    parts = {value}
+    url = urlsplit(value) if "://" in value else None
+    if url is not None and url.scheme in ("http", "https"):
+        segments = [seg for seg in url.path.split("/") if seg]
+        parts |= {url.path, url.path.lstrip("/"), url.path + ("?" + url.query if url.query else "")}
+        parts |= {seg for seg in segments[-1:]}  # the token of a webhook URL
+        parts |= {seg for seg in segments if any(c.isdigit() for c in seg)}  # ids, keys
+        parts |= {v for _k, v in parse_qsl(url.query)} | {url.password or ""}
+    elif re.fullmatch(r"[0-9]{3,}:[A-Za-z0-9_\-]+", value):
+        parts.add(value.split(":", 1)[1])
+    parts |= {p.replace("/", "\\/") for p in parts} | {quote(p, safe="") for p in parts}
+    return {p for p in parts if len(p) >= MIN_SECRET_LEN}
 
 
 def mask(value: str) -> str:
@@ -42,11 +64,13 @@ class Redactor:
             self.add(value)
 
     def add(self, value: str) -> None:
-        value = value.strip()
-        if len(value) < MIN_SECRET_LEN or value in self._secrets:
+        """Register a loaded secret and the parts of it a reply may echo on their own
+        (a webhook's path and token, a bot token's part after the colon)."""
+        fresh = {part for part in secret_parts(value) if part not in self._secrets}
+        if not fresh:
             return
         with self._lock:
-            self._secrets = self._secrets | {value}
+            self._secrets = self._secrets | fresh
             # Longest first so a secret that contains another is masked whole.
             ordered = sorted(self._secrets, key=len, reverse=True)
             self._known = re.compile("|".join(re.escape(s) for s in ordered))

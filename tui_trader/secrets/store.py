@@ -90,6 +90,8 @@ class SecretStore:
     # --- blocking API -----------------------------------------------------------------
 
     def unlock_sync(self, passphrase: str) -> None:
+        # Registered before the attempt: a wrong passphrase may surface in an error too.
+        self.redactor.add(passphrase)
         unlock(self.backend, passphrase)
 
     def get(self, name: str, field: str) -> str | None:

@@ -76,6 +76,7 @@ class TraderApp(OperatorActions):
         self.shown_version = -1
         self.shutting_down = False
         self.trader_state = "new"  # new -> open -> closing -> closed
+        self.open_error: Exception | None = None  # why the trader did not open
         self._log_handler: PanelLogHandler | None = None
         self._last_state = ""
         self._edge_tasks: dict[str, Callable[[], Awaitable[None]]] = {}
@@ -180,8 +181,15 @@ class TraderApp(OperatorActions):
 
     # --- workers --------------------------------------------------------------------
     async def _open_trader(self) -> None:
-        await self._unlock_keyring()
-        await self.trader.open()
+        try:
+            await self._unlock_keyring()
+            await self.trader.open()
+        except Exception as exc:
+            # A trader that cannot open leaves nothing to operate: leave the screen and
+            # let the launcher print the one line (invariant 9). open() closed its parts.
+            self.open_error = exc
+            self.exit(return_code=1)
+            return
         self.trader_state = "open"
         self._edge_tasks = dict(self.trader.edge_tasks())
         for name, factory in self._edge_tasks.items():

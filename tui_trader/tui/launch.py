@@ -12,10 +12,12 @@ if TYPE_CHECKING:
 
 
 def run_app(settings: Settings, args: argparse.Namespace) -> int:
+    from tui_trader.datadir import report_fixes
     from tui_trader.logs import configure_logging
     from tui_trader.wiring import build_trader
 
     configure_logging(settings, console=False)  # the full log goes to the data dir file
+    report_fixes()
 
     replay = getattr(args, "replay", None)
     demo = getattr(args, "demo", False) or replay is not None
@@ -31,6 +33,8 @@ def run_app(settings: Settings, args: argparse.Namespace) -> int:
     # waited; frozen, it is left out and a full collection takes milliseconds.
     gc.freeze()
     app.run()
+    if app.open_error is not None:  # raised here, once the terminal is restored
+        raise app.open_error
     return app.return_code or 0
 
 
