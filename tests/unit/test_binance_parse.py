@@ -156,3 +156,30 @@ def test_malformed_mark_price_and_rows_raise_parse_error() -> None:
     with pytest.raises(ParseError, match="kline row for BTCUSDT"):
         parse_kline_row("BTCUSDT", "1m", [1, "1"], 0)
     assert ms_to_utc(60_000) - ms_to_utc(0) == timedelta(minutes=1)
+
+
+@pytest.mark.parametrize(
+    ("changes", "reason"),
+    [
+        ({"h": "1e999999"}, "'1e999999' is above the 1e21 bound"),
+        ({"l": "1e-999999"}, "'1e-999999' is below the 1e-18 bound"),
+        ({"v": "9" * 100_000}, "is too long"),
+        ({"o": "0x10"}, "is not a number"),
+        ({"s": ["X" * 100_000]}, "expected a non-empty string"),
+    ],
+)
+def test_garbage_numbers_are_parse_errors_quoting_at_most_40_characters(
+    changes: dict[str, Any], reason: str
+) -> None:
+    with pytest.raises(ParseError, match=reason) as caught:
+        parse_kline(kline(**changes))
+    assert len(str(caught.value)) < 160
+
+
+def test_wire_amounts_beyond_18_places_are_rounded() -> None:
+    tick = parse_book_ticker(
+        {"s": "BTCUSDT", "b": "0.1000000000000000004", "a": "0.2000000000000000006"}, RECEIVED
+    )
+    assert tick.bid == Decimal("0.100000000000000000") and tick.ask == Decimal(
+        "0.200000000000000001"
+    )

@@ -54,7 +54,7 @@ def test_funding_rows_become_settlements_and_other_income_is_skipped() -> None:
     [
         ({"code": -1000}, "expected a list of rows"),
         ([row(income=-0.05)], "expected a decimal string"),
-        ([row(income="NaN")], "not a finite amount"),
+        ([row(income="NaN")], "amount .NaN. is not a finite number"),
         ([row(income="abc")], "income history row"),
         ([row(time="1767254400000")], "expected epoch milliseconds"),
         ([row(tranId=True)], "expected a transaction id"),

@@ -117,3 +117,31 @@ def test_take_profit_on_the_wrong_side_is_invalid() -> None:
     position = {**DECISION["position"], "take_profits": [42600, 41900]}  # type: ignore[dict-item]
     with pytest.raises(OutputInvalid, match="every take_profit must be beyond entry"):
         parse_reply(json.dumps({**DECISION, "position": position}), DecisionOutput)
+
+
+@pytest.mark.parametrize(
+    ("field", "raw", "reason"),
+    [
+        ("entry", '"1e999999"', "above the 1e21 bound"),  # a string: not caught by JSON
+        ("entry", "1e999999", "finite number"),  # JSON reads it as infinity
+        ("size", '"1e-999999"', "below the 1e-18 bound"),
+        ("expected_fees", '"NaN"', "finite number"),
+    ],
+)
+def test_absurd_decision_numbers_are_invalid(field: str, raw: str, reason: str) -> None:
+    position = {**DECISION["position"], field: "PLACEHOLDER"}  # type: ignore[dict-item]
+    text = json.dumps({**DECISION, "position": position}).replace('"PLACEHOLDER"', raw)
+    with pytest.raises(OutputInvalid, match=reason) as caught:
+        parse_reply(text, DecisionOutput)
+    assert len(str(caught.value)) < 300
+
+
+def test_infinite_risk_reward_is_invalid() -> None:
+    text = json.dumps({**DECISION, "risk": {**DECISION["risk"], "risk_reward": 1}})  # type: ignore[dict-item]
+    with pytest.raises(OutputInvalid, match="risk_reward"):
+        parse_reply(text.replace('"risk_reward": 1', '"risk_reward": 1e999'), DecisionOutput)
+
+
+def test_a_huge_integer_is_no_json_rather_than_a_crash() -> None:
+    with pytest.raises(OutputInvalid, match="no JSON object"):
+        parse_reply('{"confidence": ' + "9" * 5000 + "}", AdvisoryOutput)

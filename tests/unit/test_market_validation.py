@@ -6,7 +6,13 @@ import pytest
 from tui_trader.domain.enums import Severity
 from tui_trader.domain.events import SafetyEvent
 from tui_trader.domain.market import Candle, Tick
-from tui_trader.market.validation import check_candle, check_tick, screen_candle, screen_tick
+from tui_trader.market.validation import (
+    check_candle,
+    check_tick,
+    screen_candle,
+    screen_tick,
+    tick_event,
+)
 
 T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 D = Decimal
@@ -93,3 +99,22 @@ def test_screen_candle_reports_with_source_and_drops_without_listener() -> None:
     assert event.data["high"] == "80" and event.data["low"] == "90"
     assert all(isinstance(value, str) for value in event.data.values())
     assert screen_candle(bad, None) is False  # dropped even when nobody listens
+
+
+@pytest.mark.parametrize(
+    ("fields", "reason"),
+    [
+        ({"price": "1e999999"}, "price is above the 1e21 bound (1E+999999)"),
+        ({"bid": "1e-999999"}, "bid is below the 1e-18 bound and not zero (1E-999999)"),
+        ({"volume": "1" * 500}, "volume is above the 1e21 bound"),
+    ],
+)
+def test_out_of_range_values_are_refused_with_a_short_reason(
+    fields: dict[str, str], reason: str
+) -> None:
+    values = {"price": "100", "bid": "99", "ask": "101", "volume": "1"} | fields
+    tick = Tick("BTCUSDT", T0, *(Decimal(values[k]) for k in ("price", "bid", "ask", "volume")))
+    found = check_tick(tick)
+    assert found is not None and found.startswith(reason) and len(found) < 120
+    event = tick_event(tick, found)
+    assert all(len(value) <= 40 for value in event.data.values())

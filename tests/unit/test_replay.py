@@ -143,8 +143,8 @@ def test_malformed_line_names_file_line_and_text(tmp_path: Path, bad_line: str, 
     message = str(caught.value)
     assert message.startswith(f"{path}:3: {what} (")
     snippet = message[message.rindex(" (") + 2 : -1]
-    assert len(snippet) <= 60 and bad_line.startswith(snippet.rstrip("…"))
-    assert snippet.endswith("…") == (len(bad_line) > 60)
+    assert len(snippet) <= 40 and bad_line.startswith(snippet.rstrip("…"))
+    assert snippet.endswith("…") == (len(bad_line) > 40)
 
 
 def test_non_increasing_timestamp_is_an_error_naming_both_lines(tmp_path: Path) -> None:
@@ -267,3 +267,38 @@ def test_byte_order_mark_and_crlf_line_ends(tmp_path: Path) -> None:
     path.write_bytes(b"\xef\xbb\xbf" + text.encode())
     (candle,) = candles(path)
     assert (candle.open_time, candle.close, candle.volume) == (T0, Decimal("1.5"), Decimal(3))
+
+
+@pytest.mark.parametrize(
+    ("cell", "problem"),
+    [("1e999999", "above the 1e21 bound"), ("1e-999999", "below the 1e-18 bound")],
+)
+def test_out_of_range_prices_drop_their_row_with_a_short_event(
+    tmp_path: Path, cell: str, problem: str
+) -> None:
+    reported: list[SafetyEvent] = []
+    rows = [
+        binance_row(T0_MS),
+        binance_row(T0_MS + MINUTE_MS, h=cell)
+        if "e9" in cell
+        else binance_row(T0_MS + MINUTE_MS, low=cell),
+        binance_row(T0_MS + 2 * MINUTE_MS),
+    ]
+    got = candles(write(tmp_path, rows), on_bad_data=reported.append)
+    assert [c.open_time for c in got] == [T0, T0 + timedelta(minutes=2)]
+    (event,) = reported
+    assert problem in event.message and len(event.message) < 200
+    assert all(len(value) <= 40 for value in event.data.values() if value != event.data["source"])
+
+
+def test_a_megabyte_number_fails_with_a_short_quote(tmp_path: Path) -> None:
+    path = write(tmp_path, [binance_row(T0_MS), binance_row(T0_MS + MINUTE_MS, o="9" * 100_000)])
+    with pytest.raises(FeedError) as caught:
+        candles(path)
+    assert "open is not a number" in str(caught.value) and len(str(caught.value)) < 300
+
+
+def test_digits_beyond_18_places_are_rounded(tmp_path: Path) -> None:
+    row = binance_row(T0_MS, c="100.1234567890123456789")
+    (candle,) = candles(write(tmp_path, [row]))
+    assert candle.close == Decimal("100.123456789012345679")

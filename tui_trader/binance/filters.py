@@ -1,13 +1,14 @@
 """exchangeInfo → SymbolRules for spot and USD-M futures, in Decimal."""
 
 from collections.abc import Collection, Mapping
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from tui_trader.binance.parse import ParseError
 from tui_trader.domain.enums import MarketKind, OrderType
 from tui_trader.domain.orders import Order
 from tui_trader.domain.rules import SymbolRules
+from tui_trader.numbers import NumberError, parse_decimal, quote
 
 
 def _dec(filters: Mapping[str, Mapping[str, Any]], kind: str, key: str) -> Decimal | None:
@@ -15,11 +16,11 @@ def _dec(filters: Mapping[str, Mapping[str, Any]], kind: str, key: str) -> Decim
     if raw is None:
         return None
     try:
-        value = Decimal(str(raw))
-    except InvalidOperation:
-        raise ParseError(f"{kind}.{key}={raw!r} is not a number") from None
-    if not value.is_finite() or value < 0:
-        raise ParseError(f"{kind}.{key}={raw!r} is not a finite non-negative number")
+        value = parse_decimal(str(raw), f"{kind}.{key}")  # finite, in range
+    except NumberError:
+        raise ParseError(f"{kind}.{key}={quote(raw)} is not a usable number") from None
+    if value < 0:
+        raise ParseError(f"{kind}.{key}={quote(raw)} is not a finite non-negative number")
     # "5.00000000" → 5 and "0.01000000" → 0.01, so refusal messages read naturally
     # (normalize() alone would write 9000000 as 9E+6).
     return value.quantize(Decimal(1)) if value == value.to_integral_value() else value.normalize()

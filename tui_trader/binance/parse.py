@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from tui_trader.domain.market import Candle, Tick
+from tui_trader.numbers import parse_decimal, quote
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # What a malformed frame can raise while we read it: missing keys, wrong types,
@@ -20,22 +21,24 @@ class ParseError(ValueError):
 
 def dec(value: Any) -> Decimal:
     """Binance sends every amount as a string; anything else is a malformed frame
-    (a float would silently turn into a binary fraction)."""
+    (a float would silently turn into a binary fraction). Every amount parsed from the
+    wire comes through here, so here it is bounded too: finite, within the range we
+    compute with, at most 18 places (NumberError, a ValueError, quotes ≤ 40 chars)."""
     if value.__class__ is not str:
-        raise TypeError(f"expected a decimal string, got {value!r}")
-    return Decimal(value)
+        raise TypeError(f"expected a decimal string, got {quote(value)}")
+    return parse_decimal(value, "amount")
 
 
 def ms_to_utc(value: Any) -> datetime:
     """Epoch milliseconds → aware UTC datetime, exact (no float rounding)."""
     if value.__class__ is not int:
-        raise TypeError(f"expected epoch milliseconds, got {value!r}")
+        raise TypeError(f"expected epoch milliseconds, got {quote(value)}")
     return _EPOCH + timedelta(milliseconds=value)
 
 
 def _text(value: Any) -> str:
     if value.__class__ is not str or not value:
-        raise TypeError(f"expected a non-empty string, got {value!r}")
+        raise TypeError(f"expected a non-empty string, got {quote(value)}")
     return str(value)
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from tui_trader.binance.parse import WIRE_ERRORS, ParseError, dec
 from tui_trader.domain.portfolio import Balance, Position
+from tui_trader.numbers import quote
 
 
 def parse_futures_balances(data: Mapping[str, Any]) -> dict[str, Balance]:
@@ -54,5 +55,5 @@ def parse_account_reason(event: Mapping[str, Any]) -> str:
     except WIRE_ERRORS as exc:
         raise ParseError(f"ACCOUNT_UPDATE: {exc}") from None
     if reason.__class__ is not str or not reason:
-        raise ParseError(f"ACCOUNT_UPDATE: no reason, got m={reason!r}")
+        raise ParseError(f"ACCOUNT_UPDATE: no reason, got m={quote(reason)}")
     return str(reason)

@@ -7,6 +7,7 @@ from typing import Any
 
 from tui_trader.binance.parse import WIRE_ERRORS, ParseError, dec, ms_to_utc
 from tui_trader.domain.portfolio import FundingFee
+from tui_trader.numbers import quote
 
 FUNDING = "FUNDING_FEE"
 
@@ -15,7 +16,7 @@ def parse_funding_income(rows: Any) -> list[FundingFee]:
     """The FUNDING_FEE rows of an income history reply, in reply order (rows of any
     other income type are skipped); ParseError if the reply or a row is malformed."""
     if not isinstance(rows, list):
-        raise ParseError(f"income history: expected a list of rows, got {rows!r}")
+        raise ParseError(f"income history: expected a list of rows, got {quote(rows)}")
     try:
         return [_funding(row) for row in rows if row["incomeType"] == FUNDING]
     except WIRE_ERRORS as exc:
@@ -33,7 +34,7 @@ def _funding(row: Any) -> FundingFee:
 
 def _name(value: Any) -> str:
     if value.__class__ is not str or not value:
-        raise TypeError(f"expected a non-empty string, got {value!r}")
+        raise TypeError(f"expected a non-empty string, got {quote(value)}")
     return str(value)
 
 
@@ -43,7 +44,7 @@ def _ref(row: Any) -> str:
         return str(ref)
     if ref.__class__ is str and ref.isascii() and ref.isdigit():
         return str(ref)
-    raise TypeError(f"expected a transaction id, got tranId={ref!r}")
+    raise TypeError(f"expected a transaction id, got tranId={quote(ref)}")
 
 
 def parse_income_page(rows: Any) -> tuple[list[FundingFee], int]:

@@ -12,6 +12,7 @@ from typing import Any
 from tui_trader.binance.parse import WIRE_ERRORS, ParseError, dec, ms_to_utc
 from tui_trader.domain.enums import OrderStatus, OrderType, Side
 from tui_trader.domain.orders import Fill, Order
+from tui_trader.numbers import quote
 
 _STATUS = {
     "NEW": OrderStatus.NEW,
@@ -76,7 +77,7 @@ class OrderReport:
 
 def _pick(table: Mapping[str, Any], value: Any, what: str) -> Any:
     if value not in table:
-        raise ValueError(f"unsupported {what} {value!r}")
+        raise ValueError(f"unsupported {what} {quote(value)}")
     return table[value]
 
 

@@ -10,13 +10,14 @@ from typing import Any
 from tui_trader.binance.parse import WIRE_ERRORS, ParseError, dec, ms_to_utc
 from tui_trader.domain.enums import Side
 from tui_trader.domain.orders import Fill
+from tui_trader.numbers import quote
 
 
 def _side(row: Mapping[str, Any]) -> Side:
     if "side" in row:  # USD-M
         return Side(row["side"])
     if not isinstance(row["isBuyer"], bool):  # spot
-        raise TypeError(f"isBuyer must be a boolean, got {row['isBuyer']!r}")
+        raise TypeError(f"isBuyer must be a boolean, got {quote(row['isBuyer'])}")
     return Side.BUY if row["isBuyer"] else Side.SELL
 
 

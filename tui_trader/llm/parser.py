@@ -30,7 +30,7 @@ def extract_json(text: str) -> object:
     for candidate in candidates:
         try:
             return json.loads(candidate)
-        except json.JSONDecodeError:
+        except ValueError:  # not JSON, or an integer of more than 4300 digits
             continue
     raise OutputInvalid("no JSON object found in the reply")
 

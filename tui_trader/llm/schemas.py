@@ -6,10 +6,16 @@ and the plain-JSON fallback, so both paths validate identically."""
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from tui_trader.numbers import bounded
+
+# Numbers a model writes are outside input like any other: bounded as the exchange's are
+# (finite, 1e-18..1e21, 18 places; numbers.py), so "1e999999" in a string is refused.
+InRange = AfterValidator(bounded)
 Confidence = Annotated[float, Field(ge=0, le=1)]
-Price = Annotated[Decimal, Field(gt=0)]
+Price = Annotated[Decimal, Field(gt=0), InRange]
+Amount = Annotated[Decimal, InRange]
 
 
 class _Strict(BaseModel):
@@ -25,18 +31,18 @@ class AdvisoryOutput(_Strict):
 
 class DecisionPosition(_Strict):
     entry: Price
-    size: Annotated[Decimal, Field(gt=0)]  # base-asset quantity
+    size: Annotated[Amount, Field(gt=0)]  # base-asset quantity
     stop_loss: Price
     take_profits: Annotated[list[Price], Field(min_length=1, max_length=5)]
-    trailing_stop: Decimal | None  # distance in percent; null for none
-    expected_fees: Annotated[Decimal, Field(ge=0)]  # quote asset
-    estimated_liquidation_price: Decimal | None  # null on spot / without leverage
+    trailing_stop: Amount | None  # distance in percent; null for none
+    expected_fees: Annotated[Amount, Field(ge=0)]  # quote asset
+    estimated_liquidation_price: Amount | None  # null on spot / without leverage
 
 
 class DecisionRisk(_Strict):
     leverage: Annotated[int, Field(ge=1, le=125)]
-    max_loss_quote: Annotated[Decimal, Field(ge=0)]
-    risk_reward: Annotated[float, Field(ge=0)]
+    max_loss_quote: Annotated[Amount, Field(ge=0)]
+    risk_reward: Annotated[float, Field(ge=0, allow_inf_nan=False)]
 
 
 class Scenario(_Strict):

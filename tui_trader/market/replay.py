@@ -23,6 +23,7 @@ from tui_trader.domain.market import Candle
 from tui_trader.market.feed import FeedError, MarketEvent
 from tui_trader.market.pacing import Pacer, interval_seconds
 from tui_trader.market.validation import BadDataCallback, screen_candle
+from tui_trader.numbers import MAX_TEXT, bounded, quote, range_problem
 
 GapCallback = Callable[[datetime, datetime, int], None]  # prev open, next open, missing
 
@@ -30,7 +31,7 @@ BINANCE_COLUMNS = 12
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _TIME_NAMES = ("timestamp", "open_time")
 _VALUE_NAMES = ("open", "high", "low", "close", "volume")
-_SNIPPET = 60
+_SNIPPET = 40  # characters of a bad row quoted in its error
 # An epoch number below the bound is read in that unit (value → µs factor). 1e11 s, ms
 # and µs are the years 5138, 1973 and 1973, so every date from 1973 on reads right.
 _EPOCH_UNITS = ((Decimal("1e11"), 10**6), (Decimal("1e14"), 10**3), (Decimal("1e17"), 1))
@@ -189,10 +190,16 @@ class _CandleReader:
                       o, h, low, c, v, closed=True, interval=self._interval)  # fmt: skip
 
     def _number(self, row: list[str], index: int, name: str) -> Decimal:
+        """A number as written, rounded to 18 places. One out of range (1e999999,
+        1e-999999) is returned as is: screening drops its row and reports it."""
+        text = row[index]
         try:
-            return Decimal(row[index])  # Decimal ignores surrounding blanks itself
+            if len(text) > MAX_TEXT:
+                raise InvalidOperation
+            value = Decimal(text)  # Decimal ignores surrounding blanks itself
         except InvalidOperation:
-            self._fail(f"{name} is not a number: {row[index]!r}", row)
+            self._fail(f"{name} is not a number: {quote(text)}", row)
+        return value if range_problem(value) else bounded(value, name)
 
     def _check_order(self, open_time: datetime, row: list[str]) -> None:
         """Rows must move forward in whole intervals; a skip is a gap, reported."""

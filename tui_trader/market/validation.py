@@ -1,24 +1,31 @@
 """Sanity checks on market data: feeds drop unusable events and report them, never yield them.
 
-A check returns the reason an event is unusable, or None. Non-finite values (NaN, Infinity)
-are caught first because ordering comparisons on a Decimal NaN raise instead of answering.
+A check returns the reason an event is unusable, or None. Non-finite and out-of-range
+values (NaN, Infinity, 1e999999, 1e-999999) are caught first: ordering comparisons on a
+Decimal NaN raise instead of answering, and extreme exponents overflow later arithmetic.
+Messages quote at most 40 characters of a value.
 """
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 
 from tui_trader.domain.enums import Severity
 from tui_trader.domain.events import SafetyEvent
 from tui_trader.domain.market import Candle, Tick
+from tui_trader.numbers import clip, range_problem
 
 BadDataCallback = Callable[[SafetyEvent], None]
 
 
 def _not_finite(values: tuple[tuple[str, Decimal], ...]) -> str | None:
+    """Not finite, or outside the range we compute with: 1e999999 would print a megabyte
+    in the next message and 1e-999999 overflow the next division (numbers.py)."""
     for name, value in values:
-        if not value.is_finite():
-            return f"{name} is not a finite number ({value})"
+        problem = range_problem(value)
+        if problem is not None:
+            return f"{name} is {problem} ({clip(str(value))})"
     return None
 
 
@@ -60,14 +67,15 @@ def check_candle(candle: Candle) -> str | None:
 
 
 def bad_data_event(symbol: str, ts: datetime, reason: str, raw: dict[str, object]) -> SafetyEvent:
-    """The safety event a feed reports when it drops an event; `raw` values become strings."""
+    """The safety event a feed reports when it drops an event; `raw` values become
+    strings of at most 40 characters."""
     return SafetyEvent(
         ts=ts,
         severity=Severity.WARNING,
         kind="bad_market_data",
         message=f"{symbol}: dropped market data: {reason}",
         symbol=symbol,
-        data={key: str(value) for key, value in raw.items()},
+        data={key: clip(str(value)) for key, value in raw.items()},
     )
 
 
@@ -91,9 +99,10 @@ def candle_event(candle: Candle, reason: str, source: str = "") -> SafetyEvent:
         "close": candle.close,
         "volume": candle.volume,
     }
-    if source:
-        raw["source"] = source
-    return bad_data_event(candle.symbol, candle.close_time, reason, raw)
+    event = bad_data_event(candle.symbol, candle.close_time, reason, raw)
+    if source:  # a file and line of ours: never clipped like the values
+        event = replace(event, data={**event.data, "source": source})
+    return event
 
 
 def screen_tick(tick: Tick, on_bad_data: BadDataCallback | None) -> bool:
