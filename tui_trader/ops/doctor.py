@@ -20,6 +20,7 @@ from tui_trader.ops.doctor_checks import (
     notify_secrets_check,
     streams_check,
 )
+from tui_trader.ops.doctor_datadir import datadir_check
 from tui_trader.ops.doctor_online import api_key_check, clock_check
 from tui_trader.ops.settings import OpsSettings
 from tui_trader.secrets import SecretStore
@@ -32,6 +33,7 @@ CHECKS: tuple[tuple[str, Check], ...] = (
     ("notify", notify_secrets_check),
     ("journal", journal_check),
     ("disk", disk_check),
+    ("data dir", datadir_check),
     ("config", config_check),
     ("api key", api_key_check),
 )
