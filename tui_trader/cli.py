@@ -23,6 +23,11 @@ def _run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--speed", type=float, help="market speed multiplier (0 = max)")
     parser.add_argument("--duration", type=float, metavar="S", help="stop after S seconds")
     parser.add_argument("--theme", help="terminal app theme name")
+    parser.add_argument(
+        "--new-account",
+        action="store_true",
+        help="start a fresh paper account although this data dir's journal is lost",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -83,7 +88,22 @@ def _env_file_refusals(settings: Settings) -> list[str]:
     return check_env_file(Path(".env"), "live" if live else "paper")
 
 
+def _journal_lost(args: argparse.Namespace, settings: Settings) -> str | None:
+    """A used data dir whose journal is missing, empty or has no schema: refused (exit 2)
+    before anything starts, unless --new-account says to start over on purpose."""
+    from tui_trader.journal.store import lost_message, lost_reason
+    from tui_trader.wiring import JOURNAL_FILE
+
+    if getattr(args, "new_account", False):
+        return None
+    reason = lost_reason(settings.data_path / JOURNAL_FILE, settings.data_path / "logs")
+    return lost_message(reason) if reason else None
+
+
 def _cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    if lost := _journal_lost(args, settings):
+        print(f"tui-trader: {lost}", file=sys.stderr)
+        return EXIT_CONFIG
     refusals = _env_file_refusals(settings)
     if refusals:
         for line in refusals:

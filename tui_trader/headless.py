@@ -65,6 +65,7 @@ async def run_headless(settings: Settings, args: argparse.Namespace) -> int:
             symbol=args.symbol,
             replay_speed=args.speed or 0.0,
             binance=None if args.demo or args.replay is not None else ExchangeSetup(),
+            new_account=args.new_account,
         )
     except (FeedError, StrategyParamError) as exc:
         print(f"tui-trader: {exc}", file=sys.stderr)

@@ -294,8 +294,15 @@ class Trader(TraderControls):
             self.all_symbols_candled.set()
 
     async def _watch_kill_switch(self) -> None:
-        """Another process (tui-trader kill) may write the kill file at any time."""
+        """Another process (tui-trader kill) may write the kill file at any time. Also
+        keeps space reserved for a kill on a full disk, and retries a kill that could
+        not be written (once a second)."""
+        await asyncio.to_thread(self.p.kill_switch.reserve)
+        rounds = 0
         while True:
+            rounds += 1
+            if self.kill_unpersisted and rounds % round(1 / KILL_POLL_S) == 0:
+                self.persist_kill_again()
             state = self.p.kill_switch.read()
             held = self.p.gate.kill
             if state is not None and (

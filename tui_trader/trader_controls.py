@@ -31,6 +31,8 @@ class TraderControls(TraderEvents):
     async def start(self) -> None:
         if self.p.gate.kill is not None:
             raise ValueError("kill switch is active; clear it with `tui-trader kill --clear --yes`")
+        if self.p.journal.failing:
+            raise ValueError("the journal cannot write; entries start once it can again")
         try:
             self.p.machine.start()
         except InvalidTransition as exc:
@@ -94,6 +96,43 @@ class TraderControls(TraderEvents):
                     f"kill switch active in this process only, NOT persisted: {exc}",
                 )
             )
+
+    def persist_kill_again(self) -> None:
+        """A kill held only in memory: try the file again (space may have been freed),
+        so a restart after this point is still killed."""
+        kill = self.p.gate.kill
+        if not self.kill_unpersisted or kill is None:
+            return
+        now = self.p.wall_clock.now()
+        try:
+            self.p.kill_switch.activate(now, kill.source, kill.reason, kill.close_positions)
+        except KillSwitchError:
+            return
+        self.kill_unpersisted = False
+        self.record_safety(
+            SafetyEvent(now, Severity.WARNING, "kill_switch", "kill switch now persisted")
+        )
+
+    def on_journal_health(self, writable: bool, detail: str) -> None:
+        """Entries stop the moment a durable write fails (one CRITICAL event, not one per
+        retry); exits keep trying. Entries reopen when it writes again, if still RUNNING."""
+        now = self.p.wall_clock.now()
+        if not writable:
+            self.set_entries(False)
+            self.record_safety(
+                SafetyEvent(
+                    now,
+                    Severity.CRITICAL,
+                    "journal_failed",
+                    f"journal cannot write: {detail}; new entries stopped, exits still tried",
+                )
+            )
+            return
+        if self.p.machine.state is EngineState.RUNNING and self.p.gate.kill is None:
+            self.set_entries(True)
+        self.record_safety(
+            SafetyEvent(now, Severity.INFO, "journal_recovered", "journal writes again")
+        )
 
     async def close_position(self, symbol: str) -> None:
         if not self._flatten(IntentPurpose.MANUAL_CLOSE, only=symbol):

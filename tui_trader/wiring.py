@@ -164,6 +164,7 @@ def build_trader(
     start: datetime | None = None,
     replay_speed: float = 0.0,
     binance: ExchangeSetup | None = None,
+    new_account: bool = False,
 ) -> Trader:
     """A paper trader on the simulated market (default) or a replayed CSV file (as fast
     as possible unless `replay_speed` asks for pacing). With `binance`, the trader
@@ -207,6 +208,7 @@ def build_trader(
             settings.jsonl_backups,
             clock=market_clock,
             redact=default_redactor().redact,
+            new_account=new_account,
         ),
         kill_switch=KillSwitch(data),
         machine=EngineStateMachine(settings.max_consecutive_failures),

@@ -1,6 +1,12 @@
 """The execution engine: the single consumer of the command queue and the only code
 that talks to a broker. Order of work per intent, never reordered:
-kill switch → idempotency → risk → journal the intent (durably) → broker → outcome."""
+kill switch → idempotency → risk → journal the intent (durably) → broker → outcome.
+
+Journal step: an entry waits for its commit, and is refused at once while the journal is
+failing. An exit (stop-loss, take-profit, trailing, flatten, close) waits at most 0.5 s
+(journal.store.EXIT_WAIT_S), then its intent goes to the fsync'd exit-intent log instead:
+a locked journal never holds a stop-loss back. Either way it is on disk before the broker
+sees it."""
 
 import asyncio
 import logging
@@ -34,6 +40,9 @@ class EngineListener(Protocol):
 
     def on_intent_failed(self, intent: OrderIntent, reason: str) -> None:
         """An approved intent could not be sent (journal or engine failure)."""
+
+    def on_journal_health(self, writable: bool, detail: str) -> None:
+        """The journal started failing to write, or writes again (changes only)."""
 
 
 def order_from_intent(intent: OrderIntent, coid: str, clock: Clock) -> Order:
@@ -70,6 +79,7 @@ class ExecutionEngine:
         self._listener = listener
         self._clock = clock
         self.queue: asyncio.Queue[ExecutionCommand] = asyncio.Queue()
+        journal.watch(listener.on_journal_health)
 
     def submit(self, command: ExecutionCommand) -> None:
         self.queue.put_nowait(command)
@@ -104,12 +114,7 @@ class ExecutionEngine:
         if not decision.approved:
             return None
         order = order_from_intent(intent, decision.client_order_id, self._clock)
-        try:
-            await self.journal.record_intent(intent, decision.client_order_id)
-        except JournalError as exc:
-            # Not journaled means not sent: invariant 1 outranks the trade.
-            self._listener.on_intent_failed(intent, f"not journaled: {exc}")
-            self._listener.on_broker_failure("journal", f"intent not journaled: {exc}")
+        if not await self._journal_intent(intent, decision.client_order_id):
             return None
         # The journal write awaited a commit: the kill switch may have fired, or the
         # engine stopped, meanwhile.
@@ -131,6 +136,25 @@ class ExecutionEngine:
         )
         self._listener.on_order(result)
         return result
+
+    async def _journal_intent(self, intent: OrderIntent, coid: str) -> bool:
+        """True once the intent is durable. Not journaled means not sent: invariant 1
+        outranks the trade."""
+        if not intent.purpose.is_exit and self.journal.failing:
+            # Entries stop while the journal fails; not a new failure to count.
+            self._listener.on_intent_failed(intent, "not journaled: the journal cannot write")
+            return False
+        try:
+            if intent.purpose.is_exit:
+                if await self.journal.record_exit_intent(intent, coid):
+                    log.warning("exit %s journaled in the exit-intent log (journal busy)", coid)
+            else:
+                await self.journal.record_intent(intent, coid)
+        except JournalError as exc:
+            self._listener.on_intent_failed(intent, f"not journaled: {exc}")
+            self._listener.on_broker_failure("journal", f"intent not journaled: {exc}")
+            return False
+        return True
 
     async def _send(self, order: Order) -> Order:
         try:

@@ -40,7 +40,7 @@ from tui_trader.journal.errors import DuplicateRecord, JournalError, JournalLost
 from tui_trader.journal.jsonl import RotatingJsonl
 from tui_trader.journal.ops import INSERT_INTENT, UPSERT_META, OpBuilder, Step, WriteOp
 from tui_trader.journal.reader import PAPER_ACCOUNT, RunInfo
-from tui_trader.journal.schema import connect, current_version, migrate
+from tui_trader.journal.schema import connect, migrate
 from tui_trader.journal.spill import IntentSpill, spill_path
 from tui_trader.journal.values import dt_text
 from tui_trader.journal.writer import BatchWriter, Health, WriterTuning
@@ -66,15 +66,35 @@ def used_before(db_path: Path, jsonl_dir: Path | None) -> bool:
 
 
 def lost_reason(db_path: Path, jsonl_dir: Path | None) -> str | None:
-    """Why starting here would silently open a fresh account, or None (file checks only;
-    `Journal.open` also refuses a journal file without a schema)."""
+    """Why starting here would silently open a fresh account, or None. Blocking (a few
+    stats and a read-only look at the schema): `Journal.open` runs it in a thread."""
     if not used_before(db_path, jsonl_dir):
         return None
     if not db_path.exists():
         return f"the journal {db_path} is missing"
     if db_path.is_file() and db_path.stat().st_size == 0:
         return f"the journal {db_path} is empty (0 bytes)"
+    if not _has_schema(db_path):
+        return f"the journal {db_path} has no schema"
     return None
+
+
+def _has_schema(db_path: Path) -> bool:
+    """False for a database without our schema table; True otherwise, including a file
+    that is not a database at all (that is damage, reported when it is opened)."""
+    try:
+        conn = sqlite3.connect(db_path.resolve().as_uri() + "?mode=ro", uri=True)
+    except sqlite3.Error:
+        return True
+    try:
+        found = conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'"
+        ).fetchall()
+    except sqlite3.Error:
+        return True
+    finally:
+        conn.close()
+    return bool(found)
 
 
 def lost_message(reason: str) -> str:
@@ -128,7 +148,9 @@ class Journal:
         if self._writer is not None:
             return
         self._make_folders()
-        if not self._new_account and (reason := lost_reason(self.db_path, self.jsonl_dir)):
+        if not self._new_account and (
+            reason := await asyncio.to_thread(lost_reason, self.db_path, self.jsonl_dir)
+        ):
             raise JournalLost(lost_message(reason))
         conn = await connect(self.db_path, busy_timeout_ms=self._tuning.busy_timeout_ms)
         try:
@@ -144,12 +166,6 @@ class Journal:
         self._writer.start()
 
     async def _prepare(self, conn: aiosqlite.Connection) -> None:
-        if (
-            not self._new_account
-            and await _schema_version(conn) == 0
-            and await asyncio.to_thread(used_before, self.db_path, self.jsonl_dir)
-        ):
-            raise JournalLost(lost_message(f"the journal {self.db_path} has no schema"))
         now = dt_text(self._clock.now())
         await migrate(conn, self.db_path, now)
         await self._probe(conn, now)
@@ -253,6 +269,8 @@ class Journal:
         self._watchers.append(listener)
 
     def _health_changed(self, writable: bool, detail: str) -> None:
+        if self._closed:  # the last round at close: nobody to tell, next open folds in
+            return
         if writable and self._replay is None and self._spill.pending():
             self._replay = asyncio.create_task(self._replay_spill(), name="journal-spill")
         for listener in self._watchers:
@@ -433,13 +451,6 @@ def _consume(future: "asyncio.Future[int]") -> None:
     """Retrieve an abandoned waiter's exception, so asyncio does not log it."""
     if not future.cancelled():
         future.exception()
-
-
-async def _schema_version(conn: aiosqlite.Connection) -> int:
-    try:
-        return await current_version(conn)
-    except sqlite3.Error:  # no schema_version table: nothing was ever migrated here
-        return 0
 
 
 async def _transaction(conn: aiosqlite.Connection, sql: str, rows: Sequence[Any]) -> None:

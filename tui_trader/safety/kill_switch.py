@@ -50,6 +50,8 @@ class KillSwitch:
             return KillState("", "unknown", f"unreadable kill file: {exc}", False)
         if isinstance(raw, str):  # not a regular file: the reason why
             return KillState("", "unknown", raw, False)
+        if not raw.strip():
+            return KillState("", "unknown", "empty kill file (written on a full disk?)", False)
         try:
             data: dict[str, Any] = json.loads(raw.decode("utf-8"))
             return KillState(
@@ -133,7 +135,12 @@ class KillSwitch:
         except OSError as exc:
             if exc.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
                 raise
-            self._write_into(self._reserve_path, data, create=False)
+            try:
+                self._write_into(self._reserve_path, data, create=False)
+            except OSError:
+                # No reserve either: an empty file needs no data block, only an inode,
+                # and still counts as killed (fail closed) for every reader.
+                os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600))
 
     def _write_into(self, tmp: Path, data: bytes, *, create: bool) -> None:
         flags = os.O_WRONLY | (os.O_CREAT | os.O_TRUNC if create else 0)

@@ -26,6 +26,7 @@ def run_app(settings: Settings, args: argparse.Namespace) -> int:
         replay=replay,
         symbol=getattr(args, "symbol", None),
         binance=None if demo else _exchange_setup(),
+        new_account=getattr(args, "new_account", False),
     )
     app = create_app(settings, trader, theme=getattr(args, "theme", None))
     # What exists now (modules, classes, the trader) lives as long as the process. A
