@@ -28,9 +28,7 @@ def _drain(fd: int) -> None:
             return
 
 
-def run_app(
-    *args: str, env: dict[str, str], deadline: float = START_FAILURE_DEADLINE_S
-) -> Outcome:
+def run_app(*args: str, env: dict[str, str], deadline: float = START_FAILURE_DEADLINE_S) -> Outcome:
     """`tui-trader ARGS` with stdin/stdout on an 80x24 pty and stderr captured."""
     master, slave = os.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
@@ -68,4 +66,3 @@ def after_screen(outcome: Outcome) -> Outcome:
 
 def screen_drawn(outcome: Outcome) -> bool:
     return LEAVE_ALT_SCREEN in outcome.stderr
-

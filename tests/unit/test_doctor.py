@@ -260,6 +260,7 @@ async def test_run_doctor_prints_one_line_per_check_and_fails_on_fail(tmp_path: 
         "notify",
         "journal",
         "disk",
+        "data dir",
         "config",
         "api key",
     ]
