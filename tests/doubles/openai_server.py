@@ -3,7 +3,8 @@
 `POST /v1/chat/completions` replies according to `mode`; every request body is kept in
 `requests` and the usage tokens served are summed in `served_prompt_tokens` /
 `served_completion_tokens`, so tests can check what the advisor sent and should have
-counted."""
+counted. `usage` replaces the usage object served (garbage usage faults: negative,
+absurd, missing counts); None serves the honest default."""
 
 import asyncio
 import json
@@ -32,8 +33,10 @@ VALID_ADVICE = {
     "risk_notes": "thin book overnight",
 }
 SCHEMA_BREAK = {"action": "MAYBE", "confidence": 3, "reasoning": "x", "risk_notes": "", "y": 1}
-PROMPT_TOKENS = 120
-COMPLETION_TOKENS = 30
+# Realistic for the advisory prompt (~1100 characters) and reply (~130): the advisor
+# charges at least an estimate from the text length (4 characters per token).
+PROMPT_TOKENS = 400
+COMPLETION_TOKENS = 40
 
 
 class OpenAIDouble:
@@ -45,6 +48,7 @@ class OpenAIDouble:
         self.requests: list[dict[str, Any]] = []
         self.served_prompt_tokens = 0
         self.served_completion_tokens = 0
+        self.usage: object = None  # served instead of the honest usage when not None
         self._runner: web.AppRunner | None = None
         self.base_url = ""
 
@@ -113,6 +117,8 @@ class OpenAIDouble:
                 "total_tokens": PROMPT_TOKENS + COMPLETION_TOKENS,
             },
         }
+        if self.usage is not None:
+            body["usage"] = self.usage
         return web.json_response(body)
 
 

@@ -80,7 +80,7 @@ async def test_valid_reply_gives_advice_with_tokens_cost_and_journal(server: Ope
     assert advice is not None and advice.valid and advice.path == "structured"
     assert (advice.action, advice.confidence) == ("BUY_CONSIDER", 0.8)
     assert (advice.prompt_tokens, advice.completion_tokens) == (PROMPT_TOKENS, COMPLETION_TOKENS)
-    assert advice.cost == Decimal("0.105")  # 120 * 0.5/1k + 30 * 1.5/1k
+    assert advice.cost == Decimal("0.26")  # 400 * 0.5/1k + 40 * 1.5/1k
     assert advice.latency_ms > 0 and advice.at == T0
     assert h.advisor.latest("BTCUSDT") is advice
     assert gate_allows(advice, Side.BUY, 0.8) and not gate_allows(advice, Side.BUY, 0.81)
@@ -89,9 +89,13 @@ async def test_valid_reply_gives_advice_with_tokens_cost_and_journal(server: Ope
     assert '"symbol":"BTCUSDT"' in sent["messages"][1]["content"]
     assert h.kinds() == ["llm_request", "llm_response"]
     response = h.journal[1]
-    assert (response["valid"], response["cost"], response["prompt_tokens"]) == (True, "0.105", 120)
+    assert (response["valid"], response["cost"], response["prompt_tokens"]) == (
+        True,
+        "0.26",
+        PROMPT_TOKENS,
+    )
     status = h.advisor.budget_status()
-    assert (status.calls, status.tokens, status.cost) == (1, 150, Decimal("0.105"))
+    assert (status.calls, status.tokens, status.cost) == (1, 440, Decimal("0.26"))
 
 
 @pytest.mark.parametrize(
@@ -183,7 +187,7 @@ async def test_token_budget_counts_served_usage(server: OpenAIDouble) -> None:
     assert await h.advisor.request("BTCUSDT", "timer", CONTEXT) is not None
     assert await h.advisor.request("BTCUSDT", "timer", CONTEXT) is None
     assert server.request_count == 1
-    assert h.journal[-1]["reason"] == "daily token budget used (150/150)"
+    assert h.journal[-1]["reason"] == "daily token budget used (440/440)"
 
 
 async def test_cooldown_is_per_symbol(server: OpenAIDouble) -> None:

@@ -3,7 +3,9 @@
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from tui_trader.llm.budget import Cooldown, DailyBudget
+import pytest
+
+from tui_trader.llm.budget import Cooldown, DailyBudget, Usage, count_usage
 
 T0 = datetime(2025, 3, 1, 23, 59, tzinfo=UTC)
 
@@ -59,3 +61,30 @@ def test_cooldown_is_per_symbol() -> None:
     assert cooldown.remaining("BTCUSDT", T0 + timedelta(seconds=20)) == timedelta(seconds=40)
     assert cooldown.remaining("ETHUSDT", T0) == timedelta(0)
     assert cooldown.remaining("BTCUSDT", T0 + timedelta(seconds=60)) == timedelta(0)
+
+
+@pytest.mark.parametrize(
+    ("prompt", "completion"),
+    [(-1_000_000, -5), (-1, 30), (10**15, 30), (400, 10**12), (True, 30), ("400", 30), (1.5, 2)],
+)
+def test_garbage_usage_is_a_warning_and_counts_the_estimate(
+    prompt: object, completion: object
+) -> None:
+    usage = count_usage(prompt, completion, prompt_chars=1000, reply_chars=120)
+    assert (usage.prompt_tokens, usage.completion_tokens) == (250, 30)  # 4 chars a token
+    assert usage.warning.startswith("unusable token usage from the server")
+    assert len(usage.warning) < 120
+
+
+def test_honest_usage_counts_but_never_below_the_estimate() -> None:
+    assert count_usage(400, 40, 1000, 120) == Usage(400, 40)
+    assert count_usage(10, 1, 1000, 120) == Usage(250, 30)  # under-reported: the estimate
+    assert count_usage(0, 0, 1000, 120) == Usage(250, 30)  # absent: the estimate, no warning
+
+
+def test_negative_counts_can_never_give_tokens_back() -> None:
+    budget = make_budget(tokens=1000)
+    budget.record_usage(T0, 900, 99)
+    assert budget.record_usage(T0, -(10**9), -(10**9)) == Decimal(0)
+    budget.record_usage(T0, 1, 0)
+    assert budget.refusal(T0) == "daily token budget used (1000/1000)"

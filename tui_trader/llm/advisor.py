@@ -18,7 +18,7 @@ from openai import AsyncOpenAI
 
 from tui_trader.clock import Clock
 from tui_trader.llm.advice import Advice
-from tui_trader.llm.budget import BudgetStatus, Cooldown, DailyBudget
+from tui_trader.llm.budget import BudgetStatus, Cooldown, DailyBudget, Usage, count_usage
 from tui_trader.llm.client import Completion, complete
 from tui_trader.llm.prompt import AdvisorContext, Trigger, build_messages, output_model
 from tui_trader.llm.schemas import AdvisoryOutput, DecisionOutput
@@ -150,7 +150,8 @@ class LLMAdvisor:
         started = time.perf_counter()  # monotonic: latency only, never a timestamp
         completion = await self._ask(messages)
         latency_ms = (time.perf_counter() - started) * 1000
-        advice = self._advice(symbol, trigger, now, completion, latency_ms)
+        prompt_chars = sum(len(message["content"]) for message in messages)
+        advice = self._advice(symbol, trigger, now, completion, latency_ms, prompt_chars)
         self._latest[symbol] = advice
         self._history.append(advice)
         self._journal_response(advice, completion.content)
@@ -189,10 +190,11 @@ class LLMAdvisor:
             return Completion(None, "", f"{type(exc).__name__}: {self._redactor.redact(str(exc))}")
 
     def _advice(
-        self, symbol: str, trigger: Trigger, at: datetime, done: Reply, ms: float
+        self, symbol: str, trigger: Trigger, at: datetime, done: Reply, ms: float, chars: int
     ) -> Advice:
+        usage = self._usage(symbol, done, chars)
         cost = self._budget.record_usage(
-            self._clock.now(), done.prompt_tokens, done.completion_tokens
+            self._clock.now(), usage.prompt_tokens, usage.completion_tokens
         )
         return Advice(
             symbol=symbol,
@@ -202,11 +204,33 @@ class LLMAdvisor:
             output=done.output,
             error=done.error,
             latency_ms=round(ms, 1),
-            prompt_tokens=done.prompt_tokens,
-            completion_tokens=done.completion_tokens,
+            prompt_tokens=usage.prompt_tokens,
+            completion_tokens=usage.completion_tokens,
             cost=cost,
             path=done.path,
         )
+
+    def _usage(self, symbol: str, done: Reply, prompt_chars: int) -> Usage:
+        """Tokens to charge. No reply at all (timeout, refused connection) is charged
+        as a call only; any reply at least its estimated length."""
+        answered = done.content or done.prompt_tokens or done.completion_tokens
+        if not answered:
+            return Usage(0, 0)
+        usage = count_usage(
+            done.prompt_tokens, done.completion_tokens, prompt_chars, len(done.content)
+        )
+        if usage.warning:
+            log.warning("LLM reply for %s: %s", symbol, usage.warning)
+            self._journal(
+                {
+                    "kind": "llm_usage_invalid",
+                    "symbol": symbol,
+                    "reason": usage.warning,
+                    "prompt_tokens": usage.prompt_tokens,
+                    "completion_tokens": usage.completion_tokens,
+                }
+            )
+        return usage
 
     def _journal_response(self, advice: Advice, content: str) -> None:
         self._journal(

@@ -7,8 +7,55 @@ be hammered because its failures were free."""
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import TypeGuard
 
 from tui_trader.clock import utc_day_start
+
+# The server's usage numbers are outside input: a negative count would give tokens back,
+# an absurd one would end the day's budget. A reply is charged what it reported, but
+# never less than an estimate from its length, and the estimate alone when the numbers
+# are missing or garbage.
+CHARS_PER_TOKEN = 4  # what common tokenizers average on prose and JSON
+MAX_TOKENS_PER_CALL = 2_000_000  # beyond any model's context: a larger count is garbage
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """Tokens charged for one reply; `warning` says why the server's count was not used."""
+
+    prompt_tokens: int
+    completion_tokens: int
+    warning: str = ""
+
+
+def estimate_tokens(chars: int) -> int:
+    return -(-max(chars, 0) // CHARS_PER_TOKEN)
+
+
+def _usable(reported: object) -> TypeGuard[int]:
+    return (
+        isinstance(reported, int)
+        and not isinstance(reported, bool)
+        and 0 <= reported <= MAX_TOKENS_PER_CALL
+    )
+
+
+def count_usage(
+    reported_prompt: object, reported_completion: object, prompt_chars: int, reply_chars: int
+) -> Usage:
+    """What one reply costs the budget. A count of 0 means the server sent none."""
+    prompt_estimate, reply_estimate = estimate_tokens(prompt_chars), estimate_tokens(reply_chars)
+    if _usable(reported_prompt) and _usable(reported_completion):
+        return Usage(
+            max(reported_prompt, prompt_estimate), max(reported_completion, reply_estimate)
+        )
+    shown = f"{reported_prompt!r:.20}, {reported_completion!r:.20}"
+    warning = f"unusable token usage from the server ({shown}): counted the estimate"
+    return Usage(prompt_estimate, reply_estimate, warning)
+
+
+def _clamped(tokens: int) -> int:
+    return min(max(tokens, 0), MAX_TOKENS_PER_CALL)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +102,7 @@ class DailyBudget:
         """Add the tokens of one reply; returns its estimated cost in the quote currency
         of the price settings (USD for hosted providers)."""
         self._roll(now)
+        prompt_tokens, completion_tokens = _clamped(prompt_tokens), _clamped(completion_tokens)
         cost = self.cost_of(prompt_tokens, completion_tokens)
         self._tokens += prompt_tokens + completion_tokens
         self._cost += cost

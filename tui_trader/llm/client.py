@@ -153,11 +153,17 @@ def _content(body: dict[str, Any]) -> str:
 
 
 def _usage(body: dict[str, Any]) -> tuple[int, int]:
+    """The counts as the server sent them: 0 when absent, -1 when not an integer (a
+    garbage marker). The budget judges them (llm/budget.py `count_usage`)."""
     usage = body.get("usage")
-    if not isinstance(usage, dict):
+    if usage is None:
         return 0, 0
-    prompt, completion = usage.get("prompt_tokens"), usage.get("completion_tokens")
-    return (
-        prompt if isinstance(prompt, int) else 0,
-        completion if isinstance(completion, int) else 0,
-    )
+    if not isinstance(usage, dict):
+        return -1, -1
+    return _count(usage.get("prompt_tokens")), _count(usage.get("completion_tokens"))
+
+
+def _count(value: object) -> int:
+    if value is None:
+        return 0
+    return value if isinstance(value, int) and not isinstance(value, bool) else -1
