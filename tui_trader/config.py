@@ -3,21 +3,39 @@
 Variable names are the field names in upper case (no prefix) so they read the same in
 `.env`, the environment and `.env.example`. An invalid value raises `ConfigError` with one
 line naming the variable, the value and what is accepted; the CLI turns it into exit 2.
+
+Every number has a lower and an upper bound, and floats must be finite: an absurd value
+(MAX_HOLDING_MINUTES=99999999999999, SIM_SPEED=nan) would otherwise pass here and crash
+the trader later, mid-run. The LLM and ops settings groups share the same loader.
 """
 
 import json
 import os
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import Field, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, SettingsError
 
 from tui_trader.domain.enums import MarketKind
 
 Pct = Annotated[Decimal, Field(ge=0, le=100)]
 PositivePct = Annotated[Decimal, Field(gt=0, le=100)]
+ENV_FILE = ".env"  # in the working directory; every settings group reads it
+MINUTES_PER_YEAR = 366 * 24 * 60
+# One model config for every settings group. allow_inf_nan=False: a float setting of
+# nan or inf is refused instead of slipping past comparisons (nan > 0 is False).
+SETTINGS_CONFIG = SettingsConfigDict(
+    env_file=ENV_FILE,
+    env_file_encoding="utf-8",
+    extra="ignore",  # each group sees the others' names; unknown names: known_settings
+    frozen=True,
+    case_sensitive=False,
+    allow_inf_nan=False,
+)
+Group = TypeVar("Group", bound=BaseSettings)
 
 
 class ConfigError(Exception):
@@ -29,14 +47,17 @@ def default_data_dir() -> Path:
     return Path(xdg) / "tui-trader"
 
 
+def check_symbol(value: str) -> str:
+    """A symbol in upper case, or ValueError: letters and digits only, so it is safe in a
+    file name, a URL and a log line."""
+    symbol = value.strip().upper()
+    if not symbol.isalnum():
+        raise ValueError(f"symbol {value!r} must be letters and digits only, e.g. BTCUSDT")
+    return symbol
+
+
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(
-        env_file=".env",
-        env_file_encoding="utf-8",
-        extra="ignore",
-        frozen=True,
-        case_sensitive=False,
-    )
+    model_config = SETTINGS_CONFIG
 
     # --- mode and market -------------------------------------------------------------
     trading_mode: Literal["paper", "live"] = "paper"
@@ -49,7 +70,7 @@ class Settings(BaseSettings):
     candle_interval: Literal["1m", "3m", "5m", "15m", "30m", "1h", "4h", "1d"] = "1m"
 
     # --- paper broker ----------------------------------------------------------------
-    paper_quote_balance: Annotated[Decimal, Field(ge=0)] = Decimal("10000")
+    paper_quote_balance: Annotated[Decimal, Field(ge=0, le=Decimal("1e12"))] = Decimal("10000")
     fee_rate: Annotated[Decimal, Field(ge=0, lt=Decimal("0.1"))] = Decimal("0.001")
     slippage_bps: Annotated[Decimal, Field(ge=0, le=1000)] = Decimal("5")
     partial_fill_share: Annotated[Decimal, Field(gt=0, le=1)] = Decimal("0.25")
@@ -68,12 +89,13 @@ class Settings(BaseSettings):
     circuit_breaker_pct: PositivePct = Decimal("15")
     anomaly_jump_pct: PositivePct = Decimal("10")
     anomaly_spread_pct: PositivePct = Decimal("5")
-    balance_mismatch_tolerance: Annotated[Decimal, Field(ge=0)] = Decimal("0.01")
+    balance_mismatch_tolerance: Annotated[Decimal, Field(ge=0, le=1_000_000)] = Decimal("0.01")
     max_consecutive_failures: Annotated[int, Field(ge=1, le=100)] = 3
     stop_loss_pct: Pct = Decimal("2")
     take_profit_pct: Pct = Decimal("4")
     trailing_stop_pct: Pct = Decimal("1.5")
-    max_holding_minutes: Annotated[int, Field(ge=0)] = 240
+    # At most a year: timedelta(minutes=...) overflows on absurd values mid-tick.
+    max_holding_minutes: Annotated[int, Field(ge=0, le=MINUTES_PER_YEAR)] = 240
     entry_order_ttl_sec: Annotated[int, Field(ge=1, le=86400)] = 180
 
     # --- strategy and volatility trigger ---------------------------------------------
@@ -82,18 +104,18 @@ class Settings(BaseSettings):
     mp_delta_pct: PositivePct = Decimal("1.0")
     mp_window_sec: Annotated[int, Field(ge=1, le=86400)] = 60
     kline_range_pct: PositivePct = Decimal("1.5")
-    vol_mult: Annotated[Decimal, Field(gt=0)] = Decimal("3")
+    vol_mult: Annotated[Decimal, Field(gt=0, le=1000)] = Decimal("3")
     vol_lookback: Annotated[int, Field(ge=1, le=10000)] = 20
 
     # --- simulated market ------------------------------------------------------------
-    sim_seed: int = 7
+    sim_seed: Annotated[int, Field(ge=0, le=2**63 - 1)] = 7
     sim_speed: Annotated[float, Field(gt=0, le=100000)] = 1.0
     sim_ticks_per_candle: Annotated[int, Field(ge=1, le=600)] = 20
 
     # --- process ---------------------------------------------------------------------
     data_dir: Path = Field(default_factory=default_data_dir, alias="TUI_TRADER_DATA_DIR")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
-    jsonl_max_bytes: Annotated[int, Field(ge=1024)] = 10 * 1024 * 1024
+    jsonl_max_bytes: Annotated[int, Field(ge=1024, le=2**40)] = 10 * 1024 * 1024
     jsonl_backups: Annotated[int, Field(ge=1, le=100)] = 5
     theme: str = "trader-dark"
     secrets_backend: Literal["auto", "cryptfile"] = "auto"
@@ -105,10 +127,7 @@ class Settings(BaseSettings):
             value = [part.strip().upper() for part in value.split(",") if part.strip()]
         if not value:
             raise ValueError("give at least one symbol, e.g. BTCUSDT,ETHUSDT")
-        for symbol in value:
-            if not str(symbol).isalnum():
-                raise ValueError(f"symbol {symbol!r} must be letters and digits only")
-        return tuple(str(s).upper() for s in value)
+        return tuple(check_symbol(str(symbol)) for symbol in value)
 
     @field_validator("strategy_params", mode="before")
     @classmethod
@@ -159,9 +178,35 @@ def _describe(error: dict[str, Any]) -> str:
     return f"invalid setting {name}={shown!r}: {message}"
 
 
-def load_settings(**overrides: Any) -> Settings:
-    """Build settings from env/.env plus explicit overrides, or raise ConfigError."""
+def load_group(group: type[Group], **overrides: Any) -> Group:
+    """One settings group from env/.env plus explicit overrides, or ConfigError with one
+    line: every group (core, LLM, ops) fails the same way, exit 2, never a traceback."""
     try:
-        return Settings(**overrides)
+        return group(**overrides)
     except ValidationError as exc:
         raise ConfigError(_describe(dict(exc.errors()[0]))) from None
+    except (SettingsError, UnicodeDecodeError) as exc:  # e.g. a .env that is not UTF-8
+        raise ConfigError(f"cannot read the settings: {str(exc).splitlines()[0]}") from None
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build settings from env/.env plus explicit overrides, or raise ConfigError."""
+    return load_group(Settings, **overrides)
+
+
+def with_strategy_params(
+    settings: Settings, overrides: Sequence[str] | Mapping[str, Any]
+) -> Settings:
+    """`settings` with the strategy's effective parameters: the one resolution used by
+    `run` (overrides = STRATEGY_PARAMS) and `backtest` (overrides = --param KEY=VALUE)
+    over `<data dir>/strategies/NAME.toml` or `./strategies/NAME.toml`. A malformed file,
+    an unknown strategy or parameter, or a bad value raises ConfigError."""
+    # Imported here: `status` and `kill` read settings and need no strategy code.
+    from tui_trader.strategies.base import StrategyParamError
+    from tui_trader.strategies.params import resolve_strategy_params
+
+    try:
+        params = resolve_strategy_params(settings.strategy, settings.data_path, overrides)
+    except StrategyParamError as exc:
+        raise ConfigError(str(exc)) from None
+    return settings.model_copy(update={"strategy_params": params})

@@ -17,7 +17,7 @@ from tui_trader.execution.gate import OrderGate
 from tui_trader.execution.idempotency import IdempotencyGuard
 from tui_trader.execution.order_book import OrderBook
 from tui_trader.journal.store import Journal
-from tui_trader.llm.settings import LLMSettings
+from tui_trader.llm.settings import load_llm_settings
 from tui_trader.market.feed import MarketFeed
 from tui_trader.market.replay import ReplayFeed
 from tui_trader.market.simulated import SimulatedMarket
@@ -215,7 +215,7 @@ def build_trader(
         market_clock=market_clock,
         wall_clock=wall,
         safety_relay=relay,
-        llm=LLMSettings(),
+        llm=load_llm_settings(),
         ops=ops,
         metrics=metrics,
         exchange=binance if replay is None else None,

@@ -141,8 +141,8 @@ async def test_journal_ok_for_a_real_journal(tmp_path: Path) -> None:
 
 async def test_disk_fails_below_the_free_space_floor(tmp_path: Path) -> None:
     assert (await disk_check(context(tmp_path, ops={"min_free_disk_mb": 1}))).status == "OK"
-    huge = await disk_check(context(tmp_path, ops={"min_free_disk_mb": 10**12}))
-    assert huge.status == "FAIL" and "MIN_FREE_DISK_MB=1000000000000" in huge.detail
+    huge = await disk_check(context(tmp_path, ops={"min_free_disk_mb": 1024**3}))  # 1 PiB
+    assert huge.status == "FAIL" and "MIN_FREE_DISK_MB=1073741824" in huge.detail
 
 
 async def test_config_fails_live_without_kill_switch_limits(tmp_path: Path) -> None:
@@ -269,7 +269,7 @@ async def test_run_doctor_prints_one_line_per_check_and_fails_on_fail(tmp_path: 
     out = io.StringIO()
     failing = await run_doctor(
         make_settings(tmp_path),
-        load_ops_settings(min_free_disk_mb=10**12),
+        load_ops_settings(min_free_disk_mb=1024**3),
         env={},
         store=memory_store(),
         out=out,

@@ -19,10 +19,9 @@ from tui_trader.backtest.progress import bar, count_lines
 from tui_trader.backtest.results import BacktestSpec
 from tui_trader.backtest.runner import run_backtest
 from tui_trader.binance.client import ENDPOINTS, ClientSpec, Endpoints
-from tui_trader.config import ConfigError, Settings, load_settings
+from tui_trader.config import ConfigError, Settings, load_settings, with_strategy_params
 from tui_trader.market.feed import FeedError
 from tui_trader.strategies.base import StrategyParamError
-from tui_trader.strategies.params import load_strategy_params
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -96,10 +95,7 @@ def backtest_settings(args: argparse.Namespace) -> Settings:
             overrides[name] = getattr(args, option)
     if args.market_orders:
         overrides["allow_market_orders"] = True
-    settings = load_settings(**overrides)
-    folders = [settings.data_path / "strategies", Path("strategies")]
-    params = load_strategy_params(args.strategy, folders, args.param)
-    return settings.model_copy(update={"strategy_params": params})
+    return with_strategy_params(load_settings(**overrides), args.param)
 
 
 def run_backtest_command(argv: Sequence[str]) -> int:

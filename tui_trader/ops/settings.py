@@ -6,21 +6,15 @@ keyring (`tui-trader keys set telegram|slack`), or the environment in paper mode
 
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings
 
-from tui_trader.config import ConfigError
+from tui_trader.config import SETTINGS_CONFIG, load_group
 from tui_trader.domain.enums import Severity
 
 
 class OpsSettings(BaseSettings):
-    model_config = SettingsConfigDict(
-        env_file=".env",
-        env_file_encoding="utf-8",
-        extra="ignore",
-        frozen=True,
-        case_sensitive=False,
-    )
+    model_config = SETTINGS_CONFIG
 
     # --- notifications -------------------------------------------------------------
     notify_min_severity: Severity = Severity.WARNING
@@ -29,7 +23,8 @@ class OpsSettings(BaseSettings):
     daily_summary: bool = True  # at 00:00 UTC
     slack_enabled: bool = False
     telegram_enabled: bool = False
-    telegram_chat_id: int | None = None
+    # Telegram ids fit in 52 bits (negative for groups); beyond 2**53 is a typo.
+    telegram_chat_id: Annotated[int, Field(ge=-(2**53), le=2**53)] | None = None
     telegram_api_base: str = "https://api.telegram.org"
     telegram_remote: bool = True  # accept commands from TELEGRAM_CHAT_ID
     telegram_poll_s: Annotated[int, Field(ge=1, le=50)] = 30
@@ -37,7 +32,8 @@ class OpsSettings(BaseSettings):
     # --- health, logs, doctor --------------------------------------------------------
     health_port: Annotated[int, Field(ge=0, le=65535)] = 0  # 0 = no health server
     log_format: Literal["console", "json"] = "console"
-    min_free_disk_mb: Annotated[int, Field(ge=0)] = 500  # doctor: FAIL below, WARN below 4x
+    # doctor: FAIL below, WARN below 4x; at most 1 PiB
+    min_free_disk_mb: Annotated[int, Field(ge=0, le=1024**3)] = 500
     max_clock_skew_ms: Annotated[int, Field(ge=1, le=60000)] = 1000
 
     @field_validator("notify_min_severity", mode="before")
@@ -67,19 +63,6 @@ class OpsSettings(BaseSettings):
         return self
 
 
-def _describe(error: dict[str, Any]) -> str:
-    loc = [str(part) for part in error.get("loc", ())]
-    message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
-    if not loc:
-        return f"invalid configuration: {message}"
-    value = error.get("input")
-    shown = value if isinstance(value, str | int | float) else ""
-    return f"invalid setting {loc[0].upper()}={shown!r}: {message}"
-
-
 def load_ops_settings(**overrides: Any) -> OpsSettings:
     """Build from env/.env plus explicit overrides, or raise ConfigError (exit 2)."""
-    try:
-        return OpsSettings(**overrides)
-    except ValidationError as exc:
-        raise ConfigError(_describe(dict(exc.errors()[0]))) from None
+    return load_group(OpsSettings, **overrides)

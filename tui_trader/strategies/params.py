@@ -3,11 +3,12 @@
 A file holds the parameters as top-level keys, e.g. for conservative:
     fast_period = 9
     max_atr_pct = 2.5
-Overrides are TOML values (9, 0.5, true, "x", {rsi = 1.0}); a bare word is a string."""
+Overrides are TOML values (9, 0.5, true, "x", {rsi = 1.0}); a bare word is a string,
+or a mapping already parsed (STRATEGY_PARAMS for `run`)."""
 
 import re
 import tomllib
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +18,22 @@ from tui_trader.strategies.registry import strategy_class
 _POSITION = re.compile(r"\s*\(at line (\d+), column \d+\)$|\s*\(at end of document\)$")
 
 
+Overrides = Sequence[str] | Mapping[str, Any]
+
+
+def strategy_dirs(data_dir: Path) -> list[Path]:
+    """Where `NAME.toml` is looked for, first match wins."""
+    return [data_dir / "strategies", Path("strategies")]
+
+
+def resolve_strategy_params(name: str, data_dir: Path, overrides: Overrides) -> dict[str, Any]:
+    """The one parameter resolution of `run` and `backtest`: NAME.toml from
+    `strategy_dirs(data_dir)`, then the overrides (STRATEGY_PARAMS or --param)."""
+    return load_strategy_params(name, strategy_dirs(data_dir), overrides)
+
+
 def load_strategy_params(
-    name: str, search_dirs: Sequence[Path], overrides: Sequence[str] = ()
+    name: str, search_dirs: Sequence[Path], overrides: Overrides = ()
 ) -> dict[str, Any]:
     """The effective parameters of strategy `name` (defaults filled in): the first
     `<name>.toml` found in `search_dirs`, then each override. Raises StrategyParamError
@@ -30,11 +45,21 @@ def load_strategy_params(
         values = _read_toml(path)
         for key in values:
             _check_key(cls, key, str(path))
-    for item in overrides:
-        key, value = parse_override(item)
-        _check_key(cls, key, f"override {item!r}")
+    for key, value, source in _override_items(overrides):
+        _check_key(cls, key, source)
         values[key] = value
     return cls.parse_params(values).model_dump()
+
+
+def _override_items(overrides: Overrides) -> Iterator[tuple[str, Any, str]]:
+    """(key, value, where it came from) for each override."""
+    if isinstance(overrides, Mapping):
+        for key, value in overrides.items():
+            yield str(key), value, "STRATEGY_PARAMS"
+        return
+    for item in overrides:
+        key, value = parse_override(item)
+        yield key, value, f"override {item!r}"
 
 
 def parse_override(item: str) -> tuple[str, Any]:
