@@ -21,12 +21,16 @@ class QuietFileHandler(RotatingFileHandler):
     failed = False
 
     def handleError(self, record: logging.LogRecord) -> None:
-        if self.failed:
+        # The notice rides on a record the operator was meant to see: a lost INFO line
+        # (e.g. a start-up failure's traceback, whose one line follows) stays silent.
+        if self.failed or record.levelno < logging.WARNING:
             return
         self.failed = True
         error = sys.exc_info()[1]
-        _say(f"tui-trader: cannot write the log file {self.baseFilename} ({error}); "
-             "file logging is quiet from now on")
+        _say(
+            f"tui-trader: cannot write the log file {self.baseFilename} ({error}); "
+            "file logging is quiet from now on"
+        )
 
 
 class QuietStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]

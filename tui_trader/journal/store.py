@@ -51,6 +51,9 @@ MARKER_SUFFIX = ".created"
 # A protective exit waits at most this long for a commit before its intent goes to the
 # fsync'd exit-intent log instead (the whole journal step stays well under 1 s).
 EXIT_WAIT_S = 0.5
+# Opening refuses a data dir with less room than this: a journal that would fill the
+# disk within minutes of starting is a journal that cannot write.
+MIN_FREE_BYTES = MIB
 
 
 def marker_path(db_path: Path) -> Path:
@@ -173,14 +176,28 @@ class Journal:
         await asyncio.to_thread(self._write_marker, now)
 
     async def _probe(self, conn: aiosqlite.Connection, now: str) -> None:
-        """One real commit: a journal that cannot write refuses to start."""
-        try:
-            await _transaction(conn, UPSERT_META, [("journal_opened_at", now)])
-        except Exception as exc:
+        """Room on the disk and one real commit: else the journal refuses to start."""
+        problem = await asyncio.to_thread(self._too_little_room)
+        if problem is None:
+            try:
+                await _transaction(conn, UPSERT_META, [("journal_opened_at", now)])
+            except Exception as exc:
+                problem = str(exc)
+        if problem is not None:
             raise JournalError(
-                f"journal {self.db_path} cannot be written ({exc}); free space or fix the "
-                "data dir, then start again"
-            ) from exc
+                f"journal {self.db_path} cannot be written ({problem}); free space or fix "
+                "the data dir, then start again"
+            )
+
+    def _too_little_room(self) -> str | None:
+        try:
+            fs = os.statvfs(self.db_path.parent)
+        except OSError:  # no statvfs here: the commit alone decides
+            return None
+        free = fs.f_bavail * fs.f_frsize
+        if free >= MIN_FREE_BYTES:
+            return None
+        return f"only {free // 1024} KiB free, at least {MIN_FREE_BYTES // 1024} KiB needed"
 
     async def _fold_in_spill(self, conn: aiosqlite.Connection) -> None:
         rows = await asyncio.to_thread(self._spill.take)
