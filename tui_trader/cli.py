@@ -5,23 +5,66 @@ needs them, so `status` and `kill` answer at once and the app's first frame come
 
 import argparse
 import asyncio
+import math
 import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from tui_trader.config import ConfigError, Settings, load_settings
+from tui_trader.config import ConfigError, Settings, check_symbol, load_settings
 
 EXIT_CONFIG = 2
+MAX_SPEED = 100000.0  # SIM_SPEED's upper bound: "as fast as possible" in practice
+MAX_DURATION_S = 366 * 86400.0
+
+
+def _finite(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
+    return value
+
+
+def speed_arg(text: str) -> float:
+    """--speed: a multiplier from 0 (as fast as possible) to MAX_SPEED."""
+    value = _finite(text)
+    if not 0 <= value <= MAX_SPEED:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} must be from 0 (as fast as possible) to {MAX_SPEED:g}"
+        )
+    return value
+
+
+def duration_arg(text: str) -> float:
+    """--duration: seconds, more than 0 and at most a year."""
+    value = _finite(text)
+    if not 0 < value <= MAX_DURATION_S:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} must be more than 0 and at most {MAX_DURATION_S:.0f} seconds (366 days)"
+        )
+    return value
+
+
+def symbol_arg(text: str) -> str:
+    """--symbol: letters and digits, upper-cased; its quote is checked with the settings."""
+    try:
+        return check_symbol(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _run_options(parser: argparse.ArgumentParser) -> None:
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--demo", action="store_true", help="built-in simulated market")
     source.add_argument("--replay", type=Path, metavar="FILE", help="replay candles from CSV")
-    parser.add_argument("--symbol", help="symbol of the --replay file (default: first SYMBOLS)")
-    parser.add_argument("--speed", type=float, help="market speed multiplier (0 = max)")
-    parser.add_argument("--duration", type=float, metavar="S", help="stop after S seconds")
+    parser.add_argument(
+        "--symbol", type=symbol_arg, help="symbol of the --replay file (default: first SYMBOLS)"
+    )
+    parser.add_argument("--speed", type=speed_arg, help="market speed multiplier (0 = max)")
+    parser.add_argument("--duration", type=duration_arg, metavar="S", help="stop after S seconds")
     parser.add_argument("--theme", help="terminal app theme name")
     parser.add_argument(
         "--new-account",
@@ -72,12 +115,34 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _settings(args: argparse.Namespace) -> Settings:
+    """Every settings group, validated now so a bad value of any of them stops the
+    program before it does anything; `run` also gets its strategy's parameters."""
+    from tui_trader.config import with_strategy_params
+    from tui_trader.llm.settings import load_llm_settings
+    from tui_trader.ops.settings import load_ops_settings
+
     overrides: dict[str, object] = {}
     if getattr(args, "theme", None):
         overrides["theme"] = args.theme
     if getattr(args, "speed", None) is not None:
-        overrides["sim_speed"] = args.speed if args.speed > 0 else 100000.0
-    return load_settings(**overrides)
+        overrides["sim_speed"] = args.speed if args.speed > 0 else MAX_SPEED
+    settings = load_settings(**overrides)
+    load_llm_settings()
+    load_ops_settings()
+    if (args.command or "run") == "run":
+        settings = with_strategy_params(settings, settings.strategy_params)
+    return settings
+
+
+def _check_symbol_quote(
+    parser: argparse.ArgumentParser, args: argparse.Namespace, settings: Settings
+) -> None:
+    """--symbol must be quoted in QUOTE_ASSET, as SYMBOLS must (argparse's exit 2)."""
+    symbol = getattr(args, "symbol", None)
+    if symbol and not symbol.endswith(settings.quote_asset):
+        parser.error(
+            f"argument --symbol: {symbol} is not quoted in QUOTE_ASSET={settings.quote_asset}"
+        )
 
 
 def _env_file_refusals(settings: Settings) -> list[str]:
@@ -189,20 +254,34 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
 }
 
 
+def _check_env_file() -> None:
+    """.env refuses unknown names, lines that are not KEY=VALUE and non-UTF-8 text."""
+    from tui_trader.known_settings import read_env_file
+
+    read_env_file()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     words = list(sys.argv[1:] if argv is None else argv)
+    try:
+        _check_env_file()
+    except ConfigError as exc:
+        print(f"tui-trader: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
     if words[:1] in (["backtest"], ["data"]):
         # These parse their own options (many, and --param/--grid repeatable).
         from tui_trader.backtest.cli import run_backtest_command, run_data_command
 
         own_parser = run_backtest_command if words[0] == "backtest" else run_data_command
         return own_parser(words[1:])
-    args = build_parser().parse_args(words)
+    parser = build_parser()
+    args = parser.parse_args(words)
     try:
         settings = _settings(args)
     except ConfigError as exc:
         print(f"tui-trader: {exc}", file=sys.stderr)
         return EXIT_CONFIG
+    _check_symbol_quote(parser, args, settings)
     handler = COMMANDS.get(args.command or "run", _cmd_run)
     try:
         return handler(args, settings)

@@ -27,6 +27,7 @@ from tui_trader.ops.doctor_checks import (
     DoctorContext,
     config_check,
     disk_check,
+    env_results,
     journal_check,
     keyring_check,
     notify_secrets_check,
@@ -252,7 +253,8 @@ async def test_run_doctor_prints_one_line_per_check_and_fails_on_fail(tmp_path: 
         make_settings(tmp_path), load_ops_settings(), env={}, store=memory_store(), out=out
     )
     lines = out.getvalue().splitlines()
-    names = [line[5:13].strip() for line in lines]
+    assert lines[-1] == "OK   env      no unknown settings-like variables"  # after the checks
+    names = [line[5:13].strip() for line in lines[:-1]]
     assert names == [
         "clock",
         "streams",
@@ -290,3 +292,34 @@ async def test_a_crashing_check_is_a_fail_line_not_a_traceback(tmp_path: Path) -
 
     result = await run_check("broken", broken, context(tmp_path))
     assert result == CheckResult("broken", "FAIL", "KeyError: 'surprise'")
+
+
+# --- environment variables that look like settings ----------------------------------------
+async def test_settings_like_variables_are_warn_lines_with_the_closest_name(
+    tmp_path: Path,
+) -> None:
+    env = {
+        "MAX_DAILY_LOS_PCT": "1",  # a typo of a known setting
+        "LLM_TIMOUT_S": "5",  # ours by prefix and close to LLM_TIMEOUT_S
+        "SIM_FOO": "x",  # ours by prefix, far from any name
+        "MAX_OPEN_POSITIONS": "2",  # known
+        "BINANCE_API_KEY": "k",  # a secret paper mode reads
+        "HOME": "/home/x",
+        "EDITOR": "vi",
+        "lower_case_thing": "1",
+    }
+    out = io.StringIO()
+    await run_doctor(make_settings(tmp_path), load_ops_settings(), env=env, out=out,
+                     store=memory_store())  # fmt: skip
+    warnings = [line for line in out.getvalue().splitlines() if line.startswith("WARN env")]
+    assert warnings == [
+        "WARN env      LLM_TIMOUT_S is not a setting and is ignored; did you mean LLM_TIMEOUT_S?",
+        "WARN env      MAX_DAILY_LOS_PCT is not a setting and is ignored; "
+        "did you mean MAX_DAILY_LOSS_PCT?",
+        "WARN env      SIM_FOO is not a setting and is ignored",
+    ]
+
+
+def test_an_environment_of_known_and_unrelated_names_is_ok() -> None:
+    results = env_results({"PATH": "/bin", "SYMBOLS": "BTCUSDT", "OPENAI_API_KEY": "sk"})
+    assert results == [CheckResult("env", "OK", "no unknown settings-like variables")]

@@ -5,8 +5,11 @@ from pathlib import Path
 
 import pytest
 
+from tui_trader.backtest.cli import backtest_parser, backtest_settings
+from tui_trader.config import ConfigError, Settings
 from tui_trader.strategies import StrategyParamError, create_strategy, load_strategy_params
-from tui_trader.strategies.params import parse_override
+from tui_trader.strategies.params import parse_override, resolve_strategy_params
+from tui_trader.wiring import market_parts
 
 
 def write(folder: Path, name: str, text: str | bytes) -> Path:
@@ -118,3 +121,81 @@ def test_bad_value_names_parameter_value_and_rule(tmp_path: Path) -> None:
 def test_unknown_strategy_is_refused(tmp_path: Path) -> None:
     with pytest.raises(StrategyParamError, match="unknown strategy 'zzz'"):
         load_strategy_params("zzz", [tmp_path], [])
+
+
+# --- one resolution for `run` and `backtest` ----------------------------------------------
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty working folder (for ./strategies) with the data dir inside it."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("TUI_TRADER_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("STRATEGY", "rsi")
+    return tmp_path
+
+
+def run_settings(*words: str) -> Settings:
+    from tui_trader.cli import _settings, build_parser
+
+    return _settings(build_parser().parse_args(["run", *words]))
+
+
+def backtest_params(*words: str) -> dict[str, object]:
+    args = backtest_parser().parse_args(["--strategy", "rsi", "--data", "x.csv", *words])
+    return backtest_settings(args).strategy_params
+
+
+def test_run_and_backtest_read_the_same_parameter_file(workdir: Path) -> None:
+    write(workdir / "data" / "strategies", "rsi", "period = 9\noversold = 25.0\n")
+    write(workdir / "strategies", "rsi", "period = 5\n")  # the data dir's file wins
+    expected = {"period": 9, "oversold": 25.0, "overbought": 70.0}
+    assert run_settings().strategy_params == expected
+    assert backtest_params() == expected
+    strategy = market_parts(run_settings(), ("BTCUSDT",))["strategies"]["BTCUSDT"]
+    assert strategy.params.period == 9  # type: ignore[attr-defined]
+
+
+def test_the_working_folder_file_is_read_when_the_data_dir_has_none(workdir: Path) -> None:
+    write(workdir / "strategies", "rsi", "period = 5\n")
+    assert run_settings().strategy_params["period"] == 5
+    assert backtest_params()["period"] == 5
+
+
+def test_strategy_params_override_the_file_for_run_as_param_does_for_backtest(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(workdir / "strategies", "rsi", "period = 9\noversold = 25.0\n")
+    monkeypatch.setenv("STRATEGY_PARAMS", '{"period": 12}')
+    assert run_settings().strategy_params == {"period": 12, "oversold": 25.0, "overbought": 70.0}
+    assert backtest_params("--param", "period=12") == run_settings().strategy_params
+
+
+@pytest.mark.parametrize(
+    ("text", "params", "message"),
+    [
+        ("period = \n", "{}", r"rsi.toml, line 1: invalid TOML"),
+        ("periood = 3\n", "{}", r"rsi.toml: rsi: unknown parameter 'periood'"),
+        ("", '{"fast": 3}', r"^STRATEGY_PARAMS: rsi: unknown parameter 'fast'"),
+        ("", '{"period": 0}', r"^rsi: period=0: must be"),
+    ],
+)
+def test_bad_parameters_stop_run_with_a_config_error(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch, text: str, params: str, message: str
+) -> None:
+    write(workdir / "strategies", "rsi", text)
+    monkeypatch.setenv("STRATEGY_PARAMS", params)
+    with pytest.raises(ConfigError, match=message):
+        run_settings()
+
+
+def test_commands_other_than_run_do_not_read_parameter_files(workdir: Path) -> None:
+    from tui_trader.cli import _settings, build_parser
+
+    write(workdir / "strategies", "rsi", "periood = 3\n")  # `kill` must work regardless
+    assert _settings(build_parser().parse_args(["kill"])).strategy_params == {}
+
+
+def test_resolution_takes_a_mapping_or_key_value_overrides(tmp_path: Path) -> None:
+    write(tmp_path / "strategies", "rsi", "period = 9\n")
+    from_mapping = resolve_strategy_params("rsi", tmp_path, {"oversold": 20.0})
+    from_strings = resolve_strategy_params("rsi", tmp_path, ["oversold=20.0"])
+    assert from_mapping == from_strings == {"period": 9, "oversold": 20.0, "overbought": 70.0}

@@ -1,7 +1,8 @@
 """`tui-trader doctor`: one OK/WARN/FAIL (or SKIP) line per check, exit 1 on any FAIL.
 
 Offline it checks the keyring, notification secrets, the journal, disk space, the
-config and a running instance's streams; `--online` adds the clock skew against Binance
+config, a running instance's streams and environment variables that look like misspelt
+settings; `--online` adds the clock skew against Binance
 server time and the live API key's withdrawal permission."""
 
 import os
@@ -15,6 +16,7 @@ from tui_trader.ops.doctor_checks import (
     DoctorContext,
     config_check,
     disk_check,
+    env_results,
     journal_check,
     keyring_check,
     notify_secrets_check,
@@ -47,7 +49,8 @@ async def run_check(name: str, check: Check, ctx: DoctorContext) -> CheckResult:
 
 
 async def doctor_checks(ctx: DoctorContext) -> list[CheckResult]:
-    return [await run_check(name, check, ctx) for name, check in CHECKS]
+    results = [await run_check(name, check, ctx) for name, check in CHECKS]
+    return results + env_results(ctx.env)
 
 
 def format_result(result: CheckResult) -> str:

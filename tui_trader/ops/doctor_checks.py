@@ -14,6 +14,7 @@ import aiohttp
 from tui_trader.config import Settings
 from tui_trader.journal import check_journal, read_status
 from tui_trader.journal.errors import JournalError
+from tui_trader.known_settings import unknown_lookalikes
 from tui_trader.ops.settings import OpsSettings
 from tui_trader.safety.kill_switch import KillSwitch
 from tui_trader.secrets import KeyMode, SecretsError, SecretStore, resolve_secret
@@ -168,6 +169,23 @@ async def config_check(ctx: DoctorContext) -> CheckResult:
     if notes:
         return CheckResult("config", "WARN", "; ".join(notes))
     return CheckResult("config", "OK", f"{ctx.settings.trading_mode} mode, safety limits set")
+
+
+def env_results(env: dict[str, str]) -> list[CheckResult]:
+    """One WARN line per environment variable that looks like a setting but is none (a
+    typo there is ignored; in .env it stops the program), else one OK line."""
+    found = unknown_lookalikes(env)
+    if not found:
+        return [CheckResult("env", "OK", "no unknown settings-like variables")]
+    return [
+        CheckResult(
+            "env",
+            "WARN",
+            f"{name} is not a setting and is ignored"
+            + (f"; did you mean {close}?" if close else ""),
+        )
+        for name, close in found
+    ]
 
 
 # --- a running instance ---------------------------------------------------------------
