@@ -63,7 +63,11 @@ class TelegramDouble:
         if self._runner is not None:
             await self._runner.cleanup()
 
-    def push_message(self, chat_id: int, text: str, username: str = "operator") -> int:
+    def push_message(
+        self, chat_id: int, text: str, username: str = "operator", user_id: int | None = None
+    ) -> int:
+        """A text message in `chat_id` from `user_id` (default: the private chat's own user;
+        a negative chat id is a group, as on Telegram)."""
         update_id = self._next_update
         self._next_update += 1
         self.updates.append(
@@ -72,8 +76,12 @@ class TelegramDouble:
                 "message": {
                     "message_id": update_id,
                     "date": 0,
-                    "chat": {"id": chat_id, "type": "private"},
-                    "from": {"id": chat_id, "is_bot": False, "username": username},
+                    "chat": {"id": chat_id, "type": "group" if chat_id < 0 else "private"},
+                    "from": {
+                        "id": chat_id if user_id is None else user_id,
+                        "is_bot": False,
+                        "username": username,
+                    },
                     "text": text,
                 },
             }

@@ -141,3 +141,24 @@ async def test_every_command_answers_through_the_command_api(tmp_path: Path) -> 
         assert trader.snapshot().engine_state is EngineState.IDLE
         assert await remote.handle("/kill now") == "usage: /kill or /kill close"
         assert await remote.handle("hello") == "unknown command; /help lists them"
+
+
+async def test_in_a_private_chat_only_its_own_user_commands(
+    tmp_path: Path, telegram: TelegramDouble
+) -> None:
+    async with running_engine(opened(make_settings(tmp_path))) as trader:
+        await trader.start()
+        remote = remote_for(trader, telegram, SimulatedClock(START))
+        async with tasks(remote.run):
+            await telegram.wait_for(lambda: telegram.polls >= 2)
+            telegram.push_message(OWNER, "/stop", user_id=STRANGER)  # forwarded or spoofed
+            telegram.push_message(OWNER, "/status")
+            await telegram.wait_for(lambda: len(telegram.texts_to(OWNER)) == 1)
+        assert (remote.unauthorized, remote.ignored) == (1, 0)
+        assert trader.snapshot().engine_state is EngineState.RUNNING
+
+
+def test_a_group_chat_without_allowed_users_is_refused() -> None:
+    bot = TelegramBot("987654321:FakeBotSecretForTestsOnly_abcdef", "http://127.0.0.1:9")
+    with pytest.raises(ValueError, match="needs TELEGRAM_ALLOWED_USERS"):
+        RemoteControl(bot, -100123, None, SimulatedClock(START))  # type: ignore[arg-type]

@@ -1,5 +1,7 @@
-"""Telegram remote control: commands from the configured chat only, all others ignored
-and logged. Every command goes through the `TraderCommands` API, like a key in the TUI.
+"""Telegram remote control: commands from the configured chat only, and in it only from
+the allowed users (TELEGRAM_ALLOWED_USERS, checked on message.from.id; without a list,
+only the user of a private chat, whose id is the chat's). All others are ignored, logged
+and counted. Every command goes through the `TraderCommands` API, like a key in the TUI.
 
 /kill does not kill at once: it answers with a one-time code that must be sent back
 (alone or as `/kill CODE`) within 60 s. A wrong code voids it; so does a timeout."""
@@ -58,11 +60,16 @@ class RemoteControl:
         poll_s: int = 30,
         code_factory: Callable[[], str] = random_code,
         backoff: Backoff | None = None,
+        allowed_users: frozenset[int] = frozenset(),
     ) -> None:
+        if chat_id < 0 and not allowed_users:  # settings refuse this first; never trust it
+            raise ValueError("Telegram remote control in a group chat needs TELEGRAM_ALLOWED_USERS")
         self.bot = bot
         self.chat_id = chat_id
         self.commands = commands
+        self.allowed_users = allowed_users or frozenset({chat_id})  # private: its own user
         self.ignored = 0  # messages from other chats
+        self.unauthorized = 0  # messages in our chat from users not allowed to command
         self._clock = clock
         self._poll_s = poll_s
         self._code_factory = code_factory
@@ -149,6 +156,15 @@ class RemoteControl:
                 "telegram: ignored %r from chat %s (%s): not the configured chat",
                 message.text[:40],
                 message.chat_id,
+                message.sender or "unknown sender",
+            )
+            return
+        if message.user_id not in self.allowed_users:
+            self.unauthorized += 1
+            log.warning(
+                "telegram: ignored %r from user %s (%s): not in TELEGRAM_ALLOWED_USERS",
+                message.text[:40],
+                message.user_id,
                 message.sender or "unknown sender",
             )
             return

@@ -25,7 +25,9 @@ class IncomingMessage:
     update_id: int
     chat_id: int
     text: str
-    sender: str
+    sender: str  # for logs: the username, else the user id
+    user_id: int | None = None  # message.from.id: who sent it (what authorizes a command)
+    chat_type: str = ""  # "private", "group", "supergroup", "channel"
 
 
 def parse_updates(result: Any) -> tuple[list[IncomingMessage], int | None]:
@@ -50,8 +52,14 @@ def parse_updates(result: Any) -> tuple[list[IncomingMessage], int | None]:
         if not isinstance(chat_id, int) or not isinstance(text, str):
             continue
         sender = message.get("from")
-        name = (sender.get("username") or sender.get("id")) if isinstance(sender, dict) else ""
-        messages.append(IncomingMessage(update_id, chat_id, text, str(name or "")))
+        sender = sender if isinstance(sender, dict) else {}
+        user_id = sender.get("id")
+        user_id = user_id if isinstance(user_id, int) and not isinstance(user_id, bool) else None
+        name = str(sender.get("username") or user_id or "")[:64]
+        chat_type = str(chat.get("type", ""))[:20] if isinstance(chat, dict) else ""
+        messages.append(
+            IncomingMessage(update_id, chat_id, text, name, user_id=user_id, chat_type=chat_type)
+        )
     return messages, None if last_id is None else last_id + 1
 
 

@@ -82,7 +82,12 @@ async def build_ops(
         runtime.channels.append(_channel(transport, trader, ops, clock))
         if ops.telegram_remote:
             runtime.remote = RemoteControl(
-                bot, ops.telegram_chat_id, trader, clock, poll_s=ops.telegram_poll_s
+                bot,
+                ops.telegram_chat_id,
+                trader,
+                clock,
+                poll_s=ops.telegram_poll_s,
+                allowed_users=ops.telegram_user_ids,
             )
     _add_tasks(runtime, trader, ops, clock)
     return runtime

@@ -28,6 +28,9 @@ class OpsSettings(BaseSettings):
     telegram_api_base: str = "https://api.telegram.org"
     telegram_remote: bool = True  # accept commands from TELEGRAM_CHAT_ID
     telegram_poll_s: Annotated[int, Field(ge=1, le=50)] = 30
+    # Telegram user ids (message.from.id) whose commands are obeyed, "123,456". Empty: only
+    # the user of a private chat. A group chat needs the list: any member could /kill.
+    telegram_allowed_users: str = ""
 
     # --- health, logs, doctor --------------------------------------------------------
     health_port: Annotated[int, Field(ge=0, le=65535)] = 0  # 0 = no health server
@@ -53,12 +56,32 @@ class OpsSettings(BaseSettings):
             raise ValueError("must be an http(s) URL such as https://api.telegram.org")
         return value.rstrip("/")
 
+    @field_validator("telegram_allowed_users")
+    @classmethod
+    def _user_ids(cls, value: str) -> str:
+        parts = [part.strip() for part in value.split(",") if part.strip()]
+        if not all(part.isdigit() and 0 < int(part) < 2**53 for part in parts):
+            raise ValueError("must be Telegram user ids separated by commas, e.g. 123,456")
+        return ",".join(parts)
+
+    @property
+    def telegram_user_ids(self) -> frozenset[int]:
+        return frozenset(int(part) for part in self.telegram_allowed_users.split(",") if part)
+
     @model_validator(mode="after")
     def _check_combinations(self) -> "OpsSettings":
         if self.telegram_enabled and self.telegram_chat_id is None:
             raise ValueError(
                 "TELEGRAM_CHAT_ID: TELEGRAM_ENABLED=true needs the chat id to send to and "
                 "to accept commands from"
+            )
+        group = self.telegram_chat_id is not None and self.telegram_chat_id < 0
+        remote = self.telegram_enabled and self.telegram_remote
+        if remote and group and not self.telegram_allowed_users:
+            raise ValueError(
+                "TELEGRAM_ALLOWED_USERS: TELEGRAM_CHAT_ID is a group, where every member "
+                "could send /kill; list the user ids allowed to command "
+                "(TELEGRAM_ALLOWED_USERS=123,456) or set TELEGRAM_REMOTE=false"
             )
         return self
 
