@@ -5,6 +5,7 @@ EFBIG), which SQLite and the log files meet exactly as they meet a full disk. Wh
 sandbox lets root mount: a 3 MiB tmpfs, so the disk is really full (ENOSPC) and a
 `tui-trader kill` from another shell must still land (the reserved kill file)."""
 
+import asyncio
 import contextlib
 import os
 import resource
@@ -20,7 +21,9 @@ from pathlib import Path
 import pytest
 
 from tests.faults.support import ROOT, Outcome, assert_one_line_failure, clean_env, run_cli
+from tests.trader_support import feed, make_settings, opened, running_engine, sim_events
 from tui_trader.journal.codec import row_balances, row_fill
+from tui_trader.journal.errors import JournalError
 from tui_trader.portfolio import Portfolio
 from tui_trader.safety.kill_switch import KillSwitch
 from tui_trader.startup import EXIT_KILLED, EXIT_STORAGE
@@ -173,3 +176,52 @@ def test_really_full_disk_kill_still_lands(tmp_path: Path) -> None:
         ballast.unlink()
         still_killed = run_cli(*TRADE, "--duration", "3", env=clean_env(data), deadline=15)
         assert still_killed.code == EXIT_KILLED, still_killed.stderr
+
+
+def fill(disk: Path) -> Path:
+    """Take every free byte of `disk`, as a runaway log of another program would."""
+    ballast = disk / "ballast"
+    with ballast.open("wb", buffering=0) as out, contextlib.suppress(OSError):
+        while True:
+            out.write(b"\0" * 65536)
+            out.flush()
+    return ballast
+
+
+@pytest.mark.fault(
+    "kill switch cannot be written",
+    "halted in memory; retried each second; a restart on the full disk refuses",
+)
+async def test_a_kill_that_cannot_be_written_still_blocks_the_restart(tmp_path: Path) -> None:
+    with small_tmpfs(tmp_path / "small", size="4m") as disk:
+        settings = make_settings(disk / "data")
+        trader = opened(settings)
+        # Closing says the trader's last records could not be written.
+        with pytest.raises(JournalError, match="records not written"):
+            async with running_engine(trader):
+                await feed(trader, sim_events(trader), 10)
+                await trader.start()
+                # Not ENOSPC, so not even the reserve or an empty kill file stands in.
+                (disk / "data" / "KILL_SWITCH.tmp").mkdir()
+                ballast = fill(disk)
+                await trader.kill()
+                assert trader.p.gate.kill is not None and trader.kill_unpersisted
+                assert not trader.core.entries_enabled
+        with pytest.raises(JournalError, match="cannot be written"):
+            await opened(settings).open()  # refuses to trade: the disk is still full
+
+        # Freed while a killed trader runs: its watcher writes the kill within a second.
+        second = opened(settings)
+        ballast.unlink()
+        async with running_engine(second):
+            await second.kill()  # KILL_SWITCH.tmp is still in the way
+            assert second.kill_unpersisted and KillSwitch(disk / "data").read() is None
+            (disk / "data" / "KILL_SWITCH.tmp").rmdir()  # the operator fixes the disk
+            watcher = asyncio.create_task(second._watch_kill_switch())
+            await asyncio.sleep(1.5)
+            watcher.cancel()
+        state = KillSwitch(disk / "data").read()
+        assert state is not None and state.reason == "kill switch pressed"
+        restarted = opened(settings)
+        async with running_engine(restarted):
+            assert restarted.p.gate.kill is not None  # the restart is still killed

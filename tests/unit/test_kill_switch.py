@@ -1,4 +1,7 @@
+import contextlib
 import os
+import subprocess
+import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -98,3 +101,48 @@ def test_the_reserve_is_real_space_and_survives_activation(tmp_path: Path) -> No
     assert spare.stat().st_blocks > 0  # written, not sparse
     switch.activate(NOW, "cli", "x")
     assert switch.read() is not None and spare.is_file()
+
+
+def activate_without_room(data: Path) -> subprocess.CompletedProcess[str]:
+    """A real process in which no file may grow by a single byte (RLIMIT_FSIZE 0, SIGXFSZ
+    ignored: writes fail with EFBIG, as on a full disk)."""
+    script = (
+        "import resource, signal, sys; from datetime import UTC, datetime; "
+        "from pathlib import Path; from tui_trader.safety.kill_switch import KillSwitch; "
+        "signal.signal(signal.SIGXFSZ, signal.SIG_IGN); "
+        "resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0)); "
+        "KillSwitch(Path(sys.argv[1])).activate(datetime.now(UTC), 'cli', 'disk full')"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", script, str(data)], capture_output=True, text=True, timeout=30
+    )
+
+
+def test_a_kill_on_a_really_full_disk_is_written_into_the_reserve(tmp_path: Path) -> None:
+    disk = tmp_path / "small"
+    disk.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(disk)], capture_output=True
+    )
+    if mounted.returncode != 0:
+        pytest.skip("cannot mount a tmpfs here (the RLIMIT test below always runs)")
+    try:
+        switch = KillSwitch(disk)
+        assert switch.reserve()
+        with (disk / "ballast").open("wb", buffering=0) as out, contextlib.suppress(OSError):
+            while True:
+                out.write(b"\0" * 65536)
+                out.flush()
+        assert os.statvfs(disk).f_bavail == 0
+        switch.activate(NOW, "cli", "disk full")
+        state = KillSwitch(disk).read()
+        assert state is not None and state.reason == "disk full"
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], check=False)
+
+
+def test_a_kill_on_a_full_disk_without_reserve_leaves_an_empty_kill_file(tmp_path: Path) -> None:
+    done = activate_without_room(tmp_path)
+    assert done.returncode == 0, done.stderr
+    state = KillSwitch(tmp_path).read()
+    assert state is not None and "empty kill file" in state.reason  # fails closed
