@@ -11,6 +11,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Container
+from textual.notifications import SeverityLevel
 from textual.widgets import Footer, Tab, Tabs
 from textual.worker import Worker, WorkerState
 
@@ -19,6 +20,7 @@ from tui_trader.config import Settings
 from tui_trader.domain.enums import MarketKind
 from tui_trader.live import passphrase_needed, unlock_secrets
 from tui_trader.secrets import RedactingFilter, SecretsError
+from tui_trader.text_safety import printable, printable_lines
 from tui_trader.tui.actions import COMMAND_GROUP, CORE_GROUP, OperatorActions
 from tui_trader.tui.hosting import HostableTrader
 from tui_trader.tui.keys import OPERATOR_KEYS
@@ -41,6 +43,7 @@ from tui_trader.tui.widgets.prices import PricesPanel
 from tui_trader.tui.widgets.safety import SafetyPanel
 
 REFRESH_HZ = 4
+TOAST_CHARS = 500  # a toast quoting a whole HTML error page helps nobody
 TABS = ("positions", "orders", "account", "advice", "safety", "log")
 SUCCESS_TEXT = {
     "start": "Trading started.",
@@ -156,6 +159,27 @@ class TraderApp(OperatorActions):
         if snapshot.version != self.shown_version:
             self.shown_version = snapshot.version
             self.post_message(PanelsRefreshed(snapshot.version))
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """Every toast, from any widget or screen, passes here. Toasts quote exception
+        texts, exchange errors, symbols and file names, so they are always literal text
+        without control characters: `markup` is ignored, because Widget.notify passes
+        markup=True unless told otherwise."""
+        super().notify(
+            printable_lines(message, TOAST_CHARS),
+            title=printable(title, 80),
+            severity=severity,
+            timeout=timeout,
+            markup=False,
+        )
 
     def log_line(self, line: str, level: int = logging.INFO) -> None:
         self.query_one(LogPanel).write_line(line, level)

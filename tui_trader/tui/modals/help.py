@@ -3,6 +3,7 @@
 from typing import ClassVar
 
 from rich.table import Table
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
@@ -16,11 +17,12 @@ def keys_table() -> Table:
     table = Table.grid(padding=(0, 2))
     table.add_column(style="bold", no_wrap=True)
     table.add_column()
+    # Text cells: a str cell in a rich Table is parsed as markup.
     for key in OPERATOR_KEYS:
-        table.add_row(key.display or key.key, key.help)
+        table.add_row(Text(key.display or key.key), Text(key.help))
     table.add_row("", "")
     for keys, text in NAVIGATION_HELP:
-        table.add_row(keys, text)
+        table.add_row(Text(keys), Text(text))
     return table
 
 

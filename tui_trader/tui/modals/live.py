@@ -2,6 +2,7 @@
 
 from typing import ClassVar
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -10,9 +11,10 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
 from tui_trader.snapshot import LiveCheck
+from tui_trader.tui.literal import literal_lines
 
 
-def check_lines(check: LiveCheck) -> str:
+def check_lines(check: LiveCheck) -> Text:
     def mark(ok: bool) -> str:
         return "ok     " if ok else "MISSING"
 
@@ -20,10 +22,11 @@ def check_lines(check: LiveCheck) -> str:
         f"{mark(check.token_file_present)}  live token file in the data dir",
         f"{mark(check.keys_in_keyring)}  API key and secret in the OS keyring",
     ]
-    if check.detail:
-        lines.append("")
-        lines.append(check.detail)
-    return "\n".join(lines)
+    text = Text("\n".join(lines))
+    if check.detail:  # the keyring's or the file system's own words: shown literally
+        text.append("\n\n")
+        text.append_text(literal_lines(check.detail, limit=500))
+    return text
 
 
 class LiveCheckScreen(ModalScreen[bool]):

@@ -6,10 +6,12 @@ from textual.containers import Vertical
 from textual.widgets import Static
 
 from tui_trader.snapshot import AdviceView, TraderSnapshot
+from tui_trader.text_safety import printable
 from tui_trader.tui import format as fmt
 from tui_trader.tui.widgets.base import Cell, KeyedTable, View
 
 EMPTY_TEXT = "LLM advisor off"
+REASONING_CHARS = 300  # the cell shows 60; an invalid reply's error can be kilobytes
 COLUMNS = (
     ("Symbol", 8),
     ("Action", 6),
@@ -30,7 +32,7 @@ def advice_row(advice: AdviceView, view: View) -> tuple[Cell, ...]:
         Text(f"{advice.confidence:.2f}", justify="right"),
         fmt.clock(advice.at),
         Text(f"{advice.latency_ms:.0f}", justify="right"),
-        advice.reasoning,
+        printable(advice.reasoning, REASONING_CHARS),  # the model's words, shown literally
     )
 
 

@@ -16,6 +16,7 @@ from textual.widgets import DataTable
 
 from tui_trader.domain.enums import Severity
 from tui_trader.snapshot import TraderSnapshot
+from tui_trader.tui.literal import literal_cell
 
 Cell = str | Text
 
@@ -88,7 +89,8 @@ def set_subtitle(widget: Widget, text: str) -> None:
 
 class KeyedTable(DataTable[Cell]):
     """Rows keyed by a stable id (symbol, client order id). `sync` updates changed cells
-    in place and rebuilds only when the set or order of rows changed.
+    in place and rebuilds only when the set or order of rows changed. Cells are compared
+    as given but stored as literal `Text`: a `str` cell would be parsed as markup.
 
     DataTable.update_cell repaints the whole table; at 4 Hz with every price moving that
     re-sent every row to the terminal. Columns have fixed widths, so a changed cell
@@ -163,7 +165,7 @@ class KeyedTable(DataTable[Cell]):
     def _update_one(self, key: str, column: str, value: Cell) -> None:
         self._cells_only = True
         try:
-            self.update_cell(key, column, value, update_width=False)
+            self.update_cell(key, column, literal_cell(value), update_width=False)
         finally:
             self._cells_only = False
 
@@ -172,7 +174,7 @@ class KeyedTable(DataTable[Cell]):
         self.clear()
         self._rows = {}
         for key, cells in rows:
-            self.add_row(*cells, key=key)
+            self.add_row(*map(literal_cell, cells), key=key)
             self._rows[key] = cells
         keys = list(self._rows)
         if selected in keys:

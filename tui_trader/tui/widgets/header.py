@@ -11,6 +11,7 @@ from textual.containers import Horizontal
 from textual.widgets import Static
 
 from tui_trader.snapshot import FeedStatus, TraderSnapshot
+from tui_trader.text_safety import printable
 from tui_trader.tui import format as fmt
 from tui_trader.tui.widgets.base import View
 
@@ -68,10 +69,10 @@ class StatusBar(Horizontal):
             seconds = feed_age(feed, view)
             shown = "no data" if seconds is None else fmt.age(seconds)
             style = f"bold {view.palette.critical}" if feed_is_stale(feed, view) else ""
-            text.append(f"{feed.name} ", style="")
+            text.append(f"{printable(feed.name)} ", style="")
             text.append(shown, style=style)
             if not feed.connected and feed.detail:  # reconnecting, retrying Binance, ...
-                text.append(f" ({feed.detail})")
+                text.append(f" ({printable(feed.detail, 80)})")  # quotes exchange errors
             text.append("  ")
         return text
 

@@ -10,6 +10,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import RichLog
 
+from tui_trader.text_safety import printable_lines
 from tui_trader.tui import format as fmt
 from tui_trader.tui.messages import LogRecorded
 
@@ -17,6 +18,7 @@ MAX_LINES = 500
 # Every write scrolls the log, and a scroll re-sends the whole panel to the terminal; a
 # busy market logs many lines a second, so lines are written in batches at this pace.
 FLUSH_S = 0.25
+LINE_CHARS = 2000  # one record quoting a whole reply must not fill the panel
 
 
 class LogPanel(Vertical):
@@ -32,7 +34,8 @@ class LogPanel(Vertical):
     def write_line(self, line: str, level: int = logging.INFO) -> None:
         style = "bold" if level >= logging.WARNING else ""
         text = Text(f"{fmt.clock(self._now())} ", style="dim")
-        text.append(line, style=style)
+        # Log lines quote exchange errors, LLM text and file names: literal, printable.
+        text.append(printable_lines(line, LINE_CHARS), style=style)
         if not self._pending:
             self.set_timer(FLUSH_S, self._flush, name="log-flush")
         self._pending.append(text)

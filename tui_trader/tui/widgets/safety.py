@@ -7,8 +7,10 @@ from textual.containers import Vertical
 from tui_trader.domain.events import SafetyEvent
 from tui_trader.snapshot import TraderSnapshot
 from tui_trader.tui import format as fmt
+from tui_trader.tui.literal import literal
 from tui_trader.tui.widgets.base import Cell, KeyedTable, View
 
+MESSAGE_CHARS = 300  # messages quote exchange and LLM replies; the cell shows 60
 COLUMNS = (
     ("Time", 8),
     ("Severity", 8),
@@ -29,7 +31,7 @@ def event_row(event: SafetyEvent, view: View) -> tuple[Cell, ...]:
         Text(event.severity.value, style=style),
         event.kind,
         event.symbol,
-        Text(event.message, style=style),
+        literal(event.message, style, MESSAGE_CHARS),
     )
 
 
