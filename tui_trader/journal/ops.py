@@ -22,11 +22,12 @@ from tui_trader.journal import codec
 from tui_trader.journal.jsonl import CATEGORIES
 from tui_trader.journal.schema import FINAL_SQL
 from tui_trader.journal.values import Row, dt_text, jsonable, redact_tree, to_json
+from tui_trader.text_safety import printable_lines
 
 SqlValue = str | int | float | None
 Params = tuple[SqlValue, ...]
 # Columns that carry free text (reasons, messages, meta values); JSON columns are
-# redacted leaf by leaf. Identifiers, enums, numbers and times are left alone.
+# cleaned leaf by leaf. Identifiers, enums, numbers and times are left alone.
 FREE_TEXT = frozenset({"reason", "message", "value"})
 
 
@@ -121,16 +122,23 @@ def _redact_value(key: str, value: Any, redact: Callable[[str], str]) -> Any:
     return redact_tree(value, redact) if isinstance(value, dict | list) else value
 
 
+def _printable_then(redact: Callable[[str], str] | None) -> Callable[[str], str]:
+    """Free text from outside (exchange and LLM replies) is stored without escape
+    sequences or control characters, and stripped before redaction: a secret split by
+    control characters is whole again when the redactor looks for it."""
+    if redact is None:
+        return printable_lines
+    return lambda text: redact(printable_lines(text))
+
+
 class OpBuilder:
     def __init__(self, redact: Callable[[str], str] | None, jsonl: bool) -> None:
-        self._redact = redact
+        self._text = _printable_then(redact)
         self._jsonl = jsonl
 
     def _clean(self, row: Row) -> Row:
-        redact = self._redact
-        if redact is None:
-            return row
-        return {k: _redact_value(k, v, redact) for k, v in row.items()}
+        text = self._text
+        return {k: _redact_value(k, v, text) for k, v in row.items()}
 
     def _op(
         self,
