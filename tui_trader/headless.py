@@ -14,6 +14,7 @@ from tui_trader.logs import configure_logging
 from tui_trader.market.feed import FeedError
 from tui_trader.snapshot import TraderSnapshot
 from tui_trader.strategies.base import StrategyParamError
+from tui_trader.text_safety import printable
 from tui_trader.trader import Trader
 from tui_trader.wiring import build_trader
 
@@ -24,7 +25,7 @@ EXIT_KILLED = 3
 def status_line(snap: TraderSnapshot) -> str:
     account = snap.account
     last = snap.safety_events[0] if snap.safety_events else None
-    last_text = f"{last.kind}: {last.message}"[:70] if last else "-"
+    last_text = printable(f"{last.kind}: {last.message}", 70) if last else "-"  # quotes replies
     kill = "KILLED" if snap.kill_switch_active else "off"
     return (
         f"{snap.ts:%H:%M:%SZ} {snap.engine_state.value:<8} {snap.mode} "

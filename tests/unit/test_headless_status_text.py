@@ -1,0 +1,33 @@
+"""The headless status line prints the last safety event's text to a terminal: only its
+printable characters, bounded."""
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from tui_trader.domain.enums import EngineState, MarketKind, Severity
+from tui_trader.domain.events import SafetyEvent
+from tui_trader.headless import status_line
+from tui_trader.snapshot import AccountView, TraderSnapshot
+
+T0 = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
+
+
+def snapshot_with(message: str) -> TraderSnapshot:
+    zero = Decimal(0)
+    account = AccountView("USDT", Decimal(10_000), Decimal(10_000), zero, zero, zero, zero, zero)
+    event = SafetyEvent(T0, Severity.WARNING, "exchange_error", message)
+    return TraderSnapshot(
+        T0, "PAPER", MarketKind.SPOT, EngineState.RUNNING, False, "", (), (), (), (), (), (),
+        account, (event,),
+    )  # fmt: skip
+
+
+def test_the_last_event_is_printed_without_escapes_or_line_breaks() -> None:
+    line = status_line(snapshot_with("\x1b[2J\x1b]0;pwned\x07cleared\r\nscreen\x07 [/]"))
+    assert line.endswith("| last exchange_error: cleared screen [/]")
+    assert line.isprintable()
+
+
+def test_a_long_event_is_cut_with_an_ellipsis() -> None:
+    line = status_line(snapshot_with("x" * 500))
+    assert line.endswith("x…") and len(line.split("| last ")[1]) == 70
