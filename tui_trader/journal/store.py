@@ -200,15 +200,16 @@ class Journal:
         return f"only {free // 1024} KiB free, at least {MIN_FREE_BYTES // 1024} KiB needed"
 
     async def _fold_in_spill(self, conn: aiosqlite.Connection) -> None:
-        rows = await asyncio.to_thread(self._spill.take)
-        if not rows:
-            return
-        try:
-            await _transaction(conn, INSERT_INTENT, rows)
-        except Exception as exc:
-            raise JournalError(f"cannot reconcile spilled exit intents: {exc}") from exc
-        await asyncio.to_thread(self._spill.finish)
-        log.warning("journal: %d exit intents from the exit-intent log reconciled", len(rows))
+        # Twice: a replay cut short leaves its batch aside and the live file behind it.
+        for _ in range(2):
+            rows = await asyncio.to_thread(self._spill.take)
+            if rows:
+                try:
+                    await _transaction(conn, INSERT_INTENT, rows)
+                except Exception as exc:
+                    raise JournalError(f"cannot reconcile spilled exit intents: {exc}") from exc
+                log.warning("journal: %d exit intents from the exit-intent log", len(rows))
+            await asyncio.to_thread(self._spill.finish)
 
     def _write_marker(self, now: str) -> None:
         marker = marker_path(self.db_path)
@@ -240,7 +241,8 @@ class Journal:
             return
         self._closed = True
         pending = dropped = 0
-        if self._replay is not None:
+        if self._replay is not None:  # what it has not folded in, the next open does
+            self._replay.cancel()
             await asyncio.gather(self._replay, return_exceptions=True)
         if self._writer is not None:
             await self._writer.stop()
@@ -288,20 +290,26 @@ class Journal:
     def _health_changed(self, writable: bool, detail: str) -> None:
         if self._closed:  # the last round at close: nobody to tell, next open folds in
             return
-        if writable and self._replay is None and self._spill.pending():
-            self._replay = asyncio.create_task(self._replay_spill(), name="journal-spill")
+        if writable and self._spill.pending():
+            self._start_replay()
         for listener in self._watchers:
             listener(writable, detail)
 
+    def _start_replay(self) -> None:
+        if self._replay is None and not self._closed:
+            self._replay = asyncio.create_task(self._replay_spill(), name="journal-spill")
+
     async def _replay_spill(self) -> None:
-        """Writable again: fold the exit-intent log into the journal, then remove it."""
+        """Fold the exit-intent log into the journal once it commits, then remove it
+        (exits spilled meanwhile are taken on the next pass)."""
         try:
-            rows = await asyncio.to_thread(self._spill.take)
-            for row in rows:
-                self._submit(WriteOp((Step(INSERT_INTENT, (row,)),)))
-            await self.flush()
-            await asyncio.to_thread(self._spill.finish)
-            log.info("journal: %d spilled exit intents reconciled", len(rows))
+            while await asyncio.to_thread(self._spill.pending):
+                rows = await asyncio.to_thread(self._spill.take)
+                for row in rows:
+                    self._submit(WriteOp((Step(INSERT_INTENT, (row,)),)))
+                await self.flush()
+                await asyncio.to_thread(self._spill.finish)
+                log.info("journal: %d spilled exit intents reconciled", len(rows))
         except (JournalError, OSError) as exc:  # kept on disk; tried again next time
             log.warning("journal: spilled exit intents not reconciled yet: %s", exc)
         finally:
@@ -360,6 +368,7 @@ class Journal:
             await asyncio.to_thread(self._spill.append, op.steps[0].rows[0])
         except OSError as exc:
             raise JournalError(f"journal busy and exit-intent log unwritable: {exc}") from exc
+        self._start_replay()  # folded in as soon as the journal commits again
         return True
 
     def record_order(self, order: Order, account: str = PAPER_ACCOUNT) -> None:
