@@ -8,9 +8,11 @@ from pathlib import Path
 from typing import Literal
 
 from tui_trader.config import Settings
+from tui_trader.datadir import holder_pid, in_use
 from tui_trader.journal import export_csv, read_status
 from tui_trader.journal.errors import JournalError
-from tui_trader.safety.kill_switch import KillSwitch, KillSwitchError
+from tui_trader.safety.kill_ack import ACK_DEADLINE_S, clear_ack, wait_for_ack
+from tui_trader.safety.kill_switch import KillState, KillSwitch, KillSwitchError
 from tui_trader.wiring import journal_path
 
 
@@ -36,6 +38,9 @@ async def print_status(settings: Settings) -> int:
 
 
 def kill_command(settings: Settings, args: argparse.Namespace) -> int:
+    """Exit 0 once the running trader confirmed the kill (or none runs: it is recorded
+    and the next start is halted), 1 when the trader did not confirm in time or the file
+    could not be written, 2 for --clear without --yes."""
     switch = KillSwitch(settings.data_path)
     try:
         if args.clear:
@@ -45,6 +50,7 @@ def kill_command(settings: Settings, args: argparse.Namespace) -> int:
                 )
                 return 2
             cleared = switch.clear()
+            clear_ack(settings.data_path)
             print("kill switch cleared" if cleared else "kill switch was not active")
             return 0
         state = switch.activate(
@@ -53,10 +59,29 @@ def kill_command(settings: Settings, args: argparse.Namespace) -> int:
     except KillSwitchError as exc:
         print(f"tui-trader: {exc}", file=sys.stderr)
         return 1
+    return _report_kill(settings.data_path, state)
+
+
+def _report_kill(data_dir: Path, state: KillState) -> int:
+    """Say what is true now: "new orders blocked" only after the trader said so."""
+    positions = "positions will be closed" if state.close_positions else "positions kept"
+    clear = "Clear with `tui-trader kill --clear --yes`."
+    if not in_use(data_dir):  # one probe: it takes the lock's shared side for an instant
+        print(f"kill switch recorded; no trader is running — it will start halted. {clear}")
+        return 0
+    pid = holder_pid(data_dir)
+    ack = wait_for_ack(data_dir, state, pid)
+    if ack is None:
+        who = f"the trader (pid {pid})" if pid else "the trader"
+        print(
+            f"tui-trader: kill switch requested; {who} has not confirmed yet "
+            f"(within {ACK_DEADLINE_S:g} s) — check `tui-trader status`",
+            file=sys.stderr,
+        )
+        return 1
     print(
-        "kill switch ACTIVE: new orders blocked, open orders will be cancelled"
-        + (", positions will be closed" if state.close_positions else ", positions kept")
-        + ". A running trader halts within a second. Clear with `tui-trader kill --clear --yes`."
+        f"kill switch ACTIVE: applied by the running trader (pid {ack.pid}): new orders "
+        f"blocked, open orders being cancelled, {positions}. {clear}"
     )
     return 0
 

@@ -28,6 +28,7 @@ from tui_trader.live import keys_in_keyring
 from tui_trader.llm.settings import LLMSettings
 from tui_trader.market.feed import FeedError, MarketFeed
 from tui_trader.risk.context import RiskContext
+from tui_trader.safety.kill_ack import KillAcknowledger
 from tui_trader.safety.kill_switch import KillSwitch
 from tui_trader.safety.state_machine import EngineStateMachine
 from tui_trader.snapshot import FeedStatus, TraderSnapshot
@@ -298,6 +299,7 @@ class Trader(TraderControls):
         keeps space reserved for a kill on a full disk, and retries a kill that could
         not be written (once a second)."""
         await asyncio.to_thread(self.p.kill_switch.reserve)
+        ack = KillAcknowledger(self.p.kill_switch.path.parent)
         rounds = 0
         while True:
             rounds += 1
@@ -311,6 +313,8 @@ class Trader(TraderControls):
                 self._apply_kill(state, announce=True)  # new, or now closing positions too
             elif state is None and held is not None and not self.kill_unpersisted:
                 self._kill_cleared()
+            if state is not None and self.p.gate.kill is not None and ack.due(state):
+                await self.acknowledge_kill(ack, state)  # halted first, then says so
             await asyncio.sleep(KILL_POLL_S)
 
     async def _housekeeping(self) -> None:

@@ -2,6 +2,8 @@
 kill switch does. Every command only changes state or queues commands for the execution
 engine: nothing here talks to a broker."""
 
+import asyncio
+import logging
 from typing import TYPE_CHECKING
 
 from tui_trader.config import Settings
@@ -10,6 +12,7 @@ from tui_trader.domain.events import SafetyEvent
 from tui_trader.execution.commands import CancelRequest
 from tui_trader.execution.engine import ExecutionEngine
 from tui_trader.live import LIVE_PHRASE, keys_in_keyring, live_check
+from tui_trader.safety.kill_ack import KillAcknowledger
 from tui_trader.safety.kill_switch import KillState, KillSwitchError
 from tui_trader.safety.state_machine import InvalidTransition
 from tui_trader.snapshot import LiveCheck
@@ -18,6 +21,8 @@ from tui_trader.trader_events import TraderEvents
 if TYPE_CHECKING:
     from tui_trader.exchange_link import ExchangeLink
     from tui_trader.trader import TraderParts
+
+log = logging.getLogger("tui_trader.trader")
 
 
 class TraderControls(TraderEvents):
@@ -178,6 +183,13 @@ class TraderControls(TraderEvents):
                 + ("; closing positions" if state.close_positions else ""),
             )
         )
+
+    async def acknowledge_kill(self, ack: KillAcknowledger, state: KillState) -> None:
+        """Tell `tui-trader kill` that `state` is applied here (new orders blocked): the
+        ack file, written off the event loop. A failure is logged; the kill holds."""
+        problem = await asyncio.to_thread(ack.acknowledge, state, self.p.wall_clock.now())
+        if problem:
+            log.warning("%s", problem)
 
     def _kill_cleared(self) -> None:
         self.p.gate.kill = None
