@@ -14,6 +14,7 @@ from tui_trader.secrets.backend import (
     cryptfile_available,
     priority_of,
 )
+from tui_trader.secrets.redact import default_redactor
 from tui_trader.secrets.store import SECRET_FIELDS, SecretStore, UnknownSecretName, fields_of
 
 PASSPHRASE_ENV = "TUI_TRADER_KEYRING_PASSPHRASE"
@@ -79,6 +80,7 @@ def _read_values(io: _Io, name: str) -> dict[str, str]:
         else:
             value = io.stdin.readline()
         value = value.strip()
+        default_redactor().add(value)  # masked from the moment it is read, stored or not
         if not value:
             expected = " then ".join(fields_of(name))
             raise _UsageError(f"no {field} given for {name} (expected {expected}); nothing stored")

@@ -14,6 +14,8 @@ from typing import Any, Literal
 from binance import AsyncClient
 from binance.ws.streams import BinanceSocketManager
 
+from tui_trader.secrets.redact import default_redactor
+
 BinanceEnv = Literal["mainnet", "testnet", "demo"]
 
 
@@ -85,6 +87,13 @@ class ClientSpec:
     api_key: str | None = field(default=None, repr=False)
     api_secret: str | None = field(default=None, repr=False)
     request_timeout_s: float = 10.0
+
+    def __post_init__(self) -> None:
+        # Whoever built the spec loaded the keys: registered here, they are masked in
+        # every log line and error text even if that loader forgot.
+        for secret in (self.api_key, self.api_secret):
+            if secret:
+                default_redactor().add(secret)
 
     @classmethod
     def for_env(

@@ -21,6 +21,7 @@ from pydantic import BaseModel
 from tui_trader.llm.parser import OutputInvalid, parse_reply
 from tui_trader.llm.prompt import Message
 from tui_trader.llm.settings import LLMSettings
+from tui_trader.secrets.redact import default_redactor
 
 M = TypeVar("M", bound=BaseModel)
 ReplyPath = Literal["structured", "fallback", "none"]
@@ -42,6 +43,8 @@ class Completion(Generic[M]):
 
 
 def build_client(settings: LLMSettings, api_key: str | None) -> AsyncOpenAI:
+    if api_key:  # masked from here on, however it was loaded
+        default_redactor().add(api_key)
     return AsyncOpenAI(
         base_url=settings.llm_base_url,
         api_key=api_key or NO_KEY,
