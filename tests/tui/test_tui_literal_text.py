@@ -3,7 +3,6 @@ safety event, an exchange's rejection reason, a symbol, a file name or a toast t
 markup never crashes the app, never styles anything, never becomes a clickable action,
 and carries no escape sequence or control character to the terminal."""
 
-import io
 import json
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
@@ -13,12 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from rich.console import Console
 from textual.app import App
 from textual.pilot import Pilot
 from textual.widgets import RichLog
 from textual.widgets._toast import Toast
-from tui_support import Cockpit, Recorder, market_ready, wait_for
+from tui_support import Cockpit, Recorder, market_ready, screen_plain, wait_for
 
 from tests.doubles.openai_server import OpenAIDouble
 from tui_trader.domain.enums import IntentPurpose, OrderStatus, OrderType, Severity, Side
@@ -32,18 +30,6 @@ MARKUP = ("[/]", "[/INST]", "[@click=app.quit]quit[/]", "[bold red]x[/]")
 ANSI = "\x1b[31mred\x1b[0m\x07 \x1b]0;pwned\x07tail\x00\x7f"
 ANSI_SHOWN = "red tail"
 CONTROL = ("\x1b", "\x07", "\x00", "\x7f", "\x9b")
-
-
-def screen_plain(app: App[Any]) -> str:
-    """What the terminal would show, as plain text: the screen's full render (dialogs
-    and toasts included) without styles."""
-    width, height = app.size
-    console = Console(
-        width=width, height=height, file=io.StringIO(), record=True, legacy_windows=False
-    )
-    update = app.screen._compositor.render_update(full=True, screen_stack=app._background_screens)
-    console.print(update)
-    return console.export_text(styles=False)
 
 
 def toast_texts(app: App[Any]) -> list[str]:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from textual.app import App
 from textual.message import Message
 from textual.notifications import Notification, Notify
 from textual.pilot import Pilot
@@ -72,6 +73,18 @@ def screen_text(screen: Screen[Any]) -> str:
     for static in screen.query(Static):
         console.print(static.content)
     return console.export_text()
+
+
+def screen_plain(app: App[Any]) -> str:
+    """What the terminal would show, as plain text: the screen's full render (dialogs,
+    and toasts when the test enables them) without styles."""
+    width, height = app.size
+    console = Console(
+        width=width, height=height, file=io.StringIO(), record=True, legacy_windows=False
+    )
+    update = app.screen._compositor.render_update(full=True, screen_stack=app._background_screens)
+    console.print(update)
+    return console.export_text(styles=False)
 
 
 def engine_state(c: Cockpit) -> EngineState:
