@@ -140,7 +140,7 @@ def loose_entries(path: Path) -> list[tuple[Path, int]]:
 def _entries(path: Path) -> list[Path]:
     if not path.is_dir():
         return []
-    found = [path]
+    found = [path.resolve()]  # a data dir that is a symlink: its target is the data dir
     for folder, dirs, files in os.walk(path):
         found += [Path(folder, name) for name in (*dirs, *files)]
     return found

@@ -142,3 +142,12 @@ def test_probe_refuses_a_journal_another_connection_holds(tmp_path: Path) -> Non
             datadir.probe_journal(tmp_path / "journal.db")
     finally:
         holder.close()
+
+
+def test_a_symlinked_data_dir_has_its_target_tightened(tmp_path: Path) -> None:
+    target = tmp_path / "target"
+    target.mkdir()
+    target.chmod(0o755)
+    (tmp_path / "data").symlink_to(target)
+    assert datadir.tighten(tmp_path / "data") == [f"{target} 0755 -> 0700"]
+    assert mode(target) == 0o700
