@@ -94,8 +94,12 @@ def lock(path: Path) -> int:
     except BlockingIOError:
         os.close(fd)
         raise DataDirInUse(path, holder_pid(path)) from None
-    os.ftruncate(fd, 0)
-    os.write(fd, f"{os.getpid()}\n".encode())
+    try:  # for the refusal message of the next one, and for people
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+    except OSError as exc:
+        os.close(fd)
+        raise DataDirError(f"cannot write {lock_path}: {exc.strerror or exc}") from None
     return fd
 
 
