@@ -64,11 +64,15 @@ def claim(path: Path, journal_name: str) -> DataDirClaim:
         return _held
     owner_only_umask()
     ensure_dir(path)
-    held = DataDirClaim(path, lock(path))
-    held.fixed = tighten(path)
-    probe_journal(path / journal_name)
-    _held = held
-    return held
+    fd = lock(path)
+    try:
+        fixed = tighten(path)
+        probe_journal(path / journal_name)
+    except BaseException:
+        os.close(fd)  # not usable after all: the lock is not ours to keep
+        raise
+    _held = DataDirClaim(path, fd, fixed)
+    return _held
 
 
 def ensure_dir(path: Path) -> None:

@@ -151,3 +151,10 @@ def test_a_symlinked_data_dir_has_its_target_tightened(tmp_path: Path) -> None:
     (tmp_path / "data").symlink_to(target)
     assert datadir.tighten(tmp_path / "data") == [f"{target} 0755 -> 0700"]
     assert mode(target) == 0o700
+
+
+def test_a_claim_refused_for_its_journal_keeps_no_lock(tmp_path: Path) -> None:
+    (tmp_path / "journal.db").write_bytes(b"garbage, not SQLite" * 100)
+    with pytest.raises(DataDirError, match="not a database"):
+        datadir.claim(tmp_path, "journal.db")
+    assert not datadir.in_use(tmp_path)
