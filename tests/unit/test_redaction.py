@@ -200,3 +200,8 @@ async def test_notifier_transports_register_their_secret_in_the_shared_redactor(
     TelegramBot("987654321:FakeBotSecretForTestsOnly_abcdef", redactor=redactor)
     shown = redactor.redact("FakeRelayToken4TestsOnly FakeBotSecretForTestsOnly_abcdef")
     assert "Fake" not in shown
+
+
+def test_a_malformed_url_is_still_registered_whole() -> None:
+    redactor = Redactor(["http://[broken-host/FakeRelayToken4TestsOnly"])
+    assert "FakeRelay" not in redactor.redact("POST http://[broken-host/FakeRelayToken4TestsOnly")

@@ -34,18 +34,26 @@ def secret_parts(value: str) -> set[str]:
     Telegram token `<bot id>:<secret>` as the secret half; either may come back
     percent-encoded or JSON-escaped (`\\/`)."""
     value = value.strip()
-    parts = {value}
-    url = urlsplit(value) if "://" in value else None
-    if url is not None and url.scheme in ("http", "https"):
-        segments = [seg for seg in url.path.split("/") if seg]
-        parts |= {url.path, url.path.lstrip("/"), url.path + ("?" + url.query if url.query else "")}
-        parts |= {seg for seg in segments[-1:]}  # the token of a webhook URL
-        parts |= {seg for seg in segments if any(c.isdigit() for c in seg)}  # ids, keys
-        parts |= {v for _k, v in parse_qsl(url.query)} | {url.password or ""}
-    elif re.fullmatch(r"[0-9]{3,}:[A-Za-z0-9_\-]+", value):
+    parts = {value} | _url_parts(value)
+    if re.fullmatch(r"[0-9]{3,}:[A-Za-z0-9_\-]+", value):
         parts.add(value.split(":", 1)[1])
     parts |= {p.replace("/", "\\/") for p in parts} | {quote(p, safe="") for p in parts}
     return {p for p in parts if len(p) >= MIN_SECRET_LEN}
+
+
+def _url_parts(value: str) -> set[str]:
+    """The path (with and without its query), its last segment (a webhook's token), the
+    segments holding digits (ids, keys), query values and a password."""
+    try:
+        url = urlsplit(value) if "://" in value else None
+    except ValueError:  # not a URL after all: the whole value is still registered
+        return set()
+    if url is None or url.scheme not in ("http", "https"):
+        return set()
+    segments = [seg for seg in url.path.split("/") if seg]
+    parts = {url.path, url.path.lstrip("/"), f"{url.path}?{url.query}" if url.query else ""}
+    parts |= set(segments[-1:]) | {seg for seg in segments if any(c.isdigit() for c in seg)}
+    return parts | {v for _k, v in parse_qsl(url.query)} | {url.password or ""}
 
 
 def mask(value: str) -> str:
