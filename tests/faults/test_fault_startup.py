@@ -122,6 +122,18 @@ def test_garbage_journal(tmp_path: Path, journal_template: Path) -> None:
     assert_one_line_failure(outcome, EXIT_STORAGE, "journal", "not a database")
 
 
+@pytest.mark.fault("journal with a garbage header", "exit 5 within 5 s, one line")
+def test_app_refuses_a_garbage_journal_before_drawing(
+    tmp_path: Path, journal_template: Path
+) -> None:
+    data = with_journal(tmp_path, journal_template)
+    with (data / "journal.db").open("r+b") as db:
+        db.write(b"this is not SQLite at all, sorry")
+    outcome = run_app("--demo", env=clean_env(data))
+    assert not screen_drawn(outcome)
+    assert_one_line_failure(outcome, EXIT_STORAGE, "journal", "not a database")
+
+
 @pytest.mark.fault("journal truncated", "exit 5 within 5 s, one line")
 def test_truncated_journal(tmp_path: Path, journal_template: Path) -> None:
     data = with_journal(tmp_path, journal_template)
