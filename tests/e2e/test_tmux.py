@@ -110,6 +110,9 @@ def test_operator_session_in_tmux(session: Tmux) -> None:
     screen = session.wait_for("Prices", "BTCUSDT", "ETHUSDT", "PAPER", "IDLE", "KILL off")
     if session.size == (80, 24):
         assert "1 Positions" in screen and "6 Log" in screen
+        # The log panel is a hidden tab here: prices flowing say the trader is open (its
+        # feed starts only then). A quit while it is still opening ends no run.
+        session.wait_for("no data", gone=True)
     else:
         session.wait_for("Account & PnL", "Orders & fills", "Safety events", "LLM advisor off")
         session.wait_for("Equity", "10,000.00 USDT", "trader open")
