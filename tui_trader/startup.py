@@ -12,7 +12,7 @@ from tui_trader.config import ConfigError, Settings
 from tui_trader.datadir import DataDirError, DataDirInUse, claim
 from tui_trader.journal.errors import JournalError
 from tui_trader.market.feed import FeedError
-from tui_trader.secrets import SecretsError
+from tui_trader.secrets import SecretsError, default_redactor
 from tui_trader.strategies.base import StrategyParamError
 
 log = logging.getLogger("tui_trader.startup")
@@ -50,7 +50,7 @@ def failure_line(exc: BaseException) -> str:
         text = f"the journal failed: {text}"
     if exit_code(exc) == EXIT_FAILED:
         text = f"stopped by an unexpected error: {type(exc).__name__}: {text}"
-    return f"tui-trader: {text}"
+    return f"tui-trader: {default_redactor().redact(text)}"  # an error may quote a URL token
 
 
 def report_failure(exc: BaseException) -> int:
