@@ -204,6 +204,13 @@ class TraderApp(OperatorActions):
             self.query_one(Tabs).active = f"tab-{TABS[number - 1]}"
 
     # --- workers --------------------------------------------------------------------
+    def action_start(self) -> None:
+        # Until open() has read the kill switch and reconciled, there is nothing to start.
+        if self.trader_state != "open":
+            self.notify("The trader is still opening.", title="start", severity="warning")
+            return
+        super().action_start()
+
     async def _open_trader(self) -> None:
         try:
             await self._unlock_keyring()
