@@ -3,6 +3,7 @@ failure is reported, durable callers are told at once, and writing resumes by it
 
 import asyncio
 import sqlite3
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -10,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from tui_trader.domain import IntentPurpose, Order, OrderIntent, OrderStatus, OrderType, Side
-from tui_trader.journal import Journal, JournalError, WriterTuning
+from tui_trader.journal import DuplicateRecord, Journal, JournalError, WriterTuning
+from tui_trader.journal.spill import spill_path
 
 T0 = datetime(2025, 3, 1, tzinfo=UTC)
 FAST = WriterTuning(busy_timeout_ms=10, retry_delays=(0.01, 0.02), max_pause=0.05)
@@ -134,3 +136,64 @@ async def test_close_while_locked_says_what_was_not_written(tmp_path: Path) -> N
     await j.close()  # still idempotent
     blocker.execute("COMMIT")
     blocker.close()
+
+
+async def test_queue_is_bounded_and_drops_are_counted_with_one_report(tmp_path: Path) -> None:
+    seen = Reports()
+    j = Journal(
+        tmp_path / "j.db", on_error=seen, tuning=WriterTuning(busy_timeout_ms=10, max_pending=5)
+    )
+    await j.open()
+    health: list[bool] = []
+    j.watch(lambda writable, _detail: health.append(writable))
+    blocker = lock(j.db_path)
+    for n in range(20):
+        j.record_order(order(n))
+    assert j.pending == 5 and j.dropped == 15  # never silently: counted
+    assert [str(e) for e in seen if "queue full" in str(e)] != []
+    assert sum("queue full" in str(e) for e in seen) == 1  # one report, not fifteen
+    assert health == [False] and j.failing  # entries stop
+    with pytest.raises(JournalError, match=r"20 records not written \(15 dropped"):
+        await asyncio.wait_for(j.close(), timeout=5)
+    blocker.execute("ROLLBACK")
+    blocker.close()
+
+
+async def test_health_changes_once_per_episode_not_per_retry(tmp_path: Path) -> None:
+    seen = Reports()
+    j = await open_journal(tmp_path, seen)
+    health: list[tuple[bool, str]] = []
+    j.watch(lambda writable, detail: health.append((writable, detail)))
+    blocker = lock(j.db_path)
+    j.record_order(order(1))
+    await seen.reach(3)  # three failed rounds
+    assert [w for w, _ in health] == [False]
+    assert "database is locked" in health[0][1]
+    blocker.execute("COMMIT")
+    blocker.close()
+    await asyncio.wait_for(j.flush(), timeout=3)
+    assert [w for w, _ in health] == [False, True]
+    assert not j.failing
+    await j.close()
+
+
+async def test_an_exit_intent_never_waits_more_than_a_second(tmp_path: Path) -> None:
+    j = Journal(tmp_path / "j.db", tuning=WriterTuning())  # 5 s busy timeout per attempt
+    await j.open()
+    blocker = lock(j.db_path)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    exit_intent = replace(intent(1), purpose=IntentPurpose.STOP_LOSS, side=Side.SELL)
+    assert await j.record_exit_intent(exit_intent, "tt-1") is True  # went to the log
+    assert loop.time() - started < 1.0
+    assert "tt-1" in spill_path(j.db_path).read_text()
+    blocker.execute("COMMIT")
+    blocker.close()
+    await asyncio.wait_for(j.flush(), timeout=10)
+    if (replay := j._replay) is not None:  # folding the log in: let it finish
+        await asyncio.wait_for(replay, timeout=5)
+    assert not spill_path(j.db_path).exists()
+    assert await j.known_client_order_ids() == {"tt-1"}
+    with pytest.raises(DuplicateRecord):  # a journaled client id is never sent twice
+        await j.record_exit_intent(exit_intent, "tt-1")
+    await j.close()
