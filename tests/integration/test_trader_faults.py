@@ -10,11 +10,14 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
+
 from tests.trader_support import START, feed, make_settings, opened, running_engine, sim_events
-from tui_trader.domain.enums import EngineState, IntentPurpose, OrderType, Side
+from tui_trader.domain.enums import EngineState, IntentPurpose, OrderType, Severity, Side
 from tui_trader.domain.market import Tick
 from tui_trader.domain.orders import OrderIntent
 from tui_trader.journal.spill import spill_path
+from tui_trader.journal.writer import WriterTuning
 from tui_trader.safety.kill_switch import KillSwitch
 from tui_trader.trader import Trader
 from tui_trader.wiring import journal_path
@@ -177,3 +180,33 @@ async def test_restart_with_an_exit_working_sends_no_second_exit(tmp_path: Path)
         refused = [e for e in restarted.history.safety if e.kind == "risk_rejected"]
         assert refused == []
         assert len(restarted.core.parts.orders.open_orders()) == 1
+
+
+async def test_a_failing_journal_stops_entries_at_once_with_one_critical_event(
+    tmp_path: Path,
+) -> None:
+    settings = make_settings(tmp_path)
+    trader = opened(settings)
+    trader.p.journal._tuning = WriterTuning(
+        busy_timeout_ms=10, retry_delays=(0.01,), max_pause=0.05
+    )
+    async with running_engine(trader):
+        await feed(trader, sim_events(trader), 10)
+        await trader.start()
+        lock = sqlite3.connect(journal_path(settings), isolation_level=None)
+        lock.execute("BEGIN IMMEDIATE")
+        trader.p.journal.record_event("general", "probe", {})
+        for _ in range(100):  # several failed rounds
+            await asyncio.sleep(0.02)
+        failed = [e for e in trader.history.safety if e.kind == "journal_failed"]
+        assert len(failed) == 1 and failed[0].severity is Severity.CRITICAL
+        assert not trader.core.entries_enabled
+        price = trader.core.parts.market.price("BTCUSDT")
+        assert await trader.engine.process(buy("BTCUSDT", price, "entry-while-failing")) is None
+        with pytest.raises(ValueError, match="journal cannot write"):
+            await trader.start()
+        lock.execute("ROLLBACK")
+        lock.close()
+        await asyncio.wait_for(trader.p.journal.flush(), 5)
+        assert any(e.kind == "journal_recovered" for e in trader.history.safety)
+        assert trader.core.entries_enabled  # still RUNNING: entries reopen
