@@ -61,7 +61,7 @@ def assert_quiet_failure(outcome: Outcome) -> None:
     lines = err.splitlines()
     assert len(lines) < 400, len(lines)  # was 389,645 lines in 150 s
     journal = [line for line in lines if "journal" in line]
-    assert len(journal) <= MAX_JOURNAL_LINES, journal
+    assert len(journal) <= MAX_JOURNAL_LINES, "\n".join(journal)
     assert sum("journal_failed" in line for line in lines) == 1, journal
     assert sum("cannot write the log file" in line for line in lines) <= 1
 
@@ -157,7 +157,9 @@ def test_really_full_disk_kill_still_lands(tmp_path: Path) -> None:
         try:
             wait_for(lambda: os.statvfs(disk).f_bavail == 0, 25)
             killed = run_cli("kill", "--reason", "disk full", env=clean_env(data))
-            assert killed.code == 0, killed.stderr
+            # 1: the trader halts but its acknowledgement file cannot be written either.
+            assert killed.code in (0, 1), killed.stderr
+            time.sleep(1.0)  # the kill watcher polls every 0.2 s
             os.kill(trader.pid, signal.SIGTERM)
             _, err = trader.communicate(timeout=20)
         finally:
@@ -169,6 +171,7 @@ def test_really_full_disk_kill_still_lands(tmp_path: Path) -> None:
         assert "Traceback" not in err and "Logging error" not in err, err[-3000:]
         assert len(err.splitlines()) < 400
         assert trader.returncode == EXIT_STORAGE, err[-2000:]
+        assert "kill switch activated by cli: disk full" in err  # the trader halted
 
         refused = run_cli(*TRADE, "--duration", "3", env=clean_env(data), deadline=10)
         assert_one_line_failure(refused, EXIT_STORAGE, "cannot be written")

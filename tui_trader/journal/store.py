@@ -311,7 +311,7 @@ class Journal:
                 await asyncio.to_thread(self._spill.finish)
                 log.info("journal: %d spilled exit intents reconciled", len(rows))
         except (JournalError, OSError) as exc:  # kept on disk; tried again next time
-            log.warning("journal: spilled exit intents not reconciled yet: %s", exc)
+            log.debug("journal: spilled exit intents not reconciled yet: %s", exc)
         finally:
             self._replay = None
 

@@ -179,12 +179,13 @@ class BatchWriter:
 
     async def _commit(self, batch: list[WriteOp]) -> list[Outcome]:
         delays = self._tuning.retry_delays
-        for delay in delays:
+        for attempt, delay in enumerate(delays):
             try:
                 return await self._apply(batch)
             except Exception as exc:
-                # Once failing, every retry is known news: keep the log quiet.
-                level = logging.DEBUG if self.failing else logging.WARNING
+                # One line when trouble starts; every later retry is known news.
+                quiet = self.failing or attempt > 0
+                level = logging.DEBUG if quiet else logging.WARNING
                 log.log(level, "journal batch of %d failed, retrying: %s", len(batch), exc)
                 await asyncio.sleep(delay)
         return await self._apply(batch)
