@@ -32,6 +32,11 @@ class QuietFileHandler(RotatingFileHandler):
             "file logging is quiet from now on"
         )
 
+    def close(self) -> None:
+        # The last flush at exit meets the same full disk; the file is closed anyway.
+        with contextlib.suppress(OSError):
+            super().close()
+
 
 class QuietStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
     """The console: a closed or broken stderr drops records, never raises or prints."""
