@@ -197,3 +197,24 @@ async def test_an_exit_intent_never_waits_more_than_a_second(tmp_path: Path) -> 
     with pytest.raises(DuplicateRecord):  # a journaled client id is never sent twice
         await j.record_exit_intent(exit_intent, "tt-1")
     await j.close()
+
+
+async def test_after_drops_the_journal_is_healthy_once_its_backlog_is_written(
+    tmp_path: Path,
+) -> None:
+    tuning = WriterTuning(busy_timeout_ms=10, retry_delays=(0.01,), max_pause=0.05, max_pending=10)
+    j = Journal(tmp_path / "j.db", tuning=tuning)
+    await j.open()
+    health: list[bool] = []
+    j.watch(lambda writable, _detail: health.append(writable))
+    blocker = lock(j.db_path)
+    for n in range(30):
+        j.record_order(order(n))
+    blocker.execute("COMMIT")
+    blocker.close()
+    await asyncio.wait_for(j.flush(), timeout=5)
+    assert health == [False, True] and not j.failing
+    assert (j.pending, j.dropped) == (0, 20)
+    assert len(await j.orders()) == 10  # what was kept is written, in order
+    with pytest.raises(JournalError, match=r"20 records not written \(20 dropped"):
+        await j.close()  # the drops are still said at the end

@@ -123,8 +123,11 @@ class BatchWriter:
                 await self._pause(failures)
                 continue
             failures = 0
-            self._dropping = False  # a new episode of drops is worth a new report
-            self._set_failing(False, "")
+            # Healthy again once the backlog is half gone: a queue hovering at its limit
+            # must not flip entries (and CRITICAL events) on and off batch by batch.
+            if len(self._queue) <= self._tuning.max_pending // 2:
+                self._dropping = False  # a new episode of drops is worth a new report
+                self._set_failing(False, "")
             await self._finish(batch, outcomes)
 
     def _drop(self) -> None:
