@@ -7,6 +7,7 @@ sandbox lets root mount: a 3 MiB tmpfs, so the disk is really full (ENOSPC) and 
 
 import asyncio
 import contextlib
+import json
 import os
 import resource
 import signal
@@ -24,6 +25,7 @@ from tests.faults.support import ROOT, Outcome, assert_one_line_failure, clean_e
 from tests.trader_support import feed, make_settings, opened, running_engine, sim_events
 from tui_trader.journal.codec import row_balances, row_fill
 from tui_trader.journal.errors import JournalError
+from tui_trader.journal.spill import spill_path
 from tui_trader.portfolio import Portfolio
 from tui_trader.safety.kill_switch import KillSwitch
 from tui_trader.startup import EXIT_KILLED, EXIT_STORAGE
@@ -78,6 +80,7 @@ def assert_books_balance(data: Path) -> None:
         fills = [row_fill(r) for r in conn.execute("SELECT * FROM fills ORDER BY id")]
     finally:
         conn.close()
+    intents |= spilled_ids(data / "journal.db")  # exits journaled beside a stuck journal
     assert orders and set(orders) <= intents  # no order without a durable intent
     assert len(orders) == len(set(orders))
     assert snap is not None
@@ -87,6 +90,16 @@ def assert_books_balance(data: Path) -> None:
     )
     replayed = {a: b.total for a, b in books.balances().items() if b.total}
     assert replayed == {a: b.total for a, b in held.items() if b.total}
+
+
+def spilled_ids(db: Path) -> set[str]:
+    """Client ids in the exit-intent log (first column of an intents row)."""
+    live = spill_path(db)
+    ids: set[str] = set()
+    for path in (live, live.with_name(live.name + ".replaying")):
+        if path.exists():
+            ids |= {json.loads(line)["row"][0] for line in path.read_text().splitlines()}
+    return ids
 
 
 def _base(symbol: str) -> str:
@@ -109,6 +122,18 @@ def test_file_size_limit_while_trading(tmp_path: Path) -> None:
     # Still "full": the restart refuses at once, one line, before any order.
     refused = run_limited(data, 4096, *TRADE, "--duration", "3", deadline=10)
     assert_one_line_failure(refused, EXIT_STORAGE, "cannot be written")
+
+    # Room again: it starts, and exits journaled beside the stuck journal are folded in.
+    spilled = spilled_ids(data / "journal.db")
+    recovered = run_cli(*TRADE, "--duration", "2", env=clean_env(data), deadline=30)
+    assert recovered.code == 0, recovered.stderr[-2000:]
+    assert spilled_ids(data / "journal.db") == set()
+    conn = sqlite3.connect(data / "journal.db")
+    try:
+        journaled = {r[0] for r in conn.execute("SELECT client_order_id FROM intents")}
+    finally:
+        conn.close()
+    assert spilled <= journaled
 
 
 @contextlib.contextmanager
