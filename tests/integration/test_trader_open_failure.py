@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.doubles.memory_keyring import MemoryKeyring, keyring_installed
 from tests.trader_support import make_settings, opened
 from tui_trader.config import ConfigError
 from tui_trader.journal.reader import latest_run
@@ -43,7 +44,9 @@ async def test_open_failing_after_the_journal_opened_closes_it(
     monkeypatch.delenv("SLACK_WEBHOOK_URL", raising=False)
     before = lingering_threads()
     trader = opened(make_settings(tmp_path))
-    with pytest.raises(ConfigError, match="SLACK_ENABLED"):
+    # An empty keyring of our own: whatever backend an earlier test left installed
+    # must not decide the message.
+    with keyring_installed(MemoryKeyring()), pytest.raises(ConfigError, match="SLACK_ENABLED"):
         await trader.open()
     assert await threads_end(before), lingering_threads()
     assert journal_path(trader.settings).exists()  # it had been opened, and is intact
