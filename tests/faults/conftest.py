@@ -1,10 +1,22 @@
 """The fault suite: every injected fault is a test marked `@pytest.mark.fault(kind,
 expect)`. At the end of the run pytest prints one table, fault kind → expected outcome →
-result, which is what the README's fault summary quotes."""
+result, and one line of totals (orders audited after crashes, duplicates, lost fills,
+hangs), which is what the README's fault summary quotes."""
 
+from collections import Counter
 from dataclasses import dataclass
 
 import pytest
+
+# Totals that tests add to (`fault_tally`): "crash cycles", "orders audited",
+# "duplicate orders", "lost fills"; "hangs" is counted from failures here.
+_TALLY: Counter[str] = Counter()
+HANG_MARK = "hung past"  # what tests/faults/support.run_cli says of a process that hung
+
+
+@pytest.fixture
+def fault_tally() -> Counter[str]:
+    return _TALLY
 
 
 @dataclass(slots=True)
@@ -21,6 +33,8 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     outcome = _OUTCOMES.get(report.nodeid)
     if outcome is not None and report.failed:
         outcome.passed = False
+        if HANG_MARK in report.longreprtext:
+            _TALLY["hangs"] += 1
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -48,3 +62,9 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         write(f"{kind:<{width}}  {verdict:<6}  {outcome.expect}")
     failed = sum(not o.passed for o in by_kind.values())
     write(f"{len(by_kind)} fault kinds, {failed} failed")
+    t = _TALLY
+    write(
+        f"{t['orders audited']} orders audited after {t['crash cycles']} kill -9 cycles: "
+        f"{t['duplicate orders']} duplicate orders, {t['lost fills']} lost fills; "
+        f"{t['hangs']} hangs"
+    )
