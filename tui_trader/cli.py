@@ -261,13 +261,23 @@ def _check_env_file() -> None:
     read_env_file()
 
 
+# Commands an operator needs most when something is wrong: a misspelt name in `.env`
+# (the file still parses, the data dir is still known) must not stop a kill.
+LENIENT_ABOUT_NAMES = frozenset({"kill", "status", "export", "doctor"})
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     words = list(sys.argv[1:] if argv is None else argv)
     try:
         _check_env_file()
     except ConfigError as exc:
-        print(f"tui-trader: {exc}", file=sys.stderr)
-        return EXIT_CONFIG
+        from tui_trader.known_settings import UnknownSetting
+
+        lenient = isinstance(exc, UnknownSetting) and words[:1] and words[0] in LENIENT_ABOUT_NAMES
+        if not lenient:
+            print(f"tui-trader: {exc}", file=sys.stderr)
+            return EXIT_CONFIG
+        print(f"tui-trader: warning: {exc}; ignored by `{words[0]}`", file=sys.stderr)
     if words[:1] in (["backtest"], ["data"]):
         # These parse their own options (many, and --param/--grid repeatable).
         from tui_trader.backtest.cli import run_backtest_command, run_data_command

@@ -29,6 +29,10 @@ SUGGEST_CUTOFF = 0.6
 LOOKALIKE_CUTOFF = 0.8
 
 
+class UnknownSetting(ConfigError):
+    """A `.env` name no settings group knows (the rest of the file may be fine)."""
+
+
 def env_name(field_name: str, alias: object) -> str:
     return alias.upper() if isinstance(alias, str) else field_name.upper()
 
@@ -102,7 +106,7 @@ def _checked_key(path: Path, binding: Binding) -> str | None:
         return None
     key = binding.key.upper()
     if key not in known_names():
-        raise ConfigError(f"{path}, line {line}: unknown setting {key} ({_did_you_mean(key)})")
+        raise UnknownSetting(f"{path}, line {line}: unknown setting {key} ({_did_you_mean(key)})")
     return key
 
 

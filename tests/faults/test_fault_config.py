@@ -44,6 +44,18 @@ def test_env_file_typo_stops_a_run_before_it_starts(tmp_path: Path) -> None:
     assert not (tmp_path / "data" / "journal.db").exists()
 
 
+@pytest.mark.fault(".env typo", "kill and status still work, with one warning")
+def test_env_file_typo_never_stops_a_kill(tmp_path: Path) -> None:
+    work, env = with_env_file(tmp_path, b"MAX_DAILY_LOS_PCT=1\n")
+    killed = run_cli("kill", "--reason", "typo in .env", env=env, cwd=work)
+    assert killed.code == 0, killed.stderr
+    assert (tmp_path / "data" / "KILL_SWITCH").is_file()
+    [warning] = killed.stderr.splitlines()
+    assert "warning" in warning and "MAX_DAILY_LOSS_PCT" in warning
+    status = run_cli("status", env=env, cwd=work)
+    assert "kill switch: ACTIVE" in status.stdout, status
+
+
 @pytest.mark.fault(".env line without =", "exit 2, names the file and the line")
 def test_env_file_line_without_equals_is_refused(tmp_path: Path) -> None:
     work, env = with_env_file(tmp_path, b"# settings\n\nSYMBOLS=BTCUSDT\nMAX_OPEN_POSITIONS\n")
