@@ -12,6 +12,7 @@ from typing import Any
 from tui_trader.config import Settings, load_settings
 from tui_trader.domain.market import Candle, Tick
 from tui_trader.market.simulated import SimulatedMarket
+from tui_trader.safety.trading_state import HoldReason
 from tui_trader.trader import Trader
 from tui_trader.wiring import build_trader
 
@@ -59,3 +60,9 @@ def opened(settings: Settings) -> Trader:
 
 
 __all__ = ["START", "Decimal", "feed", "make_settings", "opened", "running_engine", "sim_events"]
+
+
+def only_stopped(trader: Trader) -> bool:
+    """Nothing holds the trading state but the engine not running: no reconciliation,
+    no disagreement with the exchange, no switch in progress."""
+    return {hold.reason for hold in trader.core.state.holds} <= {HoldReason.STOPPED}

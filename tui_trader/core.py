@@ -22,6 +22,7 @@ from tui_trader.risk.anomaly import AnomalyMonitor
 from tui_trader.risk.circuit_breaker import CircuitBreaker
 from tui_trader.risk.context import RiskContext
 from tui_trader.risk.exits import ExitManager
+from tui_trader.safety.trading_state import TradingState
 from tui_trader.strategies.base import Strategy
 from tui_trader.volatility import VolatilityDetector, VolatilityTrigger
 
@@ -62,8 +63,8 @@ class TradingCore:
     config: CoreConfig
     parts: CoreParts
     out: CoreOutputs
-    entries_enabled: bool = False  # True only while the engine is RUNNING
-    exits_enabled: bool = True  # False while the kill switch is active
+    # Entries only while ACTIVE, protective exits unless HALTED: the gate reads the same.
+    state: TradingState = field(default_factory=TradingState)
     last_signals: dict[str, Signal] = field(default_factory=dict)
     _pending: set[str] = field(default_factory=set)  # symbols with an intent in the queue
 
@@ -87,7 +88,7 @@ class TradingCore:
 
     def _protective_exit(self, tick: Tick) -> list[ExecutionCommand]:
         portfolio = self.parts.portfolio
-        if not portfolio.held(tick.symbol) or not self.exits_enabled:
+        if not portfolio.held(tick.symbol) or not self.state.exits_allowed:
             return []
         if tick.symbol in self._pending:
             return []
@@ -124,11 +125,11 @@ class TradingCore:
         closes_long = signal.action is SignalAction.SELL and held > 0
         closes_short = signal.action is SignalAction.BUY and held < 0
         if closes_long or closes_short:
-            if not self.exits_enabled or self.parts.exits.in_flight(symbol):
+            if not self.state.exits_allowed or self.parts.exits.in_flight(symbol):
                 return []
             exit_intent = self._signal_exit(signal, candle, abs(held))
             return self._emit(exit_intent) if exit_intent.quantity > 0 else []
-        if held != 0 or not self.entries_enabled or self.parts.orders.open_for(symbol):
+        if held != 0 or not self.state.entries_allowed or self.parts.orders.open_for(symbol):
             return []
         if signal.action is SignalAction.SELL and not self.config.shorts_allowed:
             return []

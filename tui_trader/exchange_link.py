@@ -20,6 +20,7 @@ from tui_trader.exchange_account import account_start, account_tag, restore_exch
 from tui_trader.exchange_retry import ExchangeRetry, close_parts
 from tui_trader.market.feed import MarketFeed
 from tui_trader.portfolio import Portfolio
+from tui_trader.safety.trading_state import HoldReason, TradingMode
 from tui_trader.views import AccountTracker, mode_label
 
 if TYPE_CHECKING:
@@ -145,12 +146,12 @@ class ExchangeLink:
         on Binance's data. Raises (changing nothing) when the account cannot be read."""
         from tui_trader.wiring import market_parts
 
-        gate = self.t.p.gate
-        held_block, gate.entry_block = gate.entry_block, "switching to Binance"
+        trading = self.t.core.state
+        trading.hold(HoldReason.SWITCHING_VENUE, TradingMode.REDUCING, "to Binance", "exchange")
         try:
             loaded = await self._load_account(parts.broker) if parts.broker else None
         finally:
-            gate.entry_block = held_block
+            trading.release(HoldReason.SWITCHING_VENUE, "exchange")
         core = self.t.core
         simulated, paper = self.t.p.feed, self.t.engine.broker
         for name, part in market_parts(self.t.settings, tuple(core.parts.market.symbols)).items():
@@ -232,7 +233,7 @@ class ExchangeLink:
             CoreBook(t.core, t.p.journal),
             clock=t.p.wall_clock,
             on_safety=t.record_safety,
-            block_entries=self._block_entries,
+            trading=t.core.state,
             tolerance=settings.balance_mismatch_tolerance,
         )
         # Day start and peak of this account, not of the paper one it replaces.
@@ -333,10 +334,6 @@ class ExchangeLink:
                 portfolio.set_liquidation(symbol, Decimal(0), None)
             else:
                 portfolio.set_liquidation(symbol, held.quantity, held.liquidation_price)
-
-    def _block_entries(self, reason: str | None) -> None:
-        self.t.p.gate.entry_block = reason
-        self.t.touch()
 
     def _price(self, symbol: str) -> Decimal | None:
         price = self.t.core.parts.market.price(symbol)

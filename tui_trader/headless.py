@@ -26,11 +26,11 @@ def status_line(snap: TraderSnapshot) -> str:
     account = snap.account
     last = snap.safety_events[0] if snap.safety_events else None
     last_text = printable(f"{last.kind}: {last.message}", 70) if last else "-"  # quotes replies
-    kill = "KILLED" if snap.kill_switch_active else "off"
     return (
         f"{snap.ts:%H:%M:%SZ} {snap.engine_state.value:<8} {snap.mode} "
         f"equity {account.equity:.2f} {account.quote_asset} pnl {account.day_pnl:+.2f} "
-        f"| pos {len(snap.positions)} | orders {len(snap.open_orders)} | kill {kill} "
+        f"| pos {len(snap.positions)} | orders {len(snap.open_orders)} "
+        f"| {printable(snap.trading_state, 60)} "
         f"| last {last_text}"
     )
 

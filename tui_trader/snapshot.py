@@ -101,6 +101,9 @@ class TraderSnapshot:
     safety_events: tuple[SafetyEvent, ...]  # newest first, bounded
     advice: tuple[AdviceView, ...] = field(default_factory=tuple)  # latest per symbol
     advice_history: tuple[AdviceView, ...] = field(default_factory=tuple)  # newest first
+    # The one trading state: ACTIVE / REDUCING / HALTED, and the headline with its reason.
+    trading_mode: str = "ACTIVE"
+    trading_state: str = "ACTIVE"
     last_error: str = ""
     version: int = 0  # increases with every change; equal versions mean nothing changed
 

@@ -86,7 +86,14 @@ class SafetyRelay:
 
 class Trader(TraderControls):
     def __init__(self, parts: TraderParts) -> None:
-        super().__init__(parts.core, parts.gate, parts.journal, parts.machine, parts.market_clock)
+        super().__init__(
+            parts.core,
+            parts.gate,
+            parts.journal,
+            parts.machine,
+            parts.market_clock,
+            parts.wall_clock,
+        )
         self.p = parts
         self.settings = parts.settings
         self.engine = ExecutionEngine(
@@ -165,6 +172,7 @@ class Trader(TraderControls):
         kill = self.p.kill_switch.read()
         if kill is not None:
             self._apply_kill(kill, announce=False)
+        self.say_trading_state("at start")  # committed with the run record below
         self.run_id = await self.p.journal.start_run(
             mode=self.settings.trading_mode,
             market=self.settings.market_type.value,
@@ -306,14 +314,14 @@ class Trader(TraderControls):
             if self.kill_unpersisted and rounds % round(1 / KILL_POLL_S) == 0:
                 self.persist_kill_again()
             state = self.p.kill_switch.read()
-            held = self.p.gate.kill
+            held = self.kill_state
             if state is not None and (
                 held is None or (state.close_positions and not held.close_positions)
             ):
                 self._apply_kill(state, announce=True)  # new, or now closing positions too
             elif state is None and held is not None and not self.kill_unpersisted:
                 self._kill_cleared()
-            if state is not None and self.p.gate.kill is not None and ack.due(state):
+            if state is not None and self.kill_state is not None and ack.due(state):
                 await self.acknowledge_kill(ack, state)  # halted first, then says so
             await asyncio.sleep(KILL_POLL_S)
 
@@ -383,7 +391,8 @@ class Trader(TraderControls):
                 mode=self.exchange.mode,
                 settings=self.settings,
                 engine_state=self.p.machine.state,
-                kill_reason=kill_text(self.p.gate.kill),
+                kill_reason=kill_text(self.kill_state),
+                trading=self.core.state,
                 feeds=(self.feed_status(),),
                 market=self.core.parts.market,
                 signals=self.core.last_signals,

@@ -15,6 +15,7 @@ from tui_trader.live import LIVE_PHRASE, keys_in_keyring, live_check
 from tui_trader.safety.kill_ack import KillAcknowledger
 from tui_trader.safety.kill_switch import KillState, KillSwitchError
 from tui_trader.safety.state_machine import InvalidTransition
+from tui_trader.safety.trading_state import HoldReason, TradingMode
 from tui_trader.snapshot import LiveCheck
 from tui_trader.trader_events import TraderEvents
 
@@ -34,7 +35,7 @@ class TraderControls(TraderEvents):
     kill_unpersisted = False  # a kill the file could not record: only a restart clears it
 
     async def start(self) -> None:
-        if self.p.gate.kill is not None:
+        if self.kill_state is not None:
             raise ValueError("kill switch is active; clear it with `tui-trader kill --clear --yes`")
         if self.p.journal.failing:
             raise ValueError("the journal cannot write; entries start once it can again")
@@ -42,7 +43,6 @@ class TraderControls(TraderEvents):
             self.p.machine.start()
         except InvalidTransition as exc:
             raise ValueError(str(exc)) from None
-        self.set_entries(True)
         self.touch()
 
     async def stop(self, flatten: bool = False) -> None:
@@ -52,7 +52,6 @@ class TraderControls(TraderEvents):
             self.p.machine.begin_stop()
         except InvalidTransition as exc:
             raise ValueError(str(exc)) from None
-        self.set_entries(False)
         # Commands already queued are handled first (entries among them are now refused
         # at the gate); only then is the list of open entry orders final.
         await self.engine.drain()
@@ -81,12 +80,12 @@ class TraderControls(TraderEvents):
         full, read-only data dir) must not leave the trader running."""
         now = self.p.wall_clock.now()
         state = KillState(now.isoformat(), source, reason, close_positions)
-        if self.p.gate.kill is not None:
+        if self.kill_state is not None:
             state = KillState(
-                self.p.gate.kill.activated_at,
+                self.kill_state.activated_at,
                 source,
                 reason,
-                close_positions or self.p.gate.kill.close_positions,
+                close_positions or self.kill_state.close_positions,
             )
         self._apply_kill(state, announce=True)
         try:
@@ -105,7 +104,7 @@ class TraderControls(TraderEvents):
     def persist_kill_again(self) -> None:
         """A kill held only in memory: try the file again (space may have been freed),
         so a restart after this point is still killed."""
-        kill = self.p.gate.kill
+        kill = self.kill_state
         if not self.kill_unpersisted or kill is None:
             return
         now = self.p.wall_clock.now()
@@ -120,10 +119,13 @@ class TraderControls(TraderEvents):
 
     def on_journal_health(self, writable: bool, detail: str) -> None:
         """Entries stop the moment a durable write fails (one CRITICAL event, not one per
-        retry); exits keep trying. Entries reopen when it writes again, if still RUNNING."""
+        retry); exits keep trying. Entries reopen when it writes again, if nothing else
+        holds them."""
         now = self.p.wall_clock.now()
         if not writable:
-            self.set_entries(False)
+            self.core.state.hold(
+                HoldReason.JOURNAL_FAILED, TradingMode.REDUCING, detail[:200], "journal"
+            )
             self.record_safety(
                 SafetyEvent(
                     now,
@@ -133,8 +135,7 @@ class TraderControls(TraderEvents):
                 )
             )
             return
-        if self.p.machine.state is EngineState.RUNNING and self.p.gate.kill is None:
-            self.set_entries(True)
+        self.core.state.release(HoldReason.JOURNAL_FAILED, "journal")
         self.record_safety(
             SafetyEvent(now, Severity.INFO, "journal_recovered", "journal writes again")
         )
@@ -162,9 +163,10 @@ class TraderControls(TraderEvents):
 
     # --- kill switch ----------------------------------------------------------------
     def _apply_kill(self, state: KillState, announce: bool) -> None:
-        self.p.gate.kill = state
-        self.set_entries(False)
-        self.core.exits_enabled = False
+        self.kill_state = state
+        self.core.state.hold(
+            HoldReason.KILL_SWITCH, TradingMode.HALTED, f"{state.source}: {state.reason}", "kill"
+        )
         if self.p.machine.state is EngineState.RUNNING:
             self.p.machine.begin_stop()
             self.p.machine.finish_stop()
@@ -192,8 +194,8 @@ class TraderControls(TraderEvents):
             log.warning("%s", problem)
 
     def _kill_cleared(self) -> None:
-        self.p.gate.kill = None
-        self.core.exits_enabled = True
+        self.kill_state = None
+        self.core.state.release(HoldReason.KILL_SWITCH, "operator")
         self.record_safety(
             SafetyEvent(
                 self.p.wall_clock.now(), Severity.INFO, "kill_switch", "kill switch cleared"

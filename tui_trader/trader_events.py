@@ -6,19 +6,22 @@ from dataclasses import replace
 from datetime import datetime
 
 from tui_trader.brokers.base import BrokerEvent
-from tui_trader.clock import SimulatedClock
+from tui_trader.clock import Clock, SimulatedClock
 from tui_trader.core import TradingCore
-from tui_trader.domain.enums import OrderStatus, Severity
+from tui_trader.domain.enums import EngineState, OrderStatus, Severity
 from tui_trader.domain.events import SafetyEvent
 from tui_trader.domain.orders import Fill, Order, OrderIntent
 from tui_trader.execution.gate import GateDecision, OrderGate
 from tui_trader.journal.reader import PAPER_ACCOUNT
 from tui_trader.journal.store import Journal
+from tui_trader.safety.kill_switch import KillState
 from tui_trader.safety.state_machine import EngineStateMachine
+from tui_trader.safety.trading_state import HoldReason, TradingChange, TradingMode
 from tui_trader.secrets import default_redactor
 from tui_trader.views import History
 
 log = logging.getLogger("tui_trader.trader")
+TRADING_STATE = "trading_state"  # the safety event kind of a trading state change
 
 
 class TraderEvents:
@@ -31,8 +34,10 @@ class TraderEvents:
         journal: Journal,
         machine: EngineStateMachine,
         clock: SimulatedClock,
+        wall_clock: Clock,
     ) -> None:
         self.core = core
+        self.wall_clock = wall_clock  # operator-facing events: the time they happened
         self.gate = gate
         self.journal = journal
         self.machine = machine
@@ -40,12 +45,47 @@ class TraderEvents:
         self.version = 0
         self.books_changed = False
         self.account_tag = PAPER_ACCOUNT  # whose orders and fills these are, in the journal
+        self.kill_state: KillState | None = None  # the kill in force (file or memory)
+        # The engine starts IDLE: only exits until the operator starts it. Held before
+        # anyone listens, so a new trader's first event is not "not running".
+        core.state.hold(HoldReason.STOPPED, TradingMode.REDUCING, source="engine")
+        core.state.listen(self._trading_changed)
+        machine.subscribe(self._follow_engine)
 
-    def set_entries(self, open_: bool) -> None:
-        """Entries open only while RUNNING: the core stops proposing them and the gate
-        refuses any still queued (checked again right before sending)."""
-        self.core.entries_enabled = open_
-        self.gate.entries_open = open_
+    def _follow_engine(self, _before: EngineState, after: EngineState, reason: str) -> None:
+        """The engine lifecycle is its own small machine; the trading state follows it:
+        entries only while RUNNING, and ERROR says why."""
+        state = self.core.state
+        if after is EngineState.ERROR:
+            state.hold(HoldReason.ERROR, TradingMode.REDUCING, reason, "engine")
+        else:
+            state.release(HoldReason.ERROR, "engine")
+        if after is EngineState.RUNNING:
+            state.release(HoldReason.STOPPED, "engine")
+        else:
+            state.hold(HoldReason.STOPPED, TradingMode.REDUCING, source="engine")
+
+    def _trading_changed(self, change: TradingChange) -> None:
+        """Every noticeable change is a safety event; `data` carries the headline the
+        journal keeps for `tui-trader status`."""
+        self.touch()
+        if not change.noticeable:
+            return
+        severity = Severity.WARNING if change.after > change.before else Severity.INFO
+        if change.after is TradingMode.HALTED and change.before is not TradingMode.HALTED:
+            severity = Severity.CRITICAL
+        self._say(severity, change.summary)
+
+    def say_trading_state(self, when: str) -> None:
+        """Journal the state as it stands (at start: nothing has changed it yet)."""
+        self._say(Severity.INFO, f"{when}: {self.core.state.headline}")
+
+    def _say(self, severity: Severity, message: str) -> None:
+        # `data` carries the headline the journal keeps for `tui-trader status`.
+        state = self.core.state
+        data = {"mode": state.mode.name, "headline": state.headline}
+        event = SafetyEvent(self.wall_clock.now(), severity, TRADING_STATE, message)
+        self.record_safety(replace(event, data=data))
 
     def touch(self) -> None:
         """Something changed: the next snapshot must be rebuilt."""
@@ -168,8 +208,7 @@ class TraderEvents:
 
     # --- failures ---------------------------------------------------------------------
     def count_failure(self, source: str, error: str) -> None:
-        if self.machine.record_failure(error):
-            self.set_entries(False)
+        if self.machine.record_failure(error):  # ERROR: the trading state follows
             self.record_safety(
                 SafetyEvent(
                     self.clock.now(),

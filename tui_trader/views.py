@@ -12,6 +12,7 @@ from tui_trader.execution.order_book import OrderBook
 from tui_trader.market.state import MarketState
 from tui_trader.portfolio import Portfolio
 from tui_trader.risk.exits import ExitManager
+from tui_trader.safety.trading_state import TradingState
 from tui_trader.snapshot import (
     AccountView,
     AdviceView,
@@ -116,6 +117,7 @@ def build_snapshot(
     settings: Settings,
     engine_state: EngineState,
     kill_reason: str | None,
+    trading: TradingState,
     feeds: tuple[FeedStatus, ...],
     market: MarketState,
     signals: dict[str, Signal],
@@ -134,6 +136,8 @@ def build_snapshot(
         engine_state=engine_state,
         kill_switch_active=kill_reason is not None,
         kill_reason=kill_reason or "",
+        trading_mode=trading.mode.name,
+        trading_state=trading.headline,
         feeds=feeds,
         prices=symbol_views(market, signals),
         positions=position_views(portfolio, exits),

@@ -198,7 +198,7 @@ def build_trader(
     parts = TraderParts(
         settings=settings,
         core=core,
-        gate=OrderGate(risk, IdempotencyGuard()),
+        gate=OrderGate(risk, IdempotencyGuard(), core.state),
         broker=PaperBroker(exchange, market_clock),
         feed=feed,
         journal=Journal(

@@ -48,7 +48,7 @@ class Harness:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.core, self.exchange, risk = build_core(settings, settings.symbols, candles_only=False)
-        self.gate = OrderGate(risk, IdempotencyGuard())
+        self.gate = OrderGate(risk, IdempotencyGuard(), self.core.state)  # no hold: RUNNING
         self.clock = SimulatedClock(START)
         self.account = AccountTracker()
         self.n: Counter[str] = Counter()  # what happened, compared between the two runs
@@ -57,8 +57,6 @@ class Harness:
             safety=lambda _event: self.n.update(("safety",)),
             signal=lambda _signal: self.n.update(("signals",)),
         )
-        self.core.entries_enabled = True  # the engine is RUNNING
-        self.gate.entries_open = True
 
     def market(self, event: Event) -> list[ExecutionCommand]:
         """Trader.on_market_event up to core.on_event: clock, paper matching, core."""

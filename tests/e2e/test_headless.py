@@ -1,7 +1,6 @@
 """The headless command as an operator runs it: real processes, real signals, the journal
 on disk, `tui-trader kill` and `status` from another process."""
 
-import json
 import os
 import signal
 import sqlite3
@@ -9,10 +8,11 @@ import subprocess
 import sys
 import time
 from datetime import UTC, datetime
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
+
+from tests.journal_checks import assert_books_balance, query
 
 pytestmark = pytest.mark.e2e
 
@@ -47,11 +47,6 @@ def spawn(*args: str, env: dict[str, str]) -> subprocess.Popen[str]:
     )
 
 
-def query(db: Path, sql: str) -> list[tuple[object, ...]]:
-    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
-        return list(conn.execute(sql))
-
-
 def wait_for(predicate: "object", timeout: float) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -84,42 +79,20 @@ def test_headless_run_stops_on_sigint_and_status_reads_the_journal(tmp_path: Pat
     assert_books_balance(db)
 
 
-def assert_books_balance(db: Path) -> None:
-    """The journal alone must account for every unit of cash, exactly (Decimal)."""
-    cash = Decimal("10000")
-    held: dict[str, Decimal] = {}
-    for side, symbol, qty, price, fee in query(
-        db, "SELECT side, symbol, quantity, price, fee FROM fills ORDER BY id"
-    ):
-        notional = Decimal(str(qty)) * Decimal(str(price))
-        sign = -1 if side == "BUY" else 1
-        cash += sign * notional - Decimal(str(fee))
-        held[str(symbol)] = held.get(str(symbol), Decimal(0)) - sign * Decimal(str(qty))
-    equity_text, balances_text = query(
-        db, "SELECT equity, balances FROM balance_snapshots ORDER BY id DESC LIMIT 1"
-    )[0]
-    balances = json.loads(str(balances_text))
-    usdt = balances["USDT"]
-    assert Decimal(usdt["free"]) + Decimal(usdt["locked"]) == cash
-    for symbol, quantity in held.items():
-        base = balances.get(symbol.removesuffix("USDT"), {"free": "0", "locked": "0"})
-        assert Decimal(base["free"]) + Decimal(base["locked"]) == quantity
-    positions = json.loads(
-        str(query(db, "SELECT positions FROM position_snapshots ORDER BY id DESC LIMIT 1")[0][0])
-    )
-    marked = sum((Decimal(p["quantity"]) * Decimal(p["mark_price"]) for p in positions), Decimal(0))
-    assert Decimal(str(equity_text)) == cash + marked
-
-
 def test_kill_from_another_process_stops_orders_within_a_second(tmp_path: Path) -> None:
     env = env_for(tmp_path)
     proc = spawn("run", "--headless", "--demo", "--speed", "0", env=env)
     db = tmp_path / "journal.db"
     try:
         assert wait_for(lambda: query(db, "SELECT count(*) FROM intents")[0][0] >= 2, 60)
+        status = cli("status", env=env).stdout
+        assert "trading state: ACTIVE (since " in status, status
         result = cli("kill", "--reason", "test", env=env)
         assert result.returncode == 0 and "ACTIVE" in result.stdout
         killed_at = (tmp_path / "KILL_SWITCH").stat().st_mtime
+        # One trading state, read by `status` from where it changes: the reason included.
+        halted = "trading state: HALTED: kill switch: cli: test"
+        assert wait_for(lambda: halted in cli("status", env=env).stdout, 5)
         time.sleep(2.0)  # the market keeps moving; nothing new may be sent
     finally:
         proc.send_signal(signal.SIGTERM)
@@ -234,7 +207,11 @@ def test_live_mode_refuses_keys_in_dotenv(tmp_path: Path) -> None:
     (work / ".env").write_text("TRADING_MODE=live\nBINANCE_API_SECRET=not-a-real-secret-123\n")
     result = subprocess.run(
         [sys.executable, "-m", "tui_trader", "run", "--headless", "--demo", "--duration", "1"],
-        env=env_for(tmp_path / "data"), cwd=work, capture_output=True, text=True, timeout=60,
+        env=env_for(tmp_path / "data"),
+        cwd=work,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 2
     assert ".env:2: BINANCE_API_SECRET holds a secret" in result.stderr

@@ -107,7 +107,7 @@ def journal_run(data: Path) -> RunInfo | None:
 
 
 def test_operator_session_in_tmux(session: Tmux) -> None:
-    screen = session.wait_for("Prices", "BTCUSDT", "ETHUSDT", "PAPER", "IDLE", "KILL off")
+    screen = session.wait_for("Prices", "BTCUSDT", "ETHUSDT", "PAPER", "IDLE", "REDUCING")
     if session.size == (80, 24):
         assert "1 Positions" in screen and "6 Log" in screen
         # The log panel is a hidden tab here: prices flowing say the trader is open (its
@@ -118,14 +118,14 @@ def test_operator_session_in_tmux(session: Tmux) -> None:
         session.wait_for("Equity", "10,000.00 USDT", "trader open")
 
     session.keys("s")
-    session.wait_for("RUNNING")
+    session.wait_for("RUNNING", "ACTIVE")
 
     session.keys("k")
     dialog = session.wait_for("KILL SWITCH", "Activate kill switch")
     assert "block every new order" in dialog and "cancel 0 open orders" in dialog
     session.keys("Enter")  # Cancel has the focus
     screen = session.wait_for("KILL SWITCH", gone=True)
-    assert "RUNNING" in screen and "KILL off" in screen
+    assert "RUNNING" in screen and "ACTIVE" in screen and "HALTED" not in screen
 
     session.keys("q")
     session.wait_for("Trading is RUNNING")

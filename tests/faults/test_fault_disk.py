@@ -233,8 +233,8 @@ async def test_a_kill_that_cannot_be_written_still_blocks_the_restart(tmp_path: 
                 (disk / "data" / "KILL_SWITCH.tmp").mkdir()
                 ballast = fill(disk)
                 await trader.kill()
-                assert trader.p.gate.kill is not None and trader.kill_unpersisted
-                assert not trader.core.entries_enabled
+                assert trader.kill_state is not None and trader.kill_unpersisted
+                assert not trader.core.state.entries_allowed
         with pytest.raises(JournalError, match="cannot be written"):
             await opened(settings).open()  # refuses to trade: the disk is still full
 
@@ -252,4 +252,4 @@ async def test_a_kill_that_cannot_be_written_still_blocks_the_restart(tmp_path: 
         assert state is not None and state.reason == "kill switch pressed"
         restarted = opened(settings)
         async with running_engine(restarted):
-            assert restarted.p.gate.kill is not None  # the restart is still killed
+            assert restarted.kill_state is not None  # the restart is still killed

@@ -92,7 +92,7 @@ def test_second_instance_refused_while_status_and_kill_work(
     status = run_cli("status", env=env)
     assert status.code == 0 and f"pid {proc.pid} alive" in status.stdout, status
     assert run_cli("kill", "--reason", "beside it", env=env).code == 0
-    first_trader.wait_for("kill KILLED", within=5)
+    first_trader.wait_for("HALTED: kill switch", within=5)
     assert proc.poll() is None  # the first one is still the one trading
 
 

@@ -48,6 +48,6 @@ async def test_a_fifo_appearing_while_trading_halts_without_freezing(tmp_path: P
         watcher.cancel()
         rescue.cancel()
         assert beats > 20
-        kill = trader.p.gate.kill
+        kill = trader.kill_state
         assert kill is not None and "not a regular file (a FIFO)" in kill.reason
-        assert not trader.core.entries_enabled
+        assert not trader.core.state.entries_allowed

@@ -21,8 +21,14 @@ from tui_trader.domain.enums import IntentPurpose, OrderStatus, OrderType, Sever
 from tui_trader.domain.events import SafetyEvent
 from tui_trader.domain.orders import Fill, Order
 from tui_trader.domain.portfolio import Balance, Position
+from tui_trader.safety.trading_state import HoldReason, TradingChange, TradingMode, TradingState
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def heard_state() -> tuple[TradingState, list[TradingChange]]:
+    changes: list[TradingChange] = []
+    return TradingState(changes.append), changes
 
 
 def order(cid: str, qty: str = "0.002", price: str = "49000") -> Order:
@@ -194,13 +200,13 @@ async def test_restart_after_kill_9_adopts_the_exchange_state_exactly(
     book = Book([resting, filled_later, forgotten], actual)
     new = kits()
     new.broker.subscribe(book.on_event)
-    blocks: list[str | None] = []
+    trading, changes = heard_state()
     reconciler = Reconciler(
         new.broker,
         book,
         clock=SystemClock(),
         on_safety=new.safety.append,
-        block_entries=blocks.append,
+        trading=trading,
     )
     await new.broker.start()
     result = await reconciler("start")
@@ -232,7 +238,11 @@ async def test_restart_after_kill_9_adopts_the_exchange_state_exactly(
         (Severity.WARNING, "reconciliation"),  # manual-1 adopted
         (Severity.WARNING, "reconciliation"),  # k-2's two fills recovered
     ]
-    assert not result.block_entries and blocks == ["reconciling with binance-spot (start)", None]
+    assert not result.block_entries and trading.mode is TradingMode.ACTIVE
+    assert [c.summary for c in changes] == [
+        "ACTIVE → REDUCING: held reconciling: with binance-spot (start) by reconciliation",
+        "REDUCING → ACTIVE: released reconciling: with binance-spot (start) by reconciliation",
+    ]
     assert len(exchange.order_requests) == 2  # nothing was sent again
 
     again = await reconciler("second pass")  # a second pass finds nothing new
@@ -244,13 +254,13 @@ async def test_less_on_the_exchange_than_believed_keeps_entries_blocked(
 ) -> None:
     book = Book([], {"USDT": Balance("USDT", Decimal(10500)), "BTC": Balance("BTC", Decimal(0))})
     kit = kits()
-    blocks: list[str | None] = []
+    trading, changes = heard_state()
     reconciler = Reconciler(
         kit.broker,
         book,
         clock=SystemClock(),
         on_safety=kit.safety.append,
-        block_entries=blocks.append,
+        trading=trading,
         tolerance=Decimal("0.01"),
     )
     await kit.broker.start()
@@ -262,11 +272,14 @@ async def test_less_on_the_exchange_than_believed_keeps_entries_blocked(
         "USDT: exchange holds 10000.00000000, the trader believes 10500 (-500.00000000)"
     )
     assert not btc.blocking and "BTC: exchange holds 1.00000000" in btc.message
-    assert blocks[-1] == usdt.message
+    disagreement = trading.held(HoldReason.EXCHANGE_DISAGREES)
+    assert disagreement is not None and disagreement.detail == usdt.message
+    assert trading.refusal(IntentPurpose.ENTRY) == f"REDUCING: exchange disagrees: {usdt.message}"
+    assert all(c.after is TradingMode.REDUCING for c in changes)  # never ACTIVE in between
 
     book.balance_view = {"USDT": Balance("USDT", Decimal("10000.005"))}  # within tolerance
     assert not (await reconciler("operator fixed it")).block_entries
-    assert blocks[-1] is None
+    assert trading.mode is TradingMode.ACTIVE and not trading.holds
 
 
 def exchange_balances(exchange: BinanceExchangeDouble) -> dict[str, Balance]:

@@ -80,6 +80,9 @@ async def written_journal(tmp_path: Path) -> Journal:
     for f in FILLS:
         j.record_fill(f)
     j.record_safety(SafetyEvent(T0, Severity.WARNING, "price_jump", "old"))
+    reconciling = "REDUCING: reconciling: with binance-spot (start)"
+    data = {"mode": "REDUCING", "headline": reconciling}
+    j.record_safety(SafetyEvent(T0, Severity.WARNING, "trading_state", "held", data=data))
     j.record_safety(SafetyEvent(T0 + timedelta(1), Severity.CRITICAL, "kill_switch", "newest"))
     await j.flush()
     return j
@@ -107,7 +110,7 @@ async def test_status_summarises_the_running_trader(tmp_path: Path) -> None:
     assert report.open_orders_count == 1
     assert report.last_safety_event is not None and report.last_safety_event.message == "newest"
     assert report.counts == {
-        "intents": 0, "orders": 3, "fills": 6, "risk_decisions": 0, "safety_events": 2,
+        "intents": 0, "orders": 3, "fills": 6, "risk_decisions": 0, "safety_events": 3,
         "events": 0,
     }  # fmt: skip
     await j.close()
@@ -121,7 +124,9 @@ async def test_status_lines_for_the_terminal(tmp_path: Path) -> None:
         f"run #1: PAPER spot feed=sim, RUNNING since 2025-03-01T09:00:00.000000+00:00"
         f" (pid {os.getpid()} alive)"
     )
-    assert lines[2:9] == [
+    assert lines[2:10] == [
+        "trading state: REDUCING: reconciling: with binance-spot (start)"
+        " (since 2025-03-01T09:00:00.000000+00:00)",
         "equity: 1001.25 at 2025-03-01T09:00:00.000000+00:00",
         "balances: USDT 900.5 (+50 locked)",
         "open positions: 1",
@@ -130,7 +135,7 @@ async def test_status_lines_for_the_terminal(tmp_path: Path) -> None:
         "  tt-1 BUY LIMIT 0.5 BTCUSDT @ 100.10 NEW",
         "last safety event: 2025-03-02T09:00:00.000000+00:00 CRITICAL kill_switch: newest",
     ]
-    assert lines[9].startswith("records: intents 0, orders 3, fills 6")
+    assert lines[10].startswith("records: intents 0, orders 3, fills 6")
     assert await check_journal(j.db_path) == []
     await j.close()
 
@@ -146,8 +151,9 @@ async def test_status_of_a_dead_run_and_an_ended_run(tmp_path: Path) -> None:
     await j.flush()
     report = await read_status(j.db_path)
     assert report.run is not None and report.run.state == "STOPPED"
-    assert report.lines()[1:3] == [
+    assert report.lines()[1:4] == [
         "run #1: LIVE futures feed=binance, STOPPED, ended 2025-03-01T11:00:00.000000+00:00",
+        "trading state: no trader running",
         "balances: none recorded",
     ]
     assert report.run_alive is None and report.balances == {} and report.equity is None

@@ -22,7 +22,7 @@ from tests.doubles.binance_exchange import (
 )
 from tests.doubles.memory_keyring import MemoryKeyring, keyring_installed
 from tests.integration.conftest_binance import exchange_fixture  # noqa: F401
-from tests.trader_support import START, make_settings, running_engine
+from tests.trader_support import START, make_settings, only_stopped, running_engine
 from tui_trader.binance.aio import Backoff
 from tui_trader.binance.client import Endpoints, loopback_endpoints
 from tui_trader.binance.spot_broker import BinanceSpotBroker
@@ -179,7 +179,7 @@ async def test_testnet_trades_on_the_binance_broker_and_reconciles_after_restart
             portfolio = restarted.core.parts.portfolio
             assert portfolio.balance("BTC") == Decimal("1.001998")  # from the exchange
             assert "reconciliation" in kinds(restarted)
-            assert restarted.p.gate.entry_block is None
+            assert only_stopped(restarted)
             fills = await restarted.p.journal.fills()
             assert [(f.quantity, f.trade_id) for f in fills] == [(Decimal("0.002"), "5001")]
     assert len(exchange.order_requests) == 1
@@ -247,6 +247,6 @@ async def test_kill_9_with_an_order_open_on_the_exchange_then_restart_reconciles
             fills = await again.p.journal.fills()
             assert [(f.client_order_id, f.quantity) for f in fills] == [(cid, Decimal("0.002"))]
             assert again.core.parts.portfolio.balance("BTC") == Decimal("1.001998")
-            assert again.p.gate.entry_block is None
+            assert only_stopped(again)
             assert await again.p.journal.integrity_check() == []
     assert len(exchange.order_requests) == 1  # never sent twice

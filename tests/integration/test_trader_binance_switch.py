@@ -13,7 +13,7 @@ import pytest
 from tests.doubles.binance_exchange import API_KEY, API_SECRET, BinanceExchangeDouble, HttpFault
 from tests.doubles.memory_keyring import MemoryKeyring, keyring_installed
 from tests.integration.conftest_binance import exchange_fixture  # noqa: F401
-from tests.trader_support import START, make_settings, running_engine
+from tests.trader_support import START, make_settings, only_stopped, running_engine
 from tui_trader.binance.aio import Backoff
 from tui_trader.binance.client import loopback_endpoints
 from tui_trader.binance.spot_broker import BinanceSpotBroker
@@ -76,7 +76,7 @@ async def test_a_failed_switch_changes_nothing_and_the_next_attempt_moves_the_wh
             assert "still on the SIMULATED market" in failed.message
             assert t.core.parts.portfolio is paper and t.engine.broker is not None
             assert isinstance(t.engine.broker, PaperBroker)
-            assert t.p.gate.entry_block is None  # blocked only while the account was read
+            assert only_stopped(t)  # blocked only while the account was read
 
             # Switched, and reconciled (entries are blocked until it is done).
             link = t.exchange
@@ -85,7 +85,7 @@ async def test_a_failed_switch_changes_nothing_and_the_next_attempt_moves_the_wh
             assert t.snapshot().mode == "TESTNET" and t.p.feed.name == "binance-testnet"
             portfolio = t.core.parts.portfolio
             assert (portfolio.balance("USDT"), portfolio.balance("BTC")) == (10000, 1)
-            assert t.exchange.retry is None and t.p.gate.entry_block is None
+            assert t.exchange.retry is None and only_stopped(t)
             # This account's day starts now, at its own equity (BTC unpriced yet).
             assert t.account.day_start == 10000 and t.account.peak == 10000
             assert t.snapshot().account.day_pnl == 0

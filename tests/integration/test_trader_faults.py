@@ -54,14 +54,14 @@ async def test_kill_halts_even_when_the_kill_file_cannot_be_written(tmp_path: Pa
         await trader.start()
         (tmp_path / "KILL_SWITCH.tmp").mkdir()  # stands in for a full or read-only disk
         await trader.kill()
-        assert trader.p.gate.kill is not None
-        assert not trader.core.entries_enabled
+        assert trader.kill_state is not None
+        assert not trader.core.state.entries_allowed
         assert trader.p.machine.state is EngineState.IDLE
         assert any("NOT persisted" in e.message for e in trader.history.safety)
         watcher = asyncio.create_task(trader._watch_kill_switch())
         await asyncio.sleep(0.3)  # no file on disk must not count as "cleared"
         watcher.cancel()
-        assert trader.p.gate.kill is not None
+        assert trader.kill_state is not None
 
 
 async def test_kill_closes_every_position_not_just_the_first(tmp_path: Path) -> None:
@@ -200,7 +200,7 @@ async def test_a_failing_journal_stops_entries_at_once_with_one_critical_event(
             await asyncio.sleep(0.02)
         failed = [e for e in trader.history.safety if e.kind == "journal_failed"]
         assert len(failed) == 1 and failed[0].severity is Severity.CRITICAL
-        assert not trader.core.entries_enabled
+        assert not trader.core.state.entries_allowed
         price = trader.core.parts.market.price("BTCUSDT")
         assert await trader.engine.process(buy("BTCUSDT", price, "entry-while-failing")) is None
         with pytest.raises(ValueError, match="journal cannot write"):
@@ -209,4 +209,4 @@ async def test_a_failing_journal_stops_entries_at_once_with_one_critical_event(
         lock.close()
         await asyncio.wait_for(trader.p.journal.flush(), 5)
         assert any(e.kind == "journal_recovered" for e in trader.history.safety)
-        assert trader.core.entries_enabled  # still RUNNING: entries reopen
+        assert trader.core.state.entries_allowed  # still RUNNING: entries reopen

@@ -14,7 +14,7 @@ import pytest
 from tests.doubles.binance_exchange import API_KEY, API_SECRET, BinanceExchangeDouble, HttpFault
 from tests.doubles.memory_keyring import MemoryKeyring, keyring_installed
 from tests.integration.conftest_binance import exchange_fixture  # noqa: F401
-from tests.trader_support import START, make_settings, running_engine
+from tests.trader_support import START, make_settings, only_stopped, running_engine
 from tui_trader.binance.aio import Backoff
 from tui_trader.binance.client import loopback_endpoints
 from tui_trader.binance.futures_broker import BinanceFuturesBroker
@@ -116,7 +116,7 @@ async def test_funding_and_liquidation_reach_the_account_and_survive_a_restart(
             assert portfolio.funding == Decimal("0.05")
             assert portfolio.positions["BTCUSDT"].liquidation_price == liquidation
             assert "reconciliation" not in [e.kind for e in restarted.history.safety]
-            assert restarted.p.gate.entry_block is None
+            assert only_stopped(restarted)
 
         # Down again; a settlement happens meanwhile (nobody hears the stream).
         exchange.futures.settle_funding_silently("BTCUSDT", "0.0004")  # the long pays 0.20
@@ -125,7 +125,7 @@ async def test_funding_and_liquidation_reach_the_account_and_survive_a_restart(
             assert portfolio.funding == Decimal("-0.15")  # found in the income history
             assert portfolio.cash == wallet - Decimal("0.15") == exchange.futures.engine.wallet
             assert "reconciliation" not in [e.kind for e in third.history.safety]
-            assert third.p.gate.entry_block is None
+            assert only_stopped(third)
             await third.p.journal.flush()
             assert len(await third.p.journal.funding_fees()) == 3
 

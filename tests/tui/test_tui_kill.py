@@ -56,9 +56,10 @@ async def test_kill_confirm_activates_and_persists_the_kill_switch(cockpit: Make
         snapshot = c.trader.snapshot()
         assert snapshot.engine_state is not EngineState.RUNNING
         assert any(e.kind == "kill_switch" for e in snapshot.safety_events)
-        header = c.app.query_one("#status-bar #kill")
-        await wait_for(pilot, lambda: "KILLED" in str(header.render()), "KILLED in the header")
-        assert header.has_class("-active")
+        header = c.app.query_one("#status-bar #trading")
+        shown = "HALTED: kill switch: tui"
+        await wait_for(pilot, lambda: shown in str(header.render()), "HALTED in the header")
+        assert header.has_class("-halted")
         # Starting again is refused while killed: the trader says why.
         await pilot.press("s")
         await pilot.pause(0.2)

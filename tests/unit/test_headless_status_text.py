@@ -1,6 +1,7 @@
 """The headless status line prints the last safety event's text to a terminal: only its
 printable characters, bounded."""
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -31,3 +32,12 @@ def test_the_last_event_is_printed_without_escapes_or_line_breaks() -> None:
 def test_a_long_event_is_cut_with_an_ellipsis() -> None:
     line = status_line(snapshot_with("x" * 500))
     assert line.endswith("x…") and len(line.split("| last ")[1]) == 70
+
+
+def test_the_trading_state_and_its_reason_are_on_the_line() -> None:
+    snap = replace(
+        snapshot_with("-"),
+        trading_mode="REDUCING",
+        trading_state="REDUCING: reconciling: with binance-spot (start)",
+    )
+    assert "| REDUCING: reconciling: with binance-spot (start) |" in status_line(snap)

@@ -63,8 +63,17 @@ def test_the_same_hold_twice_is_heard_once_and_an_unknown_release_not_at_all() -
     assert len(changes) == 1 and not changes[0].released
 
 
+def test_a_hold_under_a_stricter_one_is_a_quiet_change() -> None:
+    state, changes = heard()
+    state.hold(HoldReason.KILL_SWITCH, TradingMode.HALTED, "cli: crash", "kill")
+    state.hold(HoldReason.STOPPED, TradingMode.REDUCING, source="engine")
+    assert [c.noticeable for c in changes] == [True, False]
+    assert changes[-1].headline == "HALTED: kill switch: cli: crash (+1)"
+
+
 def test_a_changed_detail_is_heard_while_the_mode_stays() -> None:
     state, changes = heard()
     state.hold(HoldReason.EXCHANGE_DISAGREES, TradingMode.REDUCING, "BTC balance")
     state.hold(HoldReason.EXCHANGE_DISAGREES, TradingMode.REDUCING, "ETH balance")
     assert changes[-1].summary == "still REDUCING: held exchange disagrees: ETH balance"
+    assert changes[-1].noticeable

@@ -32,15 +32,14 @@ class SyncTrader:
     def __init__(self, settings: Settings, symbol: str) -> None:
         self.settings = settings
         self.core, self.exchange, risk = build_core(settings, (symbol,), candles_only=True)
-        self.gate = OrderGate(risk, IdempotencyGuard())
+        # No hold: the engine is RUNNING for the whole replay.
+        self.gate = OrderGate(risk, IdempotencyGuard(), self.core.state)
         self.clock = SimulatedClock(EPOCH)
         self.counts = RunCounts()
         self.fills: list[Fill] = []
         self._day: datetime | None = None
         self._day_start = ZERO
         self.core.out = CoreOutputs(safety=self._safety, signal=self._signal)
-        self.core.entries_enabled = True  # the engine is RUNNING for the whole replay
-        self.gate.entries_open = True
 
     def on_candle(self, candle: Candle) -> bool:
         """One closed candle through the exchange, the core and the engine; True when

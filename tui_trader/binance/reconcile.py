@@ -22,9 +22,11 @@ from tui_trader.domain.enums import OrderStatus, Severity
 from tui_trader.domain.events import SafetyEvent
 from tui_trader.domain.orders import Fill, Order
 from tui_trader.domain.portfolio import Balance, Position
+from tui_trader.safety.trading_state import HoldReason, TradingMode, TradingState
 
 log = logging.getLogger(__name__)
 KIND = "reconciliation"
+SOURCE = "reconciliation"  # who holds the trading state while reconciling
 
 
 class ExchangeAccount(Protocol):
@@ -216,17 +218,19 @@ class Reconciler:
         *,
         clock: Clock,
         on_safety: Callable[[SafetyEvent], None],
-        block_entries: Callable[[str | None], None],
+        trading: TradingState,
         tolerance: Decimal = Decimal(0),
     ) -> None:
         self._account, self._book, self._clock = account, book, clock
-        self._on_safety, self._block = on_safety, block_entries
+        self._on_safety, self._trading = on_safety, trading
         self._tolerance = tolerance
         self.last: Reconciliation | None = None
 
     async def __call__(self, reason: str) -> Reconciliation:
-        """`block_entries(text)` blocks with a reason; `block_entries(None)` unblocks."""
-        self._block(f"reconciling with {self._account.name} ({reason})")
+        """Entries are held while it runs (REDUCING: reconciling), and afterwards for
+        as long as a blocking difference stands (REDUCING: exchange disagrees)."""
+        detail = f"with {self._account.name} ({reason})"
+        self._trading.hold(HoldReason.RECONCILING, TradingMode.REDUCING, detail, SOURCE)
         result = Reconciliation((Difference(Severity.CRITICAL, "interrupted", blocking=True),))
         try:
             result = await reconcile(
@@ -234,10 +238,19 @@ class Reconciler:
             )
         finally:
             self.last = result
-            blocking = [d.message for d in result.differences if d.blocking]
-            self._block("; ".join(blocking) if blocking else None)
+            self._hold_for(result)
         for event in result.events(self._clock.now()):
             self._on_safety(event)
         if not result.differences:
             log.info("reconciled with %s after %s: no differences", self._account.name, reason)
         return result
+
+    def _hold_for(self, result: Reconciliation) -> None:
+        blocking = "; ".join(d.message for d in result.differences if d.blocking)
+        if blocking:
+            self._trading.hold(
+                HoldReason.EXCHANGE_DISAGREES, TradingMode.REDUCING, blocking, SOURCE
+            )
+        else:
+            self._trading.release(HoldReason.EXCHANGE_DISAGREES, SOURCE)
+        self._trading.release(HoldReason.RECONCILING, SOURCE)

@@ -29,6 +29,7 @@ from tui_trader.config import Settings
 from tui_trader.domain.enums import MarketKind
 from tui_trader.domain.events import SafetyEvent
 from tui_trader.domain.rules import SymbolRules
+from tui_trader.safety.trading_state import TradingState
 from tui_trader.secrets import ExchangeKeys, KeyMode
 
 BinanceBroker = BinanceSpotBroker | BinanceFuturesBroker
@@ -254,7 +255,7 @@ def attach_reconciler(
     *,
     clock: Clock,
     on_safety: SafetyListener,
-    block_entries: Callable[[str | None], None],
+    trading: TradingState,
     tolerance: Decimal,
 ) -> Reconciler:
     """A Reconciler of `broker` against `book`, also run after every user data
@@ -264,7 +265,7 @@ def attach_reconciler(
         book,
         clock=clock,
         on_safety=on_safety,
-        block_entries=block_entries,
+        trading=trading,
         tolerance=tolerance,
     )
     broker.reconnect_hook = reconciler

@@ -119,6 +119,13 @@ async def safety_events(conn: aiosqlite.Connection, limit: int = 50) -> list[Saf
     return [codec.row_safety(r) for r in await _rows(conn, sql, (limit,))]
 
 
+async def latest_safety_event(conn: aiosqlite.Connection, kind: str) -> SafetyEvent | None:
+    """The newest event of `kind` in the order it was written (its ts may be market time)."""
+    sql = "SELECT * FROM safety_events WHERE kind = ? ORDER BY id DESC LIMIT 1"
+    rows = await _rows(conn, sql, (kind,))
+    return codec.row_safety(rows[0]) if rows else None
+
+
 async def latest_balances(
     conn: aiosqlite.Connection,
 ) -> tuple[datetime, dict[str, Balance], Decimal] | None:

@@ -13,6 +13,8 @@ from tui_trader.journal.reader import RunInfo
 from tui_trader.journal.schema import SCHEMA_VERSION, open_readonly
 from tui_trader.journal.values import dt_text
 
+TRADING_STATE_KIND = "trading_state"  # the safety events that carry the trading state
+
 
 @dataclass(frozen=True, slots=True)
 class StatusReport:
@@ -26,6 +28,7 @@ class StatusReport:
     positions: tuple[Position, ...]  # open positions of the latest snapshot
     open_orders: tuple[Order, ...]
     last_safety_event: SafetyEvent | None
+    trading: SafetyEvent | None  # the latest trading state change of the latest run
     counts: dict[str, int]  # rows per table: intents, orders, fills, ...
 
     @property
@@ -37,6 +40,7 @@ class StatusReport:
         return [
             f"journal: {self.db_path} (schema v{self.schema_version})",
             _run_line(self.run, self.run_alive),
+            _trading_line(self.trading, self.run_alive),
             *_account_lines(self),
             f"open orders: {self.open_orders_count}",
             *(f"  {_order_text(o)}" for o in self.open_orders),
@@ -53,6 +57,17 @@ def _run_line(run: RunInfo | None, alive: bool | None) -> str:
         return f"{head}, {run.state}, ended {dt_text(run.ended_at)}"
     health = {True: "alive", False: "NOT running (crashed or killed?)", None: "unknown"}[alive]
     return f"{head}, RUNNING since {dt_text(run.started_at)} (pid {run.pid} {health})"
+
+
+def _trading_line(change: SafetyEvent | None, alive: bool | None) -> str:
+    """The running trader's trading state, from the one place it changes."""
+    headline = str(change.data.get("headline", "")) if change is not None else ""
+    if not alive:
+        last = f" (last: {headline})" if headline else ""
+        return f"trading state: no trader running{last}"
+    if change is None:
+        return "trading state: unknown (the trader has not journaled it yet)"
+    return f"trading state: {headline} (since {dt_text(change.ts)})"
 
 
 def _account_lines(report: "StatusReport") -> list[str]:
@@ -105,6 +120,7 @@ async def read_status(db_path: Path) -> StatusReport:
         balances = await reader.latest_balances(conn)
         positions = await reader.latest_positions(conn)
         events = await reader.safety_events(conn, limit=1)
+        trading = await reader.latest_safety_event(conn, TRADING_STATE_KIND)
         return StatusReport(
             db_path=db_path,
             schema_version=SCHEMA_VERSION,
@@ -116,6 +132,7 @@ async def read_status(db_path: Path) -> StatusReport:
             positions=tuple(p for p in positions if p.is_open),
             open_orders=tuple(await reader.open_orders(conn)),
             last_safety_event=events[0] if events else None,
+            trading=trading,
             counts=await reader.counts(conn),
         )
 

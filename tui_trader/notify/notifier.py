@@ -24,8 +24,11 @@ log = logging.getLogger("tui_trader.notify")
 
 RANK = {Severity.INFO: 0, Severity.WARNING: 1, Severity.CRITICAL: 2}
 # Safety kinds another diff already reports (order rejected, kill switch, engine ERROR,
-# a failed worker whose error is the snapshot's last_error).
-SAID_ELSEWHERE = frozenset({"order_rejected", "kill_switch", "engine_error", "worker_failed"})
+# a failed worker whose error is the snapshot's last_error), or that restate events of
+# their own (a trading state change follows a kill, a reconciliation, a journal failure).
+SAID_ELSEWHERE = frozenset(
+    {"order_rejected", "kill_switch", "engine_error", "worker_failed", "trading_state"}
+)
 _SIGNALS = frozenset({SignalAction.BUY.value, SignalAction.SELL.value})
 
 

@@ -63,6 +63,8 @@ class TradingChange:
     after: TradingMode
     hold: Hold
     released: bool
+    headline: str  # the state's headline after the change
+    noticeable: bool  # the mode or the reason it shows changed (else a quiet change)
 
     @property
     def summary(self) -> str:
@@ -82,6 +84,7 @@ ChangeListener = Callable[[TradingChange], None]
 class TradingState:
     def __init__(self, listener: ChangeListener | None = None) -> None:
         self._holds: dict[HoldReason, Hold] = {}
+        self._mode = TradingMode.ACTIVE  # kept with the holds: read on every order
         self._listener = listener
 
     def listen(self, listener: ChangeListener) -> None:
@@ -95,25 +98,37 @@ class TradingState:
         new = Hold(reason, level, detail, source)
         if self._holds.get(reason) == new:
             return
-        before = self.mode
+        before, shown = self.mode, self._shown()
         self._holds[reason] = new
-        self._tell(TradingChange(before, self.mode, new, released=False))
+        self._mode = self._strictest()
+        self._tell(before, shown, new, released=False)
 
     def release(self, reason: HoldReason, source: str = "") -> None:
-        before = self.mode
+        before, shown = self.mode, self._shown()
         held = self._holds.pop(reason, None)
         if held is None:
             return
+        self._mode = self._strictest()
         released = Hold(held.reason, held.level, held.detail, source or held.source)
-        self._tell(TradingChange(before, self.mode, released, released=True))
+        self._tell(before, shown, released, released=True)
 
-    def _tell(self, change: TradingChange) -> None:
-        if self._listener is not None:
-            self._listener(change)
+    def _tell(self, before: TradingMode, shown: str, hold: Hold, released: bool) -> None:
+        if self._listener is None:
+            return
+        noticeable = before is not self.mode or shown != self._shown()
+        self._listener(TradingChange(before, self.mode, hold, released, self.headline, noticeable))
+
+    def _shown(self) -> str:
+        """The reason the headline names (the strictest, newest hold)."""
+        holds = self.holds
+        return holds[0].text if holds else ""
 
     # --- reading ------------------------------------------------------------------------
     @property
     def mode(self) -> TradingMode:
+        return self._mode
+
+    def _strictest(self) -> TradingMode:
         return max((h.level for h in self._holds.values()), default=TradingMode.ACTIVE)
 
     def held(self, reason: HoldReason) -> Hold | None:
@@ -121,8 +136,9 @@ class TradingState:
 
     @property
     def holds(self) -> tuple[Hold, ...]:
-        """Strictest first: what the header names first."""
-        return tuple(sorted(self._holds.values(), key=lambda h: -h.level))
+        """Strictest first, the newest first among equals: what the header names."""
+        newest_first = reversed(self._holds.values())
+        return tuple(sorted(newest_first, key=lambda h: -h.level))
 
     @property
     def entries_allowed(self) -> bool:

@@ -1,4 +1,5 @@
-"""The status bar: mode, engine state, kill switch, feed freshness, connection, UTC clock.
+"""The status bar: mode, engine state, trading state (with its reason), feed freshness,
+connection, UTC clock.
 
 Repainted on every refresh tick (ages move even when the snapshot does not), but each
 label is only touched when its text or class actually changed, and only relaid out when
@@ -16,6 +17,7 @@ from tui_trader.tui import format as fmt
 from tui_trader.tui.widgets.base import View
 
 _MODE_CLASSES = {"PAPER": "-paper", "TESTNET": "-testnet", "LIVE": "-live"}
+TRADING_CELLS = 34  # the trading state's share of an 80-column status bar
 
 
 def feed_age(feed: FeedStatus, view: View) -> float | None:
@@ -41,7 +43,7 @@ class StatusBar(Horizontal):
     def compose(self) -> ComposeResult:
         yield Static("PAPER", id="mode", classes="badge -paper")
         yield Static("IDLE", id="engine", classes="badge -idle")
-        yield Static("KILL off", id="kill", classes="badge")
+        yield Static("", id="trading", classes="badge")
         yield Static("", id="feeds")
         yield Static("", id="conn", classes="badge")
         yield Static("", id="clock")
@@ -55,8 +57,11 @@ class StatusBar(Horizontal):
         for state in ("idle", "running", "stopping", "error"):
             engine.set_class(snapshot.engine_state.lower() == state, f"-{state}")
         self._set("engine", snapshot.engine_state.value)
-        self.query_one("#kill", Static).set_class(snapshot.kill_switch_active, "-active")
-        self._set("kill", "KILLED" if snapshot.kill_switch_active else "KILL off")
+        trading = self.query_one("#trading", Static)
+        trading.set_class(snapshot.trading_mode == "HALTED", "-halted")
+        trading.set_class(snapshot.trading_mode == "REDUCING", "-reducing")
+        # The reason can quote the exchange; bounded so the feeds keep their room.
+        self._set("trading", printable(snapshot.trading_state, TRADING_CELLS))
         self._set("feeds", self._feeds_text(snapshot, view))
         connected = bool(snapshot.feeds) and all(feed.connected for feed in snapshot.feeds)
         self.query_one("#conn", Static).set_class(not connected, "-offline")
