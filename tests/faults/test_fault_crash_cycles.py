@@ -16,7 +16,10 @@ from tests.faults.support import ROOT, clean_env, run_cli
 from tests.journal_checks import assert_books_balance, audit_orders, query
 
 CYCLES = 5
-OPEN_SQL = "SELECT count(*) FROM orders WHERE status IN ('NEW','PARTIALLY_FILLED')"
+OPEN_ENTRIES = (
+    "SELECT count(*) FROM orders"
+    " WHERE status IN ('NEW','PARTIALLY_FILLED') AND purpose = 'ENTRY'"
+)
 
 
 def trader(env: dict[str, str]) -> subprocess.Popen[str]:
@@ -71,5 +74,6 @@ def test_repeated_kill_9_never_duplicates_or_loses(
     fault_tally["lost fills"] += audit.lost_fills
     assert audit.orders >= CYCLES and (audit.duplicate_orders, audit.duplicate_fills) == (0, 0)
     assert audit.lost_fills == 0
-    assert query(db, OPEN_SQL) == [(0,)]  # the graceful stop cancelled what rested
+    # The graceful stop cancelled the entries that rested (exits of kept positions stay).
+    assert query(db, OPEN_ENTRIES) == [(0,)]
     assert_books_balance(db)
