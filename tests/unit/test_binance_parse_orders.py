@@ -20,6 +20,7 @@ from tui_trader.binance.parse_orders import (
 from tui_trader.domain.enums import IntentPurpose, OrderStatus, OrderType, Side
 from tui_trader.domain.orders import Fill, Order
 from tui_trader.domain.portfolio import Balance
+from tui_trader.journal.codec import order_row, row_order
 
 
 def execution_report(**changes: Any) -> dict[str, Any]:
@@ -348,7 +349,8 @@ def test_account_payloads() -> None:
 @pytest.mark.parametrize(
     ("event", "message"),
     [
-        (execution_report(o="STOP_LOSS_LIMIT"), "unsupported order type 'STOP_LOSS_LIMIT'"),
+        (execution_report(o="STOP\x1b[31m"), "unsupported order type 'STOP"),
+        (execution_report(o=7), "unsupported order type 7"),
         (execution_report(X="PENDING_CANCEL"), "unsupported order status"),
         (execution_report(S="HOLD"), "executionReport"),
         (execution_report(q=1.0), "executionReport"),
@@ -369,3 +371,144 @@ def test_other_malformed_payloads_raise_parse_error() -> None:
         parse_account_balances({"balances": [{"asset": "BTC", "free": None, "locked": "0"}]})
     with pytest.raises(ParseError, match="ACCOUNT_UPDATE"):
         parse_account_update({"a": {"B": [], "P": [{"s": "X", "pa": "1"}]}})
+
+
+# --- orders the trader did not place (Binance's documented examples) ----------------
+
+
+def futures_event(**order: Any) -> dict[str, Any]:
+    """ORDER_TRADE_UPDATE as Binance documents it (a trailing stop placed elsewhere)."""
+    o = {
+        "s": "BTCUSDT", "c": "TEST", "S": "SELL", "o": "TRAILING_STOP_MARKET", "f": "GTC",
+        "q": "0.001", "p": "0", "ap": "0", "sp": "7103.04", "x": "NEW", "X": "NEW",
+        "i": 8886774, "l": "0", "z": "0", "L": "0", "N": "USDT", "n": "0",
+        "T": 1568879465650, "t": 0, "b": "0", "a": "9.91", "m": False, "R": False,
+        "wt": "CONTRACT_PRICE", "ot": "TRAILING_STOP_MARKET", "ps": "BOTH", "cp": False,
+        "AP": "7476.89", "cr": "5.0", "pP": False, "si": 0, "ss": 0, "rp": "0",
+        "V": "EXPIRE_TAKER", "pm": "OPPONENT", "gtd": 0,
+    }  # fmt: skip
+    return {"e": "ORDER_TRADE_UPDATE", "E": 1568879465651, "T": 1568879465650, "o": o | order}
+
+
+def futures_open_order(**changes: Any) -> dict[str, Any]:
+    """A GET /fapi/v1/openOrders row as Binance documents it."""
+    row = {
+        "avgPrice": "0.00000", "clientOrderId": "abc", "cumQuote": "0", "executedQty": "0",
+        "orderId": 1917641, "origQty": "0.40", "origType": "TRAILING_STOP_MARKET",
+        "price": "0", "reduceOnly": False, "side": "BUY", "positionSide": "BOTH",
+        "status": "NEW", "stopPrice": "9300", "closePosition": False, "symbol": "BTCUSDT",
+        "time": 1579276756075, "timeInForce": "GTC", "type": "TRAILING_STOP_MARKET",
+        "activatePrice": "9020", "priceRate": "0.3", "updateTime": 1579276756075,
+        "workingType": "CONTRACT_PRICE", "priceProtect": False, "priceMatch": "NONE",
+        "selfTradePreventionMode": "NONE", "goodTillDate": 0,
+    }  # fmt: skip
+    return row | changes
+
+
+@pytest.mark.parametrize(
+    ("kind", "price", "nearest"),
+    [
+        ("TRAILING_STOP_MARKET", "0", OrderType.MARKET),
+        ("STOP_MARKET", "0", OrderType.MARKET),
+        ("TAKE_PROFIT_MARKET", "0", OrderType.MARKET),
+        ("STOP", "9350", OrderType.LIMIT),
+        ("TAKE_PROFIT", "9250", OrderType.LIMIT),
+        ("LIQUIDATION", "9100", OrderType.LIMIT),
+    ],
+)
+def test_futures_foreign_types_keep_the_venue_type(
+    kind: str, price: str, nearest: OrderType
+) -> None:
+    event = parse_order_trade_update(futures_event(o=kind, p=price))
+    row = parse_rest_order(futures_open_order(type=kind, origType=kind, price=price))
+    for report in (event, row):
+        order = report.to_order(None)
+        assert (order.order_type, order.venue_type, order.type_label) == (nearest, kind, kind)
+        assert order.is_foreign and order.status is OrderStatus.NEW
+
+
+def test_spot_foreign_types_and_oco_legs_keep_the_venue_type() -> None:
+    stop_leg = parse_execution_report(
+        execution_report(o="STOP_LOSS_LIMIT", p="0.0990", P="0.1000", g=2)
+    )
+    maker_leg = parse_execution_report(execution_report(o="LIMIT_MAKER", p="0.1100", g=2))
+    stop_market = parse_execution_report(execution_report(o="STOP_LOSS", p="0.00000000"))
+    assert [(r.order_type, r.venue_type) for r in (stop_leg, maker_leg, stop_market)] == [
+        (OrderType.LIMIT, "STOP_LOSS_LIMIT"),
+        (OrderType.LIMIT, "LIMIT_MAKER"),
+        (OrderType.MARKET, "STOP_LOSS"),
+    ]
+    ours = parse_execution_report(execution_report()).to_order(None)
+    assert (ours.venue_type, ours.type_label) == ("", "LIMIT")
+
+
+def test_liquidation_execution_carries_its_fill_and_fee() -> None:
+    event = futures_event(
+        c="autoclose-1596107620040000020", o="LIQUIDATION", f="IOC", p="9910", q="0.01",
+        x="CALCULATED", X="FILLED", l="0.01", L="9910", z="0.01", ap="9910", n="0.4955",
+        t=77, ot="LIQUIDATION",
+    )  # fmt: skip
+    report = parse_order_trade_update(event)
+    assert report.liquidation and report.status is OrderStatus.FILLED
+    [fill] = report.fills
+    assert (fill.side, fill.quantity, fill.price, fill.fee, fill.fee_asset, fill.trade_id) == (
+        Side.SELL,
+        Decimal("0.01"),
+        Decimal(9910),
+        Decimal("0.4955"),
+        "USDT",
+        "77",
+    )
+    assert not parse_order_trade_update(futures_event()).liquidation
+
+
+def test_adl_orders_get_a_client_id_of_their_own() -> None:
+    """Binance names every ADL order "adl_autoclose": keyed by it, a second would be
+    taken for the first."""
+    first = parse_order_trade_update(futures_event(c="adl_autoclose", i=1, x="CALCULATED"))
+    second = parse_order_trade_update(futures_event(c="adl_autoclose", i=2, x="CALCULATED"))
+    assert (first.client_order_id, second.client_order_id) == ("adl_autoclose-1", "adl_autoclose-2")
+    assert first.fills[0].client_order_id == "adl_autoclose-1"
+
+
+@pytest.mark.parametrize(
+    "missing",
+    [("avgPrice", "cumQuote"), ("avgPrice", "cumQuote", "executedQty"), ("avgPrice",)],
+)
+def test_futures_replies_without_optional_fields_parse(missing: tuple[str, ...]) -> None:
+    """The current POST /fapi/v1/order reply has no avgPrice or cumQuote; an unfilled
+    order's reply may leave out executedQty as well."""
+    placed = futures_open_order(type="LIMIT", origType="LIMIT", price="9000", cumQty="0")
+    for key in missing:
+        del placed[key]
+    report = parse_rest_order(placed)
+    assert (report.status, report.filled_quantity, report.average_price) == (
+        OrderStatus.NEW,
+        Decimal(0),
+        Decimal(0),
+    )
+    cancelled = parse_rest_order(placed | {"status": "CANCELED"})
+    assert cancelled.status is OrderStatus.CANCELED
+
+
+def test_spot_cancel_reply_without_quote_quantity_parses() -> None:
+    reply = {
+        "symbol": "BTCUSDT", "origClientOrderId": "mine-3", "orderId": 5, "orderListId": -1,
+        "clientOrderId": "cancel5", "transactTime": 1684804350068, "price": "2.00000000",
+        "origQty": "1.00000000", "status": "CANCELED", "timeInForce": "GTC",
+        "type": "LIMIT", "side": "BUY",
+    }  # fmt: skip
+    report = parse_rest_order(reply)
+    assert (report.client_order_id, report.filled_quantity, report.average_price) == (
+        "mine-3",
+        Decimal(0),
+        Decimal(0),
+    )
+
+
+def test_foreign_order_journal_row_keeps_its_venue_type() -> None:
+    order = parse_rest_order(futures_open_order(type="STOP", price="9350")).to_order(None)
+    row = order_row(order)
+    assert row["order_type"] == "STOP" and row["intent_id"] == ""
+    back = row_order(row)
+    assert back == order and back.is_foreign

@@ -1,8 +1,15 @@
 """Order and fill payloads (REST replies and user-data events) → domain.
 
 The exchange does not know our intent id, purpose or creation time, so an order
-payload becomes an `OrderReport`, which is applied on top of the order we sent."""
+payload becomes an `OrderReport`, which is applied on top of the order we sent.
 
+Orders the trader did not place (by hand, another bot, the liquidation engine) can be
+of any type the venue has: MARKET and LIMIT map one to one, any other well-formed name
+is kept as `venue_type` with the nearest domain type (LIMIT when the order has a limit
+price, else MARKET). USD-M liquidation and ADL executions (`x=CALCULATED`) carry a
+fill like a trade."""
+
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,7 +31,12 @@ _STATUS = {
     "EXPIRED": OrderStatus.EXPIRED,
     "EXPIRED_IN_MATCH": OrderStatus.EXPIRED,
 }
-_TYPES = {"LIMIT": OrderType.LIMIT, "LIMIT_MAKER": OrderType.LIMIT, "MARKET": OrderType.MARKET}
+_TYPES = {"LIMIT": OrderType.LIMIT, "MARKET": OrderType.MARKET}
+_VENUE_TYPE = re.compile(r"^[A-Z][A-Z0-9_]{0,39}$")  # shown literally: no markup, short
+_FILL_EXECUTIONS = frozenset({"TRADE", "CALCULATED"})
+LIQUIDATION_EXECUTION = "CALCULATED"  # USD-M: liquidation or auto-deleveraging (ADL)
+# Client ids the venue gives to every order of a kind; made unique with the order id.
+_SHARED_IDS = frozenset({"", "adl_autoclose"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +56,8 @@ class OrderReport:
     ts: datetime
     reason: str = ""
     fills: tuple[Fill, ...] = ()
+    venue_type: str = ""  # the venue's type name when it is not MARKET or LIMIT
+    liquidation: bool = False  # a USD-M liquidation or ADL execution (x=CALCULATED)
 
     def to_order(self, known: Order | None) -> Order:
         """The order after this report: `known` evolved, or a new order for one we did
@@ -64,6 +78,7 @@ class OrderReport:
                 average_price=self.average_price,
                 exchange_order_id=self.exchange_order_id,
                 reason=self.reason,
+                venue_type=self.venue_type,
             )
         return known.evolve(
             status=self.status,
@@ -79,6 +94,20 @@ def _pick(table: Mapping[str, Any], value: Any, what: str) -> Any:
     if value not in table:
         raise ValueError(f"unsupported {what} {quote(value)}")
     return table[value]
+
+
+def _order_type(raw: Any, price: Decimal | None) -> tuple[OrderType, str]:
+    """(domain type, venue type): ours map one to one, any other type name is kept."""
+    if raw in _TYPES:
+        return _TYPES[raw], ""
+    if raw.__class__ is not str or not _VENUE_TYPE.match(raw):
+        raise ValueError(f"unsupported order type {quote(raw)}")
+    return (OrderType.LIMIT if price is not None else OrderType.MARKET), str(raw)
+
+
+def _client_id(raw: Any, order_id: Any) -> str:
+    cid = str(raw)
+    return f"{cid or 'venue'}-{order_id}" if cid in _SHARED_IDS else cid
 
 
 def _price(raw: Any) -> Decimal | None:
@@ -101,7 +130,7 @@ def parse_execution_report(event: Mapping[str, Any]) -> OrderReport:
     """Spot `executionReport`. On a cancel, `c` is the cancel request's id and `C`
     the original client order id, which is the one we track."""
     try:
-        cid = str(event.get("C") or event["c"])
+        cid = _client_id(event.get("C") or event["c"], event["i"])
         symbol, side = str(event["s"]), Side(event["S"])
         ts = ms_to_utc(event.get("T") or event["E"])
         fills: tuple[Fill, ...] = ()
@@ -120,62 +149,70 @@ def parse_execution_report(event: Mapping[str, Any]) -> OrderReport:
                 event.get("m") is True,
             )
             fills = (fill,)
-        filled = dec(event["z"])
+        filled, price = dec(event["z"]), _price(event["p"])
+        order_type, venue_type = _order_type(event["o"], price)
         return OrderReport(
             cid,
             str(event["i"]),
             symbol,
             side,
-            _pick(_TYPES, event["o"], "order type"),
+            order_type,
             dec(event["q"]),
-            _price(event["p"]),
+            price,
             _pick(_STATUS, event["X"], "order status"),
             filled,
             _average(filled, dec(event["Z"])),
             ts,
             _reason(event),
             fills,
+            venue_type,
         )
     except WIRE_ERRORS as exc:
         raise ParseError(f"executionReport: {exc}") from None
 
 
+def _stream_fill(o: Mapping[str, Any], cid: str, side: Side, ts: datetime) -> Fill:
+    return Fill(
+        cid,
+        str(o["s"]),
+        side,
+        dec(o["l"]),
+        dec(o["L"]),
+        dec(o.get("n") or "0"),
+        str(o.get("N") or ""),
+        ts,
+        str(o["t"]),
+        o.get("m") is True,
+    )
+
+
 def parse_order_trade_update(event: Mapping[str, Any]) -> OrderReport:
-    """USD-M `ORDER_TRADE_UPDATE`; the order sits under `o`, average price in `ap`."""
+    """USD-M `ORDER_TRADE_UPDATE`; the order sits under `o`, average price in `ap`.
+    A TRADE or CALCULATED (liquidation, ADL) execution carries one fill."""
     try:
         o = event["o"]
-        cid, symbol, side = str(o["c"]), str(o["s"]), Side(o["S"])
+        cid, side = _client_id(o["c"], o["i"]), Side(o["S"])
         ts = ms_to_utc(o.get("T") or event["T"])
-        fills: tuple[Fill, ...] = ()
-        if o["x"] == "TRADE":
-            fee = dec(o.get("n") or "0")
-            fill = Fill(
-                cid,
-                symbol,
-                side,
-                dec(o["l"]),
-                dec(o["L"]),
-                fee,
-                str(o.get("N") or ""),
-                ts,
-                str(o["t"]),
-                o.get("m") is True,
-            )
-            fills = (fill,)
+        execution = o["x"]
+        fills = (_stream_fill(o, cid, side, ts),) if execution in _FILL_EXECUTIONS else ()
+        price = _price(o["p"])
+        order_type, venue_type = _order_type(o["o"], price)
         return OrderReport(
             cid,
             str(o["i"]),
-            symbol,
+            str(o["s"]),
             side,
-            _pick(_TYPES, o["o"], "order type"),
+            order_type,
             dec(o["q"]),
-            _price(o["p"]),
+            price,
             _pick(_STATUS, o["X"], "order status"),
             dec(o["z"]),
-            dec(o["ap"]),
+            dec(o.get("ap") or "0"),
             ts,
             _reason(o),
             fills,
+            venue_type,
+            execution == LIQUIDATION_EXECUTION,
         )
     except WIRE_ERRORS as exc:
         raise ParseError(f"ORDER_TRADE_UPDATE: {exc}") from None
@@ -199,32 +236,62 @@ def _rest_fills(data: Mapping[str, Any], cid: str, side: Side, ts: datetime) -> 
     )
 
 
+def _first(data: Mapping[str, Any], *keys: str) -> Any:
+    """The value of the first of `keys` present, else None."""
+    return next((data[key] for key in keys if key in data), None)
+
+
+def _rest_progress(data: Mapping[str, Any]) -> tuple[Decimal, Decimal]:
+    """(filled quantity, average price). An unfilled order's reply may leave out
+    executedQty / cumQty, avgPrice and cumQuote / cummulativeQuoteQty: nothing filled."""
+    executed = _first(data, "executedQty", "cumQty")
+    filled = dec(executed) if executed is not None else Decimal(0)
+    if "avgPrice" in data:  # USD-M
+        return filled, dec(data["avgPrice"])
+    spent = _first(data, "cummulativeQuoteQty", "cumQuote")
+    return filled, _average(filled, dec(spent)) if spent is not None else Decimal(0)
+
+
 def parse_rest_order(data: Mapping[str, Any]) -> OrderReport:
     """A spot or USD-M order reply (place, query or cancel). A cancel reply names our
     id in `origClientOrderId`; `clientOrderId` is then the cancel request's own id."""
     try:
-        cid = str(data.get("origClientOrderId") or data["clientOrderId"])
+        cid = _client_id(data.get("origClientOrderId") or data["clientOrderId"], data["orderId"])
         side = Side(data["side"])
         ts = ms_to_utc(data.get("transactTime") or data.get("updateTime") or data["time"])
-        filled = dec(data["executedQty"])
-        if "cummulativeQuoteQty" in data:
-            average = _average(filled, dec(data["cummulativeQuoteQty"]))
-        else:
-            average = dec(data["avgPrice"])
+        filled, average = _rest_progress(data)
+        price = _price(data.get("price") or "0")
+        order_type, venue_type = _order_type(data["type"], price)
         return OrderReport(
             cid,
             str(data["orderId"]),
             str(data["symbol"]),
             side,
-            _pick(_TYPES, data["type"], "order type"),
+            order_type,
             dec(data["origQty"]),
-            _price(data["price"]),
+            price,
             _pick(_STATUS, data["status"], "order status"),
             filled,
             average,
             ts,
             str(data.get("expiryReason") or ""),
             _rest_fills(data, cid, side, ts),
+            venue_type,
         )
     except WIRE_ERRORS as exc:
         raise ParseError(f"order reply: {exc}") from None
+
+
+def describe_raw_order(data: Any) -> str:
+    """Name an order reply that could not be read: its symbol, ids and type, quoted."""
+    if not isinstance(data, Mapping):
+        return f"not an object: {quote(data)}"
+    keys = ("symbol", "orderId", "clientOrderId", "type")
+    return " ".join(f"{key}={quote(data.get(key))}" for key in keys if key in data) or "no ids"
+
+
+def raw_order_key(data: Any) -> str:
+    """What identifies an unreadable order between reads (reported once)."""
+    if not isinstance(data, Mapping):
+        return quote(data)
+    return f"{quote(data.get('symbol'))}/{quote(data.get('orderId'))}"

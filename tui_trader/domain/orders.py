@@ -64,10 +64,25 @@ class Order:
     average_price: Decimal = Decimal(0)
     exchange_order_id: str = ""
     reason: str = ""  # reject / cancel reason, exchange message
+    # The venue's own order type when it is not one the trader sends (STOP_MARKET,
+    # TRAILING_STOP_MARKET, LIQUIDATION, STOP_LOSS_LIMIT, ...); `order_type` is then the
+    # nearest domain type: LIMIT if the order has a limit price, else MARKET.
+    venue_type: str = ""
 
     @property
     def remaining(self) -> Decimal:
         return self.quantity - self.filled_quantity
+
+    @property
+    def is_foreign(self) -> bool:
+        """Placed by someone else (by hand, another bot, the exchange's liquidation
+        engine): no intent of ours produced it."""
+        return not self.intent_id
+
+    @property
+    def type_label(self) -> str:
+        """The order type as the venue names it (what to show and journal)."""
+        return self.venue_type or self.order_type.value
 
     @property
     def is_open(self) -> bool:

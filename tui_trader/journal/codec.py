@@ -92,7 +92,7 @@ def order_row(order: Order) -> Row:
         "intent_id": order.intent_id,
         "symbol": order.symbol,
         "side": order.side.value,
-        "order_type": order.order_type.value,
+        "order_type": order.type_label,  # a foreign order's venue type (STOP_MARKET, ...)
         "quantity": str(order.quantity),
         "price": opt_dec_text(order.price),
         "status": order.status.value,
@@ -106,15 +106,25 @@ def order_row(order: Order) -> Row:
     }
 
 
+def _order_type(text: str, price: Decimal | None) -> tuple[OrderType, str]:
+    """(domain type, venue type) of a journaled order type: ours, or a foreign order's
+    venue type, whose nearest domain type follows from its limit price."""
+    if text in OrderType.__members__:
+        return OrderType(text), ""
+    return (OrderType.LIMIT if price is not None else OrderType.MARKET), text
+
+
 def row_order(row: RowLike) -> Order:
+    price = opt_text_dec(row["price"])
+    order_type, venue_type = _order_type(row["order_type"], price)
     return Order(
         client_order_id=row["client_order_id"],
         intent_id=row["intent_id"],
         symbol=row["symbol"],
         side=Side(row["side"]),
-        order_type=OrderType(row["order_type"]),
+        order_type=order_type,
         quantity=Decimal(row["quantity"]),
-        price=opt_text_dec(row["price"]),
+        price=price,
         status=OrderStatus(row["status"]),
         created_at=text_dt(row["created_at"]),
         updated_at=text_dt(row["updated_at"]),
@@ -123,6 +133,7 @@ def row_order(row: RowLike) -> Order:
         average_price=Decimal(row["average_price"]),
         exchange_order_id=row["exchange_order_id"],
         reason=row["reason"],
+        venue_type=venue_type,
     )
 
 

@@ -42,7 +42,7 @@ def _num(value: Decimal | None) -> str | None:
 def _order_csv(o: Order) -> CsvRow:
     return (
         dt_text(o.created_at), dt_text(o.updated_at), o.client_order_id, o.intent_id,
-        o.symbol, o.side.value, o.order_type.value, o.purpose.value, str(o.quantity),
+        o.symbol, o.side.value, o.type_label, o.purpose.value, str(o.quantity),
         _num(o.price), o.status.value, str(o.filled_quantity), str(o.average_price),
         o.exchange_order_id, o.reason,
     )  # fmt: skip

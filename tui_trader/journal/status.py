@@ -91,7 +91,8 @@ def _account_lines(report: "StatusReport") -> list[str]:
 def _order_text(o: Order) -> str:
     price = f" @ {o.price}" if o.price is not None else ""
     filled = f" filled {o.filled_quantity}" if o.filled_quantity else ""
-    what = f"{o.side} {o.order_type} {o.quantity} {o.symbol}{price}"
+    foreign = "foreign " if o.is_foreign else ""
+    what = f"{foreign}{o.side} {o.type_label} {o.quantity} {o.symbol}{price}"
     return f"{o.client_order_id} {what} {o.status}{filled}"
 
 
