@@ -17,6 +17,7 @@ from tui_trader.binance.key_check import (
     refusal,
 )
 from tui_trader.binance.parse import ParseError
+from tui_trader.binance.parse_account import PositionModeError
 from tui_trader.binance.parse_futures import parse_futures_balances, parse_position_risk
 from tui_trader.domain.enums import MarketKind
 from tui_trader.domain.portfolio import Balance
@@ -25,10 +26,10 @@ T0 = datetime(2026, 1, 1, tzinfo=UTC)
 T0_MS = int(T0.timestamp() * 1000)
 
 
-def risk_row(qty: str, liquidation: str = "40200") -> dict[str, Any]:
+def risk_row(qty: str, liquidation: str = "40200", side: str = "BOTH") -> dict[str, Any]:
     return {
         "symbol": "BTCUSDT",
-        "positionSide": "BOTH",
+        "positionSide": side,
         "positionAmt": qty,
         "entryPrice": "50000.0",
         "markPrice": "50500.0",
@@ -106,6 +107,39 @@ def test_funding_event_is_flagged_not_booked_and_bad_updates_change_nothing() ->
         with pytest.raises(ParseError):
             account.apply(bad)
     assert account.balances == {"USDT": Balance("USDT", Decimal("1000.95"))}
+
+
+def hedge_update(long: str, short: str) -> dict[str, Any]:
+    """ACCOUNT_UPDATE of a hedge-mode account: one entry per side."""
+    event = update("ORDER", "")
+    event["a"]["P"] = [
+        {"s": "BTCUSDT", "pa": qty, "ep": "50000", "up": "0", "mt": "cross", "ps": side}
+        for side, qty in (("LONG", long), ("SHORT", short))
+    ]
+    return event
+
+
+def test_hedge_mode_position_rows_are_refused_never_merged() -> None:
+    """positionRisk of a hedge-mode account has a LONG and a SHORT row per symbol: taking
+    the last row would make a long 0.01 / short 0.02 look like a plain short 0.02."""
+    rows = [risk_row("0.01", side="LONG"), risk_row("-0.02", side="SHORT")]
+    with pytest.raises(PositionModeError, match=r"hedge-mode position \(positionSide 'LONG'\)"):
+        parse_position_risk(rows, {})
+    with pytest.raises(PositionModeError, match="more than one position row"):
+        parse_position_risk([risk_row("0.01"), risk_row("0.02")], {})
+    empty_sides = [risk_row("0", side="LONG"), risk_row("0.01"), risk_row("0", side="SHORT")]
+    assert parse_position_risk(empty_sides, {})["BTCUSDT"].quantity == Decimal("0.01")
+
+
+def test_hedge_mode_account_update_changes_nothing() -> None:
+    account = FuturesAccount({"BTCUSDT": 5}, 1)
+    account.positions = parse_position_risk([risk_row("0.01")], {"BTCUSDT": 5})
+    before = dict(account.positions)
+    with pytest.raises(PositionModeError, match="ACCOUNT_UPDATE: BTCUSDT has a hedge-mode"):
+        account.apply(hedge_update("0.01", "0"))  # the empty SHORT must not close the long
+    assert account.positions == before
+    assert not account.apply(hedge_update("0", "0")).stale  # empty sides say nothing
+    assert account.positions == before
 
 
 def test_key_permission_rules() -> None:

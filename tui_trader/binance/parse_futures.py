@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from tui_trader.binance.parse import WIRE_ERRORS, ParseError, dec
+from tui_trader.binance.parse_account import ONE_WAY, PositionModeError, one_way_position
 from tui_trader.domain.portfolio import Balance, Position
 from tui_trader.numbers import quote
 
@@ -26,14 +27,16 @@ def parse_futures_balances(data: Mapping[str, Any]) -> dict[str, Balance]:
 
 def parse_position_risk(rows: Any, leverage: Mapping[str, int]) -> dict[str, Position]:
     """Open one-way positions by symbol. positionRisk v3 no longer says the leverage,
-    so the leverage we set is filled in; a liquidation price of 0 means none."""
+    so the leverage we set is filled in; a liquidation price of 0 means none. A
+    hedge-mode row (LONG / SHORT) or two rows of one symbol raise PositionModeError."""
     try:
-        positions = {}
+        positions: dict[str, Position] = {}
         for row in rows:
             qty = dec(row["positionAmt"])
             if qty == 0:
                 continue
             symbol = str(row["symbol"])
+            one_way_position(symbol, row.get("positionSide", ONE_WAY), positions)
             liquidation = dec(row["liquidationPrice"])
             positions[symbol] = Position(
                 symbol,
@@ -44,6 +47,8 @@ def parse_position_risk(rows: Any, leverage: Mapping[str, int]) -> dict[str, Pos
                 liquidation_price=liquidation if liquidation > 0 else None,
             )
         return positions
+    except PositionModeError as exc:
+        raise PositionModeError(f"positionRisk reply: {exc}") from None
     except WIRE_ERRORS as exc:
         raise ParseError(f"positionRisk reply: {exc}") from None
 
