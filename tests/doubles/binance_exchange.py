@@ -449,6 +449,36 @@ class BinanceExchangeDouble:
     def set_price(self, symbol: str, price: str) -> None:
         self.engine.prices[symbol] = Decimal(price)
 
+    async def place_foreign(
+        self,
+        cid: str,
+        kind: str,
+        side: str,
+        qty: str,
+        *,
+        price: str = "0",
+        stop: str = "0",
+        list_id: int = -1,
+    ) -> None:
+        """A spot order placed outside the trader on BTCUSDT; its executionReport NEW is
+        pushed (an OCO leg also gets the list's listStatus, as Binance sends it)."""
+        events = self.engine.place_foreign(
+            cid, kind, side, Decimal(qty), self.now_ms(),
+            price=Decimal(price), stop=Decimal(stop), list_id=list_id,
+        )  # fmt: skip
+        if list_id != -1:
+            events.append(self._list_status(list_id))
+        await self.push_user_events(events)
+
+    def _list_status(self, list_id: int) -> dict[str, Any]:
+        legs = [o for o in self.engine.orders.values() if o.list_id == list_id]
+        return {
+            "e": "listStatus", "E": self.now_ms(), "s": legs[0].symbol, "g": list_id,
+            "c": "OCO", "l": "EXEC_STARTED", "L": "EXECUTING", "r": "NONE",
+            "C": f"list{list_id}", "T": self.now_ms(),
+            "O": [{"s": o.symbol, "i": o.order_id, "c": o.cid} for o in legs],
+        }  # fmt: skip
+
     async def fill(self, cid: str, qty: str, price: str) -> None:
         await self.push_user_events(
             self.engine.fill(cid, Decimal(qty), Decimal(price), self.now_ms())

@@ -61,6 +61,10 @@ class FuturesDouble:
         self.conns: list[PrivateConn] = []
         self.connects = 0
         self.settings: list[tuple[str, dict[str, str]]] = []  # leverage / margin type calls
+        # Fields left out of new-order and cancel replies (e.g. avgPrice, cumQuote: the
+        # current POST /fapi/v1/order reply has neither), and raw rows added to openOrders.
+        self.omit_reply_fields: frozenset[str] = frozenset()
+        self.extra_open_orders: list[Any] = []
         self._next_key = 0
 
     def add_routes(self, app: web.Application) -> None:
@@ -105,7 +109,10 @@ class FuturesDouble:
         params = await self._signed(request)
         order, events = self.engine.place(params, self._now_ms())
         await self.push(events)
-        return web.json_response(order.json())
+        return web.json_response(self._reply(order.json()))
+
+    def _reply(self, body: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in body.items() if k not in self.omit_reply_fields}
 
     async def _query(self, request: web.Request) -> web.Response:
         p = await self._signed(request)
@@ -116,11 +123,12 @@ class FuturesDouble:
         p = await self._signed(request)
         order = self.engine.find(p["symbol"], p.get("orderId"), p.get("origClientOrderId"))
         await self.push(self.engine.cancel(order, self._now_ms()))
-        return web.json_response(order.json())
+        return web.json_response(self._reply(order.json()))
 
     async def _open_orders(self, request: web.Request) -> web.Response:
         await self._signed(request)
-        return web.json_response([o.json() for o in self.engine.open_orders()])
+        rows = [o.json() for o in self.engine.open_orders()] + self.extra_open_orders
+        return web.json_response(rows)
 
     async def _user_trades(self, request: web.Request) -> web.Response:
         p = await self._signed(request)
@@ -132,8 +140,7 @@ class FuturesDouble:
 
     async def _position_risk(self, request: web.Request) -> web.Response:
         await self._signed(request)
-        held = [s for s, (qty, _) in self.engine.positions.items() if qty != 0]
-        return web.json_response([self.engine.position_row(s) for s in held])
+        return web.json_response(self.engine.position_rows())
 
     async def _income(self, request: web.Request) -> web.Response:
         p = await self._signed(request)
@@ -238,6 +245,21 @@ class FuturesDouble:
 
     async def funding(self, symbol: str, rate: str) -> None:
         await self.push([self.engine.funding(symbol, Decimal(rate), self._now_ms())])
+
+    async def place_foreign(
+        self, cid: str, kind: str, side: str, qty: str, *, price: str = "0", stop: str = "0"
+    ) -> None:
+        """An order of `kind` placed outside the trader on BTCUSDT; its NEW is pushed."""
+        events = self.engine.place_foreign(
+            cid, kind, side, Decimal(qty), self._now_ms(), price=Decimal(price), stop=Decimal(stop)
+        )
+        await self.push(events)
+
+    async def liquidate(self, symbol: str, price: str, *, adl: bool = False) -> None:
+        await self.push(self.engine.liquidate(symbol, Decimal(price), self._now_ms(), adl=adl))
+
+    async def push_hedge_account_update(self) -> None:
+        await self.push([self.engine.hedge_account_update(self._now_ms())])
 
     def settle_funding_silently(self, symbol: str, rate: str) -> None:
         """Funding settled (wallet and income history) while no ACCOUNT_UPDATE reaches

@@ -5,7 +5,13 @@ ACCOUNT_UPDATE events).
 
 LIMIT orders rest unless they cross the mark price; MARKET orders fill at the mark.
 Taker and maker fees are 0.04% of the notional, in USDT. The liquidation price is
-entry × (1 ∓ 1/leverage ± 0.4%) (long / short): simple, and enough to be checked."""
+entry × (1 ∓ 1/leverage ± 0.4%) (long / short): simple, and enough to be checked.
+
+What the trader never sends can still be on the account: orders of any type placed
+elsewhere (`place_foreign`: STOP_MARKET, TRAILING_STOP_MARKET, ... as Binance's
+documented openOrders and ORDER_TRADE_UPDATE examples show them), liquidation and ADL
+executions (`liquidate`: x=CALCULATED), and hedge-mode positions (`hedge_positions`:
+positionRisk rows and ACCOUNT_UPDATE entries with positionSide LONG / SHORT)."""
 
 import re
 from dataclasses import dataclass, field
@@ -35,6 +41,10 @@ class FuturesOrder:
     quote: Decimal = Decimal(0)
     update_ms: int = 0
     fills: list[dict[str, Any]] = field(default_factory=list)
+    tif: str = "GTC"
+    stop: Decimal = Decimal(0)
+    rest_extra: dict[str, Any] = field(default_factory=dict)  # e.g. activatePrice, priceRate
+    event_extra: dict[str, Any] = field(default_factory=dict)  # e.g. AP, cr
 
     @property
     def remaining(self) -> Decimal:
@@ -56,14 +66,14 @@ class FuturesOrder:
             "executedQty": num(self.executed),
             "cumQty": num(self.executed),
             "cumQuote": num(self.quote),
-            "timeInForce": "GTC",
+            "timeInForce": self.tif,
             "type": self.type,
             "origType": self.type,
             "reduceOnly": self.reduce_only,
             "closePosition": False,
             "side": self.side,
             "positionSide": "BOTH",
-            "stopPrice": "0",
+            "stopPrice": num(self.stop),
             "workingType": "CONTRACT_PRICE",
             "priceProtect": False,
             "priceMatch": "NONE",
@@ -71,7 +81,7 @@ class FuturesOrder:
             "goodTillDate": 0,
             "time": self.time_ms,
             "updateTime": self.update_ms or self.time_ms,
-        }
+        } | self.rest_extra
 
     def event(self, now_ms: int, exec_type: str, trade: dict[str, Any] | None = None) -> dict:
         last = trade or {}
@@ -84,11 +94,11 @@ class FuturesOrder:
                 "c": self.cid,
                 "S": self.side,
                 "o": self.type,
-                "f": "GTC",
+                "f": self.tif,
                 "q": num(self.qty),
                 "p": num(self.price),
                 "ap": num(self.average),
-                "sp": "0",
+                "sp": num(self.stop),
                 "x": exec_type,
                 "X": self.status,
                 "i": self.order_id,
@@ -115,7 +125,8 @@ class FuturesOrder:
                 "pm": "NONE",
                 "gtd": 0,
                 "er": "0",
-            },
+            }
+            | self.event_extra,
         }
 
 
@@ -131,6 +142,8 @@ class FuturesEngine:
         self.can_withdraw = False
         self.orders: dict[int, FuturesOrder] = {}
         self.income: list[dict[str, Any]] = []  # GET /fapi/v1/income rows, as recorded
+        # (symbol, "LONG" | "SHORT") → (qty, entry): a hedge-mode account's positions
+        self.hedge_positions: dict[tuple[str, str], tuple[Decimal, Decimal]] = {}
         self._next_order, self._next_trade = 8_000_000, 900_000
         self._next_tran = 9_689_322_392  # tranId: a number, as USD-M sends it
 
@@ -158,17 +171,25 @@ class FuturesEngine:
         qty, entry = self.position(symbol)
         return (self.marks.get(symbol, entry) - entry) * qty
 
-    def position_row(self, symbol: str) -> dict[str, Any]:
-        qty, entry = self.position(symbol)
+    def position_rows(self) -> list[dict[str, Any]]:
+        """GET /fapi/v3/positionRisk: one-way positions held, then hedge-mode rows."""
+        held = [self.position_row(s) for s, (qty, _) in self.positions.items() if qty != 0]
+        return held + [self.position_row(s, side) for s, side in self.hedge_positions]
+
+    def position_row(self, symbol: str, side: str = "BOTH") -> dict[str, Any]:
+        if side == "BOTH":
+            qty, entry = self.position(symbol)
+        else:
+            qty, entry = self.hedge_positions[(symbol, side)]
         mark = self.marks.get(symbol, entry)
         return {
             "symbol": symbol,
-            "positionSide": "BOTH",
+            "positionSide": side,
             "positionAmt": num(qty),
             "entryPrice": num(entry),
             "breakEvenPrice": num(entry),
             "markPrice": num(mark),
-            "unRealizedProfit": num(self.unrealized(symbol)),
+            "unRealizedProfit": num((mark - entry) * qty),
             "liquidationPrice": num(self.liquidation(symbol)),
             "isolatedMargin": "0",
             "notional": num(qty * mark),
@@ -231,6 +252,62 @@ class FuturesEngine:
             events += self.fill(cid, qty, mark, now_ms, maker=False)
         return order, events
 
+    def place_foreign(
+        self,
+        cid: str,
+        kind: str,
+        side: str,
+        qty: Decimal,
+        now_ms: int,
+        *,
+        price: Decimal = Decimal(0),
+        stop: Decimal = Decimal(0),
+        symbol: str = "BTCUSDT",
+    ) -> list[dict[str, Any]]:
+        """An order placed elsewhere (the web UI, another bot): any type Binance has, left
+        resting. A trailing stop carries its activation price and callback rate as in
+        Binance's documented examples (REST activatePrice / priceRate, event AP / cr)."""
+        self._next_order += 1
+        order = FuturesOrder(
+            self._next_order, cid, symbol, side, kind, qty, price, False, now_ms,
+            update_ms=now_ms, stop=stop,
+        )  # fmt: skip
+        if kind == "TRAILING_STOP_MARKET":
+            order.rest_extra = {"activatePrice": num(stop), "priceRate": "0.3"}
+            order.event_extra = {"AP": num(stop), "cr": "0.3"}
+        self.orders[order.order_id] = order
+        return [order.event(now_ms, "NEW")]
+
+    def liquidate(
+        self, symbol: str, price: Decimal, now_ms: int, *, adl: bool = False
+    ) -> list[dict[str, Any]]:
+        """The liquidation engine (or auto-deleveraging) closes the whole position at
+        `price`: one order with a venue-made client id, filled at once and reported with
+        x=CALCULATED, then the ACCOUNT_UPDATE. The clearance fee is 0.5% here."""
+        qty, _ = self.position(symbol)
+        assert qty != 0
+        self._next_order += 1
+        cid = "adl_autoclose" if adl else f"autoclose-{now_ms}{self._next_order}"
+        side = "SELL" if qty > 0 else "BUY"
+        order = FuturesOrder(
+            self._next_order, cid, symbol, side, "LIQUIDATION", abs(qty), price, True, now_ms,
+            update_ms=now_ms, tif="IOC",
+        )  # fmt: skip
+        self.orders[order.order_id] = order
+        events = self.fill(cid, abs(qty), price, now_ms, maker=False, fee_rate=Decimal("0.005"))
+        events[0]["o"]["x"] = "CALCULATED"
+        return events
+
+    def hedge_account_update(self, now_ms: int) -> dict[str, Any]:
+        """ACCOUNT_UPDATE of a hedge-mode account: one entry per side of each symbol."""
+        event = self.account_update(now_ms, "ORDER")
+        event["a"]["P"] = [
+            {"s": s, "pa": num(q), "ep": num(e), "bep": num(e), "cr": "0", "up": "0",
+             "mt": "cross", "iw": "0", "ps": side}
+            for (s, side), (q, e) in self.hedge_positions.items()
+        ]  # fmt: skip
+        return event
+
     def _check(self, symbol: str, side: str, qty: Decimal, price: Decimal, reduce: bool) -> None:
         if qty < Decimal("0.001") or qty % Decimal("0.001") != 0:
             raise ExchangeError(-1111, "Precision is over the maximum defined for this asset.")
@@ -254,11 +331,17 @@ class FuturesEngine:
         return self.wallet - used
 
     def fill(
-        self, cid: str, qty: Decimal, price: Decimal, now_ms: int, maker: bool = True
+        self,
+        cid: str,
+        qty: Decimal,
+        price: Decimal,
+        now_ms: int,
+        maker: bool = True,
+        fee_rate: Decimal = FEE_RATE,
     ) -> list[dict[str, Any]]:
-        order = next(o for o in self.orders.values() if o.cid == cid)
+        order = next(o for o in self.open_orders() if o.cid == cid)
         assert order.status in ("NEW", "PARTIALLY_FILLED") and qty <= order.remaining
-        fee = qty * price * FEE_RATE
+        fee = qty * price * fee_rate
         realized = self._move(order.symbol, qty if order.side == "BUY" else -qty, price)
         self.wallet += realized - fee
         self._next_trade += 1

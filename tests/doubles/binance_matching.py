@@ -77,6 +77,8 @@ class DoubleOrder:
     quote: Decimal = Decimal(0)
     update_ms: int = 0
     fills: list[dict[str, Any]] = field(default_factory=list)
+    stop: Decimal = Decimal(0)  # stopPrice of STOP_LOSS(_LIMIT) / TAKE_PROFIT(_LIMIT)
+    list_id: int = -1  # orderListId of an OCO leg
 
     @property
     def remaining(self) -> Decimal:
@@ -86,9 +88,11 @@ class DoubleOrder:
         body: dict[str, Any] = {
             "symbol": self.symbol,
             "orderId": self.order_id,
-            "orderListId": -1,
+            "orderListId": self.list_id,
             "clientOrderId": cancel_id or self.cid,
             "price": num(self.price),
+            "stopPrice": num(self.stop),
+            "icebergQty": "0.00000000",
             "origQty": num(self.qty),
             "executedQty": num(self.executed),
             "origQuoteOrderQty": "0.00000000",
@@ -122,9 +126,9 @@ class DoubleOrder:
             "f": "GTC",
             "q": num(self.qty),
             "p": num(self.price),
-            "P": "0.00000000",
+            "P": num(self.stop),
             "F": "0.00000000",
-            "g": -1,
+            "g": self.list_id,
             "C": self.cid if cancel_id else "",
             "x": exec_type,
             "X": self.status,
@@ -310,6 +314,33 @@ class SpotEngine:
         if crosses and market is not None:
             events += self.fill(order.cid, qty, market, now_ms, maker=False)
         return order, events
+
+    def place_foreign(
+        self,
+        cid: str,
+        kind: str,
+        side: str,
+        qty: Decimal,
+        now_ms: int,
+        *,
+        price: Decimal = Decimal(0),
+        stop: Decimal = Decimal(0),
+        list_id: int = -1,
+        symbol: str = "BTCUSDT",
+    ) -> list[dict[str, Any]]:
+        """An order placed outside the trader (the web UI, another bot), left resting:
+        STOP_LOSS_LIMIT, TAKE_PROFIT_LIMIT, LIMIT_MAKER, ... `list_id` makes it an OCO
+        leg; the list's quantity is reserved by its first leg only."""
+        spec = self.specs[symbol]
+        if not any(o.list_id == list_id for o in self.orders.values()) or list_id == -1:
+            self._reserve(spec, side, qty, price or stop)
+        self._next_order += 1
+        order = DoubleOrder(
+            self._next_order, cid, symbol, side, kind, qty, price, price or stop, now_ms,
+            update_ms=now_ms, stop=stop, list_id=list_id,
+        )  # fmt: skip
+        self.orders[order.order_id] = order
+        return [order.report(now_ms, "NEW")]
 
     def fill(
         self, cid: str, qty: Decimal, price: Decimal, now_ms: int, maker: bool = True

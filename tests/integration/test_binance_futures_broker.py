@@ -354,3 +354,173 @@ async def test_listen_key_is_kept_alive(
     await asyncio.sleep(0.35)
     assert exchange.futures.keepalives >= 2
     assert exchange.futures.connects == 1  # the same key: no reconnect
+
+
+# --- what the trader did not place: foreign orders, liquidations, hedge mode -----------
+
+FOREIGN = [  # (client id, type, side, price, stop): one of each USD-M type but ours
+    ("web_trail", "TRAILING_STOP_MARKET", "SELL", "0", "51000"),
+    ("web_stop", "STOP_MARKET", "SELL", "0", "45000"),
+    ("web_tp", "TAKE_PROFIT_MARKET", "SELL", "0", "55000"),
+    ("bot_stop", "STOP", "SELL", "45100", "45000"),
+    ("bot_tp", "TAKE_PROFIT", "SELL", "55100", "55000"),
+]
+UNREADABLE = {  # an order row no parser can make sense of (no side, a garbled type)
+    "symbol": "BTCUSDT",
+    "orderId": 4242,
+    "clientOrderId": "odd",
+    "type": "?!",
+    "status": "NEW",
+}
+
+
+def orders_seen(kit: Kit, cid: str) -> list[Order]:
+    return [e for e in kit.events if isinstance(e, Order) and e.client_order_id == cid]
+
+
+async def place_foreign_orders(kit: Kit) -> None:
+    for cid, kind, side, price, stop in FOREIGN:
+        await kit.futures.place_foreign(cid, kind, side, "0.01", price=price, stop=stop)
+    await kit.until(lambda: kit.kinds().count("foreign_order") == len(FOREIGN))
+
+
+async def test_foreign_orders_of_every_type_are_read_and_an_unreadable_one_is_skipped(
+    exchange: BinanceExchangeDouble, kits: Callable[..., Kit]
+) -> None:
+    kit = await started(kits)
+    await kit.broker.submit(order("f-1"))
+    await place_foreign_orders(kit)
+    exchange.futures.extra_open_orders.append(UNREADABLE)
+
+    first = await kit.broker.open_orders()
+    again = await kit.broker.open_orders()
+
+    assert first == again
+    shown = {o.client_order_id: (o.type_label, o.order_type, o.is_foreign) for o in first}
+    assert shown == {
+        "f-1": ("LIMIT", OrderType.LIMIT, False),
+        "web_trail": ("TRAILING_STOP_MARKET", OrderType.MARKET, True),
+        "web_stop": ("STOP_MARKET", OrderType.MARKET, True),
+        "web_tp": ("TAKE_PROFIT_MARKET", OrderType.MARKET, True),
+        "bot_stop": ("STOP", OrderType.LIMIT, True),
+        "bot_tp": ("TAKE_PROFIT", OrderType.LIMIT, True),
+    }
+    [skipped] = [e for e in kit.safety if e.kind == "unreadable_order"]  # once, not per read
+    assert skipped.severity is Severity.WARNING
+    assert "orderId=4242" in skipped.message and "clientOrderId='odd'" in skipped.message
+    assert kit.kinds().count("foreign_order") == len(FOREIGN)  # once each: stream and REST
+    trail = next(e for e in kit.safety if e.data.get("client_order_id") == "web_trail")
+    assert trail.symbol == "BTCUSDT" and trail.message == (
+        "foreign order on binance-futures: TRAILING_STOP_MARKET SELL 0.01000000 BTCUSDT "
+        "(web_trail), NEW: placed outside this trader"
+    )
+    assert "bad_user_event" not in kit.kinds()
+
+
+async def test_a_foreign_stop_is_followed_over_the_stream_and_its_fill_booked(
+    exchange: BinanceExchangeDouble, kits: Callable[..., Kit]
+) -> None:
+    kit = await holding(kits)
+    await kit.futures.place_foreign(
+        "web_trail", "TRAILING_STOP_MARKET", "SELL", "0.01", stop="51000"
+    )
+    await kit.until(lambda: bool(orders_seen(kit, "web_trail")))
+    await exchange.futures.fill("web_trail", "0.01", "50500")  # triggered and filled
+    await kit.until(lambda: any(f.client_order_id == "web_trail" for f in kit.fills()))
+
+    new, filled = orders_seen(kit, "web_trail")
+    assert (new.status, new.venue_type, new.is_foreign) == (
+        OrderStatus.NEW,
+        "TRAILING_STOP_MARKET",
+        True,
+    )
+    assert (filled.status, filled.filled_quantity) == (OrderStatus.FILLED, Decimal("0.01"))
+    [fill] = [f for f in kit.fills() if f.client_order_id == "web_trail"]
+    assert (fill.side, fill.quantity, fill.price, fill.fee) == (
+        Side.SELL,
+        Decimal("0.01"),
+        Decimal(50500),
+        Decimal("0.202"),  # 0.04% of 505
+    )
+    assert "bad_user_event" not in kit.kinds()
+
+
+async def test_liquidation_and_adl_book_their_fill_and_fee_and_are_critical(
+    exchange: BinanceExchangeDouble, kits: Callable[..., Kit]
+) -> None:
+    kit = await holding(kits)
+    await exchange.futures.liquidate("BTCUSDT", "40300")
+    await kit.until(lambda: any(f.client_order_id.startswith("autoclose-") for f in kit.fills()))
+    await kit.until(lambda: "BTCUSDT" not in kit.broker.last_positions)
+    [fill] = [f for f in kit.fills() if f.client_order_id.startswith("autoclose-")]
+    assert (fill.side, fill.quantity, fill.price, fill.fee, fill.fee_asset) == (
+        Side.SELL,
+        Decimal("0.01"),
+        Decimal(40300),
+        Decimal("2.015"),  # the 0.5% clearance fee of 403
+        "USDT",
+    )
+    [liquidated] = [e for e in kit.safety if e.kind == "liquidation"]
+    assert liquidated.severity is Severity.CRITICAL and liquidated.symbol == "BTCUSDT"
+    assert liquidated.message.startswith(
+        "BTCUSDT liquidated by binance-futures: SELL 0.01000000 @ 40300.00000000, "
+        "fee 2.01500000 USDT (autoclose-"
+    )
+    [closing] = orders_seen(kit, fill.client_order_id)
+    assert (closing.type_label, closing.status, closing.is_foreign) == (
+        "LIQUIDATION",
+        OrderStatus.FILLED,
+        True,
+    )
+    assert await kit.broker.recover_fills(closing) == []  # trade history: the same trade
+
+    await kit.broker.submit(order("g-2", price=None))  # long again, then ADL twice
+    await kit.until(lambda: "BTCUSDT" in kit.broker.last_positions)
+    await exchange.futures.liquidate("BTCUSDT", "50100", adl=True)
+    await kit.broker.submit(order("g-3", price=None))
+    await kit.until(lambda: len(kit.fills()) == 4)
+    await exchange.futures.liquidate("BTCUSDT", "50200", adl=True)
+    await kit.until(lambda: kit.kinds().count("liquidation") == 3)
+    adl = [f for f in kit.fills() if f.client_order_id.startswith("adl_autoclose-")]
+    assert [f.price for f in adl] == [Decimal(50100), Decimal(50200)]  # both booked
+    messages = [e.message for e in kit.safety if e.kind == "liquidation"]
+    assert ["auto-deleveraged (ADL)" in m for m in messages] == [False, True, True]
+
+
+async def test_order_replies_without_optional_fields_are_read(
+    exchange: BinanceExchangeDouble, kits: Callable[..., Kit]
+) -> None:
+    """The current POST /fapi/v1/order reply has no avgPrice or cumQuote, and an
+    unfilled order's may leave out executedQty too."""
+    kit = await started(kits)
+    exchange.futures.omit_reply_fields = frozenset({"avgPrice", "cumQuote", "executedQty"})
+    placed = await kit.broker.submit(order("o-1"))
+    cancelled = await kit.broker.cancel("o-1")
+    assert (placed.status, placed.filled_quantity, placed.average_price) == (
+        OrderStatus.NEW,
+        Decimal(0),
+        Decimal(0),
+    )
+    assert cancelled is not None and cancelled.status is OrderStatus.CANCELED
+
+
+async def test_hedge_mode_position_rows_are_refused_never_merged(
+    exchange: BinanceExchangeDouble, kits: Callable[..., Kit]
+) -> None:
+    kit = await holding(kits)
+    before = kit.broker.last_positions
+    engine = exchange.futures.engine
+    engine.hedge_positions = {
+        ("ETHUSDT", "LONG"): (Decimal("0.5"), Decimal(3000)),
+        ("ETHUSDT", "SHORT"): (Decimal("-0.8"), Decimal(3100)),
+    }
+    with pytest.raises(BrokerError, match=r"ETHUSDT has a hedge-mode position"):
+        await kit.broker.positions()
+    await exchange.futures.push_hedge_account_update()
+    await kit.until(lambda: "position_mode" in kit.kinds())
+    [mode] = [e for e in kit.safety if e.kind == "position_mode"]
+    assert mode.severity is Severity.CRITICAL and "One-way Position Mode" in mode.message
+    assert kit.broker.last_positions == before  # nothing merged, nothing dropped
+    # Told one-way by /positionSide/dual but holding hedge rows: refused at start too.
+    with pytest.raises(BrokerError, match="hedge-mode position"):
+        await kits().broker.start()

@@ -10,7 +10,10 @@ Rules it keeps:
 - 429/418: nothing is sent until Retry-After has passed (RateLimited is raised);
 - -2010/-1013/-4164 and other request errors: a REJECTED order with Binance's message;
 - timeout, 5xx or a duplicate-id reply: the order is queried by client id before
-  anything else; found → that order, -2013 → REJECTED "not placed", else BrokerError.
+  anything else; found → that order, -2013 → REJECTED "not placed", else BrokerError;
+- orders someone else placed (any type the venue has) are adopted and announced once
+  as foreign; an unreadable order in the open-orders list is skipped and reported once,
+  the rest of the list is kept.
 """
 
 import logging
@@ -26,7 +29,12 @@ from tui_trader.binance.client import ClientSpec
 from tui_trader.binance.errors import ErrorKind, ExchangeCallFailed, RateLimited
 from tui_trader.binance.filters import order_refusal
 from tui_trader.binance.parse import ParseError
-from tui_trader.binance.parse_orders import parse_rest_order
+from tui_trader.binance.parse_orders import (
+    OrderReport,
+    describe_raw_order,
+    parse_rest_order,
+    raw_order_key,
+)
 from tui_trader.binance.tracker import OrderTracker
 from tui_trader.brokers.base import BrokerError, BrokerEvent, BrokerListener
 from tui_trader.clock import Clock
@@ -35,6 +43,7 @@ from tui_trader.domain.events import SafetyEvent
 from tui_trader.domain.orders import Order
 from tui_trader.domain.portfolio import Balance, Position
 from tui_trader.domain.rules import SymbolRules
+from tui_trader.execution.idempotency import CLIENT_ID_PREFIX
 
 log = logging.getLogger(__name__)
 SafetyListener = Callable[[SafetyEvent], None]
@@ -88,6 +97,7 @@ class ExchangeBroker(ABC):
         self._sent: set[str] = set()
         self._listeners: list[BrokerListener] = []
         self._balances: dict[str, Balance] = {}
+        self._unreadable: set[str] = set()  # unreadable open orders already reported
 
     # --- to be provided per market ----------------------------------------------------
     @abstractmethod
@@ -173,8 +183,29 @@ class ExchangeBroker(ABC):
         return None
 
     async def open_orders(self) -> list[Order]:
+        """Every open order on the account, ours and foreign. One that cannot be read
+        is left out (reported once); the others are kept."""
         replies = await self._call(self.calls.open_orders)
-        return [self._apply_reply(reply) for reply in replies]
+        if not isinstance(replies, list):
+            raise BrokerError(f"unreadable open orders reply: {type(replies).__name__}")
+        orders = []
+        for reply in replies:
+            try:
+                report = parse_rest_order(reply)
+            except ParseError as exc:
+                self._skip_unreadable(reply, exc)
+                continue
+            orders.append(self._order_after(report))
+        return orders
+
+    def _skip_unreadable(self, reply: Any, error: ParseError) -> None:
+        key = raw_order_key(reply)
+        if key in self._unreadable:
+            return
+        self._unreadable.add(key)
+        what = describe_raw_order(reply)
+        message = f"skipped an unreadable open order on {self.name} ({what}): {error}"
+        self._report(Severity.WARNING, "unreadable_order", message, {"order": key})
 
     def _order_params(self, order: Order) -> dict[str, str]:
         params = {
@@ -228,10 +259,38 @@ class ExchangeBroker(ABC):
             report = parse_rest_order(reply)
         except ParseError as exc:
             raise BrokerError(f"unreadable order reply: {exc}") from None
-        self._emit(self._tracker.apply(report))
+        return self._order_after(report)
+
+    def _order_after(self, report: OrderReport) -> Order:
+        self._take(report)
         order = self._tracker.get(report.client_order_id)
         assert order is not None  # apply() always records the order
         return order
+
+    def _take(self, report: OrderReport) -> list[BrokerEvent]:
+        """Apply `report`, announce what is new and return it. An order first seen here
+        that we did not place is reported once as foreign."""
+        first = self._tracker.get(report.client_order_id) is None
+        events = self._tracker.apply(report)
+        if first and not report.client_order_id.startswith(CLIENT_ID_PREFIX):
+            self._report_foreign(report)
+        self._emit(events)
+        return events
+
+    def _report_foreign(self, report: OrderReport) -> None:
+        kind = report.venue_type or report.order_type.value
+        price = f" @ {report.price}" if report.price is not None else ""
+        message = (
+            f"foreign order on {self.name}: {kind} {report.side} {report.quantity} "
+            f"{report.symbol}{price} ({report.client_order_id}), {report.status}: "
+            "placed outside this trader"
+        )
+        data = {
+            "client_order_id": report.client_order_id,
+            "exchange_order_id": report.exchange_order_id,
+            "venue_type": kind,
+        }
+        self._report(Severity.WARNING, "foreign_order", message, data, report.symbol)
 
     async def _open_symbol(self, client_order_id: str) -> str | None:
         for order in await self.open_orders():
@@ -247,10 +306,13 @@ class ExchangeBroker(ABC):
                 except Exception:  # one broken listener must not starve the others
                     log.exception("broker listener failed on %r", event)
 
-    def _report(self, severity: Severity, kind: str, message: str, data: dict[str, Any]) -> None:
+    def _report(
+        self, severity: Severity, kind: str, message: str, data: dict[str, Any], symbol: str = ""
+    ) -> None:
         if self._on_safety is None:
             return
         try:
-            self._on_safety(SafetyEvent(self._clock.now(), severity, kind, message, data=data))
+            event = SafetyEvent(self._clock.now(), severity, kind, message, symbol, data)
+            self._on_safety(event)
         except Exception:
             log.exception("safety listener failed")

@@ -21,14 +21,15 @@ from tui_trader.binance.filters import order_refusal
 from tui_trader.binance.futures_account import AccountUpdate, FuturesAccount
 from tui_trader.binance.futures_funding import FundingReader
 from tui_trader.binance.futures_stream import FuturesUserStream
+from tui_trader.binance.parse_account import PositionModeError
 from tui_trader.binance.parse_futures import parse_futures_balances, parse_position_risk
 from tui_trader.binance.parse_income import FUNDING, parse_income_page
-from tui_trader.binance.parse_orders import parse_order_trade_update
+from tui_trader.binance.parse_orders import OrderReport, parse_order_trade_update
 from tui_trader.binance.user_stream import UserStream
 from tui_trader.brokers.base import BrokerError
 from tui_trader.clock import Clock
 from tui_trader.domain.enums import MarketKind, Severity
-from tui_trader.domain.orders import Order
+from tui_trader.domain.orders import Fill, Order
 from tui_trader.domain.portfolio import Balance, FundingFee, Position
 
 MarginType = Literal["ISOLATED", "CROSSED"]
@@ -220,12 +221,32 @@ class BinanceFuturesBroker(ReconcilingBroker):
     # --- user data ------------------------------------------------------------------
     def _apply_user_event(self, event: dict[str, Any]) -> None:
         if event.get("e") == "ORDER_TRADE_UPDATE":
-            self._emit(self._tracker.apply(parse_order_trade_update(event)))
+            report = parse_order_trade_update(event)
+            fresh = [e for e in self._take(report) if isinstance(e, Fill)]
+            if report.liquidation and fresh:
+                self._report_liquidation(report, fresh)
         elif event.get("e") == "ACCOUNT_UPDATE":
             self._on_account_update(event)
 
+    def _report_liquidation(self, report: OrderReport, fills: list[Fill]) -> None:
+        """A liquidation or ADL execution: booked like any fill (the listeners had it),
+        and never quiet."""
+        what = "auto-deleveraged (ADL)" if "adl" in report.client_order_id else "liquidated"
+        for fill in fills:
+            message = (
+                f"{fill.symbol} {what} by {self.name}: {fill.side} {fill.quantity} @ "
+                f"{fill.price}, fee {fill.fee} {fill.fee_asset} ({report.client_order_id})"
+            )
+            data = {"client_order_id": report.client_order_id, "trade_id": fill.trade_id}
+            self._report(Severity.CRITICAL, "liquidation", message, data, fill.symbol)
+
     def _on_account_update(self, event: dict[str, Any]) -> None:
-        applied = self._account.apply(event)
+        try:
+            applied = self._account.apply(event)
+        except PositionModeError as exc:
+            message = f"{exc}; positions on {self.name} are unknown until it is one-way again"
+            self._report(Severity.CRITICAL, "position_mode", message, {})
+            return
         self._balances = dict(self._account.balances)
         self._announce(applied.reason, ())
         if applied.funding_event:

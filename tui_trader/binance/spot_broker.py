@@ -49,6 +49,6 @@ class BinanceSpotBroker(ReconcilingBroker):
 
     def _apply_user_event(self, event: dict[str, Any]) -> None:
         if event.get("e") == "executionReport":
-            self._emit(self._tracker.apply(parse_execution_report(event)))
+            self._take(parse_execution_report(event))
         elif event.get("e") == "outboundAccountPosition":
             self._balances |= parse_account_position(event)

@@ -62,7 +62,7 @@ def order_row(order: Order, view: View) -> tuple[Cell, ...]:
             style=_status_style(order.status, view.palette),
         ),
         order.client_order_id,
-        order.purpose.value,
+        f"foreign {order.type_label}" if order.is_foreign else order.purpose.value,
     )
 
 
