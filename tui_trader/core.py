@@ -1,7 +1,9 @@
-"""The functional core: market events in, order commands and safety events out.
+"""The functional core: market events in, order commands and safety events out; order
+updates, fills and refusals in, plain reactions out (what the shell reports or journals).
 
 Synchronous and deterministic (no I/O, no clock reads, no await): the live trader, the
-headless runner, the backtester and the benchmark drive this same object."""
+headless runner, the backtester and the benchmark drive this same object, so the rules
+that decide money exist once."""
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -9,15 +11,24 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from tui_trader.clock import dt_to_ms
-from tui_trader.domain.enums import IntentPurpose, MarketKind, OrderType, Side, SignalAction
+from tui_trader.domain.enums import (
+    IntentPurpose,
+    MarketKind,
+    OrderStatus,
+    OrderType,
+    Side,
+    SignalAction,
+)
 from tui_trader.domain.events import SafetyEvent
 from tui_trader.domain.market import Candle, Tick
-from tui_trader.domain.orders import OrderIntent, Signal
+from tui_trader.domain.orders import Fill, Order, OrderIntent, Signal
+from tui_trader.domain.portfolio import Position
 from tui_trader.domain.rules import SymbolRules
 from tui_trader.execution.commands import CancelRequest, ExecutionCommand
 from tui_trader.execution.order_book import OrderBook
 from tui_trader.market.state import MarketState
 from tui_trader.portfolio import Portfolio
+from tui_trader.risk.account import AccountTracker
 from tui_trader.risk.anomaly import AnomalyMonitor
 from tui_trader.risk.circuit_breaker import CircuitBreaker
 from tui_trader.risk.context import RiskContext
@@ -58,6 +69,29 @@ class CoreOutputs:
     trigger: Callable[[VolatilityTrigger], None] = lambda _trigger: None
 
 
+@dataclass(frozen=True, slots=True)
+class OrderReaction:
+    """What an order update did: nothing (`applied` False: a newer or final state was
+    already known), or moved the order book, and maybe finished an exit."""
+
+    order: Order
+    applied: bool
+    exit_finished: bool = False  # a final exit order: the symbol's exits are re-armed
+
+    @property
+    def rejected(self) -> bool:
+        """A rejection to report (only once: a late copy is not applied)."""
+        return self.applied and self.order.status is OrderStatus.REJECTED
+
+
+@dataclass(frozen=True, slots=True)
+class FillReaction:
+    """What a fill did to the account."""
+
+    position: Position  # the symbol's position after the fill
+    new_day: bool  # the fill began a new UTC day: the start-of-day equity was reset
+
+
 @dataclass(slots=True)
 class TradingCore:
     config: CoreConfig
@@ -65,6 +99,7 @@ class TradingCore:
     out: CoreOutputs
     # Entries only while ACTIVE, protective exits unless HALTED: the gate reads the same.
     state: TradingState = field(default_factory=TradingState)
+    account: AccountTracker = field(default_factory=AccountTracker)  # day start, peak
     last_signals: dict[str, Signal] = field(default_factory=dict)
     _pending: set[str] = field(default_factory=set)  # symbols with an intent in the queue
 
@@ -142,7 +177,7 @@ class TradingCore:
             self.parts.exits.mark_in_flight(intent.symbol)
         return [intent]
 
-    def risk_context(self, now: datetime, day_start_equity: Decimal, leverage: int) -> RiskContext:
+    def risk_context(self, now: datetime, leverage: int) -> RiskContext:
         """The account as the risk checks must see it now (one builder for the live
         trader, the backtester and the benchmark, so they cannot disagree)."""
         parts = self.parts
@@ -150,7 +185,7 @@ class TradingCore:
         return RiskContext(
             now=now,
             equity=equity,
-            day_start_equity=day_start_equity or equity,
+            day_start_equity=self.account.day_start or equity,
             positions=parts.portfolio.positions,
             open_orders=parts.orders.open_orders(),
             reference_prices=parts.market.prices(),
@@ -160,9 +195,54 @@ class TradingCore:
             market=self.config.market,
         )
 
+    def adopt_portfolio(self, portfolio: Portfolio) -> None:
+        """Trade another account from now on (restored from the journal, or an
+        exchange's): its own start of day and peak, not those of the one it replaces."""
+        self.parts.portfolio = portfolio
+        self.account.reset()
+
+    # --- reactions: what an order update, a fill or a refusal changes -----------------
     def intent_resolved(self, symbol: str) -> None:
         """The engine has decided on this symbol's queued intent (placed or refused)."""
         self._pending.discard(symbol)
+
+    def on_refused(self, intent: OrderIntent) -> None:
+        """Refused at the gate, or approved but never sent: the symbol may take a new
+        intent, and an exit is re-armed (the position is still there)."""
+        self._pending.discard(intent.symbol)
+        if intent.purpose.is_exit:
+            self.parts.exits.exit_finished(intent.symbol, filled=False)
+
+    def on_order_outcome(self, order: Order) -> OrderReaction:
+        """The engine's answer to a command it handled (placed, rejected, cancelled)."""
+        self._pending.discard(order.symbol)
+        return self.on_order_update(order)
+
+    def on_order_update(self, order: Order) -> OrderReaction:
+        """The broker reports an order's state. A final exit order finishes the exit:
+        filled when the position is gone, re-armed when some is left."""
+        parts = self.parts
+        if not parts.orders.apply(order):
+            return OrderReaction(order, applied=False)  # late: newer state already known
+        if not (order.status.is_final and order.purpose.is_exit):
+            return OrderReaction(order, applied=True)
+        position = parts.portfolio.positions.get(order.symbol)
+        still_open = position is not None and position.is_open
+        parts.exits.exit_finished(order.symbol, filled=not still_open)
+        return OrderReaction(order, applied=True, exit_finished=True)
+
+    def on_fill(self, fill: Fill) -> FillReaction:
+        """Book the fill; a closed position drops its exit levels; the account is
+        sampled (a fill may begin the day)."""
+        position = self.parts.portfolio.apply_fill(fill)
+        if not position.is_open:
+            self.parts.exits.reset(fill.symbol)
+        return FillReaction(position, new_day=self.track_account(fill.ts))
+
+    def track_account(self, ts: datetime) -> bool:
+        """Sample equity for the start of day and the peak (per candle and per fill);
+        True when a new UTC day began."""
+        return self.account.update(self.parts.portfolio.equity, ts)
 
     def _entry(self, signal: Signal, candle: Candle) -> OrderIntent | None:
         state = self.parts.market.symbols[signal.symbol]

@@ -21,7 +21,7 @@ from tui_trader.exchange_retry import ExchangeRetry, close_parts
 from tui_trader.market.feed import MarketFeed
 from tui_trader.portfolio import Portfolio
 from tui_trader.safety.trading_state import HoldReason, TradingMode
-from tui_trader.views import AccountTracker, mode_label
+from tui_trader.views import mode_label
 
 if TYPE_CHECKING:
     from tui_trader.binance.client import Endpoints
@@ -224,7 +224,7 @@ class ExchangeLink:
         broker.subscribe(t.on_broker_event)
         self.broker = broker
         t.account_tag = account_tag(settings)
-        t.core.parts.portfolio = loaded.portfolio
+        t.core.adopt_portfolio(loaded.portfolio)  # with its own day start and peak
         self._show_liquidation(loaded.positions)
         for order in loaded.open_orders:
             t.core.parts.orders.apply(order)
@@ -236,8 +236,6 @@ class ExchangeLink:
             trading=t.core.state,
             tolerance=settings.balance_mismatch_tolerance,
         )
-        # Day start and peak of this account, not of the paper one it replaces.
-        t.account = AccountTracker()
         t.update_account(t.p.market_clock.now())
         early, self._early = self._early, []
         for update in early:

@@ -43,7 +43,7 @@ async def restore_paper(
         settings.base_asset,
         leverage=settings.max_leverage,
     )
-    core.parts.portfolio = portfolio
+    core.adopt_portfolio(portfolio)
     open_orders = await journal.open_orders(account=PAPER_ACCOUNT)
     broker.exchange.restore(
         {asset: balance.total for asset, balance in portfolio.balances().items()},

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from tui_trader.brokers.base import BrokerError
 from tui_trader.brokers.paper import PaperBroker
-from tui_trader.clock import Clock, SimulatedClock, utc_day_start
+from tui_trader.clock import Clock, SimulatedClock
 from tui_trader.config import Settings
 from tui_trader.core import CoreOutputs, TradingCore
 from tui_trader.domain.enums import EngineState, Severity
@@ -33,7 +33,7 @@ from tui_trader.safety.kill_switch import KillSwitch
 from tui_trader.safety.state_machine import EngineStateMachine
 from tui_trader.snapshot import FeedStatus, TraderSnapshot
 from tui_trader.trader_controls import TraderControls, kill_text
-from tui_trader.views import AccountTracker, History, build_snapshot
+from tui_trader.views import History, build_snapshot
 from tui_trader.volatility import VolatilityTrigger
 
 if TYPE_CHECKING:
@@ -110,7 +110,6 @@ class Trader(TraderControls):
 
             self.advice = build_advice_link(self)
         self.exchange = ExchangeLink(self, parts.exchange)
-        self.account = AccountTracker()
         self.history = History()
         self.feed_finished = asyncio.Event()
         self.feed_error = ""
@@ -162,7 +161,7 @@ class Trader(TraderControls):
         if not await self.exchange.open():
             day_start = await restore_paper(self.p.journal, self.p.broker, self.core, self.settings)
             if day_start is not None:
-                self.account.day, self.account.day_start = day_start
+                self.core.account.restore(*day_start)
         await self._resume_market_time()
         now = self.p.wall_clock.now()
         broker = self.engine.broker
@@ -290,14 +289,6 @@ class Trader(TraderControls):
             return
         self.engine.submit(command)
 
-    def update_account(self, ts: datetime) -> None:
-        """Equity peak and start-of-day equity, sampled per candle and per fill (marking
-        the whole portfolio on every tick would cost more than the rest of the tick)."""
-        if self.account.update(self.core.parts.portfolio.equity(), utc_day_start(ts)):
-            day = self.account.day.isoformat() if self.account.day else ""
-            self.p.journal.set_meta("day_start", f"{day}|{self.account.day_start}")
-        self.touch()
-
     def _check_all_candled(self) -> None:
         if all(s.last_candle for s in self.core.parts.market.symbols.values()):
             self.all_symbols_candled.set()
@@ -399,7 +390,7 @@ class Trader(TraderControls):
                 portfolio=self.core.parts.portfolio,
                 exits=self.core.parts.exits,
                 orders=self.core.parts.orders,
-                account=self.account,
+                account=self.core.account,
                 history=self._with_advice(),
                 last_error=self.p.machine.last_error,
                 version=self.version,
@@ -428,6 +419,4 @@ class Trader(TraderControls):
 
     # --- risk context -----------------------------------------------------------------
     def risk_context(self, _intent: object) -> RiskContext:
-        return self.core.risk_context(
-            self.p.market_clock.now(), self.account.day_start, self.settings.max_leverage
-        )
+        return self.core.risk_context(self.p.market_clock.now(), self.settings.max_leverage)

@@ -7,13 +7,14 @@ from datetime import datetime
 
 from tui_trader.brokers.base import BrokerEvent
 from tui_trader.clock import Clock, SimulatedClock
-from tui_trader.core import TradingCore
-from tui_trader.domain.enums import EngineState, OrderStatus, Severity
+from tui_trader.core import OrderReaction, TradingCore
+from tui_trader.domain.enums import EngineState, Severity
 from tui_trader.domain.events import SafetyEvent
 from tui_trader.domain.orders import Fill, Order, OrderIntent
 from tui_trader.execution.gate import GateDecision, OrderGate
 from tui_trader.journal.reader import PAPER_ACCOUNT
 from tui_trader.journal.store import Journal
+from tui_trader.restore import DAY_START_KEY
 from tui_trader.safety.kill_switch import KillState
 from tui_trader.safety.state_machine import EngineStateMachine
 from tui_trader.safety.trading_state import HoldReason, TradingChange, TradingMode
@@ -112,15 +113,19 @@ class TraderEvents:
         """Overridden by the trader: the anomaly monitor asks for the kill switch."""
 
     def update_account(self, ts: datetime) -> None:
-        """Overridden by the trader: equity peak and start-of-day equity after a change."""
+        """Equity peak and start-of-day equity, sampled per candle and per fill."""
+        self._account_sampled(self.core.track_account(ts))
+
+    def _account_sampled(self, new_day: bool) -> None:
+        if new_day:  # a restart carries on with this day's loss limit
+            self.journal.set_meta(DAY_START_KEY, self.core.account.as_meta())
+        self.touch()
 
     # --- execution engine listener -------------------------------------------------
     def on_decision(self, decision: GateDecision) -> None:
         if decision.approved:
             return
-        self.core.intent_resolved(decision.intent.symbol)
-        if decision.intent.purpose.is_exit:
-            self.core.parts.exits.exit_finished(decision.intent.symbol, filled=False)
+        self.core.on_refused(decision.intent)
         severity = Severity.INFO if decision.stage == "idempotency" else Severity.WARNING
         self.record_safety(
             SafetyEvent(
@@ -135,17 +140,14 @@ class TraderEvents:
         )
 
     def on_order(self, order: Order) -> None:
-        self.core.intent_resolved(order.symbol)
-        self._apply_order(order)
+        self._report_order(self.core.on_order_outcome(order))
 
     def on_broker_failure(self, source: str, error: str) -> None:
         self.count_failure(source, error)
 
     def on_intent_failed(self, intent: OrderIntent, reason: str) -> None:
         """Approved but never sent: free the symbol and re-arm its exits, loudly."""
-        self.core.intent_resolved(intent.symbol)
-        if intent.purpose.is_exit:
-            self.core.parts.exits.exit_finished(intent.symbol, filled=False)
+        self.core.on_refused(intent)
         self.record_safety(
             SafetyEvent(
                 self.clock.now(),
@@ -165,18 +167,15 @@ class TraderEvents:
         if isinstance(event, Fill):
             self._apply_fill(event)
         else:
-            self._apply_order(event)
+            self._report_order(self.core.on_order_update(event))
 
-    def _apply_order(self, order: Order) -> None:
-        orders = self.core.parts.orders
-        if not orders.apply(order):
+    def _report_order(self, reaction: OrderReaction) -> None:
+        """The edge work of an order update the core applied: journal, report, repaint."""
+        if not reaction.applied:
             return  # a late update: a newer or final state is already known
+        order = reaction.order
         self.journal.record_order(order, self.account_tag)
-        if order.status.is_final and order.purpose.is_exit:
-            position = self.core.parts.portfolio.positions.get(order.symbol)
-            still_open = position is not None and position.is_open
-            self.core.parts.exits.exit_finished(order.symbol, filled=not still_open)
-        if order.status is OrderStatus.REJECTED:
+        if reaction.rejected:
             self.record_safety(
                 SafetyEvent(
                     order.updated_at,
@@ -189,14 +188,11 @@ class TraderEvents:
         self.touch()
 
     def _apply_fill(self, fill: Fill) -> None:
-        portfolio = self.core.parts.portfolio
-        position = portfolio.apply_fill(fill)
+        reaction = self.core.on_fill(fill)
         self.history.fills.appendleft(fill)
         self.journal.record_fill(fill, self.account_tag)
-        if not position.is_open:
-            self.core.parts.exits.reset(fill.symbol)
         self.books_changed = True  # snapshot journaled by housekeeping, at most 1/s
-        self.update_account(fill.ts)
+        self._account_sampled(reaction.new_day)
 
     def journal_state_snapshot(self) -> None:
         self.books_changed = False

@@ -11,6 +11,7 @@ from tui_trader.domain.orders import Fill, Signal
 from tui_trader.execution.order_book import OrderBook
 from tui_trader.market.state import MarketState
 from tui_trader.portfolio import Portfolio
+from tui_trader.risk.account import AccountTracker
 from tui_trader.risk.exits import ExitManager
 from tui_trader.safety.trading_state import TradingState
 from tui_trader.snapshot import (
@@ -76,28 +77,13 @@ def position_views(portfolio: Portfolio, exits: ExitManager) -> tuple[PositionVi
     return tuple(views)
 
 
-class AccountTracker:
-    """Equity high-water mark and start-of-day equity for drawdown and daily PnL."""
-
-    def __init__(self) -> None:
-        self.peak = Decimal(0)
-        self.day_start = Decimal(0)
-        self.day: datetime | None = None
-
-    def update(self, equity: Decimal, day: datetime) -> bool:
-        """Returns True when a new UTC day began (day_start was reset)."""
-        self.peak = max(self.peak, equity)
-        # Only forward: a backfill replaying 23:59 after 00:01 must not reset the day.
-        if self.day is None or day > self.day:
-            self.day, self.day_start = day, equity
-            return True
-        return False
-
-    def view(self, portfolio: Portfolio) -> AccountView:
-        equity = portfolio.equity()
-        drawdown = (self.peak - equity) / self.peak * 100 if self.peak > 0 else Decimal(0)
-        day_pnl = equity - self.day_start if self.day_start else Decimal(0)
-        return portfolio.account_view(day_pnl, max(drawdown, Decimal(0)))
+def account_view(account: AccountTracker, portfolio: Portfolio) -> AccountView:
+    """Day PnL against the start-of-day equity, drawdown from the peak."""
+    equity = portfolio.equity()
+    peak = account.peak
+    drawdown = (peak - equity) / peak * 100 if peak > 0 else Decimal(0)
+    day_pnl = equity - account.day_start if account.day_start else Decimal(0)
+    return portfolio.account_view(day_pnl, max(drawdown, Decimal(0)))
 
 
 class History:
@@ -144,7 +130,7 @@ def build_snapshot(
         open_orders=tuple(orders.open_orders()),
         recent_orders=orders.recent(),
         fills=tuple(history.fills),
-        account=account.view(portfolio),
+        account=account_view(account, portfolio),
         safety_events=tuple(history.safety),
         advice=tuple(history.advice.values()),
         advice_history=history.advice_history,

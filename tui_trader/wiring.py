@@ -26,6 +26,7 @@ from tui_trader.ops.metered_feed import MeteredFeed
 from tui_trader.ops.metrics import TraderMetrics
 from tui_trader.ops.settings import load_ops_settings
 from tui_trader.portfolio import Portfolio
+from tui_trader.risk.account import AccountTracker
 from tui_trader.risk.anomaly import AnomalyMonitor
 from tui_trader.risk.circuit_breaker import CircuitBreaker
 from tui_trader.risk.exits import ExitManager
@@ -57,10 +58,11 @@ def journal_path(settings: Settings) -> Path:
 
 
 def build_core(
-    settings: Settings, symbols: tuple[str, ...], *, candles_only: bool
+    settings: Settings, symbols: tuple[str, ...], *, candles_only: bool, track_peak: bool = True
 ) -> tuple[TradingCore, PaperExchange, RiskManager]:
     """The synchronous core and the paper exchange it trades against (also used as is by
-    the backtester and the benchmark)."""
+    the backtester and the benchmark). `track_peak=False`: no equity peak (nothing
+    decides on it; the backtester computes equity only when a day begins)."""
     quote = settings.quote_asset
     limits = RiskLimits.from_settings(settings)
     rules = {s: SymbolRules(s) for s in symbols}
@@ -94,7 +96,8 @@ def build_core(
         entry_order_ttl=timedelta(seconds=settings.entry_order_ttl_sec),
         shorts_allowed=settings.market_type is MarketKind.FUTURES and settings.futures_enabled,
     )
-    core = TradingCore(config, parts, CoreOutputs(safety=lambda _event: None))
+    outputs = CoreOutputs(safety=lambda _event: None)
+    core = TradingCore(config, parts, outputs, account=AccountTracker(track_peak))
     return core, exchange, RiskManager(limits)
 
 

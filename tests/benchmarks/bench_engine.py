@@ -4,8 +4,9 @@ state → strategy → order gate → paper exchange, on one core, without the j
     python tests/benchmarks/bench_engine.py [--events N] [--symbols N] [--seed S]
         [--param KEY=VALUE ...] [--profile]
 
-`Harness` does synchronously what Trader.on_market_event, the ExecutionEngine and
-TraderEvents do (trader.py, trader_events.py, execution/engine.py), minus journaling.
+`Harness` does synchronously what Trader.on_market_event and the ExecutionEngine do
+(trader.py, execution/engine.py), minus journaling; the reactions to order updates, fills
+and refusals are the core's own (`TradingCore.on_order_update`, `on_fill`, `on_refused`).
 Events are generated first, so generation is timed apart. Throughput and latency come
 from two runs on fresh cores (timing calls would slow the first); both must agree."""
 
@@ -20,12 +21,12 @@ from collections import Counter
 from datetime import UTC, datetime
 
 from tui_trader.brokers.base import BrokerEvent
-from tui_trader.clock import SimulatedClock, utc_day_start
+from tui_trader.clock import SimulatedClock
 from tui_trader.config import Settings
 from tui_trader.core import CoreOutputs
 from tui_trader.domain.enums import OrderStatus
 from tui_trader.domain.market import Candle, Tick
-from tui_trader.domain.orders import Fill, Order, OrderIntent
+from tui_trader.domain.orders import Fill, OrderIntent
 from tui_trader.execution.commands import ExecutionCommand
 from tui_trader.execution.engine import order_from_intent
 from tui_trader.execution.gate import OrderGate
@@ -35,7 +36,6 @@ from tui_trader.risk.context import RiskContext
 from tui_trader.strategies.base import StrategyParamError
 from tui_trader.strategies.params import parse_override
 from tui_trader.strategies.registry import strategy_class
-from tui_trader.views import AccountTracker
 from tui_trader.wiring import INTERVAL_SECONDS, build_core
 
 START = datetime(2024, 1, 1, tzinfo=UTC)
@@ -50,7 +50,6 @@ class Harness:
         self.core, self.exchange, risk = build_core(settings, settings.symbols, candles_only=False)
         self.gate = OrderGate(risk, IdempotencyGuard(), self.core.state)  # no hold: RUNNING
         self.clock = SimulatedClock(START)
-        self.account = AccountTracker()
         self.n: Counter[str] = Counter()  # what happened, compared between the two runs
         self.refusals: Counter[str] = Counter()  # by the first failed check (or gate stage)
         self.core.out = CoreOutputs(
@@ -66,22 +65,16 @@ class Harness:
         else:
             self.clock.set(event.close_time)
             updates = self.exchange.on_candle(event)
-        for update in updates:  # TraderEvents.on_broker_event
+        for update in updates:  # Trader.on_broker_event
             if isinstance(update, Fill):
                 self.n["fills"] += 1
-                if not self.core.parts.portfolio.apply_fill(update).is_open:
-                    self.core.parts.exits.reset(update.symbol)
-                self._update_account()
+                self.core.on_fill(update)
             else:
-                self._apply_order(update)
+                self.core.on_order_update(update)
         commands = self.core.on_event(event)
         if isinstance(event, Candle):  # Trader.update_account: per candle and per fill
-            self._update_account()
+            self.core.track_account(self.clock.now())
         return commands
-
-    def _update_account(self) -> None:
-        equity = self.core.parts.portfolio.equity()
-        self.account.update(equity, utc_day_start(self.clock.now()))
 
     def execute(self, commands: list[ExecutionCommand]) -> None:
         """ExecutionEngine.process for each command, then the trader's day bookkeeping."""
@@ -92,43 +85,27 @@ class Harness:
             self.n["cancels"] += 1
             result = self.exchange.cancel(command.client_order_id, self.clock.now())
             if result is not None:
-                self._on_order(result)
+                self.core.on_order_outcome(result)
 
     def _place(self, intent: OrderIntent) -> None:
         self.n["intents"] += 1
         decision = self.gate.check(intent, self._context())
-        if not decision.approved:  # TraderEvents.on_decision
+        if not decision.approved:  # the engine listener's on_decision
             self.n["refused"] += 1
             failed = decision.risk.failed if decision.risk is not None else ()
             self.refusals[failed[0].name if failed else decision.stage] += 1
-            self.core.intent_resolved(intent.symbol)
-            if intent.purpose.is_exit:
-                self.core.parts.exits.exit_finished(intent.symbol, filled=False)
+            self.core.on_refused(intent)
             return
         order = order_from_intent(intent, decision.client_order_id, self.clock)
         result = self.exchange.submit(order, self.clock.now())
         self.gate.risk.record_sent(self.clock.now())
         rejected = result.status is OrderStatus.REJECTED
         self.n["rejected" if rejected else "orders"] += 1
-        self._on_order(result)
+        self.core.on_order_outcome(result)
 
     def _context(self) -> RiskContext:
         """Trader.risk_context."""
-        return self.core.risk_context(
-            self.clock.now(), self.account.day_start, self.settings.max_leverage
-        )
-
-    def _on_order(self, order: Order) -> None:
-        self.core.intent_resolved(order.symbol)
-        self._apply_order(order)
-
-    def _apply_order(self, order: Order) -> None:
-        parts = self.core.parts
-        if not parts.orders.apply(order):
-            return  # a late update: a newer or final state is already known
-        if order.status.is_final and order.purpose.is_exit:
-            position = parts.portfolio.positions.get(order.symbol)
-            parts.exits.exit_finished(order.symbol, filled=position is None or not position.is_open)
+        return self.core.risk_context(self.clock.now(), self.settings.max_leverage)
 
 
 def throughput_run(harness: Harness, events: list[Event]) -> float:

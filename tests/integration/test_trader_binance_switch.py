@@ -87,7 +87,7 @@ async def test_a_failed_switch_changes_nothing_and_the_next_attempt_moves_the_wh
             assert (portfolio.balance("USDT"), portfolio.balance("BTC")) == (10000, 1)
             assert t.exchange.retry is None and only_stopped(t)
             # This account's day starts now, at its own equity (BTC unpriced yet).
-            assert t.account.day_start == 10000 and t.account.peak == 10000
+            assert t.core.account.day_start == 10000 and t.core.account.peak == 10000
             assert t.snapshot().account.day_pnl == 0
             assert not t.feed_finished.is_set()  # the feed loop follows Binance
             await exchange.wait_stream_connects(1)

@@ -1,18 +1,21 @@
-"""A synchronous trader for backtests: what `Trader.on_market_event`, the
-`ExecutionEngine` and `TraderEvents` do for a candle-only (replay) feed whose engine
-drains after every candle, in the same order, minus the journal and the awaits.
+"""A synchronous trader for backtests: what `Trader.on_market_event` and the
+`ExecutionEngine` do for a candle-only (replay) feed whose engine drains after every
+candle, in the same order, minus the journal, the awaits and the tasks.
 
 Built by `wiring.build_core` like the live trader (same strategy, risk manager, exits and
-paper exchange with `fill_on_candles=True`), with the same `OrderGate`. Keep it in step
-with trader.py, trader_events.py and execution/engine.py: the backtest-vs-live test in
-tests/integration/test_backtest_parity.py fails when they drift apart."""
+paper exchange with `fill_on_candles=True`), with the same `OrderGate`. The reactions to
+an order update, a fill and a refusal, and the start-of-day equity, are the core's own
+(`TradingCore.on_order_update`, `on_fill`, `on_refused`, `track_account`), the very
+methods the live trader calls; what is left here is counting. The order of the engine's
+steps is execution/engine.py's: tests/integration/test_backtest_parity.py fails when
+the two drift apart."""
 
 from datetime import UTC, datetime
 
 from tui_trader.backtest.results import RunCounts
-from tui_trader.clock import SimulatedClock, utc_day_start
+from tui_trader.clock import SimulatedClock
 from tui_trader.config import Settings
-from tui_trader.core import CoreOutputs
+from tui_trader.core import CoreOutputs, OrderReaction
 from tui_trader.domain.enums import OrderStatus
 from tui_trader.domain.events import SafetyEvent
 from tui_trader.domain.market import Candle
@@ -21,7 +24,6 @@ from tui_trader.execution.commands import ExecutionCommand
 from tui_trader.execution.engine import order_from_intent
 from tui_trader.execution.gate import GateDecision, OrderGate
 from tui_trader.execution.idempotency import IdempotencyGuard
-from tui_trader.portfolio import ZERO
 from tui_trader.risk.context import RiskContext
 from tui_trader.wiring import build_core
 
@@ -31,14 +33,14 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # the replay trader's market clock sta
 class SyncTrader:
     def __init__(self, settings: Settings, symbol: str) -> None:
         self.settings = settings
-        self.core, self.exchange, risk = build_core(settings, (symbol,), candles_only=True)
+        self.core, self.exchange, risk = build_core(
+            settings, (symbol,), candles_only=True, track_peak=False
+        )
         # No hold: the engine is RUNNING for the whole replay.
         self.gate = OrderGate(risk, IdempotencyGuard(), self.core.state)
         self.clock = SimulatedClock(EPOCH)
         self.counts = RunCounts()
         self.fills: list[Fill] = []
-        self._day: datetime | None = None
-        self._day_start = ZERO
         self.core.out = CoreOutputs(safety=self._safety, signal=self._signal)
 
     def on_candle(self, candle: Candle) -> bool:
@@ -53,41 +55,25 @@ class SyncTrader:
             else:
                 self._apply_order(update)
         commands = self.core.on_candle(candle)
-        self._update_account(ts)
+        self.core.track_account(ts)
         if commands:
             self._execute(commands)
         return bool(updates)
 
-    # --- Trader / TraderEvents, synchronously --------------------------------------------
-    def _update_account(self, ts: datetime) -> None:
-        """Trader.update_account: the start-of-day equity the daily loss limit compares
-        with. The trader also keeps an equity peak for its screen; nothing decides on it,
-        so equity is only computed when a new UTC day begins."""
-        day = utc_day_start(ts)
-        if day != self._day:
-            self._day, self._day_start = day, self.core.parts.portfolio.equity()
-
+    # --- Trader.on_broker_event and the engine listener, synchronously -----------------
     def _apply_fill(self, fill: Fill) -> None:
-        parts = self.core.parts
         self.fills.append(fill)
-        if not parts.portfolio.apply_fill(fill).is_open:
-            parts.exits.reset(fill.symbol)
-        self._update_account(fill.ts)
+        self.core.on_fill(fill)
 
     def _apply_order(self, order: Order) -> None:
-        parts = self.core.parts
-        if not parts.orders.apply(order):
-            return  # a late update: a newer or final state is already known
-        if order.status.is_final and order.purpose.is_exit:
-            position = parts.portfolio.positions.get(order.symbol)
-            still_open = position is not None and position.is_open
-            parts.exits.exit_finished(order.symbol, filled=not still_open)
-        if order.status is OrderStatus.REJECTED:
-            self.counts.safety["order_rejected"] += 1
+        self._count(self.core.on_order_update(order))
 
     def _on_order(self, order: Order) -> None:
-        self.core.intent_resolved(order.symbol)
-        self._apply_order(order)
+        self._count(self.core.on_order_outcome(order))
+
+    def _count(self, reaction: OrderReaction) -> None:
+        if reaction.rejected:
+            self.counts.safety["order_rejected"] += 1
 
     # --- ExecutionEngine.process ----------------------------------------------------------
     def _execute(self, commands: list[ExecutionCommand]) -> None:
@@ -116,18 +102,15 @@ class SyncTrader:
         self._on_order(result)
 
     def _refused(self, decision: GateDecision) -> None:
-        """TraderEvents.on_decision for a refusal."""
-        intent = decision.intent
+        """The engine listener's on_decision for a refusal."""
         failed = decision.risk.failed if decision.risk is not None else ()
         self.counts.refusals[failed[0].name if failed else decision.stage] += 1
-        self.core.intent_resolved(intent.symbol)
-        if intent.purpose.is_exit:
-            self.core.parts.exits.exit_finished(intent.symbol, filled=False)
+        self.core.on_refused(decision.intent)
         self.counts.safety["risk_rejected"] += 1
 
     def _context(self) -> RiskContext:
         """Trader.risk_context."""
-        return self.core.risk_context(self.clock.now(), self._day_start, self.settings.max_leverage)
+        return self.core.risk_context(self.clock.now(), self.settings.max_leverage)
 
     # --- core outputs ---------------------------------------------------------------------
     def _signal(self, _signal: Signal) -> None:
