@@ -233,6 +233,7 @@ async def test_restart_after_kill_9_adopts_the_exchange_state_exactly(
     gone = book.orders["k-3"]
     assert gone.status is OrderStatus.CANCELED and "unknown to Binance" in gone.reason
     assert [(e.severity, e.kind) for e in new.safety] == [
+        (Severity.WARNING, "foreign_order"),  # manual-1, placed by hand: seen once
         (Severity.INFO, "reconciliation"),  # k-2 filled while we were dead
         (Severity.CRITICAL, "reconciliation"),  # k-3 unknown to Binance
         (Severity.WARNING, "reconciliation"),  # manual-1 adopted
@@ -289,3 +290,38 @@ def exchange_balances(exchange: BinanceExchangeDouble) -> dict[str, Balance]:
         a: Balance(a, engine.free.get(a, Decimal(0)), engine.locked.get(a, Decimal(0)))
         for a in assets
     }
+
+
+FOREIGN_SPOT = [  # (client id, type, price, stop) of orders placed outside the trader
+    ("web_sl", "STOP_LOSS_LIMIT", "44000", "45000"),
+    ("web_tp", "TAKE_PROFIT_LIMIT", "56000", "55000"),
+    ("web_maker", "LIMIT_MAKER", "57000", "0"),
+]
+
+
+async def test_foreign_order_types_are_adopted_and_reconciliation_completes(
+    exchange: BinanceExchangeDouble, kits: Callable[..., Kit]
+) -> None:
+    """Orders of types the trader never sends, resting on the account at start: the
+    reconciliation reads them (it used to fail on the first one and hold entries)."""
+    exchange.set_price("BTCUSDT", "50000")
+    for cid, kind, price, stop in FOREIGN_SPOT:
+        exchange.engine.place_foreign(
+            cid, kind, "SELL", Decimal("0.1"), exchange.now_ms(),
+            price=Decimal(price), stop=Decimal(stop),
+        )  # fmt: skip
+    book = Book([], exchange_balances(exchange))
+    kit = kits()
+    kit.broker.subscribe(book.on_event)
+    trading, _ = heard_state()
+    reconciler = Reconciler(
+        kit.broker, book, clock=SystemClock(), on_safety=kit.safety.append, trading=trading
+    )
+    await kit.broker.start()
+    result = await reconciler("start")
+
+    assert not result.block_entries and trading.mode is TradingMode.ACTIVE
+    adopted = {cid: (o.type_label, o.is_foreign) for cid, o in book.orders.items()}
+    assert adopted == {cid: (kind, True) for cid, kind, _, _ in FOREIGN_SPOT}
+    assert kit.kinds().count("foreign_order") == 3
+    assert all("is open on binance-spot but unknown here" in d.message for d in result.differences)

@@ -337,3 +337,45 @@ async def test_a_start_cancelled_while_subscribing_leaves_nothing_running(
     names = {task.get_name() for task in asyncio.all_tasks()}
     assert not {"binance-spot-user-data", "binance-spot-user-watch"} & names
     assert kit.broker._client is not None and kit.broker._client.session.closed
+
+
+async def test_foreign_stop_orders_and_oco_legs_are_read_from_stream_and_rest(kit: Kit) -> None:
+    """Orders placed in the web UI or by another bot, of the spot types the trader never
+    sends: a stop-limit, a take-profit-limit and an OCO (stop-limit leg + limit-maker
+    leg, with its listStatus event)."""
+    ex = kit.exchange
+    await ex.place_foreign("web_sl", "STOP_LOSS_LIMIT", "SELL", "0.1", price="44000", stop="45000")
+    await ex.place_foreign(
+        "web_tp", "TAKE_PROFIT_LIMIT", "SELL", "0.1", price="56000", stop="55000"
+    )
+    await ex.place_foreign(
+        "oco_stop", "STOP_LOSS_LIMIT", "SELL", "0.2", price="43000", stop="43500", list_id=7
+    )
+    await ex.place_foreign("oco_limit", "LIMIT_MAKER", "SELL", "0.2", price="57000", list_id=7)
+    await kit.until(lambda: [e.kind for e in kit.safety].count("foreign_order") == 4)
+
+    listed = {o.client_order_id: o.type_label for o in await kit.broker.open_orders()}
+    assert listed == {
+        "web_sl": "STOP_LOSS_LIMIT",
+        "web_tp": "TAKE_PROFIT_LIMIT",
+        "oco_stop": "STOP_LOSS_LIMIT",
+        "oco_limit": "LIMIT_MAKER",
+    }
+    [streamed] = kit.orders("oco_limit")
+    assert (streamed.order_type, streamed.price, streamed.is_foreign) == (
+        OrderType.LIMIT,
+        Decimal(57000),
+        True,
+    )
+    kinds = [e.kind for e in kit.safety]
+    assert kinds.count("foreign_order") == 4 and "bad_user_event" not in kinds
+    await ex.fill("oco_limit", "0.2", "57000")  # a foreign fill is a fill like any other
+    await kit.until(lambda: any(f.client_order_id == "oco_limit" for f in kit.fills()))
+
+
+async def test_a_foreign_order_is_never_sent(kit: Kit) -> None:
+    stop = replace(order("tt-x1"), venue_type="STOP_LOSS_LIMIT")
+    refused = await kit.broker.submit(stop)
+    assert refused.status is OrderStatus.REJECTED
+    assert refused.reason == "refused locally: STOP_LOSS_LIMIT orders are never sent"
+    assert kit.posts() == 0

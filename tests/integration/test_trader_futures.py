@@ -20,7 +20,7 @@ from tui_trader.binance.client import loopback_endpoints
 from tui_trader.binance.futures_broker import BinanceFuturesBroker
 from tui_trader.binance.wiring import Timing
 from tui_trader.config import Settings
-from tui_trader.domain.enums import IntentPurpose, OrderType, Side
+from tui_trader.domain.enums import IntentPurpose, OrderType, Severity, Side
 from tui_trader.domain.orders import OrderIntent
 from tui_trader.domain.portfolio import FundingFee
 from tui_trader.exchange_link import ExchangeSetup
@@ -159,3 +159,45 @@ async def test_a_binance_account_waiting_to_replace_the_simulated_one_books_noth
             account = t.core.parts.portfolio
             assert account is not paper and account.held("BTCUSDT") == Decimal("0.1")
             assert account.cash == exchange.futures.engine.wallet  # the funding included
+
+
+async def test_a_liquidation_and_a_foreign_stop_are_booked_shown_and_journaled(
+    exchange: BinanceExchangeDouble, futures_settings: Settings
+) -> None:
+    """A trailing stop placed in the web UI is shown and journaled as foreign; the
+    exchange then liquidates the long: its fill and fee are booked into the portfolio
+    through the normal fill path, with a CRITICAL safety event."""
+    exchange.futures.set_mark("BTCUSDT", "50000")
+    with keyring_installed(MemoryKeyring()):
+        async with running_engine(linked(futures_settings, exchange)) as trader:
+            portfolio = trader.core.parts.portfolio
+            trader.core.parts.market.symbols["BTCUSDT"].last = Decimal(50000)
+            await trader.start()
+            assert await trader.engine.process(market_buy("0.01")) is not None
+            await until(lambda: portfolio.held("BTCUSDT") == Decimal("0.01"))
+            await exchange.futures.place_foreign(
+                "web_trail", "TRAILING_STOP_MARKET", "SELL", "0.01", stop="51000"
+            )
+            await until(lambda: any(o.is_foreign for o in trader.snapshot().open_orders))
+            [shown] = [o for o in trader.snapshot().open_orders if o.is_foreign]
+            assert (shown.client_order_id, shown.type_label) == (
+                "web_trail",
+                "TRAILING_STOP_MARKET",
+            )
+
+            cash = portfolio.cash  # 10000 minus the entry's fee
+            await exchange.futures.liquidate("BTCUSDT", "40300")
+            await until(lambda: portfolio.held("BTCUSDT") == 0)
+            # sold 0.01 at 40300 (a 97 loss on the 50000 entry), fee 0.5% of 403
+            assert portfolio.cash == cash - Decimal(97) - Decimal("2.015")
+            critical = [e for e in trader.history.safety if e.kind == "liquidation"]
+            assert [e.severity for e in critical] == [Severity.CRITICAL]
+            await trader.p.journal.flush()
+            journaled = {o.client_order_id: o for o in await trader.p.journal.orders()}
+            assert journaled["web_trail"].type_label == "TRAILING_STOP_MARKET"
+            [liquidation] = [o for cid, o in journaled.items() if cid.startswith("autoclose-")]
+            assert (liquidation.type_label, liquidation.is_foreign) == ("LIQUIDATION", True)
+            fills = await trader.p.journal.fills()
+            assert [f.fee for f in fills if f.client_order_id == liquidation.client_order_id] == [
+                Decimal("2.015")
+            ]

@@ -220,7 +220,10 @@ class ExchangeBroker(ABC):
         return params | self._market_params(order)
 
     def _refusal(self, order: Order) -> str:
-        """Why the exchange would refuse `order` ("" if it would not)."""
+        """Why the exchange would refuse `order` ("" if it would not). Only MARKET and
+        LIMIT orders are ever sent: a venue type is what foreign orders have."""
+        if order.venue_type:
+            return f"{order.venue_type} orders are never sent"
         ref = self._reference_price(order.symbol) if self._reference_price else None
         return order_refusal(
             order, self._rules.get(order.symbol), self._status.get(order.symbol, ""), ref

@@ -205,7 +205,7 @@ class BinanceFuturesBroker(ReconcilingBroker):
     def _refusal(self, order: Order) -> str:
         """Binance waives the minimum notional for reduce-only orders: so do we, or a
         small remainder could never be closed."""
-        if not order.purpose.is_exit:
+        if not order.purpose.is_exit or order.venue_type:
             return super()._refusal(order)
         rules = self._rules.get(order.symbol)
         ref = self._reference_price(order.symbol) if self._reference_price else None
