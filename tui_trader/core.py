@@ -5,7 +5,7 @@ Synchronous and deterministic (no I/O, no clock reads, no await): the live trade
 headless runner, the backtester and the benchmark drive this same object, so the rules
 that decide money exist once."""
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -195,11 +195,34 @@ class TradingCore:
             market=self.config.market,
         )
 
-    def adopt_portfolio(self, portfolio: Portfolio) -> None:
+    def adopt_portfolio(self, portfolio: Portfolio, open_orders: Iterable[Order] = ()) -> None:
         """Trade another account from now on (restored from the journal, or an
-        exchange's): its own start of day and peak, not those of the one it replaces."""
+        exchange's) with its open orders: its own start of day and peak, not those of
+        the one it replaces."""
         self.parts.portfolio = portfolio
+        for order in open_orders:
+            self.parts.orders.apply(order)
         self.account.reset()
+
+    def replace_market_parts(
+        self,
+        market: MarketState,
+        strategies: Mapping[str, Strategy],
+        breaker: CircuitBreaker,
+        anomaly: AnomalyMonitor,
+        volatility: VolatilityDetector,
+    ) -> None:
+        """Fresh price-learning parts (another venue's prices): nothing learnt from the
+        old prices, and no signal made on them, carries over."""
+        parts = self.parts
+        parts.market, parts.strategies, parts.breaker = market, strategies, breaker
+        parts.anomaly, parts.volatility = anomaly, volatility
+        self.last_signals.clear()
+
+    def install_rules(self, rules: Mapping[str, SymbolRules]) -> None:
+        """The venue's filters for these symbols from now on (others keep theirs).
+        Readers look them up in `parts.rules` when they need them, never keep a copy."""
+        self.parts.rules = {**self.parts.rules, **rules}
 
     # --- reactions: what an order update, a fill or a refusal changes -----------------
     def intent_resolved(self, symbol: str) -> None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from tui_trader.domain.enums import EngineState, Severity
+from tui_trader.domain.enums import Severity
 from tui_trader.domain.events import SafetyEvent
 from tui_trader.domain.orders import Order
 from tui_trader.domain.portfolio import Position
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from tui_trader.binance.reconcile import Reconciler
     from tui_trader.binance.wiring import BinanceBroker, ExchangeParts, Timing
     from tui_trader.brokers.base import Broker
-    from tui_trader.trader import Trader
+    from tui_trader.trader_port import TraderPort
 
 Connector = Callable[[], Awaitable["ExchangeParts"]]
 
@@ -53,8 +53,8 @@ class LoadedAccount:
 
 
 class ExchangeLink:
-    def __init__(self, trader: "Trader", setup: ExchangeSetup | None) -> None:
-        self.t, self.setup = trader, setup
+    def __init__(self, trader: "TraderPort", setup: ExchangeSetup | None) -> None:
+        self.trader, self.setup = trader, setup
         self.parts: ExchangeParts | None = None
         self.broker: BinanceBroker | None = None
         self.reconciler: Reconciler | None = None
@@ -65,7 +65,7 @@ class ExchangeLink:
 
     @property
     def mode(self) -> str:
-        return mode_label(self.t.settings, live=self.broker is not None)
+        return mode_label(self.trader.settings, live=self.broker is not None)
 
     @property
     def retry_detail(self) -> str:
@@ -110,32 +110,33 @@ class ExchangeLink:
             self._connect,
             self._switch,
             self._switch_blocker,
-            clock=self.t.p.wall_clock,
+            clock=self.trader.wall_clock,
             report=self._safety,
-            touch=self.t.touch,
+            touch=self.trader.touch,
             backoff=self.setup.timing.retry if self.setup.timing else None,
         )
 
     def _install(self, parts: "ExchangeParts", note: str) -> None:
         """Binance's feed and filters from now on."""
         feed: MarketFeed = parts.feed
-        if self.t.p.metrics is not None:
+        metrics = self.trader.metrics
+        if metrics is not None:
             from tui_trader.ops.metered_feed import MeteredFeed
 
-            feed = MeteredFeed(feed, self.t.p.metrics)
-        self.t.p.feed, self.t.p.resume_feed = feed, None
-        self.t.core.parts.rules = {**self.t.core.parts.rules, **parts.rules}
+            feed = MeteredFeed(feed, metrics)
+        self.trader.replace_feed(feed)
+        self.trader.install_rules(parts.rules)
         self._safety(Severity.INFO, "exchange_connected", parts.label + note)
 
     def _switch_blocker(self) -> str:
         """What a move from the simulated market to Binance waits for ("" for nothing):
         a trade must never open on one market's prices and close on another's."""
-        t = self.t
-        if t.p.machine.state is EngineState.RUNNING:
+        core = self.trader.core
+        if self.trader.engine_running:
             return "the engine is stopped"
-        if t.core.parts.orders.open_orders():
+        if core.parts.orders.open_orders():
             return "no order is open"
-        if t.core.parts.portfolio.positions:
+        if core.parts.portfolio.positions:
             return "no position is open"
         return ""
 
@@ -146,23 +147,22 @@ class ExchangeLink:
         on Binance's data. Raises (changing nothing) when the account cannot be read."""
         from tui_trader.wiring import market_parts
 
-        trading = self.t.core.state
+        trader = self.trader
+        trading = trader.core.state
         trading.hold(HoldReason.SWITCHING_VENUE, TradingMode.REDUCING, "to Binance", "exchange")
         try:
             loaded = await self._load_account(parts.broker) if parts.broker else None
         finally:
             trading.release(HoldReason.SWITCHING_VENUE, "exchange")
-        core = self.t.core
-        simulated, paper = self.t.p.feed, self.t.engine.broker
-        for name, part in market_parts(self.t.settings, tuple(core.parts.market.symbols)).items():
-            setattr(core.parts, name, part)
-        core.last_signals.clear()
+        simulated, paper = trader.feed, trader.broker
+        symbols = tuple(trader.core.parts.market.symbols)
+        trader.reset_market_parts(market_parts(trader.settings, symbols))
         self.parts, self.retry = parts, None
         self._install(parts, "; switched from the simulated market")
-        self.t.p.journal.set_run_feed(self.t.run_id, self.t.p.feed.name)
+        trader.record_run_feed()
         if parts.broker is not None and loaded is not None:
             self._adopt(parts.broker, loaded)
-        self.t.touch()
+        trader.touch()
         try:  # switched: what follows must not undo it
             await simulated.close()  # the feed loop moves on to the new feed
             if self.broker is not None:
@@ -176,7 +176,7 @@ class ExchangeLink:
         from tui_trader.secrets import SecretsError
 
         assert self.setup is not None
-        settings = self.t.settings
+        settings = self.trader.settings
         try:
             keys = await exchange_keys(settings, live=False)
         except SecretsError as exc:  # testnet/demo without keys: paper on its data
@@ -185,8 +185,8 @@ class ExchangeLink:
             keys = None
         return await build_exchange_parts(
             settings,
-            clock=self.t.p.wall_clock,
-            on_safety=self.t.record_safety,
+            clock=self.trader.wall_clock,
+            on_safety=self.trader.record_safety,
             keys=keys,
             endpoints=self.setup.endpoints,
             reference_price=self._price,
@@ -200,16 +200,17 @@ class ExchangeLink:
         from tui_trader.binance.futures_broker import BinanceFuturesBroker
 
         self._early.clear()
-        t, settings = self.t, self.t.settings
+        journal, settings = self.trader.journal, self.trader.settings
         ours = {settings.quote_asset} | {settings.base_asset(s) for s in settings.symbols}
         held = {a: b.total for a, b in (await broker.balances()).items() if a in ours}
         positions = await broker.positions()
-        start = await account_start(t.p.journal, settings, t.p.wall_clock.now(), held, positions)
+        now = self.trader.wall_clock.now()
+        start = await account_start(journal, settings, now, held, positions)
         settled = []
         if isinstance(broker, BinanceFuturesBroker):
             settled = await broker.funding_since(start.at)
-        portfolio = await restore_exchange_portfolio(t.p.journal, settings, start, settled)
-        orders = await t.p.journal.open_orders(account=account_tag(settings))
+        portfolio = await restore_exchange_portfolio(journal, settings, start, settled)
+        orders = await journal.open_orders(account=account_tag(settings))
         return LoadedAccount(portfolio, positions, orders)
 
     def _adopt(self, broker: "BinanceBroker", loaded: LoadedAccount) -> "Broker":
@@ -218,29 +219,24 @@ class ExchangeLink:
         from tui_trader.binance.book import CoreBook
         from tui_trader.binance.wiring import attach_reconciler
 
-        t, settings = self.t, self.t.settings
-        paper = t.engine.broker
-        t.engine.broker = broker
-        broker.subscribe(t.on_broker_event)
+        trader, settings = self.trader, self.trader.settings
+        paper = trader.replace_broker(broker)
         self.broker = broker
-        t.account_tag = account_tag(settings)
-        t.core.adopt_portfolio(loaded.portfolio)  # with its own day start and peak
+        # Its own day start and peak, not those of the paper account it replaces.
+        trader.adopt_account(loaded.portfolio, loaded.open_orders, account_tag(settings))
         self._show_liquidation(loaded.positions)
-        for order in loaded.open_orders:
-            t.core.parts.orders.apply(order)
         self.reconciler = attach_reconciler(
             broker,
-            CoreBook(t.core, t.p.journal),
-            clock=t.p.wall_clock,
-            on_safety=t.record_safety,
-            trading=t.core.state,
+            CoreBook(trader.core, trader.journal),
+            clock=trader.wall_clock,
+            on_safety=trader.record_safety,
+            trading=trader.core.state,
             tolerance=settings.balance_mismatch_tolerance,
         )
-        t.update_account(t.p.market_clock.now())
         early, self._early = self._early, []
         for update in early:
             self._on_account(update)
-        t.touch()
+        trader.touch()
         return paper
 
     async def reconcile(self, reason: str) -> None:
@@ -257,7 +253,7 @@ class ExchangeLink:
 
         self._check_can_go_live()
         assert self.setup is not None
-        settings = self.t.settings
+        settings = self.trader.settings
         try:
             keys = await exchange_keys(settings, live=True)
             if keys is None:
@@ -265,8 +261,8 @@ class ExchangeLink:
             broker = await start_live_broker(
                 settings,
                 keys,
-                clock=self.t.p.wall_clock,
-                on_safety=self.t.record_safety,
+                clock=self.trader.wall_clock,
+                on_safety=self.trader.record_safety,
                 allow_withdraw_keys=settings.allow_withdraw_keys,
                 endpoints=self.setup.endpoints,
                 reference_price=self._price,
@@ -286,7 +282,7 @@ class ExchangeLink:
         await self.reconcile("live start")
 
     def _check_can_go_live(self) -> None:
-        t = self.t
+        core = self.trader.core
         if self.parts is None:
             raise ValueError(
                 "live mode refused: no Binance market data (simulated market); restart "
@@ -294,9 +290,9 @@ class ExchangeLink:
             )
         if self.broker is not None:
             raise ValueError(f"live mode refused: already trading on {self.broker.name}")
-        if t.p.machine.state is EngineState.RUNNING:
+        if self.trader.engine_running:
             raise ValueError("live mode refused: stop the engine first")
-        if t.core.parts.orders.open_orders() or t.core.parts.portfolio.positions:
+        if core.parts.orders.open_orders() or core.parts.portfolio.positions:
             raise ValueError("live mode refused: close the paper orders and positions first")
 
     async def close(self) -> None:
@@ -308,25 +304,21 @@ class ExchangeLink:
         if self.reconciler is None:  # no exchange account adopted yet
             self._early.append(update)
             return
-        portfolio = self.t.core.parts.portfolio
         for fee in update.funding:
             try:
-                booked = portfolio.apply_funding(fee)
+                self.trader.book_funding(fee)
             except ValueError as exc:  # not our wallet's asset: said, not booked
                 self._safety(Severity.WARNING, "funding_not_booked", str(exc))
-                continue
-            if booked:
-                self.t.p.journal.record_funding(fee)
-                self.t.books_changed = True
         self._show_liquidation(update.positions)
         if update.funding:
-            self.t.update_account(update.ts)
-        self.t.touch()
+            self.trader.update_account(update.ts)
+        self.trader.touch()
 
     def _show_liquidation(self, positions: "Mapping[str, Position]") -> None:
         """`positions`: every open position on the exchange; the rest have none."""
-        portfolio = self.t.core.parts.portfolio
-        for symbol in self.t.core.parts.market.symbols:
+        parts = self.trader.core.parts
+        portfolio = parts.portfolio
+        for symbol in parts.market.symbols:
             held = positions.get(symbol)
             if held is None:
                 portfolio.set_liquidation(symbol, Decimal(0), None)
@@ -334,8 +326,9 @@ class ExchangeLink:
                 portfolio.set_liquidation(symbol, held.quantity, held.liquidation_price)
 
     def _price(self, symbol: str) -> Decimal | None:
-        price = self.t.core.parts.market.price(symbol)
+        price = self.trader.core.parts.market.price(symbol)
         return price if price > 0 else None
 
     def _safety(self, severity: Severity, kind: str, message: str) -> None:
-        self.t.record_safety(SafetyEvent(self.t.p.wall_clock.now(), severity, kind, message))
+        now = self.trader.wall_clock.now()
+        self.trader.record_safety(SafetyEvent(now, severity, kind, message))

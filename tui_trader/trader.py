@@ -5,12 +5,12 @@ API (`TraderCommands`) and `snapshot()`; the edge tasks run under whoever hosts 
 import asyncio
 import logging
 import os
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from tui_trader.brokers.base import BrokerError
+from tui_trader.brokers.base import Broker, BrokerError
 from tui_trader.brokers.paper import PaperBroker
 from tui_trader.clock import Clock, SimulatedClock
 from tui_trader.config import Settings
@@ -18,7 +18,9 @@ from tui_trader.core import CoreOutputs, TradingCore
 from tui_trader.domain.enums import EngineState, Severity
 from tui_trader.domain.events import SafetyEvent
 from tui_trader.domain.market import Candle, Tick
-from tui_trader.domain.orders import OrderIntent, Signal
+from tui_trader.domain.orders import Order, OrderIntent, Signal
+from tui_trader.domain.portfolio import FundingFee
+from tui_trader.domain.rules import SymbolRules
 from tui_trader.exchange_link import ExchangeLink, ExchangeSetup
 from tui_trader.execution.commands import ExecutionCommand
 from tui_trader.execution.engine import ExecutionEngine
@@ -27,6 +29,7 @@ from tui_trader.journal.store import Journal
 from tui_trader.live import keys_in_keyring
 from tui_trader.llm.settings import LLMSettings
 from tui_trader.market.feed import FeedError, MarketFeed
+from tui_trader.portfolio import Portfolio
 from tui_trader.risk.context import RiskContext
 from tui_trader.safety.kill_ack import KillAcknowledger
 from tui_trader.safety.kill_switch import KillSwitch
@@ -41,6 +44,7 @@ if TYPE_CHECKING:
     from tui_trader.ops.metrics import TraderMetrics
     from tui_trader.ops.runtime import OpsRuntime
     from tui_trader.ops.settings import OpsSettings
+    from tui_trader.wiring import MarketParts
 
 log = logging.getLogger("tui_trader.trader")
 
@@ -416,6 +420,55 @@ class Trader(TraderControls):
             stale_after_s=3 * interval / self.settings.sim_speed,
             detail="finished" if self.feed_finished.is_set() else self.exchange.retry_detail,
         )
+
+    # --- the exchange link's port (trader_port.TraderPort) -----------------------------
+    @property
+    def metrics(self) -> "TraderMetrics | None":
+        return self.p.metrics
+
+    @property
+    def engine_running(self) -> bool:
+        return self.p.machine.state is EngineState.RUNNING
+
+    @property
+    def feed(self) -> MarketFeed:
+        return self.p.feed
+
+    @property
+    def broker(self) -> Broker:
+        return self.engine.broker
+
+    def replace_feed(self, feed: MarketFeed) -> MarketFeed:
+        previous = self.p.feed
+        self.p.feed, self.p.resume_feed = feed, None  # a venue's feed keeps its own time
+        return previous
+
+    def replace_broker(self, broker: Broker) -> Broker:
+        broker.subscribe(self.on_broker_event)
+        return self.engine.use_broker(broker)
+
+    def adopt_account(
+        self, portfolio: Portfolio, open_orders: Iterable[Order], account_tag: str
+    ) -> None:
+        self.account_tag = account_tag
+        self.core.adopt_portfolio(portfolio, open_orders)
+        self.update_account(self.p.market_clock.now())
+
+    def reset_market_parts(self, parts: "MarketParts") -> None:
+        self.core.replace_market_parts(**parts)
+
+    def install_rules(self, rules: Mapping[str, SymbolRules]) -> None:
+        self.core.install_rules(rules)
+
+    def book_funding(self, fee: FundingFee) -> bool:
+        if not self.core.parts.portfolio.apply_funding(fee):
+            return False
+        self.p.journal.record_funding(fee)
+        self.books_changed = True
+        return True
+
+    def record_run_feed(self) -> None:
+        self.p.journal.set_run_feed(self.run_id, self.p.feed.name)
 
     # --- risk context -----------------------------------------------------------------
     def risk_context(self, _intent: object) -> RiskContext:

@@ -81,6 +81,12 @@ class ExecutionEngine:
         self.queue: asyncio.Queue[ExecutionCommand] = asyncio.Queue()
         journal.watch(listener.on_journal_health)
 
+    def use_broker(self, broker: Broker) -> Broker:
+        """Send to `broker` from now on (the trader adopted an exchange account); returns
+        the previous one, for the caller to close. The single writer stays single."""
+        previous, self.broker = self.broker, broker
+        return previous
+
     def submit(self, command: ExecutionCommand) -> None:
         self.queue.put_nowait(command)
 

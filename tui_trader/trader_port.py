@@ -1,0 +1,91 @@
+"""What the exchange link sees of the trader: parts it may read, and the only ways it may
+change them. The link never assigns into the trader or its core; each change below is one
+step the trader takes itself (no await inside, so no event sees half of it)."""
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Protocol
+
+from tui_trader.brokers.base import Broker
+from tui_trader.clock import Clock
+from tui_trader.config import Settings
+from tui_trader.core import TradingCore
+from tui_trader.domain.events import SafetyEvent
+from tui_trader.domain.orders import Order
+from tui_trader.domain.portfolio import FundingFee
+from tui_trader.domain.rules import SymbolRules
+from tui_trader.journal.store import Journal
+from tui_trader.market.feed import MarketFeed
+from tui_trader.portfolio import Portfolio
+
+if TYPE_CHECKING:
+    from tui_trader.ops.metrics import TraderMetrics
+    from tui_trader.wiring import MarketParts
+
+
+class TraderPort(Protocol):
+    # --- read ---------------------------------------------------------------------------
+    @property
+    def settings(self) -> Settings: ...
+
+    @property
+    def core(self) -> TradingCore: ...
+
+    @property
+    def journal(self) -> Journal: ...
+
+    @property
+    def wall_clock(self) -> Clock: ...
+
+    @property
+    def metrics(self) -> "TraderMetrics | None": ...
+
+    @property
+    def engine_running(self) -> bool: ...
+
+    @property
+    def feed(self) -> MarketFeed: ...
+
+    @property
+    def broker(self) -> Broker:
+        """The broker the execution engine sends to now."""
+        ...
+
+    # --- report -------------------------------------------------------------------------
+    def record_safety(self, event: SafetyEvent) -> None: ...
+
+    def touch(self) -> None: ...
+
+    def update_account(self, ts: datetime) -> None: ...
+
+    # --- change -------------------------------------------------------------------------
+    def replace_feed(self, feed: MarketFeed) -> MarketFeed:
+        """Trade on `feed` from now on (the feed loop follows it); returns the old one."""
+        ...
+
+    def replace_broker(self, broker: Broker) -> Broker:
+        """Send to `broker` and hear its events from now on; returns the old one."""
+        ...
+
+    def adopt_account(
+        self, portfolio: Portfolio, open_orders: Iterable[Order], account_tag: str
+    ) -> None:
+        """Trade this account (journaled under `account_tag`) with its own day start."""
+        ...
+
+    def reset_market_parts(self, parts: "MarketParts") -> None:
+        """Fresh price-learning parts: nothing learnt on another venue's prices stays."""
+        ...
+
+    def install_rules(self, rules: Mapping[str, SymbolRules]) -> None:
+        """The venue's symbol filters from now on, for every reader."""
+        ...
+
+    def book_funding(self, fee: FundingFee) -> bool:
+        """Book and journal a funding settlement; False when already booked. Raises
+        ValueError for an asset the wallet does not hold."""
+        ...
+
+    def record_run_feed(self) -> None:
+        """The journal's run record names the feed in use now."""
+        ...
