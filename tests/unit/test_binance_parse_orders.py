@@ -460,6 +460,12 @@ def test_liquidation_execution_carries_its_fill_and_fee() -> None:
         "77",
     )
     assert not parse_order_trade_update(futures_event()).liquidation
+    # Liquidation statuses of older documentation: read, and final once executed in full.
+    adl = parse_order_trade_update(event | {"o": event["o"] | {"X": "NEW_ADL"}})
+    assert adl.status is OrderStatus.FILLED and len(adl.fills) == 1
+    insurance = {"X": "NEW_INSURANCE", "z": "0.004", "l": "0.004"}
+    partial = parse_order_trade_update(event | {"o": event["o"] | insurance})
+    assert partial.status is OrderStatus.NEW and partial.filled_quantity == Decimal("0.004")
 
 
 def test_adl_orders_get_a_client_id_of_their_own() -> None:

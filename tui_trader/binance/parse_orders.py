@@ -30,6 +30,9 @@ _STATUS = {
     "REJECTED": OrderStatus.REJECTED,
     "EXPIRED": OrderStatus.EXPIRED,
     "EXPIRED_IN_MATCH": OrderStatus.EXPIRED,
+    # USD-M liquidation orders as older documentation names them (insurance fund, ADL)
+    "NEW_INSURANCE": OrderStatus.NEW,
+    "NEW_ADL": OrderStatus.NEW,
 }
 _TYPES = {"LIMIT": OrderType.LIMIT, "MARKET": OrderType.MARKET}
 _VENUE_TYPE = re.compile(r"^[A-Z][A-Z0-9_]{0,39}$")  # shown literally: no markup, short
@@ -195,18 +198,21 @@ def parse_order_trade_update(event: Mapping[str, Any]) -> OrderReport:
         ts = ms_to_utc(o.get("T") or event["T"])
         execution = o["x"]
         fills = (_stream_fill(o, cid, side, ts),) if execution in _FILL_EXECUTIONS else ()
-        price = _price(o["p"])
+        price, quantity, filled = _price(o["p"]), dec(o["q"]), dec(o["z"])
         order_type, venue_type = _order_type(o["o"], price)
+        status = _pick(_STATUS, o["X"], "order status")
+        if execution == LIQUIDATION_EXECUTION and filled >= quantity:
+            status = OrderStatus.FILLED  # executed in full, whatever status it names
         return OrderReport(
             cid,
             str(o["i"]),
             str(o["s"]),
             side,
             order_type,
-            dec(o["q"]),
+            quantity,
             price,
-            _pick(_STATUS, o["X"], "order status"),
-            dec(o["z"]),
+            status,
+            filled,
             dec(o.get("ap") or "0"),
             ts,
             _reason(o),
