@@ -2,6 +2,7 @@
 
 from collections.abc import Callable
 
+import pytest
 from textual.widgets import Static
 from tui_support import (
     Cockpit,
@@ -14,6 +15,8 @@ from tui_support import (
 )
 
 from tui_trader.domain.enums import EngineState
+from tui_trader.journal.errors import JournalError
+from tui_trader.startup import EXIT_STORAGE
 from tui_trader.tui.keys import NAVIGATION_HELP, OPERATOR_KEYS
 from tui_trader.tui.modals.help import HelpScreen
 from tui_trader.tui.modals.quit import QuitScreen
@@ -162,3 +165,19 @@ async def test_palette_finds_start_by_name_and_runs_it(cockpit: Make) -> None:
         await pilot.pause(0.3)  # the palette searches in the background
         await pilot.press("enter")
         await wait_for(pilot, lambda: engine_state(c) is EngineState.RUNNING, "RUNNING")
+
+
+async def test_a_failed_shutdown_exits_with_its_code_and_literal_text(
+    cockpit: Make, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    c = cockpit()
+
+    async def close_fails() -> None:
+        raise JournalError("journal closed with 3 records not written: [/] disk full")
+
+    async with c.app.run_test(size=(80, 24)) as pilot:
+        await market_ready(pilot, c)
+        monkeypatch.setattr(c.trader, "close", close_fails)
+        await pilot.press("q")
+        await wait_for(pilot, lambda: c.app.return_code is not None, "the app to exit")
+    assert c.app.return_code == EXIT_STORAGE  # records not written, as headless says
