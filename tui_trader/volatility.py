@@ -18,7 +18,6 @@ from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from tui_trader.config import Settings
 from tui_trader.domain.market import Candle, Tick
 from tui_trader.indicators import RollingMean
 
@@ -101,16 +100,6 @@ class VolatilityDetector:
         self._lookback = int(vol_lookback)
         self._windows: dict[str, _PriceWindow] = {}
         self._volumes: dict[str, RollingMean] = {}
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> "VolatilityDetector":
-        return cls(
-            float(settings.mp_delta_pct),
-            float(settings.mp_window_sec),
-            float(settings.kline_range_pct),
-            float(settings.vol_mult),
-            settings.vol_lookback,
-        )
 
     def reset(self) -> None:
         self._windows.clear()

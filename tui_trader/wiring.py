@@ -1,6 +1,7 @@
 """Builds a Trader from settings: the one factory used by the CLI, the app and tests."""
 
 from collections.abc import Mapping
+from dataclasses import fields
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TypedDict
@@ -57,6 +58,21 @@ def journal_path(settings: Settings) -> Path:
     return settings.data_path / JOURNAL_FILE
 
 
+def risk_limits(settings: Settings) -> RiskLimits:
+    """The risk layer's frozen view of the settings (same names, same values)."""
+    return RiskLimits(**{f.name: getattr(settings, f.name) for f in fields(RiskLimits)})
+
+
+def volatility_detector(settings: Settings) -> VolatilityDetector:
+    return VolatilityDetector(
+        float(settings.mp_delta_pct),
+        float(settings.mp_window_sec),
+        float(settings.kline_range_pct),
+        float(settings.vol_mult),
+        settings.vol_lookback,
+    )
+
+
 def build_core(
     settings: Settings, symbols: tuple[str, ...], *, candles_only: bool, track_peak: bool = True
 ) -> tuple[TradingCore, PaperExchange, RiskManager]:
@@ -64,7 +80,7 @@ def build_core(
     the backtester and the benchmark). `track_peak=False`: no equity peak (nothing
     decides on it; the backtester computes equity only when a day begins)."""
     quote = settings.quote_asset
-    limits = RiskLimits.from_settings(settings)
+    limits = risk_limits(settings)
     rules = {s: SymbolRules(s) for s in symbols}
     balances = {quote: settings.paper_quote_balance}
     portfolio = Portfolio(
@@ -125,7 +141,7 @@ def market_parts(settings: Settings, symbols: tuple[str, ...]) -> MarketParts:
             settings.balance_mismatch_tolerance,
             settings.max_consecutive_failures,
         ),
-        "volatility": VolatilityDetector.from_settings(settings),
+        "volatility": volatility_detector(settings),
     }
 
 

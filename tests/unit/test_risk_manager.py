@@ -16,6 +16,7 @@ from tui_trader.domain.rules import SymbolRules
 from tui_trader.risk.context import RiskContext, RiskDecision
 from tui_trader.risk.limits import RiskLimits
 from tui_trader.risk.manager import RiskManager
+from tui_trader.wiring import risk_limits
 
 D = Decimal
 T0 = datetime(2025, 3, 10, 12, 0, tzinfo=UTC)
@@ -143,7 +144,7 @@ def test_from_settings_copies_every_field() -> None:
         trailing_stop_pct=D(0),
         max_holding_minutes=0,
     )
-    limits = RiskLimits.from_settings(settings)
+    limits = risk_limits(settings)
     for field in fields(RiskLimits):
         assert getattr(limits, field.name) == getattr(settings, field.name), field.name
     assert limits.max_position_pct == D("7.5")

@@ -10,6 +10,7 @@ import pytest
 from tui_trader.config import Settings
 from tui_trader.domain import Candle, Tick
 from tui_trader.volatility import TriggerKind, VolatilityDetector, VolatilityTrigger
+from tui_trader.wiring import volatility_detector
 
 T0 = datetime(2024, 4, 1, 12, 0, tzinfo=UTC)
 LOGGER = "tui_trader.volatility"
@@ -220,7 +221,7 @@ def test_from_settings_uses_the_same_names() -> None:
         vol_mult=Decimal(2),
         vol_lookback=1,
     )
-    d = VolatilityDetector.from_settings(settings)
+    d = volatility_detector(settings)
     assert feed_ticks(d, [tick(0, "100"), tick(5, "101.9")]) == []
     assert len(feed_ticks(d, [tick(6, "102")])) == 1
     d.on_candle(candle(0, "100", "100.1", "10"))

@@ -1,0 +1,67 @@
+"""The pure core imports no screen, no I/O library and no settings machinery: each core
+module is imported alone in a fresh interpreter and the forbidden modules are looked for
+in what it loaded. This is what lets the same core run headless, in backtests and under
+a test-controlled clock."""
+
+import pkgutil
+import subprocess
+import sys
+
+import pytest
+
+import tui_trader
+
+# The layers below the runtime (ARCHITECTURE.md "Layers", 4 and 5).
+CORE_PACKAGES = ("domain", "indicators", "strategies", "risk")
+CORE_MODULES = (
+    "tui_trader.core",
+    "tui_trader.portfolio",
+    "tui_trader.volatility",
+    "tui_trader.clock",
+    "tui_trader.market.state",
+    "tui_trader.execution.gate",
+    "tui_trader.execution.order_book",
+    "tui_trader.execution.idempotency",
+    "tui_trader.execution.commands",
+    "tui_trader.brokers.paper_exchange",
+    "tui_trader.safety.trading_state",
+    "tui_trader.safety.state_machine",
+)
+FORBIDDEN = (
+    "textual",
+    "asyncio",
+    "aiosqlite",
+    "aiohttp",
+    "pydantic_settings",
+    "openai",
+    "binance",
+    "keyring",
+    "tui_trader.config",
+    "tui_trader.tui",
+    "tui_trader.trader",
+    "tui_trader.wiring",
+    "tui_trader.views",
+    "tui_trader.journal",
+)
+
+
+def core_modules() -> list[str]:
+    found = list(CORE_MODULES)
+    for package in CORE_PACKAGES:
+        path = [f"{tui_trader.__path__[0]}/{package}"]
+        found.append(f"tui_trader.{package}")
+        found += [f"tui_trader.{package}.{m.name}" for m in pkgutil.iter_modules(path)]
+    return found
+
+
+@pytest.mark.parametrize("module", core_modules())
+def test_a_core_module_loads_nothing_forbidden(module: str) -> None:
+    probe = (
+        f"import sys, {module}\n"
+        f"print(' '.join(f for f in {FORBIDDEN!r} if any("
+        "m == f or m.startswith(f + '.') for m in sys.modules)))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert done.stdout.split() == [], f"{module} loads {done.stdout.strip()}"
