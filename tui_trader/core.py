@@ -333,5 +333,7 @@ class TradingCore:
         return [
             CancelRequest(order.client_order_id, f"entry not filled within {ttl}")
             for order in self.parts.orders.open_orders()
-            if order.purpose is IntentPurpose.ENTRY and now - order.created_at >= ttl
+            if order.purpose is IntentPurpose.ENTRY
+            and not order.is_foreign  # placed outside the trader: never ours to cancel
+            and now - order.created_at >= ttl
         ]

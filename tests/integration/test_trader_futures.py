@@ -6,6 +6,7 @@ wallet with the funding in it (no mismatch for reconciliation to report)."""
 import asyncio
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -21,9 +22,11 @@ from tui_trader.binance.futures_broker import BinanceFuturesBroker
 from tui_trader.binance.wiring import Timing
 from tui_trader.config import Settings
 from tui_trader.domain.enums import IntentPurpose, OrderType, Severity, Side
+from tui_trader.domain.market import Candle
 from tui_trader.domain.orders import OrderIntent
 from tui_trader.domain.portfolio import FundingFee
 from tui_trader.exchange_link import ExchangeSetup
+from tui_trader.execution.commands import CancelRequest
 from tui_trader.trader import Trader
 from tui_trader.wiring import build_trader
 
@@ -201,3 +204,26 @@ async def test_a_liquidation_and_a_foreign_stop_are_booked_shown_and_journaled(
             assert [f.fee for f in fills if f.client_order_id == liquidation.client_order_id] == [
                 Decimal("2.015")
             ]
+
+
+async def test_the_entry_time_to_live_never_cancels_a_foreign_order(
+    exchange: BinanceExchangeDouble, futures_settings: Settings
+) -> None:
+    """A stop the operator placed by hand has no purpose of ours: the sweep that cancels
+    stale entry orders must leave it alone, however old it is."""
+    exchange.futures.set_mark("BTCUSDT", "50000")
+    with keyring_installed(MemoryKeyring()):
+        async with running_engine(linked(futures_settings, exchange)) as trader:
+            await exchange.futures.place_foreign(
+                "web_stop", "STOP_MARKET", "SELL", "0.01", stop="45000"
+            )
+            await until(lambda: any(o.is_foreign for o in trader.snapshot().open_orders))
+            [foreign] = trader.snapshot().open_orders
+            later = foreign.created_at + timedelta(days=1)
+            price = Decimal(50000)
+            candle = Candle(
+                "BTCUSDT", later - timedelta(minutes=1), later, price, price, price, price,
+                Decimal(1),
+            )  # fmt: skip
+            commands = trader.core.on_candle(candle)
+            assert not [c for c in commands if isinstance(c, CancelRequest)]
