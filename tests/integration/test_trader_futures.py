@@ -27,6 +27,7 @@ from tui_trader.domain.orders import OrderIntent
 from tui_trader.domain.portfolio import FundingFee
 from tui_trader.exchange_link import ExchangeSetup
 from tui_trader.execution.commands import CancelRequest
+from tui_trader.notify.format import orders_text
 from tui_trader.trader import Trader
 from tui_trader.wiring import build_trader
 
@@ -187,6 +188,8 @@ async def test_a_liquidation_and_a_foreign_stop_are_booked_shown_and_journaled(
                 "web_trail",
                 "TRAILING_STOP_MARKET",
             )
+            chat = orders_text(trader.snapshot())  # what /orders answers in Telegram
+            assert "web_trail SELL 0.01000000 BTCUSDT TRAILING_STOP_MARKET (foreign) NEW" in chat
 
             cash = portfolio.cash  # 10000 minus the entry's fee
             await exchange.futures.liquidate("BTCUSDT", "40300")

@@ -20,9 +20,8 @@ def signed(value: Decimal) -> str:
 
 def order_line(order: Order) -> str:
     price = f" @ {order.price}" if order.price is not None else ""
-    return (
-        f"{order.side} {order.quantity} {order.symbol}{price} {order.order_type} ({order.purpose})"
-    )
+    purpose = "foreign" if order.is_foreign else order.purpose
+    return f"{order.side} {order.quantity} {order.symbol}{price} {order.type_label} ({purpose})"
 
 
 def filled_line(order: Order) -> str:
