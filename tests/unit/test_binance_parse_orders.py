@@ -351,6 +351,7 @@ def test_account_payloads() -> None:
     [
         (execution_report(o="STOP\x1b[31m"), "unsupported order type 'STOP"),
         (execution_report(o=7), "unsupported order type 7"),
+        (execution_report(o="STOP\n"), "unsupported order type 'STOP"),
         (execution_report(X="PENDING_CANCEL"), "unsupported order status"),
         (execution_report(S="HOLD"), "executionReport"),
         (execution_report(q=1.0), "executionReport"),

@@ -35,7 +35,7 @@ _STATUS = {
     "NEW_ADL": OrderStatus.NEW,
 }
 _TYPES = {"LIMIT": OrderType.LIMIT, "MARKET": OrderType.MARKET}
-_VENUE_TYPE = re.compile(r"^[A-Z][A-Z0-9_]{0,39}$")  # shown literally: no markup, short
+_VENUE_TYPE = re.compile(r"[A-Z][A-Z0-9_]{0,39}")  # shown literally: no markup, short
 _FILL_EXECUTIONS = frozenset({"TRADE", "CALCULATED"})
 LIQUIDATION_EXECUTION = "CALCULATED"  # USD-M: liquidation or auto-deleveraging (ADL)
 # Client ids the venue gives to every order of a kind; made unique with the order id.
@@ -103,7 +103,7 @@ def _order_type(raw: Any, price: Decimal | None) -> tuple[OrderType, str]:
     """(domain type, venue type): ours map one to one, any other type name is kept."""
     if raw in _TYPES:
         return _TYPES[raw], ""
-    if raw.__class__ is not str or not _VENUE_TYPE.match(raw):
+    if raw.__class__ is not str or not _VENUE_TYPE.fullmatch(raw):
         raise ValueError(f"unsupported order type {quote(raw)}")
     return (OrderType.LIMIT if price is not None else OrderType.MARKET), str(raw)
 
