@@ -1,9 +1,11 @@
 """BinanceFuturesBroker: USD-M orders (rules in broker_core.py) in one-way position mode,
 leverage and margin type set at start, reduce-only exits, and the listenKey user data
-stream: ORDER_TRADE_UPDATE → orders and fills, ACCOUNT_UPDATE → wallet balances and
-positions (liquidation price from positionRisk). Funding settlements come from the
-income history (futures_funding.py), read when ACCOUNT_UPDATE says funding was settled
-and after every user data re-subscription (a settlement may have fallen in the gap)."""
+stream: ORDER_TRADE_UPDATE → orders and fills (liquidation and ADL executions booked
+like trades, with a CRITICAL safety event), ACCOUNT_UPDATE → wallet balances and
+positions (liquidation price from positionRisk; hedge-mode rows are refused, never
+merged). Funding settlements come from the income history (futures_funding.py), read
+when ACCOUNT_UPDATE says funding was settled and after every user data re-subscription
+(a settlement may have fallen in the gap)."""
 
 import asyncio
 from collections.abc import Callable, Sequence
@@ -24,7 +26,11 @@ from tui_trader.binance.futures_stream import FuturesUserStream
 from tui_trader.binance.parse_account import PositionModeError
 from tui_trader.binance.parse_futures import parse_futures_balances, parse_position_risk
 from tui_trader.binance.parse_income import FUNDING, parse_income_page
-from tui_trader.binance.parse_orders import OrderReport, parse_order_trade_update
+from tui_trader.binance.parse_orders import (
+    ADL_CLIENT_ID,
+    OrderReport,
+    parse_order_trade_update,
+)
 from tui_trader.binance.user_stream import UserStream
 from tui_trader.brokers.base import BrokerError
 from tui_trader.clock import Clock
@@ -231,7 +237,8 @@ class BinanceFuturesBroker(ReconcilingBroker):
     def _report_liquidation(self, report: OrderReport, fills: list[Fill]) -> None:
         """A liquidation or ADL execution: booked like any fill (the listeners had it),
         and never quiet."""
-        what = "auto-deleveraged (ADL)" if "adl" in report.client_order_id else "liquidated"
+        adl = report.client_order_id.startswith(ADL_CLIENT_ID)
+        what = "auto-deleveraged (ADL)" if adl else "liquidated"
         for fill in fills:
             message = (
                 f"{fill.symbol} {what} by {self.name}: {fill.side} {fill.quantity} @ "

@@ -39,7 +39,8 @@ _VENUE_TYPE = re.compile(r"[A-Z][A-Z0-9_]{0,39}")  # shown literally: no markup,
 _FILL_EXECUTIONS = frozenset({"TRADE", "CALCULATED"})
 LIQUIDATION_EXECUTION = "CALCULATED"  # USD-M: liquidation or auto-deleveraging (ADL)
 # Client ids the venue gives to every order of a kind; made unique with the order id.
-_SHARED_IDS = frozenset({"", "adl_autoclose"})
+ADL_CLIENT_ID = "adl_autoclose"
+_SHARED_IDS = frozenset({"", ADL_CLIENT_ID})
 
 
 @dataclass(frozen=True, slots=True)
