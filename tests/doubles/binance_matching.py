@@ -2,7 +2,9 @@
 the JSON Binance answers with (REST replies and user-data events).
 
 LIMIT orders rest unless they cross the configured market price; MARKET orders fill at
-that price at once. Commission is 0.1% of what the account receives."""
+that price at once. Commission is 0.1% of what the account receives. Orders placed
+outside the trader (`place_foreign`: STOP_LOSS_LIMIT, TAKE_PROFIT_LIMIT, LIMIT_MAKER, OCO
+legs with their orderListId) rest with their stopPrice as Binance shows them."""
 
 import re
 from dataclasses import dataclass, field
