@@ -23,6 +23,7 @@ log = logging.getLogger("tui_trader.restore")
 
 PAPER_BALANCES_KEY = "paper_initial_balances"
 DAY_START_KEY = "day_start"
+MARKET_TIME_KEY = "market_time"
 
 
 async def restore_paper(
@@ -60,6 +61,16 @@ async def restore_paper(
         return None
     day, equity = stored.split("|")
     return datetime.fromisoformat(day), Decimal(equity)
+
+
+async def market_time_reached(journal: Journal) -> datetime | None:
+    """The latest market time the journal knows (its mark, or a recent order's time):
+    market time never runs backwards across a restart."""
+    stored = await journal.get_meta(MARKET_TIME_KEY)
+    times = [order.updated_at for order in await journal.orders(limit=50)]
+    if stored is not None:
+        times.append(datetime.fromisoformat(stored))
+    return max(times) if times else None
 
 
 async def paper_initial_balances(

@@ -6,38 +6,30 @@ import asyncio
 import logging
 import os
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass
-from datetime import datetime
 from typing import TYPE_CHECKING
 
 from tui_trader.brokers.base import Broker, BrokerError
-from tui_trader.brokers.paper import PaperBroker
-from tui_trader.clock import Clock, SimulatedClock
-from tui_trader.config import Settings
-from tui_trader.core import CoreOutputs, TradingCore
+from tui_trader.core import CoreOutputs
+from tui_trader.decision_log import DecisionLog
 from tui_trader.domain.enums import EngineState, Severity
 from tui_trader.domain.events import SafetyEvent
 from tui_trader.domain.market import Candle, Tick
-from tui_trader.domain.orders import Order, OrderIntent, Signal
+from tui_trader.domain.orders import Order, OrderIntent
 from tui_trader.domain.portfolio import FundingFee
 from tui_trader.domain.rules import SymbolRules
-from tui_trader.exchange_link import ExchangeLink, ExchangeSetup
+from tui_trader.exchange_link import ExchangeLink
 from tui_trader.execution.commands import ExecutionCommand
 from tui_trader.execution.engine import ExecutionEngine
-from tui_trader.execution.gate import OrderGate
-from tui_trader.journal.store import Journal
-from tui_trader.live import keys_in_keyring
-from tui_trader.llm.settings import LLMSettings
 from tui_trader.market.feed import FeedError, MarketFeed
 from tui_trader.portfolio import Portfolio
+from tui_trader.restore import market_time_reached, reconcile_unfinished, restore_paper
 from tui_trader.risk.context import RiskContext
-from tui_trader.safety.kill_ack import KillAcknowledger
-from tui_trader.safety.kill_switch import KillSwitch
-from tui_trader.safety.state_machine import EngineStateMachine
-from tui_trader.snapshot import FeedStatus, TraderSnapshot
-from tui_trader.trader_controls import TraderControls, kill_text
+from tui_trader.safety.kill_switch import KillState
+from tui_trader.snapshot import FeedStatus, LiveCheck, TraderSnapshot
+from tui_trader.trader_controls import OperatorCommands, kill_text
+from tui_trader.trader_events import TraderEvents
+from tui_trader.trader_parts import TraderParts
 from tui_trader.views import History, build_snapshot
-from tui_trader.volatility import VolatilityTrigger
 
 if TYPE_CHECKING:
     from tui_trader.advice_link import AdviceLink
@@ -48,47 +40,13 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("tui_trader.trader")
 
-MARKET_TIME_KEY = "market_time"
-KILL_POLL_S = 0.2
 HOUSEKEEPING_S = 1.0
 SNAPSHOT_JOURNAL_S = 10.0
 
 EdgeTask = tuple[str, Callable[[], Awaitable[None]]]
 
 
-@dataclass(slots=True)
-class TraderParts:
-    settings: Settings
-    core: TradingCore
-    gate: OrderGate
-    broker: PaperBroker
-    feed: MarketFeed
-    journal: Journal
-    kill_switch: KillSwitch
-    machine: EngineStateMachine
-    market_clock: SimulatedClock
-    wall_clock: Clock
-    safety_relay: "SafetyRelay"
-    # Rebuilds the feed to resume at a given market time (the simulated market after a
-    # restart); None for feeds that carry their own time (replay, exchange).
-    resume_feed: Callable[[datetime], MarketFeed] | None = None
-    llm: "LLMSettings | None" = None  # the advisor runs only when llm.llm_enabled
-    ops: "OpsSettings | None" = None  # notifications, Telegram control, health, metrics
-    metrics: "TraderMetrics | None" = None
-    exchange: ExchangeSetup | None = None  # Binance data (and broker) instead of the sim
-
-
-class SafetyRelay:
-    """Lets parts built before the trader (feeds) report safety events to it."""
-
-    def __init__(self) -> None:
-        self.target: Callable[[SafetyEvent], None] = lambda _event: None
-
-    def __call__(self, event: SafetyEvent) -> None:
-        self.target(event)
-
-
-class Trader(TraderControls):
+class Trader(TraderEvents):
     def __init__(self, parts: TraderParts) -> None:
         super().__init__(
             parts.core,
@@ -103,22 +61,34 @@ class Trader(TraderControls):
         self.engine = ExecutionEngine(
             parts.gate, parts.journal, parts.broker, self.risk_context, self, parts.market_clock
         )
-        parts.core.out = CoreOutputs(
-            safety=self.record_safety, signal=self._on_signal, trigger=self._on_trigger
-        )
-        parts.safety_relay.target = self.record_safety
+        parts.safety_relay.connect(self.record_safety)
         self.advice: AdviceLink | None = None
         if parts.llm is not None and parts.llm.llm_enabled:
             # Imported here: the openai SDK costs half a second of start-up when unused.
             from tui_trader.advice_wiring import build_advice_link
 
             self.advice = build_advice_link(self)
+        decisions = DecisionLog(parts.journal, self.advice)
+        parts.core.out = CoreOutputs(
+            safety=self.record_safety, signal=decisions.signal, trigger=decisions.trigger
+        )
         self.exchange = ExchangeLink(self, parts.exchange)
+        self.commands = OperatorCommands(
+            settings=parts.settings,
+            core=parts.core,
+            engine=self.engine,
+            machine=parts.machine,
+            journal=parts.journal,
+            kill_switch=parts.kill_switch,
+            wall_clock=parts.wall_clock,
+            go_live=self.exchange.go_live,
+            record_safety=self.record_safety,
+            touch=self.touch,
+        )
         self.history = History()
         self.feed_finished = asyncio.Event()
         self.feed_error = ""
         self.llm_api_key: str | None = None
-        self._keys: tuple[bool, str] = (False, "keyring not checked yet")
         self.ops: OpsRuntime | None = None  # built at open()
         self.all_symbols_candled = asyncio.Event()  # every symbol has one closed candle
         self.run_id = 0
@@ -151,14 +121,13 @@ class Trader(TraderControls):
 
     async def _open(self) -> None:
         from tui_trader.execution.idempotency import IdempotencyGuard
-        from tui_trader.restore import reconcile_unfinished, restore_paper
 
         await self.p.journal.open()
         if self.advice is not None:
             from tui_trader.advice_wiring import llm_key
 
             self.llm_api_key = await llm_key(self.settings)
-        self._keys = await keys_in_keyring(self.settings)
+        await self.commands.check_keys()
         if self.p.ops is not None:
             await self._start_ops(self.p.ops)
         self.p.gate.guard = IdempotencyGuard(await self.p.journal.known_client_order_ids())
@@ -174,7 +143,7 @@ class Trader(TraderControls):
         await self.exchange.reconcile("start")
         kill = self.p.kill_switch.read()
         if kill is not None:
-            self._apply_kill(kill, announce=False)
+            self.commands.apply_kill(kill, announce=False)
         self.say_trading_state("at start")  # committed with the run record below
         self.run_id = await self.p.journal.start_run(
             mode=self.settings.trading_mode,
@@ -194,13 +163,9 @@ class Trader(TraderControls):
     async def _resume_market_time(self) -> None:
         """Market time never runs backwards across a restart: an accelerated demo may have
         run ahead of the wall clock, and journaled orders carry that time."""
-        stored = await self.p.journal.get_meta(MARKET_TIME_KEY)
-        times = [order.updated_at for order in await self.p.journal.orders(limit=50)]
-        if stored is not None:
-            times.append(datetime.fromisoformat(stored))
-        if not times:
+        reached = await market_time_reached(self.p.journal)
+        if reached is None:
             return
-        reached = max(times)
         if reached > self.p.market_clock.now() and self.p.resume_feed is not None:
             self.p.market_clock.set(reached)
             self.p.feed = self.p.resume_feed(reached)
@@ -221,7 +186,7 @@ class Trader(TraderControls):
         tasks: list[EdgeTask] = [
             ("feed", self._feed_loop),
             ("execution", self.engine.run),
-            ("kill-watch", self._watch_kill_switch),
+            ("kill-watch", self.commands.watch_kill_switch),
             ("housekeeping", self._housekeeping),
         ]
         if self.advice is not None:
@@ -297,29 +262,6 @@ class Trader(TraderControls):
         if all(s.last_candle for s in self.core.parts.market.symbols.values()):
             self.all_symbols_candled.set()
 
-    async def _watch_kill_switch(self) -> None:
-        """Another process (tui-trader kill) may write the kill file at any time. Also
-        keeps space reserved for a kill on a full disk, and retries a kill that could
-        not be written (once a second)."""
-        await asyncio.to_thread(self.p.kill_switch.reserve)
-        ack = KillAcknowledger(self.p.kill_switch.path.parent)
-        rounds = 0
-        while True:
-            rounds += 1
-            if self.kill_unpersisted and rounds % round(1 / KILL_POLL_S) == 0:
-                self.persist_kill_again()
-            state = self.p.kill_switch.read()
-            held = self.kill_state
-            if state is not None and (
-                held is None or (state.close_positions and not held.close_positions)
-            ):
-                self._apply_kill(state, announce=True)  # new, or now closing positions too
-            elif state is None and held is not None and not self.kill_unpersisted:
-                self._kill_cleared()
-            if state is not None and self.kill_state is not None and ack.due(state):
-                await self.acknowledge_kill(ack, state)  # halted first, then says so
-            await asyncio.sleep(KILL_POLL_S)
-
     async def _housekeeping(self) -> None:
         while True:
             await asyncio.sleep(HOUSEKEEPING_S)
@@ -345,40 +287,43 @@ class Trader(TraderControls):
         for event in anomaly.check_balances(expected, actual, self.p.market_clock.now()):
             self.record_safety(event)
 
-    def _on_trigger(self, trigger: VolatilityTrigger) -> None:
-        self.p.journal.record_event(
-            "decisions",
-            "volatility_trigger",
-            {
-                "symbol": trigger.symbol,
-                "kind": str(trigger.kind),
-                "delta_pct": trigger.delta_pct,
-                "threshold_pct": trigger.threshold_pct,
-            },
-        )
-        if self.advice is not None and self.advice.mode == "advisory":
-            self.advice.ask(trigger.symbol, "volatility")
-
-    def _on_signal(self, signal: Signal) -> None:
-        if self.advice is not None and self.advice.mode == "advisory":
-            self.advice.ask(signal.symbol, "signal")
-        self.p.journal.record_event(
-            "decisions",
-            "signal",
-            {
-                "symbol": signal.symbol,
-                "action": signal.action.value,
-                "reason": signal.reason,
-                "confidence": signal.confidence,
-                "price": str(signal.price),
-                "ts": signal.ts.isoformat(),
-            },
-        )
-
     def on_kill_trigger(self, event: SafetyEvent) -> None:
-        self.activate_kill("anomaly", event.message)
+        self.commands.activate_kill("anomaly", event.message)
 
-    # --- commands (TraderCommands) ------------------------------------------------
+    # --- the operator's commands (TraderCommands), carried out by OperatorCommands ----
+    async def start(self) -> None:
+        await self.commands.start()
+
+    async def stop(self, flatten: bool = False) -> None:
+        await self.commands.stop(flatten)
+
+    async def reset(self) -> None:
+        await self.commands.reset()
+
+    async def kill(self, close_positions: bool = False, source: str = "operator") -> None:
+        await self.commands.kill(close_positions, source)
+
+    async def close_position(self, symbol: str) -> None:
+        await self.commands.close_position(symbol)
+
+    async def cancel_order(self, client_order_id: str) -> None:
+        await self.commands.cancel_order(client_order_id)
+
+    def live_check(self) -> LiveCheck:
+        return self.commands.live_check()
+
+    async def enable_live(self, phrase: str) -> None:
+        await self.commands.enable_live(phrase)
+
+    @property
+    def kill_state(self) -> KillState | None:
+        return self.commands.kill_state
+
+    @property
+    def kill_unpersisted(self) -> bool:
+        return self.commands.kill_unpersisted
+
+    # --- what the front ends render -------------------------------------------------
     def snapshot(self) -> TraderSnapshot:
         if self._snapshot is None or self._snapshot.version != self.version:
             self._snapshot = build_snapshot(

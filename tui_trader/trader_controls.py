@@ -1,55 +1,76 @@
 """The operator's commands (start, stop, reset, kill, close, cancel, live) and what the
-kill switch does. Every command only changes state or queues commands for the execution
-engine: nothing here talks to a broker."""
+kill switch does, including the watcher of the kill file another process may write. Every
+command only changes state or queues commands for the execution engine: nothing here
+talks to a broker. The trader owns one `OperatorCommands` and delegates its command API
+(`TraderCommands`) to it."""
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Callable
 
+from tui_trader.clock import Clock
 from tui_trader.config import Settings
+from tui_trader.core import TradingCore
 from tui_trader.domain.enums import EngineState, IntentPurpose, Severity
 from tui_trader.domain.events import SafetyEvent
 from tui_trader.execution.commands import CancelRequest
 from tui_trader.execution.engine import ExecutionEngine
+from tui_trader.journal.store import Journal
 from tui_trader.live import LIVE_PHRASE, keys_in_keyring, live_check
 from tui_trader.safety.kill_ack import KillAcknowledger
-from tui_trader.safety.kill_switch import KillState, KillSwitchError
-from tui_trader.safety.state_machine import InvalidTransition
+from tui_trader.safety.kill_switch import KillState, KillSwitch, KillSwitchError
+from tui_trader.safety.state_machine import EngineStateMachine, InvalidTransition
 from tui_trader.safety.trading_state import HoldReason, TradingMode
 from tui_trader.snapshot import LiveCheck
-from tui_trader.trader_events import TraderEvents
-
-if TYPE_CHECKING:
-    from tui_trader.exchange_link import ExchangeLink
-    from tui_trader.trader import TraderParts
 
 log = logging.getLogger("tui_trader.trader")
 
+KILL_POLL_S = 0.2
 
-class TraderControls(TraderEvents):
-    p: "TraderParts"
-    settings: Settings
-    engine: ExecutionEngine
-    exchange: "ExchangeLink"
-    _keys: tuple[bool, str]
-    kill_unpersisted = False  # a kill the file could not record: only a restart clears it
+
+class OperatorCommands:
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        core: TradingCore,
+        engine: ExecutionEngine,
+        machine: EngineStateMachine,
+        journal: Journal,
+        kill_switch: KillSwitch,
+        wall_clock: Clock,
+        go_live: Callable[[], Awaitable[None]],
+        record_safety: Callable[[SafetyEvent], None],
+        touch: Callable[[], None],
+    ) -> None:
+        self.settings, self.core, self.engine = settings, core, engine
+        self.machine, self.journal, self.kill_switch = machine, journal, kill_switch
+        self.wall_clock = wall_clock
+        self._go_live, self._record_safety, self._touch = go_live, record_safety, touch
+        self.kill_state: KillState | None = None  # the kill in force (file or memory)
+        self.kill_unpersisted = False  # a kill the file could not record: only a restart clears it
+        self._keys: tuple[bool, str] = (False, "keyring not checked yet")
+
+    async def check_keys(self) -> None:
+        """Whether the keyring holds exchange keys (shown by the live check)."""
+        self._keys = await keys_in_keyring(self.settings)
 
     async def start(self) -> None:
         if self.kill_state is not None:
             raise ValueError("kill switch is active; clear it with `tui-trader kill --clear --yes`")
-        if self.p.journal.failing:
+        if self.journal.failing:
             raise ValueError("the journal cannot write; entries start once it can again")
         try:
-            self.p.machine.start()
+            self.machine.start()
         except InvalidTransition as exc:
             raise ValueError(str(exc)) from None
-        self.touch()
+        self._touch()
 
     async def stop(self, flatten: bool = False) -> None:
         """Stop trading: no new entries, open entry orders cancelled, positions kept
         (or closed when `flatten`). Protective exits stay armed while positions exist."""
         try:
-            self.p.machine.begin_stop()
+            self.machine.begin_stop()
         except InvalidTransition as exc:
             raise ValueError(str(exc)) from None
         # Commands already queued are handled first (entries among them are now refused
@@ -61,15 +82,15 @@ class TraderControls(TraderEvents):
         if flatten:
             self._flatten(IntentPurpose.FLATTEN)
         await self.engine.drain()
-        self.p.machine.finish_stop()
-        self.touch()
+        self.machine.finish_stop()
+        self._touch()
 
     async def reset(self) -> None:
         try:
-            self.p.machine.reset()
+            self.machine.reset()
         except InvalidTransition as exc:
             raise ValueError(str(exc)) from None
-        self.touch()
+        self._touch()
 
     async def kill(self, close_positions: bool = False, source: str = "operator") -> None:
         self.activate_kill(source, "kill switch pressed", close_positions)
@@ -78,7 +99,7 @@ class TraderControls(TraderEvents):
     def activate_kill(self, source: str, reason: str, close_positions: bool = False) -> None:
         """Halt in memory first, then persist: a kill file that cannot be written (disk
         full, read-only data dir) must not leave the trader running."""
-        now = self.p.wall_clock.now()
+        now = self.wall_clock.now()
         state = KillState(now.isoformat(), source, reason, close_positions)
         if self.kill_state is not None:
             state = KillState(
@@ -87,12 +108,12 @@ class TraderControls(TraderEvents):
                 reason,
                 close_positions or self.kill_state.close_positions,
             )
-        self._apply_kill(state, announce=True)
+        self.apply_kill(state, announce=True)
         try:
-            self.p.kill_switch.activate(now, source, reason, close_positions)
+            self.kill_switch.activate(now, source, reason, close_positions)
         except KillSwitchError as exc:
             self.kill_unpersisted = True
-            self.record_safety(
+            self._record_safety(
                 SafetyEvent(
                     now,
                     Severity.CRITICAL,
@@ -107,37 +128,14 @@ class TraderControls(TraderEvents):
         kill = self.kill_state
         if not self.kill_unpersisted or kill is None:
             return
-        now = self.p.wall_clock.now()
+        now = self.wall_clock.now()
         try:
-            self.p.kill_switch.activate(now, kill.source, kill.reason, kill.close_positions)
+            self.kill_switch.activate(now, kill.source, kill.reason, kill.close_positions)
         except KillSwitchError:
             return
         self.kill_unpersisted = False
-        self.record_safety(
+        self._record_safety(
             SafetyEvent(now, Severity.WARNING, "kill_switch", "kill switch now persisted")
-        )
-
-    def on_journal_health(self, writable: bool, detail: str) -> None:
-        """Entries stop the moment a durable write fails (one CRITICAL event, not one per
-        retry); exits keep trying. Entries reopen when it writes again, if nothing else
-        holds them."""
-        now = self.p.wall_clock.now()
-        if not writable:
-            self.core.state.hold(
-                HoldReason.JOURNAL_FAILED, TradingMode.REDUCING, detail[:200], "journal"
-            )
-            self.record_safety(
-                SafetyEvent(
-                    now,
-                    Severity.CRITICAL,
-                    "journal_failed",
-                    f"journal cannot write: {detail}; new entries stopped, exits still tried",
-                )
-            )
-            return
-        self.core.state.release(HoldReason.JOURNAL_FAILED, "journal")
-        self.record_safety(
-            SafetyEvent(now, Severity.INFO, "journal_recovered", "journal writes again")
         )
 
     async def close_position(self, symbol: str) -> None:
@@ -159,26 +157,26 @@ class TraderControls(TraderEvents):
         check = self.live_check()
         if not check.ready:
             raise ValueError(f"live mode refused: {check.detail}")
-        await self.exchange.go_live()
+        await self._go_live()
 
     # --- kill switch ----------------------------------------------------------------
-    def _apply_kill(self, state: KillState, announce: bool) -> None:
+    def apply_kill(self, state: KillState, announce: bool) -> None:
         self.kill_state = state
         self.core.state.hold(
             HoldReason.KILL_SWITCH, TradingMode.HALTED, f"{state.source}: {state.reason}", "kill"
         )
-        if self.p.machine.state is EngineState.RUNNING:
-            self.p.machine.begin_stop()
-            self.p.machine.finish_stop()
+        if self.machine.state is EngineState.RUNNING:
+            self.machine.begin_stop()
+            self.machine.finish_stop()
         for order in self.core.parts.orders.open_orders():
             self.engine.submit(CancelRequest(order.client_order_id, "kill switch"))
         if state.close_positions:
             self._flatten(IntentPurpose.FLATTEN)
         severity = Severity.CRITICAL if announce else Severity.WARNING
         verb = "activated" if announce else "still active from an earlier run"
-        self.record_safety(
+        self._record_safety(
             SafetyEvent(
-                self.p.wall_clock.now(),
+                self.wall_clock.now(),
                 severity,
                 "kill_switch",
                 f"kill switch {verb} by {state.source}: {state.reason}"
@@ -186,20 +184,41 @@ class TraderControls(TraderEvents):
             )
         )
 
+    async def watch_kill_switch(self) -> None:
+        """Another process (tui-trader kill) may write the kill file at any time. Also
+        keeps space reserved for a kill on a full disk, and retries a kill that could
+        not be written (once a second)."""
+        await asyncio.to_thread(self.kill_switch.reserve)
+        ack = KillAcknowledger(self.kill_switch.path.parent)
+        rounds = 0
+        while True:
+            rounds += 1
+            if self.kill_unpersisted and rounds % round(1 / KILL_POLL_S) == 0:
+                self.persist_kill_again()
+            state = self.kill_switch.read()
+            held = self.kill_state
+            if state is not None and (
+                held is None or (state.close_positions and not held.close_positions)
+            ):
+                self.apply_kill(state, announce=True)  # new, or now closing positions too
+            elif state is None and held is not None and not self.kill_unpersisted:
+                self.kill_cleared()
+            if state is not None and self.kill_state is not None and ack.due(state):
+                await self.acknowledge_kill(ack, state)  # halted first, then says so
+            await asyncio.sleep(KILL_POLL_S)
+
     async def acknowledge_kill(self, ack: KillAcknowledger, state: KillState) -> None:
         """Tell `tui-trader kill` that `state` is applied here (new orders blocked): the
         ack file, written off the event loop. A failure is logged; the kill holds."""
-        problem = await asyncio.to_thread(ack.acknowledge, state, self.p.wall_clock.now())
+        problem = await asyncio.to_thread(ack.acknowledge, state, self.wall_clock.now())
         if problem:
             log.warning("%s", problem)
 
-    def _kill_cleared(self) -> None:
+    def kill_cleared(self) -> None:
         self.kill_state = None
         self.core.state.release(HoldReason.KILL_SWITCH, "operator")
-        self.record_safety(
-            SafetyEvent(
-                self.p.wall_clock.now(), Severity.INFO, "kill_switch", "kill switch cleared"
-            )
+        self._record_safety(
+            SafetyEvent(self.wall_clock.now(), Severity.INFO, "kill_switch", "kill switch cleared")
         )
 
     def _flatten(self, purpose: IntentPurpose, only: str | None = None) -> bool:
@@ -215,7 +234,7 @@ class TraderControls(TraderEvents):
                 purpose,
                 # Wall time: an operator's repeated close after the feed stalled must
                 # still get a new intent id (the market clock would not have moved).
-                self.p.wall_clock.now(),
+                self.wall_clock.now(),
             )
             if intent is None:  # dust below the step size: nothing to send
                 continue

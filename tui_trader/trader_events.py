@@ -14,8 +14,7 @@ from tui_trader.domain.orders import Fill, Order, OrderIntent
 from tui_trader.execution.gate import GateDecision, OrderGate
 from tui_trader.journal.reader import PAPER_ACCOUNT
 from tui_trader.journal.store import Journal
-from tui_trader.restore import DAY_START_KEY
-from tui_trader.safety.kill_switch import KillState
+from tui_trader.restore import DAY_START_KEY, MARKET_TIME_KEY
 from tui_trader.safety.state_machine import EngineStateMachine
 from tui_trader.safety.trading_state import HoldReason, TradingChange, TradingMode
 from tui_trader.secrets import default_redactor
@@ -46,7 +45,6 @@ class TraderEvents:
         self.version = 0
         self.books_changed = False
         self.account_tag = PAPER_ACCOUNT  # whose orders and fills these are, in the journal
-        self.kill_state: KillState | None = None  # the kill in force (file or memory)
         # The engine starts IDLE: only exits until the operator starts it. Held before
         # anyone listens, so a new trader's first event is not "not running".
         core.state.hold(HoldReason.STOPPED, TradingMode.REDUCING, source="engine")
@@ -200,9 +198,32 @@ class TraderEvents:
         now = self.clock.now()
         self.journal.record_balances(now, portfolio.balances(), portfolio.equity())
         self.journal.record_positions(now, [p for p in portfolio.positions.values() if p.is_open])
-        self.journal.set_meta("market_time", now.isoformat())
+        self.journal.set_meta(MARKET_TIME_KEY, now.isoformat())
 
     # --- failures ---------------------------------------------------------------------
+    def on_journal_health(self, writable: bool, detail: str) -> None:
+        """Entries stop the moment a durable write fails (one CRITICAL event, not one per
+        retry); exits keep trying. Entries reopen when it writes again, if nothing else
+        holds them."""
+        now = self.wall_clock.now()
+        if not writable:
+            self.core.state.hold(
+                HoldReason.JOURNAL_FAILED, TradingMode.REDUCING, detail[:200], "journal"
+            )
+            self.record_safety(
+                SafetyEvent(
+                    now,
+                    Severity.CRITICAL,
+                    "journal_failed",
+                    f"journal cannot write: {detail}; new entries stopped, exits still tried",
+                )
+            )
+            return
+        self.core.state.release(HoldReason.JOURNAL_FAILED, "journal")
+        self.record_safety(
+            SafetyEvent(now, Severity.INFO, "journal_recovered", "journal writes again")
+        )
+
     def count_failure(self, source: str, error: str) -> None:
         if self.machine.record_failure(error):  # ERROR: the trading state follows
             self.record_safety(

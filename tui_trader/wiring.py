@@ -38,7 +38,8 @@ from tui_trader.safety.state_machine import EngineStateMachine
 from tui_trader.secrets import default_redactor
 from tui_trader.strategies.base import Strategy
 from tui_trader.strategies.registry import create_strategy
-from tui_trader.trader import SafetyRelay, Trader, TraderParts
+from tui_trader.trader import Trader
+from tui_trader.trader_parts import SafetyRelay, TraderParts
 from tui_trader.volatility import VolatilityDetector
 
 INTERVAL_SECONDS = {

@@ -245,7 +245,7 @@ async def test_a_kill_that_cannot_be_written_still_blocks_the_restart(tmp_path: 
             await second.kill()  # KILL_SWITCH.tmp is still in the way
             assert second.kill_unpersisted and KillSwitch(disk / "data").read() is None
             (disk / "data" / "KILL_SWITCH.tmp").rmdir()  # the operator fixes the disk
-            watcher = asyncio.create_task(second._watch_kill_switch())
+            watcher = asyncio.create_task(second.commands.watch_kill_switch())
             await asyncio.sleep(1.5)
             watcher.cancel()
         state = KillSwitch(disk / "data").read()

@@ -33,7 +33,7 @@ async def test_a_fifo_appearing_while_trading_halts_without_freezing(tmp_path: P
     async with running_engine(opened(make_settings(tmp_path))) as trader:
         await feed(trader, sim_events(trader), 10)
         await trader.start()
-        watcher = asyncio.create_task(trader._watch_kill_switch())
+        watcher = asyncio.create_task(trader.commands.watch_kill_switch())
         fifo = tmp_path / KILL_FILE_NAME
         os.mkfifo(fifo)
         # Were the loop frozen in open(), this thread frees it after 2 s (O_RDWR on a FIFO

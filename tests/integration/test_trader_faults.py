@@ -58,7 +58,7 @@ async def test_kill_halts_even_when_the_kill_file_cannot_be_written(tmp_path: Pa
         assert not trader.core.state.entries_allowed
         assert trader.p.machine.state is EngineState.IDLE
         assert any("NOT persisted" in e.message for e in trader.history.safety)
-        watcher = asyncio.create_task(trader._watch_kill_switch())
+        watcher = asyncio.create_task(trader.commands.watch_kill_switch())
         await asyncio.sleep(0.3)  # no file on disk must not count as "cleared"
         watcher.cancel()
         assert trader.kill_state is not None
@@ -87,7 +87,7 @@ async def test_kill_upgraded_to_close_positions_from_another_process(tmp_path: P
         await trader.start()
         await hold(trader, "BTCUSDT")
         await feed(trader, events, 20)
-        watcher = asyncio.create_task(trader._watch_kill_switch())
+        watcher = asyncio.create_task(trader.commands.watch_kill_switch())
         other = KillSwitch(tmp_path)  # `tui-trader kill`, then `kill --close-positions`
         other.activate(datetime.now(UTC), "cli", "first")
         await asyncio.sleep(0.4)
