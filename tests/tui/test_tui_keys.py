@@ -16,7 +16,7 @@ from tui_support import (
 
 from tui_trader.domain.enums import EngineState
 from tui_trader.journal.errors import JournalError
-from tui_trader.startup import EXIT_STORAGE
+from tui_trader.startup import EXIT_STORAGE, exit_code, failure_line
 from tui_trader.tui.keys import NAVIGATION_HELP, OPERATOR_KEYS
 from tui_trader.tui.modals.help import HelpScreen
 from tui_trader.tui.modals.quit import QuitScreen
@@ -180,4 +180,7 @@ async def test_a_failed_shutdown_exits_with_its_code_and_literal_text(
         monkeypatch.setattr(c.trader, "close", close_fails)
         await pilot.press("q")
         await wait_for(pilot, lambda: c.app.return_code is not None, "the app to exit")
-    assert c.app.return_code == EXIT_STORAGE  # records not written, as headless says
+    # The launcher raises it once the terminal is restored: the CLI's one line and code.
+    assert isinstance(c.app.close_error, JournalError) and c.app.return_code == 1
+    assert exit_code(c.app.close_error) == EXIT_STORAGE  # records not written
+    assert failure_line(c.app.close_error).endswith("[/] disk full")  # literal, one line

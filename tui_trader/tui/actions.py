@@ -8,7 +8,6 @@ import sys
 from collections.abc import Awaitable, Callable, Iterable
 from functools import partial
 
-from rich.text import Text
 from textual import work
 from textual.app import App, SystemCommand
 from textual.command import CommandPalette
@@ -18,8 +17,6 @@ from textual.worker import WorkerCancelled, WorkerFailed
 
 from tui_trader.domain.enums import EngineState
 from tui_trader.snapshot import TraderSnapshot
-from tui_trader.startup import exit_code, failure_line
-from tui_trader.text_safety import printable
 from tui_trader.tui.hosting import DRAINS_ON_CLOSE, HostableTrader
 from tui_trader.tui.keys import OPERATOR_KEYS
 from tui_trader.tui.modals.help import HelpScreen
@@ -175,9 +172,10 @@ class OperatorActions(App[None]):
         try:
             await self.trader.close()
         except Exception as exc:
-            # Printed by Textual after the screen is gone: literal text (an error may
-            # quote anything), with the documented exit code (5: records not written).
-            self.exit(return_code=exit_code(exc), message=Text(printable(failure_line(exc))))
+            # Reported by the launcher once the terminal is restored: one line and the
+            # documented exit code (5: records not written), as a headless run says it.
+            self.close_error = exc
+            self.exit(return_code=1)
             return
         finally:
             self.trader_state = "closed"

@@ -80,6 +80,7 @@ class TraderApp(OperatorActions):
         self.shutting_down = False
         self.trader_state = "new"  # new -> open -> closing -> closed
         self.open_error: Exception | None = None  # why the trader did not open
+        self.close_error: Exception | None = None  # why its close failed (unwritten records)
         self._log_handler: PanelLogHandler | None = None
         self._last_state = ""
         self._edge_tasks: dict[str, Callable[[], Awaitable[None]]] = {}

@@ -34,8 +34,9 @@ def run_app(settings: Settings, args: argparse.Namespace) -> int:
     # waited; frozen, it is left out and a full collection takes milliseconds.
     gc.freeze()
     app.run()
-    if app.open_error is not None:  # raised here, once the terminal is restored
-        raise app.open_error
+    for error in (app.open_error, app.close_error):
+        if error is not None:  # raised here, once the terminal is restored: one line
+            raise error
     return app.return_code or 0
 
 
