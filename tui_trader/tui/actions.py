@@ -42,6 +42,7 @@ class OperatorActions(App[None]):
     trader_themes: tuple[str, ...]
     shutting_down: bool
     trader_state: str
+    close_error: Exception | None
     _edge_tasks: dict[str, Callable[[], Awaitable[None]]]
 
     def run_command(self, name: str, call: Callable[[], Awaitable[None]]) -> None:
