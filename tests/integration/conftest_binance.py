@@ -2,12 +2,15 @@
 client spec pointing at it. Test modules import `exchange_fixture` and `spec_fixture`
 from here explicitly; pytest knows them as `exchange` and `spec`."""
 
+import asyncio
 from collections.abc import AsyncIterator
+from decimal import Decimal
 
 import pytest
 
 from tests.doubles.binance_exchange import API_KEY, API_SECRET, BinanceExchangeDouble
 from tui_trader.binance.client import ClientSpec, loopback_endpoints
+from tui_trader.trader import Trader
 
 
 @pytest.fixture(name="exchange")
@@ -23,3 +26,14 @@ async def exchange_fixture() -> AsyncIterator[BinanceExchangeDouble]:
 @pytest.fixture(name="spec")
 def spec_fixture(exchange: BinanceExchangeDouble) -> ClientSpec:
     return ClientSpec(loopback_endpoints(exchange.port), API_KEY, API_SECRET, request_timeout_s=2.0)
+
+
+async def quote_btc(exchange: BinanceExchangeDouble, trader: Trader) -> None:
+    """Once the trader's feed is connected: a BTCUSDT book of 100.10 / 100.30, and wait
+    until the trader prices BTCUSDT at its mid (100.2)."""
+    await exchange.wait_stream_connects(1)
+    book = exchange.streams.book_frame("BTCUSDT", Decimal("100.10"), Decimal("100.30"))
+    await exchange.streams.publish("btcusdt@bookTicker", book)
+    async with asyncio.timeout(3):
+        while trader.core.parts.market.price("BTCUSDT") != Decimal("100.2"):  # noqa: ASYNC110
+            await asyncio.sleep(0.01)

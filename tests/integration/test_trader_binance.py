@@ -21,7 +21,7 @@ from tests.doubles.binance_exchange import (
     key_restrictions,
 )
 from tests.doubles.memory_keyring import MemoryKeyring, keyring_installed
-from tests.integration.conftest_binance import exchange_fixture  # noqa: F401
+from tests.integration.conftest_binance import exchange_fixture, quote_btc  # noqa: F401
 from tests.trader_support import START, make_settings, only_stopped, running_engine
 from tui_trader.binance.aio import Backoff
 from tui_trader.binance.client import Endpoints, loopback_endpoints
@@ -73,13 +73,7 @@ async def test_paper_trades_binance_public_data(
         assert trader.core.parts.rules["BTCUSDT"].step_size == Decimal("0.00001")
         assert trader.engine.broker is trader.p.broker  # the paper broker
         loop = asyncio.create_task(trader._feed_loop())
-        await exchange.wait_stream_connects(1)
-        book = exchange.streams.book_frame("BTCUSDT", Decimal("100.10"), Decimal("100.30"))
-        await exchange.streams.publish("btcusdt@bookTicker", book)
-        async with asyncio.timeout(3):
-            while trader.core.parts.market.price("BTCUSDT") == 0:  # noqa: ASYNC110
-                await asyncio.sleep(0.01)
-        assert trader.core.parts.market.price("BTCUSDT") == Decimal("100.2")
+        await quote_btc(exchange, trader)
         loop.cancel()
 
 
@@ -135,10 +129,7 @@ async def test_binance_is_retried_and_replaces_the_simulated_market_once_nothing
         assert t.core.parts.rules["BTCUSDT"].step_size == Decimal("0.00001")
         [connected] = [e for e in t.history.safety if e.kind == "exchange_connected"]
         assert connected.message.endswith("switched from the simulated market")
-        await exchange.wait_stream_connects(1)  # the feed loop follows Binance now
-        book = exchange.streams.book_frame("BTCUSDT", Decimal("100.10"), Decimal("100.30"))
-        await exchange.streams.publish("btcusdt@bookTicker", book)
-        await until(lambda: t.core.parts.market.price("BTCUSDT") == Decimal("100.2"))
+        await quote_btc(exchange, t)  # the feed loop follows Binance now
         assert t.snapshot().feeds[0].name == "binance"
         await t.p.journal.flush()
         run = await t.p.journal.latest_run()

@@ -5,14 +5,13 @@ going."""
 
 import asyncio
 from collections.abc import Callable
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 from tests.doubles.binance_exchange import API_KEY, API_SECRET, BinanceExchangeDouble, HttpFault
 from tests.doubles.memory_keyring import MemoryKeyring, keyring_installed
-from tests.integration.conftest_binance import exchange_fixture  # noqa: F401
+from tests.integration.conftest_binance import exchange_fixture, quote_btc  # noqa: F401
 from tests.trader_support import START, make_settings, only_stopped, running_engine
 from tui_trader.binance.aio import Backoff
 from tui_trader.binance.client import loopback_endpoints
@@ -90,10 +89,7 @@ async def test_a_failed_switch_changes_nothing_and_the_next_attempt_moves_the_wh
             assert t.core.account.day_start == 10000 and t.core.account.peak == 10000
             assert t.snapshot().account.day_pnl == 0
             assert not t.feed_finished.is_set()  # the feed loop follows Binance
-            await exchange.wait_stream_connects(1)
-            book = exchange.streams.book_frame("BTCUSDT", Decimal("100.10"), Decimal("100.30"))
-            await exchange.streams.publish("btcusdt@bookTicker", book)
-            await until(lambda: t.core.parts.market.price("BTCUSDT") == Decimal("100.2"))
+            await quote_btc(exchange, t)
             for task in running:
                 task.cancel()
             await asyncio.gather(*running, return_exceptions=True)

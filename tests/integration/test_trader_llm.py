@@ -12,6 +12,7 @@ import pytest
 from tests.doubles.binance_exchange import BinanceExchangeDouble
 from tests.doubles.binance_matching import SymbolSpec
 from tests.doubles.openai_server import Mode, OpenAIDouble
+from tests.integration.conftest_binance import quote_btc
 from tests.trader_support import START, feed, make_settings, opened, running_engine, sim_events
 from tui_trader.binance.aio import Backoff
 from tui_trader.binance.client import loopback_endpoints
@@ -245,12 +246,7 @@ async def test_decide_mode_on_binance_rounds_with_the_exchange_filters(
         async with running_engine(trader):
             assert trader.core.parts.rules["BTCUSDT"].tick_size == Decimal("0.10")
             reading = asyncio.create_task(trader._feed_loop())
-            await exchange.wait_stream_connects(1)
-            book = exchange.streams.book_frame("BTCUSDT", Decimal("100.10"), Decimal("100.30"))
-            await exchange.streams.publish("btcusdt@bookTicker", book)
-            async with asyncio.timeout(3):
-                while trader.core.parts.market.price("BTCUSDT") == 0:  # noqa: ASYNC110
-                    await asyncio.sleep(0.01)
+            await quote_btc(exchange, trader)
             await trader.start()
             llm.content = json.dumps(long_decision(entry_price=100.17, size=0.06234))
             trader._route(entry(trader, "decide-binance"))
