@@ -27,7 +27,7 @@ from tui_trader.risk.context import RiskContext
 from tui_trader.safety.kill_switch import KillState
 from tui_trader.snapshot import FeedStatus, LiveCheck, TraderSnapshot
 from tui_trader.trader_controls import OperatorCommands, kill_text
-from tui_trader.trader_events import TraderEvents
+from tui_trader.trader_events import Reactions
 from tui_trader.trader_parts import TraderParts
 from tui_trader.views import History, build_snapshot
 
@@ -46,20 +46,32 @@ SNAPSHOT_JOURNAL_S = 10.0
 EdgeTask = tuple[str, Callable[[], Awaitable[None]]]
 
 
-class Trader(TraderEvents):
+class Trader:
     def __init__(self, parts: TraderParts) -> None:
-        super().__init__(
+        self.p = parts
+        self.settings, self.core, self.journal = parts.settings, parts.core, parts.journal
+        self.wall_clock = parts.wall_clock
+        self.history = History()
+        self.reactions = reactions = Reactions(
             parts.core,
-            parts.gate,
             parts.journal,
             parts.machine,
             parts.market_clock,
             parts.wall_clock,
+            self.history,
+            on_kill_trigger=self._kill_triggered,
         )
-        self.p = parts
-        self.settings = parts.settings
+        # What the front ends, the exchange link, the ops runtime and the broker call.
+        self.record_safety, self.touch = reactions.record_safety, reactions.touch
+        self.count_failure, self.update_account = reactions.count_failure, reactions.update_account
+        self.on_broker_event = reactions.on_broker_event
         self.engine = ExecutionEngine(
-            parts.gate, parts.journal, parts.broker, self.risk_context, self, parts.market_clock
+            parts.gate,
+            parts.journal,
+            parts.broker,
+            self.risk_context,
+            reactions,
+            parts.market_clock,
         )
         parts.safety_relay.connect(self.record_safety)
         self.advice: AdviceLink | None = None
@@ -85,7 +97,6 @@ class Trader(TraderEvents):
             record_safety=self.record_safety,
             touch=self.touch,
         )
-        self.history = History()
         self.feed_finished = asyncio.Event()
         self.feed_error = ""
         self.llm_api_key: str | None = None
@@ -138,13 +149,15 @@ class Trader(TraderEvents):
         await self._resume_market_time()
         now = self.p.wall_clock.now()
         broker = self.engine.broker
-        for event in await reconcile_unfinished(self.p.journal, broker, self.on_order, now):
+        for event in await reconcile_unfinished(
+            self.p.journal, broker, self.reactions.on_order, now
+        ):
             self.record_safety(event)
         await self.exchange.reconcile("start")
         kill = self.p.kill_switch.read()
         if kill is not None:
             self.commands.apply_kill(kill, announce=False)
-        self.say_trading_state("at start")  # committed with the run record below
+        self.reactions.say_trading_state("at start")  # committed with the run record below
         self.run_id = await self.p.journal.start_run(
             mode=self.settings.trading_mode,
             market=self.settings.market_type.value,
@@ -178,7 +191,7 @@ class Trader(TraderEvents):
         await self.p.feed.close()
         await self.p.broker.close()
         await self.exchange.close()
-        self.journal_state_snapshot()
+        self.reactions.journal_state_snapshot()
         self.p.journal.end_run(self.run_id, self.p.wall_clock.now(), self.p.machine.state.value)
         await self.p.journal.close()
 
@@ -268,9 +281,9 @@ class Trader(TraderEvents):
             if self.advice is not None and self.advice.mode == "advisory":
                 self.advice.ask_when_due(tuple(self.core.parts.market.symbols))
             self._since_journal_snapshot += HOUSEKEEPING_S
-            if self.books_changed or self._since_journal_snapshot >= SNAPSHOT_JOURNAL_S:
+            if self.reactions.books_changed or self._since_journal_snapshot >= SNAPSHOT_JOURNAL_S:
                 self._since_journal_snapshot = 0.0
-                self.journal_state_snapshot()
+                self.reactions.journal_state_snapshot()
                 await self._check_balances()
 
     async def _check_balances(self) -> None:
@@ -287,7 +300,7 @@ class Trader(TraderEvents):
         for event in anomaly.check_balances(expected, actual, self.p.market_clock.now()):
             self.record_safety(event)
 
-    def on_kill_trigger(self, event: SafetyEvent) -> None:
+    def _kill_triggered(self, event: SafetyEvent) -> None:
         self.commands.activate_kill("anomaly", event.message)
 
     # --- the operator's commands (TraderCommands), carried out by OperatorCommands ----
@@ -325,7 +338,8 @@ class Trader(TraderEvents):
 
     # --- what the front ends render -------------------------------------------------
     def snapshot(self) -> TraderSnapshot:
-        if self._snapshot is None or self._snapshot.version != self.version:
+        version = self.reactions.version
+        if self._snapshot is None or self._snapshot.version != version:
             self._snapshot = build_snapshot(
                 ts=self.p.wall_clock.now(),
                 mode=self.exchange.mode,
@@ -342,7 +356,7 @@ class Trader(TraderEvents):
                 account=self.core.account,
                 history=self._with_advice(),
                 last_error=self.p.machine.last_error,
-                version=self.version,
+                version=version,
             )
         return self._snapshot
 
@@ -395,9 +409,8 @@ class Trader(TraderEvents):
     def adopt_account(
         self, portfolio: Portfolio, open_orders: Iterable[Order], account_tag: str
     ) -> None:
-        self.account_tag = account_tag
-        self.core.adopt_portfolio(portfolio, open_orders)
-        self.update_account(self.p.market_clock.now())
+        now = self.p.market_clock.now()
+        self.reactions.adopt_account(portfolio, open_orders, account_tag, now)
 
     def reset_market_parts(self, parts: "MarketParts") -> None:
         self.core.replace_market_parts(**parts)
@@ -406,11 +419,7 @@ class Trader(TraderEvents):
         self.core.install_rules(rules)
 
     def book_funding(self, fee: FundingFee) -> bool:
-        if not self.core.parts.portfolio.apply_funding(fee):
-            return False
-        self.p.journal.record_funding(fee)
-        self.books_changed = True
-        return True
+        return self.reactions.book_funding(fee)
 
     def record_run_feed(self) -> None:
         self.p.journal.set_run_feed(self.run_id, self.p.feed.name)

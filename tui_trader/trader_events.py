@@ -1,7 +1,10 @@
 """How the trader reacts to what happens: gate decisions, order updates and fills from
-the broker, failures, safety events. Every reaction is journaled."""
+the broker, failures, safety events. What decides money is the core's (`TradingCore.on_*`);
+this is the edge work around it: journal, safety events, repaint. The trader owns one
+`Reactions` and gives it to the execution engine as its listener."""
 
 import logging
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import datetime
 
@@ -11,9 +14,11 @@ from tui_trader.core import OrderReaction, TradingCore
 from tui_trader.domain.enums import EngineState, Severity
 from tui_trader.domain.events import SafetyEvent
 from tui_trader.domain.orders import Fill, Order, OrderIntent
-from tui_trader.execution.gate import GateDecision, OrderGate
+from tui_trader.domain.portfolio import FundingFee
+from tui_trader.execution.gate import GateDecision
 from tui_trader.journal.reader import PAPER_ACCOUNT
 from tui_trader.journal.store import Journal
+from tui_trader.portfolio import Portfolio
 from tui_trader.restore import DAY_START_KEY, MARKET_TIME_KEY
 from tui_trader.safety.state_machine import EngineStateMachine
 from tui_trader.safety.trading_state import HoldReason, TradingChange, TradingMode
@@ -24,21 +29,21 @@ log = logging.getLogger("tui_trader.trader")
 TRADING_STATE = "trading_state"  # the safety event kind of a trading state change
 
 
-class TraderEvents:
-    history: History
-
+class Reactions:
     def __init__(
         self,
         core: TradingCore,
-        gate: OrderGate,
         journal: Journal,
         machine: EngineStateMachine,
         clock: SimulatedClock,
         wall_clock: Clock,
+        history: History,
+        on_kill_trigger: Callable[[SafetyEvent], None],
     ) -> None:
         self.core = core
         self.wall_clock = wall_clock  # operator-facing events: the time they happened
-        self.gate = gate
+        self.history = history
+        self._on_kill_trigger = on_kill_trigger  # the anomaly monitor asks for the kill switch
         self.journal = journal
         self.machine = machine
         self.clock = clock
@@ -105,10 +110,7 @@ class TraderEvents:
         log.log(level, "%s: %s", event.kind, event.message)
         self.touch()
         if event.kind == "kill_switch_trigger":
-            self.on_kill_trigger(event)
-
-    def on_kill_trigger(self, event: SafetyEvent) -> None:
-        """Overridden by the trader: the anomaly monitor asks for the kill switch."""
+            self._on_kill_trigger(event)
 
     def update_account(self, ts: datetime) -> None:
         """Equity peak and start-of-day equity, sampled per candle and per fill."""
@@ -191,6 +193,24 @@ class TraderEvents:
         self.journal.record_fill(fill, self.account_tag)
         self.books_changed = True  # snapshot journaled by housekeeping, at most 1/s
         self._account_sampled(reaction.new_day)
+
+    # --- another account, funding ---------------------------------------------------
+    def adopt_account(
+        self, portfolio: Portfolio, open_orders: Iterable[Order], account_tag: str, now: datetime
+    ) -> None:
+        """Trade this account from now on, journaled under `account_tag`, with its own
+        start of day."""
+        self.account_tag = account_tag
+        self.core.adopt_portfolio(portfolio, open_orders)
+        self.update_account(now)
+
+    def book_funding(self, fee: FundingFee) -> bool:
+        """Book and journal a funding settlement; False when booked already."""
+        if not self.core.parts.portfolio.apply_funding(fee):
+            return False
+        self.journal.record_funding(fee)
+        self.books_changed = True
+        return True
 
     def journal_state_snapshot(self) -> None:
         self.books_changed = False
