@@ -8,9 +8,12 @@ absurd, missing counts); None serves the honest default."""
 
 import asyncio
 import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from enum import StrEnum
 from typing import Any
 
+import pytest
 from aiohttp import web
 
 
@@ -127,3 +130,24 @@ def _error(
 ) -> web.Response:
     body = {"error": {"message": message, "type": code, "param": None, "code": code}}
     return web.json_response(body, status=status, headers=headers)
+
+
+@asynccontextmanager
+async def advisory_llm(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[OpenAIDouble]:
+    """A started double, and the environment of an advisor in advisory mode pointed at
+    it: no cooldown, a short timeout, no retries."""
+    server = OpenAIDouble()
+    await server.start()
+    for name, value in {
+        "LLM_ENABLED": "true",
+        "LLM_MODE": "advisory",
+        "LLM_BASE_URL": server.base_url,
+        "LLM_COOLDOWN_S": "0",
+        "LLM_TIMEOUT_S": "2",
+        "LLM_MAX_RETRIES": "0",
+    }.items():
+        monkeypatch.setenv(name, value)
+    try:
+        yield server
+    finally:
+        await server.close()

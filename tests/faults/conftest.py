@@ -63,8 +63,10 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     failed = sum(not o.passed for o in by_kind.values())
     write(f"{len(by_kind)} fault kinds, {failed} failed")
     t = _TALLY
-    write(
+    audited = (
         f"{t['orders audited']} orders audited after {t['crash cycles']} kill -9 cycles: "
         f"{t['duplicate orders']} duplicate orders, {t['lost fills']} lost fills; "
-        f"{t['hangs']} hangs"
+        if t["crash cycles"]
+        else ""
     )
+    write(f"{audited}{t['hangs']} hangs")

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.doubles.memory_keyring import MemoryKeyring, keyring_installed
-from tests.doubles.openai_server import OpenAIDouble
+from tests.doubles.openai_server import OpenAIDouble, advisory_llm
 from tests.tui.tui_support import Cockpit, make_cockpit, market_ready, screen_plain, wait_for
 
 REASONING = "[/INST] [bold red]x[/] [@click=app.quit]quit[/] \x1b[2J\x1b]0;pwned\x07ok\x00"
@@ -33,20 +33,8 @@ def _isolated(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 @pytest.fixture
 async def llm(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[OpenAIDouble]:
-    server = OpenAIDouble()
-    await server.start()
-    settings = {
-        "LLM_ENABLED": "true",
-        "LLM_MODE": "advisory",
-        "LLM_BASE_URL": server.base_url,
-        "LLM_COOLDOWN_S": "0",
-        "LLM_TIMEOUT_S": "2",
-        "LLM_MAX_RETRIES": "0",
-    }
-    for name, value in settings.items():
-        monkeypatch.setenv(name, value)
-    yield server
-    await server.close()
+    async with advisory_llm(monkeypatch) as server:
+        yield server
 
 
 def reply(**extra: object) -> str:

@@ -7,26 +7,15 @@ from collections.abc import AsyncIterator, Callable
 import pytest
 from tui_support import Cockpit, market_ready, wait_for
 
-from tests.doubles.openai_server import OpenAIDouble
+from tests.doubles.openai_server import OpenAIDouble, advisory_llm
 
 Make = Callable[..., Cockpit]
 
 
 @pytest.fixture
 async def llm(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[OpenAIDouble]:
-    server = OpenAIDouble()
-    await server.start()
-    for name, value in {
-        "LLM_ENABLED": "true",
-        "LLM_MODE": "advisory",
-        "LLM_BASE_URL": server.base_url,
-        "LLM_COOLDOWN_S": "0",
-        "LLM_TIMEOUT_S": "2",
-        "LLM_MAX_RETRIES": "0",
-    }.items():
-        monkeypatch.setenv(name, value)
-    yield server
-    await server.close()
+    async with advisory_llm(monkeypatch) as server:
+        yield server
 
 
 async def test_llm_tab_shows_latest_advice_and_history(cockpit: Make, llm: OpenAIDouble) -> None:

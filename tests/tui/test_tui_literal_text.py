@@ -18,7 +18,7 @@ from textual.widgets import RichLog
 from textual.widgets._toast import Toast
 from tui_support import Cockpit, Recorder, market_ready, screen_plain, wait_for
 
-from tests.doubles.openai_server import OpenAIDouble
+from tests.doubles.openai_server import OpenAIDouble, advisory_llm
 from tui_trader.domain.enums import IntentPurpose, OrderStatus, OrderType, Severity, Side
 from tui_trader.domain.events import SafetyEvent
 from tui_trader.domain.orders import Order
@@ -65,19 +65,8 @@ def advice_reply(reasoning: str) -> str:
 
 @pytest.fixture
 async def llm(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[OpenAIDouble]:
-    server = OpenAIDouble()
-    await server.start()
-    for name, value in {
-        "LLM_ENABLED": "true",
-        "LLM_MODE": "advisory",
-        "LLM_BASE_URL": server.base_url,
-        "LLM_COOLDOWN_S": "0",
-        "LLM_TIMEOUT_S": "2",
-        "LLM_MAX_RETRIES": "0",
-    }.items():
-        monkeypatch.setenv(name, value)
-    yield server
-    await server.close()
+    async with advisory_llm(monkeypatch) as server:
+        yield server
 
 
 async def ask(c: Cockpit, llm: OpenAIDouble, reasoning: str) -> None:
