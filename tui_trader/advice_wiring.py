@@ -31,7 +31,7 @@ def build_advice_link(trader: "Trader") -> AdviceLink:
     )
 
     def refuse(intent: OrderIntent, reason: str) -> None:
-        trader.core.intent_resolved(intent.symbol)
+        trader.core.on_refused(intent)
         trader.record_safety(
             SafetyEvent(
                 trader.p.market_clock.now(),

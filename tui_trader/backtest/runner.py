@@ -3,10 +3,11 @@
 What runs is what trades live: `wiring.build_core` (market state → circuit breaker →
 volatility → strategy → order intents), `OrderGate` (kill switch → idempotency → risk) and
 a `PaperExchange` with `fill_on_candles=True`. `SyncTrader` (shell.py) does, without
-awaits and without the journal, exactly what `Trader.on_market_event`,
-`ExecutionEngine.process` and `TraderEvents` do for a replay feed whose engine drains
-after every candle (the live trader at real speed: a minute between candles is ample for
-the engine). Candles are streamed from the file, never all held in memory.
+awaits and without the journal, what `Trader.on_market_event` and
+`ExecutionEngine.process` do for a replay feed whose engine drains after every candle (the
+live trader at real speed: a minute between candles is ample for the engine); the
+reactions to order updates, fills and refusals are the core's own, the same methods the
+live trader calls. Candles are streamed from the file, never all held in memory.
 
 Fill semantics (the paper exchange's, documented there):
 - A signal is made on the CLOSE of candle t. Its order reaches the exchange at t's close
