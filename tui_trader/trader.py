@@ -8,7 +8,7 @@ import os
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING
 
-from tui_trader.brokers.base import Broker, BrokerError
+from tui_trader.brokers.base import Broker
 from tui_trader.core import CoreOutputs
 from tui_trader.decision_log import DecisionLog
 from tui_trader.domain.enums import EngineState, Severity
@@ -20,6 +20,7 @@ from tui_trader.domain.rules import SymbolRules
 from tui_trader.exchange_link import ExchangeLink
 from tui_trader.execution.commands import ExecutionCommand
 from tui_trader.execution.engine import ExecutionEngine
+from tui_trader.housekeeping import Housekeeping
 from tui_trader.market.feed import FeedError, MarketFeed
 from tui_trader.portfolio import Portfolio
 from tui_trader.restore import market_time_reached, reconcile_unfinished, restore_paper
@@ -40,8 +41,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("tui_trader.trader")
 
-HOUSEKEEPING_S = 1.0
-SNAPSHOT_JOURNAL_S = 10.0
 
 EdgeTask = tuple[str, Callable[[], Awaitable[None]]]
 
@@ -97,6 +96,13 @@ class Trader:
             record_safety=self.record_safety,
             touch=self.touch,
         )
+        self.housekeeping = Housekeeping(
+            reactions=reactions,
+            engine=self.engine,
+            advice=self.advice,
+            on_exchange_account=lambda: self.exchange.broker is not None,
+            market_clock=parts.market_clock,
+        )
         self.feed_finished = asyncio.Event()
         self.feed_error = ""
         self.llm_api_key: str | None = None
@@ -104,7 +110,6 @@ class Trader:
         self.all_symbols_candled = asyncio.Event()  # every symbol has one closed candle
         self.run_id = 0
         self._snapshot: TraderSnapshot | None = None
-        self._since_journal_snapshot = 0.0
         parts.broker.subscribe(self.on_broker_event)
 
     # --- lifecycle ------------------------------------------------------------------
@@ -200,7 +205,7 @@ class Trader:
             ("feed", self._feed_loop),
             ("execution", self.engine.run),
             ("kill-watch", self.commands.watch_kill_switch),
-            ("housekeeping", self._housekeeping),
+            ("housekeeping", self.housekeeping.run),
         ]
         if self.advice is not None:
             tasks.append(("llm", self.advice.run))
@@ -274,31 +279,6 @@ class Trader:
     def _check_all_candled(self) -> None:
         if all(s.last_candle for s in self.core.parts.market.symbols.values()):
             self.all_symbols_candled.set()
-
-    async def _housekeeping(self) -> None:
-        while True:
-            await asyncio.sleep(HOUSEKEEPING_S)
-            if self.advice is not None and self.advice.mode == "advisory":
-                self.advice.ask_when_due(tuple(self.core.parts.market.symbols))
-            self._since_journal_snapshot += HOUSEKEEPING_S
-            if self.reactions.books_changed or self._since_journal_snapshot >= SNAPSHOT_JOURNAL_S:
-                self._since_journal_snapshot = 0.0
-                self.reactions.journal_state_snapshot()
-                await self._check_balances()
-
-    async def _check_balances(self) -> None:
-        expected = {a: b.total for a, b in self.core.parts.portfolio.balances().items()}
-        try:
-            held = await self.engine.broker.balances()
-        except BrokerError as exc:  # the exchange did not answer: check again later
-            log.warning("balance check skipped: %s", exc)
-            return
-        actual = {a: b.total for a, b in held.items()}
-        if self.exchange.broker is not None:  # an exchange account holds other assets too
-            actual = {a: v for a, v in actual.items() if a in expected}
-        anomaly = self.core.parts.anomaly
-        for event in anomaly.check_balances(expected, actual, self.p.market_clock.now()):
-            self.record_safety(event)
 
     def _kill_triggered(self, event: SafetyEvent) -> None:
         self.commands.activate_kill("anomaly", event.message)
