@@ -136,8 +136,6 @@ class Trader:
                 log.info("closing the %s after a failed start: %s", part, exc)
 
     async def _open(self) -> None:
-        from tui_trader.execution.idempotency import IdempotencyGuard
-
         await self.p.journal.open()
         if self.advice is not None:
             from tui_trader.advice_wiring import llm_key
@@ -146,7 +144,7 @@ class Trader:
         await self.commands.check_keys()
         if self.p.ops is not None:
             await self._start_ops(self.p.ops)
-        self.p.gate.guard = IdempotencyGuard(await self.p.journal.known_client_order_ids())
+        self.p.gate.remember_journaled(await self.p.journal.known_client_order_ids())
         if not await self.exchange.open():
             day_start = await restore_paper(self.p.journal, self.p.broker, self.core, self.settings)
             if day_start is not None:

@@ -11,6 +11,8 @@ from tui_trader.domain.enums import IntentPurpose, OrderStatus, Side
 from tui_trader.domain.market import Tick
 from tui_trader.domain.orders import Fill, Order, OrderIntent
 from tui_trader.execution.engine import order_from_intent
+from tui_trader.execution.gate import OrderGate
+from tui_trader.execution.idempotency import IdempotencyGuard, client_order_id
 from tui_trader.wiring import build_core
 
 D = Decimal
@@ -138,3 +140,16 @@ def test_an_adopted_portfolio_starts_its_own_day() -> None:
     assert core.account.day is None and core.account.peak == 0
     assert core.track_account(T0)
     assert core.account.day_start == D(9950)
+
+
+def test_the_gate_refuses_a_client_id_an_earlier_run_journaled() -> None:
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    core, _exchange, risk = build_core(settings, (SYMBOL,), candles_only=False)
+    gate = OrderGate(risk, IdempotencyGuard(), core.state)
+    intent = long_with_stop_triggered(core)
+    gate.remember_journaled([client_order_id(intent.intent_id)])
+    decision = gate.check(intent, core.risk_context(T0, 1))
+    assert (decision.approved, decision.stage) == (False, "idempotency")
+    core.on_refused(intent)
+    [again] = tick(core, "96.8", 4)  # re-armed under a new intent id: a new client id
+    assert gate.check(again, core.risk_context(T0, 1)).stage != "idempotency"

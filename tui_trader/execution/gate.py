@@ -1,6 +1,7 @@
 """The order gate: trading state → idempotency → risk. Synchronous and I/O-free, so the
 live engine, the backtester and the benchmark all decide with exactly this code."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from tui_trader.domain.orders import OrderIntent
@@ -25,6 +26,12 @@ class OrderGate:
         self.risk = risk
         self.guard = guard
         self.state = state  # the one answer to "may orders go out now?"
+
+    def remember_journaled(self, client_order_ids: Iterable[str]) -> None:
+        """Client ids an earlier run journaled (read at start): an intent that would
+        reuse one is refused as a duplicate."""
+        for coid in client_order_ids:
+            self.guard.remember(coid)
 
     def blocked(self, intent: OrderIntent) -> str | None:
         """Why the trading state stops this intent now, else None. Checked again right
