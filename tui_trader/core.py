@@ -103,6 +103,11 @@ class TradingCore:
     last_signals: dict[str, Signal] = field(default_factory=dict)
     _pending: set[str] = field(default_factory=set)  # symbols with an intent in the queue
 
+    def connect(self, out: CoreOutputs) -> None:
+        """Where signals, volatility triggers and safety events go from now on: the
+        shell that drives this core (live trader, backtester, benchmark)."""
+        self.out = out
+
     def on_event(self, event: Tick | Candle) -> list[ExecutionCommand]:
         if isinstance(event, Tick):
             return self.on_tick(event)

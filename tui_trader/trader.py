@@ -80,8 +80,10 @@ class Trader:
 
             self.advice = build_advice_link(self)
         decisions = DecisionLog(parts.journal, self.advice)
-        parts.core.out = CoreOutputs(
-            safety=self.record_safety, signal=decisions.signal, trigger=decisions.trigger
+        parts.core.connect(
+            CoreOutputs(
+                safety=self.record_safety, signal=decisions.signal, trigger=decisions.trigger
+            )
         )
         self.exchange = ExchangeLink(self, parts.exchange)
         self.commands = OperatorCommands(

@@ -52,9 +52,11 @@ class Harness:
         self.clock = SimulatedClock(START)
         self.n: Counter[str] = Counter()  # what happened, compared between the two runs
         self.refusals: Counter[str] = Counter()  # by the first failed check (or gate stage)
-        self.core.out = CoreOutputs(
-            safety=lambda _event: self.n.update(("safety",)),
-            signal=lambda _signal: self.n.update(("signals",)),
+        self.core.connect(
+            CoreOutputs(
+                safety=lambda _event: self.n.update(("safety",)),
+                signal=lambda _signal: self.n.update(("signals",)),
+            )
         )
 
     def market(self, event: Event) -> list[ExecutionCommand]:

@@ -41,7 +41,7 @@ class SyncTrader:
         self.clock = SimulatedClock(EPOCH)
         self.counts = RunCounts()
         self.fills: list[Fill] = []
-        self.core.out = CoreOutputs(safety=self._safety, signal=self._signal)
+        self.core.connect(CoreOutputs(safety=self._safety, signal=self._signal))
 
     def on_candle(self, candle: Candle) -> bool:
         """One closed candle through the exchange, the core and the engine; True when
