@@ -26,6 +26,7 @@ class SymbolView:
     signal: str  # BUY / SELL / HOLD / WARMUP
     signal_confidence: float
     updated_at: datetime | None
+    warmup: tuple[int, int] | None = None  # (candles seen, needed) while warming up
 
 
 @dataclass(frozen=True, slots=True)

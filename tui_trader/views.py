@@ -22,6 +22,7 @@ from tui_trader.snapshot import (
     SymbolView,
     TraderSnapshot,
 )
+from tui_trader.strategies.base import warmup_progress
 
 SAFETY_HISTORY = 200
 FILL_HISTORY = 50
@@ -37,7 +38,7 @@ def symbol_views(market: MarketState, signals: dict[str, Signal]) -> tuple[Symbo
     views = []
     for symbol, state in market.symbols.items():
         signal = signals.get(symbol)
-        warming = signal is not None and signal.reason.startswith("warming up")
+        warmup = warmup_progress(signal) if signal is not None else None
         views.append(
             SymbolView(
                 symbol=symbol,
@@ -47,9 +48,10 @@ def symbol_views(market: MarketState, signals: dict[str, Signal]) -> tuple[Symbo
                 ask=state.ask,
                 spread_pct=(state.ask - state.bid) / state.last * 100 if state.last else Decimal(0),
                 closes=tuple(state.closes),
-                signal="WARMUP" if warming or signal is None else signal.action.value,
+                signal="WARMUP" if warmup or signal is None else signal.action.value,
                 signal_confidence=signal.confidence if signal is not None else 0.0,
                 updated_at=state.updated_at,
+                warmup=warmup,
             )
         )
     return tuple(views)

@@ -41,6 +41,7 @@ from tui_trader.strategies.registry import create_strategy
 from tui_trader.trader import Trader
 from tui_trader.trader_parts import SafetyRelay, TraderParts
 from tui_trader.volatility import VolatilityDetector
+from tui_trader.warmup import history_needed, warm_up
 
 INTERVAL_SECONDS = {
     "1m": 60,
@@ -201,16 +202,17 @@ def build_trader(
     def metered(feed: MarketFeed) -> MarketFeed:
         return MeteredFeed(feed, metrics)
 
-    feed = metered(
-        build_feed(
-            settings,
-            relay,
-            replay=replay,
-            symbol=symbol,
-            start=market_start,
-            replay_speed=replay_speed,
-        )
+    source = build_feed(
+        settings,
+        relay,
+        replay=replay,
+        symbol=symbol,
+        start=market_start,
+        replay_speed=replay_speed,
     )
+    if isinstance(source, SimulatedMarket):  # the demo's past: strategies warm at start
+        warm_up(core, source.history(history_needed(core)))
+    feed = metered(source)
     data = settings.data_path
     market_clock = SimulatedClock(
         datetime(1970, 1, 1, tzinfo=UTC) if replay is not None else market_start

@@ -15,7 +15,7 @@ engine benchmark (≥ 300k events/s).
 import math
 import random
 from collections.abc import AsyncIterator, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -141,6 +141,31 @@ class SimulatedMarket:
 
     async def close(self) -> None:
         self._pacer.stop()
+
+    def history(self, count: int) -> list[Candle]:
+        """The `count` closed candles per symbol before `start`, in time order (the last
+        one closes 1 ms before `start`): a past drawn from its own seed and scaled so each
+        symbol's last close is its base price, where the live stream begins. The live
+        stream is unchanged by it."""
+        if count <= 0:
+            return []
+        past = SimulatedMarket(
+            self.symbols,
+            _past_seed(self.seed),
+            self.start - timedelta(seconds=count * self.interval_sec),
+            interval_sec=self.interval_sec,
+            ticks_per_candle=self.ticks_per_candle,
+            speed=0,
+            base_prices=self._bases,
+            max_candles=count,
+        )
+        candles = [event for event in past.generate() if isinstance(event, Candle)]
+        last = {candle.symbol: candle.close for candle in candles}
+        scale = {
+            symbol: Decimal(self._bases.get(symbol, FALLBACK_BASE_PRICE)) / close
+            for symbol, close in last.items()
+        }
+        return [_scaled(candle, scale[candle.symbol]) for candle in candles]
 
     def _batches(self) -> Iterator[tuple[float, list[MarketEvent]]]:
         """One batch per tick step, with its time in seconds since `start`."""
@@ -295,6 +320,27 @@ class _Stepper:
             walk.trend_left = max(1, int(rng.uniform(10 * 60, 40 * 60) / self._dt))
             walk.drift = -move * rng.uniform(0.5, 0.9) / walk.trend_left
         return move
+
+
+def _past_seed(seed: int) -> int:
+    """A seed for the past that differs from the live stream's (same model, other path)."""
+    return (seed * 1_000_003 + 1) % 2**63
+
+
+_CENT = Decimal("0.01")
+
+
+def _scaled(candle: Candle, factor: Decimal) -> Candle:
+    def scale(price: Decimal) -> Decimal:
+        return max((price * factor).quantize(_CENT), _CENT)
+
+    return replace(
+        candle,
+        open=scale(candle.open),
+        high=scale(candle.high),
+        low=scale(candle.low),
+        close=scale(candle.close),
+    )
 
 
 def _check_args(

@@ -1,5 +1,6 @@
 """The strategy interface: validated parameters in, one Signal out per closed candle."""
 
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from decimal import Decimal
@@ -14,6 +15,15 @@ from tui_trader.domain.orders import Signal
 BUY = SignalAction.BUY
 SELL = SignalAction.SELL
 HOLD = SignalAction.HOLD
+
+
+_WARMUP = re.compile(r"warming up \((\d+)/(\d+)\)")
+
+
+def warmup_progress(signal: Signal) -> tuple[int, int] | None:
+    """(candles seen, candles needed) while `signal` is a warm-up HOLD, else None."""
+    match = _WARMUP.fullmatch(signal.reason)
+    return (int(match[1]), int(match[2])) if match else None
 
 
 class StrategyParamError(ValueError):

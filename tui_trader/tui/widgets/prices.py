@@ -6,9 +6,10 @@ from textual.containers import Vertical
 
 from tui_trader.snapshot import SymbolView, TraderSnapshot
 from tui_trader.tui import format as fmt
-from tui_trader.tui.widgets.base import Cell, KeyedTable, View
+from tui_trader.tui.widgets.base import Cell, KeyedTable, View, set_subtitle
 
 SPARK_WIDTH = 8
+SIGNAL_WIDTH = 6
 # Fits 80 columns: widths plus one cell of padding each side, inside the panel border.
 COLUMNS = (
     ("Symbol", 7),
@@ -18,7 +19,7 @@ COLUMNS = (
     ("Ask", 9),
     ("Spr%", 6),
     ("Trend", SPARK_WIDTH),
-    ("Signal", 6),
+    ("Signal", SIGNAL_WIDTH),
 )
 
 
@@ -33,8 +34,25 @@ def price_row(row: SymbolView, view: View) -> tuple[Cell, ...]:
         Text(fmt.price(row.ask), justify="right"),
         Text(fmt.small_pct(row.spread_pct), justify="right"),
         Text(fmt.sparkline(row.closes, SPARK_WIDTH), style=palette.direction(row.change_pct)),
-        Text(row.signal, style=signal_style),
+        Text(signal_label(row), style=signal_style),
     )
+
+
+def signal_label(row: SymbolView) -> str:
+    """The signal, or the warm-up count (`W 7/21`; the panel's subtitle spells it out)."""
+    if row.warmup is None:
+        return row.signal
+    count = f"{row.warmup[0]}/{row.warmup[1]}"
+    return f"W {count}" if len(count) + 2 <= SIGNAL_WIDTH else count
+
+
+def warmup_note(rows: tuple[SymbolView, ...]) -> str:
+    """`WARMUP 7/21` for the symbol furthest from its first signal, or "" when all are warm."""
+    counts = [row.warmup for row in rows if row.warmup is not None]
+    if not counts:
+        return ""
+    done, need = min(counts, key=lambda count: count[0] - count[1])
+    return f"WARMUP {done}/{need}: first signal after {need} candles"
 
 
 class PricesPanel(Vertical):
@@ -52,3 +70,4 @@ class PricesPanel(Vertical):
     def show(self, snapshot: TraderSnapshot, view: View) -> None:
         rows = [(row.symbol, price_row(row, view)) for row in snapshot.prices]
         self.query_one(KeyedTable).sync(rows)
+        set_subtitle(self, warmup_note(snapshot.prices))
