@@ -3,6 +3,7 @@
 from collections.abc import Callable
 
 import pytest
+from test_tui_trading import fast_market
 from textual.widgets import Static
 from tui_support import (
     Cockpit,
@@ -58,10 +59,11 @@ async def test_x_asks_then_keeps_positions_or_escape_does_nothing(cockpit: Make)
 
 
 async def test_x_stop_and_flatten(cockpit: Make) -> None:
-    c, seen = cockpit(), Recorder()
+    c, seen = fast_market(cockpit), Recorder()  # flatten is offered only with positions
     async with c.app.run_test(size=(80, 24), message_hook=seen) as pilot:
-        await market_ready(pilot, c)
+        await market_ready(pilot, c, settled=False)
         await start_trading(pilot, c)
+        await wait_for(pilot, lambda: bool(c.trader.snapshot().positions), "a position")
         await pilot.press("x")
         await pilot.click("#flatten")
         await wait_for(pilot, lambda: engine_state(c) is EngineState.IDLE, "IDLE after flatten")

@@ -3,8 +3,9 @@ key works whatever has focus, and a confirmed kill is active and persisted."""
 
 from collections.abc import Callable
 
+from test_tui_trading import fast_market, freeze_market_when
 from textual.widgets import Checkbox, Input
-from tui_support import Cockpit, market_ready, screen_text, wait_for
+from tui_support import Cockpit, market_ready, screen_text, start_trading, wait_for
 
 from tui_trader.domain.enums import EngineState
 from tui_trader.safety.kill_switch import KillSwitch
@@ -29,7 +30,8 @@ async def test_kill_dialog_says_what_happens_and_cancel_changes_nothing(cockpit:
         text = screen_text(c.app.screen)
         assert "block every new order" in text
         assert "cancel 0 open orders" in text
-        assert "leave 0 open positions open" in text
+        assert "0 open position" not in text  # nothing to leave open or close
+        assert not c.app.screen.query(Checkbox)
         await pilot.press("enter")  # on Cancel
         await pilot.pause(0.2)
         assert not isinstance(c.app.screen, KillScreen)
@@ -67,13 +69,15 @@ async def test_kill_confirm_activates_and_persists_the_kill_switch(cockpit: Make
 
 
 async def test_kill_with_close_positions_ticked_is_persisted(cockpit: Make) -> None:
-    c = cockpit()
+    c = fast_market(cockpit)  # "also close" is offered only with a position open
     async with c.app.run_test(size=(80, 24)) as pilot:
-        await market_ready(pilot, c)
+        await market_ready(pilot, c, settled=False)
+        await start_trading(pilot, c)
+        await freeze_market_when(pilot, c, lambda s: bool(s.positions), "a position")
         await pilot.press("k")
         await pilot.click("#close-positions")
         assert c.app.screen.query_one("#close-positions", Checkbox).value
-        assert "close 0 open positions now" in screen_text(c.app.screen)
+        assert "close 1 open position now" in screen_text(c.app.screen)
         await pilot.click("#confirm")
         await wait_for(pilot, lambda: c.trader.snapshot().kill_switch_active, "kill active")
         state = KillSwitch(c.settings.data_path).read()
@@ -89,7 +93,7 @@ async def test_kill_key_works_while_an_input_has_focus(cockpit: Make) -> None:
         assert isinstance(c.app.focused, Input)
         await pilot.press("k")
         assert isinstance(c.app.screen, KillScreen)
-        assert c.app.screen.query_one("#close-positions", Checkbox).value is False
+        assert not c.app.screen.query(Checkbox)  # no position: nothing to close
         await pilot.press("k")  # not a second dialog on top of the first
         assert len(c.app.screen_stack) == 3
         await pilot.press("escape")

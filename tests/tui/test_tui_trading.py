@@ -9,10 +9,18 @@ from typing import Any
 from textual.pilot import Pilot
 from textual.widgets import DataTable
 from textual.worker import WorkerCancelled
-from tui_support import Cockpit, Recorder, market_ready, start_trading, wait_for
+from tui_support import (
+    Cockpit,
+    Recorder,
+    market_ready,
+    screen_text,
+    start_trading,
+    wait_for,
+)
 
 from tui_trader.domain.enums import IntentPurpose, OrderStatus
 from tui_trader.snapshot import TraderSnapshot
+from tui_trader.tui.modals.close import ClosePositionScreen
 from tui_trader.tui.widgets.orders import OrdersPanel
 from tui_trader.tui.widgets.positions import PositionsPanel
 
@@ -77,7 +85,10 @@ async def test_c_closes_the_selected_position(cockpit: Make) -> None:
         symbol = c.trader.snapshot().positions[0].position.symbol
         panel = c.app.query_one(PositionsPanel)
         await wait_for(pilot, lambda: panel.selected_symbol == symbol, "the position on screen")
-        await pilot.press("c")
+        await pilot.press("c")  # an order goes out: asks first, like stop and kill
+        assert isinstance(c.app.screen, ClosePositionScreen)
+        assert symbol in screen_text(c.app.screen)
+        await pilot.press("y")
         await wait_for(pilot, lambda: close_attempted(c, symbol), "the close")
         assert (f"close {symbol}", "") in [(m.command, m.error) for m in seen.finished]
 

@@ -19,6 +19,7 @@ from tui_trader.domain.enums import EngineState
 from tui_trader.snapshot import TraderSnapshot
 from tui_trader.tui.hosting import DRAINS_ON_CLOSE, HostableTrader
 from tui_trader.tui.keys import OPERATOR_KEYS
+from tui_trader.tui.modals.close import ClosePositionScreen
 from tui_trader.tui.modals.help import HelpScreen
 from tui_trader.tui.modals.kill import KillChoice, KillScreen
 from tui_trader.tui.modals.live import LiveCheckScreen
@@ -108,10 +109,19 @@ class OperatorActions(App[None]):
         if not self._visible_or_shown(panel, "positions"):
             return
         symbol = panel.selected_symbol
-        if symbol is None:
+        held = {row.position.symbol: row.position for row in self.trader.snapshot().positions}
+        position = held.get(symbol) if symbol is not None else None
+        if position is None or not position.is_open:
             self.notify("No open position to close.", severity="warning")
             return
-        self.run_command(f"close {symbol}", partial(self.trader.close_position, symbol))
+        chosen = partial(self._close_chosen, position.symbol)
+        self.push_screen(ClosePositionScreen(position), chosen)
+
+    def _close_chosen(self, symbol: str, confirmed: bool | None) -> None:
+        if confirmed:
+            self.run_command(f"close {symbol}", partial(self.trader.close_position, symbol))
+        else:
+            self.notify(f"{symbol} left open.", title="Close position", timeout=3)
 
     def action_cancel_order(self) -> None:
         panel = self.query_one(OrdersPanel)

@@ -7,8 +7,15 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Static
+
+from tui_trader.tui.modals.choice import (
+    ChoiceScreen,
+    TickBox,
+    cancel_button,
+    choice_button,
+    key_label,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,20 +23,29 @@ class KillChoice:
     close_positions: bool
 
 
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'s' if count != 1 else ''}"
+
+
 def kill_plan(open_orders: int, open_positions: int, close_positions: bool) -> str:
-    orders = f"{open_orders} open order{'s' if open_orders != 1 else ''}"
-    positions = f"{open_positions} open position{'s' if open_positions != 1 else ''}"
+    positions = plural(open_positions, "open position")
     steps = [
         "• block every new order (persisted: a restarted trader stays killed)",
-        f"• cancel {orders}",
-        f"• close {positions} now" if close_positions else f"• leave {positions} open",
+        f"• cancel {plural(open_orders, 'open order')}",
     ]
+    if open_positions:
+        steps.append(f"• close {positions} now" if close_positions else f"• leave {positions} open")
     return "\n".join(steps)
 
 
-class KillScreen(ModalScreen[KillChoice | None]):
-    AUTO_FOCUS = "#cancel"
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
+class KillScreen(ChoiceScreen[KillChoice | None]):
+    """`y` activates, `n`/Esc cancels, `a` ticks "also close" (only offered when there
+    are positions to close)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("y", "press('confirm')", "Activate", show=False),
+        Binding("a", "toggle_close", "Also close", show=False),
+    ]
 
     def __init__(self, open_orders: int, open_positions: int, already_active: bool) -> None:
         super().__init__(classes="alarm")
@@ -44,10 +60,19 @@ class KillScreen(ModalScreen[KillChoice | None]):
                 yield Static("The kill switch is already active.", classes="note")
             yield Static("Activating the kill switch will:", classes="title")
             yield Static(kill_plan(self._orders, self._positions, False), id="kill-plan")
-            yield Checkbox(f"Also close {self._positions} open position(s)", id="close-positions")
+            if self._positions:
+                label = f"Also close {plural(self._positions, 'open position')}"
+                yield TickBox(key_label(label, "a"), id="close-positions")
             with Horizontal(classes="buttons"):
-                yield Button("Cancel", id="cancel", variant="primary")
-                yield Button("Activate kill switch", id="confirm", variant="error")
+                yield cancel_button()
+                yield choice_button("Yes, activate kill switch", "y", "confirm", "error")
+
+    def action_toggle_close(self) -> None:
+        for box in self.query("#close-positions").results(Checkbox):
+            box.toggle()
+
+    def _close_positions(self) -> bool:
+        return any(box.value for box in self.query("#close-positions").results(Checkbox))
 
     @on(Checkbox.Changed)
     def _toggled(self, event: Checkbox.Changed) -> None:
@@ -56,8 +81,8 @@ class KillScreen(ModalScreen[KillChoice | None]):
 
     @on(Button.Pressed, "#confirm")
     def _confirm(self) -> None:
-        self.dismiss(KillChoice(self.query_one("#close-positions", Checkbox).value))
+        self.dismiss(KillChoice(self._close_positions()))
 
     @on(Button.Pressed, "#cancel")
-    def action_cancel(self) -> None:
+    def _cancel(self) -> None:
         self.dismiss(None)

@@ -7,11 +7,11 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
 from tui_trader.snapshot import LiveCheck
 from tui_trader.tui.literal import literal_lines
+from tui_trader.tui.modals.choice import ChoiceScreen, cancel_button, choice_button
 
 
 def check_lines(check: LiveCheck) -> Text:
@@ -29,9 +29,12 @@ def check_lines(check: LiveCheck) -> Text:
     return text
 
 
-class LiveCheckScreen(ModalScreen[bool]):
-    AUTO_FOCUS = "#cancel"
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
+class LiveCheckScreen(ChoiceScreen[bool]):
+    """`y` continues (only when every check passed), `n`/Esc cancels."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("y", "press('continue')", "Continue", show=False),
+    ]
 
     def __init__(self, check: LiveCheck) -> None:
         super().__init__(classes="alarm")
@@ -46,15 +49,15 @@ class LiveCheckScreen(ModalScreen[bool]):
             else:
                 yield Static("Live mode refused: requirements are missing.", id="refused")
             with Horizontal(classes="buttons"):
-                yield Button("Cancel", id="cancel", variant="primary")
-                yield Button(
-                    "Continue", id="continue", variant="error", disabled=not self._check.ready
-                )
+                yield cancel_button()
+                button = choice_button("Yes, continue", "y", "continue", "error")
+                button.disabled = not self._check.ready  # y does nothing while it is
+                yield button
 
     @on(Button.Pressed, "#continue")
     def _continue(self) -> None:
         self.dismiss(self._check.ready)
 
     @on(Button.Pressed, "#cancel")
-    def action_cancel(self) -> None:
+    def _cancel(self) -> None:
         self.dismiss(False)

@@ -3,16 +3,14 @@ confirmation phrase (shown as typed) or a secret such as a keyring passphrase (m
 The screen only collects it; whoever asked decides whether it is right."""
 
 from dataclasses import dataclass
-from typing import ClassVar
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
 from tui_trader.tui.keys import KILL_KEY
+from tui_trader.tui.modals.choice import ChoiceScreen, cancel_button
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,9 +45,11 @@ class KillSafeInput(Input):
         return key != KILL_KEY and super().check_consume_key(key, character)
 
 
-class PassphraseScreen(ModalScreen[str | None]):
+class PassphraseScreen(ChoiceScreen[str | None]):
+    """The text field has the focus, so letters are typed; Enter confirms, Esc cancels
+    (Tab to the buttons, where `n` cancels too)."""
+
     AUTO_FOCUS = "#phrase"
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
 
     def __init__(self, request: PassphraseRequest) -> None:
         super().__init__(classes="alarm")
@@ -64,7 +64,7 @@ class PassphraseScreen(ModalScreen[str | None]):
             else:
                 yield KillSafeInput(id="phrase")
             with Horizontal(classes="buttons"):
-                yield Button("Cancel", id="cancel", variant="primary")
+                yield cancel_button()
                 yield Button(self._request.confirm_label, id="confirm", variant="error")
 
     @on(Input.Submitted)
@@ -73,5 +73,5 @@ class PassphraseScreen(ModalScreen[str | None]):
         self.dismiss(self.query_one("#phrase", Input).value)
 
     @on(Button.Pressed, "#cancel")
-    def action_cancel(self) -> None:
+    def _cancel(self) -> None:
         self.dismiss(None)

@@ -6,13 +6,18 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
+from tui_trader.tui.modals.choice import ChoiceScreen, cancel_button, choice_button
 
-class QuitScreen(ModalScreen[bool]):
-    AUTO_FOCUS = "#cancel"
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
+
+class QuitScreen(ChoiceScreen[bool]):
+    """`y` (or `q` again) quits, `n`/Esc stays."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("y", "press('quit')", "Quit", show=False),
+        Binding("q", "press('quit')", "Quit", show=False),
+    ]
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="quit-dialog") as dialog:
@@ -22,13 +27,13 @@ class QuitScreen(ModalScreen[bool]):
                 "flushes the journal and exits."
             )
             with Horizontal(classes="buttons"):
-                yield Button("Cancel", id="cancel", variant="primary")
-                yield Button("Quit", id="quit", variant="warning")
+                yield cancel_button()
+                yield choice_button("Yes, quit", "y", "quit", "warning")
 
     @on(Button.Pressed, "#quit")
     def _quit(self) -> None:
         self.dismiss(True)
 
     @on(Button.Pressed, "#cancel")
-    def action_cancel(self) -> None:
+    def _cancel(self) -> None:
         self.dismiss(False)

@@ -7,8 +7,9 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Static
+
+from tui_trader.tui.modals.choice import ChoiceScreen, cancel_button, choice_button
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,9 +17,14 @@ class StopChoice:
     flatten: bool
 
 
-class StopScreen(ModalScreen[StopChoice | None]):
-    AUTO_FOCUS = "#cancel"
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
+class StopScreen(ChoiceScreen[StopChoice | None]):
+    """`y` stops (keeping positions), `f` stops and flattens (only offered when there
+    are positions), `n`/Esc cancels."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("y", "press('keep')", "Stop", show=False),
+        Binding("f", "press('flatten')", "Flatten", show=False),
+    ]
 
     def __init__(self, open_positions: int) -> None:
         super().__init__()
@@ -27,15 +33,23 @@ class StopScreen(ModalScreen[StopChoice | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="stop-dialog") as dialog:
             dialog.border_title = "Stop trading"
-            yield Static(
-                "The strategy stops sending entries and open entry orders are cancelled.\n"
-                f"There are {self._positions} open position(s): keep them (their stops "
-                "stay armed), or close them now?"
-            )
+            yield Static(self._explain())
             with Horizontal(classes="buttons"):
-                yield Button("Cancel", id="cancel", variant="primary")
-                yield Button("Stop, keep positions", id="keep")
-                yield Button("Stop and flatten", id="flatten", variant="warning")
+                yield cancel_button()
+                if self._positions:
+                    yield choice_button("Yes, keep positions", "y", "keep")
+                    yield choice_button("Flatten all", "f", "flatten", "warning")
+                else:
+                    yield choice_button("Yes, stop", "y", "keep", "warning")
+
+    def _explain(self) -> str:
+        text = "The strategy stops sending entries and open entry orders are cancelled."
+        if not self._positions:
+            return f"{text}\nThere are no open positions."
+        held = f"{self._positions} open position{'s' if self._positions != 1 else ''}"
+        return f"{text}\nThere {'are' if self._positions != 1 else 'is'} {held}: keep them " + (
+            "(their stops stay armed), or close them now?"
+        )
 
     @on(Button.Pressed, "#keep")
     def _keep(self) -> None:
@@ -46,5 +60,5 @@ class StopScreen(ModalScreen[StopChoice | None]):
         self.dismiss(StopChoice(flatten=True))
 
     @on(Button.Pressed, "#cancel")
-    def action_cancel(self) -> None:
+    def _cancel(self) -> None:
         self.dismiss(None)
