@@ -20,8 +20,11 @@ from tui_trader.config import Settings
 from tui_trader.domain.enums import MarketKind
 from tui_trader.live import passphrase_needed, unlock_secrets
 from tui_trader.secrets import RedactingFilter, SecretsError
+from tui_trader.snapshot import TraderSnapshot
 from tui_trader.text_safety import printable, printable_lines
 from tui_trader.tui.actions import COMMAND_GROUP, CORE_GROUP, OperatorActions
+from tui_trader.tui.alerts import ALERT_TIMEOUT, CriticalAlerts, tab_label
+from tui_trader.tui.alerts import toast as alert_toast
 from tui_trader.tui.hosting import HostableTrader
 from tui_trader.tui.keys import OPERATOR_KEYS
 from tui_trader.tui.messages import CommandFinished, PanelsRefreshed
@@ -84,6 +87,7 @@ class TraderApp(OperatorActions):
         self._log_handler: PanelLogHandler | None = None
         self._last_state = ""
         self._edge_tasks: dict[str, Callable[[], Awaitable[None]]] = {}
+        self.alerts = CriticalAlerts()
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         return dict(TRADING_VARIABLE_DEFAULTS)
@@ -144,9 +148,12 @@ class TraderApp(OperatorActions):
     def refresh_panels(self) -> None:
         """Repaint from the newest snapshot. Skipped while a dialog covers the screen;
         panels already showing this version, or hidden in a tab, are not touched."""
-        if not self.is_running or self.screen is not self.screen_stack[0]:
+        if not self.is_running:
             return
         snapshot = self.trader.snapshot()
+        self._raise_alerts(snapshot)  # even under a dialog: a toast shows over it
+        if self.screen is not self.screen_stack[0]:
+            return
         view = View(now=self.clock.now(), palette=self.trader_palette)
         self.query_one(StatusBar).show(snapshot, view)
         if self._last_state != snapshot.engine_state.value:
@@ -160,6 +167,20 @@ class TraderApp(OperatorActions):
         if snapshot.version != self.shown_version:
             self.shown_version = snapshot.version
             self.post_message(PanelsRefreshed(snapshot.version))
+
+    def _raise_alerts(self, snapshot: TraderSnapshot) -> None:
+        """A toast per look that found new CRITICAL events; the Safety tab counts them
+        until its panel is on screen."""
+        if snapshot.version == self.shown_version and not self.alerts.unseen:
+            return
+        critical = self.alerts.fresh(snapshot.safety_events)
+        if critical:
+            title, message = alert_toast(critical)
+            self.notify(message, title=title, severity="error", timeout=ALERT_TIMEOUT)
+        looking = self.screen is self.screen_stack[0] and self.query_one(SafetyPanel).display
+        if (looking and self.alerts.seen()) or critical:
+            number = TABS.index("safety") + 1
+            self.query_one("#tab-safety", Tab).label = tab_label(number, self.alerts.unseen)
 
     def notify(
         self,

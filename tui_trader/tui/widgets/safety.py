@@ -1,14 +1,17 @@
 """Safety events, newest first, coloured by severity."""
 
 from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.widgets import DataTable
 
 from tui_trader.domain.events import SafetyEvent
 from tui_trader.snapshot import TraderSnapshot
 from tui_trader.tui import format as fmt
 from tui_trader.tui.literal import literal
-from tui_trader.tui.widgets.base import Cell, KeyedTable, View
+from tui_trader.tui.modals.event import EventDetailScreen
+from tui_trader.tui.widgets.base import Cell, KeyedTable, View, set_subtitle
 
 MESSAGE_CHARS = 300  # messages quote exchange and LLM replies; the cell shows 60
 COLUMNS = (
@@ -36,17 +39,31 @@ def event_row(event: SafetyEvent, view: View) -> tuple[Cell, ...]:
 
 
 class SafetyPanel(Vertical):
+    """Enter on a row shows the whole event (the Message cell is cut at 60 columns)."""
+
     shown_version = -1
 
     def __init__(self) -> None:
         super().__init__(id="safety", classes="panel tab-panel")
         self.border_title = "Safety events"
+        self._events: dict[str, SafetyEvent] = {}
 
     def compose(self) -> ComposeResult:
         yield KeyedTable(COLUMNS, id="safety-table")
 
     def show(self, snapshot: TraderSnapshot, view: View) -> None:
         rows: dict[str, tuple[Cell, ...]] = {}
+        events: dict[str, SafetyEvent] = {}
         for event in snapshot.safety_events:
-            rows.setdefault(event_key(event), event_row(event, view))
+            key = event_key(event)
+            if key not in rows:
+                rows[key], events[key] = event_row(event, view), event
+        self._events = events
         self.query_one(KeyedTable).sync(list(rows.items()))
+        set_subtitle(self, "enter: full text" if rows else "")
+
+    @on(DataTable.RowSelected)
+    def _show_event(self, message: DataTable.RowSelected) -> None:
+        event = self._events.get(str(message.row_key.value))
+        if event is not None:
+            self.app.push_screen(EventDetailScreen(event))
