@@ -222,8 +222,12 @@ class TraderApp(OperatorActions):
         self.refresh_panels()
 
     def action_show_tab(self, number: int) -> None:
+        """Shows the panel and focuses its table: up/down and Enter work at once."""
         if 1 <= number <= len(TABS):
-            self.query_one(Tabs).active = f"tab-{TABS[number - 1]}"
+            name = TABS[number - 1]
+            self.query_one(Tabs).active = f"tab-{name}"
+            for table in self.query(f"#{name} KeyedTable"):
+                table.focus()
 
     # --- workers --------------------------------------------------------------------
     def action_start(self) -> None:
