@@ -229,8 +229,8 @@ def under_load(size: tuple[int, int], warmup: float, window: float, tries: int) 
         for _ in range(tries):
             result.keys["start"].append(app.press(b"s", HEADER_ROW + rb"RUNNING") * 1000)
             app.idle(0.3)
-            result.keys["stop"].append(app.press(b"x", rb"Stop and flatten") * 1000)
-            app.press(b"\t\r", HEADER_ROW + rb"IDLE")  # from Cancel to "keep positions"
+            result.keys["stop"].append(app.press(b"x", rb"Stop trading") * 1000)
+            app.press(b"y", HEADER_ROW + rb"IDLE")  # "Yes, stop" (positions kept)
             app.idle(0.3)
             result.keys["kill"].append(app.press(b"k", rb"KILL SWITCH") * 1000)
             app.press(b"\x1b", HEADER_ROW + rb"PAPER")
