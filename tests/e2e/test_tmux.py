@@ -121,7 +121,7 @@ def test_operator_session_in_tmux(session: Tmux) -> None:
     session.wait_for("RUNNING", "ACTIVE")
 
     session.keys("k")
-    dialog = session.wait_for("KILL SWITCH", "Activate kill switch")
+    dialog = session.wait_for("KILL SWITCH", "Yes, activate kill switch")
     assert "block every new order" in dialog and "cancel 0 open orders" in dialog
     session.keys("Enter")  # Cancel has the focus
     screen = session.wait_for("KILL SWITCH", gone=True)

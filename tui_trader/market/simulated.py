@@ -47,6 +47,7 @@ _TRENDS_PER_DAY = 10.0
 _REVERSION_PER_SEC = math.log(2) / (2 * 86400)  # half-life of a deviation: two days
 _CACHE_LIMIT = 200_000
 _YIELD_EVERY = 512
+_HISTORY_TICKS_PER_CANDLE = 4
 
 
 @dataclass(slots=True)
@@ -154,7 +155,9 @@ class SimulatedMarket:
             _past_seed(self.seed),
             self.start - timedelta(seconds=count * self.interval_sec),
             interval_sec=self.interval_sec,
-            ticks_per_candle=self.ticks_per_candle,
+            # The model's constants are per simulated second, so a coarser path has the
+            # same statistics; only candles are kept, and start-up stays fast.
+            ticks_per_candle=min(self.ticks_per_candle, _HISTORY_TICKS_PER_CANDLE),
             speed=0,
             base_prices=self._bases,
             max_candles=count,
