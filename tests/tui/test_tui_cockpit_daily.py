@@ -5,7 +5,7 @@ import re
 from collections.abc import Callable
 
 import pytest
-from test_tui_trading import close_attempted, fast_market, freeze_market_when
+from test_tui_trading import close_attempted, fast_market, freeze_market_when, position_selected
 from textual.content import Content
 from textual.widgets import Button, Checkbox, Tab
 from tui_support import (
@@ -26,7 +26,6 @@ from tui_trader.tui.modals.event import EventDetailScreen
 from tui_trader.tui.modals.kill import KillScreen
 from tui_trader.tui.modals.quit import QuitScreen
 from tui_trader.tui.modals.stop import StopScreen
-from tui_trader.tui.widgets.positions import PositionsPanel
 from tui_trader.tui.widgets.prices import PricesPanel
 from tui_trader.tui.widgets.safety import SafetyPanel
 
@@ -175,12 +174,7 @@ async def test_buttons_show_their_letter_underlined(cockpit: Make) -> None:
 async def test_c_asks_before_closing_and_n_keeps_the_position(cockpit: Make) -> None:
     c, seen = fast_market(cockpit), Recorder()
     async with c.app.run_test(size=(80, 24), message_hook=seen) as pilot:
-        await market_ready(pilot, c, settled=False)
-        await start_trading(pilot, c)
-        await freeze_market_when(pilot, c, lambda s: bool(s.positions), "a position")
-        symbol = c.trader.snapshot().positions[0].position.symbol
-        panel = c.app.query_one(PositionsPanel)
-        await wait_for(pilot, lambda: panel.selected_symbol == symbol, "the position on screen")
+        symbol = await position_selected(pilot, c)
         await pilot.press("c")
         assert isinstance(c.app.screen, ClosePositionScreen)
         assert c.app.focused is not None and c.app.focused.id == "cancel"

@@ -76,15 +76,22 @@ def close_attempted(c: Cockpit, symbol: str) -> bool:
     return placed or refused
 
 
+async def position_selected(pilot: Pilot[Any], c: Cockpit) -> str:
+    """Trade a fast market until a position opens; freeze it there with the position
+    selected on screen. Returns its symbol."""
+    await market_ready(pilot, c, settled=False)
+    await start_trading(pilot, c)
+    await freeze_market_when(pilot, c, lambda s: bool(s.positions), "a position")
+    symbol = c.trader.snapshot().positions[0].position.symbol
+    panel = c.app.query_one(PositionsPanel)
+    await wait_for(pilot, lambda: panel.selected_symbol == symbol, "the position on screen")
+    return symbol
+
+
 async def test_c_closes_the_selected_position(cockpit: Make) -> None:
     c, seen = fast_market(cockpit), Recorder()
     async with c.app.run_test(size=(80, 24), message_hook=seen) as pilot:
-        await market_ready(pilot, c, settled=False)
-        await start_trading(pilot, c)
-        await freeze_market_when(pilot, c, lambda s: bool(s.positions), "a position")
-        symbol = c.trader.snapshot().positions[0].position.symbol
-        panel = c.app.query_one(PositionsPanel)
-        await wait_for(pilot, lambda: panel.selected_symbol == symbol, "the position on screen")
+        symbol = await position_selected(pilot, c)
         await pilot.press("c")  # an order goes out: asks first, like stop and kill
         assert isinstance(c.app.screen, ClosePositionScreen)
         assert symbol in screen_text(c.app.screen)
