@@ -177,11 +177,15 @@ async def test_a_failed_shutdown_exits_with_its_code_and_literal_text(
     async def close_fails() -> None:
         raise JournalError("journal closed with 3 records not written: [/] disk full")
 
-    async with c.app.run_test(size=(80, 24)) as pilot:
-        await market_ready(pilot, c)
-        monkeypatch.setattr(c.trader, "close", close_fails)
-        await pilot.press("q")
-        await wait_for(pilot, lambda: c.app.return_code is not None, "the app to exit")
+    real_close = c.trader.close
+    try:
+        async with c.app.run_test(size=(80, 24)) as pilot:
+            await market_ready(pilot, c)
+            monkeypatch.setattr(c.trader, "close", close_fails)
+            await pilot.press("q")
+            await wait_for(pilot, lambda: c.app.return_code is not None, "the app to exit")
+    finally:
+        await real_close()  # the journal's threads would outlive the test run
     # The launcher raises it once the terminal is restored: the CLI's one line and code.
     assert isinstance(c.app.close_error, JournalError) and c.app.return_code == 1
     assert exit_code(c.app.close_error) == EXIT_STORAGE  # records not written
