@@ -156,7 +156,7 @@ def _env_file_refusals(settings: Settings) -> list[str]:
 def _journal_lost(args: argparse.Namespace, settings: Settings) -> str | None:
     """A used data dir whose journal is missing, empty or has no schema: refused (exit 2)
     before anything starts, unless --new-account says to start over on purpose."""
-    from tui_trader.journal.store import lost_message, lost_reason
+    from tui_trader.journal.preflight import lost_message, lost_reason
     from tui_trader.wiring import JOURNAL_FILE
 
     if getattr(args, "new_account", False):

@@ -14,8 +14,6 @@ full disk stops the trader at start, not at its first order."""
 import asyncio
 import contextlib
 import logging
-import os
-import sqlite3
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
@@ -38,7 +36,14 @@ from tui_trader.domain import (
 from tui_trader.journal import reader
 from tui_trader.journal.errors import DuplicateRecord, JournalError, JournalLost
 from tui_trader.journal.jsonl import RotatingJsonl
-from tui_trader.journal.ops import INSERT_INTENT, UPSERT_META, OpBuilder, Step, WriteOp
+from tui_trader.journal.ops import INSERT_INTENT, OpBuilder, Step, WriteOp
+from tui_trader.journal.preflight import (
+    lost_message,
+    lost_reason,
+    prove_writable,
+    transaction,
+    write_marker,
+)
 from tui_trader.journal.reader import PAPER_ACCOUNT, RunInfo
 from tui_trader.journal.schema import connect, migrate
 from tui_trader.journal.spill import IntentSpill, spill_path
@@ -47,65 +52,9 @@ from tui_trader.journal.writer import BatchWriter, Health, WriterTuning
 
 log = logging.getLogger(__name__)
 MIB = 1024 * 1024
-MARKER_SUFFIX = ".created"
 # A protective exit waits at most this long for a commit before its intent goes to the
 # fsync'd exit-intent log instead (the whole journal step stays well under 1 s).
 EXIT_WAIT_S = 0.5
-# Opening refuses a data dir with less room than this: a journal that would fill the
-# disk within minutes of starting is a journal that cannot write.
-MIN_FREE_BYTES = MIB
-
-
-def marker_path(db_path: Path) -> Path:
-    return db_path.with_name(db_path.name + MARKER_SUFFIX)
-
-
-def used_before(db_path: Path, jsonl_dir: Path | None) -> bool:
-    """Has a journal lived in this data dir? (Logs of the app itself do not count: they
-    are written before the journal is opened.)"""
-    if marker_path(db_path).exists() or IntentSpill(spill_path(db_path)).pending():
-        return True
-    return jsonl_dir is not None and any(jsonl_dir.glob("*.jsonl*"))
-
-
-def lost_reason(db_path: Path, jsonl_dir: Path | None) -> str | None:
-    """Why starting here would silently open a fresh account, or None. Blocking (a few
-    stats and a read-only look at the schema): `Journal.open` runs it in a thread."""
-    if not used_before(db_path, jsonl_dir):
-        return None
-    if not db_path.exists():
-        return f"the journal {db_path} is missing"
-    if db_path.is_file() and db_path.stat().st_size == 0:
-        return f"the journal {db_path} is empty (0 bytes)"
-    if not _has_schema(db_path):
-        return f"the journal {db_path} has no schema"
-    return None
-
-
-def _has_schema(db_path: Path) -> bool:
-    """False for a database without our schema table; True otherwise, including a file
-    that is not a database at all (that is damage, reported when it is opened)."""
-    try:
-        conn = sqlite3.connect(db_path.resolve().as_uri() + "?mode=ro", uri=True)
-    except sqlite3.Error:
-        return True
-    try:
-        found = conn.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'"
-        ).fetchall()
-    except sqlite3.Error:
-        return True
-    finally:
-        conn.close()
-    return bool(found)
-
-
-def lost_message(reason: str) -> str:
-    return (
-        f"{reason} but this data dir was used before: restore the journal from a backup, "
-        "or start over on purpose with --new-account (a fresh paper account; history and "
-        "used client order ids are not carried over)"
-    )
 
 
 class Journal:
@@ -171,33 +120,9 @@ class Journal:
     async def _prepare(self, conn: aiosqlite.Connection) -> None:
         now = dt_text(self._clock.now())
         await migrate(conn, self.db_path, now)
-        await self._probe(conn, now)
+        await prove_writable(conn, self.db_path, now)
         await self._fold_in_spill(conn)
-        await asyncio.to_thread(self._write_marker, now)
-
-    async def _probe(self, conn: aiosqlite.Connection, now: str) -> None:
-        """Room on the disk and one real commit: else the journal refuses to start."""
-        problem = await asyncio.to_thread(self._too_little_room)
-        if problem is None:
-            try:
-                await _transaction(conn, UPSERT_META, [("journal_opened_at", now)])
-            except Exception as exc:
-                problem = str(exc)
-        if problem is not None:
-            raise JournalError(
-                f"journal {self.db_path} cannot be written ({problem}); free space or fix "
-                "the data dir, then start again"
-            )
-
-    def _too_little_room(self) -> str | None:
-        try:
-            fs = os.statvfs(self.db_path.parent)
-        except OSError:  # no statvfs here: the commit alone decides
-            return None
-        free = fs.f_bavail * fs.f_frsize
-        if free >= MIN_FREE_BYTES:
-            return None
-        return f"only {free // 1024} KiB free, at least {MIN_FREE_BYTES // 1024} KiB needed"
+        await asyncio.to_thread(write_marker, self.db_path, now)
 
     async def _fold_in_spill(self, conn: aiosqlite.Connection) -> None:
         # Twice: a replay cut short leaves its batch aside and the live file behind it.
@@ -205,25 +130,11 @@ class Journal:
             rows = await asyncio.to_thread(self._spill.take)
             if rows:
                 try:
-                    await _transaction(conn, INSERT_INTENT, rows)
+                    await transaction(conn, INSERT_INTENT, rows)
                 except Exception as exc:
                     raise JournalError(f"cannot reconcile spilled exit intents: {exc}") from exc
                 log.warning("journal: %d exit intents from the exit-intent log", len(rows))
             await asyncio.to_thread(self._spill.finish)
-
-    def _write_marker(self, now: str) -> None:
-        marker = marker_path(self.db_path)
-        if marker.exists():
-            return
-        try:
-            fd = os.open(marker, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            try:
-                os.write(fd, f"journal created {now}\n".encode())
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-        except OSError as exc:  # the journal itself is fine; only the loss check is weaker
-            log.warning("cannot write %s: %s", marker, exc)
 
     def _make_folders(self) -> None:
         for folder in (self.db_path.parent, self.jsonl_dir):
@@ -477,14 +388,3 @@ def _consume(future: "asyncio.Future[int]") -> None:
     """Retrieve an abandoned waiter's exception, so asyncio does not log it."""
     if not future.cancelled():
         future.exception()
-
-
-async def _transaction(conn: aiosqlite.Connection, sql: str, rows: Sequence[Any]) -> None:
-    await conn.execute("BEGIN IMMEDIATE")
-    try:
-        await conn.executemany(sql, rows)
-        await conn.execute("COMMIT")
-    except BaseException:
-        with contextlib.suppress(sqlite3.Error, ValueError):
-            await conn.execute("ROLLBACK")
-        raise
