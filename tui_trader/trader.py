@@ -30,7 +30,7 @@ from tui_trader.snapshot import FeedStatus, LiveCheck, TraderSnapshot
 from tui_trader.trader_controls import OperatorCommands, kill_text
 from tui_trader.trader_events import Reactions
 from tui_trader.trader_parts import TraderParts
-from tui_trader.views import History, build_snapshot
+from tui_trader.views import History, build_snapshot, feed_view
 
 if TYPE_CHECKING:
     from tui_trader.advice_link import AdviceLink
@@ -346,18 +346,9 @@ class Trader:
         return self.history
 
     def feed_status(self) -> FeedStatus:
-        status = getattr(self.p.feed, "status", None)
-        if callable(status):
-            result: FeedStatus = status()
-            return result
-        interval = 60 / max(self.settings.sim_ticks_per_candle, 1)
-        # While Binance is being retried the trader is offline, whatever the sim does.
-        return FeedStatus(
-            name=self.p.feed.name + self.exchange.feed_note,
-            connected=not self.feed_finished.is_set() and self.exchange.retry is None,
-            last_event_at=self.core.parts.market.last_event_at,
-            stale_after_s=3 * interval / self.settings.sim_speed,
-            detail="finished" if self.feed_finished.is_set() else self.exchange.retry_detail,
+        finished = self.feed_finished.is_set()
+        return feed_view(
+            self.p.feed, self.exchange, finished, self.core.parts.market, self.settings
         )
 
     # --- the exchange link's port (trader_port.TraderPort) -----------------------------

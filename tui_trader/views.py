@@ -3,12 +3,14 @@
 from collections import deque
 from datetime import datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from tui_trader.config import Settings
 from tui_trader.domain.enums import EngineState
 from tui_trader.domain.events import SafetyEvent
 from tui_trader.domain.orders import Fill, Signal
 from tui_trader.execution.order_book import OrderBook
+from tui_trader.market.feed import MarketFeed
 from tui_trader.market.state import MarketState
 from tui_trader.portfolio import Portfolio
 from tui_trader.risk.account import AccountTracker
@@ -23,6 +25,9 @@ from tui_trader.snapshot import (
     TraderSnapshot,
 )
 from tui_trader.strategies.base import warmup_progress
+
+if TYPE_CHECKING:
+    from tui_trader.exchange_link import ExchangeLink
 
 SAFETY_HISTORY = 200
 FILL_HISTORY = 50
@@ -138,4 +143,23 @@ def build_snapshot(
         advice_history=history.advice_history,
         last_error=last_error,
         version=version,
+    )
+
+
+def feed_view(
+    feed: MarketFeed, link: "ExchangeLink", finished: bool, market: MarketState, settings: Settings
+) -> FeedStatus:
+    """The feed as the header shows it: its own status when it has one (Binance), else
+    the simulated or replayed feed's, offline while Binance is being retried."""
+    status = getattr(feed, "status", None)
+    if callable(status):
+        result: FeedStatus = status()
+        return result
+    interval = 60 / max(settings.sim_ticks_per_candle, 1)
+    return FeedStatus(
+        name=feed.name + link.feed_note,
+        connected=not finished and link.retry is None,
+        last_event_at=market.last_event_at,
+        stale_after_s=3 * interval / settings.sim_speed,
+        detail="finished" if finished else link.retry_detail,
     )
