@@ -149,23 +149,25 @@ class RemoteControl:
         return f"KILL SWITCH ACTIVE{closing}. Clear it on the server: tui-trader kill --clear --yes"
 
     # --- polling ----------------------------------------------------------------------
-    async def on_message(self, message: IncomingMessage) -> None:
+    def _refused(self, message: IncomingMessage) -> tuple[str, str] | None:
+        """(who, why) when the message may not command the trader; counted."""
         if message.chat_id != self.chat_id:
             self.ignored += 1
-            log.warning(
-                "telegram: ignored %r from chat %s (%s): not the configured chat",
-                message.text[:40],
-                message.chat_id,
-                message.sender or "unknown sender",
-            )
-            return
+            return f"chat {message.chat_id}", "not the configured chat"
         if message.user_id not in self.allowed_users:
             self.unauthorized += 1
+            return f"user {message.user_id}", "not in TELEGRAM_ALLOWED_USERS"
+        return None
+
+    async def on_message(self, message: IncomingMessage) -> None:
+        refused = self._refused(message)
+        if refused is not None:
             log.warning(
-                "telegram: ignored %r from user %s (%s): not in TELEGRAM_ALLOWED_USERS",
+                "telegram: ignored %r from %s (%s): %s",
                 message.text[:40],
-                message.user_id,
+                refused[0],
                 message.sender or "unknown sender",
+                refused[1],
             )
             return
         log.info("telegram command %r from %s", message.text[:40], message.sender)
