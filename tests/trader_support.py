@@ -11,12 +11,20 @@ from typing import Any
 
 from tui_trader.config import Settings, load_settings
 from tui_trader.domain.market import Candle, Tick
+from tui_trader.llm.settings import load_llm_settings
 from tui_trader.market.simulated import SimulatedMarket
+from tui_trader.ops.settings import load_ops_settings
+from tui_trader.runtime.build_trader import build_trader
+from tui_trader.runtime.trader import Trader
 from tui_trader.safety.trading_state import HoldReason
-from tui_trader.trader import Trader
-from tui_trader.wiring import build_trader
 
 START = datetime(2026, 3, 2, 0, 0, tzinfo=UTC)
+
+
+def entry_groups() -> dict[str, Any]:
+    """The settings groups the command line reads once at start (advisor, operations),
+    read here from the test's environment as `tui-trader run` would."""
+    return {"llm": load_llm_settings(), "ops": load_ops_settings()}
 
 
 def make_settings(data_dir: Path, **overrides: Any) -> Settings:
@@ -56,7 +64,7 @@ async def feed(trader: Trader, events: Iterator[Tick | Candle], count: int) -> N
 
 
 def opened(settings: Settings) -> Trader:
-    return build_trader(settings, start=START)
+    return build_trader(settings, start=START, **entry_groups())
 
 
 __all__ = ["START", "Decimal", "feed", "make_settings", "opened", "running_engine", "sim_events"]

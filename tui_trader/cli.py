@@ -11,7 +11,8 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from tui_trader.config import ConfigError, Settings, check_symbol, load_settings
+from tui_trader.app.program_settings import ProgramSettings, read_program_settings
+from tui_trader.config import ConfigError, Settings, check_symbol
 
 EXIT_CONFIG = 2
 MAX_SPEED = 100000.0  # SIM_SPEED's upper bound: "as fast as possible" in practice
@@ -114,24 +115,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _settings(args: argparse.Namespace) -> Settings:
-    """Every settings group, validated now so a bad value of any of them stops the
-    program before it does anything; `run` also gets its strategy's parameters."""
-    from tui_trader.config import with_strategy_params
-    from tui_trader.llm.settings import load_llm_settings
-    from tui_trader.ops.settings import load_ops_settings
-
+def _settings(args: argparse.Namespace) -> ProgramSettings:
     overrides: dict[str, object] = {}
     if getattr(args, "theme", None):
         overrides["theme"] = args.theme
     if getattr(args, "speed", None) is not None:
         overrides["sim_speed"] = args.speed if args.speed > 0 else MAX_SPEED
-    settings = load_settings(**overrides)
-    load_llm_settings()
-    load_ops_settings()
-    if (args.command or "run") == "run":
-        settings = with_strategy_params(settings, settings.strategy_params)
-    return settings
+    return read_program_settings(run=(args.command or "run") == "run", **overrides)
 
 
 def _check_symbol_quote(
@@ -157,7 +147,7 @@ def _journal_lost(args: argparse.Namespace, settings: Settings) -> str | None:
     """A used data dir whose journal is missing, empty or has no schema: refused (exit 2)
     before anything starts, unless --new-account says to start over on purpose."""
     from tui_trader.journal.preflight import lost_message, lost_reason
-    from tui_trader.wiring import JOURNAL_FILE
+    from tui_trader.runtime.build_trader import JOURNAL_FILE
 
     if getattr(args, "new_account", False):
         return None
@@ -165,7 +155,8 @@ def _journal_lost(args: argparse.Namespace, settings: Settings) -> str | None:
     return lost_message(reason) if reason else None
 
 
-def _cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+def _cmd_run(args: argparse.Namespace, program: ProgramSettings) -> int:
+    settings = program.core
     if lost := _journal_lost(args, settings):
         print(f"tui-trader: {lost}", file=sys.stderr)
         return EXIT_CONFIG
@@ -174,66 +165,67 @@ def _cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         for line in refusals:
             print(f"tui-trader: {line}", file=sys.stderr)
         return EXIT_CONFIG
-    from tui_trader.startup import claim_data_dir, report_failure
+    from tui_trader.app.startup import claim_data_dir, report_failure
 
     try:
         # Before the journal, the log file or the screen: a second trader on this data
         # dir stops here, with one line, whatever else is wrong (invariant 8).
         claim_data_dir(settings)
-        return _trade(args, settings)
+        return _trade(args, program)
     except Exception as exc:  # whatever stopped it, one line and a documented code
         return report_failure(exc)
 
 
-def _trade(args: argparse.Namespace, settings: Settings) -> int:
+def _trade(args: argparse.Namespace, program: ProgramSettings) -> int:
     if getattr(args, "headless", False):
-        from tui_trader.headless import run_headless
+        from tui_trader.app.headless import run_headless
 
-        return asyncio.run(run_headless(settings, args))
+        return asyncio.run(run_headless(program, args))
     from tui_trader.tui.launch import run_app
 
-    return run_app(settings, args)
+    return run_app(program, args)
 
 
-def _cmd_status(_args: argparse.Namespace, settings: Settings) -> int:
-    from tui_trader.status import print_status
+def _cmd_status(_args: argparse.Namespace, program: ProgramSettings) -> int:
+    from tui_trader.app.remote_commands import print_status
 
-    return asyncio.run(print_status(settings))
+    return asyncio.run(print_status(program.core))
 
 
-def _cmd_kill(args: argparse.Namespace, settings: Settings) -> int:
-    from tui_trader.datadir import owner_only_umask
-    from tui_trader.status import kill_command
+def _cmd_kill(args: argparse.Namespace, program: ProgramSettings) -> int:
+    from tui_trader.app.datadir import owner_only_umask
+    from tui_trader.app.remote_commands import kill_command
 
     owner_only_umask()  # the kill file (and a data dir it creates) is owner-only
-    return kill_command(settings, args)
+    return kill_command(program.core, args)
 
 
-def _cmd_selftest(args: argparse.Namespace, settings: Settings) -> int:
-    from tui_trader.selftest import run_selftest
+def _cmd_selftest(args: argparse.Namespace, program: ProgramSettings) -> int:
+    from tui_trader.app.selftest import run_selftest
 
-    return asyncio.run(run_selftest(settings, online=args.online))
-
-
-def _cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
-    from tui_trader.ops.doctor import run_doctor
-    from tui_trader.ops.settings import load_ops_settings
-
-    return asyncio.run(run_doctor(settings, load_ops_settings(), online=args.online))
+    return asyncio.run(run_selftest(program.core, online=args.online))
 
 
-def _cmd_export(args: argparse.Namespace, settings: Settings) -> int:
-    from tui_trader.status import export_command
+def _cmd_doctor(args: argparse.Namespace, program: ProgramSettings) -> int:
+    from tui_trader.app.doctor import run_doctor
 
-    return asyncio.run(export_command(settings, args.kind, args.csv))
+    return asyncio.run(run_doctor(program.core, program.ops, online=args.online))
 
 
-def _cmd_keys(args: argparse.Namespace, settings: Settings) -> int:
-    from tui_trader.datadir import owner_only_umask
-    from tui_trader.keys_cli import run_keys
+def _cmd_export(args: argparse.Namespace, program: ProgramSettings) -> int:
+    from tui_trader.app.remote_commands import export_command
+
+    return asyncio.run(export_command(program.core, args.kind, args.csv))
+
+
+def _cmd_keys(args: argparse.Namespace, program: ProgramSettings) -> int:
+    from tui_trader.app.datadir import owner_only_umask
+    from tui_trader.app.keys_cli import run_keys
     from tui_trader.secrets import SecretStore
 
     owner_only_umask()  # secrets.cfg (the encrypted keyring file) is owner-only
+
+    settings = program.core
 
     def store() -> SecretStore:
         return SecretStore.open(
@@ -243,7 +235,7 @@ def _cmd_keys(args: argparse.Namespace, settings: Settings) -> int:
     return run_keys(args.keys_args, sys.stdin, sys.stdout, sys.stderr, store_factory=store)
 
 
-COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
+COMMANDS: dict[str, Callable[[argparse.Namespace, ProgramSettings], int]] = {
     "run": _cmd_run,
     "status": _cmd_status,
     "kill": _cmd_kill,
@@ -287,17 +279,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(words)
     try:
-        settings = _settings(args)
+        program = _settings(args)
     except ConfigError as exc:
         print(f"tui-trader: {exc}", file=sys.stderr)
         return EXIT_CONFIG
-    _check_symbol_quote(parser, args, settings)
+    _check_symbol_quote(parser, args, program.core)
     handler = COMMANDS.get(args.command or "run", _cmd_run)
     try:
-        return handler(args, settings)
+        return handler(args, program)
     except KeyboardInterrupt:
         return 130
-    except ConfigError as exc:  # settings read later (ops, LLM) are as strict
+    except ConfigError as exc:  # a secret or file found missing later is as strict
         print(f"tui-trader: {exc}", file=sys.stderr)
         return EXIT_CONFIG
     except BrokenPipeError:  # `tui-trader status | head`: the reader left, that is fine

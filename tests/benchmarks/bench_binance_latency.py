@@ -32,7 +32,7 @@ from tui_trader.binance.feed import BinanceFeed
 from tui_trader.clock import SystemClock
 from tui_trader.config import load_settings
 from tui_trader.domain.market import Tick
-from tui_trader.wiring import build_trader
+from tui_trader.runtime.build_trader import build_trader
 
 SYMBOLS = ("BTCUSDT", "ETHUSDT", "BNBUSDT", "SOLUSDT")
 BASE, SCALE = Decimal(1000), Decimal(10000)

@@ -5,8 +5,9 @@ state → strategy → order gate → paper exchange, on one core, without the j
         [--param KEY=VALUE ...] [--profile]
 
 `Harness` does synchronously what Trader.on_market_event and the ExecutionEngine do
-(trader.py, execution/engine.py), minus journaling; the reactions to order updates, fills
-and refusals are the core's own (`TradingCore.on_order_update`, `on_fill`, `on_refused`).
+(runtime/trader.py, runtime/execution_engine.py), minus journaling; the reactions to
+order updates, fills and refusals are the core's own (`TradingCore.on_order_update`,
+`on_fill`, `on_refused`).
 Events are generated first, so generation is timed apart. Throughput and latency come
 from two runs on fresh cores (timing calls would slow the first); both must agree."""
 
@@ -20,23 +21,23 @@ import time
 from collections import Counter
 from datetime import UTC, datetime
 
-from tui_trader.brokers.base import BrokerEvent
 from tui_trader.clock import SimulatedClock
 from tui_trader.config import Settings
-from tui_trader.core import CoreOutputs
+from tui_trader.core.trading_core import CoreOutputs
 from tui_trader.domain.enums import OrderStatus
 from tui_trader.domain.market import Candle, Tick
 from tui_trader.domain.orders import Fill, OrderIntent
-from tui_trader.execution.commands import ExecutionCommand
-from tui_trader.execution.engine import order_from_intent
+from tui_trader.execution.broker import BrokerEvent
+from tui_trader.execution.commands import ExecutionCommand, order_from_intent
 from tui_trader.execution.gate import OrderGate
 from tui_trader.execution.idempotency import IdempotencyGuard
 from tui_trader.market.simulated import DEFAULT_BASE_PRICES, SimulatedMarket
 from tui_trader.risk.context import RiskContext
+from tui_trader.runtime.build_trader import INTERVAL_SECONDS
+from tui_trader.runtime.core_parts import build_core
 from tui_trader.strategies.base import StrategyParamError
 from tui_trader.strategies.params import parse_override
 from tui_trader.strategies.registry import strategy_class
-from tui_trader.wiring import INTERVAL_SECONDS, build_core
 
 START = datetime(2024, 1, 1, tzinfo=UTC)
 MIN_INTENTS = 200  # fewer makes the tick→intent p99 a guess

@@ -243,7 +243,7 @@ async def feed_rate_without_app(seconds: float) -> float:
     """The same settings and trader, its edge tasks on a bare event loop: the market
     clock's advance gives the events/s the core sustains with no terminal app."""
     from tui_trader.config import load_settings
-    from tui_trader.wiring import build_trader
+    from tui_trader.runtime.build_trader import build_trader
 
     logging.getLogger("tui_trader").addHandler(logging.NullHandler())  # no stderr noise
     with tempfile.TemporaryDirectory(prefix="bench-tui-") as tmp:

@@ -7,14 +7,14 @@ import sys
 from decimal import Decimal
 from pathlib import Path
 
-from tests.trader_support import START, make_settings
+from tests.trader_support import START, entry_groups, make_settings
 from tui_trader.binance.aio import Backoff
 from tui_trader.binance.client import loopback_endpoints
-from tui_trader.binance.wiring import Timing
+from tui_trader.binance.venue_parts import Timing
 from tui_trader.domain.enums import IntentPurpose, OrderType, Side
 from tui_trader.domain.orders import OrderIntent
-from tui_trader.exchange_link import ExchangeSetup
-from tui_trader.wiring import build_trader
+from tui_trader.runtime.build_trader import build_trader
+from tui_trader.runtime.exchange_link import ExchangeSetup
 
 TIMING = Timing(request_timeout_s=2.0, ws_timeout_s=2.0, backoff=Backoff(0.02, 0.2))
 
@@ -22,7 +22,7 @@ TIMING = Timing(request_timeout_s=2.0, ws_timeout_s=2.0, backoff=Backoff(0.02, 0
 async def main(port: int, data_dir: str) -> None:
     settings = make_settings(Path(data_dir), binance_env="testnet", MAX_SLIPPAGE_BPS="10000")
     setup = ExchangeSetup(loopback_endpoints(port), TIMING)
-    trader = build_trader(settings, start=START, binance=setup)
+    trader = build_trader(settings, start=START, binance=setup, **entry_groups())
     await trader.open()
     trader.core.parts.market.symbols["BTCUSDT"].last = Decimal(50000)
     await trader.start()

@@ -16,7 +16,7 @@ import pytest
 
 from tui_trader.journal.reader import RunInfo, latest_run
 from tui_trader.journal.schema import open_readonly
-from tui_trader.wiring import JOURNAL_FILE
+from tui_trader.runtime.build_trader import JOURNAL_FILE
 
 pytestmark = pytest.mark.e2e
 

@@ -17,8 +17,7 @@ from tests.journal_checks import assert_books_balance, audit_orders, query
 
 CYCLES = 5
 OPEN_ENTRIES = (
-    "SELECT count(*) FROM orders"
-    " WHERE status IN ('NEW','PARTIALLY_FILLED') AND purpose = 'ENTRY'"
+    "SELECT count(*) FROM orders WHERE status IN ('NEW','PARTIALLY_FILLED') AND purpose = 'ENTRY'"
 )
 
 

@@ -23,12 +23,12 @@ import pytest
 
 from tests.faults.support import ROOT, Outcome, assert_one_line_failure, clean_env, run_cli
 from tests.trader_support import feed, make_settings, opened, running_engine, sim_events
+from tui_trader.app.startup import EXIT_KILLED, EXIT_STORAGE
+from tui_trader.core.ledger import Portfolio
 from tui_trader.journal.codec import row_balances, row_fill
 from tui_trader.journal.errors import JournalError
 from tui_trader.journal.spill import spill_path
-from tui_trader.portfolio import Portfolio
 from tui_trader.safety.kill_switch import KillSwitch
-from tui_trader.startup import EXIT_KILLED, EXIT_STORAGE
 
 TRADE = ("run", "--headless", "--demo", "--speed", "0")
 # What a failing journal may add to stderr: the first failure, the CRITICAL event, the

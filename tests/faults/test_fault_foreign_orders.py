@@ -14,18 +14,18 @@ import pytest
 from tests.doubles.binance_exchange import API_KEY, API_SECRET, BinanceExchangeDouble
 from tests.doubles.memory_keyring import MemoryKeyring, keyring_installed
 from tests.integration.conftest_binance import exchange_fixture  # noqa: F401
-from tests.trader_support import START, make_settings, only_stopped, running_engine
+from tests.trader_support import START, entry_groups, make_settings, only_stopped, running_engine
 from tui_trader.binance.aio import Backoff
 from tui_trader.binance.client import loopback_endpoints
 from tui_trader.binance.futures_broker import BinanceFuturesBroker
-from tui_trader.binance.wiring import Timing
+from tui_trader.binance.venue_parts import Timing
 from tui_trader.config import Settings
 from tui_trader.domain.enums import IntentPurpose, OrderStatus, OrderType, Severity, Side
 from tui_trader.domain.orders import OrderIntent
-from tui_trader.exchange_link import ExchangeSetup
 from tui_trader.journal import read_status
-from tui_trader.trader import Trader
-from tui_trader.wiring import build_trader, journal_path
+from tui_trader.runtime.build_trader import build_trader, journal_path
+from tui_trader.runtime.exchange_link import ExchangeSetup
+from tui_trader.runtime.trader import Trader
 
 FAST = Timing(
     request_timeout_s=1.0, ws_timeout_s=1.0, socket_poll_s=0.1, backoff=Backoff(0.02, 0.2)
@@ -58,7 +58,7 @@ def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
 def linked(settings: Settings, exchange: BinanceExchangeDouble) -> Trader:
     exchange.futures.set_mark("BTCUSDT", "50000")
     setup = ExchangeSetup(loopback_endpoints(exchange.port), FAST)
-    return build_trader(settings, start=START, binance=setup)
+    return build_trader(settings, start=START, binance=setup, **entry_groups())
 
 
 async def until(condition: Callable[[], bool], seconds: float = 5.0) -> None:

@@ -22,8 +22,8 @@ from tui_trader.journal.errors import JournalError
 from tui_trader.journal.spill import spill_path
 from tui_trader.journal.store import Journal
 from tui_trader.journal.writer import WriterTuning
-from tui_trader.trader import Trader
-from tui_trader.wiring import journal_path
+from tui_trader.runtime.build_trader import journal_path
+from tui_trader.runtime.trader import Trader
 
 HOLDER = """
 import sqlite3, sys

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.faults.support import Outcome, assert_one_line_failure, clean_env, run_cli
-from tui_trader.startup import EXIT_CONFIG
+from tui_trader.app.startup import EXIT_CONFIG
 
 RUN = ("run", "--headless", "--demo", "--speed", "0", "--duration", "2")
 DEADLINE = 30.0

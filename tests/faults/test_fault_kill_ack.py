@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.faults.support import ROOT, clean_env, run_cli
-from tui_trader.datadir import in_use
+from tui_trader.app.datadir import in_use
 
 APPLIED_LINE = "kill switch activated by cli"
 

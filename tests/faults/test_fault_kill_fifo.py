@@ -11,8 +11,8 @@ import pytest
 
 from tests.faults.support import clean_env, run_cli
 from tests.trader_support import feed, make_settings, opened, running_engine, sim_events
+from tui_trader.app.startup import EXIT_KILLED
 from tui_trader.safety.kill_switch import KILL_FILE_NAME
-from tui_trader.startup import EXIT_KILLED
 
 
 @pytest.mark.fault("FIFO at the kill-switch path", "start refused as killed, exit 3, no hang")

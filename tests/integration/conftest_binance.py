@@ -10,7 +10,7 @@ import pytest
 
 from tests.doubles.binance_exchange import API_KEY, API_SECRET, BinanceExchangeDouble
 from tui_trader.binance.client import ClientSpec, loopback_endpoints
-from tui_trader.trader import Trader
+from tui_trader.runtime.trader import Trader
 
 
 @pytest.fixture(name="exchange")

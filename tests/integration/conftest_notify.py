@@ -16,7 +16,7 @@ from tests.doubles.telegram_server import TelegramDouble
 from tests.trader_support import START
 from tui_trader.domain.enums import IntentPurpose, OrderType, Side
 from tui_trader.domain.orders import OrderIntent
-from tui_trader.trader import Trader
+from tui_trader.runtime.trader import Trader
 
 
 @pytest.fixture(name="slack")

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.trader_support import running_engine
+from tests.trader_support import entry_groups, running_engine
 from tui_trader.backtest.results import BacktestSpec
 from tui_trader.backtest.runner import run_backtest
 from tui_trader.config import Settings, load_settings
 from tui_trader.domain.orders import Fill
 from tui_trader.journal.trades import pair_round_trips
-from tui_trader.wiring import build_trader
+from tui_trader.runtime.build_trader import build_trader
 
 START_MS = int(datetime(2024, 3, 1, 12, tzinfo=UTC).timestamp() * 1000)
 
@@ -51,7 +51,7 @@ def parity_settings(data_dir: Path, market_orders: bool) -> Settings:
 
 
 async def live_fills(settings: Settings, path: Path) -> list[Fill]:
-    trader = build_trader(settings, replay=path, symbol="BTCUSDT")
+    trader = build_trader(settings, replay=path, symbol="BTCUSDT", **entry_groups())
     async with running_engine(trader):
         await trader.start()
         async for event in trader.p.feed.events():

@@ -19,12 +19,12 @@ from tui_trader.binance.futures_account import AccountUpdate
 from tui_trader.binance.futures_broker import BinanceFuturesBroker
 from tui_trader.binance.futures_stream import EVENTS
 from tui_trader.binance.parse import ms_to_utc
-from tui_trader.brokers.base import BrokerError, BrokerEvent
 from tui_trader.clock import SystemClock
 from tui_trader.domain.enums import IntentPurpose, OrderStatus, OrderType, Severity, Side
 from tui_trader.domain.events import SafetyEvent
 from tui_trader.domain.orders import Fill, Order
 from tui_trader.domain.portfolio import FundingFee
+from tui_trader.execution.broker import BrokerError, BrokerEvent
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 

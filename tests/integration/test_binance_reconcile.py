@@ -15,12 +15,12 @@ from tui_trader.binance.aio import Backoff
 from tui_trader.binance.client import ClientSpec
 from tui_trader.binance.reconcile import Reconciler
 from tui_trader.binance.spot_broker import BinanceSpotBroker
-from tui_trader.brokers.base import BrokerEvent
 from tui_trader.clock import SystemClock
 from tui_trader.domain.enums import IntentPurpose, OrderStatus, OrderType, Severity, Side
 from tui_trader.domain.events import SafetyEvent
 from tui_trader.domain.orders import Fill, Order
 from tui_trader.domain.portfolio import Balance, Position
+from tui_trader.execution.broker import BrokerEvent
 from tui_trader.safety.trading_state import HoldReason, TradingChange, TradingMode, TradingState
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)

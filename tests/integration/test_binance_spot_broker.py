@@ -15,11 +15,11 @@ from tui_trader.binance.aio import Backoff
 from tui_trader.binance.client import ClientSpec
 from tui_trader.binance.errors import RateLimited
 from tui_trader.binance.spot_broker import BinanceSpotBroker
-from tui_trader.brokers.base import BrokerError, BrokerEvent
 from tui_trader.clock import SystemClock
 from tui_trader.domain.enums import OrderStatus, OrderType, Severity, Side
 from tui_trader.domain.events import SafetyEvent
 from tui_trader.domain.orders import Fill, Order
+from tui_trader.execution.broker import BrokerError, BrokerEvent
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 

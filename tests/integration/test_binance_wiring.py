@@ -24,7 +24,7 @@ from tui_trader.binance.client import Endpoints, loopback_endpoints
 from tui_trader.binance.futures_broker import BinanceFuturesBroker
 from tui_trader.binance.key_check import KeyPermissionError
 from tui_trader.binance.spot_broker import BinanceSpotBroker
-from tui_trader.binance.wiring import (
+from tui_trader.binance.venue_parts import (
     ExchangeParts,
     ExchangeUnavailable,
     Timing,

@@ -18,16 +18,16 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from tests.integration.conftest_notify import eventually, limit_buy
 from tests.trader_support import feed, make_settings, opened, running_engine, sim_events
+from tui_trader.app.doctor_checks import DoctorContext, streams_check
 from tui_trader.clock import SimulatedClock
 from tui_trader.domain.enums import EngineState
 from tui_trader.domain.events import SafetyEvent
 from tui_trader.journal import Journal, WriterTuning
-from tui_trader.ops.doctor_checks import DoctorContext, streams_check
 from tui_trader.ops.health import HealthServer, health_report
 from tui_trader.ops.metered_feed import MeteredFeed
 from tui_trader.ops.metrics import TraderMetrics
 from tui_trader.ops.settings import load_ops_settings
-from tui_trader.trader import Trader
+from tui_trader.runtime.trader import Trader
 
 
 async def get(port: int, path: str) -> tuple[int, Any, str]:

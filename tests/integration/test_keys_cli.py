@@ -7,7 +7,7 @@ import pytest
 from keyring.backends import fail
 
 from tests.doubles.memory_keyring import MemoryKeyring, keyring_installed
-from tui_trader.keys_cli import run_keys
+from tui_trader.app.keys_cli import run_keys
 from tui_trader.secrets import SecretStore
 
 KEY = "cliKey0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWX"

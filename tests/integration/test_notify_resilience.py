@@ -20,7 +20,7 @@ from tui_trader.notify.channel import Channel
 from tui_trader.notify.notifier import Notifier
 from tui_trader.notify.slack import SlackWebhook
 from tui_trader.notify.telegram import TelegramBot, TelegramTransport
-from tui_trader.ops.retry import Backoff
+from tui_trader.resilience.retry import Backoff
 
 FAST = Backoff(attempts=2, base_s=0.05, max_s=0.1, jitter=0.0)
 

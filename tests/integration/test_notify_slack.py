@@ -10,8 +10,8 @@ from tui_trader.clock import SystemClock
 from tui_trader.domain.events import SafetyEvent
 from tui_trader.notify.channel import Channel
 from tui_trader.notify.slack import SlackWebhook
-from tui_trader.ops.breaker import BreakerState, ServiceBreaker
-from tui_trader.ops.retry import Backoff
+from tui_trader.resilience.breaker import BreakerState, ServiceBreaker
+from tui_trader.resilience.retry import Backoff
 
 FAST = Backoff(attempts=2, base_s=0.05, max_s=0.1, jitter=0.0)
 

@@ -7,7 +7,7 @@ from tests.doubles.telegram_server import TelegramDouble
 from tests.integration.conftest_notify import eventually, tasks, telegram_fixture  # noqa: F401
 from tui_trader.notify.channel import Channel, DeliveryError
 from tui_trader.notify.telegram import TelegramBot, TelegramTransport, parse_updates
-from tui_trader.ops.retry import Backoff
+from tui_trader.resilience.retry import Backoff
 
 CHAT = 4242
 FAST = Backoff(attempts=2, base_s=0.05, max_s=0.1, jitter=0.0)

@@ -18,8 +18,8 @@ from tests.integration.conftest_notify import (  # noqa: F401
 )
 from tests.trader_support import make_settings, opened, running_engine
 from tui_trader.config import ConfigError
-from tui_trader.ops.runtime import build_ops
 from tui_trader.ops.settings import load_ops_settings
+from tui_trader.runtime.ops_tasks import build_ops
 from tui_trader.secrets import SecretStore
 
 CHAT = 777

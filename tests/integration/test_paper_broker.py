@@ -3,11 +3,11 @@ from decimal import Decimal as D
 
 import pytest
 
-from tui_trader.brokers.base import Broker, BrokerError, BrokerEvent, OrderRejected
 from tui_trader.brokers.paper import PaperBroker
 from tui_trader.brokers.paper_exchange import PaperExchange
 from tui_trader.clock import SimulatedClock
 from tui_trader.domain import Balance, Candle, Fill, Order, OrderStatus, OrderType, Side, Tick
+from tui_trader.execution.broker import Broker, BrokerError, BrokerEvent, OrderRejected
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
 SYMBOL = "BTCUSDT"

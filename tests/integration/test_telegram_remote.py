@@ -16,7 +16,7 @@ from tui_trader.clock import SimulatedClock
 from tui_trader.domain.enums import EngineState
 from tui_trader.notify.remote import RemoteControl
 from tui_trader.notify.telegram import TelegramBot
-from tui_trader.trader import Trader
+from tui_trader.runtime.trader import Trader
 
 OWNER = 1001
 STRANGER = 666

@@ -4,9 +4,9 @@ from decimal import Decimal
 from pathlib import Path
 
 from tests.trader_support import feed, make_settings, opened, running_engine, sim_events
+from tui_trader.core.ledger import Portfolio
 from tui_trader.domain.enums import Side
 from tui_trader.domain.orders import Fill
-from tui_trader.portfolio import Portfolio
 
 INITIAL = Decimal("10000")
 EVENTS_PER_HOUR = 60 * (2 * 20 + 2)  # 2 symbols × 20 ticks + 2 candles per minute

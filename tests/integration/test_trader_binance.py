@@ -22,18 +22,18 @@ from tests.doubles.binance_exchange import (
 )
 from tests.doubles.memory_keyring import MemoryKeyring, keyring_installed
 from tests.integration.conftest_binance import exchange_fixture, quote_btc  # noqa: F401
-from tests.trader_support import START, make_settings, only_stopped, running_engine
+from tests.trader_support import START, entry_groups, make_settings, only_stopped, running_engine
 from tui_trader.binance.aio import Backoff
 from tui_trader.binance.client import Endpoints, loopback_endpoints
 from tui_trader.binance.spot_broker import BinanceSpotBroker
-from tui_trader.binance.wiring import Timing
+from tui_trader.binance.venue_parts import Timing
 from tui_trader.config import Settings
 from tui_trader.domain.enums import IntentPurpose, OrderStatus, OrderType, Side
 from tui_trader.domain.orders import OrderIntent
-from tui_trader.exchange_link import ExchangeSetup
-from tui_trader.live import LIVE_PHRASE, LIVE_TOKEN_FILE
-from tui_trader.trader import Trader
-from tui_trader.wiring import build_trader
+from tui_trader.runtime.build_trader import build_trader
+from tui_trader.runtime.exchange_link import ExchangeSetup
+from tui_trader.runtime.live_access import LIVE_PHRASE, LIVE_TOKEN_FILE
+from tui_trader.runtime.trader import Trader
 
 FAST = Timing(
     request_timeout_s=1.0, ws_timeout_s=1.0, socket_poll_s=0.1, backoff=Backoff(0.02, 0.2)
@@ -41,7 +41,7 @@ FAST = Timing(
 
 
 def linked(settings: Settings, urls: Endpoints) -> Trader:
-    return build_trader(settings, start=START, binance=ExchangeSetup(urls, FAST))
+    return build_trader(settings, start=START, binance=ExchangeSetup(urls, FAST), **entry_groups())
 
 
 def kinds(trader: Trader) -> list[str]:
@@ -104,7 +104,7 @@ async def test_binance_is_retried_and_replaces_the_simulated_market_once_nothing
     exchange.faults.http += [info, replace(info)]  # at open, and the first retry
     timing = replace(FAST, retry=Backoff(0.05, 0.1))
     setup = ExchangeSetup(loopback_endpoints(exchange.port), timing)
-    trader = build_trader(make_settings(tmp_path), start=START, binance=setup)
+    trader = build_trader(make_settings(tmp_path), start=START, binance=setup, **entry_groups())
     async with running_engine(trader) as t:
         assert "exchange_unreachable" in kinds(t) and t.exchange.retry is not None
         [status] = t.snapshot().feeds

@@ -12,16 +12,16 @@ import pytest
 from tests.doubles.binance_exchange import API_KEY, API_SECRET, BinanceExchangeDouble, HttpFault
 from tests.doubles.memory_keyring import MemoryKeyring, keyring_installed
 from tests.integration.conftest_binance import exchange_fixture, quote_btc  # noqa: F401
-from tests.trader_support import START, make_settings, only_stopped, running_engine
+from tests.trader_support import START, entry_groups, make_settings, only_stopped, running_engine
 from tui_trader.binance.aio import Backoff
 from tui_trader.binance.client import loopback_endpoints
 from tui_trader.binance.spot_broker import BinanceSpotBroker
-from tui_trader.binance.wiring import Timing
+from tui_trader.binance.venue_parts import Timing
 from tui_trader.brokers.paper import PaperBroker
 from tui_trader.config import Settings
-from tui_trader.exchange_link import ExchangeSetup
-from tui_trader.trader import Trader
-from tui_trader.wiring import build_trader
+from tui_trader.runtime.build_trader import build_trader
+from tui_trader.runtime.exchange_link import ExchangeSetup
+from tui_trader.runtime.trader import Trader
 
 FAST = Timing(
     request_timeout_s=1.0,
@@ -53,7 +53,7 @@ def testnet(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
 
 def linked(settings: Settings, exchange: BinanceExchangeDouble) -> Trader:
     setup = ExchangeSetup(loopback_endpoints(exchange.port), FAST)
-    return build_trader(settings, start=START, binance=setup)
+    return build_trader(settings, start=START, binance=setup, **entry_groups())
 
 
 async def test_a_failed_switch_changes_nothing_and_the_next_attempt_moves_the_whole_account(

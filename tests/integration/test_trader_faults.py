@@ -18,9 +18,9 @@ from tui_trader.domain.market import Tick
 from tui_trader.domain.orders import OrderIntent
 from tui_trader.journal.spill import spill_path
 from tui_trader.journal.writer import WriterTuning
+from tui_trader.runtime.build_trader import journal_path
+from tui_trader.runtime.trader import Trader
 from tui_trader.safety.kill_switch import KillSwitch
-from tui_trader.trader import Trader
-from tui_trader.wiring import journal_path
 
 
 def buy(symbol: str, price: Decimal, intent_id: str, qty: str = "0.01") -> OrderIntent:

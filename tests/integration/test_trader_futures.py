@@ -15,21 +15,21 @@ import pytest
 from tests.doubles.binance_exchange import API_KEY, API_SECRET, BinanceExchangeDouble, HttpFault
 from tests.doubles.memory_keyring import MemoryKeyring, keyring_installed
 from tests.integration.conftest_binance import exchange_fixture  # noqa: F401
-from tests.trader_support import START, make_settings, only_stopped, running_engine
+from tests.trader_support import START, entry_groups, make_settings, only_stopped, running_engine
 from tui_trader.binance.aio import Backoff
 from tui_trader.binance.client import loopback_endpoints
 from tui_trader.binance.futures_broker import BinanceFuturesBroker
-from tui_trader.binance.wiring import Timing
+from tui_trader.binance.venue_parts import Timing
 from tui_trader.config import Settings
 from tui_trader.domain.enums import IntentPurpose, OrderType, Severity, Side
 from tui_trader.domain.market import Candle
 from tui_trader.domain.orders import OrderIntent
 from tui_trader.domain.portfolio import FundingFee
-from tui_trader.exchange_link import ExchangeSetup
 from tui_trader.execution.commands import CancelRequest
 from tui_trader.notify.format import orders_text
-from tui_trader.trader import Trader
-from tui_trader.wiring import build_trader
+from tui_trader.runtime.build_trader import build_trader
+from tui_trader.runtime.exchange_link import ExchangeSetup
+from tui_trader.runtime.trader import Trader
 
 FAST = Timing(
     request_timeout_s=1.0, ws_timeout_s=1.0, socket_poll_s=0.1, backoff=Backoff(0.02, 0.2)
@@ -38,7 +38,7 @@ FAST = Timing(
 
 def linked(settings: Settings, exchange: BinanceExchangeDouble) -> Trader:
     setup = ExchangeSetup(loopback_endpoints(exchange.port), FAST)
-    return build_trader(settings, start=START, binance=setup)
+    return build_trader(settings, start=START, binance=setup, **entry_groups())
 
 
 async def until(condition: Callable[[], bool], seconds: float = 5.0) -> None:
@@ -147,7 +147,7 @@ async def test_a_binance_account_waiting_to_replace_the_simulated_one_books_noth
         loopback_endpoints(exchange.port), replace(FAST, retry=Backoff(0.05, 0.1))
     )
     with keyring_installed(MemoryKeyring()):
-        trader = build_trader(futures_settings, start=START, binance=setup)
+        trader = build_trader(futures_settings, start=START, binance=setup, **entry_groups())
         async with running_engine(trader) as t:
             paper = t.core.parts.portfolio
             assert t.exchange.retry is not None and paper.cash == 10000

@@ -13,15 +13,23 @@ from tests.doubles.binance_exchange import BinanceExchangeDouble
 from tests.doubles.binance_matching import SymbolSpec
 from tests.doubles.openai_server import Mode, OpenAIDouble
 from tests.integration.conftest_binance import quote_btc
-from tests.trader_support import START, feed, make_settings, opened, running_engine, sim_events
+from tests.trader_support import (
+    START,
+    entry_groups,
+    feed,
+    make_settings,
+    opened,
+    running_engine,
+    sim_events,
+)
 from tui_trader.binance.aio import Backoff
 from tui_trader.binance.client import loopback_endpoints
-from tui_trader.binance.wiring import Timing
+from tui_trader.binance.venue_parts import Timing
 from tui_trader.domain.enums import IntentPurpose, OrderType, Side
 from tui_trader.domain.orders import OrderIntent
-from tui_trader.exchange_link import ExchangeSetup
-from tui_trader.trader import Trader
-from tui_trader.wiring import build_trader
+from tui_trader.runtime.build_trader import build_trader
+from tui_trader.runtime.exchange_link import ExchangeSetup
+from tui_trader.runtime.trader import Trader
 
 BINANCE_FAST = Timing(
     request_timeout_s=1.0, ws_timeout_s=1.0, socket_poll_s=0.1, backoff=Backoff(0.02, 0.2)
@@ -241,7 +249,7 @@ async def test_decide_mode_on_binance_rounds_with_the_exchange_filters(
     await exchange.start()
     use_llm(monkeypatch, llm, "decide", MAX_SLIPPAGE_BPS="10000")
     setup = ExchangeSetup(loopback_endpoints(exchange.port), BINANCE_FAST)
-    trader = build_trader(make_settings(tmp_path), start=START, binance=setup)
+    trader = build_trader(make_settings(tmp_path), start=START, binance=setup, **entry_groups())
     try:
         async with running_engine(trader):
             assert trader.core.parts.rules["BTCUSDT"].tick_size == Decimal("0.10")

@@ -13,7 +13,7 @@ from tests.trader_support import make_settings, opened
 from tui_trader.config import ConfigError
 from tui_trader.journal.reader import latest_run
 from tui_trader.journal.schema import open_readonly
-from tui_trader.wiring import journal_path
+from tui_trader.runtime.build_trader import journal_path
 
 
 def lingering_threads() -> list[threading.Thread]:

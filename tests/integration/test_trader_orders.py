@@ -10,7 +10,7 @@ from tests.trader_support import START, feed, make_settings, opened, running_eng
 from tui_trader.domain.enums import IntentPurpose, OrderStatus, OrderType, Side
 from tui_trader.domain.orders import OrderIntent
 from tui_trader.journal import Journal
-from tui_trader.wiring import journal_path
+from tui_trader.runtime.build_trader import journal_path
 
 
 def resting_buy(price: Decimal, intent_id: str = "manual-BTCUSDT-1") -> OrderIntent:

@@ -9,8 +9,7 @@ import pytest
 from textual.widgets import Input
 from tui_support import Cockpit, market_ready, wait_for
 
-from tui_trader import live
-from tui_trader.secrets import Redactor, SecretStore
+from tui_trader.secrets import Redactor, SecretStore, process_store
 from tui_trader.tui.modals.passphrase import PassphraseScreen
 
 Make = Callable[..., Cockpit]
@@ -26,9 +25,9 @@ PASSPHRASE = "correct horse battery staple"
 
 @pytest.fixture(autouse=True)
 def _fresh_store_cache() -> Iterator[None]:
-    live._UNLOCKABLE.clear()
+    process_store._UNLOCKABLE.clear()
     yield
-    live._UNLOCKABLE.clear()
+    process_store._UNLOCKABLE.clear()
 
 
 def encrypted_keyring(data_dir: Path) -> None:

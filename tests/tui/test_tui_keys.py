@@ -15,9 +15,9 @@ from tui_support import (
     wait_for,
 )
 
+from tui_trader.app.startup import EXIT_STORAGE, exit_code, failure_line
 from tui_trader.domain.enums import EngineState
 from tui_trader.journal.errors import JournalError
-from tui_trader.startup import EXIT_STORAGE, exit_code, failure_line
 from tui_trader.tui.keys import NAVIGATION_HELP, OPERATOR_KEYS
 from tui_trader.tui.modals.help import HelpScreen
 from tui_trader.tui.modals.quit import QuitScreen

@@ -129,7 +129,7 @@ async def test_safety_event_and_rejected_order_from_outside_are_literal(cockpit:
             "[/INST]",
             f"exchange said [/] {ANSI_SHOWN}",
             "[b]X[/]",  # the symbol, in the orders and safety tables
-            "rejected: [@click=app.quit]quit[/] [/]",
+            "rejected: [@click=app.quit]quit[/]",  # the safety table shows this much
         )
         await wait_for(
             pilot,

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from textual.widgets import Button
 from tui_support import Cockpit, Recorder, market_ready, screen_text, wait_for
 
-from tui_trader.tui.modals.live import LiveCheckScreen
+from tui_trader.tui.modals.live_checks import LiveCheckScreen
 from tui_trader.tui.modals.passphrase import PassphraseScreen
 
 Make = Callable[..., Cockpit]

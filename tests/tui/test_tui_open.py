@@ -11,7 +11,7 @@ from tui_support import Cockpit, engine_state, market_ready, wait_for
 from tui_trader.config import ConfigError
 from tui_trader.domain.enums import EngineState
 from tui_trader.journal.store import Journal
-from tui_trader.wiring import journal_path
+from tui_trader.runtime.build_trader import journal_path
 
 
 async def test_a_trader_that_cannot_open_ends_the_app_with_the_reason(

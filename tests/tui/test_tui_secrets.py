@@ -9,9 +9,9 @@ from pathlib import Path
 import keyring
 from tui_support import Cockpit, market_ready, wait_for
 
+from tui_trader.app.log_files import configure_logging
 from tui_trader.domain.enums import Severity
 from tui_trader.domain.events import SafetyEvent
-from tui_trader.logs import configure_logging
 
 Make = Callable[..., Cockpit]
 SECRET = "PlantedSecretValue0123456789abcdef"
@@ -29,7 +29,7 @@ async def test_planted_secret_reaches_no_screen_journal_or_log(
     keyring.get_keyring().set_password("tui-trader", "binance:key", "test-key-0000")
     keyring.get_keyring().set_password("tui-trader", "binance:secret", SECRET)
     c = cockpit()
-    configure_logging(c.settings, console=False)  # as `tui-trader` does at start
+    configure_logging(c.settings, "console", console=False)  # as `tui-trader` does at start
     async with c.app.run_test(size=(160, 48)) as pilot:
         await market_ready(pilot, c)  # opening the trader read the keys from the keyring
         logging.getLogger("tui_trader.test").warning("oops, the secret is %s", SECRET)

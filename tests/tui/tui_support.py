@@ -17,13 +17,14 @@ from textual.pilot import Pilot
 from textual.screen import Screen
 from textual.widgets import Static
 
+from tests.trader_support import entry_groups
 from tui_trader.clock import SimulatedClock
 from tui_trader.config import Settings, load_settings
 from tui_trader.domain.enums import EngineState
-from tui_trader.trader import Trader
+from tui_trader.runtime.build_trader import build_trader
+from tui_trader.runtime.trader import Trader
 from tui_trader.tui.app import TraderApp, create_app
 from tui_trader.tui.messages import CommandFinished
-from tui_trader.wiring import build_trader
 
 T0 = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
 
@@ -38,7 +39,7 @@ class Cockpit:
 def make_cockpit(data_dir: Path, theme: str | None = None, **overrides: Any) -> Cockpit:
     settings = load_settings(TUI_TRADER_DATA_DIR=data_dir, **overrides)
     clock = SimulatedClock(T0)
-    trader = build_trader(settings, wall_clock=clock, start=T0)
+    trader = build_trader(settings, wall_clock=clock, start=T0, **entry_groups())
     return Cockpit(create_app(settings, trader, theme=theme, clock=clock), trader, settings)
 
 

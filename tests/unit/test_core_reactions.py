@@ -6,14 +6,14 @@ from decimal import Decimal
 
 from tui_trader.clock import SimulatedClock
 from tui_trader.config import Settings
-from tui_trader.core import TradingCore
+from tui_trader.core.trading_core import TradingCore
 from tui_trader.domain.enums import IntentPurpose, OrderStatus, Side
 from tui_trader.domain.market import Tick
 from tui_trader.domain.orders import Fill, Order, OrderIntent
-from tui_trader.execution.engine import order_from_intent
+from tui_trader.execution.commands import order_from_intent
 from tui_trader.execution.gate import OrderGate
 from tui_trader.execution.idempotency import IdempotencyGuard, client_order_id
-from tui_trader.wiring import build_core
+from tui_trader.runtime.core_parts import build_core
 
 D = Decimal
 SYMBOL = "BTCUSDT"

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tui_trader import datadir
-from tui_trader.datadir import DataDirError, DataDirInUse
+from tui_trader.app import datadir
+from tui_trader.app.datadir import DataDirError, DataDirInUse
 
 
 @pytest.fixture(autouse=True)
@@ -100,7 +100,7 @@ def test_report_fixes_logs_one_warning_once(
     (data / "journal.db").touch(mode=0o644)
     (data / "journal.db").chmod(0o644)
     datadir.claim(data, "journal.db")
-    with caplog.at_level(logging.WARNING, logger="tui_trader.datadir"):
+    with caplog.at_level(logging.WARNING, logger="tui_trader.app.datadir"):
         datadir.report_fixes()
         datadir.report_fixes()
     assert len(caplog.records) == 1

@@ -18,11 +18,8 @@ from aiohttp import web
 from tests.doubles.binance_exchange import BinanceExchangeDouble
 from tests.doubles.memory_keyring import MemoryKeyring
 from tests.trader_support import START, make_settings
-from tui_trader.binance.client import ClientSpec, loopback_endpoints
-from tui_trader.domain.portfolio import Balance
-from tui_trader.journal import Journal
-from tui_trader.ops.doctor import run_check, run_doctor
-from tui_trader.ops.doctor_checks import (
+from tui_trader.app.doctor import run_check, run_doctor
+from tui_trader.app.doctor_checks import (
     CheckResult,
     DoctorContext,
     config_check,
@@ -33,10 +30,13 @@ from tui_trader.ops.doctor_checks import (
     notify_secrets_check,
     streams_check,
 )
-from tui_trader.ops.doctor_online import api_key_check, clock_check
+from tui_trader.app.doctor_online import api_key_check, clock_check
+from tui_trader.binance.client import ClientSpec, loopback_endpoints
+from tui_trader.domain.portfolio import Balance
+from tui_trader.journal import Journal
 from tui_trader.ops.settings import load_ops_settings
+from tui_trader.runtime.build_trader import journal_path
 from tui_trader.secrets import SecretStore
-from tui_trader.wiring import journal_path
 
 FAIL_BACKEND = {"PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}
 

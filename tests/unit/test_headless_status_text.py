@@ -5,9 +5,9 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 
+from tui_trader.app.headless import status_line
 from tui_trader.domain.enums import EngineState, MarketKind, Severity
 from tui_trader.domain.events import SafetyEvent
-from tui_trader.headless import status_line
 from tui_trader.snapshot import AccountView, TraderSnapshot
 
 T0 = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)

@@ -12,11 +12,8 @@ import pytest
 import tui_trader
 
 # The layers below the runtime (ARCHITECTURE.md "Layers", 4 and 5).
-CORE_PACKAGES = ("domain", "indicators", "strategies", "risk")
+CORE_PACKAGES = ("core", "domain", "indicators", "strategies", "risk")
 CORE_MODULES = (
-    "tui_trader.core",
-    "tui_trader.portfolio",
-    "tui_trader.volatility",
     "tui_trader.clock",
     "tui_trader.market.state",
     "tui_trader.execution.gate",
@@ -38,9 +35,9 @@ FORBIDDEN = (
     "keyring",
     "tui_trader.config",
     "tui_trader.tui",
-    "tui_trader.trader",
-    "tui_trader.wiring",
-    "tui_trader.views",
+    "tui_trader.app",
+    "tui_trader.runtime",
+    "tui_trader.ops",
     "tui_trader.journal",
 )
 

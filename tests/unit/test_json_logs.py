@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tui_trader.ops.logs import (
+from tui_trader.ops.log_format import (
     ConsoleFormatter,
     JsonFormatter,
     bind,

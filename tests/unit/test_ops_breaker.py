@@ -10,7 +10,7 @@ from tests.trader_support import START
 from tui_trader.clock import SimulatedClock
 from tui_trader.domain.enums import Severity
 from tui_trader.domain.events import SafetyEvent
-from tui_trader.ops.breaker import BreakerOpen, BreakerState, ServiceBreaker
+from tui_trader.resilience.breaker import BreakerOpen, BreakerState, ServiceBreaker
 
 
 def make(events: list[SafetyEvent]) -> tuple[ServiceBreaker, SimulatedClock]:

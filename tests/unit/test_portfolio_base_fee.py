@@ -5,8 +5,8 @@ from decimal import Decimal as D
 
 import pytest
 
+from tui_trader.core.ledger import Portfolio
 from tui_trader.domain import Fill, MarketKind, Side
-from tui_trader.portfolio import Portfolio
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tui_trader.logs import QuietFileHandler, QuietStreamHandler
+from tui_trader.app.log_files import QuietFileHandler, QuietStreamHandler
 
 FULL = Path("/dev/full")
 

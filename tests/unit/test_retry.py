@@ -4,7 +4,7 @@ import asyncio
 
 import pytest
 
-from tui_trader.ops.retry import Backoff, retry_async
+from tui_trader.resilience.retry import Backoff, retry_async
 
 
 class Flaky:

@@ -16,7 +16,7 @@ from tui_trader.domain.rules import SymbolRules
 from tui_trader.risk.context import RiskContext, RiskDecision
 from tui_trader.risk.limits import RiskLimits
 from tui_trader.risk.manager import RiskManager
-from tui_trader.wiring import risk_limits
+from tui_trader.runtime.core_parts import risk_limits
 
 D = Decimal
 T0 = datetime(2025, 3, 10, 12, 0, tzinfo=UTC)

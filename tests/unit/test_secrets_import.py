@@ -24,7 +24,7 @@ assert "keyring" not in sys.modules, "import tui_trader.secrets"
 from tui_trader.secrets import SecretsError, NoKeyringBackend, default_redactor, mask
 assert "keyring" not in sys.modules, "the exceptions and redaction"
 from tui_trader.secrets import ExchangeKeys, KeyMode, resolve_exchange_keys
-import tui_trader.binance.wiring
+import tui_trader.binance.venue_parts
 assert "keyring" not in sys.modules, "key resolution, as the Binance wiring imports it"
 from tui_trader.secrets import SecretStore
 assert SecretStore.__module__ == "tui_trader.secrets.store"

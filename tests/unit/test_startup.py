@@ -5,11 +5,11 @@ from pathlib import Path
 
 import pytest
 
+from tui_trader.app.datadir import DataDirError, DataDirInUse
+from tui_trader.app.startup import exit_code, failure_line
 from tui_trader.config import ConfigError
-from tui_trader.datadir import DataDirError, DataDirInUse
 from tui_trader.journal.errors import JournalError
 from tui_trader.market.feed import FeedError
-from tui_trader.startup import exit_code, failure_line
 
 TOKEN = "123456789:AAFakeTokenFakeTokenFakeTokenFake12345"
 

@@ -7,9 +7,9 @@ import pytest
 
 from tui_trader.backtest.cli import backtest_parser, backtest_settings
 from tui_trader.config import ConfigError, Settings
+from tui_trader.runtime.core_parts import market_parts
 from tui_trader.strategies import StrategyParamError, create_strategy, load_strategy_params
 from tui_trader.strategies.params import parse_override, resolve_strategy_params
-from tui_trader.wiring import market_parts
 
 
 def write(folder: Path, name: str, text: str | bytes) -> Path:
@@ -136,7 +136,7 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def run_settings(*words: str) -> Settings:
     from tui_trader.cli import _settings, build_parser
 
-    return _settings(build_parser().parse_args(["run", *words]))
+    return _settings(build_parser().parse_args(["run", *words])).core
 
 
 def backtest_params(*words: str) -> dict[str, object]:
@@ -191,7 +191,7 @@ def test_commands_other_than_run_do_not_read_parameter_files(workdir: Path) -> N
     from tui_trader.cli import _settings, build_parser
 
     write(workdir / "strategies", "rsi", "periood = 3\n")  # `kill` must work regardless
-    assert _settings(build_parser().parse_args(["kill"])).strategy_params == {}
+    assert _settings(build_parser().parse_args(["kill"])).core.strategy_params == {}
 
 
 def test_resolution_takes_a_mapping_or_key_value_overrides(tmp_path: Path) -> None:

@@ -6,13 +6,13 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
-import tui_trader.exchange_link
+import tui_trader.runtime.exchange_link
 from tui_trader.config import Settings
-from tui_trader.core import TradingCore
+from tui_trader.core.trading_core import TradingCore
 from tui_trader.domain.enums import SignalAction
 from tui_trader.domain.orders import Signal
 from tui_trader.domain.rules import SymbolRules
-from tui_trader.wiring import build_core, market_parts
+from tui_trader.runtime.core_parts import build_core, market_parts
 
 SETTINGS = Settings(_env_file=None, symbols=("BTCUSDT", "ETHUSDT"))  # type: ignore[call-arg]
 
@@ -23,7 +23,7 @@ def make_core() -> TradingCore:
 
 
 def test_the_exchange_link_assigns_into_nothing_of_the_trader() -> None:
-    source = Path(tui_trader.exchange_link.__file__).read_text()
+    source = Path(tui_trader.runtime.exchange_link.__file__).read_text()
     assert not re.findall(r"self\.trader\.[\w.]+ = |\bsetattr\(|\.p\.|\bself\.t\b", source)
 
 

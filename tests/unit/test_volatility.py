@@ -8,12 +8,12 @@ from decimal import Decimal
 import pytest
 
 from tui_trader.config import Settings
+from tui_trader.core.volatility import TriggerKind, VolatilityDetector, VolatilityTrigger
 from tui_trader.domain import Candle, Tick
-from tui_trader.volatility import TriggerKind, VolatilityDetector, VolatilityTrigger
-from tui_trader.wiring import volatility_detector
+from tui_trader.runtime.core_parts import volatility_detector
 
 T0 = datetime(2024, 4, 1, 12, 0, tzinfo=UTC)
-LOGGER = "tui_trader.volatility"
+LOGGER = "tui_trader.core.volatility"
 
 
 def tick(seconds: float, price: str, symbol: str = "BTCUSDT") -> Tick:

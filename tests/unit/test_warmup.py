@@ -6,16 +6,17 @@ from decimal import Decimal
 from itertools import islice
 from pathlib import Path
 
+from tests.trader_support import entry_groups
 from tui_trader.config import load_settings
 from tui_trader.domain.enums import SignalAction
 from tui_trader.domain.market import Candle
 from tui_trader.market.simulated import DEFAULT_BASE_PRICES, SimulatedMarket
 from tui_trader.market.state import MarketState
+from tui_trader.runtime.build_trader import build_trader
+from tui_trader.runtime.views import symbol_views
 from tui_trader.strategies.base import warmup_progress
 from tui_trader.strategies.registry import create_strategy
 from tui_trader.tui.widgets.prices import signal_label, warmup_note
-from tui_trader.views import symbol_views
-from tui_trader.wiring import build_trader
 
 START = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
 PAIR = ("BTCUSDT", "ETHUSDT")
@@ -79,7 +80,7 @@ def test_history_leaves_the_live_stream_unchanged() -> None:
 
 def test_the_demo_trader_starts_warm_and_untouched_by_its_past(tmp_path: Path) -> None:
     settings = load_settings(TUI_TRADER_DATA_DIR=tmp_path)
-    trader = build_trader(settings, start=START)
+    trader = build_trader(settings, start=START, **entry_groups())
     core = trader.core
     assert set(core.last_signals) == set(settings.symbols)
     assert all(warmup_progress(s) is None for s in core.last_signals.values())
@@ -100,5 +101,5 @@ def test_a_replay_has_no_invented_past(tmp_path: Path) -> None:
     csv = tmp_path / "candles.csv"
     csv.write_text("open_time,open,high,low,close,volume\n")
     settings = load_settings(TUI_TRADER_DATA_DIR=tmp_path / "data")
-    trader = build_trader(settings, replay=csv, symbol="BTCUSDT")
+    trader = build_trader(settings, replay=csv, symbol="BTCUSDT", **entry_groups())
     assert trader.core.last_signals == {}

@@ -1,6 +1,6 @@
 """The backtest runner: candles from a CSV file through the live trading code, synchronously.
 
-What runs is what trades live: `wiring.build_core` (market state → circuit breaker →
+What runs is what trades live: `runtime.core_parts.build_core` (market state → circuit breaker →
 volatility → strategy → order intents), `OrderGate` (kill switch → idempotency → risk) and
 a `PaperExchange` with `fill_on_candles=True`. `SyncTrader` (shell.py) does, without
 awaits and without the journal, what `Trader.on_market_event` and
@@ -49,12 +49,12 @@ from tui_trader.backtest.results import (
 from tui_trader.backtest.shell import SyncTrader
 from tui_trader.clock import dt_to_ms
 from tui_trader.config import Settings
+from tui_trader.core.ledger import ZERO
 from tui_trader.domain.enums import MarketKind
 from tui_trader.domain.events import SafetyEvent
 from tui_trader.domain.market import Candle
 from tui_trader.journal.trades import pair_round_trips
 from tui_trader.market.replay import read_candles
-from tui_trader.portfolio import ZERO
 
 PROGRESS_EVERY = 8192  # candles between progress callbacks
 Progress = Callable[[int], None]

@@ -2,12 +2,12 @@
 `ExecutionEngine` do for a candle-only (replay) feed whose engine drains after every
 candle, in the same order, minus the journal, the awaits and the tasks.
 
-Built by `wiring.build_core` like the live trader (same strategy, risk manager, exits and
+Built by `runtime.core_parts.build_core` like the live trader (same strategy, risk manager, exits and
 paper exchange with `fill_on_candles=True`), with the same `OrderGate`. The reactions to
 an order update, a fill and a refusal, and the start-of-day equity, are the core's own
 (`TradingCore.on_order_update`, `on_fill`, `on_refused`, `track_account`), the very
 methods the live trader calls; what is left here is counting. The order of the engine's
-steps is execution/engine.py's: tests/integration/test_backtest_parity.py fails when
+steps is runtime/execution_engine.py's: tests/integration/test_backtest_parity.py fails when
 the two drift apart."""
 
 from datetime import UTC, datetime
@@ -15,17 +15,16 @@ from datetime import UTC, datetime
 from tui_trader.backtest.results import RunCounts
 from tui_trader.clock import SimulatedClock
 from tui_trader.config import Settings
-from tui_trader.core import CoreOutputs, OrderReaction
+from tui_trader.core.trading_core import CoreOutputs, OrderReaction
 from tui_trader.domain.enums import OrderStatus
 from tui_trader.domain.events import SafetyEvent
 from tui_trader.domain.market import Candle
 from tui_trader.domain.orders import Fill, Order, OrderIntent, Signal
-from tui_trader.execution.commands import ExecutionCommand
-from tui_trader.execution.engine import order_from_intent
+from tui_trader.execution.commands import ExecutionCommand, order_from_intent
 from tui_trader.execution.gate import GateDecision, OrderGate
 from tui_trader.execution.idempotency import IdempotencyGuard
 from tui_trader.risk.context import RiskContext
-from tui_trader.wiring import build_core
+from tui_trader.runtime.core_parts import build_core
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # the replay trader's market clock starts here too
 

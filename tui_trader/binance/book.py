@@ -1,7 +1,7 @@
 """The trader's side of reconciliation (reconcile.TraderBook): its open orders and
 portfolio from the core, and the fills already booked from its journal."""
 
-from tui_trader.core import TradingCore
+from tui_trader.core.trading_core import TradingCore
 from tui_trader.domain.enums import MarketKind
 from tui_trader.domain.orders import Order
 from tui_trader.domain.portfolio import Balance, Position

@@ -36,13 +36,13 @@ from tui_trader.binance.parse_orders import (
     raw_order_key,
 )
 from tui_trader.binance.tracker import OrderTracker
-from tui_trader.brokers.base import BrokerError, BrokerEvent, BrokerListener
 from tui_trader.clock import Clock
 from tui_trader.domain.enums import MarketKind, OrderStatus, OrderType, Severity
 from tui_trader.domain.events import SafetyEvent
 from tui_trader.domain.orders import Order
 from tui_trader.domain.portfolio import Balance, Position
 from tui_trader.domain.rules import SymbolRules
+from tui_trader.execution.broker import BrokerError, BrokerEvent, BrokerListener
 from tui_trader.execution.idempotency import CLIENT_ID_PREFIX
 
 log = logging.getLogger(__name__)

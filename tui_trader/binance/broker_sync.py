@@ -20,9 +20,9 @@ from tui_trader.binance.rate_budget import DEFAULT_LIMITS, RateBudget, limits_fr
 from tui_trader.binance.reconcile import sync_orders
 from tui_trader.binance.user_stream import UserStream
 from tui_trader.binance.user_watch import UserDataTasks, UserDataWatch
-from tui_trader.brokers.base import BrokerError
 from tui_trader.domain.enums import Severity
 from tui_trader.domain.orders import Fill, Order
+from tui_trader.execution.broker import BrokerError
 
 ReconnectHook = Callable[[str], Awaitable[object]]
 T = TypeVar("T")

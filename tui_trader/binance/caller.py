@@ -22,7 +22,7 @@ from tui_trader.binance.errors import (
 from tui_trader.binance.rate_budget import RateBudget, Slowdown
 from tui_trader.clock import SystemClock
 from tui_trader.domain.enums import Severity
-from tui_trader.ops.breaker import ServiceBreaker
+from tui_trader.resilience.breaker import ServiceBreaker
 
 log = logging.getLogger("tui_trader.binance")
 

@@ -10,7 +10,7 @@ from binance.exceptions import (
     BinanceWebsocketUnableToConnect,
 )
 
-from tui_trader.brokers.base import BrokerError, NotSent
+from tui_trader.execution.broker import BrokerError, NotSent
 
 
 class ErrorKind(StrEnum):

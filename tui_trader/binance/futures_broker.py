@@ -32,11 +32,11 @@ from tui_trader.binance.parse_orders import (
     parse_order_trade_update,
 )
 from tui_trader.binance.user_stream import UserStream
-from tui_trader.brokers.base import BrokerError
 from tui_trader.clock import Clock
 from tui_trader.domain.enums import MarketKind, Severity
 from tui_trader.domain.orders import Fill, Order
 from tui_trader.domain.portfolio import Balance, FundingFee, Position
+from tui_trader.execution.broker import BrokerError
 
 MarginType = Literal["ISOLATED", "CROSSED"]
 _SAME_MARGIN_TYPE = -4046  # "No need to change margin type."

@@ -11,10 +11,10 @@ from decimal import Decimal
 
 from tui_trader.binance.aio import cancel_and_wait
 from tui_trader.binance.caller import Reporter
-from tui_trader.brokers.base import BrokerError
 from tui_trader.clock import dt_to_ms
 from tui_trader.domain.enums import Severity
 from tui_trader.domain.portfolio import FundingFee
+from tui_trader.execution.broker import BrokerError
 
 INCOME_PAGE = 1000  # rows per request: Binance's maximum
 # startTime (epoch ms), limit → the page's funding settlements and its number of rows

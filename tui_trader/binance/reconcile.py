@@ -16,12 +16,12 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
 
-from tui_trader.brokers.base import BrokerError
 from tui_trader.clock import Clock
 from tui_trader.domain.enums import OrderStatus, Severity
 from tui_trader.domain.events import SafetyEvent
 from tui_trader.domain.orders import Fill, Order
 from tui_trader.domain.portfolio import Balance, Position
+from tui_trader.execution.broker import BrokerError
 from tui_trader.safety.trading_state import HoldReason, TradingMode, TradingState
 
 log = logging.getLogger(__name__)

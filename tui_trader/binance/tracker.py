@@ -11,9 +11,9 @@ from collections.abc import Iterable
 from decimal import Decimal
 
 from tui_trader.binance.parse_orders import OrderReport
-from tui_trader.brokers.base import BrokerEvent
 from tui_trader.domain.enums import OrderStatus
 from tui_trader.domain.orders import Fill, Order
+from tui_trader.execution.broker import BrokerEvent
 
 
 def _advances(known: Order, report: OrderReport) -> bool:

@@ -14,8 +14,8 @@ from typing import Any
 
 from tui_trader.binance.aio import cancel_and_wait
 from tui_trader.binance.user_stream import UserStream
-from tui_trader.brokers.base import BrokerError
 from tui_trader.domain.enums import Severity
+from tui_trader.execution.broker import BrokerError
 
 log = logging.getLogger(__name__)
 Reporter = Callable[[Severity, str, str, dict[str, Any]], None]

@@ -4,12 +4,12 @@ The market feed loop calls `on_market_event`; matching runs synchronously and ev
 resulting Fill and Order update goes to the listeners in causal order (fill first).
 `submit` and `cancel` return their result directly and do not notify listeners."""
 
-from tui_trader.brokers.base import BrokerError, BrokerListener, OrderRejected
 from tui_trader.brokers.paper_exchange import PaperExchange
 from tui_trader.clock import Clock
 from tui_trader.domain.market import Candle, Tick
 from tui_trader.domain.orders import Order
 from tui_trader.domain.portfolio import Balance
+from tui_trader.execution.broker import BrokerError, BrokerListener, OrderRejected
 
 
 class PaperBroker:

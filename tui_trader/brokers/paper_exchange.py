@@ -19,12 +19,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from tui_trader.brokers.base import BrokerEvent
+from tui_trader.core.ledger import ZERO, Portfolio
 from tui_trader.domain.enums import MarketKind, OrderStatus, OrderType, Side
 from tui_trader.domain.market import Candle, Tick
 from tui_trader.domain.orders import Fill, Order
 from tui_trader.domain.portfolio import Balance, Position
-from tui_trader.portfolio import ZERO, Portfolio
+from tui_trader.execution.broker import BrokerEvent
 
 
 def _show(amount: Decimal) -> str:

@@ -1,1 +1,2 @@
-"""The order gate and the execution engine: the only path to a broker."""
+"""The order gate, the order book and the commands the execution engine
+(runtime/execution_engine.py) consumes: the pure half of the only path to a broker."""

@@ -2,7 +2,9 @@
 
 from dataclasses import dataclass
 
-from tui_trader.domain.orders import OrderIntent
+from tui_trader.clock import Clock
+from tui_trader.domain.enums import OrderStatus
+from tui_trader.domain.orders import Order, OrderIntent
 
 
 @dataclass(frozen=True, slots=True)
@@ -12,3 +14,21 @@ class CancelRequest:
 
 
 ExecutionCommand = OrderIntent | CancelRequest
+
+
+def order_from_intent(intent: OrderIntent, coid: str, clock: Clock) -> Order:
+    """The order an approved intent becomes, NEW, under its client order id."""
+    now = clock.now()
+    return Order(
+        client_order_id=coid,
+        intent_id=intent.intent_id,
+        symbol=intent.symbol,
+        side=intent.side,
+        order_type=intent.order_type,
+        quantity=intent.quantity,
+        price=intent.price,
+        status=OrderStatus.NEW,
+        created_at=now,
+        updated_at=now,
+        purpose=intent.purpose,
+    )

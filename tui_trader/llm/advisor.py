@@ -23,7 +23,7 @@ from tui_trader.llm.client import Completion, complete
 from tui_trader.llm.prompt import AdvisorContext, Trigger, build_messages, output_model
 from tui_trader.llm.schemas import AdvisoryOutput, DecisionOutput
 from tui_trader.llm.settings import LLMSettings
-from tui_trader.ops.breaker import ServiceBreaker
+from tui_trader.resilience.breaker import ServiceBreaker
 from tui_trader.secrets.redact import Redactor, default_redactor
 
 log = logging.getLogger(__name__)

@@ -15,8 +15,8 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
-from tui_trader.ops.breaker import BreakerOpen, ServiceBreaker
-from tui_trader.ops.retry import Backoff, retry_async
+from tui_trader.resilience.breaker import BreakerOpen, ServiceBreaker
+from tui_trader.resilience.retry import Backoff, retry_async
 from tui_trader.secrets.redact import redact
 
 log = logging.getLogger("tui_trader.notify")

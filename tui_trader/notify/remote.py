@@ -17,7 +17,7 @@ from tui_trader.clock import Clock
 from tui_trader.notify import format as fmt
 from tui_trader.notify.channel import DeliveryError
 from tui_trader.notify.telegram import IncomingMessage, TelegramBot
-from tui_trader.ops.retry import Backoff, retry_async
+from tui_trader.resilience.retry import Backoff, retry_async
 from tui_trader.snapshot import TraderCommands
 
 log = logging.getLogger("tui_trader.notify.remote")

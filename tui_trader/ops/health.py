@@ -20,8 +20,8 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from tui_trader.clock import Clock
 from tui_trader.domain.enums import EngineState, Severity
 from tui_trader.domain.events import SafetyEvent
-from tui_trader.ops.breaker import SafetySink
 from tui_trader.ops.metrics import TraderMetrics, feed_age_s
+from tui_trader.resilience.breaker import SafetySink
 from tui_trader.snapshot import FeedStatus, TraderSnapshot
 
 log = logging.getLogger("tui_trader.ops.health")

@@ -12,6 +12,8 @@ from pydantic_settings import BaseSettings
 from tui_trader.config import SETTINGS_CONFIG, load_group
 from tui_trader.domain.enums import Severity
 
+LogFormat = Literal["console", "json"]
+
 
 class OpsSettings(BaseSettings):
     model_config = SETTINGS_CONFIG
@@ -34,7 +36,7 @@ class OpsSettings(BaseSettings):
 
     # --- health, logs, doctor --------------------------------------------------------
     health_port: Annotated[int, Field(ge=0, le=65535)] = 0  # 0 = no health server
-    log_format: Literal["console", "json"] = "console"
+    log_format: LogFormat = "console"
     # doctor: FAIL below, WARN below 4x; at most 1 PiB
     min_free_disk_mb: Annotated[int, Field(ge=0, le=1024**3)] = 500
     max_clock_skew_ms: Annotated[int, Field(ge=1, le=60000)] = 1000

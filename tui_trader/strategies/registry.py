@@ -1,32 +1,16 @@
-"""Strategies by name: the one place that knows every implementation."""
+"""Strategies by name: the one place that knows every implementation (the single ones
+in `catalogue`, plus the synthesizer built from them)."""
 
 from collections.abc import Mapping
 from typing import Any
 
 from tui_trader.strategies.base import Strategy, StrategyParamError
-from tui_trader.strategies.bollinger import BollingerStrategy
-from tui_trader.strategies.conservative import ConservativeStrategy
-from tui_trader.strategies.ema_cross import EmaCrossStrategy
-from tui_trader.strategies.grid import GridStrategy
-from tui_trader.strategies.macd import MacdStrategy
-from tui_trader.strategies.rsi import RsiStrategy
+from tui_trader.strategies.catalogue import SINGLE_STRATEGIES
 from tui_trader.strategies.synthesizer import SynthesizerStrategy
-from tui_trader.strategies.volume_profile import VolumeProfileStrategy
-from tui_trader.strategies.vwap import VwapStrategy
 
 _STRATEGIES: dict[str, type[Strategy]] = {
-    cls.name: cls
-    for cls in (
-        ConservativeStrategy,
-        RsiStrategy,
-        EmaCrossStrategy,
-        MacdStrategy,
-        BollingerStrategy,
-        VwapStrategy,
-        VolumeProfileStrategy,
-        GridStrategy,
-        SynthesizerStrategy,
-    )
+    **SINGLE_STRATEGIES,
+    SynthesizerStrategy.name: SynthesizerStrategy,
 }
 
 

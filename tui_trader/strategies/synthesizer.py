@@ -13,6 +13,7 @@ from pydantic import Field, model_validator
 from tui_trader.domain.market import Candle
 from tui_trader.domain.orders import Signal
 from tui_trader.strategies.base import BUY, HOLD, SELL, Strategy, StrategyParamError, StrategyParams
+from tui_trader.strategies.catalogue import single_strategy
 
 Threshold = Annotated[float, Field(gt=0, le=1)]
 
@@ -44,14 +45,11 @@ class SynthesizerStrategy(Strategy):
     params: SynthesizerParams
 
     def _setup(self) -> None:
-        # Imported here: the registry imports this module to register it.
-        from tui_trader.strategies.registry import create_strategy
-
         p = self.params
         members: list[tuple[Strategy, float]] = []
         for name, weight in p.members.items():
             try:
-                member = create_strategy(name, self.symbol, p.member_params.get(name))
+                member = single_strategy(name, self.symbol, p.member_params.get(name))
             except StrategyParamError as exc:
                 raise StrategyParamError(f"synthesizer: {exc}") from None
             members.append((member, weight))

@@ -17,12 +17,12 @@ from textual.worker import WorkerCancelled, WorkerFailed
 
 from tui_trader.domain.enums import EngineState
 from tui_trader.snapshot import TraderSnapshot
-from tui_trader.tui.hosting import DRAINS_ON_CLOSE, HostableTrader
+from tui_trader.tui.hosted_trader import DRAINS_ON_CLOSE, HostableTrader
 from tui_trader.tui.keys import OPERATOR_KEYS
 from tui_trader.tui.modals.close import ClosePositionScreen
 from tui_trader.tui.modals.help import HelpScreen
 from tui_trader.tui.modals.kill import KillChoice, KillScreen
-from tui_trader.tui.modals.live import LiveCheckScreen
+from tui_trader.tui.modals.live_checks import LiveCheckScreen
 from tui_trader.tui.modals.passphrase import LIVE_PHRASE_REQUEST, PassphraseScreen
 from tui_trader.tui.modals.quit import QuitScreen
 from tui_trader.tui.modals.stop import StopChoice, StopScreen

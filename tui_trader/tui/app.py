@@ -18,14 +18,14 @@ from textual.worker import Worker, WorkerState
 from tui_trader.clock import Clock, SystemClock
 from tui_trader.config import Settings
 from tui_trader.domain.enums import MarketKind
-from tui_trader.live import passphrase_needed, unlock_secrets
 from tui_trader.secrets import RedactingFilter, SecretsError
+from tui_trader.secrets.process_store import passphrase_needed, unlock_secrets
 from tui_trader.snapshot import TraderSnapshot
 from tui_trader.text_safety import printable, printable_lines
 from tui_trader.tui.actions import COMMAND_GROUP, CORE_GROUP, OperatorActions
 from tui_trader.tui.alerts import ALERT_TIMEOUT, CriticalAlerts, tab_label
 from tui_trader.tui.alerts import toast as alert_toast
-from tui_trader.tui.hosting import HostableTrader
+from tui_trader.tui.hosted_trader import HostableTrader
 from tui_trader.tui.keys import OPERATOR_KEYS
 from tui_trader.tui.messages import CommandFinished, PanelsRefreshed
 from tui_trader.tui.modals.passphrase import KEYRING_REQUEST, PassphraseScreen

@@ -4,19 +4,21 @@ import argparse
 import gc
 from typing import TYPE_CHECKING
 
-from tui_trader.config import Settings
+from tui_trader.app.program_settings import ProgramSettings
 from tui_trader.tui.app import create_app
 
 if TYPE_CHECKING:
-    from tui_trader.exchange_link import ExchangeSetup
+    from tui_trader.runtime.exchange_link import ExchangeSetup
 
 
-def run_app(settings: Settings, args: argparse.Namespace) -> int:
-    from tui_trader.datadir import report_fixes
-    from tui_trader.logs import configure_logging
-    from tui_trader.wiring import build_trader
+def run_app(program: ProgramSettings, args: argparse.Namespace) -> int:
+    settings = program.core
+    from tui_trader.app.datadir import report_fixes
+    from tui_trader.app.log_files import configure_logging
+    from tui_trader.runtime.build_trader import build_trader
 
-    configure_logging(settings, console=False)  # the full log goes to the data dir file
+    # The full log goes to the data dir file.
+    configure_logging(settings, program.ops.log_format, console=False)
     report_fixes()
 
     replay = getattr(args, "replay", None)
@@ -27,6 +29,8 @@ def run_app(settings: Settings, args: argparse.Namespace) -> int:
         symbol=getattr(args, "symbol", None),
         binance=None if demo else _exchange_setup(),
         new_account=getattr(args, "new_account", False),
+        llm=program.llm,
+        ops=program.ops,
     )
     app = create_app(settings, trader, theme=getattr(args, "theme", None))
     # What exists now (modules, classes, the trader) lives as long as the process. A
@@ -42,6 +46,6 @@ def run_app(settings: Settings, args: argparse.Namespace) -> int:
 
 def _exchange_setup() -> "ExchangeSetup":
     # Imported only when Binance is used: python-binance is slow to import.
-    from tui_trader.exchange_link import ExchangeSetup
+    from tui_trader.runtime.exchange_link import ExchangeSetup
 
     return ExchangeSetup()

@@ -53,6 +53,12 @@ class LogPanel(Vertical):
         self.write_line(message.line, message.level)
 
 
+def component(logger_name: str) -> str:
+    """A short name for the part that logged: `tui_trader.runtime.trader` -> `trader`,
+    `tui_trader.binance.feed` -> `binance.feed` (the panel is narrow)."""
+    return logger_name.removeprefix("tui_trader.").removeprefix("runtime.")
+
+
 class PanelLogHandler(logging.Handler):
     """Forwards log records to the panel. `post_message` is thread-safe, so records from
     worker threads (keyring lookups) are fine too."""
@@ -62,8 +68,9 @@ class PanelLogHandler(logging.Handler):
         self._panel = panel
 
     def emit(self, record: logging.LogRecord) -> None:
+        who = component(record.name)
         try:
-            line = f"{record.levelname} {record.name}: {record.getMessage()}"
+            line = f"{record.levelname} {who}: {record.getMessage()}"
         except (TypeError, ValueError):
-            line = f"{record.levelname} {record.name}: {record.msg!r}"
+            line = f"{record.levelname} {who}: {record.msg!r}"
         self._panel.post_message(LogRecorded(line, record.levelno))

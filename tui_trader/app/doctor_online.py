@@ -1,0 +1,84 @@
+"""Doctor checks that talk to Binance (only with --online): clock skew against the
+server time, and whether the live API key may withdraw (it must not)."""
+
+import asyncio
+from typing import Any
+
+from tui_trader.app.doctor_checks import CheckResult, DoctorContext, open_store
+from tui_trader.secrets import SecretsError, resolve_exchange_keys
+
+CONNECT_TIMEOUT_S = 15.0
+
+
+def _spec(ctx: DoctorContext, key: str | None = None, secret: str | None = None) -> Any:
+    from tui_trader.binance.client import ClientSpec
+
+    endpoints = ctx.spec.endpoints if ctx.spec is not None else None
+    if endpoints is None:
+        return ClientSpec.for_env(ctx.settings.binance_env, key, secret)
+    return ClientSpec(endpoints, key, secret, request_timeout_s=5.0)
+
+
+async def clock_check(ctx: DoctorContext) -> CheckResult:
+    if not ctx.online:
+        return CheckResult("clock", "SKIP", "skew against Binance server time: pass --online")
+    from tui_trader.binance.client import close_client, resync_time
+
+    where = f"Binance {ctx.settings.binance_env}"
+    try:
+        client = await asyncio.wait_for(_spec(ctx).create(), CONNECT_TIMEOUT_S)
+    except Exception as exc:  # DNS, TLS, HTTP errors: all mean "cannot check"
+        return CheckResult("clock", "FAIL", f"{where} unreachable: {type(exc).__name__}: {exc}")
+    try:
+        skew_ms = abs(await resync_time(client))
+    finally:
+        await close_client(client)
+    detail = f"{skew_ms} ms off {where} server time (MAX_CLOCK_SKEW_MS={ctx.ops.max_clock_skew_ms})"
+    if skew_ms > ctx.ops.max_clock_skew_ms:
+        return CheckResult("clock", "FAIL", f"{detail}: fix NTP (timedatectl set-ntp true)")
+    return CheckResult("clock", "OK", detail)
+
+
+async def api_key_check(ctx: DoctorContext) -> CheckResult:
+    if not ctx.live:
+        return CheckResult("api key", "OK", "paper mode: no exchange key used")
+    if not ctx.online:
+        return CheckResult(
+            "api key", "WARN", "withdrawal permission unknown offline: pass --online"
+        )
+    await open_store(ctx)
+    try:
+        keys = await resolve_exchange_keys("live", ctx.env, ctx.store)
+    except SecretsError as exc:
+        return CheckResult("api key", "FAIL", str(exc))
+    if keys is None:
+        return CheckResult("api key", "FAIL", "live mode without Binance keys in the keyring")
+    return await _restrictions(ctx, keys.api_key, keys.api_secret)
+
+
+async def _restrictions(ctx: DoctorContext, key: str, secret: str) -> CheckResult:
+    from tui_trader.binance.client import close_client
+
+    try:
+        client = await asyncio.wait_for(_spec(ctx, key, secret).create(), CONNECT_TIMEOUT_S)
+    except Exception as exc:
+        return CheckResult(
+            "api key", "WARN", f"cannot reach Binance to read key permissions: {exc}"
+        )
+    try:
+        answer = await client.get_account_api_permissions()
+    except Exception as exc:
+        return CheckResult("api key", "WARN", f"cannot read the key's permissions: {exc}")
+    finally:
+        await close_client(client)
+    if not isinstance(answer, dict):
+        return CheckResult("api key", "WARN", "unexpected answer to apiRestrictions")
+    if answer.get("enableWithdrawals"):
+        return CheckResult(
+            "api key",
+            "FAIL",
+            "the API key can WITHDRAW funds: disable withdrawals for it on Binance",
+        )
+    trading = "spot trading on" if answer.get("enableSpotAndMarginTrading") else "spot trading OFF"
+    ip = "IP-restricted" if answer.get("ipRestrict") else "not IP-restricted"
+    return CheckResult("api key", "OK", f"withdrawals disabled, {trading}, {ip}")

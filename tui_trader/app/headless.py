@@ -1,0 +1,97 @@
+"""`tui-trader run --headless`: the trader without the terminal app, printing a compact
+status line, stopping gracefully on Ctrl+C / SIGTERM with the journal flushed."""
+
+import argparse
+import asyncio
+import signal
+import sys
+
+from tui_trader.app.datadir import report_fixes
+from tui_trader.app.log_files import configure_logging
+from tui_trader.app.program_settings import ProgramSettings
+from tui_trader.market.feed import FeedError
+from tui_trader.runtime.build_trader import build_trader
+from tui_trader.runtime.exchange_link import ExchangeSetup
+from tui_trader.runtime.task_host import HostedTrader
+from tui_trader.runtime.trader import Trader
+from tui_trader.snapshot import TraderSnapshot
+from tui_trader.strategies.base import StrategyParamError
+from tui_trader.text_safety import printable
+
+STATUS_EVERY_S = 1.0
+EXIT_KILLED = 3
+
+
+def status_line(snap: TraderSnapshot) -> str:
+    account = snap.account
+    last = snap.safety_events[0] if snap.safety_events else None
+    last_text = printable(f"{last.kind}: {last.message}", 70) if last else "-"  # quotes replies
+    return (
+        f"{snap.ts:%H:%M:%SZ} {snap.engine_state.value:<8} {snap.mode} "
+        f"equity {account.equity:.2f} {account.quote_asset} pnl {account.day_pnl:+.2f} "
+        f"| pos {len(snap.positions)} | orders {len(snap.open_orders)} "
+        f"| {printable(snap.trading_state, 60)} "
+        f"| last {last_text}"
+    )
+
+
+def _install_stop_signals(stop: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+
+
+async def _one_pass_done(trader: Trader, replay: bool) -> None:
+    """--once: a replay file to its end, or one closed candle per symbol."""
+    if replay:
+        await trader.feed_finished.wait()
+        await trader.engine.drain()
+        return
+    await trader.all_symbols_candled.wait()
+
+
+async def _print_status(trader: Trader) -> None:
+    while True:
+        print(status_line(trader.snapshot()), flush=True)
+        await asyncio.sleep(STATUS_EVERY_S)
+
+
+async def run_headless(program: ProgramSettings, args: argparse.Namespace) -> int:
+    settings = program.core
+    configure_logging(settings, program.ops.log_format, console=True)
+    report_fixes()
+    try:
+        trader = build_trader(
+            settings,
+            replay=args.replay,
+            symbol=args.symbol,
+            replay_speed=args.speed or 0.0,
+            binance=None if args.demo or args.replay is not None else ExchangeSetup(),
+            new_account=args.new_account,
+            llm=program.llm,
+            ops=program.ops,
+        )
+    except (FeedError, StrategyParamError) as exc:
+        print(f"tui-trader: {exc}", file=sys.stderr)
+        return 2
+    stop = asyncio.Event()
+    _install_stop_signals(stop)
+    async with HostedTrader(trader):
+        try:
+            await trader.start()
+        except ValueError as exc:
+            print(f"tui-trader: not started: {exc}", file=sys.stderr)
+            return EXIT_KILLED
+        waiters = [asyncio.create_task(stop.wait()), asyncio.create_task(_print_status(trader))]
+        if args.once or args.replay is not None:
+            waiters.append(asyncio.create_task(_one_pass_done(trader, args.replay is not None)))
+        if args.duration:
+            waiters.append(asyncio.create_task(asyncio.sleep(args.duration)))
+        await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+        for waiter in waiters:
+            waiter.cancel()
+    print(status_line(trader.snapshot()), flush=True)
+    if trader.feed_error:
+        print(f"tui-trader: market feed failed: {trader.feed_error}", file=sys.stderr)
+        return 1
+    return 0

@@ -1,0 +1,78 @@
+"""Builds the LLM advice link for a trader: the advisor, its journal sink, its API key.
+The composition root (`build_trader`) hands an `AdviceWiring` to the trader only when
+the advisor is enabled; the trader never imports this module itself."""
+
+import os
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from tui_trader.config import Settings
+from tui_trader.domain.enums import Severity
+from tui_trader.domain.events import SafetyEvent
+from tui_trader.domain.orders import OrderIntent
+from tui_trader.llm.settings import LLMSettings
+from tui_trader.resilience.breaker import ServiceBreaker
+from tui_trader.runtime.advice_link import AdviceLink
+
+if TYPE_CHECKING:
+    from tui_trader.runtime.trader import Trader
+
+
+@dataclass(frozen=True, slots=True)
+class AdviceWiring:
+    """How a trader gets its advice link and, at open, the LLM key."""
+
+    llm: LLMSettings
+
+    def link(self, trader: "Trader") -> AdviceLink:
+        return build_advice_link(self.llm, trader)
+
+    async def api_key(self, settings: Settings) -> str | None:
+        return await llm_key(settings)
+
+
+def build_advice_link(settings: LLMSettings, trader: "Trader") -> AdviceLink:
+    """The LLM advisor, journaled and wired to this trader's gate."""
+    from tui_trader.llm.advisor import LLMAdvisor
+    from tui_trader.llm.client import build_client
+    from tui_trader.runtime.llm_context import advisor_context
+
+    advisor = LLMAdvisor(
+        settings,
+        lambda: build_client(settings, trader.llm_api_key),
+        trader.p.market_clock,
+        lambda record: trader.p.journal.record_event("decisions", str(record["kind"]), record),
+        breaker=ServiceBreaker("LLM advisor", trader.p.wall_clock, on_event=trader.record_safety),
+    )
+
+    def refuse(intent: OrderIntent, reason: str) -> None:
+        trader.core.on_refused(intent)
+        trader.record_safety(
+            SafetyEvent(
+                trader.p.market_clock.now(),
+                Severity.WARNING,
+                "llm_gate",
+                f"{intent.side} {intent.symbol} entry not sent: {reason}",
+                symbol=intent.symbol,
+            )
+        )
+
+    return AdviceLink(
+        advisor,
+        trader.p.market_clock,
+        lambda symbol: advisor_context(trader, symbol),
+        lambda symbol: trader.core.parts.rules.get(symbol),
+        trader.engine.submit,
+        refuse,
+    )
+
+
+async def llm_key(settings: Settings) -> str | None:
+    """The LLM key: environment (paper/testnet) or keyring; local servers need none."""
+    from tui_trader.secrets import resolve_secret
+    from tui_trader.secrets.process_store import optional_secret_store
+
+    store = await optional_secret_store(settings)
+    live = settings.trading_mode == "live"
+    found = await resolve_secret("openai", "key", "live" if live else "paper", os.environ, store)
+    return found[0] if found else None

@@ -1,0 +1,113 @@
+"""The synchronous trading core built from settings: the parts the live trader, the
+backtester and the benchmark share, and the price-learning parts the exchange link
+replaces when the trader moves to Binance's market."""
+
+from collections.abc import Mapping
+from dataclasses import fields
+from datetime import timedelta
+from typing import TypedDict
+
+from tui_trader.brokers.paper_exchange import PaperExchange
+from tui_trader.config import Settings
+from tui_trader.core.ledger import Portfolio
+from tui_trader.core.trading_core import CoreConfig, CoreOutputs, CoreParts, TradingCore
+from tui_trader.core.volatility import VolatilityDetector
+from tui_trader.domain.enums import MarketKind
+from tui_trader.domain.rules import SymbolRules
+from tui_trader.execution.order_book import OrderBook
+from tui_trader.market.state import MarketState
+from tui_trader.risk.account import AccountTracker
+from tui_trader.risk.anomaly import AnomalyMonitor
+from tui_trader.risk.circuit_breaker import CircuitBreaker
+from tui_trader.risk.exits import ExitManager
+from tui_trader.risk.limits import RiskLimits
+from tui_trader.risk.manager import RiskManager
+from tui_trader.strategies.base import Strategy
+from tui_trader.strategies.registry import create_strategy
+
+
+def risk_limits(settings: Settings) -> RiskLimits:
+    """The risk layer's frozen view of the settings (same names, same values)."""
+    return RiskLimits(**{f.name: getattr(settings, f.name) for f in fields(RiskLimits)})
+
+
+def volatility_detector(settings: Settings) -> VolatilityDetector:
+    return VolatilityDetector(
+        float(settings.mp_delta_pct),
+        float(settings.mp_window_sec),
+        float(settings.kline_range_pct),
+        float(settings.vol_mult),
+        settings.vol_lookback,
+    )
+
+
+def build_core(
+    settings: Settings, symbols: tuple[str, ...], *, candles_only: bool, track_peak: bool = True
+) -> tuple[TradingCore, PaperExchange, RiskManager]:
+    """The synchronous core and the paper exchange it trades against (also used as is by
+    the backtester and the benchmark). `track_peak=False`: no equity peak (nothing
+    decides on it; the backtester computes equity only when a day begins)."""
+    quote = settings.quote_asset
+    limits = risk_limits(settings)
+    rules = {s: SymbolRules(s) for s in symbols}
+    balances = {quote: settings.paper_quote_balance}
+    portfolio = Portfolio(
+        quote, balances, settings.market_type, settings.base_asset, leverage=settings.max_leverage
+    )
+    exchange = PaperExchange(
+        quote,
+        balances,
+        fee_rate=settings.fee_rate,
+        slippage_bps=settings.slippage_bps,
+        partial_fill_share=settings.partial_fill_share,
+        market=settings.market_type,
+        leverage=settings.max_leverage,
+        base_of=settings.base_asset,
+        fill_on_candles=candles_only,
+        step_of=lambda symbol: rules[symbol].step_size,
+    )
+    parts = CoreParts(
+        portfolio=portfolio,
+        orders=OrderBook(),
+        exits=ExitManager(limits, settings.allow_market_orders),
+        rules=rules,
+        **market_parts(settings, symbols),
+    )
+    config = CoreConfig(
+        market=settings.market_type,
+        position_size_pct=settings.position_size_pct,
+        allow_market_orders=settings.allow_market_orders,
+        entry_order_ttl=timedelta(seconds=settings.entry_order_ttl_sec),
+        shorts_allowed=settings.market_type is MarketKind.FUTURES and settings.futures_enabled,
+    )
+    outputs = CoreOutputs(safety=lambda _event: None)
+    core = TradingCore(config, parts, outputs, account=AccountTracker(track_peak))
+    return core, exchange, RiskManager(limits)
+
+
+class MarketParts(TypedDict):
+    market: MarketState
+    strategies: Mapping[str, Strategy]
+    breaker: CircuitBreaker
+    anomaly: AnomalyMonitor
+    volatility: VolatilityDetector
+
+
+def market_parts(settings: Settings, symbols: tuple[str, ...]) -> MarketParts:
+    """The core's parts that learn from prices (state, strategies, guards): fresh ones
+    when the trader moves from the simulated market to Binance's, so no simulated price
+    leaks into a decision on real ones."""
+    return {
+        "market": MarketState(symbols),
+        "strategies": {
+            s: create_strategy(settings.strategy, s, settings.strategy_params) for s in symbols
+        },
+        "breaker": CircuitBreaker(settings.circuit_breaker_pct),
+        "anomaly": AnomalyMonitor(
+            settings.anomaly_jump_pct,
+            settings.anomaly_spread_pct,
+            settings.balance_mismatch_tolerance,
+            settings.max_consecutive_failures,
+        ),
+        "volatility": volatility_detector(settings),
+    }

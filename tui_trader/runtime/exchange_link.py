@@ -1,0 +1,337 @@
+"""The trader's link to Binance: at open, Binance's public market data replaces the
+simulated market when Binance answers; when it does not, the fallback is said out loud
+and Binance is tried again with backoff (exchange_retry.py). On testnet/demo with keys,
+or after the live gate, a Binance broker replaces the paper broker, the account is taken
+from the exchange, and reconciliation keeps the two in agreement (new entries blocked
+while they are not). On futures, funding settlements are booked into the account and
+journaled, and the exchange's liquidation prices are shown with the positions.
+python-binance is imported only when a link is configured."""
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from tui_trader.core.ledger import Portfolio
+from tui_trader.domain.enums import Severity
+from tui_trader.domain.events import SafetyEvent
+from tui_trader.domain.orders import Order
+from tui_trader.domain.portfolio import Position
+from tui_trader.market.feed import MarketFeed
+from tui_trader.runtime.core_parts import market_parts
+from tui_trader.runtime.exchange_account import (
+    account_start,
+    account_tag,
+    restore_exchange_portfolio,
+)
+from tui_trader.runtime.exchange_retry import ExchangeRetry, close_parts
+from tui_trader.runtime.views import mode_label
+from tui_trader.safety.trading_state import HoldReason, TradingMode
+
+if TYPE_CHECKING:
+    from tui_trader.binance.client import Endpoints
+    from tui_trader.binance.futures_account import AccountUpdate
+    from tui_trader.binance.reconcile import Reconciler
+    from tui_trader.binance.venue_parts import BinanceBroker, ExchangeParts, Timing
+    from tui_trader.execution.broker import Broker
+    from tui_trader.runtime.trader_port import TraderPort
+
+Connector = Callable[[], Awaitable["ExchangeParts"]]
+
+
+@dataclass(frozen=True, slots=True)
+class ExchangeSetup:
+    """Use Binance at all (None: simulated market or replay), and where: tests point
+    `endpoints` at the exchange double and shrink `timing`."""
+
+    endpoints: "Endpoints | None" = None
+    timing: "Timing | None" = None
+
+
+@dataclass(slots=True)
+class LoadedAccount:
+    """Everything read from Binance and the journal before the trader adopts an account."""
+
+    portfolio: Portfolio
+    positions: Mapping[str, Position]
+    open_orders: list[Order]
+
+
+class ExchangeLink:
+    def __init__(self, trader: "TraderPort", setup: ExchangeSetup | None) -> None:
+        self.trader, self.setup = trader, setup
+        self.parts: ExchangeParts | None = None
+        self.broker: BinanceBroker | None = None
+        self.reconciler: Reconciler | None = None
+        self.retry: ExchangeRetry | None = None  # Binance unreachable: trying again
+        # Account updates that arrive before an account is adopted wait here: applied
+        # to the paper account they would corrupt it.
+        self._early: list[AccountUpdate] = []
+
+    @property
+    def mode(self) -> str:
+        return mode_label(self.trader.settings, live=self.broker is not None)
+
+    @property
+    def retry_detail(self) -> str:
+        return self.retry.detail() if self.retry is not None else ""
+
+    @property
+    def feed_note(self) -> str:
+        """Added to the feed's name wherever it is shown while Binance is retried."""
+        return " (Binance unreachable)" if self.retry is not None else ""
+
+    async def open(self) -> bool:
+        """Connect at start; True when a Binance broker now replaces the paper broker
+        (the account then comes from the exchange, not the paper journal)."""
+        if self.setup is None:
+            return False
+        parts: ExchangeParts | None = None
+        try:
+            parts = await self._connect()
+            loaded = await self._load_account(parts.broker) if parts.broker else None
+        except Exception as exc:  # unreachable, refused, a reply that makes no sense
+            if parts is not None:
+                await close_parts(parts)
+            self._fall_back(exc)
+            return False
+        self.parts = parts
+        self._install(parts, "")
+        if parts.broker is None or loaded is None:
+            return False
+        paper = self._adopt(parts.broker, loaded)
+        await paper.close()  # the paper broker stops matching
+        return True
+
+    def _fall_back(self, exc: Exception) -> None:
+        """Say plainly that this is the simulated market, and keep trying Binance."""
+        assert self.setup is not None
+        message = (
+            f"{exc}; paper trading on the SIMULATED market, not on live prices; "
+            "trying Binance again"
+        )
+        self._safety(Severity.CRITICAL, "exchange_unreachable", message)
+        self.retry = ExchangeRetry(
+            self._connect,
+            self._switch,
+            self._switch_blocker,
+            clock=self.trader.wall_clock,
+            report=self._safety,
+            touch=self.trader.touch,
+            backoff=self.setup.timing.retry if self.setup.timing else None,
+        )
+
+    def _install(self, parts: "ExchangeParts", note: str) -> None:
+        """Binance's feed and filters from now on."""
+        feed: MarketFeed = parts.feed
+        metrics = self.trader.metrics
+        if metrics is not None:
+            from tui_trader.ops.metered_feed import MeteredFeed
+
+            feed = MeteredFeed(feed, metrics)
+        self.trader.replace_feed(feed)
+        self.trader.install_rules(parts.rules)
+        self._safety(Severity.INFO, "exchange_connected", parts.label + note)
+
+    def _switch_blocker(self) -> str:
+        """What a move from the simulated market to Binance waits for ("" for nothing):
+        a trade must never open on one market's prices and close on another's."""
+        core = self.trader.core
+        if self.trader.engine_running:
+            return "the engine is stopped"
+        if core.parts.orders.open_orders():
+            return "no order is open"
+        if core.parts.portfolio.positions:
+            return "no position is open"
+        return ""
+
+    async def _switch(self, parts: "ExchangeParts") -> None:
+        """Binance answers again and nothing is at stake: leave the simulated market.
+        What can fail (reading the account) happens first, with entries blocked; then
+        the trader moves in one step. The price-learning parts of the core start afresh
+        on Binance's data. Raises (changing nothing) when the account cannot be read."""
+        trader = self.trader
+        trading = trader.core.state
+        trading.hold(HoldReason.SWITCHING_VENUE, TradingMode.REDUCING, "to Binance", "exchange")
+        try:
+            loaded = await self._load_account(parts.broker) if parts.broker else None
+        finally:
+            trading.release(HoldReason.SWITCHING_VENUE, "exchange")
+        simulated, paper = trader.feed, trader.broker
+        symbols = tuple(trader.core.parts.market.symbols)
+        trader.reset_market_parts(market_parts(trader.settings, symbols))
+        self.parts, self.retry = parts, None
+        self._install(parts, "; switched from the simulated market")
+        trader.record_run_feed()
+        if parts.broker is not None and loaded is not None:
+            self._adopt(parts.broker, loaded)
+        trader.touch()
+        try:  # switched: what follows must not undo it
+            await simulated.close()  # the feed loop moves on to the new feed
+            if self.broker is not None:
+                await paper.close()
+                await self.reconcile("switch to Binance")
+        except Exception as exc:
+            self._safety(Severity.WARNING, "exchange_switch", f"after the switch: {exc!r}")
+
+    async def _connect(self) -> "ExchangeParts":
+        from tui_trader.binance.venue_parts import Timing, build_exchange_parts, exchange_keys
+        from tui_trader.secrets import SecretsError
+
+        assert self.setup is not None
+        settings = self.trader.settings
+        try:
+            keys = await exchange_keys(settings, live=False)
+        except SecretsError as exc:  # testnet/demo without keys: paper on its data
+            message = f"{exc}; paper trading on Binance {settings.binance_env} data"
+            self._safety(Severity.WARNING, "exchange_keys", message)
+            keys = None
+        return await build_exchange_parts(
+            settings,
+            clock=self.trader.wall_clock,
+            on_safety=self.trader.record_safety,
+            keys=keys,
+            endpoints=self.setup.endpoints,
+            reference_price=self._price,
+            on_account=self._on_account,
+            timing=self.setup.timing or Timing(),
+        )
+
+    async def _load_account(self, broker: "BinanceBroker") -> LoadedAccount:
+        """The account as Binance holds it and the journal knows it (exchange_account.py):
+        network and journal reads only, nothing in the trader changes."""
+        from tui_trader.binance.futures_broker import BinanceFuturesBroker
+
+        self._early.clear()
+        journal, settings = self.trader.journal, self.trader.settings
+        ours = {settings.quote_asset} | {settings.base_asset(s) for s in settings.symbols}
+        held = {a: b.total for a, b in (await broker.balances()).items() if a in ours}
+        positions = await broker.positions()
+        now = self.trader.wall_clock.now()
+        start = await account_start(journal, settings, now, held, positions)
+        settled = []
+        if isinstance(broker, BinanceFuturesBroker):
+            settled = await broker.funding_since(start.at)
+        portfolio = await restore_exchange_portfolio(journal, settings, start, settled)
+        orders = await journal.open_orders(account=account_tag(settings))
+        return LoadedAccount(portfolio, positions, orders)
+
+    def _adopt(self, broker: "BinanceBroker", loaded: LoadedAccount) -> "Broker":
+        """Trade through `broker` with `loaded` from now on, in one step (no await: no
+        event sees half an account). Returns the paper broker, for the caller to close."""
+        from tui_trader.binance.book import CoreBook
+        from tui_trader.binance.venue_parts import attach_reconciler
+
+        trader, settings = self.trader, self.trader.settings
+        paper = trader.replace_broker(broker)
+        self.broker = broker
+        # Its own day start and peak, not those of the paper account it replaces.
+        trader.adopt_account(loaded.portfolio, loaded.open_orders, account_tag(settings))
+        self._show_liquidation(loaded.positions)
+        self.reconciler = attach_reconciler(
+            broker,
+            CoreBook(trader.core, trader.journal),
+            clock=trader.wall_clock,
+            on_safety=trader.record_safety,
+            trading=trader.core.state,
+            tolerance=settings.balance_mismatch_tolerance,
+        )
+        early, self._early = self._early, []
+        for update in early:
+            self._on_account(update)
+        trader.touch()
+        return paper
+
+    async def reconcile(self, reason: str) -> None:
+        if self.reconciler is not None:
+            await self.reconciler(reason)
+
+    async def go_live(self) -> None:
+        """After the live gate: the live broker (keyring keys that cannot withdraw),
+        then the account from the exchange. Raises ValueError with the reason."""
+        from tui_trader.binance.key_check import KeyPermissionError
+        from tui_trader.binance.venue_parts import Timing, exchange_keys, start_live_broker
+        from tui_trader.execution.broker import BrokerError
+        from tui_trader.secrets import SecretsError
+
+        self._check_can_go_live()
+        assert self.setup is not None
+        settings = self.trader.settings
+        try:
+            keys = await exchange_keys(settings, live=True)
+            if keys is None:
+                raise KeyPermissionError("no live keys")
+            broker = await start_live_broker(
+                settings,
+                keys,
+                clock=self.trader.wall_clock,
+                on_safety=self.trader.record_safety,
+                allow_withdraw_keys=settings.allow_withdraw_keys,
+                endpoints=self.setup.endpoints,
+                reference_price=self._price,
+                on_account=self._on_account,
+                timing=self.setup.timing or Timing(),
+            )
+        except (KeyPermissionError, BrokerError, SecretsError) as exc:
+            raise ValueError(f"live mode refused: {exc}") from None
+        try:
+            loaded = await self._load_account(broker)
+        except BrokerError as exc:
+            await broker.close()
+            raise ValueError(f"live mode refused: {exc}") from None
+        paper = self._adopt(broker, loaded)
+        await paper.close()
+        self._safety(Severity.WARNING, "live_mode", f"{self.mode} trading on {broker.name}")
+        await self.reconcile("live start")
+
+    def _check_can_go_live(self) -> None:
+        core = self.trader.core
+        if self.parts is None:
+            raise ValueError(
+                "live mode refused: no Binance market data (simulated market); restart "
+                "without --demo while Binance is reachable"
+            )
+        if self.broker is not None:
+            raise ValueError(f"live mode refused: already trading on {self.broker.name}")
+        if self.trader.engine_running:
+            raise ValueError("live mode refused: stop the engine first")
+        if core.parts.orders.open_orders() or core.parts.portfolio.positions:
+            raise ValueError("live mode refused: close the paper orders and positions first")
+
+    async def close(self) -> None:
+        if self.broker is not None:
+            await self.broker.close()
+
+    def _on_account(self, update: "AccountUpdate") -> None:
+        """Futures ACCOUNT_UPDATE (or a positionRisk refresh) from the broker."""
+        if self.reconciler is None:  # no exchange account adopted yet
+            self._early.append(update)
+            return
+        for fee in update.funding:
+            try:
+                self.trader.book_funding(fee)
+            except ValueError as exc:  # not our wallet's asset: said, not booked
+                self._safety(Severity.WARNING, "funding_not_booked", str(exc))
+        self._show_liquidation(update.positions)
+        if update.funding:
+            self.trader.update_account(update.ts)
+        self.trader.touch()
+
+    def _show_liquidation(self, positions: "Mapping[str, Position]") -> None:
+        """`positions`: every open position on the exchange; the rest have none."""
+        parts = self.trader.core.parts
+        portfolio = parts.portfolio
+        for symbol in parts.market.symbols:
+            held = positions.get(symbol)
+            if held is None:
+                portfolio.set_liquidation(symbol, Decimal(0), None)
+            else:
+                portfolio.set_liquidation(symbol, held.quantity, held.liquidation_price)
+
+    def _price(self, symbol: str) -> Decimal | None:
+        price = self.trader.core.parts.market.price(symbol)
+        return price if price > 0 else None
+
+    def _safety(self, severity: Severity, kind: str, message: str) -> None:
+        now = self.trader.wall_clock.now()
+        self.trader.record_safety(SafetyEvent(now, severity, kind, message))

@@ -1,0 +1,165 @@
+"""Builds the immutable `TraderSnapshot` front ends render, from the core's live objects."""
+
+from collections import deque
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from tui_trader.config import Settings
+from tui_trader.core.ledger import Portfolio
+from tui_trader.domain.enums import EngineState
+from tui_trader.domain.events import SafetyEvent
+from tui_trader.domain.orders import Fill, Signal
+from tui_trader.execution.order_book import OrderBook
+from tui_trader.market.feed import MarketFeed
+from tui_trader.market.state import MarketState
+from tui_trader.risk.account import AccountTracker
+from tui_trader.risk.exits import ExitManager
+from tui_trader.safety.trading_state import TradingState
+from tui_trader.snapshot import (
+    AccountView,
+    AdviceView,
+    FeedStatus,
+    PositionView,
+    SymbolView,
+    TraderSnapshot,
+)
+from tui_trader.strategies.base import warmup_progress
+
+if TYPE_CHECKING:
+    from tui_trader.runtime.exchange_link import ExchangeLink
+
+SAFETY_HISTORY = 200
+FILL_HISTORY = 50
+
+
+def mode_label(settings: Settings, live: bool) -> str:
+    if live:
+        return "TESTNET" if settings.binance_env != "mainnet" else "LIVE"
+    return "PAPER"
+
+
+def symbol_views(market: MarketState, signals: dict[str, Signal]) -> tuple[SymbolView, ...]:
+    views = []
+    for symbol, state in market.symbols.items():
+        signal = signals.get(symbol)
+        warmup = warmup_progress(signal) if signal is not None else None
+        views.append(
+            SymbolView(
+                symbol=symbol,
+                last=state.last,
+                change_pct=state.change_pct,
+                bid=state.bid,
+                ask=state.ask,
+                spread_pct=(state.ask - state.bid) / state.last * 100 if state.last else Decimal(0),
+                closes=tuple(state.closes),
+                signal="WARMUP" if warmup or signal is None else signal.action.value,
+                signal_confidence=signal.confidence if signal is not None else 0.0,
+                updated_at=state.updated_at,
+                warmup=warmup,
+            )
+        )
+    return tuple(views)
+
+
+def position_views(portfolio: Portfolio, exits: ExitManager) -> tuple[PositionView, ...]:
+    views = []
+    for position in portfolio.positions.values():
+        if not position.is_open:
+            continue
+        levels = exits.levels(position.symbol)
+        liquidation = None
+        if position.liquidation_price and position.mark_price:
+            gap = abs(position.mark_price - position.liquidation_price)
+            liquidation = gap / position.mark_price * 100
+        views.append(
+            PositionView(
+                position=position,
+                stop_loss=levels.stop_loss if levels else None,
+                take_profit=levels.take_profit if levels else None,
+                trailing_stop=levels.trailing_stop if levels else None,
+                liquidation_distance_pct=liquidation,
+            )
+        )
+    return tuple(views)
+
+
+def account_view(account: AccountTracker, portfolio: Portfolio) -> AccountView:
+    """Day PnL against the start-of-day equity, drawdown from the peak."""
+    equity = portfolio.equity()
+    peak = account.peak
+    drawdown = (peak - equity) / peak * 100 if peak > 0 else Decimal(0)
+    day_pnl = equity - account.day_start if account.day_start else Decimal(0)
+    return portfolio.account_view(day_pnl, max(drawdown, Decimal(0)))
+
+
+class History:
+    """Bounded recent fills, safety events and advice for the panels (newest first)."""
+
+    def __init__(self) -> None:
+        self.safety: deque[SafetyEvent] = deque(maxlen=SAFETY_HISTORY)
+        self.fills: deque[Fill] = deque(maxlen=FILL_HISTORY)
+        self.advice: dict[str, AdviceView] = {}
+        self.advice_history: tuple[AdviceView, ...] = ()  # newest first, bounded
+
+
+def build_snapshot(
+    *,
+    ts: datetime,
+    mode: str,
+    settings: Settings,
+    engine_state: EngineState,
+    kill_reason: str | None,
+    trading: TradingState,
+    feeds: tuple[FeedStatus, ...],
+    market: MarketState,
+    signals: dict[str, Signal],
+    portfolio: Portfolio,
+    exits: ExitManager,
+    orders: OrderBook,
+    account: AccountTracker,
+    history: History,
+    last_error: str,
+    version: int,
+) -> TraderSnapshot:
+    return TraderSnapshot(
+        ts=ts,
+        mode=mode,
+        market=settings.market_type,
+        engine_state=engine_state,
+        kill_switch_active=kill_reason is not None,
+        kill_reason=kill_reason or "",
+        trading_mode=trading.mode.name,
+        trading_state=trading.headline,
+        feeds=feeds,
+        prices=symbol_views(market, signals),
+        positions=position_views(portfolio, exits),
+        open_orders=tuple(orders.open_orders()),
+        recent_orders=orders.recent(),
+        fills=tuple(history.fills),
+        account=account_view(account, portfolio),
+        safety_events=tuple(history.safety),
+        advice=tuple(history.advice.values()),
+        advice_history=history.advice_history,
+        last_error=last_error,
+        version=version,
+    )
+
+
+def feed_view(
+    feed: MarketFeed, link: "ExchangeLink", finished: bool, market: MarketState, settings: Settings
+) -> FeedStatus:
+    """The feed as the header shows it: its own status when it has one (Binance), else
+    the simulated or replayed feed's, offline while Binance is being retried."""
+    status = getattr(feed, "status", None)
+    if callable(status):
+        result: FeedStatus = status()
+        return result
+    interval = 60 / max(settings.sim_ticks_per_candle, 1)
+    return FeedStatus(
+        name=feed.name + link.feed_note,
+        connected=not finished and link.retry is None,
+        last_event_at=market.last_event_at,
+        stale_after_s=3 * interval / settings.sim_speed,
+        detail="finished" if finished else link.retry_detail,
+    )
