@@ -4,10 +4,9 @@ candle, in the same order, minus the journal, the awaits and the tasks.
 
 Built by `runtime.core_parts.build_core` like the live trader (same strategy, risk manager,
 exits and paper exchange with `fill_on_candles=True`), with the same `OrderGate`. The
-reactions to
-an order update, a fill and a refusal, and the start-of-day equity, are the core's own
-(`TradingCore.on_order_update`, `on_fill`, `on_refused`, `track_account`), the very
-methods the live trader calls; what is left here is counting. The order of the engine's
+reactions to an order update, a fill and a refusal, and the start-of-day equity, are the
+core's own (`TradingCore.on_order_update`, `on_fill`, `on_refused`, `track_account`),
+the very methods the live trader calls; what is left here is counting. The order of the engine's
 steps is runtime/execution_engine.py's: tests/integration/test_backtest_parity.py fails when
 the two drift apart."""
 
