@@ -8,15 +8,17 @@ from decimal import Decimal
 from pathlib import Path
 
 from tests.trader_support import START, entry_groups, make_settings
-from tui_trader.binance.aio import Backoff
 from tui_trader.binance.client import loopback_endpoints
 from tui_trader.binance.venue_parts import Timing
 from tui_trader.domain.enums import IntentPurpose, OrderType, Side
 from tui_trader.domain.orders import OrderIntent
+from tui_trader.resilience.retry import Backoff
 from tui_trader.runtime.build_trader import build_trader
 from tui_trader.runtime.exchange_link import ExchangeSetup
 
-TIMING = Timing(request_timeout_s=2.0, ws_timeout_s=2.0, backoff=Backoff(0.02, 0.2))
+TIMING = Timing(
+    request_timeout_s=2.0, ws_timeout_s=2.0, backoff=Backoff(base_s=0.02, max_s=0.2, jitter=0.5)
+)
 
 
 async def main(port: int, data_dir: str) -> None:

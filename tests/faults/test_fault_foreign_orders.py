@@ -15,7 +15,6 @@ from tests.doubles.binance_exchange import API_KEY, API_SECRET, BinanceExchangeD
 from tests.doubles.memory_keyring import MemoryKeyring, keyring_installed
 from tests.integration.conftest_binance import exchange_fixture  # noqa: F401
 from tests.trader_support import START, entry_groups, make_settings, only_stopped, running_engine
-from tui_trader.binance.aio import Backoff
 from tui_trader.binance.client import loopback_endpoints
 from tui_trader.binance.futures_broker import BinanceFuturesBroker
 from tui_trader.binance.venue_parts import Timing
@@ -23,12 +22,16 @@ from tui_trader.config import Settings
 from tui_trader.domain.enums import IntentPurpose, OrderStatus, OrderType, Severity, Side
 from tui_trader.domain.orders import OrderIntent
 from tui_trader.journal import read_status
+from tui_trader.resilience.retry import Backoff
 from tui_trader.runtime.build_trader import build_trader, journal_path
 from tui_trader.runtime.exchange_link import ExchangeSetup
 from tui_trader.runtime.trader import Trader
 
 FAST = Timing(
-    request_timeout_s=1.0, ws_timeout_s=1.0, socket_poll_s=0.1, backoff=Backoff(0.02, 0.2)
+    request_timeout_s=1.0,
+    ws_timeout_s=1.0,
+    socket_poll_s=0.1,
+    backoff=Backoff(base_s=0.02, max_s=0.2, jitter=0.5),
 )
 FOREIGN = [  # (client id, type, price, stop): every USD-M type the trader never sends
     ("web_trail", "TRAILING_STOP_MARKET", "0", "51000"),

@@ -18,7 +18,6 @@ from tests.doubles.binance_exchange import BinanceExchangeDouble
 from tests.doubles.openai_server import OpenAIDouble
 from tests.faults.support import clean_env, run_cli
 from tests.integration.conftest_binance import exchange_fixture, spec_fixture  # noqa: F401
-from tui_trader.binance.aio import Backoff
 from tui_trader.binance.client import ClientSpec
 from tui_trader.binance.feed import BinanceFeed
 from tui_trader.clock import SimulatedClock, SystemClock
@@ -28,6 +27,7 @@ from tui_trader.llm.client import build_client
 from tui_trader.llm.prompt import AccountBrief, AdvisorContext, MarketBrief
 from tui_trader.llm.settings import LLMSettings
 from tui_trader.market.feed import MarketEvent
+from tui_trader.resilience.retry import Backoff
 
 T0_MS = 1704067200000
 MINUTE_MS = 60_000
@@ -91,7 +91,7 @@ async def feed(spec: ClientSpec) -> AsyncIterator[tuple[BinanceFeed, list[str]]]
         ["BTCUSDT"],
         clock=SystemClock(),
         on_bad_data=bad.append,
-        backoff=Backoff(0.02, 0.2),
+        backoff=Backoff(base_s=0.02, max_s=0.2, jitter=0.5),
         socket_poll_s=0.1,
     )
     yield made, bad

@@ -11,7 +11,6 @@ import pytest
 
 from tests.doubles.binance_exchange import BinanceExchangeDouble
 from tests.integration.conftest_binance import exchange_fixture, spec_fixture  # noqa: F401
-from tui_trader.binance.aio import Backoff
 from tui_trader.binance.client import ClientSpec, close_client
 from tui_trader.binance.feed import BinanceFeed
 from tui_trader.binance.klines import missed_klines
@@ -20,6 +19,7 @@ from tui_trader.domain.enums import MarketKind
 from tui_trader.domain.events import SafetyEvent
 from tui_trader.domain.market import Candle, Tick
 from tui_trader.market.feed import MarketEvent
+from tui_trader.resilience.retry import Backoff
 
 MINUTE = 60_000
 
@@ -59,7 +59,10 @@ class Harness:
         self.bad: list[str] = []
         self.exchange = exchange
         self._safety_seen = asyncio.Event()
-        defaults: dict[str, Any] = {"backoff": Backoff(0.02, 0.2), "socket_poll_s": 0.1}
+        defaults: dict[str, Any] = {
+            "backoff": Backoff(base_s=0.02, max_s=0.2, jitter=0.5),
+            "socket_poll_s": 0.1,
+        }
         self.feed = BinanceFeed(
             spec,
             ["BTCUSDT"],

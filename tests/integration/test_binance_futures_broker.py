@@ -13,7 +13,6 @@ import pytest
 
 from tests.doubles.binance_exchange import BinanceExchangeDouble, HttpFault
 from tests.integration.conftest_binance import exchange_fixture, spec_fixture  # noqa: F401
-from tui_trader.binance.aio import Backoff
 from tui_trader.binance.client import ClientSpec
 from tui_trader.binance.futures_account import AccountUpdate
 from tui_trader.binance.futures_broker import BinanceFuturesBroker
@@ -25,6 +24,7 @@ from tui_trader.domain.events import SafetyEvent
 from tui_trader.domain.orders import Fill, Order
 from tui_trader.domain.portfolio import FundingFee
 from tui_trader.execution.broker import BrokerError, BrokerEvent
+from tui_trader.resilience.retry import Backoff
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -58,7 +58,10 @@ class Kit:
         self.safety: list[SafetyEvent] = []
         self.accounts: list[AccountUpdate] = []
         self.changed = asyncio.Event()
-        defaults: dict[str, Any] = {"leverage": 3, "backoff": Backoff(0.02, 0.2)}
+        defaults: dict[str, Any] = {
+            "leverage": 3,
+            "backoff": Backoff(base_s=0.02, max_s=0.2, jitter=0.5),
+        }
         self.broker = BinanceFuturesBroker(
             spec,
             ["BTCUSDT"],

@@ -11,7 +11,6 @@ import pytest
 
 from tests.doubles.binance_exchange import BinanceExchangeDouble
 from tests.integration.conftest_binance import exchange_fixture, spec_fixture  # noqa: F401
-from tui_trader.binance.aio import Backoff
 from tui_trader.binance.client import ClientSpec
 from tui_trader.binance.reconcile import Reconciler
 from tui_trader.binance.spot_broker import BinanceSpotBroker
@@ -21,6 +20,7 @@ from tui_trader.domain.events import SafetyEvent
 from tui_trader.domain.orders import Fill, Order
 from tui_trader.domain.portfolio import Balance, Position
 from tui_trader.execution.broker import BrokerEvent
+from tui_trader.resilience.retry import Backoff
 from tui_trader.safety.trading_state import HoldReason, TradingChange, TradingMode, TradingState
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -88,7 +88,7 @@ class Kit:
             clock=SystemClock(),
             on_safety=self._on_safety,
             request_timeout_s=0.5,
-            backoff=Backoff(0.02, 0.2),
+            backoff=Backoff(base_s=0.02, max_s=0.2, jitter=0.5),
             ws_api_timeout_s=1.0,
             **options,
         )

@@ -11,7 +11,6 @@ import pytest
 
 from tests.doubles.binance_exchange import BinanceExchangeDouble, HttpFault
 from tests.integration.conftest_binance import exchange_fixture, spec_fixture  # noqa: F401
-from tui_trader.binance.aio import Backoff
 from tui_trader.binance.client import ClientSpec
 from tui_trader.binance.errors import RateLimited
 from tui_trader.binance.spot_broker import BinanceSpotBroker
@@ -20,6 +19,7 @@ from tui_trader.domain.enums import OrderStatus, OrderType, Severity, Side
 from tui_trader.domain.events import SafetyEvent
 from tui_trader.domain.orders import Fill, Order
 from tui_trader.execution.broker import BrokerError, BrokerEvent
+from tui_trader.resilience.retry import Backoff
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -54,7 +54,7 @@ class Kit:
             clock=SystemClock(),
             on_safety=self.on_safety,
             request_timeout_s=0.4,
-            backoff=Backoff(0.02, 0.2),
+            backoff=Backoff(base_s=0.02, max_s=0.2, jitter=0.5),
             ws_api_timeout_s=1.0,
         )
         self.broker.subscribe(self._on_event)

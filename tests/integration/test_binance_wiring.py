@@ -19,7 +19,6 @@ from tests.doubles.binance_exchange import (
 )
 from tests.doubles.memory_keyring import MemoryKeyring, keyring_installed
 from tests.integration.conftest_binance import exchange_fixture  # noqa: F401
-from tui_trader.binance.aio import Backoff
 from tui_trader.binance.client import Endpoints, loopback_endpoints
 from tui_trader.binance.futures_broker import BinanceFuturesBroker
 from tui_trader.binance.key_check import KeyPermissionError
@@ -36,10 +35,14 @@ from tui_trader.clock import SystemClock
 from tui_trader.config import Settings, load_settings
 from tui_trader.domain.events import SafetyEvent
 from tui_trader.domain.market import Candle
+from tui_trader.resilience.retry import Backoff
 from tui_trader.secrets import ExchangeKeys, LiveKeysError
 
 FAST = Timing(
-    request_timeout_s=1.0, ws_timeout_s=1.0, socket_poll_s=0.1, backoff=Backoff(0.02, 0.2)
+    request_timeout_s=1.0,
+    ws_timeout_s=1.0,
+    socket_poll_s=0.1,
+    backoff=Backoff(base_s=0.02, max_s=0.2, jitter=0.5),
 )
 KEYS = ExchangeKeys(API_KEY, API_SECRET, "env")
 

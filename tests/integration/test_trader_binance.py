@@ -23,20 +23,23 @@ from tests.doubles.binance_exchange import (
 from tests.doubles.memory_keyring import MemoryKeyring, keyring_installed
 from tests.integration.conftest_binance import exchange_fixture, quote_btc  # noqa: F401
 from tests.trader_support import START, entry_groups, make_settings, only_stopped, running_engine
-from tui_trader.binance.aio import Backoff
 from tui_trader.binance.client import Endpoints, loopback_endpoints
 from tui_trader.binance.spot_broker import BinanceSpotBroker
 from tui_trader.binance.venue_parts import Timing
 from tui_trader.config import Settings
 from tui_trader.domain.enums import IntentPurpose, OrderStatus, OrderType, Side
 from tui_trader.domain.orders import OrderIntent
+from tui_trader.resilience.retry import Backoff
 from tui_trader.runtime.build_trader import build_trader
 from tui_trader.runtime.exchange_link import ExchangeSetup
 from tui_trader.runtime.live_access import LIVE_PHRASE, LIVE_TOKEN_FILE
 from tui_trader.runtime.trader import Trader
 
 FAST = Timing(
-    request_timeout_s=1.0, ws_timeout_s=1.0, socket_poll_s=0.1, backoff=Backoff(0.02, 0.2)
+    request_timeout_s=1.0,
+    ws_timeout_s=1.0,
+    socket_poll_s=0.1,
+    backoff=Backoff(base_s=0.02, max_s=0.2, jitter=0.5),
 )
 
 
@@ -102,7 +105,7 @@ async def test_binance_is_retried_and_replaces_the_simulated_market_once_nothing
 ) -> None:
     info = HttpFault("/api/v3/exchangeInfo", "GET", status=503)
     exchange.faults.http += [info, replace(info)]  # at open, and the first retry
-    timing = replace(FAST, retry=Backoff(0.05, 0.1))
+    timing = replace(FAST, retry=Backoff(base_s=0.05, max_s=0.1, jitter=0.5))
     setup = ExchangeSetup(loopback_endpoints(exchange.port), timing)
     trader = build_trader(make_settings(tmp_path), start=START, binance=setup, **entry_groups())
     async with running_engine(trader) as t:

@@ -13,12 +13,12 @@ from tests.doubles.binance_exchange import API_KEY, API_SECRET, BinanceExchangeD
 from tests.doubles.memory_keyring import MemoryKeyring, keyring_installed
 from tests.integration.conftest_binance import exchange_fixture, quote_btc  # noqa: F401
 from tests.trader_support import START, entry_groups, make_settings, only_stopped, running_engine
-from tui_trader.binance.aio import Backoff
 from tui_trader.binance.client import loopback_endpoints
 from tui_trader.binance.spot_broker import BinanceSpotBroker
 from tui_trader.binance.venue_parts import Timing
 from tui_trader.brokers.paper import PaperBroker
 from tui_trader.config import Settings
+from tui_trader.resilience.retry import Backoff
 from tui_trader.runtime.build_trader import build_trader
 from tui_trader.runtime.exchange_link import ExchangeSetup
 from tui_trader.runtime.trader import Trader
@@ -27,8 +27,8 @@ FAST = Timing(
     request_timeout_s=1.0,
     ws_timeout_s=1.0,
     socket_poll_s=0.1,
-    backoff=Backoff(0.02, 0.2),
-    retry=Backoff(0.05, 0.1),
+    backoff=Backoff(base_s=0.02, max_s=0.2, jitter=0.5),
+    retry=Backoff(base_s=0.05, max_s=0.1, jitter=0.5),
 )
 
 

@@ -16,7 +16,6 @@ from tests.doubles.binance_exchange import API_KEY, API_SECRET, BinanceExchangeD
 from tests.doubles.memory_keyring import MemoryKeyring, keyring_installed
 from tests.integration.conftest_binance import exchange_fixture  # noqa: F401
 from tests.trader_support import START, entry_groups, make_settings, only_stopped, running_engine
-from tui_trader.binance.aio import Backoff
 from tui_trader.binance.client import loopback_endpoints
 from tui_trader.binance.futures_broker import BinanceFuturesBroker
 from tui_trader.binance.venue_parts import Timing
@@ -27,12 +26,16 @@ from tui_trader.domain.orders import OrderIntent
 from tui_trader.domain.portfolio import FundingFee
 from tui_trader.execution.commands import CancelRequest
 from tui_trader.notify.format import orders_text
+from tui_trader.resilience.retry import Backoff
 from tui_trader.runtime.build_trader import build_trader
 from tui_trader.runtime.exchange_link import ExchangeSetup
 from tui_trader.runtime.trader import Trader
 
 FAST = Timing(
-    request_timeout_s=1.0, ws_timeout_s=1.0, socket_poll_s=0.1, backoff=Backoff(0.02, 0.2)
+    request_timeout_s=1.0,
+    ws_timeout_s=1.0,
+    socket_poll_s=0.1,
+    backoff=Backoff(base_s=0.02, max_s=0.2, jitter=0.5),
 )
 
 
@@ -144,7 +147,8 @@ async def test_a_binance_account_waiting_to_replace_the_simulated_one_books_noth
     exchange.futures.engine.positions["BTCUSDT"] = (Decimal("0.1"), Decimal("50000"))
     exchange.futures.engine.margin_type["BTCUSDT"] = "ISOLATED"  # as the broker wants it
     setup = ExchangeSetup(
-        loopback_endpoints(exchange.port), replace(FAST, retry=Backoff(0.05, 0.1))
+        loopback_endpoints(exchange.port),
+        replace(FAST, retry=Backoff(base_s=0.05, max_s=0.1, jitter=0.5)),
     )
     with keyring_installed(MemoryKeyring()):
         trader = build_trader(futures_settings, start=START, binance=setup, **entry_groups())

@@ -22,17 +22,20 @@ from tests.trader_support import (
     running_engine,
     sim_events,
 )
-from tui_trader.binance.aio import Backoff
 from tui_trader.binance.client import loopback_endpoints
 from tui_trader.binance.venue_parts import Timing
 from tui_trader.domain.enums import IntentPurpose, OrderType, Side
 from tui_trader.domain.orders import OrderIntent
+from tui_trader.resilience.retry import Backoff
 from tui_trader.runtime.build_trader import build_trader
 from tui_trader.runtime.exchange_link import ExchangeSetup
 from tui_trader.runtime.trader import Trader
 
 BINANCE_FAST = Timing(
-    request_timeout_s=1.0, ws_timeout_s=1.0, socket_poll_s=0.1, backoff=Backoff(0.02, 0.2)
+    request_timeout_s=1.0,
+    ws_timeout_s=1.0,
+    socket_poll_s=0.1,
+    backoff=Backoff(base_s=0.02, max_s=0.2, jitter=0.5),
 )
 
 

@@ -1,14 +1,12 @@
-"""classify(): what a python-binance failure means for an order; Backoff bounds."""
+"""classify(): what a python-binance failure means for an order."""
 
 import json
-import random
 from types import SimpleNamespace
 
 import aiohttp
 import pytest
 from binance.exceptions import BinanceAPIException, BinanceRequestException
 
-from tui_trader.binance.aio import Backoff
 from tui_trader.binance.errors import ErrorKind, classify
 
 
@@ -64,10 +62,3 @@ def test_rate_limits_carry_retry_after() -> None:
     orders = classify(api_error(400, -1015, "Too many new orders"))
     assert orders.kind is ErrorKind.RATE_LIMITED
     assert orders.describe() == "-1015 Too many new orders"
-
-
-def test_backoff_grows_exponentially_with_jitter_and_a_cap() -> None:
-    backoff = Backoff(initial_s=0.5, max_s=4.0, rng=random.Random(7))
-    for attempt, ceiling in [(0, 0.5), (1, 1.0), (2, 2.0), (3, 4.0), (10, 4.0), (500, 4.0)]:
-        delay = backoff.delay(attempt)
-        assert ceiling / 2 <= delay <= ceiling

@@ -4,7 +4,7 @@ import asyncio
 
 import pytest
 
-from tui_trader.resilience.retry import Backoff, retry_async
+from tui_trader.resilience.retry import RECONNECT, Backoff, retry_async
 
 
 class Flaky:
@@ -97,3 +97,18 @@ async def test_cancellation_is_never_retried() -> None:
     with pytest.raises(asyncio.CancelledError):
         await retry_async(cancelled, Backoff(), sleep=sleeps)
     assert calls == 1 and sleeps.delays == []
+
+
+@pytest.mark.parametrize("rand", [0.0, 0.3, 0.999])
+def test_reconnects_spread_widely_and_never_pass_the_cap(rand: float) -> None:
+    """The one Backoff also paces stream reconnects: half to one and a half times the
+    doubling delay, capped at 30 s, and still a number after 500 failures in a row."""
+    for retry, raw in [(0, 0.5), (1, 1.0), (2, 2.0), (3, 4.0), (10, 30.0), (500, 30.0)]:
+        delay = RECONNECT.delay(retry, rand)
+        assert raw * 0.5 <= delay <= min(30.0, raw * 1.5)
+
+
+def test_random_jitter_stays_inside_its_band() -> None:
+    backoff = Backoff(base_s=2.0, jitter=0.25)
+    delays = {backoff.delay(1) for _ in range(200)}
+    assert len(delays) > 1 and all(3.0 <= d <= 5.0 for d in delays)

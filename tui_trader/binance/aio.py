@@ -1,23 +1,7 @@
-"""Small asyncio helpers shared by the feed, the user data stream and the brokers."""
+"""Small asyncio helpers shared by the feed, the user data stream and the brokers
+(their reconnect delays come from `resilience.retry.Backoff`)."""
 
 import asyncio
-import random
-from dataclasses import dataclass, field
-
-
-@dataclass
-class Backoff:
-    """Delay before reconnect attempt `attempt` (0-based): initial·2^attempt capped at
-    `max_s`, then scaled by a random factor in [0.5, 1] so that many clients dropped
-    together do not come back in lockstep."""
-
-    initial_s: float = 0.5
-    max_s: float = 30.0
-    rng: random.Random = field(default_factory=random.Random)
-
-    def delay(self, attempt: int) -> float:
-        base = min(self.max_s, self.initial_s * 2.0 ** min(attempt, 32))
-        return base * (0.5 + self.rng.random() / 2)
 
 
 async def cancel_and_wait(

@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from tui_trader.binance.aio import Backoff
 from tui_trader.binance.caller import ApiCaller
 from tui_trader.binance.client import ClientSpec
 from tui_trader.binance.errors import ErrorKind, ExchangeCallFailed, RateLimited
@@ -44,6 +43,7 @@ from tui_trader.domain.portfolio import Balance, Position
 from tui_trader.domain.rules import SymbolRules
 from tui_trader.execution.broker import BrokerError, BrokerEvent, BrokerListener
 from tui_trader.execution.idempotency import CLIENT_ID_PREFIX
+from tui_trader.resilience.retry import Backoff
 
 log = logging.getLogger(__name__)
 SafetyListener = Callable[[SafetyEvent], None]

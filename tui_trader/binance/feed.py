@@ -21,7 +21,7 @@ from typing import Any
 
 from binance.exceptions import ReadLoopClosed
 
-from tui_trader.binance.aio import Backoff, cancel_and_wait
+from tui_trader.binance.aio import cancel_and_wait
 from tui_trader.binance.client import ClientSpec, close_client
 from tui_trader.binance.klines import missed_klines
 from tui_trader.binance.parse import ParseError, parse_book_ticker, parse_kline, parse_mark_price
@@ -30,6 +30,7 @@ from tui_trader.domain.enums import MarketKind, Severity
 from tui_trader.domain.events import SafetyEvent
 from tui_trader.domain.market import Candle, Tick
 from tui_trader.market.feed import MarketEvent
+from tui_trader.resilience.retry import RECONNECT, Backoff
 from tui_trader.snapshot import FeedStatus
 
 log = logging.getLogger(__name__)
@@ -68,7 +69,7 @@ class BinanceFeed:
         self._symbols = tuple(s.upper() for s in symbols)
         self._on_safety, self._on_bad_data = on_safety, on_bad_data
         self._max_queue_size, self._poll_s = max_queue_size, socket_poll_s
-        self._backoff = backoff or Backoff()
+        self._backoff = backoff or RECONNECT
         self._max_tick_backlog = max_tick_backlog
         # Klines push every 1-2 s; a quiet book may legitimately say nothing for longer.
         ticks = "markPrice@1s" if market is MarketKind.FUTURES else "bookTicker"

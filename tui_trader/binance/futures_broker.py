@@ -14,7 +14,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from tui_trader.binance.aio import Backoff, cancel_and_wait
+from tui_trader.binance.aio import cancel_and_wait
 from tui_trader.binance.broker_core import Calls, PriceSource, SafetyListener
 from tui_trader.binance.broker_sync import ReconcilingBroker
 from tui_trader.binance.client import ClientSpec
@@ -37,6 +37,7 @@ from tui_trader.domain.enums import MarketKind, Severity
 from tui_trader.domain.orders import Fill, Order
 from tui_trader.domain.portfolio import Balance, FundingFee, Position
 from tui_trader.execution.broker import BrokerError
+from tui_trader.resilience.retry import Backoff
 
 MarginType = Literal["ISOLATED", "CROSSED"]
 _SAME_MARGIN_TYPE = -4046  # "No need to change margin type."

@@ -12,8 +12,8 @@ from typing import Any
 
 from binance.ws.keepalive_websocket import KeepAliveWebsocket
 
-from tui_trader.binance.aio import Backoff
 from tui_trader.binance.user_stream import EventHandler, ResubscribeHandler, UserStream
+from tui_trader.resilience.retry import Backoff
 
 EVENTS = (
     "ORDER_TRADE_UPDATE",

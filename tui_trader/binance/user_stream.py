@@ -19,7 +19,8 @@ from typing import Any
 
 from binance.ws.keepalive_websocket import KeepAliveWebsocket
 
-from tui_trader.binance.aio import Backoff, cancel_and_wait
+from tui_trader.binance.aio import cancel_and_wait
+from tui_trader.resilience.retry import RECONNECT, Backoff
 
 log = logging.getLogger(__name__)
 EventHandler = Callable[[dict[str, Any]], None]
@@ -40,7 +41,7 @@ class UserStream(ABC):
     ) -> None:
         self._client = client
         self._on_event, self._on_resubscribed = on_event, on_resubscribed
-        self._backoff = backoff or Backoff()
+        self._backoff = backoff or RECONNECT
         self._timeout_s = timeout_s
         self.subscribed = asyncio.Event()
         self._restart: asyncio.Queue[str] = asyncio.Queue()

@@ -13,7 +13,6 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
-from tui_trader.binance.aio import Backoff
 from tui_trader.binance.client import ENDPOINTS, BinanceEnv, ClientSpec, Endpoints, close_client
 from tui_trader.binance.errors import classify
 from tui_trader.binance.feed import BinanceFeed
@@ -29,6 +28,7 @@ from tui_trader.config import Settings
 from tui_trader.domain.enums import MarketKind
 from tui_trader.domain.events import SafetyEvent
 from tui_trader.domain.rules import SymbolRules
+from tui_trader.resilience.retry import Backoff
 from tui_trader.safety.trading_state import TradingState
 from tui_trader.secrets import ExchangeKeys, KeyMode
 

@@ -1,9 +1,10 @@
-"""Retry with exponential backoff, shared by every outbound client (notifications,
-Telegram polling, exchange REST helpers).
+"""Retry with exponential backoff: the one `Backoff` every outbound client uses
+(notifications, Telegram polling, Binance REST, market and user-data reconnects).
 
 The delay before retry n (0-based) is min(max_s, base_s * factor**n), spread by ±jitter
-so that many clients failing together do not retry in lockstep. An exception may carry
-`retry_after_s` (a server's Retry-After): that delay is used instead."""
+so that many clients failing together do not retry in lockstep, and never above max_s.
+An exception may carry `retry_after_s` (a server's Retry-After): that delay is used
+instead."""
 
 import asyncio
 import logging
@@ -16,11 +17,12 @@ log = logging.getLogger("tui_trader.resilience.retry")
 
 T = TypeVar("T")
 Sleep = Callable[[float], Awaitable[None]]
+MAX_DOUBLINGS = 64  # factor**n beyond this only overflows; every cap is reached long before
 
 
 @dataclass(frozen=True, slots=True)
 class Backoff:
-    attempts: int = 4  # tries in total, the first one included
+    attempts: int = 4  # tries in total, the first one included (reconnect loops: unused)
     base_s: float = 1.0
     factor: float = 2.0
     max_s: float = 30.0
@@ -32,11 +34,16 @@ class Backoff:
         if self.base_s < 0 or self.factor < 1 or self.max_s < 0 or not 0 <= self.jitter < 1:
             raise ValueError("Backoff needs base_s >= 0, factor >= 1, max_s >= 0, 0 <= jitter < 1")
 
-    def delay(self, retry: int, rand: float = 0.5) -> float:
+    def delay(self, retry: int, rand: float | None = None) -> float:
         """Seconds to wait before retry number `retry` (0 = the first retry); `rand` in
-        [0, 1) picks a point in the jitter band (0.5 = the middle)."""
-        raw = min(self.max_s, self.base_s * self.factor**retry)
-        return raw * (1 + self.jitter * (2 * rand - 1))
+        [0, 1) picks a point in the jitter band (0.5 = the middle; None = at random)."""
+        point = random.random() if rand is None else rand
+        raw = min(self.max_s, self.base_s * self.factor ** min(retry, MAX_DOUBLINGS))
+        return min(self.max_s, raw * (1 + self.jitter * (2 * point - 1)))
+
+
+# Reconnecting a dropped stream: from half a second up to 30 s, spread widely.
+RECONNECT = Backoff(base_s=0.5, max_s=30.0, jitter=0.5)
 
 
 def hinted_delay(exc: BaseException) -> float | None:

@@ -10,16 +10,16 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from tui_trader.binance.aio import Backoff
 from tui_trader.clock import Clock
 from tui_trader.domain.enums import Severity
+from tui_trader.resilience.retry import Backoff
 
 if TYPE_CHECKING:
     from tui_trader.binance.venue_parts import ExchangeParts
 
 log = logging.getLogger("tui_trader.exchange")
 
-RETRY_BACKOFF = Backoff(initial_s=5.0, max_s=300.0)
+RETRY_BACKOFF = Backoff(base_s=5.0, max_s=300.0, jitter=0.5)
 WAIT_POLL_S = 1.0
 
 Report = Callable[[Severity, str, str], None]
