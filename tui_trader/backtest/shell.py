@@ -17,7 +17,7 @@ from tui_trader.clock import SimulatedClock
 from tui_trader.config import Settings
 from tui_trader.core.trading_core import CoreOutputs, OrderReaction
 from tui_trader.domain.enums import OrderStatus
-from tui_trader.domain.events import SafetyEvent
+from tui_trader.domain.events import SafetyEvent, SafetyKind
 from tui_trader.domain.market import Candle
 from tui_trader.domain.orders import Fill, Order, OrderIntent, Signal
 from tui_trader.execution.commands import ExecutionCommand, order_from_intent
@@ -72,7 +72,7 @@ class SyncTrader:
 
     def _count(self, reaction: OrderReaction) -> None:
         if reaction.rejected:
-            self.counts.safety["order_rejected"] += 1
+            self.counts.safety[SafetyKind.ORDER_REJECTED] += 1
 
     # --- ExecutionEngine.process ----------------------------------------------------------
     def _execute(self, commands: list[ExecutionCommand]) -> None:
@@ -105,7 +105,7 @@ class SyncTrader:
         failed = decision.risk.failed if decision.risk is not None else ()
         self.counts.refusals[failed[0].name if failed else decision.stage] += 1
         self.core.on_refused(decision.intent)
-        self.counts.safety["risk_rejected"] += 1
+        self.counts.safety[SafetyKind.RISK_REJECTED] += 1
 
     def _context(self) -> RiskContext:
         """Trader.risk_context."""

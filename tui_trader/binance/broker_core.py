@@ -37,7 +37,7 @@ from tui_trader.binance.parse_orders import (
 from tui_trader.binance.tracker import OrderTracker
 from tui_trader.clock import Clock
 from tui_trader.domain.enums import MarketKind, OrderStatus, OrderType, Severity
-from tui_trader.domain.events import SafetyEvent
+from tui_trader.domain.events import SafetyEvent, SafetyKind
 from tui_trader.domain.orders import Order
 from tui_trader.domain.portfolio import Balance, Position
 from tui_trader.domain.rules import SymbolRules
@@ -205,7 +205,7 @@ class ExchangeBroker(ABC):
         self._unreadable.add(key)
         what = describe_raw_order(reply)
         message = f"skipped an unreadable open order on {self.name} ({what}): {error}"
-        self._report(Severity.WARNING, "unreadable_order", message, {"order": key})
+        self._report(Severity.WARNING, SafetyKind.UNREADABLE_ORDER, message, {"order": key})
 
     def _order_params(self, order: Order) -> dict[str, str]:
         params = {
@@ -293,7 +293,7 @@ class ExchangeBroker(ABC):
             "exchange_order_id": report.exchange_order_id,
             "venue_type": kind,
         }
-        self._report(Severity.WARNING, "foreign_order", message, data, report.symbol)
+        self._report(Severity.WARNING, SafetyKind.FOREIGN_ORDER, message, data, report.symbol)
 
     async def _open_symbol(self, client_order_id: str) -> str | None:
         for order in await self.open_orders():
@@ -310,7 +310,12 @@ class ExchangeBroker(ABC):
                     log.exception("broker listener failed on %r", event)
 
     def _report(
-        self, severity: Severity, kind: str, message: str, data: dict[str, Any], symbol: str = ""
+        self,
+        severity: Severity,
+        kind: SafetyKind,
+        message: str,
+        data: dict[str, Any],
+        symbol: str = "",
     ) -> None:
         if self._on_safety is None:
             return

@@ -21,6 +21,7 @@ from tui_trader.binance.reconcile import sync_orders
 from tui_trader.binance.user_stream import UserStream
 from tui_trader.binance.user_watch import UserDataTasks, UserDataWatch
 from tui_trader.domain.enums import Severity
+from tui_trader.domain.events import SafetyKind
 from tui_trader.domain.orders import Fill, Order
 from tui_trader.execution.broker import BrokerError
 
@@ -108,7 +109,7 @@ class ReconcilingBroker(ExchangeBroker):
             self._apply_user_event(event)
         except ParseError as exc:
             message = f"dropped user data event: {exc}"
-            self._report(Severity.WARNING, "bad_user_event", message, {})
+            self._report(Severity.WARNING, SafetyKind.BAD_USER_EVENT, message, {})
 
     # --- reconciliation ---------------------------------------------------------------
     def remember(self, orders: Iterable[Order], fill_keys: Iterable[tuple[str, str]]) -> None:
@@ -146,13 +147,13 @@ class ReconcilingBroker(ExchangeBroker):
         await self.balances()
         for difference in differences:
             data = {"client_order_id": difference.client_order_id}
-            self._report(difference.severity, "reconciliation", difference.message, data)
+            self._report(difference.severity, SafetyKind.RECONCILIATION, difference.message, data)
         return bool(differences)
 
     async def _on_resubscribed(self, reason: str) -> None:
         """After a re-subscription events may have been missed: reconcile."""
         message = f"user data re-subscribed after {reason}; reconciling"
-        self._report(Severity.WARNING, "user_stream_resubscribed", message, {})
+        self._report(Severity.WARNING, SafetyKind.USER_STREAM_RESUBSCRIBED, message, {})
         if self.reconnect_hook is not None:
             await self.reconnect_hook(reason)
         else:

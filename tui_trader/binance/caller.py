@@ -22,12 +22,13 @@ from tui_trader.binance.errors import (
 from tui_trader.binance.rate_budget import RateBudget, Slowdown
 from tui_trader.clock import SystemClock
 from tui_trader.domain.enums import Severity
+from tui_trader.domain.events import SafetyKind
 from tui_trader.resilience.breaker import ServiceBreaker
 
 log = logging.getLogger("tui_trader.binance")
 
 # severity, kind, message, data → a SafetyEvent for the operator
-Reporter = Callable[[Severity, str, str, dict[str, Any]], None]
+Reporter = Callable[[Severity, SafetyKind, str, dict[str, Any]], None]
 
 RESYNC_EVERY_S = 30 * 60.0
 MAX_SLOW_WAIT_S = 10.0  # a longer wait refuses the request instead (RateLimited)
@@ -122,7 +123,7 @@ class ApiCaller:
         self._slowdown_said = slow.window_end
         message = f"Binance {slow.reason}: requests wait {slow.wait_s:.1f}s for the next window"
         data = {"reason": slow.reason, "wait_s": round(slow.wait_s, 3)}
-        self._report(Severity.WARNING, "rate_slowdown", message, data)
+        self._report(Severity.WARNING, SafetyKind.RATE_SLOWDOWN, message, data)
 
     def _observe_usage(self) -> None:
         """The usage headers of the reply just received. python-binance keeps only the
@@ -150,7 +151,7 @@ class ApiCaller:
             raise ExchangeCallFailed(error) from None
         self._synced_at = asyncio.get_running_loop().time()
         message = f"Binance said {error.describe()!r}; clock offset is now {offset} ms"
-        self._report(Severity.INFO, "clock_resync", message, {"offset_ms": offset})
+        self._report(Severity.INFO, SafetyKind.CLOCK_RESYNC, message, {"offset_ms": offset})
 
     def _pause(self, error: ApiError, now: float) -> None:
         wait = error.retry_after_s if error.retry_after_s is not None else DEFAULT_RETRY_AFTER_S
@@ -158,6 +159,9 @@ class ApiCaller:
         severity = Severity.CRITICAL if error.status == 418 else Severity.WARNING  # 418: IP ban
         message = f"Binance {error.status} {error.describe()}; no requests for {wait:g}s"
         self._report(
-            severity, "rate_limited", message, {"status": error.status, "retry_after_s": wait}
+            severity,
+            SafetyKind.RATE_LIMITED,
+            message,
+            {"status": error.status, "retry_after_s": wait},
         )
         raise RateLimited(f"Binance {error.status}: {error.message}", wait)

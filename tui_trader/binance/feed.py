@@ -27,7 +27,7 @@ from tui_trader.binance.klines import missed_klines
 from tui_trader.binance.parse import ParseError, parse_book_ticker, parse_kline, parse_mark_price
 from tui_trader.clock import Clock
 from tui_trader.domain.enums import MarketKind, Severity
-from tui_trader.domain.events import SafetyEvent
+from tui_trader.domain.events import SafetyEvent, SafetyKind
 from tui_trader.domain.market import Candle, Tick
 from tui_trader.market.feed import MarketEvent
 from tui_trader.resilience.retry import RECONNECT, Backoff
@@ -278,7 +278,7 @@ class BinanceFeed:
             SafetyEvent(
                 ts=self._clock.now(),
                 severity=Severity.WARNING,
-                kind="feed_reconnect",
+                kind=SafetyKind.FEED_RECONNECT,
                 message=f"{self.name}: reconnected after {reason}; backfilled {backfilled} candles",
                 data={"reason": reason, "failed_attempts": failures, "backfilled": backfilled},
             )
@@ -301,7 +301,7 @@ class BinanceFeed:
             SafetyEvent(
                 self._clock.now(),
                 Severity.CRITICAL,
-                "feed_failed",
+                SafetyKind.FEED_FAILED,
                 f"{self.name}: feed stopped: {exc!r}",
             )
         )

@@ -34,6 +34,7 @@ from tui_trader.binance.parse_orders import (
 from tui_trader.binance.user_stream import UserStream
 from tui_trader.clock import Clock
 from tui_trader.domain.enums import MarketKind, Severity
+from tui_trader.domain.events import SafetyKind
 from tui_trader.domain.orders import Fill, Order
 from tui_trader.domain.portfolio import Balance, FundingFee, Position
 from tui_trader.execution.broker import BrokerError
@@ -152,7 +153,7 @@ class BinanceFuturesBroker(ReconcilingBroker):
             f"{self._margin_type.lower()} margin, one-way positions"
         )
         data = {"leverage": dict(self._leverage_set), "margin_type": self._margin_type}
-        self._report(Severity.INFO, "futures_setup", message, data)
+        self._report(Severity.INFO, SafetyKind.FUTURES_SETUP, message, data)
 
     async def _set_margin_type(self, symbol: str) -> None:
         try:
@@ -246,14 +247,14 @@ class BinanceFuturesBroker(ReconcilingBroker):
                 f"{fill.price}, fee {fill.fee} {fill.fee_asset} ({report.client_order_id})"
             )
             data = {"client_order_id": report.client_order_id, "trade_id": fill.trade_id}
-            self._report(Severity.CRITICAL, "liquidation", message, data, fill.symbol)
+            self._report(Severity.CRITICAL, SafetyKind.LIQUIDATION, message, data, fill.symbol)
 
     def _on_account_update(self, event: dict[str, Any]) -> None:
         try:
             applied = self._account.apply(event)
         except PositionModeError as exc:
             message = f"{exc}; positions on {self.name} are unknown until it is one-way again"
-            self._report(Severity.CRITICAL, "position_mode", message, {})
+            self._report(Severity.CRITICAL, SafetyKind.POSITION_MODE, message, {})
             return
         self._balances = dict(self._account.balances)
         self._announce(applied.reason, ())
@@ -273,7 +274,7 @@ class BinanceFuturesBroker(ReconcilingBroker):
                 await self.positions()
             except BrokerError as exc:
                 message = f"positionRisk failed: {exc}; liquidation prices unknown"
-                self._report(Severity.WARNING, "positions_stale", message, {})
+                self._report(Severity.WARNING, SafetyKind.POSITIONS_STALE, message, {})
                 return
         self._announce("POSITION_RISK", ())
 
@@ -284,4 +285,4 @@ class BinanceFuturesBroker(ReconcilingBroker):
         try:
             self._on_account(update)
         except Exception:  # a broken listener must not stop user data
-            self._report(Severity.WARNING, "account_listener_failed", repr(update), {})
+            self._report(Severity.WARNING, SafetyKind.ACCOUNT_LISTENER_FAILED, repr(update), {})

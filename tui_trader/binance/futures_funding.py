@@ -13,6 +13,7 @@ from tui_trader.binance.aio import cancel_and_wait
 from tui_trader.binance.caller import Reporter
 from tui_trader.clock import dt_to_ms
 from tui_trader.domain.enums import Severity
+from tui_trader.domain.events import SafetyKind
 from tui_trader.domain.portfolio import FundingFee
 from tui_trader.execution.broker import BrokerError
 
@@ -109,7 +110,7 @@ class FundingReader:
                 fees = await read_funding(self._read_page, self.ledger.since)
             except BrokerError as exc:
                 message = f"funding settlements unknown: {exc}; read again at the next one"
-                self._report(Severity.WARNING, "funding_unknown", message, {})
+                self._report(Severity.WARNING, SafetyKind.FUNDING_UNKNOWN, message, {})
                 return
             fresh = self.ledger.fresh(fees)
             for fee in fresh:
@@ -129,4 +130,4 @@ class FundingReader:
             "symbol": fee.symbol,
             "ref": fee.ref,
         }
-        self._report(Severity.INFO, "funding_fee", message, data)
+        self._report(Severity.INFO, SafetyKind.FUNDING_FEE, message, data)

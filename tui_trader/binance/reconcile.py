@@ -18,14 +18,13 @@ from typing import Protocol
 
 from tui_trader.clock import Clock
 from tui_trader.domain.enums import OrderStatus, Severity
-from tui_trader.domain.events import SafetyEvent
+from tui_trader.domain.events import SafetyEvent, SafetyKind
 from tui_trader.domain.orders import Fill, Order
 from tui_trader.domain.portfolio import Balance, Position
 from tui_trader.execution.broker import BrokerError
 from tui_trader.safety.trading_state import HoldReason, TradingMode, TradingState
 
 log = logging.getLogger(__name__)
-KIND = "reconciliation"
 SOURCE = "reconciliation"  # who holds the trading state while reconciling
 
 
@@ -89,7 +88,7 @@ class Reconciliation:
             SafetyEvent(
                 now,
                 d.severity,
-                KIND,
+                SafetyKind.RECONCILIATION,
                 d.message,
                 d.symbol,
                 {"client_order_id": d.client_order_id, "blocking": d.blocking},

@@ -15,10 +15,11 @@ from typing import Any
 from tui_trader.binance.aio import cancel_and_wait
 from tui_trader.binance.user_stream import UserStream
 from tui_trader.domain.enums import Severity
+from tui_trader.domain.events import SafetyKind
 from tui_trader.execution.broker import BrokerError
 
 log = logging.getLogger(__name__)
-Reporter = Callable[[Severity, str, str, dict[str, Any]], None]
+Reporter = Callable[[Severity, SafetyKind, str, dict[str, Any]], None]
 
 
 class UserDataWatch:
@@ -49,7 +50,9 @@ class UserDataWatch:
         if self.polling:
             self.polling = False
             message = "user data stream delivers again; REST polling stopped"
-            self._report(Severity.INFO, "user_stream_healthy", message, {"polls": self.polls})
+            self._report(
+                Severity.INFO, SafetyKind.USER_STREAM_HEALTHY, message, {"polls": self.polls}
+            )
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
@@ -67,7 +70,7 @@ class UserDataWatch:
                     f"user data stream silent for {silent:.1f}s with orders working; "
                     f"polling open orders and account every {self._poll_s:g}s"
                 )
-                self._report(Severity.WARNING, "user_stream_silent", message, {})
+                self._report(Severity.WARNING, SafetyKind.USER_STREAM_SILENT, message, {})
             if self.polling and now - self._last_poll >= self._poll_s:
                 self._last_poll = now
                 await self._poll_once()
@@ -111,4 +114,4 @@ class UserDataTasks:
     def _on_done(self, task: asyncio.Task[None]) -> None:
         if not task.cancelled() and task.exception() is not None:
             message = f"{task.get_name()} stopped: {task.exception()!r}; fills may be missed"
-            self._report(Severity.CRITICAL, "user_stream_failed", message, {})
+            self._report(Severity.CRITICAL, SafetyKind.USER_STREAM_FAILED, message, {})

@@ -20,6 +20,7 @@ from tui_trader.domain import (
     Severity,
     Side,
 )
+from tui_trader.domain.events import SafetyKind
 from tui_trader.journal.values import (
     Row,
     RowLike,
@@ -182,7 +183,7 @@ def row_safety(row: RowLike) -> SafetyEvent:
     return SafetyEvent(
         ts=text_dt(row["ts"]),
         severity=Severity(row["severity"]),
-        kind=row["kind"],
+        kind=SafetyKind(row["kind"]),
         message=row["message"],
         symbol=row["symbol"],
         data=json.loads(row["data"]),

@@ -8,6 +8,7 @@ from typing import Any
 import aiosqlite
 
 from tui_trader.domain import Balance, Fill, FundingFee, Order, OrderIntent, Position, SafetyEvent
+from tui_trader.domain.events import SafetyKind
 from tui_trader.journal import codec
 from tui_trader.journal.schema import FINAL_SQL, SCHEMA_VERSION, current_version
 from tui_trader.journal.values import RowLike, dt_text, opt_text_dt, text_dt
@@ -119,7 +120,7 @@ async def safety_events(conn: aiosqlite.Connection, limit: int = 50) -> list[Saf
     return [codec.row_safety(r) for r in await _rows(conn, sql, (limit,))]
 
 
-async def latest_safety_event(conn: aiosqlite.Connection, kind: str) -> SafetyEvent | None:
+async def latest_safety_event(conn: aiosqlite.Connection, kind: SafetyKind) -> SafetyEvent | None:
     """The newest event of `kind` in the order it was written (its ts may be market time)."""
     sql = "SELECT * FROM safety_events WHERE kind = ? ORDER BY id DESC LIMIT 1"
     rows = await _rows(conn, sql, (kind,))

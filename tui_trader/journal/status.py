@@ -8,12 +8,11 @@ from decimal import Decimal
 from pathlib import Path
 
 from tui_trader.domain import Balance, Order, Position, SafetyEvent
+from tui_trader.domain.events import SafetyKind
 from tui_trader.journal import reader
 from tui_trader.journal.reader import RunInfo
 from tui_trader.journal.schema import SCHEMA_VERSION, open_readonly
 from tui_trader.journal.values import dt_text
-
-TRADING_STATE_KIND = "trading_state"  # the safety events that carry the trading state
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +120,7 @@ async def read_status(db_path: Path) -> StatusReport:
         balances = await reader.latest_balances(conn)
         positions = await reader.latest_positions(conn)
         events = await reader.safety_events(conn, limit=1)
-        trading = await reader.latest_safety_event(conn, TRADING_STATE_KIND)
+        trading = await reader.latest_safety_event(conn, SafetyKind.TRADING_STATE)
         return StatusReport(
             db_path=db_path,
             schema_version=SCHEMA_VERSION,

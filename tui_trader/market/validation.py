@@ -12,7 +12,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from tui_trader.domain.enums import Severity
-from tui_trader.domain.events import SafetyEvent
+from tui_trader.domain.events import SafetyEvent, SafetyKind
 from tui_trader.domain.market import Candle, Tick
 from tui_trader.numbers import clip, range_problem
 
@@ -72,7 +72,7 @@ def bad_data_event(symbol: str, ts: datetime, reason: str, raw: dict[str, object
     return SafetyEvent(
         ts=ts,
         severity=Severity.WARNING,
-        kind="bad_market_data",
+        kind=SafetyKind.BAD_MARKET_DATA,
         message=f"{symbol}: dropped market data: {reason}",
         symbol=symbol,
         data={key: clip(str(value)) for key, value in raw.items()},

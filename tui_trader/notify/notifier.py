@@ -15,6 +15,7 @@ from typing import Protocol
 
 from tui_trader.clock import Clock, utc_day_start
 from tui_trader.domain.enums import EngineState, OrderStatus, Severity, SignalAction
+from tui_trader.domain.events import SafetyKind
 from tui_trader.domain.orders import Fill
 from tui_trader.notify import format as fmt
 from tui_trader.ops.snapshot_diff import new_safety_events, order_changes
@@ -27,7 +28,13 @@ RANK = {Severity.INFO: 0, Severity.WARNING: 1, Severity.CRITICAL: 2}
 # a failed worker whose error is the snapshot's last_error), or that restate events of
 # their own (a trading state change follows a kill, a reconciliation, a journal failure).
 SAID_ELSEWHERE = frozenset(
-    {"order_rejected", "kill_switch", "engine_error", "worker_failed", "trading_state"}
+    {
+        SafetyKind.ORDER_REJECTED,
+        SafetyKind.KILL_SWITCH,
+        SafetyKind.ENGINE_ERROR,
+        SafetyKind.WORKER_FAILED,
+        SafetyKind.TRADING_STATE,
+    }
 )
 _SIGNALS = frozenset({SignalAction.BUY.value, SignalAction.SELL.value})
 

@@ -19,7 +19,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 
 from tui_trader.clock import Clock
 from tui_trader.domain.enums import EngineState, Severity
-from tui_trader.domain.events import SafetyEvent
+from tui_trader.domain.events import SafetyEvent, SafetyKind
 from tui_trader.ops.metrics import TraderMetrics, feed_age_s
 from tui_trader.resilience.breaker import SafetySink
 from tui_trader.snapshot import FeedStatus, TraderSnapshot
@@ -162,7 +162,9 @@ class HealthServer:
         except OSError as exc:
             message = f"health endpoint not started on {HOST}:{self.port}: {exc}"
             log.error(message)
-            self._on_event(SafetyEvent(self._clock.now(), Severity.WARNING, "health", message))
+            self._on_event(
+                SafetyEvent(self._clock.now(), Severity.WARNING, SafetyKind.HEALTH, message)
+            )
             return
         try:
             await asyncio.Event().wait()

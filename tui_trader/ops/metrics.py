@@ -13,6 +13,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 
 from tui_trader.clock import Clock
 from tui_trader.domain.enums import EngineState
+from tui_trader.domain.events import SafetyKind
 from tui_trader.domain.market import Candle, Tick
 from tui_trader.ops.snapshot_diff import new_safety_events, order_changes
 from tui_trader.snapshot import TraderSnapshot
@@ -86,10 +87,10 @@ class TraderMetrics:
             self.orders.labels(order.status.value).inc()
         for event in new_safety_events(self._last, snap):
             self.safety.labels(event.severity.value, event.kind).inc()
-            if event.kind == "risk_rejected":
+            if event.kind == SafetyKind.RISK_REJECTED:
                 reason = event.data.get("check") or event.data.get("stage") or "unknown"
                 self.rejections.labels(str(reason)).inc()
-            elif event.kind == "feed_reconnect":
+            elif event.kind == SafetyKind.FEED_RECONNECT:
                 self.reconnects.inc()
         self._gauges(snap)
         self._last = snap

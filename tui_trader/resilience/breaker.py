@@ -16,7 +16,7 @@ from typing import TypeVar
 
 from tui_trader.clock import Clock
 from tui_trader.domain.enums import Severity
-from tui_trader.domain.events import SafetyEvent
+from tui_trader.domain.events import SafetyEvent, SafetyKind
 
 log = logging.getLogger("tui_trader.resilience.breaker")
 
@@ -94,7 +94,9 @@ class ServiceBreaker:
         if self._state is not BreakerState.CLOSED:
             self._state = BreakerState.CLOSED
             self._emit(
-                Severity.INFO, "breaker_closed", f"{self.name} answers again: circuit closed"
+                Severity.INFO,
+                SafetyKind.BREAKER_CLOSED,
+                f"{self.name} answers again: circuit closed",
             )
 
     def record_failure(self, error: str) -> None:
@@ -108,7 +110,7 @@ class ServiceBreaker:
             seconds = self.reset_after.total_seconds()
             self._emit(
                 self.severity,
-                "breaker_open",
+                SafetyKind.BREAKER_OPEN,
                 f"{self.name} failed {self.failures} times in a row (last: {error}): "
                 f"circuit open, calls paused for {seconds:g} s",
             )
@@ -136,7 +138,7 @@ class ServiceBreaker:
         self._state = BreakerState.OPEN
         self._opened_at = self._clock.now()
 
-    def _emit(self, severity: Severity, kind: str, message: str) -> None:
+    def _emit(self, severity: Severity, kind: SafetyKind, message: str) -> None:
         event = SafetyEvent(
             self._clock.now(),
             severity,

@@ -8,7 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from tui_trader.domain.enums import Severity
-from tui_trader.domain.events import SafetyEvent
+from tui_trader.domain.events import SafetyEvent, SafetyKind
 from tui_trader.domain.market import Tick
 
 
@@ -42,7 +42,9 @@ class AnomalyMonitor:
     def on_tick(self, tick: Tick) -> list[SafetyEvent]:
         if not tick.price > 0:
             message = f"{tick.symbol} tick with non-positive price {tick.price} ignored"
-            return [SafetyEvent(tick.ts, Severity.WARNING, "bad_tick", message, tick.symbol)]
+            return [
+                SafetyEvent(tick.ts, Severity.WARNING, SafetyKind.BAD_TICK, message, tick.symbol)
+            ]
         events = [e for e in (self._jump(tick), self._spread(tick)) if e is not None]
         self._last[tick.symbol] = tick.price
         return events
@@ -64,7 +66,7 @@ class AnomalyMonitor:
                 f"(tolerance {self.mismatch_tolerance})"
             )
             events.append(
-                SafetyEvent(now, Severity.CRITICAL, "balance_mismatch", message, "", data)
+                SafetyEvent(now, Severity.CRITICAL, SafetyKind.BALANCE_MISMATCH, message, "", data)
             )
         return events
 
@@ -78,7 +80,9 @@ class AnomalyMonitor:
             return None
         message = f"{source} failed {count} times in a row (last: {detail}): kill switch"
         data = {"source": source, "failures": count, "detail": detail}
-        return SafetyEvent(now, Severity.CRITICAL, "kill_switch_trigger", message, "", data)
+        return SafetyEvent(
+            now, Severity.CRITICAL, SafetyKind.KILL_SWITCH_TRIGGER, message, "", data
+        )
 
     def record_success(self, source: str) -> None:
         self._failures[source] = 0
@@ -93,7 +97,9 @@ class AnomalyMonitor:
         pct = format(move_pct, ".4f")
         message = f"{tick.symbol} jumped {pct}% in one tick ({previous} → {tick.price})"
         data = {"previous": str(previous), "price": str(tick.price), "move_pct": pct}
-        return SafetyEvent(tick.ts, Severity.WARNING, "price_jump", message, tick.symbol, data)
+        return SafetyEvent(
+            tick.ts, Severity.WARNING, SafetyKind.PRICE_JUMP, message, tick.symbol, data
+        )
 
     def _spread(self, tick: Tick) -> SafetyEvent | None:
         spread = tick.spread_pct
@@ -106,4 +112,6 @@ class AnomalyMonitor:
         pct = format(spread, ".4f")
         message = f"{tick.symbol} spread {pct}% (bid {tick.bid}, ask {tick.ask})"
         data = {"bid": str(tick.bid), "ask": str(tick.ask), "spread_pct": pct}
-        return SafetyEvent(tick.ts, Severity.WARNING, "wide_spread", message, tick.symbol, data)
+        return SafetyEvent(
+            tick.ts, Severity.WARNING, SafetyKind.WIDE_SPREAD, message, tick.symbol, data
+        )

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from tui_trader.clock import utc_day_start
 from tui_trader.domain.enums import Severity
-from tui_trader.domain.events import SafetyEvent
+from tui_trader.domain.events import SafetyEvent, SafetyKind
 from tui_trader.domain.market import Candle, Tick
 
 
@@ -96,7 +96,9 @@ class CircuitBreaker:
                 f"{symbol} moved {data['move_pct']}% from the previous close "
                 f"{state.prev_close} (threshold {self.pct}%): no new entries"
             )
-            return SafetyEvent(ts, Severity.CRITICAL, "circuit_breaker", message, symbol, data)
+            return SafetyEvent(
+                ts, Severity.CRITICAL, SafetyKind.CIRCUIT_BREAKER, message, symbol, data
+            )
         why = "a new UTC day began" if new_day else "the move fell back below the threshold"
         message = f"{symbol} circuit breaker cleared: {why} ({data['move_pct']}%)"
-        return SafetyEvent(ts, Severity.INFO, "circuit_breaker", message, symbol, data)
+        return SafetyEvent(ts, Severity.INFO, SafetyKind.CIRCUIT_BREAKER, message, symbol, data)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from tui_trader.config import Settings
 from tui_trader.domain.enums import Severity
-from tui_trader.domain.events import SafetyEvent
+from tui_trader.domain.events import SafetyEvent, SafetyKind
 from tui_trader.domain.orders import OrderIntent
 from tui_trader.llm.settings import LLMSettings
 from tui_trader.resilience.breaker import ServiceBreaker
@@ -51,7 +51,7 @@ def build_advice_link(settings: LLMSettings, trader: "Trader") -> AdviceLink:
             SafetyEvent(
                 trader.p.market_clock.now(),
                 Severity.WARNING,
-                "llm_gate",
+                SafetyKind.LLM_GATE,
                 f"{intent.side} {intent.symbol} entry not sent: {reason}",
                 symbol=intent.symbol,
             )

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from tui_trader.core.ledger import Portfolio
 from tui_trader.domain.enums import Severity
-from tui_trader.domain.events import SafetyEvent
+from tui_trader.domain.events import SafetyEvent, SafetyKind
 from tui_trader.domain.orders import Order
 from tui_trader.domain.portfolio import Position
 from tui_trader.market.feed import MarketFeed
@@ -110,7 +110,7 @@ class ExchangeLink:
             f"{exc}; paper trading on the SIMULATED market, not on live prices; "
             "trying Binance again"
         )
-        self._safety(Severity.CRITICAL, "exchange_unreachable", message)
+        self._safety(Severity.CRITICAL, SafetyKind.EXCHANGE_UNREACHABLE, message)
         self.retry = ExchangeRetry(
             self._connect,
             self._switch,
@@ -131,7 +131,7 @@ class ExchangeLink:
             feed = MeteredFeed(feed, metrics)
         self.trader.replace_feed(feed)
         self.trader.install_rules(parts.rules)
-        self._safety(Severity.INFO, "exchange_connected", parts.label + note)
+        self._safety(Severity.INFO, SafetyKind.EXCHANGE_CONNECTED, parts.label + note)
 
     def _switch_blocker(self) -> str:
         """What a move from the simulated market to Binance waits for ("" for nothing):
@@ -172,7 +172,7 @@ class ExchangeLink:
                 await paper.close()
                 await self.reconcile("switch to Binance")
         except Exception as exc:
-            self._safety(Severity.WARNING, "exchange_switch", f"after the switch: {exc!r}")
+            self._safety(Severity.WARNING, SafetyKind.EXCHANGE_SWITCH, f"after the switch: {exc!r}")
 
     async def _connect(self) -> "ExchangeParts":
         from tui_trader.binance.venue_parts import Timing, build_exchange_parts, exchange_keys
@@ -184,7 +184,7 @@ class ExchangeLink:
             keys = await exchange_keys(settings, live=False)
         except SecretsError as exc:  # testnet/demo without keys: paper on its data
             message = f"{exc}; paper trading on Binance {settings.binance_env} data"
-            self._safety(Severity.WARNING, "exchange_keys", message)
+            self._safety(Severity.WARNING, SafetyKind.EXCHANGE_KEYS, message)
             keys = None
         return await build_exchange_parts(
             settings,
@@ -281,7 +281,9 @@ class ExchangeLink:
             raise ValueError(f"live mode refused: {exc}") from None
         paper = self._adopt(broker, loaded)
         await paper.close()
-        self._safety(Severity.WARNING, "live_mode", f"{self.mode} trading on {broker.name}")
+        self._safety(
+            Severity.WARNING, SafetyKind.LIVE_MODE, f"{self.mode} trading on {broker.name}"
+        )
         await self.reconcile("live start")
 
     def _check_can_go_live(self) -> None:
@@ -311,7 +313,7 @@ class ExchangeLink:
             try:
                 self.trader.book_funding(fee)
             except ValueError as exc:  # not our wallet's asset: said, not booked
-                self._safety(Severity.WARNING, "funding_not_booked", str(exc))
+                self._safety(Severity.WARNING, SafetyKind.FUNDING_NOT_BOOKED, str(exc))
         self._show_liquidation(update.positions)
         if update.funding:
             self.trader.update_account(update.ts)
@@ -332,6 +334,6 @@ class ExchangeLink:
         price = self.trader.core.parts.market.price(symbol)
         return price if price > 0 else None
 
-    def _safety(self, severity: Severity, kind: str, message: str) -> None:
+    def _safety(self, severity: Severity, kind: SafetyKind, message: str) -> None:
         now = self.trader.wall_clock.now()
         self.trader.record_safety(SafetyEvent(now, severity, kind, message))

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from tui_trader.clock import Clock
 from tui_trader.domain.enums import Severity
+from tui_trader.domain.events import SafetyKind
 from tui_trader.resilience.retry import Backoff
 
 if TYPE_CHECKING:
@@ -22,7 +23,7 @@ log = logging.getLogger("tui_trader.exchange")
 RETRY_BACKOFF = Backoff(base_s=5.0, max_s=300.0, jitter=0.5)
 WAIT_POLL_S = 1.0
 
-Report = Callable[[Severity, str, str], None]
+Report = Callable[[Severity, SafetyKind, str], None]
 
 
 async def close_parts(parts: "ExchangeParts") -> None:
@@ -74,7 +75,7 @@ class ExchangeRetry:
                 await close_parts(parts)
                 self._failed(exc)
                 message = f"switch to Binance failed: {exc}; still on the SIMULATED market"
-                self._report(Severity.WARNING, "exchange_switch_failed", message)
+                self._report(Severity.WARNING, SafetyKind.EXCHANGE_SWITCH_FAILED, message)
 
     async def _reach(self) -> "ExchangeParts":
         while True:
@@ -93,7 +94,7 @@ class ExchangeRetry:
         log.warning("Binance not usable yet (attempt %d): %s", self.attempts, exc)
         if str(exc) != self.last_error:  # a new reason is said once, not every attempt
             message = f"Binance not usable yet: {exc}; still on the SIMULATED market, retrying"
-            self._report(Severity.WARNING, "exchange_retry_failed", message)
+            self._report(Severity.WARNING, SafetyKind.EXCHANGE_RETRY_FAILED, message)
         self.last_error = str(exc)
 
     async def _wait_until_clear(self) -> None:
@@ -104,7 +105,7 @@ class ExchangeRetry:
                     "Binance reachable again; still on the SIMULATED market until "
                     f"{blocker}, then switching to Binance data"
                 )
-                self._report(Severity.WARNING, "exchange_back", message)
+                self._report(Severity.WARNING, SafetyKind.EXCHANGE_BACK, message)
                 announced = blocker
             self._waiting = blocker
             self._touch()

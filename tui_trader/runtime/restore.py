@@ -12,7 +12,7 @@ from tui_trader.config import Settings
 from tui_trader.core.ledger import Portfolio
 from tui_trader.core.trading_core import TradingCore
 from tui_trader.domain.enums import OrderStatus, Severity
-from tui_trader.domain.events import SafetyEvent
+from tui_trader.domain.events import SafetyEvent, SafetyKind
 from tui_trader.domain.orders import Order
 from tui_trader.execution.broker import Broker, BrokerError
 from tui_trader.execution.commands import order_from_intent
@@ -124,5 +124,9 @@ class _fixed:
 def _event(now: datetime, severity: Severity, coid: str, message: str) -> SafetyEvent:
     log.log(logging.WARNING if severity is not Severity.INFO else logging.INFO, message)
     return SafetyEvent(
-        now, severity, "reconciliation", f"order {coid}: {message}", data={"client_order_id": coid}
+        now,
+        severity,
+        SafetyKind.RECONCILIATION,
+        f"order {coid}: {message}",
+        data={"client_order_id": coid},
     )

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from tui_trader.core.ledger import Portfolio
 from tui_trader.core.trading_core import CoreOutputs
 from tui_trader.domain.enums import EngineState, Severity
-from tui_trader.domain.events import SafetyEvent
+from tui_trader.domain.events import SafetyEvent, SafetyKind
 from tui_trader.domain.market import Candle, Tick
 from tui_trader.domain.orders import Order, OrderIntent
 from tui_trader.domain.portfolio import FundingFee
@@ -207,7 +207,9 @@ class Trader:
         message = f"worker {name} failed: {type(error).__name__}: {error}"
         log.error(message)
         self.record_safety(
-            SafetyEvent(self.p.wall_clock.now(), Severity.CRITICAL, "worker_failed", message)
+            SafetyEvent(
+                self.p.wall_clock.now(), Severity.CRITICAL, SafetyKind.WORKER_FAILED, message
+            )
         )
         self.count_failure(name, message)
 
@@ -221,7 +223,9 @@ class Trader:
             # everything journaled so far, and let the host decide whether to go on.
             self.feed_error = str(exc)
             self.record_safety(
-                SafetyEvent(self.p.wall_clock.now(), Severity.CRITICAL, "feed_error", str(exc))
+                SafetyEvent(
+                    self.p.wall_clock.now(), Severity.CRITICAL, SafetyKind.FEED_ERROR, str(exc)
+                )
             )
         finally:
             self.feed_finished.set()

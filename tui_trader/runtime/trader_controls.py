@@ -12,7 +12,7 @@ from tui_trader.clock import Clock
 from tui_trader.config import Settings
 from tui_trader.core.trading_core import TradingCore
 from tui_trader.domain.enums import EngineState, IntentPurpose, Severity
-from tui_trader.domain.events import SafetyEvent
+from tui_trader.domain.events import SafetyEvent, SafetyKind
 from tui_trader.execution.commands import CancelRequest
 from tui_trader.journal.store import Journal
 from tui_trader.runtime.execution_engine import ExecutionEngine
@@ -117,7 +117,7 @@ class OperatorCommands:
                 SafetyEvent(
                     now,
                     Severity.CRITICAL,
-                    "kill_switch",
+                    SafetyKind.KILL_SWITCH,
                     f"kill switch active in this process only, NOT persisted: {exc}",
                 )
             )
@@ -135,7 +135,7 @@ class OperatorCommands:
             return
         self.kill_unpersisted = False
         self._record_safety(
-            SafetyEvent(now, Severity.WARNING, "kill_switch", "kill switch now persisted")
+            SafetyEvent(now, Severity.WARNING, SafetyKind.KILL_SWITCH, "kill switch now persisted")
         )
 
     async def close_position(self, symbol: str) -> None:
@@ -178,7 +178,7 @@ class OperatorCommands:
             SafetyEvent(
                 self.wall_clock.now(),
                 severity,
-                "kill_switch",
+                SafetyKind.KILL_SWITCH,
                 f"kill switch {verb} by {state.source}: {state.reason}"
                 + ("; closing positions" if state.close_positions else ""),
             )
@@ -218,7 +218,9 @@ class OperatorCommands:
         self.kill_state = None
         self.core.state.release(HoldReason.KILL_SWITCH, "operator")
         self._record_safety(
-            SafetyEvent(self.wall_clock.now(), Severity.INFO, "kill_switch", "kill switch cleared")
+            SafetyEvent(
+                self.wall_clock.now(), Severity.INFO, SafetyKind.KILL_SWITCH, "kill switch cleared"
+            )
         )
 
     def _flatten(self, purpose: IntentPurpose, only: str | None = None) -> bool:

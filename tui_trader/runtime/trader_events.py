@@ -12,7 +12,7 @@ from tui_trader.clock import Clock, SimulatedClock
 from tui_trader.core.ledger import Portfolio
 from tui_trader.core.trading_core import OrderReaction, TradingCore
 from tui_trader.domain.enums import EngineState, Severity
-from tui_trader.domain.events import SafetyEvent
+from tui_trader.domain.events import SafetyEvent, SafetyKind
 from tui_trader.domain.orders import Fill, Order, OrderIntent
 from tui_trader.domain.portfolio import FundingFee
 from tui_trader.execution.broker import BrokerEvent
@@ -26,7 +26,6 @@ from tui_trader.safety.trading_state import HoldReason, TradingChange, TradingMo
 from tui_trader.secrets import default_redactor
 
 log = logging.getLogger("tui_trader.runtime.trader")
-TRADING_STATE = "trading_state"  # the safety event kind of a trading state change
 
 
 class Reactions:
@@ -88,7 +87,7 @@ class Reactions:
         # `data` carries the headline the journal keeps for `tui-trader status`.
         state = self.core.state
         data = {"mode": state.mode.name, "headline": state.headline}
-        event = SafetyEvent(self.wall_clock.now(), severity, TRADING_STATE, message)
+        event = SafetyEvent(self.wall_clock.now(), severity, SafetyKind.TRADING_STATE, message)
         self.record_safety(replace(event, data=data))
 
     def touch(self) -> None:
@@ -109,7 +108,7 @@ class Reactions:
         level = logging.INFO if event.severity is Severity.INFO else logging.WARNING
         log.log(level, "%s: %s", event.kind, event.message)
         self.touch()
-        if event.kind == "kill_switch_trigger":
+        if event.kind == SafetyKind.KILL_SWITCH_TRIGGER:
             self._on_kill_trigger(event)
 
     def update_account(self, ts: datetime) -> None:
@@ -131,7 +130,7 @@ class Reactions:
             SafetyEvent(
                 self.clock.now(),
                 severity,
-                "risk_rejected",
+                SafetyKind.RISK_REJECTED,
                 f"{decision.intent.purpose} {decision.intent.side} {decision.intent.symbol} "
                 f"refused at {decision.stage}: {decision.reason}",
                 symbol=decision.intent.symbol,
@@ -152,7 +151,7 @@ class Reactions:
             SafetyEvent(
                 self.clock.now(),
                 Severity.WARNING,
-                "order_failed",
+                SafetyKind.ORDER_FAILED,
                 f"{intent.purpose} {intent.side} {intent.symbol} not sent: {reason}",
                 symbol=intent.symbol,
             )
@@ -180,7 +179,7 @@ class Reactions:
                 SafetyEvent(
                     order.updated_at,
                     Severity.WARNING,
-                    "order_rejected",
+                    SafetyKind.ORDER_REJECTED,
                     f"{order.side} {order.symbol} {order.client_order_id} rejected: {order.reason}",
                     symbol=order.symbol,
                 )
@@ -234,14 +233,14 @@ class Reactions:
                 SafetyEvent(
                     now,
                     Severity.CRITICAL,
-                    "journal_failed",
+                    SafetyKind.JOURNAL_FAILED,
                     f"journal cannot write: {detail}; new entries stopped, exits still tried",
                 )
             )
             return
         self.core.state.release(HoldReason.JOURNAL_FAILED, "journal")
         self.record_safety(
-            SafetyEvent(now, Severity.INFO, "journal_recovered", "journal writes again")
+            SafetyEvent(now, Severity.INFO, SafetyKind.JOURNAL_RECOVERED, "journal writes again")
         )
 
     def count_failure(self, source: str, error: str) -> None:
@@ -250,7 +249,7 @@ class Reactions:
                 SafetyEvent(
                     self.clock.now(),
                     Severity.CRITICAL,
-                    "engine_error",
+                    SafetyKind.ENGINE_ERROR,
                     f"engine in ERROR after {self.machine.consecutive_failures} failures: {error}",
                 )
             )
