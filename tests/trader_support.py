@@ -32,7 +32,7 @@ def make_settings(data_dir: Path, **overrides: Any) -> Settings:
 
 
 def sim_events(trader: Trader) -> Iterator[Tick | Candle]:
-    feed = getattr(trader.p.feed, "inner", trader.p.feed)  # unwrap the metrics wrapper
+    feed = getattr(trader.parts.feed, "inner", trader.parts.feed)  # unwrap the metrics wrapper
     assert isinstance(feed, SimulatedMarket)
     return feed.generate()
 

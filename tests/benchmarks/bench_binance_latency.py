@@ -85,7 +85,7 @@ async def consume(port: int, frames: int, symbols: tuple[str, ...], data: Path) 
         book_stale_after_s=None,
         max_tick_backlog=frames,
     )
-    trader.p.feed = feed
+    trader.parts.feed = feed
     await trader.open()
     done: dict[int, float] = {}
     seen = 0

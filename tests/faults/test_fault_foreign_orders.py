@@ -111,7 +111,7 @@ async def test_foreign_orders_resting_at_start_are_adopted_shown_and_journaled(
             assert shown == {cid: kind for cid, kind, _, _ in FOREIGN}
             assert kinds(trader).count("foreign_order") == len(FOREIGN)
             assert only_stopped(trader)  # reconciled: nothing blocks entries
-            await trader.p.journal.flush()
+            await trader.parts.journal.flush()
     status = "\n".join((await read_status(journal_path(settings))).lines())
     assert "web_trail foreign SELL TRAILING_STOP_MARKET 0.01" in status
     assert "bot_stop foreign SELL STOP 0.01" in status and "@ 45100" in status
@@ -158,8 +158,10 @@ async def test_liquidation_and_adl_are_booked_once_and_critical(
             await asyncio.sleep(0.2)  # the duplicates have arrived
             critical = [e for e in trader.history.safety if e.kind == "liquidation"]
             assert [e.severity for e in critical] == [Severity.CRITICAL] * 2
-            await trader.p.journal.flush()
-            fills = [f for f in await trader.p.journal.fills() if "autoclose" in f.client_order_id]
+            await trader.parts.journal.flush()
+            fills = [
+                f for f in await trader.parts.journal.fills() if "autoclose" in f.client_order_id
+            ]
             assert [(f.price, f.fee) for f in fills] == [
                 (Decimal(40300), Decimal("2.015")),  # 0.5% of 403
                 (Decimal(50100), Decimal("2.505")),

@@ -55,7 +55,7 @@ def locked_by_another_process(db: Path) -> Iterator[None]:
 async def crash_below_stop(trader: Trader, steps: int) -> list[float]:
     """Prices far below the entry, tick by tick; how long each tick's orders took."""
     entry = trader.core.parts.portfolio.position("BTCUSDT").average_entry
-    crash, ts = entry * Decimal("0.9"), trader.p.market_clock.now()
+    crash, ts = entry * Decimal("0.9"), trader.parts.market_clock.now()
     waits = []
     for i in range(1, steps + 1):
         started = time.monotonic()
@@ -91,9 +91,9 @@ async def test_stop_loss_never_waits_on_a_locked_journal(tmp_path: Path) -> None
             assert len(stops) == 1
             spilled = spill_path(journal_path(settings))
             assert stops[0] in spilled.read_text()  # on disk before it was sent
-        await trader.p.journal.flush()
-        await trader.p.journal.flush()  # the fold-in's own writes
-        assert stops[0] in await trader.p.journal.known_client_order_ids()
+        await trader.parts.journal.flush()
+        await trader.parts.journal.flush()  # the fold-in's own writes
+        assert stops[0] in await trader.parts.journal.known_client_order_ids()
 
 
 @pytest.mark.fault(
@@ -104,7 +104,7 @@ async def test_spilled_exit_is_folded_in_at_the_next_start(tmp_path: Path) -> No
     settings = make_settings(tmp_path, MAX_SLIPPAGE_BPS="10000")
     trader = opened(settings)
     # Give up on the lock quickly, so the shutdown below does not take 20 s.
-    trader.p.journal._tuning = WriterTuning(busy_timeout_ms=200, retry_delays=(0.01,))
+    trader.parts.journal._tuning = WriterTuning(busy_timeout_ms=200, retry_delays=(0.01,))
     await trader.open()
     engine = asyncio.create_task(trader.engine.run())
     try:

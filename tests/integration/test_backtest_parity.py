@@ -54,12 +54,12 @@ async def live_fills(settings: Settings, path: Path) -> list[Fill]:
     trader = build_trader(settings, replay=path, symbol="BTCUSDT", **entry_groups())
     async with running_engine(trader):
         await trader.start()
-        async for event in trader.p.feed.events():
+        async for event in trader.parts.feed.events():
             trader.on_market_event(event)
             if not trader.engine.queue.empty():
                 await trader.engine.drain()
-        await trader.p.journal.flush()
-        return await trader.p.journal.fills()
+        await trader.parts.journal.flush()
+        return await trader.parts.journal.fills()
 
 
 @pytest.mark.parametrize("market_orders", [True, False], ids=["market", "limit"])

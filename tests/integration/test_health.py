@@ -47,9 +47,9 @@ Served = tuple[Trader, HealthServer, SimulatedClock, TraderMetrics]
 async def serving(tmp_path: Path, **settings: str) -> AsyncIterator[Served]:
     async with running_engine(opened(make_settings(tmp_path, **settings))) as trader:
         await feed(trader, sim_events(trader), 10)
-        clock = SimulatedClock(trader.p.market_clock.now())  # the feed is fresh "now"
+        clock = SimulatedClock(trader.parts.market_clock.now())  # the feed is fresh "now"
         metrics = TraderMetrics()
-        server = HealthServer(trader.snapshot, metrics, clock, port=0, journal=trader.p.journal)
+        server = HealthServer(trader.snapshot, metrics, clock, port=0, journal=trader.parts.journal)
         await server.start()
         try:
             yield trader, server, clock, metrics
@@ -74,7 +74,7 @@ async def test_healthy_is_200_with_state_feeds_and_journal(
     assert body["kill_switch"] == {"active": False, "reason": ""}
     [feed_entry] = body["feeds"]
     assert feed_entry == {
-        "name": trader.p.feed.name,
+        "name": trader.parts.feed.name,
         "connected": True,
         "age_s": 0.0,
         "stale_after_s": 9.0,  # 3 tick intervals of 3 s at speed 1
@@ -107,7 +107,7 @@ async def test_engine_error_makes_it_503(
     assert "engine state ERROR: broker: HTTP 502" in body["problems"]
     # ERROR alone, without the kill switch the failures also triggered:
     alone = replace(trader.snapshot(), kill_switch_active=False, kill_reason="")
-    report = health_report(alone, clock.now(), trader.p.journal)
+    report = health_report(alone, clock.now(), trader.parts.journal)
     assert (report.status_code, report.body["problems"]) == (
         503,
         ["engine state ERROR: broker: HTTP 502"],
@@ -122,7 +122,7 @@ async def test_a_stale_feed_makes_it_503_and_doctor_fails_streams(
     clock.advance(timedelta(seconds=10))
     status, body, _ = await get(server.port, "/health")
     assert status == 503
-    assert body["problems"] == [f"feed {trader.p.feed.name} stale: last event 10.0 s ago"]
+    assert body["problems"] == [f"feed {trader.parts.feed.name} stale: last event 10.0 s ago"]
     ctx = DoctorContext(trader.settings, load_ops_settings(health_port=server.port), {})
     result = await streams_check(ctx)
     assert result.status == "FAIL" and "stale, last event 10.0 s ago" in result.detail
@@ -164,7 +164,7 @@ async def test_metrics_from_the_feed_and_from_snapshots(tmp_path: Path) -> None:
 
 
 async def check_metrics(trader: Trader, server: HealthServer, metrics: TraderMetrics) -> None:
-    metered = MeteredFeed(trader.p.feed, metrics).events()  # unpaced: the test drives it
+    metered = MeteredFeed(trader.parts.feed, metrics).events()  # unpaced: the test drives it
 
     async def pump(count: int) -> None:
         for _ in range(count):

@@ -96,12 +96,12 @@ async def test_daily_summary_at_midnight_utc(tmp_path: Path) -> None:
         await feed(trader, events, 10)
         clock = SimulatedClock(START + timedelta(hours=23, minutes=59, seconds=58))
         sink = Collected()
-        notifier = Notifier([sink], clock, fills=trader.p.journal)
+        notifier = Notifier([sink], clock, fills=trader.parts.journal)
         await notifier.step(trader.snapshot())  # baseline: 10000 USDT, no position
         await trader.start()
         await trader.engine.process(limit_buy(trader, "1.001", "summary-fill"))
         await feed(trader, events, 10)
-        await trader.p.journal.flush()
+        await trader.parts.journal.flush()
         await notifier.step(trader.snapshot())
         assert sink.texts == ["[PAPER] engine IDLE → RUNNING", sink.texts[1]]
         assert sink.texts[1].startswith("[PAPER] filled: BUY 0.00100 BTCUSDT")

@@ -33,8 +33,8 @@ async def test_six_simulated_hours_balance_exactly(tmp_path: Path) -> None:
     async with running_engine(opened(settings)) as trader:
         await trader.start()
         await feed(trader, sim_events(trader), 6 * EVENTS_PER_HOUR)
-        await trader.p.journal.flush()
-        fills = await trader.p.journal.fills()
+        await trader.parts.journal.flush()
+        fills = await trader.parts.journal.fills()
         portfolio = trader.core.parts.portfolio
 
         assert len(fills) >= 4, "the simulated market should make the strategy trade"
@@ -52,7 +52,7 @@ async def test_six_simulated_hours_balance_exactly(tmp_path: Path) -> None:
         assert portfolio.fees_paid == sum((f.fee for f in fills), Decimal(0))
 
         # The paper exchange's own books agree with ours, asset by asset.
-        exchange = await trader.p.broker.balances()
+        exchange = await trader.parts.broker.balances()
         for asset, balance in portfolio.balances().items():
             assert exchange[asset].total == balance.total
 

@@ -71,10 +71,10 @@ async def test_paper_trades_binance_public_data(
 ) -> None:
     urls = loopback_endpoints(exchange.port)
     async with running_engine(linked(make_settings(tmp_path), urls)) as trader:
-        assert trader.p.feed.name == "binance" and trader.snapshot().mode == "PAPER"
+        assert trader.parts.feed.name == "binance" and trader.snapshot().mode == "PAPER"
         assert "exchange_connected" in kinds(trader)
         assert trader.core.parts.rules["BTCUSDT"].step_size == Decimal("0.00001")
-        assert trader.engine.broker is trader.p.broker  # the paper broker
+        assert trader.engine.broker is trader.parts.broker  # the paper broker
         loop = asyncio.create_task(trader._feed_loop())
         await quote_btc(exchange, trader)
         loop.cancel()
@@ -127,15 +127,15 @@ async def test_binance_is_retried_and_replaces_the_simulated_market_once_nothing
         await until(lambda: t.core.parts.market.price("BTCUSDT") > 0)  # simulated prices
         await t.stop()
         await until(lambda: t.exchange.retry is None)
-        assert t.p.feed.name == "binance" and t.exchange.parts is not None
+        assert t.parts.feed.name == "binance" and t.exchange.parts is not None
         assert t.core.parts.market.price("BTCUSDT") == 0  # no simulated price carried over
         assert t.core.parts.rules["BTCUSDT"].step_size == Decimal("0.00001")
         [connected] = [e for e in t.history.safety if e.kind == "exchange_connected"]
         assert connected.message.endswith("switched from the simulated market")
         await quote_btc(exchange, t)  # the feed loop follows Binance now
         assert t.snapshot().feeds[0].name == "binance"
-        await t.p.journal.flush()
-        run = await t.p.journal.latest_run()
+        await t.parts.journal.flush()
+        run = await t.parts.journal.latest_run()
         assert run is not None and run.feed == "binance"  # what `tui-trader status` shows
         for task in running:
             task.cancel()
@@ -164,9 +164,9 @@ async def test_testnet_trades_on_the_binance_broker_and_reconciles_after_restart
         assert exchange.order_requests[0]["newClientOrderId"] == placed.client_order_id
         # kill -9: no graceful stop (which would cancel the entry); the journal keeps
         # what it had written. While no process runs, the order fills.
-        await trader.p.journal.close()
+        await trader.parts.journal.close()
         await trader.engine.broker.close()
-        await trader.p.feed.close()
+        await trader.parts.feed.close()
         await exchange.fill(placed.client_order_id, "0.002", "49000")
         async with running_engine(linked(settings, urls)) as restarted:
             assert restarted.core.parts.orders.get(placed.client_order_id) is None  # filled
@@ -174,7 +174,7 @@ async def test_testnet_trades_on_the_binance_broker_and_reconciles_after_restart
             assert portfolio.balance("BTC") == Decimal("1.001998")  # from the exchange
             assert "reconciliation" in kinds(restarted)
             assert only_stopped(restarted)
-            fills = await restarted.p.journal.fills()
+            fills = await restarted.parts.journal.fills()
             assert [(f.quantity, f.trade_id) for f in fills] == [(Decimal("0.002"), "5001")]
     assert len(exchange.order_requests) == 1
 
@@ -236,11 +236,11 @@ async def test_kill_9_with_an_order_open_on_the_exchange_then_restart_reconciles
     with keyring_installed(MemoryKeyring()):
         async with running_engine(linked(settings, loopback_endpoints(exchange.port))) as again:
             assert again.core.parts.orders.get(cid) is None  # known final: filled
-            [order] = [o for o in await again.p.journal.orders() if o.client_order_id == cid]
+            [order] = [o for o in await again.parts.journal.orders() if o.client_order_id == cid]
             assert order.status is OrderStatus.FILLED
-            fills = await again.p.journal.fills()
+            fills = await again.parts.journal.fills()
             assert [(f.client_order_id, f.quantity) for f in fills] == [(cid, Decimal("0.002"))]
             assert again.core.parts.portfolio.balance("BTC") == Decimal("1.001998")
             assert only_stopped(again)
-            assert await again.p.journal.integrity_check() == []
+            assert await again.parts.journal.integrity_check() == []
     assert len(exchange.order_requests) == 1  # never sent twice

@@ -81,7 +81,7 @@ async def test_a_failed_switch_changes_nothing_and_the_next_attempt_moves_the_wh
             link = t.exchange
             await until(lambda: link.reconciler is not None and link.reconciler.last is not None)
             assert isinstance(t.engine.broker, BinanceSpotBroker)
-            assert t.snapshot().mode == "TESTNET" and t.p.feed.name == "binance-testnet"
+            assert t.snapshot().mode == "TESTNET" and t.parts.feed.name == "binance-testnet"
             portfolio = t.core.parts.portfolio
             assert (portfolio.balance("USDT"), portfolio.balance("BTC")) == (10000, 1)
             assert t.exchange.retry is None and only_stopped(t)

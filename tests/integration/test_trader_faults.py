@@ -56,7 +56,7 @@ async def test_kill_halts_even_when_the_kill_file_cannot_be_written(tmp_path: Pa
         await trader.kill()
         assert trader.kill_state is not None
         assert not trader.core.state.entries_allowed
-        assert trader.p.machine.state is EngineState.IDLE
+        assert trader.parts.machine.state is EngineState.IDLE
         assert any("NOT persisted" in e.message for e in trader.history.safety)
         watcher = asyncio.create_task(trader.commands.watch_kill_switch())
         await asyncio.sleep(0.3)  # no file on disk must not count as "cleared"
@@ -110,7 +110,7 @@ async def test_a_locked_journal_does_not_hold_back_the_stop_loss(tmp_path: Path)
         await hold(trader, "BTCUSDT")
         await feed(trader, events, 20)
         entry = trader.core.parts.portfolio.position("BTCUSDT").average_entry
-        crash, ts = entry * Decimal("0.9"), trader.p.market_clock.now()
+        crash, ts = entry * Decimal("0.9"), trader.parts.market_clock.now()
         lock = sqlite3.connect(journal_path(settings), isolation_level=None)
         lock.execute("BEGIN IMMEDIATE")  # another process holds the journal
         started = time.monotonic()
@@ -123,8 +123,8 @@ async def test_a_locked_journal_does_not_hold_back_the_stop_loss(tmp_path: Path)
         assert spill_path(journal_path(settings)).exists()  # on disk before it was sent
         lock.execute("ROLLBACK")
         lock.close()
-        await asyncio.wait_for(trader.p.journal.flush(), 10)
-        assert stop.client_order_id in await trader.p.journal.known_client_order_ids()
+        await asyncio.wait_for(trader.parts.journal.flush(), 10)
+        assert stop.client_order_id in await trader.parts.journal.known_client_order_ids()
 
 
 async def test_stop_leaves_no_entry_working(tmp_path: Path) -> None:
@@ -134,8 +134,8 @@ async def test_stop_leaves_no_entry_working(tmp_path: Path) -> None:
         price = trader.core.parts.market.price("BTCUSDT") * Decimal("0.999")
         trader.engine.submit(buy("BTCUSDT", price, "entry-x-BTCUSDT-1", "0.001"))  # queued
         await trader.stop()
-        assert trader.p.machine.state is EngineState.IDLE
-        assert await trader.p.broker.open_orders() == []
+        assert trader.parts.machine.state is EngineState.IDLE
+        assert await trader.parts.broker.open_orders() == []
 
 
 async def test_queued_close_is_sent_before_shutdown(tmp_path: Path) -> None:
@@ -150,9 +150,9 @@ async def test_queued_close_is_sent_before_shutdown(tmp_path: Path) -> None:
         await trader.close_position("BTCUSDT")  # queued; the operator quits at once
     # close() sent it (not dropped, no crash): the journal shows the MANUAL_CLOSE order.
     check = opened(settings)
-    await check.p.journal.open()
-    orders = await check.p.journal.orders()
-    await check.p.journal.close()
+    await check.parts.journal.open()
+    orders = await check.parts.journal.orders()
+    await check.parts.journal.close()
     assert any(o.purpose is IntentPurpose.MANUAL_CLOSE for o in orders)
 
 
@@ -166,7 +166,10 @@ async def test_restart_with_an_exit_working_sends_no_second_exit(tmp_path: Path)
         await feed(trader, events, 20)
         await trader.stop()  # positions kept, protective exits armed
         entry = trader.core.parts.portfolio.position("BTCUSDT").average_entry
-        crash, ts = (entry * Decimal("0.9")).quantize(Decimal("0.01")), trader.p.market_clock.now()
+        crash, ts = (
+            (entry * Decimal("0.9")).quantize(Decimal("0.01")),
+            trader.parts.market_clock.now(),
+        )
         for i in range(1, 3):  # thin market: the stop-loss fills only partly
             trader.on_market_event(tick("BTCUSDT", ts + timedelta(seconds=i), crash, "0.004"))
             await trader.engine.drain()
@@ -187,7 +190,7 @@ async def test_a_failing_journal_stops_entries_at_once_with_one_critical_event(
 ) -> None:
     settings = make_settings(tmp_path)
     trader = opened(settings)
-    trader.p.journal._tuning = WriterTuning(
+    trader.parts.journal._tuning = WriterTuning(
         busy_timeout_ms=10, retry_delays=(0.01,), max_pause=0.05
     )
     async with running_engine(trader):
@@ -195,7 +198,7 @@ async def test_a_failing_journal_stops_entries_at_once_with_one_critical_event(
         await trader.start()
         lock = sqlite3.connect(journal_path(settings), isolation_level=None)
         lock.execute("BEGIN IMMEDIATE")
-        trader.p.journal.record_event("general", "probe", {})
+        trader.parts.journal.record_event("general", "probe", {})
         for _ in range(100):  # several failed rounds
             await asyncio.sleep(0.02)
         failed = [e for e in trader.history.safety if e.kind == "journal_failed"]
@@ -207,6 +210,6 @@ async def test_a_failing_journal_stops_entries_at_once_with_one_critical_event(
             await trader.start()
         lock.execute("ROLLBACK")
         lock.close()
-        await asyncio.wait_for(trader.p.journal.flush(), 5)
+        await asyncio.wait_for(trader.parts.journal.flush(), 5)
         assert any(e.kind == "journal_recovered" for e in trader.history.safety)
         assert trader.core.state.entries_allowed  # still RUNNING: entries reopen

@@ -108,8 +108,8 @@ async def test_funding_and_liquidation_reach_the_account_and_survive_a_restart(
             await until(lambda: trader.core.parts.portfolio.funding == Decimal("0.05"))
             assert trader.core.parts.portfolio.cash == wallet + Decimal("0.05")
             assert trader.snapshot().account.funding == Decimal("0.05")
-            await trader.p.journal.flush()
-            fees = await trader.p.journal.funding_fees()
+            await trader.parts.journal.flush()
+            fees = await trader.parts.journal.funding_fees()
             assert [(f.asset, f.amount) for f in fees] == [
                 ("USDT", Decimal("-0.05")),
                 ("USDT", Decimal("0.10")),
@@ -133,8 +133,8 @@ async def test_funding_and_liquidation_reach_the_account_and_survive_a_restart(
             assert portfolio.cash == wallet - Decimal("0.15") == exchange.futures.engine.wallet
             assert "reconciliation" not in [e.kind for e in third.history.safety]
             assert only_stopped(third)
-            await third.p.journal.flush()
-            assert len(await third.p.journal.funding_fees()) == 3
+            await third.parts.journal.flush()
+            assert len(await third.parts.journal.funding_fees()) == 3
 
 
 async def test_a_binance_account_waiting_to_replace_the_simulated_one_books_nothing_into_it(
@@ -202,12 +202,12 @@ async def test_a_liquidation_and_a_foreign_stop_are_booked_shown_and_journaled(
             assert portfolio.cash == cash - Decimal(97) - Decimal("2.015")
             critical = [e for e in trader.history.safety if e.kind == "liquidation"]
             assert [e.severity for e in critical] == [Severity.CRITICAL]
-            await trader.p.journal.flush()
-            journaled = {o.client_order_id: o for o in await trader.p.journal.orders()}
+            await trader.parts.journal.flush()
+            journaled = {o.client_order_id: o for o in await trader.parts.journal.orders()}
             assert journaled["web_trail"].type_label == "TRAILING_STOP_MARKET"
             [liquidation] = [o for cid, o in journaled.items() if cid.startswith("autoclose-")]
             assert (liquidation.type_label, liquidation.is_foreign) == ("LIQUIDATION", True)
-            fills = await trader.p.journal.fills()
+            fills = await trader.parts.journal.fills()
             assert [f.fee for f in fills if f.client_order_id == liquidation.client_order_id] == [
                 Decimal("2.015")
             ]

@@ -119,8 +119,8 @@ async def orders_after(tmp: Path, events: int) -> list[str]:
         await feed(trader, sim_events(trader), events)
         if trader.advice is not None:
             await trader.advice.advisor.wait_idle()
-        await trader.p.journal.flush()
-        return [o.client_order_id for o in await trader.p.journal.orders()]
+        await trader.parts.journal.flush()
+        return [o.client_order_id for o in await trader.parts.journal.orders()]
 
 
 async def test_advisory_never_changes_orders(
@@ -154,7 +154,7 @@ async def test_gate_blocks_a_disagreeing_entry_but_never_an_exit(
         await trader.start()
         trader._route(entry(trader, "gated-1"))
         await settle(trader)
-        assert await trader.p.broker.open_orders() == []
+        assert await trader.parts.broker.open_orders() == []
         blocked = trader.history.safety[0]
         assert blocked.kind == "llm_gate" and "HOLD" in blocked.message
 
@@ -163,7 +163,7 @@ async def test_gate_blocks_a_disagreeing_entry_but_never_an_exit(
         )
         trader._route(entry(trader, "gated-2"))
         await settle(trader)
-        assert len(await trader.p.broker.open_orders()) == 1
+        assert len(await trader.parts.broker.open_orders()) == 1
 
         requests_before = llm.request_count
         exit_intent = replace(entry(trader, "exit-1", Side.SELL), purpose=IntentPurpose.STOP_LOSS)
@@ -186,7 +186,7 @@ async def test_decide_intent_still_refused_by_risk_over_a_limit(
         await settle(trader)
         refusal = next(e for e in trader.history.safety if e.kind == "risk_rejected")
         assert "position_size" in refusal.message
-        assert await trader.p.broker.open_orders() == []
+        assert await trader.parts.broker.open_orders() == []
 
 
 async def test_slow_llm_does_not_stall_trading(
@@ -263,7 +263,7 @@ async def test_decide_mode_on_binance_rounds_with_the_exchange_filters(
             trader._route(entry(trader, "decide-binance"))
             await settle(trader)
             reading.cancel()
-            [order] = await trader.p.broker.open_orders()
+            [order] = await trader.parts.broker.open_orders()
             assert (order.price, order.quantity) == (Decimal("100.1"), Decimal("0.062"))
             assert not [e for e in trader.history.safety if e.kind == "risk_rejected"]
     finally:

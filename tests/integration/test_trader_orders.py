@@ -52,30 +52,30 @@ async def test_same_intent_twice_gives_one_order_even_across_restart(tmp_path: P
     second = await trader.engine.process(intent)
     assert first is not None and first.status is OrderStatus.NEW
     assert second is None
-    assert len(await trader.p.broker.open_orders()) == 1
+    assert len(await trader.parts.broker.open_orders()) == 1
     refused = trader.history.safety[0]
     assert refused.kind == "risk_rejected" and refused.data["stage"] == "idempotency"
     # The process dies here: no graceful stop, nothing cancelled; what was committed stays.
     engine.cancel()
-    await trader.p.journal.close()
+    await trader.parts.journal.close()
     assert await journal_rows(journal_path(settings), "intents") == 1
 
     # A new process on the same data dir: the resting order is restored in the paper
     # exchange with its funds locked, and the same intent is still refused.
     async with running_engine(opened(settings)) as restarted:
-        restored = await restarted.p.broker.open_orders()
+        restored = await restarted.parts.broker.open_orders()
         assert [o.client_order_id for o in restored] == [first.client_order_id]
         assert restarted.core.parts.orders.get(first.client_order_id) is not None
-        quote = (await restarted.p.broker.balances())["USDT"]
+        quote = (await restarted.parts.broker.balances())["USDT"]
         assert quote.locked > 0
         await restarted.start()
         assert await restarted.engine.process(intent) is None
-        assert len(await restarted.p.broker.open_orders()) == 1
+        assert len(await restarted.parts.broker.open_orders()) == 1
         # Stopping cancels the restored entry order at the broker and in the journal.
         await restarted.stop()
-        assert await restarted.p.broker.open_orders() == []
-        await restarted.p.journal.flush()
-        assert await restarted.p.journal.open_orders() == []
+        assert await restarted.parts.broker.open_orders() == []
+        await restarted.parts.journal.flush()
+        assert await restarted.parts.journal.open_orders() == []
     assert await journal_rows(journal_path(settings), "intents") == 1
 
 
@@ -90,12 +90,12 @@ async def test_intent_journaled_but_never_sent_is_closed_at_restart(tmp_path: Pa
     await journal.close()
 
     async with running_engine(opened(settings)) as trader:
-        assert await trader.p.broker.open_orders() == []
+        assert await trader.parts.broker.open_orders() == []
         event = next(e for e in trader.history.safety if e.kind == "reconciliation")
         assert "never sent" in event.message
-        await trader.p.journal.flush()
-        assert await trader.p.journal.unfinished_intents() == []
-        orders = await trader.p.journal.orders()
+        await trader.parts.journal.flush()
+        assert await trader.parts.journal.unfinished_intents() == []
+        orders = await trader.parts.journal.orders()
         assert orders[0].status is OrderStatus.REJECTED
 
 
@@ -110,10 +110,10 @@ async def test_kill_switch_blocks_orders_and_survives_restart(tmp_path: Path) ->
         placed = await trader.engine.process(resting_buy(price))
         assert placed is not None
         await trader.kill(close_positions=False, source="test")
-        assert await trader.p.broker.open_orders() == []  # kill cancelled the resting order
+        assert await trader.parts.broker.open_orders() == []  # kill cancelled the resting order
         assert await trader.engine.process(resting_buy(price, "after-kill")) is None
         assert trader.snapshot().kill_switch_active
-        assert trader.p.machine.state.value == "IDLE"
+        assert trader.parts.machine.state.value == "IDLE"
 
     async with running_engine(opened(settings)) as restarted:
         assert restarted.snapshot().kill_switch_active

@@ -40,7 +40,7 @@ async def test_planted_secret_reaches_no_screen_journal_or_log(
         await pilot.press("6")  # the log tab
         await pilot.pause(0.5)
         screens = c.app.export_screenshot()
-        await c.trader.p.journal.flush()
+        await c.trader.parts.journal.flush()
     assert "echoed" in screens and SECRET not in screens
     on_disk = files_text(tmp_path)
     assert "oops, the secret is" in on_disk  # the log line was written...

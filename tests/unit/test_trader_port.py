@@ -43,3 +43,13 @@ def test_fresh_market_parts_forget_the_old_prices_and_signals() -> None:
     core.replace_market_parts(**market_parts(SETTINGS, SETTINGS.symbols))
     assert core.parts.market is not old and core.last_signals == {}
     assert set(core.parts.strategies) == set(SETTINGS.symbols)
+
+
+def test_no_runtime_module_hides_the_trader_behind_a_one_letter_alias() -> None:
+    runtime = Path(tui_trader.runtime.exchange_link.__file__).parent
+    aliases = {
+        path.name: found
+        for path in runtime.glob("*.py")
+        if (found := re.findall(r"\bself\.(?:p|t)\b|\btrader\.p\b", path.read_text()))
+    }
+    assert aliases == {}

@@ -94,7 +94,7 @@ def test_the_demo_trader_starts_warm_and_untouched_by_its_past(tmp_path: Path) -
     assert not snapshot.open_orders and not snapshot.fills and not snapshot.positions
     assert not [e for e in snapshot.safety_events if e.ts < START]
     assert snapshot.account.day_pnl == 0  # no day-start equity sampled from the past
-    assert trader.p.market_clock.now() == START
+    assert trader.parts.market_clock.now() == START
 
 
 def test_a_replay_has_no_invented_past(tmp_path: Path) -> None:

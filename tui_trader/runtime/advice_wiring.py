@@ -40,16 +40,18 @@ def build_advice_link(settings: LLMSettings, trader: "Trader") -> AdviceLink:
     advisor = LLMAdvisor(
         settings,
         lambda: build_client(settings, trader.llm_api_key),
-        trader.p.market_clock,
-        lambda record: trader.p.journal.record_event("decisions", str(record["kind"]), record),
-        breaker=ServiceBreaker("LLM advisor", trader.p.wall_clock, on_event=trader.record_safety),
+        trader.parts.market_clock,
+        lambda record: trader.parts.journal.record_event("decisions", str(record["kind"]), record),
+        breaker=ServiceBreaker(
+            "LLM advisor", trader.parts.wall_clock, on_event=trader.record_safety
+        ),
     )
 
     def refuse(intent: OrderIntent, reason: str) -> None:
         trader.core.on_refused(intent)
         trader.record_safety(
             SafetyEvent(
-                trader.p.market_clock.now(),
+                trader.parts.market_clock.now(),
                 Severity.WARNING,
                 SafetyKind.LLM_GATE,
                 f"{intent.side} {intent.symbol} entry not sent: {reason}",
@@ -59,7 +61,7 @@ def build_advice_link(settings: LLMSettings, trader: "Trader") -> AdviceLink:
 
     return AdviceLink(
         advisor,
-        trader.p.market_clock,
+        trader.parts.market_clock,
         lambda symbol: advisor_context(trader, symbol),
         lambda symbol: trader.core.parts.rules.get(symbol),
         trader.engine.submit,

@@ -115,7 +115,7 @@ def _add_tasks(runtime: OpsRuntime, trader: Trader, ops: OpsSettings, clock: Clo
             min_severity=ops.notify_min_severity,
             signals=ops.notify_signals,
             daily_summary=ops.daily_summary,
-            fills=trader.p.journal,
+            fills=trader.parts.journal,
         )
         runtime.notifier = notifier
         runtime.tasks.append(("notifier", lambda: notifier.run(trader.snapshot)))
@@ -128,7 +128,7 @@ def _add_tasks(runtime: OpsRuntime, trader: Trader, ops: OpsSettings, clock: Clo
             metrics,
             clock,
             port=ops.health_port,
-            journal=trader.p.journal,
+            journal=trader.parts.journal,
             on_event=trader.record_safety,
         )
         runtime.tasks.append(("health", runtime.health.serve_forever))

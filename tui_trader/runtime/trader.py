@@ -46,7 +46,7 @@ EdgeTask = tuple[str, Callable[[], Awaitable[None]]]
 
 class Trader:
     def __init__(self, parts: TraderParts) -> None:
-        self.p = parts
+        self.parts = parts
         self.settings, self.core, self.journal = parts.settings, parts.core, parts.journal
         self.wall_clock = parts.wall_clock
         self.history = History()
@@ -123,10 +123,10 @@ class Trader:
 
     async def _close_after_failed_open(self) -> None:
         for part, close in (
-            ("feed", self.p.feed.close),
-            ("broker", self.p.broker.close),
+            ("feed", self.parts.feed.close),
+            ("broker", self.parts.broker.close),
             ("exchange", self.exchange.close),
-            ("journal", self.p.journal.close),
+            ("journal", self.parts.journal.close),
         ):
             try:
                 await close()
@@ -134,33 +134,35 @@ class Trader:
                 log.info("closing the %s after a failed start: %s", part, exc)
 
     async def _open(self) -> None:
-        await self.p.journal.open()
-        if self.p.advice is not None:
-            self.llm_api_key = await self.p.advice.api_key(self.settings)
+        await self.parts.journal.open()
+        if self.parts.advice is not None:
+            self.llm_api_key = await self.parts.advice.api_key(self.settings)
         await self.commands.check_keys()
-        if self.p.ops is not None:
-            self.ops = await self.p.ops.start(self, self.p.metrics)
-        self.p.gate.remember_journaled(await self.p.journal.known_client_order_ids())
+        if self.parts.ops is not None:
+            self.ops = await self.parts.ops.start(self, self.parts.metrics)
+        self.parts.gate.remember_journaled(await self.parts.journal.known_client_order_ids())
         if not await self.exchange.open():
-            day_start = await restore_paper(self.p.journal, self.p.broker, self.core, self.settings)
+            day_start = await restore_paper(
+                self.parts.journal, self.parts.broker, self.core, self.settings
+            )
             if day_start is not None:
                 self.core.account.restore(*day_start)
         await self._resume_market_time()
-        now = self.p.wall_clock.now()
+        now = self.parts.wall_clock.now()
         broker = self.engine.broker
         for event in await reconcile_unfinished(
-            self.p.journal, broker, self.reactions.on_order, now
+            self.parts.journal, broker, self.reactions.on_order, now
         ):
             self.record_safety(event)
         await self.exchange.reconcile("start")
-        kill = self.p.kill_switch.read()
+        kill = self.parts.kill_switch.read()
         if kill is not None:
             self.commands.apply_kill(kill, announce=False)
         self.reactions.say_trading_state("at start")  # committed with the run record below
-        self.run_id = await self.p.journal.start_run(
+        self.run_id = await self.parts.journal.start_run(
             mode=self.settings.trading_mode,
             market=self.settings.market_type.value,
-            feed=self.p.feed.name + self.exchange.feed_note,
+            feed=self.parts.feed.name + self.exchange.feed_note,
             started_at=now,
             pid=os.getpid(),
         )
@@ -168,24 +170,26 @@ class Trader:
     async def _resume_market_time(self) -> None:
         """Market time never runs backwards across a restart: an accelerated demo may have
         run ahead of the wall clock, and journaled orders carry that time."""
-        reached = await market_time_reached(self.p.journal)
+        reached = await market_time_reached(self.parts.journal)
         if reached is None:
             return
-        if reached > self.p.market_clock.now() and self.p.resume_feed is not None:
-            self.p.market_clock.set(reached)
-            self.p.feed = self.p.resume_feed(reached)
+        if reached > self.parts.market_clock.now() and self.parts.resume_feed is not None:
+            self.parts.market_clock.set(reached)
+            self.parts.feed = self.parts.resume_feed(reached)
 
     async def close(self) -> None:
         """Graceful shutdown: stop trading (positions kept), flush and close the journal."""
-        if self.p.machine.state is EngineState.RUNNING:
+        if self.parts.machine.state is EngineState.RUNNING:
             await self.stop()
         await self.engine.drain()  # an operator's queued close is sent, not dropped
-        await self.p.feed.close()
-        await self.p.broker.close()
+        await self.parts.feed.close()
+        await self.parts.broker.close()
         await self.exchange.close()
         self.reactions.journal_state_snapshot()
-        self.p.journal.end_run(self.run_id, self.p.wall_clock.now(), self.p.machine.state.value)
-        await self.p.journal.close()
+        self.parts.journal.end_run(
+            self.run_id, self.parts.wall_clock.now(), self.parts.machine.state.value
+        )
+        await self.parts.journal.close()
 
     def edge_tasks(self) -> list[EdgeTask]:
         tasks: list[EdgeTask] = [
@@ -208,7 +212,7 @@ class Trader:
         log.error(message)
         self.record_safety(
             SafetyEvent(
-                self.p.wall_clock.now(), Severity.CRITICAL, SafetyKind.WORKER_FAILED, message
+                self.parts.wall_clock.now(), Severity.CRITICAL, SafetyKind.WORKER_FAILED, message
             )
         )
         self.count_failure(name, message)
@@ -216,7 +220,7 @@ class Trader:
     # --- edge tasks ----------------------------------------------------------------
     async def _feed_loop(self) -> None:
         try:
-            while await self._follow(self.p.feed):
+            while await self._follow(self.parts.feed):
                 pass  # the feed was replaced (simulated market -> Binance): follow the new one
         except FeedError as exc:
             # Bad input (a malformed CSV line, an unusable exchange): say so plainly, keep
@@ -224,7 +228,7 @@ class Trader:
             self.feed_error = str(exc)
             self.record_safety(
                 SafetyEvent(
-                    self.p.wall_clock.now(), Severity.CRITICAL, SafetyKind.FEED_ERROR, str(exc)
+                    self.parts.wall_clock.now(), Severity.CRITICAL, SafetyKind.FEED_ERROR, str(exc)
                 )
             )
         finally:
@@ -233,7 +237,7 @@ class Trader:
     async def _follow(self, feed: MarketFeed) -> bool:
         """Trade on `feed` until it ends; True when it ended because it was replaced."""
         async for event in feed.events():
-            if feed is not self.p.feed:
+            if feed is not self.parts.feed:
                 break  # never act on the replaced feed's last events
             self.on_market_event(event)
             if not self.engine.queue.empty():
@@ -241,12 +245,12 @@ class Trader:
                 # fast replay identical to a backtest, and costs a live feed nothing (it
                 # buffers frames while an order is in flight).
                 await self.engine.drain()
-        return feed is not self.p.feed
+        return feed is not self.parts.feed
 
     def on_market_event(self, event: Tick | Candle) -> None:
         ts = event.ts if isinstance(event, Tick) else event.close_time
-        self.p.market_clock.set(ts)
-        self.p.broker.on_market_event(event)
+        self.parts.market_clock.set(ts)
+        self.parts.broker.on_market_event(event)
         try:
             commands = self.core.on_event(event)
         except Exception as exc:  # strategy or indicator bug: contain it, count it
@@ -312,10 +316,10 @@ class Trader:
         version = self.reactions.version
         if self._snapshot is None or self._snapshot.version != version:
             self._snapshot = build_snapshot(
-                ts=self.p.wall_clock.now(),
+                ts=self.parts.wall_clock.now(),
                 mode=self.exchange.mode,
                 settings=self.settings,
-                engine_state=self.p.machine.state,
+                engine_state=self.parts.machine.state,
                 kill_reason=kill_text(self.kill_state),
                 trading=self.core.state,
                 feeds=(self.feed_status(),),
@@ -326,7 +330,7 @@ class Trader:
                 orders=self.core.parts.orders,
                 account=self.core.account,
                 history=self._with_advice(),
-                last_error=self.p.machine.last_error,
+                last_error=self.parts.machine.last_error,
                 version=version,
             )
         return self._snapshot
@@ -339,29 +343,29 @@ class Trader:
     def feed_status(self) -> FeedStatus:
         finished = self.feed_finished.is_set()
         return feed_view(
-            self.p.feed, self.exchange, finished, self.core.parts.market, self.settings
+            self.parts.feed, self.exchange, finished, self.core.parts.market, self.settings
         )
 
     # --- the exchange link's port (trader_port.TraderPort) -----------------------------
     @property
     def metrics(self) -> "TraderMetrics | None":
-        return self.p.metrics
+        return self.parts.metrics
 
     @property
     def engine_running(self) -> bool:
-        return self.p.machine.state is EngineState.RUNNING
+        return self.parts.machine.state is EngineState.RUNNING
 
     @property
     def feed(self) -> MarketFeed:
-        return self.p.feed
+        return self.parts.feed
 
     @property
     def broker(self) -> Broker:
         return self.engine.broker
 
     def replace_feed(self, feed: MarketFeed) -> MarketFeed:
-        previous = self.p.feed
-        self.p.feed, self.p.resume_feed = feed, None  # a venue's feed keeps its own time
+        previous = self.parts.feed
+        self.parts.feed, self.parts.resume_feed = feed, None  # a venue's feed keeps its own time
         return previous
 
     def replace_broker(self, broker: Broker) -> Broker:
@@ -371,7 +375,7 @@ class Trader:
     def adopt_account(
         self, portfolio: Portfolio, open_orders: Iterable[Order], account_tag: str
     ) -> None:
-        now = self.p.market_clock.now()
+        now = self.parts.market_clock.now()
         self.reactions.adopt_account(portfolio, open_orders, account_tag, now)
 
     def reset_market_parts(self, parts: "MarketParts") -> None:
@@ -384,8 +388,8 @@ class Trader:
         return self.reactions.book_funding(fee)
 
     def record_run_feed(self) -> None:
-        self.p.journal.set_run_feed(self.run_id, self.p.feed.name)
+        self.parts.journal.set_run_feed(self.run_id, self.parts.feed.name)
 
     # --- risk context -----------------------------------------------------------------
     def risk_context(self, _intent: object) -> RiskContext:
-        return self.core.risk_context(self.p.market_clock.now(), self.settings.max_leverage)
+        return self.core.risk_context(self.parts.market_clock.now(), self.settings.max_leverage)
