@@ -97,6 +97,9 @@ class Settings(BaseSettings):
     # At most a year: timedelta(minutes=...) overflows on absurd values mid-tick.
     max_holding_minutes: Annotated[int, Field(ge=0, le=MINUTES_PER_YEAR)] = 240
     entry_order_ttl_sec: Annotated[int, Field(ge=1, le=86400)] = 180
+    # After a kill that closes positions: read the venue back until it is flat.
+    kill_verify_deadline_s: Annotated[float, Field(ge=1, le=3600)] = 60.0
+    kill_verify_every_s: Annotated[float, Field(ge=0.05, le=60)] = 2.0
 
     # --- strategy and volatility trigger ---------------------------------------------
     strategy: str = "conservative"

@@ -8,7 +8,7 @@ from tui_trader.brokers.paper_exchange import PaperExchange
 from tui_trader.clock import Clock
 from tui_trader.domain.market import Candle, Tick
 from tui_trader.domain.orders import Order
-from tui_trader.domain.portfolio import Balance
+from tui_trader.domain.portfolio import Balance, Position
 from tui_trader.execution.broker import BrokerError, BrokerListener, OrderRejected
 
 
@@ -39,6 +39,9 @@ class PaperBroker:
 
     async def open_orders(self) -> list[Order]:
         return self.exchange.open_orders()
+
+    async def positions(self) -> dict[str, Position]:
+        return self.exchange.positions()
 
     async def balances(self) -> dict[str, Balance]:
         return self.exchange.balances()

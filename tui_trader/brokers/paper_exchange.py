@@ -119,6 +119,10 @@ class PaperExchange:
         """The exchange's own view of a position (futures margin and reduce-only use it)."""
         return self._ledger.position(symbol)
 
+    def positions(self) -> dict[str, Position]:
+        """Open positions, as booked from this exchange's own fills."""
+        return {s: p for s, p in self._ledger.positions.items() if p.is_open}
+
     def open_orders(self) -> list[Order]:
         return [self._orders[cid] for book in self._books.values() for cid in book]
 

@@ -4,7 +4,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 from tui_trader.domain.orders import Fill, Order
-from tui_trader.domain.portfolio import Balance
+from tui_trader.domain.portfolio import Balance, Position
 
 BrokerEvent = Order | Fill
 BrokerListener = Callable[[BrokerEvent], None]
@@ -45,5 +45,9 @@ class Broker(Protocol):
     async def open_orders(self) -> list[Order]: ...
 
     async def balances(self) -> dict[str, Balance]: ...
+
+    async def positions(self) -> dict[str, Position]:
+        """Open positions by symbol as the venue holds them (none on spot: there the
+        base asset balance is the position)."""
 
     async def close(self) -> None: ...

@@ -120,10 +120,12 @@ async def safety_events(conn: aiosqlite.Connection, limit: int = 50) -> list[Saf
     return [codec.row_safety(r) for r in await _rows(conn, sql, (limit,))]
 
 
-async def latest_safety_event(conn: aiosqlite.Connection, kind: SafetyKind) -> SafetyEvent | None:
-    """The newest event of `kind` in the order it was written (its ts may be market time)."""
-    sql = "SELECT * FROM safety_events WHERE kind = ? ORDER BY id DESC LIMIT 1"
-    rows = await _rows(conn, sql, (kind,))
+async def latest_safety_event(conn: aiosqlite.Connection, *kinds: SafetyKind) -> SafetyEvent | None:
+    """The newest event of any of `kinds` in the order it was written (its ts may be
+    market time)."""
+    marks = ", ".join("?" for _ in kinds)  # placeholders only: the kinds are parameters
+    sql = f"SELECT * FROM safety_events WHERE kind IN ({marks}) ORDER BY id DESC LIMIT 1"
+    rows = await _rows(conn, sql, tuple(kinds))
     return codec.row_safety(rows[0]) if rows else None
 
 

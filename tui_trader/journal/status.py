@@ -28,6 +28,7 @@ class StatusReport:
     open_orders: tuple[Order, ...]
     last_safety_event: SafetyEvent | None
     trading: SafetyEvent | None  # the latest trading state change of the latest run
+    flat_proof: SafetyEvent | None  # the verdict read from the venue after the last kill
     counts: dict[str, int]  # rows per table: intents, orders, fills, ...
 
     @property
@@ -40,6 +41,7 @@ class StatusReport:
             f"journal: {self.db_path} (schema v{self.schema_version})",
             _run_line(self.run, self.run_alive),
             _trading_line(self.trading, self.run_alive),
+            *_flat_lines(self.flat_proof),
             *_account_lines(self),
             f"open orders: {self.open_orders_count}",
             *(f"  {_order_text(o)}" for o in self.open_orders),
@@ -67,6 +69,14 @@ def _trading_line(change: SafetyEvent | None, alive: bool | None) -> str:
     if change is None:
         return "trading state: unknown (the trader has not journaled it yet)"
     return f"trading state: {headline} (since {dt_text(change.ts)})"
+
+
+def _flat_lines(verdict: SafetyEvent | None) -> list[str]:
+    """After a kill that closed positions: what the venue showed, FLAT or NOT FLAT."""
+    if verdict is None:
+        return []
+    text = verdict.message.removeprefix("after the kill: ")
+    return [f"after the last kill: {text} (read {dt_text(verdict.ts)})"]
 
 
 def _account_lines(report: "StatusReport") -> list[str]:
@@ -133,6 +143,9 @@ async def read_status(db_path: Path) -> StatusReport:
             open_orders=tuple(await reader.open_orders(conn)),
             last_safety_event=events[0] if events else None,
             trading=trading,
+            flat_proof=await reader.latest_safety_event(
+                conn, SafetyKind.FLAT_VERIFIED, SafetyKind.NOT_FLAT
+            ),
             counts=await reader.counts(conn),
         )
 

@@ -182,6 +182,7 @@ class Trader:
         if self.parts.machine.state is EngineState.RUNNING:
             await self.stop()
         await self.engine.drain()  # an operator's queued close is sent, not dropped
+        await self.commands.flat.close()
         await self.parts.feed.close()
         await self.parts.broker.close()
         await self.exchange.close()

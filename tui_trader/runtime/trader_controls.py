@@ -16,6 +16,7 @@ from tui_trader.domain.events import SafetyEvent, SafetyKind
 from tui_trader.execution.commands import CancelRequest
 from tui_trader.journal.store import Journal
 from tui_trader.runtime.execution_engine import ExecutionEngine
+from tui_trader.runtime.flat_proof import FlatProof, VenueBook, venue_book
 from tui_trader.runtime.live_access import LIVE_PHRASE, keys_in_keyring, live_check
 from tui_trader.safety.kill_ack import KillAcknowledger
 from tui_trader.safety.kill_switch import KillState, KillSwitch, KillSwitchError
@@ -47,6 +48,15 @@ class OperatorCommands:
         self.machine, self.journal, self.kill_switch = machine, journal, kill_switch
         self.wall_clock = wall_clock
         self._go_live, self._record_safety, self._touch = go_live, record_safety, touch
+        # After a kill that closes positions: read the venue back until it is flat.
+        self.flat = FlatProof(
+            lambda: venue_book(engine.broker, core),
+            self.retry_flat,
+            record_safety,
+            wall_clock,
+            deadline_s=settings.kill_verify_deadline_s,
+            every_s=settings.kill_verify_every_s,
+        )
         self.kill_state: KillState | None = None  # the kill in force (file or memory)
         self.kill_unpersisted = False  # a kill the file could not record: only a restart clears it
         self._keys: tuple[bool, str] = (False, "keyring not checked yet")
@@ -172,6 +182,7 @@ class OperatorCommands:
             self.engine.submit(CancelRequest(order.client_order_id, "kill switch"))
         if state.close_positions:
             self._flatten(IntentPurpose.FLATTEN)
+            self.flat.begin()
         severity = Severity.CRITICAL if announce else Severity.WARNING
         verb = "activated" if announce else "still active from an earlier run"
         self._record_safety(
@@ -222,6 +233,12 @@ class OperatorCommands:
                 self.wall_clock.now(), Severity.INFO, SafetyKind.KILL_SWITCH, "kill switch cleared"
             )
         )
+
+    def retry_flat(self, book: VenueBook) -> None:
+        """The venue still holds something after a kill: cancel again, close again."""
+        for order in book.orders:
+            self.engine.submit(CancelRequest(order.client_order_id, "kill: not flat yet"))
+        self._flatten(IntentPurpose.FLATTEN)
 
     def _flatten(self, purpose: IntentPurpose, only: str | None = None) -> bool:
         parts = self.core.parts

@@ -1,0 +1,128 @@
+"""A kill that closes positions is followed by a proof read from the venue: FLAT
+(verified hh:mm:ss) once the exchange shows no open order and no position on the traded
+symbols, NOT FLAT (a CRITICAL event naming what remains) when the deadline passes first.
+Against the paper exchange and the Binance USD-M double over REST."""
+
+import asyncio
+from collections.abc import Callable
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from tests.doubles.binance_exchange import API_KEY, API_SECRET, BinanceExchangeDouble
+from tests.doubles.memory_keyring import MemoryKeyring, keyring_installed
+from tests.integration.conftest_binance import exchange_fixture  # noqa: F401
+from tests.integration.test_trader_faults import hold
+from tests.integration.test_trader_futures import linked, market_buy
+from tests.trader_support import feed, make_settings, opened, running_engine, sim_events
+from tui_trader.binance.futures_broker import BinanceFuturesBroker
+from tui_trader.config import Settings
+from tui_trader.domain.enums import Severity
+from tui_trader.domain.events import SafetyKind
+from tui_trader.journal.status import read_status
+from tui_trader.runtime.build_trader import journal_path
+from tui_trader.runtime.trader import Trader
+
+QUICK = {"KILL_VERIFY_EVERY_S": "0.05", "KILL_VERIFY_DEADLINE_S": "2"}
+
+
+async def until(condition: Callable[[], bool], seconds: float = 8.0) -> None:
+    async with asyncio.timeout(seconds):
+        while not condition():  # noqa: ASYNC110
+            await asyncio.sleep(0.02)
+
+
+async def status_text(trader: Trader) -> str:
+    """What `tui-trader status` prints, read from the journal like another process."""
+    await trader.parts.journal.flush()
+    report = await read_status(journal_path(trader.settings))
+    return "\n".join(report.lines())
+
+
+def verdict_events(trader: Trader) -> list[tuple[SafetyKind, Severity, str]]:
+    kinds = (SafetyKind.FLAT_VERIFIED, SafetyKind.NOT_FLAT)
+    return [(e.kind, e.severity, e.message) for e in trader.history.safety if e.kind in kinds]
+
+
+async def test_a_paper_kill_with_close_is_verified_flat(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, MAX_SLIPPAGE_BPS="10000", **QUICK)
+    async with running_engine(opened(settings)) as trader:
+        events = sim_events(trader)
+        await feed(trader, events, 10)
+        await trader.start()
+        await hold(trader, "BTCUSDT")
+        await feed(trader, events, 20)
+        assert trader.core.parts.portfolio.held("BTCUSDT") > 0
+        await trader.kill(close_positions=True)
+        assert trader.commands.flat.status() == "verifying flat…"
+        while trader.commands.flat.running:  # the close fills on the next market events
+            await feed(trader, events, 5)
+            await asyncio.sleep(0.02)
+        verdict = trader.commands.flat.verdict
+        assert verdict is not None and verdict.flat
+        assert trader.commands.flat.status().startswith("FLAT (verified ")
+        [(kind, severity, message)] = verdict_events(trader)
+        assert (kind, severity) == (SafetyKind.FLAT_VERIFIED, Severity.INFO)
+        assert message == f"after the kill: {verdict.text()}"
+        assert f"after the last kill: {verdict.text()} (read " in await status_text(trader)
+
+
+async def test_a_kill_without_close_proves_nothing(tmp_path: Path) -> None:
+    async with running_engine(opened(make_settings(tmp_path, **QUICK))) as trader:
+        await trader.kill(close_positions=False)
+        await asyncio.sleep(0.2)
+        assert trader.commands.flat.status() == "" and verdict_events(trader) == []
+
+
+@pytest.fixture
+def futures_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    monkeypatch.setenv("BINANCE_TESTNET_API_KEY", API_KEY)
+    monkeypatch.setenv("BINANCE_TESTNET_API_SECRET", API_SECRET)
+    return make_settings(
+        tmp_path,
+        binance_env="testnet",
+        market_type="futures",
+        futures_enabled=True,
+        max_leverage=5,
+        MAX_SLIPPAGE_BPS="10000",
+        ALLOW_MARKET_ORDERS="true",
+        **QUICK,
+    )
+
+
+async def test_binance_confirms_the_close_over_rest(
+    exchange: BinanceExchangeDouble, futures_settings: Settings
+) -> None:
+    exchange.futures.set_mark("BTCUSDT", "50000")
+    with keyring_installed(MemoryKeyring()):
+        async with running_engine(linked(futures_settings, exchange)) as trader:
+            assert isinstance(trader.engine.broker, BinanceFuturesBroker)
+            trader.core.parts.market.symbols["BTCUSDT"].last = Decimal(50000)
+            await trader.start()
+            assert await trader.engine.process(market_buy("0.01")) is not None
+            await until(lambda: exchange.futures.engine.position("BTCUSDT")[0] == Decimal("0.01"))
+            await trader.kill(close_positions=True)
+            await until(lambda: not trader.commands.flat.running)
+            assert exchange.futures.engine.position("BTCUSDT")[0] == 0
+            assert trader.commands.flat.status().startswith("FLAT (verified ")
+            assert [k for k, _s, _m in verdict_events(trader)] == [SafetyKind.FLAT_VERIFIED]
+
+
+async def test_a_position_the_trader_cannot_close_is_reported_not_flat(
+    exchange: BinanceExchangeDouble, futures_settings: Settings
+) -> None:
+    """Someone opened ETHUSDT by hand while the trader ran (no stream event reached it):
+    the kill closes what the trader knows, the venue still shows the rest."""
+    exchange.futures.set_mark("ETHUSDT", "3000")
+    with keyring_installed(MemoryKeyring()):
+        async with running_engine(linked(futures_settings, exchange)) as trader:
+            await trader.start()
+            exchange.futures.engine.positions["ETHUSDT"] = (Decimal("-0.5"), Decimal("3000"))
+            await trader.kill(close_positions=True)
+            await until(lambda: not trader.commands.flat.running)
+            [(kind, severity, message)] = verdict_events(trader)
+            assert (kind, severity) == (SafetyKind.NOT_FLAT, Severity.CRITICAL)
+            assert message == "after the kill: NOT FLAT: ETHUSDT -0.5"
+            assert trader.commands.flat.status() == "NOT FLAT: ETHUSDT -0.5"
+            assert "after the last kill: NOT FLAT: ETHUSDT -0.5 (read " in await status_text(trader)

@@ -1,0 +1,174 @@
+"""After a kill that closes positions, prove the account flat on the venue itself.
+
+The kill cancels every open order on the traded symbols and sends reduce-only closes.
+That the orders were *sent* proves nothing: a close can be rejected, a cancel can race a
+fill, a foreign order can sit on the book. So the venue is read back (REST on Binance,
+the paper exchange in paper mode) until it shows no open order and no position on the
+traded symbols, retrying the cancels and closes for what remains, or until a deadline.
+The verdict is a safety event: FLAT_VERIFIED (with the time), or NOT_FLAT (CRITICAL,
+naming what remains), which the notifier sends on and `tui-trader status` shows."""
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from tui_trader.clock import Clock
+from tui_trader.core.trading_core import TradingCore
+from tui_trader.domain.enums import Severity
+from tui_trader.domain.events import SafetyEvent, SafetyKind
+from tui_trader.domain.orders import Order
+from tui_trader.execution.broker import Broker
+
+log = logging.getLogger("tui_trader.runtime.flat_proof")
+
+DEADLINE_S = 60.0  # a market close fills in well under a second; a minute is generous
+EVERY_S = 2.0
+
+
+@dataclass(frozen=True, slots=True)
+class VenueBook:
+    """What the venue holds on the traded symbols."""
+
+    orders: tuple[Order, ...]  # open orders
+    positions: tuple[tuple[str, Decimal], ...]  # (symbol, signed quantity), non-zero only
+
+    @property
+    def flat(self) -> bool:
+        return not self.orders and not self.positions
+
+    def describe(self) -> str:
+        held = [f"{symbol} {qty.normalize():f}" for symbol, qty in self.positions]
+        orders = [f"order {o.client_order_id} ({o.symbol} {o.side})" for o in self.orders]
+        return ", ".join(held + orders)
+
+
+@dataclass(frozen=True, slots=True)
+class FlatVerdict:
+    flat: bool
+    at: datetime
+    remains: str = ""  # what is still open when not flat
+
+    def text(self) -> str:
+        if self.flat:
+            return f"FLAT (verified {self.at:%H:%M:%S})"
+        return f"NOT FLAT: {self.remains}"
+
+
+ReadBook = Callable[[], Awaitable[VenueBook]]
+Retry = Callable[[VenueBook], None]
+
+
+async def prove_flat(
+    read: ReadBook,
+    retry: Retry,
+    clock: Clock,
+    *,
+    deadline_s: float = DEADLINE_S,
+    every_s: float = EVERY_S,
+) -> FlatVerdict:
+    """Read the venue until it is flat or `deadline_s` passed; between reads, `retry`
+    cancels and closes what remains. A venue that cannot be read counts as not flat."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + deadline_s
+    while True:
+        await asyncio.sleep(every_s)  # the kill's cancels and closes go out first
+        try:
+            book: VenueBook | None = await read()
+            remains = book.describe() if book is not None else ""
+        except Exception as exc:  # a REST failure is an answer too: not verified
+            book, remains = None, f"the venue could not be read ({exc})"
+        if book is not None and book.flat:
+            return FlatVerdict(True, clock.now())
+        if loop.time() >= deadline:
+            return FlatVerdict(False, clock.now(), remains)
+        if book is not None:
+            retry(book)
+
+
+class FlatProof:
+    """Runs one proof at a time for the trader and keeps the latest verdict."""
+
+    def __init__(
+        self,
+        read: ReadBook,
+        retry: Retry,
+        record: Callable[[SafetyEvent], None],
+        clock: Clock,
+        *,
+        deadline_s: float = DEADLINE_S,
+        every_s: float = EVERY_S,
+    ) -> None:
+        self._read, self._retry, self._record, self._clock = read, retry, record, clock
+        self._deadline_s, self._every_s = deadline_s, every_s
+        self._task: asyncio.Task[None] | None = None
+        self.verdict: FlatVerdict | None = None
+        self.running = False
+
+    def status(self) -> str:
+        """For the header: empty until a kill closes positions."""
+        if self.running:
+            return "verifying flat…"
+        return self.verdict.text() if self.verdict is not None else ""
+
+    def begin(self) -> None:
+        """Start (or restart) the proof; called once the kill's closes were submitted."""
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+        self.verdict, self.running = None, True
+        self._task = asyncio.get_running_loop().create_task(self._run(), name="flat-proof")
+
+    async def close(self) -> None:
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+    async def _run(self) -> None:
+        try:
+            verdict = await prove_flat(
+                self._read,
+                self._retry,
+                self._clock,
+                deadline_s=self._deadline_s,
+                every_s=self._every_s,
+            )
+        finally:
+            self.running = False
+        self.verdict = verdict
+        if verdict.flat:
+            event = SafetyEvent(
+                verdict.at,
+                Severity.INFO,
+                SafetyKind.FLAT_VERIFIED,
+                f"after the kill: {verdict.text()}",
+                data={"flat": True},
+            )
+        else:
+            event = SafetyEvent(
+                verdict.at,
+                Severity.CRITICAL,
+                SafetyKind.NOT_FLAT,
+                f"after the kill: {verdict.text()}",
+                data={"flat": False, "remains": verdict.remains},
+            )
+        self._record(event)
+
+
+async def venue_book(broker: Broker, core: TradingCore) -> VenueBook:
+    """The venue's open orders and positions on the traded symbols. The trader's own open
+    positions count too: on spot the venue reports none (the base balance is the
+    position). A remainder below the symbol's step size is dust nobody can close."""
+    parts = core.parts
+    symbols = set(parts.market.symbols)
+    orders = tuple(o for o in await broker.open_orders() if o.symbol in symbols)
+    held = {s: p.quantity for s, p in (await broker.positions()).items() if s in symbols}
+    for symbol, position in parts.portfolio.positions.items():
+        if position.is_open:
+            held.setdefault(symbol, position.quantity)
+    rules = parts.rules
+    positions = tuple(
+        (s, q) for s, q in sorted(held.items()) if s not in rules or abs(q) >= rules[s].step_size
+    )
+    return VenueBook(orders, positions)
