@@ -121,7 +121,7 @@ async def test_status_lines_for_the_terminal(tmp_path: Path) -> None:
     lines = (await read_status(j.db_path)).lines()
     assert lines[0] == f"journal: {j.db_path} (schema v3)"
     assert lines[1] == (
-        f"run #1: PAPER spot feed=sim, RUNNING since 2025-03-01T09:00:00.000000+00:00"
+        f"run #1: PAPER spot feed=sim, process up since 2025-03-01T09:00:00.000000+00:00"
         f" (pid {os.getpid()} alive)"
     )
     assert lines[2:10] == [

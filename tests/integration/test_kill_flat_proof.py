@@ -126,3 +126,16 @@ async def test_a_position_the_trader_cannot_close_is_reported_not_flat(
             assert message == "after the kill: NOT FLAT: ETHUSDT -0.5"
             assert trader.commands.flat.status() == "NOT FLAT: ETHUSDT -0.5"
             assert "after the last kill: NOT FLAT: ETHUSDT -0.5 (read " in await status_text(trader)
+
+
+async def test_status_never_says_running_while_the_engine_is_idle_or_killed(
+    tmp_path: Path,
+) -> None:
+    async with running_engine(opened(make_settings(tmp_path, **QUICK))) as trader:
+        idle = await status_text(trader)
+        assert "RUNNING" not in idle and "REDUCING: engine not running" in idle
+        await trader.start()
+        assert "trading state: ACTIVE" in await status_text(trader)
+        await trader.kill()
+        killed = await status_text(trader)
+        assert "RUNNING" not in killed and "trading state: HALTED: kill switch" in killed

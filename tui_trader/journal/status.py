@@ -57,7 +57,9 @@ def _run_line(run: RunInfo | None, alive: bool | None) -> str:
     if run.ended_at is not None:
         return f"{head}, {run.state}, ended {dt_text(run.ended_at)}"
     health = {True: "alive", False: "NOT running (crashed or killed?)", None: "unknown"}[alive]
-    return f"{head}, RUNNING since {dt_text(run.started_at)} (pid {run.pid} {health})"
+    # The run record says only that the process is up: whether the engine trades is the
+    # trading state's to say (the next line), so never "RUNNING" here.
+    return f"{head}, process up since {dt_text(run.started_at)} (pid {run.pid} {health})"
 
 
 def _trading_line(change: SafetyEvent | None, alive: bool | None) -> str:
