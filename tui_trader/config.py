@@ -100,6 +100,8 @@ class Settings(BaseSettings):
     # After a kill that closes positions: read the venue back until it is flat.
     kill_verify_deadline_s: Annotated[float, Field(ge=1, le=3600)] = 60.0
     kill_verify_every_s: Annotated[float, Field(ge=0.05, le=60)] = 2.0
+    # While linked to an exchange account: compare the books this often (0 = never).
+    audit_every_min: Annotated[float, Field(ge=0, le=1440)] = 5.0
 
     # --- strategy and volatility trigger ---------------------------------------------
     strategy: str = "conservative"

@@ -23,6 +23,7 @@ from tui_trader.domain.events import SafetyKind
 from tui_trader.journal.status import read_status
 from tui_trader.runtime.build_trader import journal_path
 from tui_trader.runtime.trader import Trader
+from tui_trader.safety.trading_state import HoldReason, TradingMode
 
 QUICK = {"KILL_VERIFY_EVERY_S": "0.05", "KILL_VERIFY_DEADLINE_S": "2"}
 
@@ -139,3 +140,36 @@ async def test_status_never_says_running_while_the_engine_is_idle_or_killed(
         await trader.kill()
         killed = await status_text(trader)
         assert "RUNNING" not in killed and "trading state: HALTED: kill switch" in killed
+
+
+async def test_the_running_audit_finds_a_silent_difference_and_holds_entries(
+    exchange: BinanceExchangeDouble, futures_settings: Settings
+) -> None:
+    """Money moved on the account without a word on the stream (a transfer out): the
+    periodic audit notices, says so, and entries wait until the books agree again."""
+    settings = futures_settings.model_copy(update={"audit_every_min": 0.005})  # 0.3 s
+    with keyring_installed(MemoryKeyring()):
+        async with running_engine(linked(settings, exchange)) as trader:
+            tasks = dict(trader.edge_tasks())
+            audit = asyncio.create_task(tasks["book-audit"]())
+            try:
+                await trader.start()
+                state = trader.core.state
+                await until(
+                    lambda: (
+                        trader.exchange.audit.audits >= 1
+                        and state.held(HoldReason.RECONCILING) is None
+                    )
+                )
+                assert state.mode is TradingMode.ACTIVE, state.headline  # the books agree
+                exchange.futures.engine.wallet -= Decimal(500)
+                await until(
+                    lambda: trader.core.state.held(HoldReason.EXCHANGE_DISAGREES) is not None
+                )
+                assert trader.core.state.mode is TradingMode.REDUCING
+                assert "USDT: exchange holds" in trader.snapshot().trading_state
+                exchange.futures.engine.wallet += Decimal(500)
+                await until(lambda: state.held(HoldReason.EXCHANGE_DISAGREES) is None)
+                await until(lambda: state.mode is TradingMode.ACTIVE)
+            finally:
+                audit.cancel()

@@ -18,6 +18,7 @@ from tui_trader.domain.events import SafetyEvent, SafetyKind
 from tui_trader.domain.orders import Order
 from tui_trader.domain.portfolio import Position
 from tui_trader.market.feed import MarketFeed
+from tui_trader.runtime.book_audit import BookAudit
 from tui_trader.runtime.core_parts import market_parts
 from tui_trader.runtime.exchange_account import (
     account_start,
@@ -64,6 +65,8 @@ class ExchangeLink:
         self.broker: BinanceBroker | None = None
         self.reconciler: Reconciler | None = None
         self.retry: ExchangeRetry | None = None  # Binance unreachable: trying again
+        every = trader.settings.audit_every_min
+        self.audit = BookAudit(self.reconcile, lambda: self.reconciler is not None, every)
         # Account updates that arrive before an account is adopted wait here: applied
         # to the paper account they would corrupt it.
         self._early: list[AccountUpdate] = []

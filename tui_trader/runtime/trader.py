@@ -203,6 +203,8 @@ class Trader:
             tasks.append(("llm", self.advice.run))
         if self.exchange.retry is not None:
             tasks.append(("exchange-retry", self.exchange.retry.run))
+        if self.exchange.audit.enabled:
+            tasks.append(("book-audit", self.exchange.audit.run))
         if self.ops is not None:
             tasks.extend(self.ops.tasks)
         return tasks
