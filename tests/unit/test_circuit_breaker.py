@@ -60,13 +60,25 @@ def test_clears_when_the_move_falls_back_and_trips_on_a_fall() -> None:
     breaker.seed_previous_close("BTCUSDT", D(100))
     at = DAY1 + timedelta(hours=3)
     assert breaker.on_tick(tick("116", at)) is not None
-    cleared = breaker.on_tick(tick("114.99", at + timedelta(seconds=1)))
+    assert breaker.on_tick(tick("114.99", at + timedelta(milliseconds=500))) is None  # 14.99 %
+    cleared = breaker.on_tick(tick("111.99", at + timedelta(seconds=1)))
     assert cleared is not None and cleared.severity is Severity.INFO
-    assert "fell back" in cleared.message and cleared.data["tripped"] is False
+    assert "fell back below 12.0% (80% of the threshold)" in cleared.message
+    assert cleared.data["tripped"] is False
     assert breaker.tripped == frozenset()
     fall = breaker.on_tick(tick("85", at + timedelta(seconds=2)))
     assert fall is not None and fall.severity is Severity.CRITICAL
     assert fall.data["move_pct"] == "15.0000"
+
+
+def test_a_price_hovering_at_the_threshold_trips_once_not_every_tick() -> None:
+    breaker = CircuitBreaker(D(15))
+    breaker.seed_previous_close("BTCUSDT", D(100))
+    at = DAY1 + timedelta(hours=3)
+    prices = ["115.1", "114.9", "115.2", "114.8", "115.0", "113.0", "115.3"]
+    events = [breaker.on_tick(tick(p, at + timedelta(seconds=i))) for i, p in enumerate(prices)]
+    assert [e.severity for e in events if e is not None] == [Severity.CRITICAL]
+    assert breaker.tripped == frozenset({"BTCUSDT"})
 
 
 def test_previous_close_is_the_last_price_before_midnight() -> None:

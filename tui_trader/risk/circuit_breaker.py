@@ -10,6 +10,9 @@ from tui_trader.domain.enums import Severity
 from tui_trader.domain.events import SafetyEvent, SafetyKind
 from tui_trader.domain.market import Candle, Tick
 
+# A tripped symbol clears once its move is back under this share of the threshold.
+CLEAR_SHARE = Decimal("0.8")
+
 
 @dataclass(slots=True)
 class _SymbolDay:
@@ -23,9 +26,10 @@ class CircuitBreaker:
     """Trips a symbol when |price − previous close| / previous close ≥ pct (in percent).
 
     The previous close is the last price seen before 00:00 UTC. A tripped symbol un-trips
-    when the move falls back below the threshold or when a new UTC day begins (its
-    previous close is then the last price of the day that tripped). Events from a day
-    already left behind are ignored."""
+    when the move falls back below CLEAR_SHARE of the threshold (hysteresis: a price
+    hovering at the threshold must not flip the breaker on and off every tick) or when a
+    new UTC day begins (its previous close is then the last price of the day that
+    tripped). Events from a day already left behind are ignored."""
 
     def __init__(self, pct: Decimal) -> None:
         if not pct > 0:
@@ -80,7 +84,8 @@ class CircuitBreaker:
         if state.prev_close is None:
             return None
         move_pct = abs(state.last - state.prev_close) / state.prev_close * 100
-        trip = move_pct >= self.pct
+        limit = self.pct * CLEAR_SHARE if state.tripped and not new_day else self.pct
+        trip = move_pct >= limit
         if trip == state.tripped:
             return None
         state.tripped = trip
@@ -99,6 +104,8 @@ class CircuitBreaker:
             return SafetyEvent(
                 ts, Severity.CRITICAL, SafetyKind.CIRCUIT_BREAKER, message, symbol, data
             )
-        why = "a new UTC day began" if new_day else "the move fell back below the threshold"
+        share = f"{CLEAR_SHARE:.0%} of the threshold"
+        back = f"the move fell back below {format(limit, 'f')}% ({share})"
+        why = "a new UTC day began" if new_day else back
         message = f"{symbol} circuit breaker cleared: {why} ({data['move_pct']}%)"
         return SafetyEvent(ts, Severity.INFO, SafetyKind.CIRCUIT_BREAKER, message, symbol, data)
