@@ -5,11 +5,15 @@ from here explicitly; pytest knows them as `exchange` and `spec`."""
 import asyncio
 from collections.abc import AsyncIterator
 from decimal import Decimal
+from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests.doubles.binance_exchange import API_KEY, API_SECRET, BinanceExchangeDouble
+from tests.trader_support import make_settings
 from tui_trader.binance.client import ClientSpec, loopback_endpoints
+from tui_trader.config import Settings
 from tui_trader.runtime.trader import Trader
 
 
@@ -26,6 +30,25 @@ async def exchange_fixture() -> AsyncIterator[BinanceExchangeDouble]:
 @pytest.fixture(name="spec")
 def spec_fixture(exchange: BinanceExchangeDouble) -> ClientSpec:
     return ClientSpec(loopback_endpoints(exchange.port), API_KEY, API_SECRET, request_timeout_s=2.0)
+
+
+def futures_testnet_settings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, **overrides: Any
+) -> Settings:
+    """A USD-M testnet trader with the double's keys in the environment, 5x leverage,
+    market orders allowed and no slippage cap (the double's prices are arbitrary)."""
+    monkeypatch.setenv("BINANCE_TESTNET_API_KEY", API_KEY)
+    monkeypatch.setenv("BINANCE_TESTNET_API_SECRET", API_SECRET)
+    return make_settings(
+        tmp_path,
+        binance_env="testnet",
+        market_type="futures",
+        futures_enabled=True,
+        max_leverage=5,
+        MAX_SLIPPAGE_BPS="10000",
+        ALLOW_MARKET_ORDERS="true",
+        **overrides,
+    )
 
 
 async def quote_btc(exchange: BinanceExchangeDouble, trader: Trader) -> None:

@@ -10,9 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.doubles.binance_exchange import API_KEY, API_SECRET, BinanceExchangeDouble
+from tests.doubles.binance_exchange import BinanceExchangeDouble
 from tests.doubles.memory_keyring import MemoryKeyring, keyring_installed
-from tests.integration.conftest_binance import exchange_fixture  # noqa: F401
+from tests.integration.conftest_binance import (  # noqa: F401
+    exchange_fixture,
+    futures_testnet_settings,
+)
 from tests.integration.test_trader_faults import hold
 from tests.integration.test_trader_futures import linked, market_buy
 from tests.trader_support import feed, make_settings, opened, running_engine, sim_events
@@ -78,18 +81,7 @@ async def test_a_kill_without_close_proves_nothing(tmp_path: Path) -> None:
 
 @pytest.fixture
 def futures_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    monkeypatch.setenv("BINANCE_TESTNET_API_KEY", API_KEY)
-    monkeypatch.setenv("BINANCE_TESTNET_API_SECRET", API_SECRET)
-    return make_settings(
-        tmp_path,
-        binance_env="testnet",
-        market_type="futures",
-        futures_enabled=True,
-        max_leverage=5,
-        MAX_SLIPPAGE_BPS="10000",
-        ALLOW_MARKET_ORDERS="true",
-        **QUICK,
-    )
+    return futures_testnet_settings(tmp_path, monkeypatch, **QUICK)
 
 
 async def test_binance_confirms_the_close_over_rest(

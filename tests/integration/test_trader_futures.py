@@ -12,10 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.doubles.binance_exchange import API_KEY, API_SECRET, BinanceExchangeDouble, HttpFault
+from tests.doubles.binance_exchange import BinanceExchangeDouble, HttpFault
 from tests.doubles.memory_keyring import MemoryKeyring, keyring_installed
-from tests.integration.conftest_binance import exchange_fixture  # noqa: F401
-from tests.trader_support import START, entry_groups, make_settings, only_stopped, running_engine
+from tests.integration.conftest_binance import (  # noqa: F401
+    exchange_fixture,
+    futures_testnet_settings,
+)
+from tests.trader_support import START, entry_groups, only_stopped, running_engine
 from tui_trader.binance.client import loopback_endpoints
 from tui_trader.binance.futures_broker import BinanceFuturesBroker
 from tui_trader.binance.venue_parts import Timing
@@ -67,17 +70,7 @@ def market_buy(quantity: str) -> OrderIntent:
 
 @pytest.fixture
 def futures_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    monkeypatch.setenv("BINANCE_TESTNET_API_KEY", API_KEY)
-    monkeypatch.setenv("BINANCE_TESTNET_API_SECRET", API_SECRET)
-    return make_settings(
-        tmp_path,
-        binance_env="testnet",
-        market_type="futures",
-        futures_enabled=True,
-        max_leverage=5,
-        MAX_SLIPPAGE_BPS="10000",
-        ALLOW_MARKET_ORDERS="true",
-    )
+    return futures_testnet_settings(tmp_path, monkeypatch)
 
 
 async def test_funding_and_liquidation_reach_the_account_and_survive_a_restart(
