@@ -58,6 +58,8 @@ class AccountView:
     realized_pnl: Decimal
     unrealized_pnl: Decimal
     funding: Decimal = Decimal(0)  # futures funding booked (negative: paid)
+    day_pnl_pct: Decimal = Decimal(0)  # day PnL against the start-of-day equity
+    exposure: Decimal = Decimal(0)  # open positions at mark: sum of |quantity| x mark
 
 
 @dataclass(frozen=True, slots=True)

@@ -267,3 +267,16 @@ def test_seeded_liquidation_price_survives_a_restart() -> None:
     seeded_position = Position(SYMBOL, D("-1"), D("100"), liquidation_price=D("109"))
     book = Portfolio("USDT", {"USDT": D("1000")}, MarketKind.FUTURES, positions=[seeded_position])
     assert book.position(SYMBOL).liquidation_price == D("109")
+
+
+def test_exposure_is_gross_at_mark_longs_and_shorts_alike() -> None:
+    book = spot()
+    assert book.exposure() == 0
+    book.apply_fill(SPOT_FILLS[0])  # 0.1 bought at 50000, no price seen yet: at entry
+    assert book.exposure() == D("5000")
+    book.mark(SYMBOL, D("51000"))
+    assert book.exposure() == D("5100") == book.account_view().exposure
+    short = futures()
+    short.apply_fill(fill(Side.SELL, "2", "100", "0"))
+    short.mark(SYMBOL, D("90"))
+    assert short.exposure() == D("180")  # |-2| x 90, not -180

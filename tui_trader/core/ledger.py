@@ -261,6 +261,14 @@ class Portfolio:
         open_cost = sum((abs(p.quantity) * p.average_entry for p in self.positions.values()), ZERO)
         return open_cost / self.leverage
 
+    def exposure(self) -> Decimal:
+        """Gross exposure of the open positions: |quantity| × mark (× entry while no
+        price has been seen), longs and shorts alike."""
+        return sum(
+            (abs(p.quantity) * (p.mark_price or p.average_entry) for p in self.positions.values()),
+            ZERO,
+        )
+
     def equity(self) -> Decimal:
         """Futures: wallet + unrealized PnL. Spot: cash + each base balance × its mark;
         an asset whose price has not been seen yet counts as zero."""
@@ -269,16 +277,20 @@ class Portfolio:
         held = (self.balance(self._base_of(s)) * price for s, price in self._marks.items())
         return self.cash + sum(held, ZERO)
 
-    def account_view(self, day_pnl: Decimal = ZERO, drawdown_pct: Decimal = ZERO) -> AccountView:
+    def account_view(
+        self, day_pnl: Decimal = ZERO, drawdown_pct: Decimal = ZERO, day_pnl_pct: Decimal = ZERO
+    ) -> AccountView:
         """Account figures for the UI; day PnL and drawdown need history the caller keeps."""
         return AccountView(
             quote_asset=self.quote_asset,
             equity=self.equity(),
             cash=self.cash,
             day_pnl=day_pnl,
+            day_pnl_pct=day_pnl_pct,
             drawdown_pct=drawdown_pct,
             fees_paid=self._fees,
             funding=self._funding,
             realized_pnl=self._realized,
             unrealized_pnl=self.unrealized_pnl(),
+            exposure=self.exposure(),
         )

@@ -85,12 +85,15 @@ def position_views(portfolio: Portfolio, exits: ExitManager) -> tuple[PositionVi
 
 
 def account_view(account: AccountTracker, portfolio: Portfolio) -> AccountView:
-    """Day PnL against the start-of-day equity, drawdown from the peak."""
+    """Day PnL (and its percentage) against the start-of-day equity, drawdown from the
+    peak."""
     equity = portfolio.equity()
     peak = account.peak
     drawdown = (peak - equity) / peak * 100 if peak > 0 else Decimal(0)
-    day_pnl = equity - account.day_start if account.day_start else Decimal(0)
-    return portfolio.account_view(day_pnl, max(drawdown, Decimal(0)))
+    start = account.day_start
+    day_pnl = equity - start if start else Decimal(0)
+    day_pct = day_pnl / start * 100 if start > 0 else Decimal(0)
+    return portfolio.account_view(day_pnl, max(drawdown, Decimal(0)), day_pct)
 
 
 class History:
