@@ -1,5 +1,12 @@
-"""The status bar: mode, engine state, trading state (with its reason), feed freshness,
-connection, UTC clock.
+"""The status bar: mode, engine state, trading state (with its reason), the money
+(equity, today's PnL absolute and in %, open exposure), feed freshness, connection, UTC
+clock.
+
+One line from 160 columns on. Narrower, the money and the feeds move to a second line
+(`#status-money` docks at the bottom, app.tcss): at 80 columns one line cannot hold them
+beside the trading state, and neither may be cut. The trading state gets the room left on
+its line; when its reason still does not fit, the clock gives up its seconds first, and
+only then is the reason shortened, after a whole word and ending in "…".
 
 Repainted on every refresh tick (ages move even when the snapshot does not), but each
 label is only touched when its text or class actually changed, and only relaid out when
@@ -11,13 +18,15 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Static
 
-from tui_trader.snapshot import FeedStatus, TraderSnapshot
-from tui_trader.text_safety import printable
+from tui_trader.snapshot import AccountView, FeedStatus, TraderSnapshot
+from tui_trader.text_safety import ELLIPSIS, printable
 from tui_trader.tui import format as fmt
-from tui_trader.tui.widgets.base import View
+from tui_trader.tui.widgets.base import Palette, View
 
 _MODE_CLASSES = {"PAPER": "-paper", "TESTNET": "-testnet", "LIVE": "-live"}
-TRADING_CELLS = 34  # the trading state's share of an 80-column status bar
+TRADING_CELLS = 34  # the trading state's room before the bar has a width
+TRADING_LIMIT = 160  # the reason can quote the exchange: never more than this
+FEEDS_CELLS = 16  # what the feeds keep beside the trading state on a one-line bar
 
 
 def feed_age(feed: FeedStatus, view: View) -> float | None:
@@ -29,6 +38,30 @@ def feed_age(feed: FeedStatus, view: View) -> float | None:
 def feed_is_stale(feed: FeedStatus, view: View) -> bool:
     seconds = feed_age(feed, view)
     return seconds is None or seconds > feed.stale_after_s
+
+
+def fit_words(text: str, cells: int) -> str:
+    """`text` in at most `cells` characters: whole, or cut after its last whole word
+    that fits and ended with "…" (mid-word only when a single word is too long)."""
+    if len(text) <= cells:
+        return text
+    head = text[: max(cells - 1, 0)]
+    if text[len(head)] != " " and " " in head:
+        head = head[: head.rindex(" ")]
+    return head.rstrip() + ELLIPSIS
+
+
+def money_text(account: AccountView, palette: Palette) -> Text:
+    """`eq 10,000.00 USDT  day +12.30 (+0.12%)  exp 1,234.00`: the day coloured by its
+    sign, the exposure gross (longs and shorts at mark) in the same quote asset."""
+    text = Text(no_wrap=True, overflow="ellipsis")
+    text.append("eq ")
+    text.append(fmt.money(account.equity), style="bold")
+    text.append(f" {printable(account.quote_asset, 8)}  day ")
+    day = f"{fmt.signed(account.day_pnl)} ({fmt.pct(account.day_pnl_pct)})"
+    text.append(day, style=palette.direction(account.day_pnl))
+    text.append(f"  exp {fmt.money(account.exposure)}")
+    return text
 
 
 class StatusBar(Horizontal):
@@ -44,7 +77,10 @@ class StatusBar(Horizontal):
         yield Static("PAPER", id="mode", classes="badge -paper")
         yield Static("IDLE", id="engine", classes="badge -idle")
         yield Static("", id="trading", classes="badge")
-        yield Static("", id="feeds")
+        with Horizontal(id="status-money"):
+            yield Static("", id="money")
+            yield Static("", id="feeds")
+        yield Static("", id="status-gap")  # keeps conn and clock right when money moves down
         yield Static("", id="conn", classes="badge")
         yield Static("", id="clock")
 
@@ -60,13 +96,33 @@ class StatusBar(Horizontal):
         trading = self.query_one("#trading", Static)
         trading.set_class(snapshot.trading_mode == "HALTED", "-halted")
         trading.set_class(snapshot.trading_mode == "REDUCING", "-reducing")
-        # The reason can quote the exchange; bounded so the feeds keep their room.
-        self._set("trading", printable(snapshot.trading_state, TRADING_CELLS))
+        money = money_text(snapshot.account, view.palette)
+        self._set("money", money)
         self._set("feeds", self._feeds_text(snapshot, view))
         connected = bool(snapshot.feeds) and all(feed.connected for feed in snapshot.feeds)
         self.query_one("#conn", Static).set_class(not connected, "-offline")
-        self._set("conn", "online" if connected else "OFFLINE")
-        self._set("clock", f"{fmt.clock(view.now)} UTC")
+        conn = "online" if connected else "OFFLINE"
+        self._set("conn", conn)
+        state = printable(snapshot.trading_state, TRADING_LIMIT)
+        clock = f"{fmt.clock(view.now)} UTC"
+        beside = (snapshot.mode, snapshot.engine_state.value, conn)
+        room = self._trading_room((*beside, clock), money)
+        if cell_len(state) > room:  # the reason matters more than the clock's seconds
+            clock = f"{fmt.clock(view.now)[:5]} UTC"
+            room = self._trading_room((*beside, clock), money)
+        self._set("trading", fit_words(state, room))
+        self._set("clock", clock)
+
+    def _trading_room(self, beside: tuple[str, ...], money: Text) -> int:
+        """Cells the trading state may take on its line: the bar's width less the other
+        labels on that line (each with its padding) and its own padding."""
+        width = self.size.width
+        if not width:
+            return TRADING_CELLS
+        used = sum(cell_len(text) + 2 for text in beside) + 2
+        if not self.screen.has_class("-narrow"):  # money and feeds share the line
+            used += money.cell_len + 2 + FEEDS_CELLS
+        return max(width - used, 9)  # never less than "REDUCING…"
 
     def _feeds_text(self, snapshot: TraderSnapshot, view: View) -> Text:
         text = Text(no_wrap=True, overflow="ellipsis")
