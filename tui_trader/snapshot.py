@@ -107,6 +107,8 @@ class TraderSnapshot:
     # The one trading state: ACTIVE / REDUCING / HALTED, and the headline with its reason.
     trading_mode: str = "ACTIVE"
     trading_state: str = "ACTIVE"
+    # After a kill that closed positions: "FLAT (verified hh:mm:ss)", "NOT FLAT: ..."
+    flat_proof: str = ""
     last_error: str = ""
     version: int = 0  # increases with every change; equal versions mean nothing changed
 

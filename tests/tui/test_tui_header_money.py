@@ -138,3 +138,18 @@ async def test_a_kill_reason_shows_in_full_and_the_clock_gives_up_its_seconds(
         shown = header(c)
         assert len(shown) == lines
         assert "eq 10,000.00 USDT  day +0.00 (+0.00%)  exp 0.00" in "\n".join(shown)
+
+
+@pytest.mark.parametrize(("columns", "rows", "lines"), SIZES)
+async def test_after_a_kill_that_closes_the_header_says_flat_verified_first(
+    cockpit: Make, columns: int, rows: int, lines: int
+) -> None:
+    """Issue #13 item 5: the venue read back after the kill, on the always-visible line."""
+    c = cockpit(KILL_VERIFY_EVERY_S="0.05")
+    async with c.app.run_test(size=(columns, rows)) as pilot:
+        await market_ready(pilot, c)
+        await c.trader.kill(close_positions=True)
+        await wait_for(pilot, lambda: " FLAT (verified 12:00:00) · HALTED" in header(c)[0],
+                       "the verdict on the header")  # fmt: skip
+        assert c.trader.snapshot().flat_proof == "FLAT (verified 12:00:00)"
+        assert len(header(c)) == lines

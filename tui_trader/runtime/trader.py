@@ -324,6 +324,7 @@ class Trader:
                 settings=self.settings,
                 engine_state=self.parts.machine.state,
                 kill_reason=kill_text(self.kill_state),
+                flat_proof=self.commands.flat.status(),
                 trading=self.core.state,
                 feeds=(self.feed_status(),),
                 market=self.core.parts.market,

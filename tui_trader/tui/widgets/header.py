@@ -104,6 +104,8 @@ class StatusBar(Horizontal):
         conn = "online" if connected else "OFFLINE"
         self._set("conn", conn)
         state = printable(snapshot.trading_state, TRADING_LIMIT)
+        if snapshot.flat_proof:  # after a kill: what the venue showed comes first
+            state = printable(f"{snapshot.flat_proof} · {state}", TRADING_LIMIT)
         clock = f"{fmt.clock(view.now)} UTC"
         beside = (snapshot.mode, snapshot.engine_state.value, conn)
         room = self._trading_room((*beside, clock), money)
