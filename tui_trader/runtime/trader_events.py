@@ -103,7 +103,7 @@ class Reactions:
             message=redactor.redact(event.message),
             data={key: redactor.redact_data(value) for key, value in event.data.items()},
         )
-        self.history.safety.appendleft(event)
+        self.history.add_safety(event)
         self.journal.record_safety(event)
         level = logging.INFO if event.severity is Severity.INFO else logging.WARNING
         log.log(level, "%s: %s", event.kind, event.message)

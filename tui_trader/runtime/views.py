@@ -1,7 +1,9 @@
 """Builds the immutable `TraderSnapshot` front ends render, from the core's live objects."""
 
+import re
 from collections import deque
-from datetime import datetime
+from dataclasses import replace
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -30,6 +32,9 @@ if TYPE_CHECKING:
     from tui_trader.runtime.exchange_link import ExchangeLink
 
 SAFETY_HISTORY = 200
+REPEAT_WINDOW = timedelta(seconds=60)
+REPEATS = "repeats"  # how many times a coalesced safety event happened
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
 FILL_HISTORY = 50
 
 
@@ -104,6 +109,27 @@ class History:
         self.fills: deque[Fill] = deque(maxlen=FILL_HISTORY)
         self.advice: dict[str, AdviceView] = {}
         self.advice_history: tuple[AdviceView, ...] = ()  # newest first, bounded
+
+    def add_safety(self, event: SafetyEvent) -> None:
+        """Newest first. The same warning again (same kind, symbol, severity and message
+        but for its numbers) within REPEAT_WINDOW takes the previous row's place with a
+        count, so one noisy source cannot push every other event out of the panel. The
+        journal keeps each one."""
+        latest = self.safety[0] if self.safety else None
+        if latest is not None and _repeats(latest, event):
+            count = int(latest.data.get(REPEATS, 1)) + 1
+            self.safety[0] = replace(event, data={**event.data, REPEATS: count})
+            return
+        self.safety.appendleft(event)
+
+
+def _repeats(before: SafetyEvent, event: SafetyEvent) -> bool:
+    recent = timedelta(0) <= event.ts - before.ts <= REPEAT_WINDOW
+    return recent and _shape(before) == _shape(event)
+
+
+def _shape(e: SafetyEvent) -> tuple[str, str, str, str]:
+    return (e.kind, e.symbol, e.severity, _NUMBER.sub("#", e.message))
 
 
 def build_snapshot(

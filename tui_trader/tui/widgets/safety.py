@@ -34,8 +34,14 @@ def event_row(event: SafetyEvent, view: View) -> tuple[Cell, ...]:
         Text(event.severity.value, style=style),
         event.kind,
         event.symbol,
-        literal(event.message, style, MESSAGE_CHARS),
+        literal(repeated(event), style, MESSAGE_CHARS),
     )
+
+
+def repeated(event: SafetyEvent) -> str:
+    """The message, with how many times it came when repeats were coalesced."""
+    count = event.data.get("repeats")
+    return f"{event.message} (×{count})" if isinstance(count, int) and count > 1 else event.message
 
 
 class SafetyPanel(Vertical):
