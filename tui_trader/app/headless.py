@@ -5,6 +5,7 @@ import argparse
 import asyncio
 import signal
 import sys
+from datetime import datetime
 
 from tui_trader.app.datadir import report_fixes
 from tui_trader.app.log_files import configure_logging
@@ -22,15 +23,21 @@ STATUS_EVERY_S = 1.0
 EXIT_KILLED = 3
 
 
-def status_line(snap: TraderSnapshot) -> str:
+def status_line(snap: TraderSnapshot, now: datetime) -> str:
+    """One line a second. `now` is the wall clock when printed: the snapshot is rebuilt
+    only when something changed, so its own time would repeat."""
     account = snap.account
     last = snap.safety_events[0] if snap.safety_events else None
     last_text = printable(f"{last.kind}: {last.message}", 70) if last else "-"  # quotes replies
+    state = printable(snap.trading_state, 60)
+    if snap.flat_proof:
+        state = f"{printable(snap.flat_proof, 60)} · {state}"
     return (
-        f"{snap.ts:%H:%M:%SZ} {snap.engine_state.value:<8} {snap.mode} "
-        f"equity {account.equity:.2f} {account.quote_asset} pnl {account.day_pnl:+.2f} "
+        f"{now:%H:%M:%SZ} {snap.engine_state.value:<8} {snap.mode} "
+        f"equity {account.equity:.2f} {account.quote_asset} "
+        f"day {account.day_pnl:+.2f} ({account.day_pnl_pct:+.2f}%) exp {account.exposure:.2f} "
         f"| pos {len(snap.positions)} | orders {len(snap.open_orders)} "
-        f"| {printable(snap.trading_state, 60)} "
+        f"| {state} "
         f"| last {last_text}"
     )
 
@@ -52,7 +59,7 @@ async def _one_pass_done(trader: Trader, replay: bool) -> None:
 
 async def _print_status(trader: Trader) -> None:
     while True:
-        print(status_line(trader.snapshot()), flush=True)
+        print(status_line(trader.snapshot(), trader.wall_clock.now()), flush=True)
         await asyncio.sleep(STATUS_EVERY_S)
 
 
@@ -90,7 +97,7 @@ async def run_headless(program: ProgramSettings, args: argparse.Namespace) -> in
         await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
         for waiter in waiters:
             waiter.cancel()
-    print(status_line(trader.snapshot()), flush=True)
+    print(status_line(trader.snapshot(), trader.wall_clock.now()), flush=True)
     if trader.feed_error:
         print(f"tui-trader: market feed failed: {trader.feed_error}", file=sys.stderr)
         return 1
