@@ -11,7 +11,7 @@ from typing import Protocol
 from tui_trader.domain.enums import EngineState, MarketKind
 from tui_trader.domain.events import SafetyEvent
 from tui_trader.domain.orders import Fill, Order
-from tui_trader.domain.portfolio import Position
+from tui_trader.domain.portfolio import Balance, Position
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +60,7 @@ class AccountView:
     funding: Decimal = Decimal(0)  # futures funding booked (negative: paid)
     day_pnl_pct: Decimal = Decimal(0)  # day PnL against the start-of-day equity
     exposure: Decimal = Decimal(0)  # open positions at mark: sum of |quantity| x mark
+    balances: tuple[Balance, ...] = ()  # every asset held, quote first, then by name
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +88,16 @@ class LiveCheck:
 
 
 @dataclass(frozen=True, slots=True)
+class KillView:
+    """The kill in force, as the dialog that clears it shows it."""
+
+    source: str  # tui, cli, anomaly, telegram, ...
+    reason: str
+    activated_at: datetime | None  # None when the kill file did not say (empty, corrupt)
+    close_positions: bool
+
+
+@dataclass(frozen=True, slots=True)
 class TraderSnapshot:
     ts: datetime
     mode: str  # PAPER / TESTNET / LIVE
@@ -109,6 +120,7 @@ class TraderSnapshot:
     trading_state: str = "ACTIVE"
     # After a kill that closed positions: "FLAT (verified hh:mm:ss)", "NOT FLAT: ..."
     flat_proof: str = ""
+    kill: KillView | None = None  # the kill in force, with its source, reason and time
     last_error: str = ""
     version: int = 0  # increases with every change; equal versions mean nothing changed
 
@@ -125,6 +137,10 @@ class TraderCommands(Protocol):
     async def reset(self) -> None: ...
 
     async def kill(self, close_positions: bool = False, source: str = "operator") -> None: ...
+
+    async def clear_kill(self, source: str = "operator") -> None:
+        """Clear the kill switch so `start` works again; raises ValueError with the
+        reason when no kill is active or it cannot be cleared."""
 
     async def close_position(self, symbol: str) -> None: ...
 

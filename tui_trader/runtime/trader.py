@@ -25,7 +25,7 @@ from tui_trader.runtime.exchange_link import ExchangeLink
 from tui_trader.runtime.execution_engine import ExecutionEngine
 from tui_trader.runtime.housekeeping import Housekeeping
 from tui_trader.runtime.restore import market_time_reached, reconcile_unfinished, restore_paper
-from tui_trader.runtime.trader_controls import OperatorCommands, kill_text
+from tui_trader.runtime.trader_controls import OperatorCommands, kill_text, kill_view
 from tui_trader.runtime.trader_events import Reactions
 from tui_trader.runtime.trader_parts import TraderParts
 from tui_trader.runtime.views import History, build_snapshot, feed_view
@@ -294,6 +294,9 @@ class Trader:
     async def kill(self, close_positions: bool = False, source: str = "operator") -> None:
         await self.commands.kill(close_positions, source)
 
+    async def clear_kill(self, source: str = "operator") -> None:
+        await self.commands.clear_kill(source)
+
     async def close_position(self, symbol: str) -> None:
         await self.commands.close_position(symbol)
 
@@ -324,6 +327,7 @@ class Trader:
                 settings=self.settings,
                 engine_state=self.parts.machine.state,
                 kill_reason=kill_text(self.kill_state),
+                kill=kill_view(self.kill_state),
                 flat_proof=self.commands.flat.status(),
                 trading=self.core.state,
                 feeds=(self.feed_status(),),

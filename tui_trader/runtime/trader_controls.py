@@ -1,12 +1,13 @@
-"""The operator's commands (start, stop, reset, kill, close, cancel, live) and what the
-kill switch does, including the watcher of the kill file another process may write. Every
-command only changes state or queues commands for the execution engine: nothing here
-talks to a broker. The trader owns one `OperatorCommands` and delegates its command API
-(`TraderCommands`) to it."""
+"""The operator's commands (start, stop, reset, kill and clearing it, close, cancel, live)
+and what the kill switch does, including the watcher of the kill file another process may
+write. Every command only changes state or queues commands for the execution engine:
+nothing here talks to a broker. The trader owns one `OperatorCommands` and delegates its
+command API (`TraderCommands`) to it."""
 
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 
 from tui_trader.clock import Clock
 from tui_trader.config import Settings
@@ -18,11 +19,11 @@ from tui_trader.journal.store import Journal
 from tui_trader.runtime.execution_engine import ExecutionEngine
 from tui_trader.runtime.flat_proof import FlatProof, VenueBook, venue_book
 from tui_trader.runtime.live_access import LIVE_PHRASE, keys_in_keyring, live_check
-from tui_trader.safety.kill_ack import KillAcknowledger
+from tui_trader.safety.kill_ack import KillAcknowledger, clear_ack
 from tui_trader.safety.kill_switch import KillState, KillSwitch, KillSwitchError
 from tui_trader.safety.state_machine import EngineStateMachine, InvalidTransition
 from tui_trader.safety.trading_state import HoldReason, TradingMode
-from tui_trader.snapshot import LiveCheck
+from tui_trader.snapshot import KillView, LiveCheck
 
 log = logging.getLogger("tui_trader.runtime.trader")
 
@@ -58,7 +59,8 @@ class OperatorCommands:
             every_s=settings.kill_verify_every_s,
         )
         self.kill_state: KillState | None = None  # the kill in force (file or memory)
-        self.kill_unpersisted = False  # a kill the file could not record: only a restart clears it
+        # A kill the file could not record: cleared by a restart or by clear_kill.
+        self.kill_unpersisted = False
         self._keys: tuple[bool, str] = (False, "keyring not checked yet")
 
     async def check_keys(self) -> None:
@@ -131,6 +133,26 @@ class OperatorCommands:
                     f"kill switch active in this process only, NOT persisted: {exc}",
                 )
             )
+
+    async def clear_kill(self, source: str = "operator") -> None:
+        """The operator clears the kill from a front end: the kill file goes (and a kill
+        held only in memory), the KILL_SWITCH hold is released and `start` works again.
+        Nothing is awaited between removing the file and releasing the hold, so the kill
+        watcher (on the same loop) finds nothing left to clear and says nothing twice."""
+        if self.kill_state is None and not self.kill_switch.active:
+            raise ValueError("the kill switch is not active")
+        if self.flat.running:
+            raise ValueError(
+                "the kill is still closing positions and checking that the account is "
+                "flat; clear it once the verdict is in"
+            )
+        try:
+            self.kill_switch.clear()
+        except KillSwitchError as exc:
+            raise ValueError(str(exc)) from None
+        clear_ack(self.kill_switch.path.parent)
+        self.kill_unpersisted = False
+        self.kill_cleared(by=source)
 
     def persist_kill_again(self) -> None:
         """A kill held only in memory: try the file again (space may have been freed),
@@ -225,13 +247,14 @@ class OperatorCommands:
         if problem:
             log.warning("%s", problem)
 
-    def kill_cleared(self) -> None:
+    def kill_cleared(self, by: str = "") -> None:
+        """The kill is gone: its file removed by `tui-trader kill --clear` (the watcher
+        saw it), or cleared here by `clear_kill` on behalf of `by`."""
         self.kill_state = None
         self.core.state.release(HoldReason.KILL_SWITCH, "operator")
+        message = f"kill switch cleared by {by}" if by else "kill switch cleared"
         self._record_safety(
-            SafetyEvent(
-                self.wall_clock.now(), Severity.INFO, SafetyKind.KILL_SWITCH, "kill switch cleared"
-            )
+            SafetyEvent(self.wall_clock.now(), Severity.INFO, SafetyKind.KILL_SWITCH, message)
         )
 
     def retry_flat(self, book: VenueBook) -> None:
@@ -271,3 +294,13 @@ def kill_text(state: KillState | None) -> str | None:
     if state is None:
         return None
     return f"{state.source}: {state.reason}"
+
+
+def kill_view(state: KillState | None) -> KillView | None:
+    if state is None:
+        return None
+    try:
+        at: datetime | None = datetime.fromisoformat(state.activated_at)
+    except ValueError:  # an empty or damaged kill file carries no time
+        at = None
+    return KillView(state.source, state.reason, at, state.close_positions)
