@@ -1,14 +1,23 @@
 """The kill switch from the cockpit: what the dialog says, Cancel changes nothing, the
-key works whatever has focus, and a confirmed kill is active and persisted."""
+key works whatever has focus, a confirmed kill is active and persisted, and clearing it
+(only once CLEAR is typed) lets `s` start trading again."""
 
 from collections.abc import Callable
 
 from test_tui_trading import fast_market, freeze_market_when
-from textual.widgets import Checkbox, Input
-from tui_support import Cockpit, market_ready, screen_text, start_trading, wait_for
+from textual.widgets import Button, Checkbox, Input
+from tui_support import (
+    Cockpit,
+    market_ready,
+    screen_plain,
+    screen_text,
+    start_trading,
+    wait_for,
+)
 
 from tui_trader.domain.enums import EngineState
 from tui_trader.safety.kill_switch import KillSwitch
+from tui_trader.tui.modals.clear_kill import ClearKillScreen
 from tui_trader.tui.modals.kill import KillScreen
 from tui_trader.tui.modals.passphrase import LIVE_PHRASE_REQUEST, PassphraseScreen
 
@@ -112,3 +121,63 @@ async def test_kill_key_types_into_the_command_palette(cockpit: Make) -> None:
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(c.app.screen, KillScreen), "kill dialog")
         assert not c.trader.snapshot().kill_switch_active
+
+
+async def test_clear_kill_needs_the_typed_word_then_s_starts_again(cockpit: Make) -> None:
+    c = cockpit()
+    async with c.app.run_test(size=(80, 24)) as pilot:
+        await market_ready(pilot, c)
+        await start_trading(pilot, c)
+        assert "Clear kill" not in screen_plain(c.app)  # offered only while killed
+        await pilot.press("k")
+        await pilot.click("#confirm")
+        await wait_for(pilot, lambda: c.trader.snapshot().kill_switch_active, "kill active")
+        await wait_for(pilot, lambda: "u Clear kill" in screen_plain(c.app), "key in footer")
+
+        await pilot.press("u")  # Esc leaves the kill as it is
+        assert isinstance(c.app.screen, ClearKillScreen)
+        await pilot.press("escape")
+        await pilot.pause(0.2)
+        assert not isinstance(c.app.screen, ClearKillScreen)
+        assert c.trader.snapshot().kill_switch_active
+
+        await pilot.press("u")
+        dialog = c.app.screen
+        assert isinstance(dialog, ClearKillScreen)
+        shown = screen_plain(c.app)
+        assert "Clear the kill switch" in shown
+        for line in ("Source:    tui", "Reason:    kill switch pressed", "Since:     2026-01-05"):
+            assert line in shown, line
+        assert c.app.focused is not None and c.app.focused.id == "clear-word"
+        confirm = dialog.query_one("#confirm", Button)
+        assert confirm.disabled
+        await pilot.press("enter")  # nothing typed: Enter does not clear
+        await pilot.press("tab")
+        assert c.app.focused is not None and c.app.focused.id == "cancel"
+        await pilot.press("y")  # nor the Clear button's key
+        await pilot.click("#confirm")  # nor a click
+        await pilot.pause(0.2)
+        assert c.app.screen is dialog and c.trader.snapshot().kill_switch_active
+        assert KillSwitch(c.settings.data_path).active
+
+        dialog.query_one("#clear-word", Input).focus()
+        await pilot.press(*"CLEA")
+        await pilot.pause()
+        assert confirm.disabled  # not the whole word yet
+        await pilot.press("R")
+        await pilot.pause()
+        assert not confirm.disabled
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: not c.trader.snapshot().kill_switch_active, "cleared")
+        assert not isinstance(c.app.screen, ClearKillScreen)
+        assert not KillSwitch(c.settings.data_path).active
+
+        await pilot.press("s")
+        await wait_for(
+            pilot, lambda: c.trader.snapshot().engine_state is EngineState.RUNNING, "RUNNING"
+        )
+        header = c.app.query_one("#status-bar")
+        await wait_for(pilot, lambda: "RUNNING" in screen_plain(c.app).splitlines()[0], "header")
+        assert "ACTIVE" in str(header.query_one("#trading").render())
+        assert c.trader.snapshot().trading_mode == "ACTIVE"
+        assert "Clear kill" not in screen_plain(c.app)

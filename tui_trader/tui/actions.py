@@ -19,6 +19,7 @@ from tui_trader.domain.enums import EngineState
 from tui_trader.snapshot import TraderSnapshot
 from tui_trader.tui.hosted_trader import DRAINS_ON_CLOSE, HostableTrader
 from tui_trader.tui.keys import OPERATOR_KEYS
+from tui_trader.tui.modals.clear_kill import ClearKillScreen
 from tui_trader.tui.modals.close import ClosePositionScreen
 from tui_trader.tui.modals.help import HelpScreen
 from tui_trader.tui.modals.kill import KillChoice, KillScreen
@@ -54,6 +55,9 @@ class OperatorActions(App[None]):
         # command palette, where people type words that contain a "k".
         if action == "kill":
             return not isinstance(self.screen, KillScreen | CommandPalette)
+        if action == "clear_kill":  # offered (and in the footer) only while killed
+            killed = self.trader.snapshot().kill_switch_active
+            return killed and not isinstance(self.screen, ClearKillScreen)
         return True
 
     def action_start(self) -> None:
@@ -83,6 +87,20 @@ class OperatorActions(App[None]):
             return
         kill = partial(self.trader.kill, close_positions=choice.close_positions, source="tui")
         self.run_command("kill", kill)
+
+    def action_clear_kill(self) -> None:
+        snapshot = self.trader.snapshot()
+        if not snapshot.kill_switch_active:  # the command palette offers it regardless
+            self.notify("The kill switch is not active.", title="Clear kill switch")
+            return
+        dialog = ClearKillScreen(snapshot.kill, snapshot.flat_proof)
+        self.push_screen(dialog, self._clear_kill_chosen)
+
+    def _clear_kill_chosen(self, confirmed: bool | None) -> None:
+        if not confirmed:
+            self.notify("Kill switch left active.", title="Clear kill switch", timeout=3)
+            return
+        self.run_command("clear_kill", partial(self.trader.clear_kill, source="tui"))
 
     def action_live(self) -> None:
         self._live_flow()

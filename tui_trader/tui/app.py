@@ -52,6 +52,7 @@ SUCCESS_TEXT = {
     "start": "Trading started.",
     "stop": "Trading stopped.",
     "kill": "Kill switch ACTIVE: orders blocked.",
+    "clear_kill": "Kill switch cleared: press s to start trading.",
     "reset": "Engine reset to IDLE.",
     "enable_live": "LIVE trading enabled.",
 }
@@ -86,6 +87,7 @@ class TraderApp(OperatorActions):
         self.close_error: Exception | None = None  # why its close failed (unwritten records)
         self._log_handler: PanelLogHandler | None = None
         self._last_state = ""
+        self._killed = False  # the footer offers "clear kill" only while killed
         self._edge_tasks: dict[str, Callable[[], Awaitable[None]]] = {}
         self.alerts = CriticalAlerts()
 
@@ -152,6 +154,9 @@ class TraderApp(OperatorActions):
             return
         snapshot = self.trader.snapshot()
         self._raise_alerts(snapshot)  # even under a dialog: a toast shows over it
+        if self._killed != snapshot.kill_switch_active:
+            self._killed = snapshot.kill_switch_active
+            self.refresh_bindings()
         if self.screen is not self.screen_stack[0]:
             return
         view = View(now=self.clock.now(), palette=self.trader_palette)

@@ -27,6 +27,7 @@ class OperatorKey:
 
 
 KILL_KEY = "k"
+CLEAR_KILL_KEY = "u"  # "undo the kill": not k, which stays the kill key while killed
 
 OPERATOR_KEYS: tuple[OperatorKey, ...] = (
     OperatorKey("s", "start", "Start", "Start trading", "Start trading (engine IDLE to RUNNING)"),
@@ -41,10 +42,15 @@ OPERATOR_KEYS: tuple[OperatorKey, ...] = (
         "Kill switch: block orders, cancel open orders, optionally close positions",
         priority=True,
     ),
-    OperatorKey("r", "reset", "Reset", "Reset engine", "Reset the engine from ERROR to IDLE"),
     OperatorKey(
-        "l", "live", "Live", "Live mode", "Switch to live trading (checks, then typed phrase)"
+        CLEAR_KILL_KEY,
+        "clear_kill",
+        "Clear kill",
+        "Clear kill switch",
+        "Clear an active kill switch (type CLEAR)",
     ),
+    OperatorKey("r", "reset", "Reset", "Reset engine", "Reset the engine from ERROR to IDLE"),
+    OperatorKey("l", "live", "Live", "Live mode", "Switch to live trading (checks, typed phrase)"),
     OperatorKey("c", "close_position", "Close", "Close position", "Close the selected position"),
     OperatorKey("o", "cancel_order", "Cancel", "Cancel order", "Cancel the selected order"),
     OperatorKey("t", "cycle_theme", "Theme", "Next theme", "Cycle through the trader themes"),
