@@ -122,6 +122,8 @@ class TraderSnapshot:
     flat_proof: str = ""
     kill: KillView | None = None  # the kill in force, with its source, reason and time
     last_error: str = ""
+    failures: int = 0  # consecutive failures counted against the engine's limit
+    failure_limit: int = 0  # ERROR when failures reach it (MAX_CONSECUTIVE_FAILURES)
     version: int = 0  # increases with every change; equal versions mean nothing changed
 
 

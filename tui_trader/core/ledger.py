@@ -293,4 +293,9 @@ class Portfolio:
             realized_pnl=self._realized,
             unrealized_pnl=self.unrealized_pnl(),
             exposure=self.exposure(),
+            balances=self._balance_rows(),
         )
+
+    def _balance_rows(self) -> tuple[Balance, ...]:
+        held = [b for b in self.balances().values() if b.total != 0]
+        return tuple(sorted(held, key=lambda b: (b.asset != self.quote_asset, b.asset)))

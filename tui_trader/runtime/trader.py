@@ -339,6 +339,7 @@ class Trader:
                 account=self.core.account,
                 history=self._with_advice(),
                 last_error=self.parts.machine.last_error,
+                failures=self.parts.machine.consecutive_failures,
                 version=version,
             )
         return self._snapshot

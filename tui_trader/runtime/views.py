@@ -152,6 +152,7 @@ def build_snapshot(
     account: AccountTracker,
     history: History,
     last_error: str,
+    failures: int,
     version: int,
 ) -> TraderSnapshot:
     return TraderSnapshot(
@@ -176,6 +177,8 @@ def build_snapshot(
         advice=tuple(history.advice.values()),
         advice_history=history.advice_history,
         last_error=last_error,
+        failures=failures,
+        failure_limit=settings.max_consecutive_failures,
         version=version,
     )
 

@@ -1,14 +1,18 @@
-"""Account and PnL: equity, cash, today's PnL, drawdown, fees."""
+"""Account and PnL: equity, cash, today's PnL, drawdown, fees, and every asset held."""
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 
+from tui_trader.domain.portfolio import Balance
 from tui_trader.snapshot import AccountView, TraderSnapshot
+from tui_trader.text_safety import printable
 from tui_trader.tui import format as fmt
+from tui_trader.tui.literal import literal
 from tui_trader.tui.widgets.base import Cell, KeyedTable, View
 
 COLUMNS = (("Item", 10), ("Value", 22))
+ERROR_CHARS = COLUMNS[1][1]  # cut with "…" to the column; Safety holds the whole event
 
 
 def account_rows(account: AccountView, view: View) -> list[tuple[str, tuple[Cell, ...]]]:
@@ -29,9 +33,18 @@ def account_rows(account: AccountView, view: View) -> list[tuple[str, tuple[Cell
         values.append(
             ("Funding", Text(fmt.signed(account.funding), style=palette.direction(account.funding)))
         )
+    values += [(printable(b.asset, 10), balance_text(b)) for b in account.balances]
     for _, value in values:
         value.justify = "right"
     return [(label, (label, value)) for label, value in values]
+
+
+def balance_text(balance: Balance) -> Text:
+    """Free, and what open orders hold (locked), of one asset."""
+    text = Text(fmt.qty(balance.free))
+    if balance.locked:
+        text.append(f" +{fmt.qty(balance.locked)} locked", style="dim")
+    return text
 
 
 class AccountPanel(Vertical):
@@ -48,4 +61,18 @@ class AccountPanel(Vertical):
         yield table
 
     def show(self, snapshot: TraderSnapshot, view: View) -> None:
-        self.query_one(KeyedTable).sync(account_rows(snapshot.account, view))
+        rows = engine_rows(snapshot, view) + account_rows(snapshot.account, view)
+        self.query_one(KeyedTable).sync(rows)
+
+
+def engine_rows(snapshot: TraderSnapshot, view: View) -> list[tuple[str, tuple[Cell, ...]]]:
+    """Failures counted against the limit that puts the engine in ERROR, and the last
+    error: ERROR should never come as a surprise."""
+    failures, limit = snapshot.failures, snapshot.failure_limit
+    style = view.palette.critical if failures else ""
+    rows: list[tuple[str, Text]] = [("Failures", Text(f"{failures} of {limit}", style=style))]
+    if snapshot.last_error:  # it quotes exchange replies: literal, bounded
+        rows.append(("Last error", literal(snapshot.last_error, style, ERROR_CHARS)))
+    for _, value in rows:
+        value.justify = "right"
+    return [(label, (label, value)) for label, value in rows]
