@@ -127,7 +127,7 @@ async def test_status_lines_for_the_terminal(tmp_path: Path) -> None:
     assert lines[2:10] == [
         "trading state: REDUCING: reconciling: with binance-spot (start)"
         " (since 2025-03-01T09:00:00.000000+00:00)",
-        "equity: 1001.25 at 2025-03-01T09:00:00.000000+00:00",
+        "equity: 1001.25 at 2025-03-01T09:00:00.000000+00:00 (market time)",
         "balances: USDT 900.5 (+50 locked)",
         "open positions: 1",
         "  BTCUSDT 0.5 @ 100.10, liquidation 80.5",

@@ -89,7 +89,9 @@ def _account_lines(report: "StatusReport") -> list[str]:
         for b in report.balances.values()
     )
     equity = report.equity.quantize(Decimal("0.01")) if report.equity is not None else None
-    lines = [f"equity: {equity} at {dt_text(report.balances_at)}", f"balances: {assets}"]
+    # The books are journaled at market time, which a fast demo runs ahead: say so.
+    at = f"{dt_text(report.balances_at)} (market time)"
+    lines = [f"equity: {equity} at {at}", f"balances: {assets}"]
     lines.append(f"open positions: {len(report.positions)}")
     lines += [
         f"  {p.symbol} {p.quantity} @ {p.average_entry}"

@@ -6,7 +6,7 @@ this is the edge work around it: journal, safety events, repaint. The trader own
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from tui_trader.clock import Clock, SimulatedClock
 from tui_trader.core.ledger import Portfolio
@@ -24,6 +24,8 @@ from tui_trader.runtime.views import History
 from tui_trader.safety.state_machine import EngineStateMachine
 from tui_trader.safety.trading_state import HoldReason, TradingChange, TradingMode
 from tui_trader.secrets import default_redactor
+
+CLOCKS_AGREE = timedelta(seconds=1)  # closer than this, market and wall time are one
 
 log = logging.getLogger("tui_trader.runtime.trader")
 
@@ -98,11 +100,13 @@ class Reactions:
         # Messages can quote exchange or LLM replies: mask secrets before the screen,
         # the notifiers or the journal see the event.
         redactor = default_redactor()
-        event = replace(
-            event,
-            message=redactor.redact(event.message),
-            data={key: redactor.redact_data(value) for key, value in event.data.items()},
-        )
+        data = {key: redactor.redact_data(value) for key, value in event.data.items()}
+        # One clock for the operator: every event is stamped with the wall time it was
+        # heard; one the core stamped with market time (a demo runs ahead) keeps it.
+        now = self.wall_clock.now()
+        if abs(event.ts - now) > CLOCKS_AGREE:
+            data["market_ts"] = event.ts.isoformat()
+        event = replace(event, ts=now, message=redactor.redact(event.message), data=data)
         self.history.add_safety(event)
         self.journal.record_safety(event)
         level = logging.INFO if event.severity is Severity.INFO else logging.WARNING

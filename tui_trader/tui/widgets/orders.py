@@ -11,7 +11,7 @@ from tui_trader.tui import format as fmt
 from tui_trader.tui.widgets.base import Cell, KeyedTable, Palette, View, set_subtitle
 
 ORDER_COLUMNS = (
-    ("Time", 8),
+    ("Mkt time", 8),  # orders and fills carry market time; the header clock is wall time
     ("Symbol", 7),
     ("Side", 4),
     ("Qty", 9),
@@ -22,7 +22,7 @@ ORDER_COLUMNS = (
     ("Purpose", 13),
 )
 FILL_COLUMNS = (
-    ("Time", 8),
+    ("Mkt time", 8),
     ("Symbol", 7),
     ("Side", 4),
     ("Qty", 9),
