@@ -33,8 +33,7 @@ from tui_trader.execution.gate import OrderGate
 from tui_trader.execution.idempotency import IdempotencyGuard
 from tui_trader.market.simulated import DEFAULT_BASE_PRICES, SimulatedMarket
 from tui_trader.risk.context import RiskContext
-from tui_trader.runtime.build_trader import INTERVAL_SECONDS
-from tui_trader.runtime.core_parts import build_core
+from tui_trader.runtime.core_parts import INTERVAL_SECONDS, build_core
 from tui_trader.strategies.base import StrategyParamError
 from tui_trader.strategies.params import parse_override
 from tui_trader.strategies.registry import strategy_class

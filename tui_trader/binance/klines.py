@@ -1,7 +1,7 @@
 """Backfill: the closed klines missed while a stream was down, over REST."""
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from tui_trader.binance.parse import ParseError, parse_kline_row
@@ -42,3 +42,23 @@ async def missed_klines(
         if len(rows) < PAGE or not found or dt_to_ms(found[-1].open_time) < start:
             return found
         start = dt_to_ms(found[-1].open_time) + 1
+
+
+async def recent_klines(
+    client: Any,
+    symbols: tuple[str, ...],
+    interval: str,
+    interval_s: int,
+    count: int,
+    now: datetime,
+    on_bad: Callable[[str], None],
+    market: MarketKind = MarketKind.SPOT,
+) -> list[Candle]:
+    """The last `count` closed klines of every symbol, over REST, oldest first per
+    symbol: the history the strategies warm up on before the first live candle."""
+    after = now - timedelta(seconds=interval_s * (count + 1))
+    found: list[Candle] = []
+    for symbol in symbols:
+        candles = await missed_klines(client, symbol, interval, after, now, on_bad, market)
+        found += candles[-count:]
+    return found

@@ -7,9 +7,10 @@ not answer, it raises ExchangeUnavailable and the caller falls back to the simul
 market, saying so."""
 
 import asyncio
+import logging
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
@@ -20,13 +21,15 @@ from tui_trader.binance.filters import rules_from_exchange_info
 from tui_trader.binance.futures_account import AccountUpdate
 from tui_trader.binance.futures_broker import BinanceFuturesBroker
 from tui_trader.binance.key_check import KeyPermissionError, check_key
+from tui_trader.binance.klines import recent_klines
 from tui_trader.binance.parse import ParseError
 from tui_trader.binance.reconcile import Reconciler, TraderBook
 from tui_trader.binance.spot_broker import BinanceSpotBroker
 from tui_trader.clock import Clock
 from tui_trader.config import Settings
-from tui_trader.domain.enums import MarketKind
-from tui_trader.domain.events import SafetyEvent
+from tui_trader.domain.enums import MarketKind, Severity
+from tui_trader.domain.events import SafetyEvent, SafetyKind
+from tui_trader.domain.market import Candle
 from tui_trader.domain.rules import SymbolRules
 from tui_trader.resilience.retry import Backoff
 from tui_trader.safety.trading_state import TradingState
@@ -40,6 +43,9 @@ AccountListener = Callable[[AccountUpdate], None]  # futures: funding, liquidati
 
 class ExchangeUnavailable(Exception):
     """Binance's public API cannot be used (unreachable, or refuses the symbols)."""
+
+
+log = logging.getLogger("tui_trader.binance.venue_parts")
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +68,7 @@ class ExchangeParts:
     feed: BinanceFeed
     rules: dict[str, SymbolRules]
     broker: BinanceBroker | None = None  # None: paper trading on Binance's data
+    history: list[Candle] = field(default_factory=list)  # closed klines to warm up on
 
     @property
     def label(self) -> str:
@@ -133,6 +140,44 @@ async def load_rules(
     return rules
 
 
+async def load_history(
+    spec: ClientSpec,
+    settings: Settings,
+    history: tuple[int, int],
+    clock: Clock,
+    on_safety: SafetyListener,
+) -> list[Candle]:
+    """Recent closed klines for the warm-up; none (and a warning) when Binance does not
+    give them: the strategies then warm up on live candles, as before."""
+    count, interval_s = history
+    if count <= 0:
+        return []
+    client: Any = None
+
+    def bad(text: str) -> None:
+        log.warning("warm-up kline skipped: %s", text)
+
+    try:
+        client = await spec.create()
+        return await recent_klines(
+            client,
+            settings.symbols,
+            settings.candle_interval,
+            interval_s,
+            count,
+            clock.now(),
+            bad,
+            settings.market_type,
+        )
+    except Exception as exc:  # history is a convenience: never a reason not to trade
+        message = f"no kline history for the warm-up ({classify(exc).describe()})"
+        on_safety(SafetyEvent(clock.now(), Severity.WARNING, SafetyKind.FEED_ERROR, message))
+        return []
+    finally:
+        if client is not None:
+            await close_client(client)
+
+
 async def build_exchange_parts(
     settings: Settings,
     *,
@@ -143,10 +188,12 @@ async def build_exchange_parts(
     reference_price: PriceSource | None = None,
     on_account: AccountListener | None = None,
     timing: Timing = Timing(),
+    history: tuple[int, int] | None = None,
 ) -> ExchangeParts:
     """Feed and filters for the configured symbols (public, no keys) and, on testnet
     or demo with `keys`, a started broker. Raises ExchangeUnavailable when Binance's
-    public API cannot be used, BrokerError when the broker cannot start."""
+    public API cannot be used, BrokerError when the broker cannot start. `history`:
+    (candles per symbol, seconds per candle) of closed klines to load for the warm-up."""
     env = settings.binance_env
     public = ClientSpec(endpoints or ENDPOINTS[env], request_timeout_s=timing.request_timeout_s)
     rules = await load_rules(public, settings.market_type, settings.symbols)
@@ -163,6 +210,8 @@ async def build_exchange_parts(
         market=settings.market_type,
     )
     parts = ExchangeParts(env, feed, rules)
+    if history is not None:
+        parts.history = await load_history(public, settings, history, clock, on_safety)
     if keys is not None and env != "mainnet":
         spec = replace(public, api_key=keys.api_key, api_secret=keys.api_secret)
         parts.broker = await start_broker(

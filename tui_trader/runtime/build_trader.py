@@ -17,7 +17,7 @@ from tui_trader.ops.metered_feed import MeteredFeed
 from tui_trader.ops.metrics import TraderMetrics
 from tui_trader.ops.settings import OpsSettings
 from tui_trader.runtime.advice_wiring import AdviceWiring
-from tui_trader.runtime.core_parts import build_core
+from tui_trader.runtime.core_parts import INTERVAL_SECONDS, build_core
 from tui_trader.runtime.exchange_link import ExchangeSetup
 from tui_trader.runtime.ops_tasks import OpsWiring
 from tui_trader.runtime.trader import Trader
@@ -27,16 +27,6 @@ from tui_trader.safety.kill_switch import KillSwitch
 from tui_trader.safety.state_machine import EngineStateMachine
 from tui_trader.secrets import default_redactor
 
-INTERVAL_SECONDS = {
-    "1m": 60,
-    "3m": 180,
-    "5m": 300,
-    "15m": 900,
-    "30m": 1800,
-    "1h": 3600,
-    "4h": 14400,
-    "1d": 86400,
-}
 JOURNAL_FILE = "journal.db"
 
 

@@ -25,6 +25,17 @@ from tui_trader.risk.manager import RiskManager
 from tui_trader.strategies.base import Strategy
 from tui_trader.strategies.registry import create_strategy
 
+INTERVAL_SECONDS = {
+    "1m": 60,
+    "3m": 180,
+    "5m": 300,
+    "15m": 900,
+    "30m": 1800,
+    "1h": 3600,
+    "4h": 14400,
+    "1d": 86400,
+}
+
 
 def risk_limits(settings: Settings) -> RiskLimits:
     """The risk layer's frozen view of the settings (same names, same values)."""

@@ -19,7 +19,7 @@ from tui_trader.domain.orders import Order
 from tui_trader.domain.portfolio import Position
 from tui_trader.market.feed import MarketFeed
 from tui_trader.runtime.book_audit import BookAudit
-from tui_trader.runtime.core_parts import market_parts
+from tui_trader.runtime.core_parts import INTERVAL_SECONDS, market_parts
 from tui_trader.runtime.exchange_account import (
     account_start,
     account_tag,
@@ -27,6 +27,7 @@ from tui_trader.runtime.exchange_account import (
 )
 from tui_trader.runtime.exchange_retry import ExchangeRetry, close_parts
 from tui_trader.runtime.views import mode_label
+from tui_trader.runtime.warmup import history_needed, warm_up
 from tui_trader.safety.trading_state import HoldReason, TradingMode
 
 if TYPE_CHECKING:
@@ -99,6 +100,10 @@ class ExchangeLink:
             self._fall_back(exc)
             return False
         self.parts = parts
+        # The demo's simulated past warmed the strategies at build time: on Binance they
+        # start afresh, so no simulated price leaks into a decision on real ones.
+        symbols = tuple(self.trader.core.parts.market.symbols)
+        self.trader.reset_market_parts(market_parts(self.trader.settings, symbols))
         self._install(parts, "")
         if parts.broker is None or loaded is None:
             return False
@@ -134,6 +139,7 @@ class ExchangeLink:
             feed = MeteredFeed(feed, metrics)
         self.trader.replace_feed(feed)
         self.trader.install_rules(parts.rules)
+        warm_up(self.trader.core, parts.history)  # Binance's recent closed klines
         self._safety(Severity.INFO, SafetyKind.EXCHANGE_CONNECTED, parts.label + note)
 
     def _switch_blocker(self) -> str:
@@ -198,6 +204,10 @@ class ExchangeLink:
             reference_price=self._price,
             on_account=self._on_account,
             timing=self.setup.timing or Timing(),
+            history=(
+                history_needed(self.trader.core),
+                INTERVAL_SECONDS[settings.candle_interval],
+            ),
         )
 
     async def _load_account(self, broker: "BinanceBroker") -> LoadedAccount:
