@@ -26,6 +26,7 @@ from tui_trader.domain.events import SafetyKind
 from tui_trader.journal.status import read_status
 from tui_trader.runtime.build_trader import journal_path
 from tui_trader.runtime.trader import Trader
+from tui_trader.safety.kill_switch import KillSwitch
 from tui_trader.safety.trading_state import HoldReason, TradingMode
 
 QUICK = {"KILL_VERIFY_EVERY_S": "0.05", "KILL_VERIFY_DEADLINE_S": "2"}
@@ -165,3 +166,31 @@ async def test_the_running_audit_finds_a_silent_difference_and_holds_entries(
                 await until(lambda: state.mode is TradingMode.ACTIVE)
             finally:
                 audit.cancel()
+
+
+async def test_a_kill_cleared_from_another_shell_stops_the_flat_check(tmp_path: Path) -> None:
+    """`tui-trader kill --clear --yes` while the proof still closes things: it stops, so
+    nothing is cancelled or closed behind the operator's back once trading may resume."""
+    settings = make_settings(
+        tmp_path, MAX_SLIPPAGE_BPS="10000", KILL_VERIFY_EVERY_S="0.05", KILL_VERIFY_DEADLINE_S="30"
+    )
+    async with running_engine(opened(settings)) as trader:
+        events = sim_events(trader)
+        await feed(trader, events, 10)
+        await trader.start()
+        await hold(trader, "BTCUSDT")
+        await feed(trader, events, 20)
+        await trader.kill(close_positions=True)  # no market events: the close cannot fill
+        watcher = asyncio.create_task(trader.commands.watch_kill_switch())
+        try:
+            await asyncio.sleep(0.3)
+            assert trader.commands.flat.running
+            KillSwitch(tmp_path).clear()  # what `tui-trader kill --clear --yes` does
+            await until(lambda: trader.kill_state is None)
+        finally:
+            watcher.cancel()
+        assert not trader.commands.flat.running and trader.commands.flat.verdict is None
+        cleared = [e.message for e in trader.history.safety if e.kind == SafetyKind.KILL_SWITCH]
+        assert cleared[0] == "kill switch cleared; the flat check was stopped before its verdict"
+        await asyncio.sleep(0.2)
+        assert verdict_events(trader) == []

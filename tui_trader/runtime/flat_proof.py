@@ -120,6 +120,15 @@ class FlatProof:
         self.verdict, self.running = None, True
         self._task = asyncio.get_running_loop().create_task(self._run(), name="flat-proof")
 
+    def abandon(self) -> bool:
+        """Stop a proof in progress (its kill was cleared): no more cancels or closes.
+        True when one was running."""
+        if self._task is None or self._task.done():
+            return False
+        self._task.cancel()
+        self.running = False
+        return True
+
     async def close(self) -> None:
         if self._task is not None and not self._task.done():
             self._task.cancel()

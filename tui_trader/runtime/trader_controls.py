@@ -253,6 +253,8 @@ class OperatorCommands:
         self.kill_state = None
         self.core.state.release(HoldReason.KILL_SWITCH, "operator")
         message = f"kill switch cleared by {by}" if by else "kill switch cleared"
+        if self.flat.abandon():  # cleared from another shell mid-proof: stop closing things
+            message += "; the flat check was stopped before its verdict"
         self._record_safety(
             SafetyEvent(self.wall_clock.now(), Severity.INFO, SafetyKind.KILL_SWITCH, message)
         )
