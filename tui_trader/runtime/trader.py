@@ -30,7 +30,7 @@ from tui_trader.runtime.trader_events import Reactions
 from tui_trader.runtime.trader_parts import TraderParts
 from tui_trader.runtime.views import History, build_snapshot, feed_view
 from tui_trader.safety.kill_switch import KillState
-from tui_trader.snapshot import FeedStatus, LiveCheck, TraderSnapshot
+from tui_trader.snapshot import FeedStatus, TraderSnapshot
 
 if TYPE_CHECKING:
     from tui_trader.ops.metrics import TraderMetrics
@@ -93,6 +93,15 @@ class Trader:
             go_live=self.exchange.go_live,
             record_safety=self.record_safety,
             touch=self.touch,
+        )
+        # The operator's commands (TraderCommands), carried out by OperatorCommands.
+        c = self.commands
+        self.start, self.stop, self.reset, self.kill = c.start, c.stop, c.reset, c.kill
+        self.clear_kill, self.close_position = c.clear_kill, c.close_position
+        self.cancel_order, self.live_check, self.enable_live = (
+            c.cancel_order,
+            c.live_check,
+            c.enable_live,
         )
         self.housekeeping = Housekeeping(
             reactions=reactions,
@@ -266,6 +275,7 @@ class Trader:
             self._check_all_candled()
         if isinstance(event, Candle):
             self.update_account(ts)
+            self.history.add_candle(event, self.core.parts.portfolio.equity())
         self.touch()
 
     def _route(self, command: ExecutionCommand) -> None:
@@ -280,34 +290,6 @@ class Trader:
 
     def _kill_triggered(self, event: SafetyEvent) -> None:
         self.commands.activate_kill("anomaly", event.message)
-
-    # --- the operator's commands (TraderCommands), carried out by OperatorCommands ----
-    async def start(self) -> None:
-        await self.commands.start()
-
-    async def stop(self, flatten: bool = False) -> None:
-        await self.commands.stop(flatten)
-
-    async def reset(self) -> None:
-        await self.commands.reset()
-
-    async def kill(self, close_positions: bool = False, source: str = "operator") -> None:
-        await self.commands.kill(close_positions, source)
-
-    async def clear_kill(self, source: str = "operator") -> None:
-        await self.commands.clear_kill(source)
-
-    async def close_position(self, symbol: str) -> None:
-        await self.commands.close_position(symbol)
-
-    async def cancel_order(self, client_order_id: str) -> None:
-        await self.commands.cancel_order(client_order_id)
-
-    def live_check(self) -> LiveCheck:
-        return self.commands.live_check()
-
-    async def enable_live(self, phrase: str) -> None:
-        await self.commands.enable_live(phrase)
 
     @property
     def kill_state(self) -> KillState | None:
