@@ -10,6 +10,7 @@ from typing import Protocol
 
 from tui_trader.domain.enums import EngineState, MarketKind
 from tui_trader.domain.events import SafetyEvent
+from tui_trader.domain.market import Candle
 from tui_trader.domain.orders import Fill, Order
 from tui_trader.domain.portfolio import Balance, Position
 
@@ -36,6 +37,22 @@ class PositionView:
     take_profit: Decimal | None
     trailing_stop: Decimal | None
     liquidation_distance_pct: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CandleSeries:
+    """One symbol's recent closed candles, oldest first, bounded (the price chart)."""
+
+    symbol: str
+    candles: tuple[Candle, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class EquityPoint:
+    """The session's equity at a candle close (the equity curve)."""
+
+    ts: datetime
+    equity: Decimal
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +141,10 @@ class TraderSnapshot:
     last_error: str = ""
     failures: int = 0  # consecutive failures counted against the engine's limit
     failure_limit: int = 0  # ERROR when failures reach it (MAX_CONSECUTIVE_FAILURES)
+    # Charts: recent closed candles per symbol and the session's equity, oldest first and
+    # bounded. A series that did not change is the same tuple object as before.
+    candles: tuple[CandleSeries, ...] = ()
+    equity_curve: tuple[EquityPoint, ...] = ()
     version: int = 0  # increases with every change; equal versions mean nothing changed
 
 

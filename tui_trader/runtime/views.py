@@ -11,6 +11,7 @@ from tui_trader.config import Settings
 from tui_trader.core.ledger import Portfolio
 from tui_trader.domain.enums import EngineState
 from tui_trader.domain.events import SafetyEvent
+from tui_trader.domain.market import Candle
 from tui_trader.domain.orders import Fill, Signal
 from tui_trader.execution.order_book import OrderBook
 from tui_trader.market.feed import MarketFeed
@@ -21,6 +22,8 @@ from tui_trader.safety.trading_state import TradingState
 from tui_trader.snapshot import (
     AccountView,
     AdviceView,
+    CandleSeries,
+    EquityPoint,
     FeedStatus,
     KillView,
     PositionView,
@@ -37,6 +40,8 @@ REPEAT_WINDOW = timedelta(seconds=60)
 REPEATS = "repeats"  # how many times a coalesced safety event happened
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 FILL_HISTORY = 50
+CHART_CANDLES = 120  # closed candles kept per symbol for the price chart
+EQUITY_POINTS = 240  # equity samples of the session, one per candle close time
 
 
 def mode_label(settings: Settings, live: bool) -> str:
@@ -103,13 +108,51 @@ def account_view(account: AccountTracker, portfolio: Portfolio) -> AccountView:
 
 
 class History:
-    """Bounded recent fills, safety events and advice for the panels (newest first)."""
+    """Bounded recent fills, safety events and advice for the panels (newest first), and
+    the charts' series: closed candles per symbol and equity samples (oldest first)."""
 
     def __init__(self) -> None:
         self.safety: deque[SafetyEvent] = deque(maxlen=SAFETY_HISTORY)
         self.fills: deque[Fill] = deque(maxlen=FILL_HISTORY)
         self.advice: dict[str, AdviceView] = {}
         self.advice_history: tuple[AdviceView, ...] = ()  # newest first, bounded
+        self.candles: dict[str, deque[Candle]] = {}
+        self.equity: deque[EquityPoint] = deque(maxlen=EQUITY_POINTS)
+        # The snapshot's tuples, rebuilt only after a candle closed: a snapshot built for
+        # a tick reuses them (the same objects, so the chart sees nothing changed).
+        self._each: dict[str, CandleSeries] = {}
+        self._series: tuple[CandleSeries, ...] | None = None
+        self._curve: tuple[EquityPoint, ...] | None = None
+
+    def add_candle(self, candle: Candle, equity: Decimal) -> None:
+        """A closed candle, and the equity at its close: one sample per close time (the
+        symbols' candles of one minute share it; the last one's equity is kept)."""
+        if not candle.closed:
+            return
+        series = self.candles.get(candle.symbol)
+        if series is None:
+            series = self.candles[candle.symbol] = deque(maxlen=CHART_CANDLES)
+        series.append(candle)
+        point = EquityPoint(candle.close_time, equity)
+        if self.equity and self.equity[-1].ts == point.ts:
+            self.equity[-1] = point
+        else:
+            self.equity.append(point)
+        self._each.pop(candle.symbol, None)
+        self._series = self._curve = None
+
+    def candle_series(self) -> tuple[CandleSeries, ...]:
+        if self._series is None:
+            for symbol, candles in self.candles.items():
+                if symbol not in self._each:
+                    self._each[symbol] = CandleSeries(symbol, tuple(candles))
+            self._series = tuple(self._each[symbol] for symbol in self.candles)
+        return self._series
+
+    def equity_curve(self) -> tuple[EquityPoint, ...]:
+        if self._curve is None:
+            self._curve = tuple(self.equity)
+        return self._curve
 
     def add_safety(self, event: SafetyEvent) -> None:
         """Newest first. The same warning again (same kind, symbol, severity and message
@@ -176,6 +219,8 @@ def build_snapshot(
         safety_events=tuple(history.safety),
         advice=tuple(history.advice.values()),
         advice_history=history.advice_history,
+        candles=history.candle_series(),
+        equity_curve=history.equity_curve(),
         last_error=last_error,
         failures=failures,
         failure_limit=settings.max_consecutive_failures,
