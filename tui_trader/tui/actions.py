@@ -7,9 +7,11 @@ import contextlib
 import sys
 from collections.abc import Awaitable, Callable, Iterable
 from functools import partial
+from typing import ClassVar
 
 from textual import work
 from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
 from textual.command import CommandPalette
 from textual.screen import Screen
 from textual.widgets import Tabs
@@ -27,6 +29,7 @@ from tui_trader.tui.modals.live_checks import LiveCheckScreen
 from tui_trader.tui.modals.passphrase import LIVE_PHRASE_REQUEST, PassphraseScreen
 from tui_trader.tui.modals.quit import QuitScreen
 from tui_trader.tui.modals.stop import StopChoice, StopScreen
+from tui_trader.tui.widgets.base import WIDE_KEY, KeyedTable, TablePanel
 from tui_trader.tui.widgets.orders import OrdersPanel
 from tui_trader.tui.widgets.positions import PositionsPanel
 
@@ -40,6 +43,7 @@ def open_positions(snapshot: TraderSnapshot) -> int:
 
 
 class OperatorActions(App[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [Binding(WIDE_KEY, "toggle_wide", show=False)]
     trader: HostableTrader
     trader_themes: tuple[str, ...]
     shutting_down: bool
@@ -165,6 +169,13 @@ class OperatorActions(App[None]):
         index = names.index(self.theme) if self.theme in names else -1
         self.theme = names[(index + 1) % len(names)]
         self.notify(f"Theme: {self.theme}", timeout=2)
+
+    def action_toggle_wide(self) -> None:
+        """Every column of every table at full width (scrolling sideways), or back to
+        the columns that fit."""
+        wide = not any(table.wide for table in self.query(KeyedTable))
+        for panel in self.query(TablePanel):
+            panel.set_wide(wide)
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

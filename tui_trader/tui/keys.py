@@ -63,6 +63,7 @@ NAVIGATION_HELP: tuple[tuple[str, str], ...] = (
     ("1-6", "Show a panel tab (compact layout)"),
     ("tab / shift+tab", "Move focus between tables"),
     ("up / down", "Select a row (position or order)"),
+    ("w", "Wide: every table column (narrow: hidden ones; ← → scroll); w again fits"),
     ("ctrl+p", "Command palette: every action by name"),
     ("escape", "Close a dialog without doing anything"),
 )

@@ -2,16 +2,15 @@
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import Vertical
 
 from tui_trader.domain.portfolio import Balance
 from tui_trader.snapshot import AccountView, TraderSnapshot
 from tui_trader.text_safety import printable
 from tui_trader.tui import format as fmt
 from tui_trader.tui.literal import literal
-from tui_trader.tui.widgets.base import Cell, KeyedTable, View
+from tui_trader.tui.widgets.base import Cell, Column, KeyedTable, TablePanel, View
 
-COLUMNS = (("Item", 10), ("Value", 22))
+COLUMNS = (Column("Item", 10), Column("Value", 22))
 ERROR_CHARS = COLUMNS[1][1]  # cut with "…" to the column; Safety holds the whole event
 
 
@@ -47,7 +46,7 @@ def balance_text(balance: Balance) -> Text:
     return text
 
 
-class AccountPanel(Vertical):
+class AccountPanel(TablePanel):
     shown_version = -1
 
     def __init__(self) -> None:

@@ -2,23 +2,23 @@
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import Vertical
 from textual.widgets import Static
 
 from tui_trader.snapshot import AdviceView, TraderSnapshot
 from tui_trader.text_safety import printable
 from tui_trader.tui import format as fmt
-from tui_trader.tui.widgets.base import Cell, KeyedTable, View
+from tui_trader.tui.widgets.base import Cell, Column, KeyedTable, TablePanel, View
 
 EMPTY_TEXT = "LLM advisor off"
 REASONING_CHARS = 300  # the cell shows 60; an invalid reply's error can be kilobytes
+# Narrow, the reasoning gives up width (its cells end in "…") before When or ms hide.
 COLUMNS = (
-    ("Symbol", 8),
-    ("Action", 6),
-    ("Conf", 4),
-    ("When", 8),
-    ("ms", 6),
-    ("Reasoning", 60),
+    Column("Symbol", 8),
+    Column("Action", 6),
+    Column("Conf", 4, 2),
+    Column("When", 8, 3),
+    Column("ms", 6, 4),
+    Column("Reasoning", 60, min_width=20),
 )
 
 
@@ -36,7 +36,7 @@ def advice_row(advice: AdviceView, view: View) -> tuple[Cell, ...]:
     )
 
 
-class AdvicePanel(Vertical):
+class AdvicePanel(TablePanel):
     shown_version = -1
 
     def __init__(self) -> None:
@@ -61,3 +61,4 @@ class AdvicePanel(Vertical):
         self.query_one("#advice-history-title", Static).display = bool(history)
         past.display = bool(history)
         past.sync(history)
+        self.refresh_subtitle()  # a table shown or hidden: its hidden columns count or not

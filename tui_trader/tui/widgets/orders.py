@@ -2,33 +2,35 @@
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import Vertical
 
 from tui_trader.domain.enums import OrderStatus, Side
 from tui_trader.domain.orders import Fill, Order
 from tui_trader.snapshot import TraderSnapshot
 from tui_trader.tui import format as fmt
-from tui_trader.tui.widgets.base import Cell, KeyedTable, Palette, View, set_subtitle
+from tui_trader.tui.widgets.base import Cell, Column, KeyedTable, Palette, TablePanel, View
 
+# Orders and fills carry market time; the header clock is wall time. Narrow, the highest
+# priority numbers are hidden first (the client id gives up width before): at 80 columns
+# the orders' client id and time.
 ORDER_COLUMNS = (
-    ("Mkt time", 8),  # orders and fills carry market time; the header clock is wall time
-    ("Symbol", 7),
-    ("Side", 4),
-    ("Qty", 9),
-    ("Price", 9),
-    ("Filled", 9),
-    ("Status", 8),
-    ("Client id", 27),
-    ("Purpose", 13),
+    Column("Mkt time", 8, 4),
+    Column("Symbol", 7),
+    Column("Side", 4),
+    Column("Qty", 9),
+    Column("Price", 9, 1),
+    Column("Filled", 9, 2),
+    Column("Status", 8),
+    Column("Client id", 27, 5, min_width=12),
+    Column("Purpose", 13, 3),
 )
 FILL_COLUMNS = (
-    ("Mkt time", 8),
-    ("Symbol", 7),
-    ("Side", 4),
-    ("Qty", 9),
-    ("Price", 9),
-    ("Fee", 14),
-    ("Client id", 27),
+    Column("Mkt time", 8, 4),
+    Column("Symbol", 7),
+    Column("Side", 4),
+    Column("Qty", 9),
+    Column("Price", 9),
+    Column("Fee", 14, 2),
+    Column("Client id", 27, 5, min_width=12),
 )
 # Short forms so the status column stays narrow.
 STATUS_TEXT = {OrderStatus.PARTIALLY_FILLED: "PARTIAL", OrderStatus.CANCELED: "CANCELED"}
@@ -85,7 +87,7 @@ def orders_in_view(snapshot: TraderSnapshot) -> list[Order]:
     return [*snapshot.open_orders, *recent]
 
 
-class OrdersPanel(Vertical):
+class OrdersPanel(TablePanel):
     shown_version = -1
 
     def __init__(self) -> None:
@@ -109,4 +111,4 @@ class OrdersPanel(Vertical):
         self.query_one("#orders-table", KeyedTable).sync(orders)
         fills = [(f"{f.client_order_id}/{f.trade_id}", fill_row(f, view)) for f in snapshot.fills]
         self.query_one("#fills-table", KeyedTable).sync(fills)
-        set_subtitle(self, f"{len(snapshot.open_orders)} open · {len(snapshot.fills)} fills")
+        self.set_note(f"{len(snapshot.open_orders)} open · {len(snapshot.fills)} fills")

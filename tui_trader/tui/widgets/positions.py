@@ -4,24 +4,25 @@ from decimal import Decimal
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import Vertical
 
 from tui_trader.snapshot import PositionView, TraderSnapshot
 from tui_trader.tui import format as fmt
-from tui_trader.tui.widgets.base import Cell, KeyedTable, View, set_subtitle
+from tui_trader.tui.widgets.base import Cell, Column, KeyedTable, TablePanel, View
 
+# Narrow, the highest priority numbers are hidden first: at 80 columns Take and Trail
+# (and on futures Lev and uPnL%); the distance to liquidation stays.
 COLUMNS = (
-    ("Symbol", 7),
-    ("Qty", 9),
-    ("Entry", 9),
-    ("Mark", 9),
-    ("uPnL", 9),
-    ("uPnL%", 7),
-    ("Stop", 9),
-    ("Take", 9),
-    ("Trail", 9),
+    Column("Symbol", 7),
+    Column("Qty", 9),
+    Column("Entry", 9, 3),
+    Column("Mark", 9, 2),
+    Column("uPnL", 9),
+    Column("uPnL%", 7, 4),
+    Column("Stop", 9, 1),
+    Column("Take", 9, 5),
+    Column("Trail", 9, 6),
 )
-FUTURES_COLUMNS = (*COLUMNS, ("Lev", 3), ("Liq%", 5))
+FUTURES_COLUMNS = (*COLUMNS, Column("Lev", 3, 7), Column("Liq%", 5, 1))
 
 
 def _liquidation(distance: Decimal | None) -> str:
@@ -48,7 +49,7 @@ def position_row(row: PositionView, futures: bool, view: View) -> tuple[Cell, ..
     return (*cells, leverage, Text(_liquidation(row.liquidation_distance_pct), justify="right"))
 
 
-class PositionsPanel(Vertical):
+class PositionsPanel(TablePanel):
     """Leverage and liquidation columns only exist on futures."""
 
     shown_version = -1
@@ -72,4 +73,4 @@ class PositionsPanel(Vertical):
             if row.position.is_open
         ]
         self.query_one(KeyedTable).sync(rows)
-        set_subtitle(self, f"{len(rows)} open")
+        self.set_note(f"{len(rows)} open")

@@ -2,24 +2,24 @@
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import Vertical
 
 from tui_trader.snapshot import SymbolView, TraderSnapshot
 from tui_trader.tui import format as fmt
-from tui_trader.tui.widgets.base import Cell, KeyedTable, View, set_subtitle
+from tui_trader.tui.widgets.base import Cell, Column, KeyedTable, TablePanel, View
 
 SPARK_WIDTH = 8
 SIGNAL_WIDTH = 6
 # Fits 80 columns: widths plus one cell of padding each side, inside the panel border.
+# Narrower, the highest priority numbers are hidden first.
 COLUMNS = (
-    ("Symbol", 7),
-    ("Last", 9),
-    ("Chg%", 7),
-    ("Bid", 9),
-    ("Ask", 9),
-    ("Spr%", 6),
-    ("Trend", SPARK_WIDTH),
-    ("Signal", SIGNAL_WIDTH),
+    Column("Symbol", 7),
+    Column("Last", 9),
+    Column("Chg%", 7, 2),
+    Column("Bid", 9, 4),
+    Column("Ask", 9, 3),
+    Column("Spr%", 6, 6),
+    Column("Trend", SPARK_WIDTH, 5),
+    Column("Signal", SIGNAL_WIDTH, 1),
 )
 
 
@@ -55,7 +55,7 @@ def warmup_note(rows: tuple[SymbolView, ...]) -> str:
     return f"WARMUP {done}/{need}: first signal after {need} candles"
 
 
-class PricesPanel(Vertical):
+class PricesPanel(TablePanel):
     """Always visible, in both layouts."""
 
     shown_version = -1
@@ -70,4 +70,4 @@ class PricesPanel(Vertical):
     def show(self, snapshot: TraderSnapshot, view: View) -> None:
         rows = [(row.symbol, price_row(row, view)) for row in snapshot.prices]
         self.query_one(KeyedTable).sync(rows)
-        set_subtitle(self, warmup_note(snapshot.prices))
+        self.set_note(warmup_note(snapshot.prices))

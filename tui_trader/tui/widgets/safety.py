@@ -3,7 +3,6 @@
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.containers import Vertical
 from textual.widgets import DataTable
 
 from tui_trader.domain.events import SafetyEvent
@@ -11,15 +10,16 @@ from tui_trader.snapshot import TraderSnapshot
 from tui_trader.tui import format as fmt
 from tui_trader.tui.literal import literal
 from tui_trader.tui.modals.event import EventDetailScreen
-from tui_trader.tui.widgets.base import Cell, KeyedTable, View, set_subtitle
+from tui_trader.tui.widgets.base import Cell, Column, KeyedTable, TablePanel, View
 
 MESSAGE_CHARS = 300  # messages quote exchange and LLM replies; the cell shows 60
+# Narrow, the message gives up width (its cells end in "…") before Symbol or Time hide.
 COLUMNS = (
-    ("Time", 8),
-    ("Severity", 8),
-    ("Kind", 16),
-    ("Symbol", 7),
-    ("Message", 60),
+    Column("Time", 8, 2),
+    Column("Severity", 8),
+    Column("Kind", 16),
+    Column("Symbol", 7, 3),
+    Column("Message", 60, min_width=20),
 )
 
 
@@ -44,8 +44,9 @@ def repeated(event: SafetyEvent) -> str:
     return f"{event.message} (×{count})" if isinstance(count, int) and count > 1 else event.message
 
 
-class SafetyPanel(Vertical):
-    """Enter on a row shows the whole event (the Message cell is cut at 60 columns)."""
+class SafetyPanel(TablePanel):
+    """Enter on a row shows the whole event (the Message cell is cut at 60 columns, fewer
+    on a narrow terminal, and ends in "…")."""
 
     shown_version = -1
 
@@ -66,7 +67,7 @@ class SafetyPanel(Vertical):
                 rows[key], events[key] = event_row(event, view), event
         self._events = events
         self.query_one(KeyedTable).sync(list(rows.items()))
-        set_subtitle(self, "enter: full text" if rows else "")
+        self.set_note("enter: full text" if rows else "")
 
     @on(DataTable.RowSelected)
     def _show_event(self, message: DataTable.RowSelected) -> None:
