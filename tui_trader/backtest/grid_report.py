@@ -1,5 +1,8 @@
-"""Grid search results: a ranked rich table, JSON or CSV, with the overfitting warning."""
+"""Grid search results: a ranked rich table, JSON or CSV, with the overfitting warning.
+The table fits the console (at 80 columns the parameters wrap and the less telling
+figures are left out, named in its caption); the winning parameters follow it in full."""
 
+from dataclasses import replace
 from typing import Any
 
 from rich.console import Console
@@ -7,7 +10,7 @@ from rich.table import Table
 
 from tui_trader.backtest.export import metrics_dict, to_csv, to_json
 from tui_trader.backtest.grid import GridResult
-from tui_trader.backtest.report import pct, ratio
+from tui_trader.backtest.report import ReportColumn, fitted_table, pct, ratio
 from tui_trader.strategies.base import show_value
 
 SHOWN_COLUMNS = (
@@ -20,14 +23,34 @@ def _params_text(params: dict[str, Any]) -> str:
     return " ".join(f"{key}={show_value(value)}" for key, value in params.items())
 
 
-def render_grid(result: GridResult, console: Console) -> None:
-    table = Table(title=f"grid search ranked by {result.rank_by}")
-    for name in ("rank", "parameters", "return", "annual", "Sharpe", "Sortino", "Calmar",
-                 "max DD", "trades", "win rate", "PF"):  # fmt: skip
-        table.add_column(name, justify="left" if name == "parameters" else "right")
+# Left out first on a narrow console: the highest numbers; the ranking figure never.
+GRID_COLUMNS = (
+    ReportColumn("rank"),
+    ReportColumn("parameters", justify="left", wrap=True),
+    ReportColumn("return", 1),
+    ReportColumn("annual", 5),
+    ReportColumn("Sharpe", 2),
+    ReportColumn("Sortino", 7),
+    ReportColumn("Calmar", 8),
+    ReportColumn("max DD", 3),
+    ReportColumn("trades", 4),
+    ReportColumn("win rate", 6),
+    ReportColumn("PF", 9),
+)
+RANK_COLUMN = {
+    "total_return": "return", "annualized_return": "annual", "sharpe": "Sharpe",
+    "sortino": "Sortino", "calmar": "Calmar", "max_drawdown": "max DD",
+    "win_rate": "win rate", "profit_factor": "PF",
+}  # fmt: skip
+
+
+def grid_table(result: GridResult, console: Console) -> Table:
+    ranked_by = RANK_COLUMN.get(result.rank_by)
+    columns = [replace(c, priority=0) if c.name == ranked_by else c for c in GRID_COLUMNS]
+    rows = []
     for rank, row in enumerate(result.rows, start=1):
         m = row.metrics
-        table.add_row(
+        rows.append((
             str(rank),
             _params_text(row.params),
             pct(m.total_return_pct),
@@ -39,8 +62,14 @@ def render_grid(result: GridResult, console: Console) -> None:
             str(m.trades.count),
             "—" if m.trades.win_rate_pct is None else f"{m.trades.win_rate_pct:.1f}%",
             ratio(m.trades.profit_factor),
-        )
-    console.print(table)
+        ))  # fmt: skip
+    return fitted_table(console, f"grid search ranked by {result.rank_by}", columns, rows)
+
+
+def render_grid(result: GridResult, console: Console) -> None:
+    console.print(grid_table(result, console))
+    if result.rows:
+        console.print(f"best by {result.rank_by}: {_params_text(result.rows[0].params)}")
     for combo, reason in result.skipped:
         console.print(f"skipped {_params_text(combo)}: {reason}", style="dim")
     console.print(result.warning, style="bold yellow")

@@ -1,13 +1,16 @@
 """The backtest report for people: rich tables (summary, monthly returns, best and worst
 trades), an equity curve drawn in the terminal, and notes on the data (gaps, dropped
-rows, refusals)."""
+rows, refusals). Every table fits the console's width: on a narrow terminal (80 columns)
+the least important columns are left out, and the table's caption names them."""
 
 import calendar
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from rich.console import Console, Group
+from rich.console import Console, Group, RenderableType
+from rich.measure import Measurement
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
@@ -21,6 +24,7 @@ from tui_trader.journal.trades import RoundTrip
 NONE = "—"
 TOP_TRADES = 5
 NOTES_SHOWN = 5  # gaps or dropped rows listed one by one; the rest are counted
+MONTHS = tuple(range(1, 13))
 
 
 def money(value: Decimal | None) -> str:
@@ -46,6 +50,61 @@ def duration(value: timedelta | None) -> str:
 
 def when(value: datetime | None) -> str:
     return NONE if value is None else value.strftime("%Y-%m-%d %H:%M")
+
+
+@dataclass(frozen=True, slots=True)
+class ReportColumn:
+    """A report table column. On a narrow console the highest `priority` numbers are
+    left out first (0: always shown); a `wrap` column (parameters) wraps its words and
+    needs only its longest word on one line."""
+
+    name: str
+    priority: int = 0
+    justify: str = "right"
+    wrap: bool = False
+
+
+def fitted_table(
+    console: Console,
+    title: str,
+    columns: Sequence[ReportColumn],
+    rows: Sequence[Sequence[RenderableType]],
+) -> Table:
+    """A table of the columns that fit `console.width`; its caption names the others."""
+
+    def build(shown: list[int], measuring: bool) -> Table:
+        table = Table(title=title)
+        for index in shown:
+            column = columns[index]
+            words = (word for row in rows for word in str(row[index]).split())
+            longest = max(map(len, words), default=0)
+            table.add_column(
+                column.name,
+                justify="left" if column.justify == "left" else "right",
+                no_wrap=not column.wrap,
+                overflow="fold" if column.wrap else "ellipsis",
+                min_width=max(longest, len(column.name)) if column.wrap else None,
+                max_width=max(longest, len(column.name)) if column.wrap and measuring else None,
+            )
+        for row in rows:
+            table.add_row(*(row[index] for index in shown))
+        return table
+
+    def natural(shown: list[int]) -> int:
+        options = console.options.update_width(1 << 14)
+        return Measurement.get(console, options, build(shown, measuring=True)).maximum
+
+    shown = list(range(len(columns)))
+    optional = [i for i, column in enumerate(columns) if column.priority > 0]
+    for index in sorted(optional, key=lambda i: (-columns[i].priority, -i)):
+        if natural(shown) <= console.width:
+            break
+        shown.remove(index)
+    table = build(shown, measuring=False)
+    left_out = [column.name for i, column in enumerate(columns) if i not in shown]
+    if left_out:
+        table.caption = f"not shown at this width: {', '.join(left_out)} (--output json/csv)"
+    return table
 
 
 def summary_table(result: BacktestResult, m: Metrics) -> Table:
@@ -80,22 +139,37 @@ def summary_table(result: BacktestResult, m: Metrics) -> Table:
     return table
 
 
-def monthly_table(monthly: Sequence[MonthlyReturn]) -> Table:
+def monthly_table(monthly: Sequence[MonthlyReturn], months: Sequence[int] = MONTHS) -> Table:
+    """Returns per month of `months`, and for the whole year after December."""
     table = Table(title="monthly returns (%)")
     table.add_column("year", style="bold")
-    for month in range(1, 13):
+    for month in months:
         table.add_column(calendar.month_abbr[month], justify="right")
-    table.add_column("year", justify="right", style="bold")
+    if months[-1] == 12:
+        table.add_column("year", justify="right", style="bold")
     by_year: dict[int, dict[int, float]] = {}
     for item in monthly:
         by_year.setdefault(item.year, {})[item.month] = item.return_pct
-    for year, months in sorted(by_year.items()):
+    for year, values in sorted(by_year.items()):
         growth = 1.0
-        for value in months.values():
+        for value in values.values():
             growth *= 1 + value / 100
-        cells = [_signed(months.get(month)) for month in range(1, 13)]
-        table.add_row(str(year), *cells, _signed((growth - 1) * 100))
+        cells = [_signed(values.get(month)) for month in months]
+        total = [_signed((growth - 1) * 100)] if months[-1] == 12 else []
+        table.add_row(str(year), *cells, *total)
     return table
+
+
+def monthly_tables(monthly: Sequence[MonthlyReturn], console: Console) -> list[Table]:
+    """One table of the twelve months, or two of six where twelve do not fit."""
+    whole = monthly_table(monthly)
+    options = console.options.update_width(1 << 14)
+    if Measurement.get(console, options, whole).maximum <= console.width:
+        return [whole]
+    first = monthly_table(monthly, MONTHS[:6])
+    second = monthly_table(monthly, MONTHS[6:])
+    second.title = None
+    return [first, second]
 
 
 def _signed(value: float | None) -> Text:
@@ -105,12 +179,22 @@ def _signed(value: float | None) -> Text:
     return Text(f"{value:+.2f}", style=style)
 
 
-def trades_table(title: str, trades: Sequence[RoundTrip]) -> Table:
-    table = Table(title=title)
-    for name in ("entry", "exit", "side", "qty", "entry px", "exit px", "PnL", "PnL %", "held"):
-        table.add_column(name, justify="left" if name in ("entry", "exit", "side") else "right")
-    for trade in trades:
-        table.add_row(
+TRADE_TABLE_COLUMNS = (
+    ReportColumn("entry", justify="left"),
+    ReportColumn("exit", 3, justify="left"),  # the entry and how long it was held say it
+    ReportColumn("side", 2, justify="left"),
+    ReportColumn("qty", 4),
+    ReportColumn("entry px", 1),
+    ReportColumn("exit px", 1),
+    ReportColumn("PnL"),
+    ReportColumn("PnL %"),
+    ReportColumn("held"),
+)
+
+
+def trades_table(title: str, trades: Sequence[RoundTrip], console: Console) -> Table:
+    rows = [
+        (
             when(trade.entry_time),
             when(trade.exit_time),
             "long" if trade.side is Side.BUY else "short",
@@ -121,7 +205,9 @@ def trades_table(title: str, trades: Sequence[RoundTrip]) -> Table:
             f"{trade.pnl_pct:+.2f}%",
             duration(trade.holding),
         )
-    return table
+        for trade in trades
+    ]
+    return fitted_table(console, title, TRADE_TABLE_COLUMNS, rows)
 
 
 def _signed_money(value: Decimal) -> Text:
@@ -163,9 +249,12 @@ def render_report(result: BacktestResult, metrics: Metrics, console: Console) ->
     worst = by_pnl[:TOP_TRADES]
     parts: list[Table | Panel | Text] = [summary_table(result, metrics)]
     if metrics.monthly:
-        parts.append(monthly_table(metrics.monthly))
+        parts += monthly_tables(metrics.monthly, console)
     if result.trades:
-        parts += [trades_table("best trades", best), trades_table("worst trades", worst)]
+        parts += [
+            trades_table("best trades", best, console),
+            trades_table("worst trades", worst, console),
+        ]
     parts.append(equity_panel(result, console.width))
     parts.append(Text("\n".join(notes(result)), style="dim"))
     console.print(Group(*parts))
