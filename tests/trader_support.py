@@ -44,7 +44,7 @@ async def running_engine(trader: Trader) -> AsyncIterator[Trader]:
     # The execution engine, plus the LLM advisor's worker when it is enabled; the feed,
     # kill watcher and housekeeping are left to the test, which drives time itself.
     wanted = {"execution", "llm"}
-    tasks = [asyncio.create_task(run()) for name, run in trader.edge_tasks() if name in wanted]
+    tasks = [asyncio.ensure_future(run()) for name, run in trader.edge_tasks() if name in wanted]
     try:
         yield trader
     finally:
