@@ -35,11 +35,13 @@ async def test_full_layout_shows_everything_and_resizing_switches(cockpit: Make)
     async with c.app.run_test(size=(160, 48)) as pilot:
         await market_ready(pilot, c)
         assert not c.app.query_one(Tabs).display
-        assert sorted(visible_panels(c)) == sorted(TABS)
+        # The chart sits beside the prices there, not in the grid of tab panels.
+        assert sorted(visible_panels(c)) == sorted(t for t in TABS if t != "chart")
+        assert c.app.query_one("#chart-wide").display
         for size in ((80, 24), (200, 60), (40, 10), (159, 48), (160, 48)):
             await pilot.resize_terminal(*size)
             await pilot.pause(0.1)
-            expected = len(TABS) if size[0] >= 160 and size[1] >= 48 else 1
+            expected = len(TABS) - 1 if size[0] >= 160 and size[1] >= 48 else 1
             assert len(visible_panels(c)) == expected, size
         # A panel that was hidden catches up as soon as it is shown.
         await pilot.resize_terminal(80, 24)

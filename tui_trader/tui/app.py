@@ -10,9 +10,9 @@ from typing import ClassVar
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Container
+from textual.containers import Container, Horizontal
 from textual.notifications import SeverityLevel
-from textual.widgets import Footer, Tab, Tabs
+from textual.widgets import DataTable, Footer, Tab, Tabs
 from textual.worker import Worker, WorkerState
 
 from tui_trader.clock import Clock, SystemClock
@@ -37,7 +37,8 @@ from tui_trader.tui.themes import (
 )
 from tui_trader.tui.widgets.account import AccountPanel
 from tui_trader.tui.widgets.advice import AdvicePanel
-from tui_trader.tui.widgets.base import Palette, SnapshotView, View
+from tui_trader.tui.widgets.base import KeyedTable, Palette, SnapshotView, View
+from tui_trader.tui.widgets.chart import ChartPanel
 from tui_trader.tui.widgets.header import StatusBar
 from tui_trader.tui.widgets.log import LogPanel, PanelLogHandler
 from tui_trader.tui.widgets.orders import OrdersPanel
@@ -47,7 +48,7 @@ from tui_trader.tui.widgets.safety import SafetyPanel
 
 REFRESH_HZ = 4
 TOAST_CHARS = 500  # a toast quoting a whole HTML error page helps nobody
-TABS = ("positions", "orders", "account", "advice", "safety", "log")
+TABS = ("positions", "orders", "account", "advice", "safety", "log", "chart")
 SUCCESS_TEXT = {
     "start": "Trading started.",
     "stop": "Trading stopped.",
@@ -96,7 +97,9 @@ class TraderApp(OperatorActions):
 
     def compose(self) -> ComposeResult:
         yield StatusBar()
-        yield PricesPanel()
+        with Horizontal(id="top"):
+            yield PricesPanel()
+            yield self._chart("chart-wide", "panel")  # beside the prices at 160x48 and up
         yield Tabs(
             *(Tab(f"{n} {name.title()}", id=f"tab-{name}") for n, name in enumerate(TABS, 1)),
             id="panel-tabs",
@@ -108,7 +111,28 @@ class TraderApp(OperatorActions):
             yield AdvicePanel()
             yield SafetyPanel()
             yield LogPanel(self.clock.now)
+            yield self._chart("chart", "panel tab-panel")
         yield Footer(compact=True)
+
+    def _chart(self, id: str, classes: str) -> ChartPanel:
+        return ChartPanel(
+            id=id, classes=classes, selected=self._selected_symbol, step=self._step_symbol
+        )
+
+    def _selected_symbol(self) -> str | None:
+        return self.query_one("#prices-table", KeyedTable).selected_key
+
+    def _step_symbol(self, delta: int) -> None:
+        """The chart follows the Prices selection; up/down on the chart move it."""
+        table = self.query_one("#prices-table", KeyedTable)
+        if table.row_count:
+            table.move_cursor(row=(table.cursor_row + delta) % table.row_count)
+
+    @on(DataTable.RowHighlighted, "#prices-table")
+    def _symbol_selected(self) -> None:
+        for chart in self.query(ChartPanel):
+            chart.shown_version = -1
+        self.refresh_panels()
 
     def on_mount(self) -> None:
         self._install_themes()
@@ -145,6 +169,8 @@ class TraderApp(OperatorActions):
             self.query_one(AccountPanel),
             self.query_one(AdvicePanel),
             self.query_one(SafetyPanel),
+            self.query_one("#chart", ChartPanel),
+            self.query_one("#chart-wide", ChartPanel),
         ]
 
     def refresh_panels(self) -> None:
@@ -224,6 +250,7 @@ class TraderApp(OperatorActions):
         name = (event.tab.id or "").removeprefix("tab-")
         for panel in self.query(".tab-panel"):
             panel.set_class(panel.id == name, "-active")
+        self.screen.set_class(name == "chart", "-chart-tab")  # short screens: room for it
         self.refresh_panels()
 
     def action_show_tab(self, number: int) -> None:
@@ -233,6 +260,8 @@ class TraderApp(OperatorActions):
             self.query_one(Tabs).active = f"tab-{name}"
             for table in self.query(f"#{name} KeyedTable"):
                 table.focus()
+            if name == "chart":
+                self.query_one("#chart", ChartPanel).focus()
 
     # --- workers --------------------------------------------------------------------
     def action_start(self) -> None:

@@ -60,9 +60,9 @@ OPERATOR_KEYS: tuple[OperatorKey, ...] = (
 
 # Keys that are not operator actions but an operator should know about.
 NAVIGATION_HELP: tuple[tuple[str, str], ...] = (
-    ("1-6", "Show a panel tab (compact layout)"),
+    ("1-7", "Show a panel tab (compact layout); 7 is the chart"),
     ("tab / shift+tab", "Move focus between tables"),
-    ("up / down", "Select a row (position or order)"),
+    ("up / down", "Select a row; on the chart, the symbol"),
     ("w", "Wide: every table column (narrow: hidden ones; ← → scroll); w again fits"),
     ("ctrl+p", "Command palette: every action by name"),
     ("escape", "Close a dialog without doing anything"),
