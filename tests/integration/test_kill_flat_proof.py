@@ -16,9 +16,9 @@ from tests.integration.conftest_binance import (  # noqa: F401
     exchange_fixture,
     futures_testnet_settings,
 )
-from tests.integration.test_trader_faults import hold
+from tests.integration.test_trader_faults import holding_btc
 from tests.integration.test_trader_futures import linked, market_buy
-from tests.trader_support import feed, make_settings, opened, running_engine, sim_events
+from tests.trader_support import feed, make_settings, opened, running_engine
 from tui_trader.binance.futures_broker import BinanceFuturesBroker
 from tui_trader.config import Settings
 from tui_trader.domain.enums import Severity
@@ -53,11 +53,7 @@ def verdict_events(trader: Trader) -> list[tuple[SafetyKind, Severity, str]]:
 async def test_a_paper_kill_with_close_is_verified_flat(tmp_path: Path) -> None:
     settings = make_settings(tmp_path, MAX_SLIPPAGE_BPS="10000", **QUICK)
     async with running_engine(opened(settings)) as trader:
-        events = sim_events(trader)
-        await feed(trader, events, 10)
-        await trader.start()
-        await hold(trader, "BTCUSDT")
-        await feed(trader, events, 20)
+        events = await holding_btc(trader)
         assert trader.core.parts.portfolio.held("BTCUSDT") > 0
         await trader.kill(close_positions=True)
         assert trader.commands.flat.status() == "verifying flat…"
@@ -175,11 +171,7 @@ async def test_a_kill_cleared_from_another_shell_stops_the_flat_check(tmp_path: 
         tmp_path, MAX_SLIPPAGE_BPS="10000", KILL_VERIFY_EVERY_S="0.05", KILL_VERIFY_DEADLINE_S="30"
     )
     async with running_engine(opened(settings)) as trader:
-        events = sim_events(trader)
-        await feed(trader, events, 10)
-        await trader.start()
-        await hold(trader, "BTCUSDT")
-        await feed(trader, events, 20)
+        await holding_btc(trader)
         await trader.kill(close_positions=True)  # no market events: the close cannot fill
         watcher = asyncio.create_task(trader.commands.watch_kill_switch())
         try:

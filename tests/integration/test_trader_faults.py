@@ -6,6 +6,7 @@ close, and a restart with an exit order working."""
 import asyncio
 import sqlite3
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -14,7 +15,7 @@ import pytest
 
 from tests.trader_support import START, feed, make_settings, opened, running_engine, sim_events
 from tui_trader.domain.enums import EngineState, IntentPurpose, OrderType, Severity, Side
-from tui_trader.domain.market import Tick
+from tui_trader.domain.market import Candle, Tick
 from tui_trader.domain.orders import OrderIntent
 from tui_trader.journal.spill import spill_path
 from tui_trader.journal.writer import WriterTuning
@@ -42,6 +43,16 @@ async def hold(trader: Trader, symbol: str) -> None:
     """Buy a little of `symbol` (marketable limit) and let it fill."""
     price = trader.core.parts.market.price(symbol)
     await trader.engine.process(buy(symbol, price * Decimal("1.01"), f"manual-{symbol}"))
+
+
+async def holding_btc(trader: Trader) -> Iterator[Tick | Candle]:
+    """Started, holding some BTCUSDT (filled); the simulated events to go on with."""
+    events = sim_events(trader)
+    await feed(trader, events, 10)
+    await trader.start()
+    await hold(trader, "BTCUSDT")
+    await feed(trader, events, 20)
+    return events
 
 
 def tick(symbol: str, ts: datetime, price: Decimal, volume: str = "5") -> Tick:
@@ -82,11 +93,7 @@ async def test_kill_closes_every_position_not_just_the_first(tmp_path: Path) -> 
 async def test_kill_upgraded_to_close_positions_from_another_process(tmp_path: Path) -> None:
     settings = make_settings(tmp_path, MAX_SLIPPAGE_BPS="10000")
     async with running_engine(opened(settings)) as trader:
-        events = sim_events(trader)
-        await feed(trader, events, 10)
-        await trader.start()
-        await hold(trader, "BTCUSDT")
-        await feed(trader, events, 20)
+        events = await holding_btc(trader)
         watcher = asyncio.create_task(trader.commands.watch_kill_switch())
         other = KillSwitch(tmp_path)  # `tui-trader kill`, then `kill --close-positions`
         other.activate(datetime.now(UTC), "cli", "first")
@@ -104,11 +111,7 @@ async def test_a_locked_journal_does_not_hold_back_the_stop_loss(tmp_path: Path)
     settings = make_settings(tmp_path, MAX_SLIPPAGE_BPS="10000")
     trader = opened(settings)
     async with running_engine(trader):  # default tuning: 5 s busy timeout, 3 retries
-        events = sim_events(trader)
-        await feed(trader, events, 10)
-        await trader.start()
-        await hold(trader, "BTCUSDT")
-        await feed(trader, events, 20)
+        await holding_btc(trader)
         entry = trader.core.parts.portfolio.position("BTCUSDT").average_entry
         crash, ts = entry * Decimal("0.9"), trader.parts.market_clock.now()
         lock = sqlite3.connect(journal_path(settings), isolation_level=None)
@@ -141,11 +144,7 @@ async def test_stop_leaves_no_entry_working(tmp_path: Path) -> None:
 async def test_queued_close_is_sent_before_shutdown(tmp_path: Path) -> None:
     settings = make_settings(tmp_path, MAX_SLIPPAGE_BPS="10000")
     async with running_engine(opened(settings)) as trader:
-        events = sim_events(trader)
-        await feed(trader, events, 10)
-        await trader.start()
-        await hold(trader, "BTCUSDT")
-        await feed(trader, events, 20)
+        await holding_btc(trader)
         await trader.kill()
         await trader.close_position("BTCUSDT")  # queued; the operator quits at once
     # close() sent it (not dropped, no crash): the journal shows the MANUAL_CLOSE order.
@@ -159,11 +158,7 @@ async def test_queued_close_is_sent_before_shutdown(tmp_path: Path) -> None:
 async def test_restart_with_an_exit_working_sends_no_second_exit(tmp_path: Path) -> None:
     settings = make_settings(tmp_path, MAX_SLIPPAGE_BPS="10000")
     async with running_engine(opened(settings)) as trader:
-        events = sim_events(trader)
-        await feed(trader, events, 10)
-        await trader.start()
-        await hold(trader, "BTCUSDT")
-        await feed(trader, events, 20)
+        await holding_btc(trader)
         await trader.stop()  # positions kept, protective exits armed
         entry = trader.core.parts.portfolio.position("BTCUSDT").average_entry
         crash, ts = (
