@@ -4,7 +4,6 @@ symbols, NOT FLAT (a CRITICAL event naming what remains) when the deadline passe
 Against the paper exchange and the Binance USD-M double over REST."""
 
 import asyncio
-from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
@@ -17,7 +16,7 @@ from tests.integration.conftest_binance import (  # noqa: F401
     futures_testnet_settings,
 )
 from tests.integration.test_trader_faults import holding_btc
-from tests.integration.test_trader_futures import linked, market_buy
+from tests.integration.test_trader_futures import linked, market_buy, until
 from tests.trader_support import feed, make_settings, opened, running_engine
 from tui_trader.binance.futures_broker import BinanceFuturesBroker
 from tui_trader.config import Settings
@@ -30,12 +29,6 @@ from tui_trader.safety.kill_switch import KillSwitch
 from tui_trader.safety.trading_state import HoldReason, TradingMode
 
 QUICK = {"KILL_VERIFY_EVERY_S": "0.05", "KILL_VERIFY_DEADLINE_S": "2"}
-
-
-async def until(condition: Callable[[], bool], seconds: float = 8.0) -> None:
-    async with asyncio.timeout(seconds):
-        while not condition():  # noqa: ASYNC110
-            await asyncio.sleep(0.02)
 
 
 async def status_text(trader: Trader) -> str:
