@@ -102,6 +102,11 @@ class Settings(BaseSettings):
     kill_verify_every_s: Annotated[float, Field(ge=0.05, le=60)] = 2.0
     # While linked to an exchange account: compare the books this often (0 = never).
     audit_every_min: Annotated[float, Field(ge=0, le=1440)] = 5.0
+    # On USD-M: a reduce-only stop (and take-profit) held by the exchange for every open
+    # position, so it stays protected while the trader is down; moved when the trailing
+    # stop has moved by at least EXCHANGE_STOP_MOVE_BPS.
+    exchange_stops: bool = True
+    exchange_stop_move_bps: Annotated[Decimal, Field(ge=0, le=1000)] = Decimal(10)
 
     # --- strategy and volatility trigger ---------------------------------------------
     strategy: str = "conservative"

@@ -14,6 +14,7 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.doubles.binance_algo import AlgoBook
 from tests.doubles.binance_futures_engine import FuturesEngine
 from tests.doubles.binance_matching import ExchangeError
 
@@ -53,6 +54,7 @@ class FuturesDouble:
         self, signed: Signed, now_ms: Callable[[], int], on_change: Callable[[], None], api_key: str
     ) -> None:
         self.engine = FuturesEngine(["BTCUSDT", "ETHUSDT"], Decimal(10000))
+        self.algo = AlgoBook(self.engine)  # conditional orders: binance_algo.py
         self._signed, self._now_ms, self._on_change = signed, now_ms, on_change
         self.api_key = api_key
         self.listen_key: str | None = None
@@ -74,6 +76,11 @@ class FuturesDouble:
         r.add_get("/fapi/v1/order", self._query)
         r.add_delete("/fapi/v1/order", self._cancel)
         r.add_get("/fapi/v1/openOrders", self._open_orders)
+        r.add_post("/fapi/v1/algoOrder", self._place_algo)
+        r.add_get("/fapi/v1/algoOrder", self._query_algo)
+        r.add_delete("/fapi/v1/algoOrder", self._cancel_algo)
+        r.add_get("/fapi/v1/openAlgoOrders", self._open_algo_orders)
+        r.add_get("/fapi/v1/allAlgoOrders", self._all_algo_orders)
         r.add_get("/fapi/v1/userTrades", self._user_trades)
         r.add_get("/fapi/v2/account", self._account)
         r.add_get("/fapi/v3/positionRisk", self._position_risk)
@@ -129,6 +136,38 @@ class FuturesDouble:
         await self._signed(request)
         rows = [o.json() for o in self.engine.open_orders()] + self.extra_open_orders
         return web.json_response(rows)
+
+    async def _place_algo(self, request: web.Request) -> web.Response:
+        params = await self._signed(request)
+        order, events = self.algo.place(params, self._now_ms())
+        await self.push(events)
+        return web.json_response(order.json())
+
+    async def _query_algo(self, request: web.Request) -> web.Response:
+        p = await self._signed(request)
+        order = self.algo.find(p["symbol"], p.get("algoId"), p.get("clientAlgoId"))
+        return web.json_response(order.json())
+
+    async def _cancel_algo(self, request: web.Request) -> web.Response:
+        p = await self._signed(request)
+        order = self.algo.find(p["symbol"], p.get("algoId"), p.get("clientAlgoId"))
+        await self.push(self.algo.cancel(order, self._now_ms()))
+        body = {"algoId": order.algo_id, "clientAlgoId": order.cid, "code": "200", "msg": "success"}
+        return web.json_response(body)
+
+    async def _open_algo_orders(self, request: web.Request) -> web.Response:
+        p = await self._signed(request)
+        return web.json_response([o.json() for o in self.algo.open_orders(p.get("symbol"))])
+
+    async def _all_algo_orders(self, request: web.Request) -> web.Response:
+        """GET /fapi/v1/allAlgoOrders: one symbol's algo orders created since startTime."""
+        p = await self._signed(request)
+        since, limit = int(p.get("startTime", "0")), int(p.get("limit", "100"))
+        rows = [
+            o.json() for o in self.algo.orders.values()
+            if o.symbol == p["symbol"] and o.create_ms >= since
+        ]  # fmt: skip
+        return web.json_response(rows[:limit])
 
     async def _user_trades(self, request: web.Request) -> web.Response:
         p = await self._signed(request)
@@ -239,6 +278,11 @@ class FuturesDouble:
     # --- helpers for tests ------------------------------------------------------------
     def set_mark(self, symbol: str, price: str) -> None:
         self.engine.marks[symbol] = Decimal(price)
+
+    async def move_mark(self, symbol: str, price: str) -> None:
+        """The mark moves: conditional orders it crosses fire (pushed as they would be)."""
+        self.set_mark(symbol, price)
+        await self.push(self.algo.on_mark(symbol, self._now_ms()))
 
     async def fill(self, cid: str, qty: str, price: str) -> None:
         await self.push(self.engine.fill(cid, Decimal(qty), Decimal(price), self._now_ms()))

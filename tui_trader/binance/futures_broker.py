@@ -1,11 +1,11 @@
 """BinanceFuturesBroker: USD-M orders (rules in broker_core.py) in one-way position mode,
 leverage and margin type set at start, reduce-only exits, and the listenKey user data
 stream: ORDER_TRADE_UPDATE → orders and fills (liquidation and ADL executions booked
-like trades, with a CRITICAL safety event), ACCOUNT_UPDATE → wallet balances and
-positions (liquidation price from positionRisk; hedge-mode rows are refused, never
-merged). Funding settlements come from the income history (futures_funding.py), read
-when ACCOUNT_UPDATE says funding was settled and after every user data re-subscription
-(a settlement may have fallen in the gap)."""
+like trades, with a CRITICAL safety event), ALGO_UPDATE → guards (futures_guards.py),
+ACCOUNT_UPDATE → wallet balances and positions (liquidation price from positionRisk;
+hedge-mode rows are refused, never merged). Funding settlements come from the income
+history (futures_funding.py), read when ACCOUNT_UPDATE says funding was settled and after
+every user data re-subscription (a settlement may have fallen in the gap)."""
 
 import asyncio
 from collections.abc import Callable, Sequence
@@ -22,6 +22,7 @@ from tui_trader.binance.errors import ExchangeCallFailed
 from tui_trader.binance.filters import order_refusal
 from tui_trader.binance.futures_account import AccountUpdate, FuturesAccount
 from tui_trader.binance.futures_funding import FundingReader
+from tui_trader.binance.futures_guards import FuturesGuards
 from tui_trader.binance.futures_stream import FuturesUserStream
 from tui_trader.binance.parse_account import PositionModeError
 from tui_trader.binance.parse_futures import parse_futures_balances, parse_position_risk
@@ -32,12 +33,13 @@ from tui_trader.binance.parse_orders import (
     parse_order_trade_update,
 )
 from tui_trader.binance.user_stream import UserStream
-from tui_trader.clock import Clock
+from tui_trader.clock import Clock, dt_to_ms
 from tui_trader.domain.enums import MarketKind, Severity
 from tui_trader.domain.events import SafetyKind
+from tui_trader.domain.guards import GuardOrder
 from tui_trader.domain.orders import Fill, Order
 from tui_trader.domain.portfolio import Balance, FundingFee, Position
-from tui_trader.execution.broker import BrokerError
+from tui_trader.execution.broker import BrokerError, GuardListener
 from tui_trader.resilience.retry import Backoff
 
 MarginType = Literal["ISOLATED", "CROSSED"]
@@ -102,6 +104,7 @@ class BinanceFuturesBroker(ReconcilingBroker):
             self._report,
             lambda fees: self._announce("INCOME", fees),
         )
+        self._guards = FuturesGuards(self._call, symbols)
 
     # --- lifecycle ------------------------------------------------------------------
     async def _connect(self) -> None:
@@ -226,9 +229,37 @@ class BinanceFuturesBroker(ReconcilingBroker):
             params["reduceOnly"] = "true"
         return params
 
+    # --- guards (GuardVenue): stops the exchange holds while the trader is down --------
+    def subscribe_guards(self, listener: GuardListener) -> None:
+        self._guards.subscribe(listener)
+
+    async def place_guard(self, guard: GuardOrder) -> GuardOrder:
+        return await self._guards.place(guard)
+
+    async def cancel_guard(self, guard: GuardOrder) -> GuardOrder | None:
+        return await self._guards.cancel(guard)
+
+    async def open_guards(self) -> list[GuardOrder]:
+        return await self._guards.open()
+
+    async def recover_fired_guards(
+        self, since: datetime, booked: set[tuple[str, str]]
+    ) -> list[Fill]:
+        """Book what our guards did while nobody listened: each one that fired since
+        `since` is looked up by client id and its fills not `booked` are emitted now."""
+        self._tracker.remember([], booked)
+        fresh: list[Fill] = []
+        for client_id in await self._guards.fired_since(dt_to_ms(since)):
+            order = await self.query(client_id)
+            if order is not None:
+                fresh += await self.recover_fills(order)
+        return fresh
+
     # --- user data ------------------------------------------------------------------
     def _apply_user_event(self, event: dict[str, Any]) -> None:
-        if event.get("e") == "ORDER_TRADE_UPDATE":
+        if event.get("e") == "ALGO_UPDATE":
+            self._guards.on_event(event)
+        elif event.get("e") == "ORDER_TRADE_UPDATE":
             report = parse_order_trade_update(event)
             fresh = [e for e in self._take(report) if isinstance(e, Fill)]
             if report.liquidation and fresh:

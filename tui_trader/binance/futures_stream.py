@@ -17,6 +17,7 @@ from tui_trader.resilience.retry import Backoff
 
 EVENTS = (
     "ORDER_TRADE_UPDATE",
+    "ALGO_UPDATE",
     "ACCOUNT_UPDATE",
     "TRADE_LITE",
     "ACCOUNT_CONFIG_UPDATE",

@@ -27,6 +27,7 @@ class SafetyKind(StrEnum):
     EXCHANGE_CONNECTED = auto()
     EXCHANGE_KEYS = auto()
     EXCHANGE_RETRY_FAILED = auto()
+    EXCHANGE_STOP = auto()
     EXCHANGE_SWITCH = auto()
     EXCHANGE_SWITCH_FAILED = auto()
     EXCHANGE_UNREACHABLE = auto()

@@ -1,13 +1,16 @@
 """The broker interface the execution engine talks to. Nothing else sends orders."""
 
 from collections.abc import Callable
-from typing import Protocol
+from datetime import datetime
+from typing import Protocol, runtime_checkable
 
+from tui_trader.domain.guards import GuardOrder
 from tui_trader.domain.orders import Fill, Order
 from tui_trader.domain.portfolio import Balance, Position
 
 BrokerEvent = Order | Fill
 BrokerListener = Callable[[BrokerEvent], None]
+GuardListener = Callable[[GuardOrder], None]
 
 
 class BrokerError(Exception):
@@ -51,3 +54,29 @@ class Broker(Protocol):
         base asset balance is the position)."""
 
     async def close(self) -> None: ...
+
+
+@runtime_checkable
+class GuardVenue(Protocol):
+    """A broker whose venue holds conditional orders for us (USD-M futures): the guards
+    that protect a position while the trader is down (domain/guards.py)."""
+
+    def subscribe_guards(self, listener: GuardListener) -> None:
+        """Register a callback for every guard state the venue reports (placement replies
+        and pushed updates), on the event loop."""
+
+    async def place_guard(self, guard: GuardOrder) -> GuardOrder:
+        """Place it; the venue's view back (OPEN, or REJECTED with its reason). Raises
+        BrokerError when the outcome is unknown."""
+
+    async def cancel_guard(self, guard: GuardOrder) -> GuardOrder | None:
+        """Cancel it; None when the venue has no such open guard."""
+
+    async def open_guards(self) -> list[GuardOrder]:
+        """Every guard (ours by client id) working on the traded symbols."""
+
+    async def recover_fired_guards(
+        self, since: datetime, booked: set[tuple[str, str]]
+    ) -> list[Fill]:
+        """Emit the fills of our guards that fired since `since` (the trader was down),
+        except those `booked` already ((symbol, trade id) pairs); returns them."""

@@ -1,9 +1,11 @@
-"""What the execution engine consumes: order intents and cancel requests, in one queue."""
+"""What the execution engine consumes, in one queue: order intents, cancel requests, and
+the placing and cancelling of exchange-side guards (they are orders too: one writer)."""
 
 from dataclasses import dataclass
 
 from tui_trader.clock import Clock
 from tui_trader.domain.enums import OrderStatus
+from tui_trader.domain.guards import GuardOrder
 from tui_trader.domain.orders import Order, OrderIntent
 
 
@@ -13,7 +15,20 @@ class CancelRequest:
     reason: str
 
 
-ExecutionCommand = OrderIntent | CancelRequest
+@dataclass(frozen=True, slots=True)
+class PlaceGuard:
+    guard: GuardOrder  # status OPEN, client id set
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class CancelGuard:
+    guard: GuardOrder
+    reason: str
+
+
+ExecutionCommand = OrderIntent | CancelRequest  # what the core decides
+EngineCommand = ExecutionCommand | PlaceGuard | CancelGuard  # what the engine consumes
 
 
 def order_from_intent(intent: OrderIntent, coid: str, clock: Clock) -> Order:

@@ -58,6 +58,16 @@ class ExitManager:
             return ExitLevels(None, None, None)
         return self._levels(track)
 
+    def levels_for(self, position: Position) -> ExitLevels:
+        """The levels of `position`: its tracked marks, or from its entry alone when it is
+        not tracked yet (just filled, no tick since)."""
+        track = self._tracks.get(position.symbol)
+        long = position.quantity > 0
+        if track is None or track.opened_at != position.opened_at or track.long != long:
+            entry = position.average_entry
+            track = _Track(position.opened_at, 0, long, entry, entry)
+        return self._levels(track)
+
     def on_tick(self, tick: Tick, position: Position, rules: SymbolRules) -> OrderIntent | None:
         if tick.symbol != position.symbol:
             raise ValueError(f"tick for {tick.symbol} given with a {position.symbol} position")

@@ -26,6 +26,8 @@ from tui_trader.runtime.exchange_account import (
     restore_exchange_portfolio,
 )
 from tui_trader.runtime.exchange_retry import ExchangeRetry, close_parts
+from tui_trader.runtime.guard_keeper import GuardTiming
+from tui_trader.runtime.guard_link import GuardLink
 from tui_trader.runtime.views import mode_label
 from tui_trader.runtime.warmup import history_needed, warm_up
 from tui_trader.safety.trading_state import HoldReason, TradingMode
@@ -48,6 +50,7 @@ class ExchangeSetup:
 
     endpoints: "Endpoints | None" = None
     timing: "Timing | None" = None
+    guard_timing: GuardTiming | None = None
 
 
 @dataclass(slots=True)
@@ -66,6 +69,8 @@ class ExchangeLink:
         self.broker: BinanceBroker | None = None
         self.reconciler: Reconciler | None = None
         self.retry: ExchangeRetry | None = None  # Binance unreachable: trying again
+        timing = setup.guard_timing if setup is not None else None
+        self.guards = GuardLink(trader, timing)  # the exchange's stops (USD-M account)
         every = trader.settings.audit_every_min
         self.audit = BookAudit(self.reconcile, lambda: self.reconciler is not None, every)
         # Account updates that arrive before an account is adopted wait here: applied
@@ -109,6 +114,7 @@ class ExchangeLink:
             return False
         paper = self._adopt(parts.broker, loaded)
         await paper.close()  # the paper broker stops matching
+        await self.guards.book_fired()
         return True
 
     def _fall_back(self, exc: Exception) -> None:
@@ -241,6 +247,7 @@ class ExchangeLink:
         # Its own day start and peak, not those of the paper account it replaces.
         trader.adopt_account(loaded.portfolio, loaded.open_orders, account_tag(settings))
         self._show_liquidation(loaded.positions)
+        self.guards.adopt(broker)
         self.reconciler = attach_reconciler(
             broker,
             CoreBook(trader.core, trader.journal),
@@ -294,6 +301,7 @@ class ExchangeLink:
             raise ValueError(f"live mode refused: {exc}") from None
         paper = self._adopt(broker, loaded)
         await paper.close()
+        await self.guards.book_fired()
         self._safety(
             Severity.WARNING, SafetyKind.LIVE_MODE, f"{self.mode} trading on {broker.name}"
         )

@@ -18,11 +18,18 @@ from tui_trader.clock import Clock
 from tui_trader.domain.enums import OrderStatus
 from tui_trader.domain.orders import Order, OrderIntent
 from tui_trader.execution.broker import Broker, BrokerError, NotSent, OrderRejected
-from tui_trader.execution.commands import CancelRequest, ExecutionCommand, order_from_intent
+from tui_trader.execution.commands import (
+    CancelGuard,
+    CancelRequest,
+    EngineCommand,
+    PlaceGuard,
+    order_from_intent,
+)
 from tui_trader.execution.gate import GateDecision, OrderGate
 from tui_trader.journal.errors import JournalError
 from tui_trader.journal.store import Journal
 from tui_trader.risk.context import RiskContext
+from tui_trader.runtime.guard_sender import send_guard_command
 
 log = logging.getLogger("tui_trader.execution")
 
@@ -61,7 +68,7 @@ class ExecutionEngine:
         self._context = context
         self._listener = listener
         self._clock = clock
-        self.queue: asyncio.Queue[ExecutionCommand] = asyncio.Queue()
+        self.queue: asyncio.Queue[EngineCommand] = asyncio.Queue()
         journal.watch(listener.on_journal_health)
 
     def use_broker(self, broker: Broker) -> Broker:
@@ -70,7 +77,7 @@ class ExecutionEngine:
         previous, self.broker = self.broker, broker
         return previous
 
-    def submit(self, command: ExecutionCommand) -> None:
+    def submit(self, command: EngineCommand) -> None:
         self.queue.put_nowait(command)
 
     async def run(self) -> None:
@@ -91,9 +98,12 @@ class ExecutionEngine:
         """Wait until every queued command has been handled."""
         await self.queue.join()
 
-    async def process(self, command: ExecutionCommand) -> Order | None:
+    async def process(self, command: EngineCommand) -> Order | None:
         if isinstance(command, CancelRequest):
             return await self._cancel(command)
+        if isinstance(command, PlaceGuard | CancelGuard):
+            await send_guard_command(command, self.broker, self.journal, self._listener)
+            return None
         return await self._place(command)
 
     async def _place(self, intent: OrderIntent) -> Order | None:

@@ -1,6 +1,7 @@
 """After a kill that closes positions, prove the account flat on the venue itself.
 
-The kill cancels every open order on the traded symbols and sends reduce-only closes.
+The kill cancels every open order on the traded symbols and sends reduce-only closes;
+the exchange's stops (guards) go once their positions are closed.
 That the orders were *sent* proves nothing: a close can be rejected, a cancel can race a
 fill, a foreign order can sit on the book. So the venue is read back (REST on Binance,
 the paper exchange in paper mode) until it shows no open order and no position on the
@@ -19,8 +20,9 @@ from tui_trader.clock import Clock
 from tui_trader.core.trading_core import TradingCore
 from tui_trader.domain.enums import Severity
 from tui_trader.domain.events import SafetyEvent, SafetyKind
+from tui_trader.domain.guards import GuardOrder
 from tui_trader.domain.orders import Order
-from tui_trader.execution.broker import Broker
+from tui_trader.execution.broker import Broker, GuardVenue
 
 log = logging.getLogger("tui_trader.runtime.flat_proof")
 
@@ -34,15 +36,17 @@ class VenueBook:
 
     orders: tuple[Order, ...]  # open orders
     positions: tuple[tuple[str, Decimal], ...]  # (symbol, signed quantity), non-zero only
+    guards: tuple[GuardOrder, ...] = ()  # the exchange's stops still working
 
     @property
     def flat(self) -> bool:
-        return not self.orders and not self.positions
+        return not self.orders and not self.positions and not self.guards
 
     def describe(self) -> str:
         held = [f"{symbol} {qty.normalize():f}" for symbol, qty in self.positions]
         orders = [f"order {o.client_order_id} ({o.symbol} {o.side})" for o in self.orders]
-        return ", ".join(held + orders)
+        guards = [f"exchange {g.kind.label} {g.client_id} ({g.symbol})" for g in self.guards]
+        return ", ".join(held + orders + guards)
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,4 +184,5 @@ async def venue_book(broker: Broker, core: TradingCore) -> VenueBook:
     positions = tuple(
         (s, q) for s, q in sorted(held.items()) if s not in rules or abs(q) >= rules[s].step_size
     )
-    return VenueBook(orders, positions)
+    guards = tuple(await broker.open_guards()) if isinstance(broker, GuardVenue) else ()
+    return VenueBook(orders, positions, guards)

@@ -17,7 +17,7 @@ from tui_trader.domain.orders import Order, OrderIntent
 from tui_trader.domain.portfolio import FundingFee
 from tui_trader.domain.rules import SymbolRules
 from tui_trader.execution.broker import Broker
-from tui_trader.execution.commands import ExecutionCommand
+from tui_trader.execution.commands import EngineCommand, ExecutionCommand
 from tui_trader.market.feed import FeedError, MarketFeed
 from tui_trader.risk.context import RiskContext
 from tui_trader.runtime.decision_log import DecisionLog
@@ -214,6 +214,8 @@ class Trader:
             tasks.append(("exchange-retry", self.exchange.retry.run))
         if self.exchange.audit.enabled:
             tasks.append(("book-audit", self.exchange.audit.run))
+        if self.exchange.setup is not None and self.settings.exchange_stops:
+            tasks.append(("exchange-stops", self.exchange.guards.run))
         if self.ops is not None:
             tasks.extend(self.ops.tasks)
         return tasks
@@ -353,6 +355,9 @@ class Trader:
     @property
     def broker(self) -> Broker:
         return self.engine.broker
+
+    def send(self, command: EngineCommand) -> None:
+        self.engine.submit(command)
 
     def replace_feed(self, feed: MarketFeed) -> MarketFeed:
         previous = self.parts.feed

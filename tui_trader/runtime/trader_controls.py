@@ -14,7 +14,7 @@ from tui_trader.config import Settings
 from tui_trader.core.trading_core import TradingCore
 from tui_trader.domain.enums import EngineState, IntentPurpose, Severity
 from tui_trader.domain.events import SafetyEvent, SafetyKind
-from tui_trader.execution.commands import CancelRequest
+from tui_trader.execution.commands import CancelGuard, CancelRequest
 from tui_trader.journal.store import Journal
 from tui_trader.runtime.execution_engine import ExecutionEngine
 from tui_trader.runtime.flat_proof import FlatProof, VenueBook, venue_book
@@ -263,6 +263,11 @@ class OperatorCommands:
         """The venue still holds something after a kill: cancel again, close again."""
         for order in book.orders:
             self.engine.submit(CancelRequest(order.client_order_id, "kill: not flat yet"))
+        # An exchange stop goes only once its position is closed: until then it protects.
+        held = {symbol for symbol, _ in book.positions}
+        for guard in book.guards:
+            if guard.symbol not in held:
+                self.engine.submit(CancelGuard(guard, "kill: its position is closed"))
         self._flatten(IntentPurpose.FLATTEN)
 
     def _flatten(self, purpose: IntentPurpose, only: str | None = None) -> bool:

@@ -15,6 +15,7 @@ from tui_trader.domain.orders import Order
 from tui_trader.domain.portfolio import FundingFee
 from tui_trader.domain.rules import SymbolRules
 from tui_trader.execution.broker import Broker
+from tui_trader.execution.commands import EngineCommand
 from tui_trader.journal.store import Journal
 from tui_trader.market.feed import MarketFeed
 
@@ -68,6 +69,9 @@ class TraderPort(Protocol):
         """Equity peak and day start after a change of the account at `ts`."""
 
     # --- change -------------------------------------------------------------------------
+    def send(self, command: EngineCommand) -> None:
+        """Queue `command` for the execution engine (the single writer to the broker)."""
+
     def replace_feed(self, feed: MarketFeed) -> MarketFeed:
         """Trade on `feed` from now on (the feed loop follows it); returns the old one."""
 
