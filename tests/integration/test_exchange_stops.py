@@ -70,11 +70,21 @@ def mark_tick(trader: Trader, price: str) -> None:
     trader.on_market_event(Tick(symbol="BTCUSDT", ts=ts, price=value, bid=value, ask=value))
 
 
+def stop_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, **overrides: str) -> Settings:
+    """USD-M testnet, stop-loss 2%, take-profit 4%, trailing stop 1%."""
+    return futures_testnet_settings(
+        tmp_path,
+        monkeypatch,
+        STOP_LOSS_PCT="2",
+        TAKE_PROFIT_PCT="4",
+        TRAILING_STOP_PCT="1",
+        **overrides,
+    )
+
+
 @pytest.fixture
 def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    return futures_testnet_settings(
-        tmp_path, monkeypatch, STOP_LOSS_PCT="2", TAKE_PROFIT_PCT="4", TRAILING_STOP_PCT="1"
-    )
+    return stop_settings(tmp_path, monkeypatch)
 
 
 async def open_long(trader: Trader, exchange: BinanceExchangeDouble) -> None:

@@ -72,6 +72,11 @@ class GuardKeeper:
         triggers = [g.trigger for g in self.held.values() if (g.symbol, g.kind) == (symbol, kind)]
         return triggers[0] if len(triggers) == 1 else None
 
+    @property
+    def answered(self) -> bool:
+        """No placement is waiting for the venue's answer."""
+        return not self._pending
+
     # --- lifecycle -----------------------------------------------------------------
     async def load(self) -> None:
         """Adopt the guards the venue holds (ours by client id)."""
