@@ -37,6 +37,10 @@ class PositionView:
     take_profit: Decimal | None
     trailing_stop: Decimal | None
     liquidation_distance_pct: Decimal | None = None
+    # The stop the exchange holds for it (USD-M): None without one; `exchange_guarded`
+    # says whether this account keeps exchange stops at all (else there is none to show).
+    exchange_stop: Decimal | None = None
+    exchange_guarded: bool = False
 
 
 @dataclass(frozen=True, slots=True)

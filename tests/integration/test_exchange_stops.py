@@ -111,6 +111,8 @@ async def test_an_entry_gets_a_stop_and_take_profit_on_the_exchange_a_close_remo
         keeper = trader.exchange.guards.keeper
         assert keeper is not None
         await until(lambda: keeper.trigger("BTCUSDT", GuardKind.STOP) == 49000)
+        [row] = trader.snapshot().positions
+        assert (row.exchange_stop, row.exchange_guarded) == (Decimal(49000), True)
         await trader.close_position("BTCUSDT")
         await until(lambda: not trader.core.parts.portfolio.held("BTCUSDT"))
         await until(lambda: algo_open(exchange) == [])

@@ -5,10 +5,11 @@ down (before reconciliation compares the books)."""
 
 import asyncio
 from datetime import timedelta
+from decimal import Decimal
 
 from tui_trader.domain.enums import Severity
 from tui_trader.domain.events import SafetyEvent, SafetyKind
-from tui_trader.domain.guards import is_guard_id
+from tui_trader.domain.guards import GuardKind, is_guard_id
 from tui_trader.domain.orders import Fill
 from tui_trader.execution.broker import Broker, BrokerError, BrokerEvent, GuardVenue
 from tui_trader.runtime.guard_keeper import CHECK_S, GuardKeeper, GuardTiming
@@ -44,7 +45,18 @@ class GuardLink:
                 keeper.wake()
 
         broker.subscribe(on_event)
+        broker.subscribe_guards(lambda _guard: trader.touch())  # the panel shows them
         self.keeper, self._venue = keeper, broker
+
+    def stops(self) -> dict[str, Decimal] | None:
+        """The trigger of the stop the exchange holds per symbol; None when this account
+        keeps no exchange stops."""
+        keeper = self.keeper
+        if keeper is None:
+            return None
+        symbols = self.trader.core.parts.market.symbols
+        triggers = {s: keeper.trigger(s, GuardKind.STOP) for s in symbols}
+        return {s: t for s, t in triggers.items() if t is not None}
 
     async def book_fired(self) -> None:
         """Stops the exchange fired while the trader was down closed positions the

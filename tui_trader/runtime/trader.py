@@ -319,6 +319,7 @@ class Trader:
                 signals=self.core.last_signals,
                 portfolio=self.core.parts.portfolio,
                 exits=self.core.parts.exits,
+                exchange_stops=self.exchange.guards.stops(),
                 orders=self.core.parts.orders,
                 account=self.core.account,
                 history=self._with_advice(),

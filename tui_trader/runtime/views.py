@@ -2,6 +2,7 @@
 
 import re
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -73,7 +74,13 @@ def symbol_views(market: MarketState, signals: dict[str, Signal]) -> tuple[Symbo
     return tuple(views)
 
 
-def position_views(portfolio: Portfolio, exits: ExitManager) -> tuple[PositionView, ...]:
+def position_views(
+    portfolio: Portfolio,
+    exits: ExitManager,
+    exchange_stops: Mapping[str, Decimal] | None = None,
+) -> tuple[PositionView, ...]:
+    """`exchange_stops`: the trigger of the stop the exchange holds per symbol, or None
+    when this account keeps no exchange stops."""
     views = []
     for position in portfolio.positions.values():
         if not position.is_open:
@@ -90,6 +97,8 @@ def position_views(portfolio: Portfolio, exits: ExitManager) -> tuple[PositionVi
                 take_profit=levels.take_profit if levels else None,
                 trailing_stop=levels.trailing_stop if levels else None,
                 liquidation_distance_pct=liquidation,
+                exchange_stop=(exchange_stops or {}).get(position.symbol),
+                exchange_guarded=exchange_stops is not None,
             )
         )
     return tuple(views)
@@ -191,6 +200,7 @@ def build_snapshot(
     signals: dict[str, Signal],
     portfolio: Portfolio,
     exits: ExitManager,
+    exchange_stops: Mapping[str, Decimal] | None,
     orders: OrderBook,
     account: AccountTracker,
     history: History,
@@ -211,7 +221,7 @@ def build_snapshot(
         flat_proof=flat_proof,
         feeds=feeds,
         prices=symbol_views(market, signals),
-        positions=position_views(portfolio, exits),
+        positions=position_views(portfolio, exits, exchange_stops),
         open_orders=tuple(orders.open_orders()),
         recent_orders=orders.recent(),
         fills=tuple(history.fills),

@@ -22,7 +22,14 @@ COLUMNS = (
     Column("Take", 9, 5),
     Column("Trail", 9, 6),
 )
-FUTURES_COLUMNS = (*COLUMNS, Column("Lev", 3, 7), Column("Liq%", 5, 1))
+# "Exch": the stop the exchange itself holds (it protects the position while the
+# trader is down); NONE, loud, when a position that should have one has none.
+FUTURES_COLUMNS = (
+    *COLUMNS,
+    Column("Lev", 3, 7),
+    Column("Liq%", 5, 1),
+    Column("Exch", 9, 2),
+)
 
 
 def _liquidation(distance: Decimal | None) -> str:
@@ -46,7 +53,16 @@ def position_row(row: PositionView, futures: bool, view: View) -> tuple[Cell, ..
     if not futures:
         return cells
     leverage = Text(f"{position.leverage}x", justify="right")
-    return (*cells, leverage, Text(_liquidation(row.liquidation_distance_pct), justify="right"))
+    liquidation = Text(_liquidation(row.liquidation_distance_pct), justify="right")
+    return (*cells, leverage, liquidation, _exchange_stop(row, view))
+
+
+def _exchange_stop(row: PositionView, view: View) -> Text:
+    if row.exchange_stop is not None:
+        return Text(fmt.price(row.exchange_stop), justify="right")
+    if row.exchange_guarded:
+        return Text("NONE", style=view.palette.critical, justify="right")
+    return Text("-", justify="right")
 
 
 class PositionsPanel(TablePanel):
