@@ -9,6 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from tests.e2e.binance_child import TIMING
+from tests.integration.conftest_binance import FUTURES_TESTNET
 from tests.trader_support import START, entry_groups, make_settings
 from tui_trader.binance.client import loopback_endpoints
 from tui_trader.domain.enums import IntentPurpose, OrderType, Side
@@ -20,15 +21,7 @@ from tui_trader.runtime.guard_keeper import GuardTiming
 
 
 async def main(port: int, data_dir: str) -> None:
-    settings = make_settings(
-        Path(data_dir),
-        binance_env="testnet",
-        market_type="futures",
-        futures_enabled=True,
-        max_leverage=5,
-        MAX_SLIPPAGE_BPS="10000",
-        ALLOW_MARKET_ORDERS="true",
-    )
+    settings = make_settings(Path(data_dir), **FUTURES_TESTNET)
     timing = GuardTiming(check_s=0.05)
     setup = ExchangeSetup(loopback_endpoints(port), TIMING, guard_timing=timing)
     trader = build_trader(settings, start=START, binance=setup, **entry_groups())

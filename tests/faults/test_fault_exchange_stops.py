@@ -18,6 +18,7 @@ from tests.integration.test_exchange_stops import (
     algo_open,
     guarded,
     keeping_stops,
+    open_guarded_long,
     open_long,
     stop_settings,
 )
@@ -79,8 +80,7 @@ async def test_a_lost_placement_reply_is_adopted_not_doubled(
     exchange.futures.set_mark("BTCUSDT", "50000")
     exchange.faults.http.append(HttpFault("/fapi/v1/algoOrder", "POST", status=503, after=True))
     async with running_engine(guarded(settings, exchange)) as trader, keeping_stops(trader):
-        await open_long(trader, exchange)
-        await until(lambda: len(algo_open(exchange)) == 2)
+        await open_guarded_long(trader, exchange)
         keeper = trader.exchange.guards.keeper
         assert keeper is not None
         await until(lambda: keeper.answered and len(keeper.held) == 2, seconds=5)
@@ -137,8 +137,7 @@ async def test_a_kill_with_close_proves_flat_including_the_exchange_s_stops(
     )
     exchange.futures.set_mark("BTCUSDT", "50000")
     async with running_engine(guarded(settings, exchange)) as trader, keeping_stops(trader):
-        await open_long(trader, exchange)
-        await until(lambda: len(algo_open(exchange)) == 2)
+        await open_guarded_long(trader, exchange)
         await trader.kill(close_positions=True)
         await until(lambda: trader.commands.flat.verdict is not None, seconds=10)
         verdict = trader.commands.flat.verdict

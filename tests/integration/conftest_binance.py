@@ -32,6 +32,18 @@ def spec_fixture(exchange: BinanceExchangeDouble) -> ClientSpec:
     return ClientSpec(loopback_endpoints(exchange.port), API_KEY, API_SECRET, request_timeout_s=2.0)
 
 
+# A USD-M testnet trader on the double: 5x leverage, market orders allowed and no slippage
+# cap (the double's prices are arbitrary).
+FUTURES_TESTNET: dict[str, Any] = {
+    "binance_env": "testnet",
+    "market_type": "futures",
+    "futures_enabled": True,
+    "max_leverage": 5,
+    "MAX_SLIPPAGE_BPS": "10000",
+    "ALLOW_MARKET_ORDERS": "true",
+}
+
+
 def futures_testnet_settings(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, **overrides: Any
 ) -> Settings:
@@ -39,16 +51,7 @@ def futures_testnet_settings(
     market orders allowed and no slippage cap (the double's prices are arbitrary)."""
     monkeypatch.setenv("BINANCE_TESTNET_API_KEY", API_KEY)
     monkeypatch.setenv("BINANCE_TESTNET_API_SECRET", API_SECRET)
-    return make_settings(
-        tmp_path,
-        binance_env="testnet",
-        market_type="futures",
-        futures_enabled=True,
-        max_leverage=5,
-        MAX_SLIPPAGE_BPS="10000",
-        ALLOW_MARKET_ORDERS="true",
-        **overrides,
-    )
+    return make_settings(tmp_path, **FUTURES_TESTNET, **overrides)
 
 
 async def quote_btc(exchange: BinanceExchangeDouble, trader: Trader) -> None:

@@ -94,13 +94,27 @@ async def open_long(trader: Trader, exchange: BinanceExchangeDouble) -> None:
     await until(lambda: trader.core.parts.portfolio.held("BTCUSDT") == Decimal("0.01"))
 
 
+async def open_guarded_long(trader: Trader, exchange: BinanceExchangeDouble) -> None:
+    """Long 0.01 BTCUSDT at 50000 with its stop and take-profit on the exchange."""
+    await open_long(trader, exchange)
+    await until(lambda: len(algo_open(exchange)) == 2)
+
+
+async def trail_up(trader: Trader, exchange: BinanceExchangeDouble) -> None:
+    """The mark rises to 51000: the stop moves to the trailing level (1% under: 50490)
+    and the old one is cancelled."""
+    exchange.futures.set_mark("BTCUSDT", "51000")
+    mark_tick(trader, "51000")
+    await until(lambda: ("STOP_MARKET", "SELL", "0.01", "50490") in algo_open(exchange))
+    await until(lambda: len(algo_open(exchange)) == 2)
+
+
 async def test_an_entry_gets_a_stop_and_take_profit_on_the_exchange_a_close_removes_them(
     exchange: BinanceExchangeDouble, settings: Settings
 ) -> None:
     exchange.futures.set_mark("BTCUSDT", "50000")
     async with running_engine(guarded(settings, exchange)) as trader, keeping_stops(trader):
-        await open_long(trader, exchange)
-        await until(lambda: len(algo_open(exchange)) == 2)
+        await open_guarded_long(trader, exchange)
         assert algo_open(exchange) == [
             ("STOP_MARKET", "SELL", "0.01", "49000"),  # 2% under the 50000 entry
             ("TAKE_PROFIT_MARKET", "SELL", "0.01", "52000"),  # 4% over it
@@ -125,12 +139,8 @@ async def test_the_stop_follows_the_trailing_stop_up_and_never_down(
 ) -> None:
     exchange.futures.set_mark("BTCUSDT", "50000")
     async with running_engine(guarded(settings, exchange)) as trader, keeping_stops(trader):
-        await open_long(trader, exchange)
-        await until(lambda: len(algo_open(exchange)) == 2)
-        exchange.futures.set_mark("BTCUSDT", "51000")
-        mark_tick(trader, "51000")  # trailing 1% under 51000 = 50490: tighter than 49000
-        await until(lambda: ("STOP_MARKET", "SELL", "0.01", "50490") in algo_open(exchange))
-        await until(lambda: len(algo_open(exchange)) == 2)  # the old stop was cancelled
+        await open_guarded_long(trader, exchange)
+        await trail_up(trader, exchange)  # 50490 is tighter than the 49000 stop-loss
         placed = exchange.futures.algo.placed
         mark_tick(trader, "51010")  # moves the trailing stop by 2 bps: under the 10 bps bar
         mark_tick(trader, "50600")  # falling back never lowers it
@@ -144,8 +154,7 @@ async def test_the_exchange_stop_fires_while_the_trader_is_down_and_a_restart_bo
 ) -> None:
     exchange.futures.set_mark("BTCUSDT", "50000")
     async with running_engine(guarded(settings, exchange)) as trader, keeping_stops(trader):
-        await open_long(trader, exchange)
-        await until(lambda: len(algo_open(exchange)) == 2)
+        await open_guarded_long(trader, exchange)
     # The trader is gone; the market falls through the stop; the exchange closes the long.
     await exchange.futures.move_mark("BTCUSDT", "48900")
     assert exchange.futures.engine.position("BTCUSDT")[0] == 0
@@ -178,12 +187,8 @@ async def test_a_restart_adopts_the_stops_the_exchange_holds_instead_of_placing_
 ) -> None:
     exchange.futures.set_mark("BTCUSDT", "50000")
     async with running_engine(guarded(settings, exchange)) as trader, keeping_stops(trader):
-        await open_long(trader, exchange)
-        await until(lambda: len(algo_open(exchange)) == 2)
-        exchange.futures.set_mark("BTCUSDT", "51000")
-        mark_tick(trader, "51000")
-        await until(lambda: ("STOP_MARKET", "SELL", "0.01", "50490") in algo_open(exchange))
-        await until(lambda: len(algo_open(exchange)) == 2)
+        await open_guarded_long(trader, exchange)
+        await trail_up(trader, exchange)
     placed = exchange.futures.algo.placed
     async with running_engine(guarded(settings, exchange)) as restarted, keeping_stops(restarted):
         keeper = restarted.exchange.guards.keeper
