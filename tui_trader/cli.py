@@ -1,4 +1,4 @@
-"""Command line: tui-trader [run|status|kill|selftest|export|keys|backtest] ...
+"""Command line: tui-trader [run|status|kill|selftest|export|report|keys|backtest] ...
 
 Heavy modules (textual, the trader, python-binance) are imported inside the command that
 needs them, so `status` and `kill` answer at once and the app's first frame comes fast."""
@@ -109,6 +109,11 @@ def build_parser() -> argparse.ArgumentParser:
     keys = commands.add_parser("keys", help="API keys in the OS keyring: set/list/delete/check")
     keys.add_argument("keys_args", nargs=argparse.REMAINDER, metavar="set NAME | list | ...")
 
+    report = commands.add_parser("report", help="reports from the journal")
+    report.add_argument(
+        "kind", choices=["divergence"], help="divergence: paper measured against live, per order"
+    )
+
     export = commands.add_parser("export", help="export journal rows as CSV")
     export.add_argument("kind", choices=["orders", "fills", "trades"])
     export.add_argument("--csv", type=Path, required=True, metavar="FILE")
@@ -218,6 +223,12 @@ def _cmd_export(args: argparse.Namespace, program: ProgramSettings) -> int:
     return asyncio.run(export_command(program.core, args.kind, args.csv))
 
 
+def _cmd_report(_args: argparse.Namespace, program: ProgramSettings) -> int:
+    from tui_trader.app.divergence_report import divergence_command
+
+    return asyncio.run(divergence_command(program.core))
+
+
 def _cmd_keys(args: argparse.Namespace, program: ProgramSettings) -> int:
     from tui_trader.app.datadir import owner_only_umask
     from tui_trader.app.keys_cli import run_keys
@@ -241,6 +252,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, ProgramSettings], int]] = {
     "kill": _cmd_kill,
     "selftest": _cmd_selftest,
     "export": _cmd_export,
+    "report": _cmd_report,
     "keys": _cmd_keys,
     "doctor": _cmd_doctor,
 }
@@ -255,7 +267,7 @@ def _check_env_file() -> None:
 
 # Commands an operator needs most when something is wrong: a misspelt name in `.env`
 # (the file still parses, the data dir is still known) must not stop a kill.
-LENIENT_ABOUT_NAMES = frozenset({"kill", "status", "export", "doctor"})
+LENIENT_ABOUT_NAMES = frozenset({"kill", "status", "export", "report", "doctor"})
 
 
 def main(argv: Sequence[str] | None = None) -> int:

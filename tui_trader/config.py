@@ -106,6 +106,9 @@ class Settings(BaseSettings):
     # position, so it stays protected while the trader is down; moved when the trailing
     # stop has moved by at least EXCHANGE_STOP_MOVE_BPS.
     exchange_stops: bool = True
+    # On a venue account (testnet or live): a shadow paper broker gets the same orders, so
+    # `tui-trader report divergence` can say whether the paper results hold.
+    shadow_paper: bool = True
     exchange_stop_move_bps: Annotated[Decimal, Field(ge=0, le=1000)] = Decimal(10)
 
     # --- strategy and volatility trigger ---------------------------------------------

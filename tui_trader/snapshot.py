@@ -85,6 +85,18 @@ class AccountView:
 
 
 @dataclass(frozen=True, slots=True)
+class DivergenceView:
+    """Live minus paper over the mirrored orders, in the quote asset."""
+
+    total: Decimal
+    price: Decimal
+    fees: Decimal
+    orders: int
+    unmatched: int  # orders one side filled differently (not priced)
+    headline: str
+
+
+@dataclass(frozen=True, slots=True)
 class AdviceView:
     symbol: str
     action: str
@@ -149,6 +161,9 @@ class TraderSnapshot:
     # bounded. A series that did not change is the same tuple object as before.
     candles: tuple[CandleSeries, ...] = ()
     equity_curve: tuple[EquityPoint, ...] = ()
+    # Paper measured against the venue (a shadow paper broker got the same orders); None
+    # when not trading a venue account.
+    divergence: "DivergenceView | None" = None
     version: int = 0  # increases with every change; equal versions mean nothing changed
 
 

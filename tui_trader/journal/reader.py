@@ -1,5 +1,6 @@
 """Queries on a journal connection, shared by the Journal and the read-only helpers."""
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -99,6 +100,23 @@ async def fills(
     where, params = _of_account(account)
     sql = f"SELECT * FROM fills WHERE ts >= ? AND {where} ORDER BY ts, id"
     return [codec.row_fill(r) for r in await _rows(conn, sql, (start, *params))]
+
+
+async def events(
+    conn: aiosqlite.Connection, category: str
+) -> list[tuple[datetime, str, dict[str, Any]]]:
+    """(ts, kind, payload) of every `category` event, oldest first; a payload that is not
+    a JSON object reads as {} (the row is still counted)."""
+    sql = "SELECT ts, kind, payload FROM events WHERE category = ? ORDER BY id"
+    found = []
+    for row in await _rows(conn, sql, (category,)):
+        try:
+            payload = json.loads(row["payload"])
+        except ValueError:
+            payload = {}
+        payload = payload if isinstance(payload, dict) else {}
+        found.append((text_dt(row["ts"]), str(row["kind"]), payload))
+    return found
 
 
 async def funding_fees(

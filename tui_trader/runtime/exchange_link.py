@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from tui_trader.binance.futures_account import AccountUpdate
     from tui_trader.binance.reconcile import Reconciler
     from tui_trader.binance.venue_parts import BinanceBroker, ExchangeParts, Timing
-    from tui_trader.execution.broker import Broker
+    from tui_trader.execution.broker import Broker, BrokerEvent
     from tui_trader.runtime.trader_port import TraderPort
 
 Connector = Callable[[], Awaitable["ExchangeParts"]]
@@ -248,6 +248,8 @@ class ExchangeLink:
         trader.adopt_account(loaded.portfolio, loaded.open_orders, account_tag(settings))
         self._show_liquidation(loaded.positions)
         self.guards.adopt(broker)
+        if settings.shadow_paper:
+            self._shadow(broker)
         self.reconciler = attach_reconciler(
             broker,
             CoreBook(trader.core, trader.journal),
@@ -261,6 +263,29 @@ class ExchangeLink:
             self._on_account(update)
         trader.touch()
         return paper
+
+    def _shadow(self, broker: "BinanceBroker") -> None:
+        """A paper exchange with this account's balances gets the same orders."""
+        from tui_trader.domain.orders import Fill
+        from tui_trader.runtime.shadow import ShadowPaper
+
+        trader = self.trader
+        balances = {asset: b.total for asset, b in broker.last_balances.items()}
+        rules = trader.core.parts.rules
+        shadow = ShadowPaper(
+            trader.settings,
+            balances,
+            lambda symbol: rules[symbol].step_size,
+            trader.journal,
+            trader.market_clock,
+        )
+
+        def on_event(event: "BrokerEvent") -> None:
+            if isinstance(event, Fill):
+                shadow.on_live_fill(event)
+
+        broker.subscribe(on_event)
+        trader.use_shadow(shadow)
 
     async def reconcile(self, reason: str) -> None:
         if self.reconciler is not None:

@@ -12,6 +12,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import asdict
+from decimal import Decimal
 from typing import Protocol
 
 from tui_trader.clock import Clock
@@ -52,6 +53,14 @@ class EngineListener(Protocol):
         """The journal started failing to write, or writes again (changes only)."""
 
 
+class Mirror(Protocol):
+    """Receives a copy of every order that reached the venue (the shadow paper broker)."""
+
+    def mirror(self, order: Order, reference: Decimal | None) -> None: ...
+
+    def cancel(self, client_order_id: str) -> None: ...
+
+
 class ExecutionEngine:
     def __init__(
         self,
@@ -69,6 +78,7 @@ class ExecutionEngine:
         self._listener = listener
         self._clock = clock
         self.queue: asyncio.Queue[EngineCommand] = asyncio.Queue()
+        self.mirror: Mirror | None = None
         journal.watch(listener.on_journal_health)
 
     def use_broker(self, broker: Broker) -> Broker:
@@ -76,6 +86,10 @@ class ExecutionEngine:
         the previous one, for the caller to close. The single writer stays single."""
         previous, self.broker = self.broker, broker
         return previous
+
+    def use_mirror(self, mirror: Mirror) -> None:
+        """Copy every order that reaches the venue (and every cancel) to `mirror`."""
+        self.mirror = mirror
 
     def submit(self, command: EngineCommand) -> None:
         self.queue.put_nowait(command)
@@ -134,6 +148,8 @@ class ExecutionEngine:
             result.status,
         )
         self._listener.on_order(result)
+        if self.mirror is not None and result.status is not OrderStatus.REJECTED:
+            self.mirror.mirror(result, intent.reference_price)
         return result
 
     async def _journal_intent(self, intent: OrderIntent, coid: str) -> bool:
@@ -190,6 +206,8 @@ class ExecutionEngine:
         )
 
     async def _cancel(self, request: CancelRequest) -> Order | None:
+        if self.mirror is not None:
+            self.mirror.cancel(request.client_order_id)
         try:
             result = await self.broker.cancel(request.client_order_id)
         except BrokerError as exc:

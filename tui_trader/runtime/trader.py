@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from tui_trader.runtime.advice_link import AdviceLink
     from tui_trader.runtime.core_parts import MarketParts
     from tui_trader.runtime.ops_tasks import OpsRuntime
+    from tui_trader.runtime.shadow import ShadowPaper
 
 log = logging.getLogger("tui_trader.runtime.trader")
 
@@ -48,7 +49,7 @@ class Trader:
     def __init__(self, parts: TraderParts) -> None:
         self.parts = parts
         self.settings, self.core, self.journal = parts.settings, parts.core, parts.journal
-        self.wall_clock = parts.wall_clock
+        self.wall_clock, self.market_clock = parts.wall_clock, parts.market_clock
         self.history = History()
         self.reactions = reactions = Reactions(
             parts.core,
@@ -116,6 +117,7 @@ class Trader:
         self.ops: OpsRuntime | None = None  # built at open()
         self.all_symbols_candled = asyncio.Event()  # every symbol has one closed candle
         self.run_id = 0
+        self.shadow: ShadowPaper | None = None  # paper measured against the venue
         self._snapshot: TraderSnapshot | None = None
         parts.broker.subscribe(self.on_broker_event)
 
@@ -265,6 +267,8 @@ class Trader:
         ts = event.ts if isinstance(event, Tick) else event.close_time
         self.parts.market_clock.set(ts)
         self.parts.broker.on_market_event(event)
+        if self.shadow is not None:
+            self.shadow.on_market_event(event)
         try:
             commands = self.core.on_event(event)
         except Exception as exc:  # strategy or indicator bug: contain it, count it
@@ -320,6 +324,7 @@ class Trader:
                 portfolio=self.core.parts.portfolio,
                 exits=self.core.parts.exits,
                 exchange_stops=self.exchange.guards.stops(),
+                divergence=self.shadow.report() if self.shadow is not None else None,
                 orders=self.core.parts.orders,
                 account=self.core.account,
                 history=self._with_advice(),
@@ -359,6 +364,10 @@ class Trader:
 
     def send(self, command: EngineCommand) -> None:
         self.engine.submit(command)
+
+    def use_shadow(self, shadow: "ShadowPaper") -> None:
+        self.shadow = shadow
+        self.engine.use_mirror(shadow)
 
     def replace_feed(self, feed: MarketFeed) -> MarketFeed:
         previous = self.parts.feed

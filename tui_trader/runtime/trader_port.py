@@ -22,6 +22,7 @@ from tui_trader.market.feed import MarketFeed
 if TYPE_CHECKING:
     from tui_trader.ops.metrics import TraderMetrics
     from tui_trader.runtime.core_parts import MarketParts
+    from tui_trader.runtime.shadow import ShadowPaper
 
 
 class TraderPort(Protocol):
@@ -41,6 +42,10 @@ class TraderPort(Protocol):
     @property
     def wall_clock(self) -> Clock:
         """Operator-facing time (safety events, retries)."""
+
+    @property
+    def market_clock(self) -> Clock:
+        """Market time (the venue's event times): what orders and fills are stamped with."""
 
     @property
     def metrics(self) -> "TraderMetrics | None":
@@ -71,6 +76,9 @@ class TraderPort(Protocol):
     # --- change -------------------------------------------------------------------------
     def send(self, command: EngineCommand) -> None:
         """Queue `command` for the execution engine (the single writer to the broker)."""
+
+    def use_shadow(self, shadow: "ShadowPaper") -> None:
+        """Mirror every order (and the market) to `shadow` from now on."""
 
     def replace_feed(self, feed: MarketFeed) -> MarketFeed:
         """Trade on `feed` from now on (the feed loop follows it); returns the old one."""

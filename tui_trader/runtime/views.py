@@ -14,6 +14,7 @@ from tui_trader.domain.enums import EngineState
 from tui_trader.domain.events import SafetyEvent
 from tui_trader.domain.market import Candle
 from tui_trader.domain.orders import Fill, Signal
+from tui_trader.execution.divergence import DivergenceReport
 from tui_trader.execution.order_book import OrderBook
 from tui_trader.market.feed import MarketFeed
 from tui_trader.market.state import MarketState
@@ -24,6 +25,7 @@ from tui_trader.snapshot import (
     AccountView,
     AdviceView,
     CandleSeries,
+    DivergenceView,
     EquityPoint,
     FeedStatus,
     KillView,
@@ -201,6 +203,7 @@ def build_snapshot(
     portfolio: Portfolio,
     exits: ExitManager,
     exchange_stops: Mapping[str, Decimal] | None,
+    divergence: DivergenceReport | None,
     orders: OrderBook,
     account: AccountTracker,
     history: History,
@@ -231,10 +234,22 @@ def build_snapshot(
         advice_history=history.advice_history,
         candles=history.candle_series(),
         equity_curve=history.equity_curve(),
+        divergence=divergence_view(divergence) if divergence is not None else None,
         last_error=last_error,
         failures=failures,
         failure_limit=settings.max_consecutive_failures,
         version=version,
+    )
+
+
+def divergence_view(report: DivergenceReport) -> DivergenceView:
+    return DivergenceView(
+        total=report.total,
+        price=report.price_effect,
+        fees=report.fee_effect,
+        orders=len(report.rows),
+        unmatched=len(report.unmatched_orders),
+        headline=report.headline(),
     )
 
 

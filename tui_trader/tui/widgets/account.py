@@ -4,7 +4,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 
 from tui_trader.domain.portfolio import Balance
-from tui_trader.snapshot import AccountView, TraderSnapshot
+from tui_trader.snapshot import AccountView, DivergenceView, TraderSnapshot
 from tui_trader.text_safety import printable
 from tui_trader.tui import format as fmt
 from tui_trader.tui.literal import literal
@@ -14,7 +14,9 @@ COLUMNS = (Column("Item", 10), Column("Value", 22))
 ERROR_CHARS = COLUMNS[1][1]  # cut with "…" to the column; Safety holds the whole event
 
 
-def account_rows(account: AccountView, view: View) -> list[tuple[str, tuple[Cell, ...]]]:
+def account_rows(
+    account: AccountView, view: View, divergence: DivergenceView | None = None
+) -> list[tuple[str, tuple[Cell, ...]]]:
     palette = view.palette
     quote = account.quote_asset
     unrealized = account.unrealized_pnl
@@ -32,6 +34,9 @@ def account_rows(account: AccountView, view: View) -> list[tuple[str, tuple[Cell
         values.append(
             ("Funding", Text(fmt.signed(account.funding), style=palette.direction(account.funding)))
         )
+    if divergence is not None and divergence.orders:  # live minus what paper promised
+        text = f"{fmt.signed(divergence.total)} ({divergence.orders} ord)"
+        values.append(("Vs paper", Text(text, style=palette.direction(divergence.total))))
     values += [(printable(b.asset, 10), balance_text(b)) for b in account.balances]
     for _, value in values:
         value.justify = "right"
@@ -60,7 +65,9 @@ class AccountPanel(TablePanel):
         yield table
 
     def show(self, snapshot: TraderSnapshot, view: View) -> None:
-        rows = engine_rows(snapshot, view) + account_rows(snapshot.account, view)
+        rows = engine_rows(snapshot, view) + account_rows(
+            snapshot.account, view, snapshot.divergence
+        )
         self.query_one(KeyedTable).sync(rows)
 
 
