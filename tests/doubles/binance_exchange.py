@@ -27,6 +27,7 @@ from aiohttp import WSMsgType, web
 
 from tests.doubles.binance_futures import FuturesDouble
 from tests.doubles.binance_matching import ExchangeError, SpotEngine, SymbolSpec
+from tests.doubles.binance_spot_guards import SpotGuardBook
 from tests.doubles.binance_streams import StreamHub
 
 SPOT_RATE_LIMITS = [
@@ -113,6 +114,7 @@ class BinanceExchangeDouble:
             "ETHUSDT": SymbolSpec("ETH", "USDT"),
         }
         self.engine = SpotEngine(specs, balances or {"USDT": Decimal(10000), "BTC": Decimal(1)})
+        self.spot_guards = SpotGuardBook(self.engine)  # stops and OCO lists
         self.faults = Faults()
         self.changed = asyncio.Event()  # set on every new connection or subscription
         self.streams = StreamHub(self.now_ms, self.changed.set)
@@ -148,6 +150,9 @@ class BinanceExchangeDouble:
         app.router.add_get("/api/v3/openOrders", self._open_orders)
         app.router.add_get("/api/v3/account", self._account)
         app.router.add_get("/api/v3/myTrades", self._my_trades)
+        app.router.add_post("/api/v3/orderList/oco", self._place_oco)
+        app.router.add_delete("/api/v3/orderList", self._cancel_list)
+        app.router.add_get("/api/v3/allOrders", self._all_orders)
         app.router.add_get("/sapi/v1/account/apiRestrictions", self._api_restrictions)
         self.futures.add_routes(app)
         app.router.add_get("/ws/{stream}", self._raw_stream)
@@ -256,7 +261,8 @@ class BinanceExchangeDouble:
                 "baseAssetPrecision": 8,
                 "quoteAsset": spec.quote,
                 "quotePrecision": 8,
-                "orderTypes": ["LIMIT", "LIMIT_MAKER", "MARKET"],
+                "orderTypes": ["LIMIT", "LIMIT_MAKER", "MARKET", "STOP_LOSS_LIMIT"],
+                "ocoAllowed": spec.oco_allowed,
                 "isSpotTradingAllowed": True,
                 "filters": spec.filters(),
                 "permissions": [],
@@ -293,7 +299,10 @@ class BinanceExchangeDouble:
         if hang and not self.faults.order_hang_places:
             await self._hang(hang)
             return _error(-1007, "Timeout waiting for response from backend server.", 503)
-        order, events = self.engine.place(params, self.now_ms())
+        if params.get("type") == "STOP_LOSS_LIMIT":
+            order, events = self.spot_guards.place_stop(params, self.now_ms())
+        else:
+            order, events = self.engine.place(params, self.now_ms())
         await self.push_user_events(events)
         if hang:
             await self._hang(hang)
@@ -329,6 +338,21 @@ class BinanceExchangeDouble:
         cancel_id = params.get("newClientOrderId") or f"cancel{order.order_id}"
         await self.push_user_events(self.engine.cancel(order, cancel_id, self.now_ms()))
         return web.json_response(order.json(cancel_id=cancel_id))
+
+    async def _place_oco(self, request: web.Request) -> web.Response:
+        reply, events = self.spot_guards.place_oco(await self._signed(request), self.now_ms())
+        await self.push_user_events(events)
+        return web.json_response(reply)
+
+    async def _cancel_list(self, request: web.Request) -> web.Response:
+        reply, events = self.spot_guards.cancel_list(await self._signed(request), self.now_ms())
+        await self.push_user_events(events)
+        return web.json_response(reply)
+
+    async def _all_orders(self, request: web.Request) -> web.Response:
+        params = await self._signed(request)
+        since = int(params.get("startTime", "0"))
+        return web.json_response(self.spot_guards.all_orders(params["symbol"], since))
 
     async def _open_orders(self, request: web.Request) -> web.Response:
         params = await self._signed(request)
@@ -448,6 +472,11 @@ class BinanceExchangeDouble:
     # --- trading helpers for tests -------------------------------------------------
     def set_price(self, symbol: str, price: str) -> None:
         self.engine.prices[symbol] = Decimal(price)
+
+    async def move_price(self, symbol: str, price: str) -> None:
+        """The price moves: stops and take-profits it reaches fill (events pushed)."""
+        self.set_price(symbol, price)
+        await self.push_user_events(self.spot_guards.on_price(symbol, self.now_ms()))
 
     async def place_foreign(
         self,

@@ -36,6 +36,7 @@ class SymbolSpec:
     min_notional: Decimal = Decimal("5")
     max_notional: Decimal = Decimal("9000000")
     status: str = "TRADING"
+    oco_allowed: bool = True
 
     def filters(self) -> list[dict[str, Any]]:
         return [

@@ -38,6 +38,7 @@ from tui_trader.binance.tracker import OrderTracker
 from tui_trader.clock import Clock
 from tui_trader.domain.enums import MarketKind, OrderStatus, OrderType, Severity
 from tui_trader.domain.events import SafetyEvent, SafetyKind
+from tui_trader.domain.guards import is_guard_id
 from tui_trader.domain.orders import Order
 from tui_trader.domain.portfolio import Balance, Position
 from tui_trader.domain.rules import SymbolRules
@@ -84,6 +85,7 @@ class ExchangeBroker(ABC):
         """`ws_api_timeout_s`: the user data WebSocket's timeout, also start()'s wait for
         the first subscription. `silence_s`: user data silence (while orders work) after
         which open orders and the account are polled over REST every `poll_s`."""
+        self._symbol_info: dict[str, dict[str, Any]] = {}  # exchangeInfo rows, by symbol
         self._spec, self._symbols, self._clock = spec, tuple(symbols), clock
         self._on_safety, self._reference_price = on_safety, reference_price
         self._timeout_s = request_timeout_s
@@ -195,6 +197,8 @@ class ExchangeBroker(ABC):
             except ParseError as exc:
                 self._skip_unreadable(reply, exc)
                 continue
+            if is_guard_id(report.client_order_id):
+                continue  # the exchange's stops are guards (GuardVenue), not the book's
             orders.append(self._order_after(report))
         return orders
 

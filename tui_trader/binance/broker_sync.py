@@ -88,6 +88,8 @@ class ReconcilingBroker(ExchangeBroker):
             self._rules, self._status = rules_from_exchange_info(info, self.market, self._symbols)
         except ParseError as exc:
             raise BrokerError(f"unreadable exchangeInfo: {exc}") from None
+        rows = info.get("symbols") or []  # the rules parse proved `info` a dict of rows
+        self._symbol_info = {str(r.get("symbol")): r for r in rows if isinstance(r, dict)}
         budget.set_limits(limits_from_exchange_info(info.get("rateLimits") or ()))
         missing = sorted(set(self._symbols) - set(self._rules))
         if missing:

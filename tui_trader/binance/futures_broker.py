@@ -36,7 +36,7 @@ from tui_trader.binance.user_stream import UserStream
 from tui_trader.clock import Clock, dt_to_ms
 from tui_trader.domain.enums import MarketKind, Severity
 from tui_trader.domain.events import SafetyKind
-from tui_trader.domain.guards import GuardOrder
+from tui_trader.domain.guards import SEPARATE_GUARDS, GuardKind, GuardOrder
 from tui_trader.domain.orders import Fill, Order
 from tui_trader.domain.portfolio import Balance, FundingFee, Position
 from tui_trader.execution.broker import BrokerError, GuardListener
@@ -230,6 +230,9 @@ class BinanceFuturesBroker(ReconcilingBroker):
         return params
 
     # --- guards (GuardVenue): stops the exchange holds while the trader is down --------
+    def guard_kinds(self, symbol: str) -> frozenset[GuardKind]:
+        return SEPARATE_GUARDS  # a stop and a take-profit are separate algo orders
+
     def subscribe_guards(self, listener: GuardListener) -> None:
         self._guards.subscribe(listener)
 

@@ -18,10 +18,21 @@ GUARD_PREFIX = "tt-g-"
 class GuardKind(StrEnum):
     STOP = "STOP_MARKET"  # sells a long below / buys a short back above the price
     TAKE_PROFIT = "TAKE_PROFIT_MARKET"  # the other way round
+    # Spot: a stop and a take-profit in one OCO list (the base asset can be locked only
+    # once); `trigger` is the stop, `take_profit` the limit above.
+    BRACKET = "OCO"
 
     @property
     def label(self) -> str:
-        return "stop" if self is GuardKind.STOP else "take-profit"
+        return {"STOP_MARKET": "stop", "TAKE_PROFIT_MARKET": "take-profit"}.get(self, "stop+tp")
+
+    @property
+    def stops(self) -> bool:
+        """Protects against a fall (long) / rise (short): never loosened."""
+        return self is not GuardKind.TAKE_PROFIT
+
+
+SEPARATE_GUARDS = frozenset({GuardKind.STOP, GuardKind.TAKE_PROFIT})  # e.g. USD-M algo orders
 
 
 class GuardStatus(StrEnum):
@@ -50,15 +61,17 @@ class GuardOrder:
     trigger: Decimal
     status: GuardStatus = GuardStatus.OPEN
     reason: str = ""  # the venue's words when it was rejected or expired
+    take_profit: Decimal | None = None  # BRACKET only
 
     @property
     def protects_long(self) -> bool:
         return self.side is Side.SELL
 
     def describe(self) -> str:
+        take = f"/{self.take_profit.normalize():f}" if self.take_profit is not None else ""
         return (
             f"{self.kind.label} {self.side} {self.quantity.normalize():f} {self.symbol} "
-            f"@ {self.trigger.normalize():f} ({self.client_id})"
+            f"@ {self.trigger.normalize():f}{take} ({self.client_id})"
         )
 
 

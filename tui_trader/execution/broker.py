@@ -4,7 +4,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
-from tui_trader.domain.guards import GuardOrder
+from tui_trader.domain.guards import GuardKind, GuardOrder
 from tui_trader.domain.orders import Fill, Order
 from tui_trader.domain.portfolio import Balance, Position
 
@@ -60,6 +60,10 @@ class Broker(Protocol):
 class GuardVenue(Protocol):
     """A broker whose venue holds conditional orders for us (USD-M futures): the guards
     that protect a position while the trader is down (domain/guards.py)."""
+
+    def guard_kinds(self, symbol: str) -> frozenset[GuardKind]:
+        """The guards the venue can hold for `symbol`: a stop and a take-profit apart
+        (USD-M), or together as one BRACKET (spot OCO) or a stop alone."""
 
     def subscribe_guards(self, listener: GuardListener) -> None:
         """Register a callback for every guard state the venue reports (placement replies

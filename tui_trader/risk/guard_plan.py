@@ -11,12 +11,12 @@ The rules a trader relies on:
 - a small move (under `move_bps`) is not worth two requests; a quantity change always is;
 - a guard that has fired is left alone until it finishes."""
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
 from tui_trader.domain.enums import Side
-from tui_trader.domain.guards import GuardKind, GuardOrder, GuardStatus
+from tui_trader.domain.guards import SEPARATE_GUARDS, GuardKind, GuardOrder, GuardStatus
 from tui_trader.domain.portfolio import Position
 from tui_trader.domain.rules import SymbolRules
 from tui_trader.risk.exits import ExitLevels
@@ -31,6 +31,7 @@ class GuardTarget:
     side: Side
     quantity: Decimal
     trigger: Decimal
+    take_profit: Decimal | None = None  # BRACKET only
 
     @property
     def key(self) -> Key:
@@ -51,30 +52,60 @@ def guard_targets(
     positions: Iterable[Position],
     levels: Mapping[str, ExitLevels],
     rules: Mapping[str, SymbolRules],
+    *,
+    kinds: Callable[[str], frozenset[GuardKind]] = lambda _symbol: SEPARATE_GUARDS,
 ) -> list[GuardTarget]:
     """The guards the open `positions` should have, triggers rounded to the tick toward
-    protection (a stop a tick tighter, a take-profit a tick earlier)."""
-    targets = []
-    for position in positions:
-        symbol_rules = rules.get(position.symbol)
-        level = levels.get(position.symbol)
-        if not position.is_open or symbol_rules is None or level is None:
-            continue
-        quantity = symbol_rules.round_qty(abs(position.quantity))
-        if quantity <= 0:
-            continue  # dust: nothing the venue would accept
-        long = position.quantity > 0
-        side = Side.SELL if long else Side.BUY
-        stops = [p for p in (level.stop_loss, level.trailing_stop) if p is not None]
-        if stops:
-            stop = max(stops) if long else min(stops)
-            trigger = symbol_rules.round_price(stop, side)
-            targets.append(GuardTarget(position.symbol, GuardKind.STOP, side, quantity, trigger))
-        if level.take_profit is not None:
-            trigger = symbol_rules.round_price(level.take_profit, side.opposite)
-            targets.append(
-                GuardTarget(position.symbol, GuardKind.TAKE_PROFIT, side, quantity, trigger)
-            )
+    protection (a stop a tick tighter, a take-profit a tick earlier), of the `kinds` the
+    venue can hold for each symbol: where it holds BRACKETs (spot OCO), a stop and a
+    take-profit become one; a kind it cannot hold is left to the trader's own exits."""
+    targets = [t for position in positions for t in _position_targets(position, levels, rules)]
+    return [t for symbol_targets in _by_symbol(targets) for t in _fit(symbol_targets, kinds)]
+
+
+def _by_symbol(targets: list[GuardTarget]) -> list[list[GuardTarget]]:
+    grouped: dict[str, list[GuardTarget]] = {}
+    for target in targets:
+        grouped.setdefault(target.symbol, []).append(target)
+    return list(grouped.values())
+
+
+def _fit(
+    targets: list[GuardTarget], kinds: Callable[[str], frozenset[GuardKind]]
+) -> list[GuardTarget]:
+    """One symbol's targets as the venue can hold them."""
+    allowed = kinds(targets[0].symbol)
+    by_kind = {t.kind: t for t in targets}
+    stop, take = by_kind.get(GuardKind.STOP), by_kind.get(GuardKind.TAKE_PROFIT)
+    if GuardKind.BRACKET in allowed and stop is not None and take is not None:
+        bracket = GuardTarget(
+            stop.symbol, GuardKind.BRACKET, stop.side, stop.quantity, stop.trigger, take.trigger
+        )
+        return [bracket]
+    return [t for t in targets if t.kind in allowed]
+
+
+def _position_targets(
+    position: Position, levels: Mapping[str, ExitLevels], rules: Mapping[str, SymbolRules]
+) -> list[GuardTarget]:
+    targets: list[GuardTarget] = []
+    symbol_rules = rules.get(position.symbol)
+    level = levels.get(position.symbol)
+    if not position.is_open or symbol_rules is None or level is None:
+        return targets
+    quantity = symbol_rules.round_qty(abs(position.quantity))
+    if quantity <= 0:
+        return targets  # dust: nothing the venue would accept
+    long = position.quantity > 0
+    side = Side.SELL if long else Side.BUY
+    stops = [p for p in (level.stop_loss, level.trailing_stop) if p is not None]
+    if stops:
+        stop = max(stops) if long else min(stops)
+        trigger = symbol_rules.round_price(stop, side)
+        targets.append(GuardTarget(position.symbol, GuardKind.STOP, side, quantity, trigger))
+    if level.take_profit is not None:
+        trigger = symbol_rules.round_price(level.take_profit, side.opposite)
+        targets.append(GuardTarget(position.symbol, GuardKind.TAKE_PROFIT, side, quantity, trigger))
     return targets
 
 
@@ -116,13 +147,20 @@ def _reconcile_one(
     same_side = [g for g in guards if g.side is target.side]
     wrong_side = [g for g in guards if g.side is not target.side]
     trigger = target.trigger
-    if target.kind is GuardKind.STOP and same_side:
+    if target.kind.stops and same_side:
         held = [g.trigger for g in same_side]
         trigger = max([trigger, *held]) if target.side is Side.SELL else min([trigger, *held])
     for guard in same_side:
-        if guard.quantity == target.quantity and _close(guard.trigger, trigger, move_bps):
+        same_take = guard.take_profit == target.take_profit
+        if (
+            guard.quantity == target.quantity
+            and same_take
+            and _close(guard.trigger, trigger, move_bps)
+        ):
             return None, wrong_side + [g for g in same_side if g is not guard]
-    new = GuardTarget(target.symbol, target.kind, target.side, target.quantity, trigger)
+    new = GuardTarget(
+        target.symbol, target.kind, target.side, target.quantity, trigger, target.take_profit
+    )
     return new, wrong_side + same_side
 
 

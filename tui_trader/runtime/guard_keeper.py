@@ -72,6 +72,11 @@ class GuardKeeper:
         triggers = [g.trigger for g in self.held.values() if (g.symbol, g.kind) == (symbol, kind)]
         return triggers[0] if len(triggers) == 1 else None
 
+    def stop_trigger(self, symbol: str) -> Decimal | None:
+        """The stop the venue holds for `symbol` (alone or in a bracket)."""
+        stops = [g.trigger for g in self.held.values() if g.symbol == symbol and g.kind.stops]
+        return stops[0] if len(stops) == 1 else None
+
     @property
     def answered(self) -> bool:
         """No placement is waiting for the venue's answer."""
@@ -125,7 +130,7 @@ class GuardKeeper:
         parts = self._core.parts
         positions = [p for p in parts.portfolio.positions.values() if p.is_open]
         levels = {p.symbol: parts.exits.levels_for(p) for p in positions}
-        targets = guard_targets(positions, levels, parts.rules)
+        targets = guard_targets(positions, levels, parts.rules, kinds=self._venue.guard_kinds)
         plan = plan_guards(targets, self.held.values(), self._move_bps, parts.market.symbols)
         pending_keys = {(g.symbol, g.kind) for g in self._pending_guards()}
         now = asyncio.get_running_loop().time()
@@ -152,6 +157,7 @@ class GuardKeeper:
             target.side,
             target.quantity,
             target.trigger,
+            take_profit=target.take_profit,
         )
         self._pending[guard.client_id] = asyncio.get_running_loop().time()
         self.held[guard.client_id] = guard  # counts as held until the venue says otherwise
@@ -177,10 +183,10 @@ class GuardKeeper:
 
     def _watch_bare(self, open_symbols: set[str], targets: list[GuardTarget]) -> None:
         """Warn once per episode when a position has had no working stop for a while."""
-        wants_stop = {t.symbol for t in targets if t.kind is GuardKind.STOP}
+        wants_stop = {t.symbol for t in targets if t.kind.stops}
         stopped = {
             g.symbol for g in self.held.values()
-            if g.kind is GuardKind.STOP and g.client_id not in self._pending
+            if g.kind.stops and g.client_id not in self._pending
         }  # fmt: skip
         now = asyncio.get_running_loop().time()
         for symbol in open_symbols & wants_stop:

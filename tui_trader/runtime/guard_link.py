@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from tui_trader.domain.enums import Severity
 from tui_trader.domain.events import SafetyEvent, SafetyKind
-from tui_trader.domain.guards import GuardKind, is_guard_id
+from tui_trader.domain.guards import is_guard_id
 from tui_trader.domain.orders import Fill
 from tui_trader.execution.broker import Broker, BrokerError, BrokerEvent, GuardVenue
 from tui_trader.runtime.guard_keeper import CHECK_S, GuardKeeper, GuardTiming
@@ -55,7 +55,7 @@ class GuardLink:
         if keeper is None:
             return None
         symbols = self.trader.core.parts.market.symbols
-        triggers = {s: keeper.trigger(s, GuardKind.STOP) for s in symbols}
+        triggers = {s: keeper.stop_trigger(s) for s in symbols}
         return {s: t for s, t in triggers.items() if t is not None}
 
     async def book_fired(self) -> None:
