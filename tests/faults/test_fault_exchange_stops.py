@@ -8,6 +8,7 @@ an algo-order list that cannot be read (nothing placed blind), and a kill with c
 import asyncio
 import signal
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,8 @@ from tests.integration.test_exchange_stops import (
     open_long,
     stop_settings,
 )
+from tests.integration.test_exchange_stops_spot import legs as spot_legs
+from tests.integration.test_exchange_stops_spot import long_btc, spot_settings
 from tests.integration.test_trader_futures import until
 from tests.trader_support import running_engine
 from tui_trader.config import Settings
@@ -144,3 +147,22 @@ async def test_a_kill_with_close_proves_flat_including_the_exchange_s_stops(
         assert verdict is not None and verdict.flat, verdict
         assert algo_open(exchange) == []
         assert exchange.futures.engine.position("BTCUSDT")[0] == 0
+
+
+@pytest.mark.fault(
+    "kill with close on spot while an OCO locks the coins", "OCO cancelled, sold, FLAT verified"
+)
+async def test_a_spot_kill_with_close_cancels_the_oco_sells_and_proves_flat(
+    exchange: BinanceExchangeDouble, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = spot_settings(tmp_path, monkeypatch)
+    settings = settings.model_copy(update={"kill_verify_every_s": 0.1})
+    exchange.engine.free = {"USDT": Decimal(10000)}
+    exchange.set_price("BTCUSDT", "50000")
+    async with long_btc(settings, exchange) as trader:
+        await until(lambda: len(spot_legs(exchange)) == 2)
+        await trader.kill(close_positions=True)
+        await until(lambda: trader.commands.flat.verdict is not None, seconds=10)
+        verdict = trader.commands.flat.verdict
+        assert verdict is not None and verdict.flat, verdict
+        assert spot_legs(exchange) == [] and not exchange.engine.free.get("BTC")

@@ -47,8 +47,8 @@ def plain(number: Decimal) -> str:
     return f"{number.normalize():f}"
 
 
-@pytest.fixture
-def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+def spot_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """Spot testnet (the double's keys in the environment), stop 2%, take-profit 4%."""
     monkeypatch.setenv("BINANCE_TESTNET_API_KEY", API_KEY)
     monkeypatch.setenv("BINANCE_TESTNET_API_SECRET", API_SECRET)
     return make_settings(
@@ -60,6 +60,11 @@ def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
         TAKE_PROFIT_PCT="4",
         TRAILING_STOP_PCT="0",
     )
+
+
+@pytest.fixture
+def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    return spot_settings(tmp_path, monkeypatch)
 
 
 @pytest.fixture
