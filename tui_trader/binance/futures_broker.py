@@ -16,7 +16,6 @@ from typing import Any, Literal
 
 from tui_trader.binance.aio import cancel_and_wait
 from tui_trader.binance.broker_core import Calls, PriceSource, SafetyListener
-from tui_trader.binance.broker_sync import ReconcilingBroker
 from tui_trader.binance.client import ClientSpec
 from tui_trader.binance.errors import ExchangeCallFailed
 from tui_trader.binance.filters import order_refusal
@@ -24,6 +23,7 @@ from tui_trader.binance.futures_account import AccountUpdate, FuturesAccount
 from tui_trader.binance.futures_funding import FundingReader
 from tui_trader.binance.futures_guards import FuturesGuards
 from tui_trader.binance.futures_stream import FuturesUserStream
+from tui_trader.binance.guarded_broker import GuardedBroker
 from tui_trader.binance.parse_account import PositionModeError
 from tui_trader.binance.parse_futures import parse_futures_balances, parse_position_risk
 from tui_trader.binance.parse_income import FUNDING, parse_income_page
@@ -33,20 +33,20 @@ from tui_trader.binance.parse_orders import (
     parse_order_trade_update,
 )
 from tui_trader.binance.user_stream import UserStream
-from tui_trader.clock import Clock, dt_to_ms
+from tui_trader.clock import Clock
 from tui_trader.domain.enums import MarketKind, Severity
 from tui_trader.domain.events import SafetyKind
-from tui_trader.domain.guards import SEPARATE_GUARDS, GuardKind, GuardOrder
+from tui_trader.domain.guards import SEPARATE_GUARDS, GuardKind
 from tui_trader.domain.orders import Fill, Order
 from tui_trader.domain.portfolio import Balance, FundingFee, Position
-from tui_trader.execution.broker import BrokerError, GuardListener
+from tui_trader.execution.broker import BrokerError
 from tui_trader.resilience.retry import Backoff
 
 MarginType = Literal["ISOLATED", "CROSSED"]
 _SAME_MARGIN_TYPE = -4046  # "No need to change margin type."
 
 
-class BinanceFuturesBroker(ReconcilingBroker):
+class BinanceFuturesBroker(GuardedBroker):
     name = "binance-futures"
     market = MarketKind.FUTURES
     calls = Calls(
@@ -104,7 +104,8 @@ class BinanceFuturesBroker(ReconcilingBroker):
             self._report,
             lambda fees: self._announce("INCOME", fees),
         )
-        self._guards = FuturesGuards(self._call, symbols)
+        self._algo = FuturesGuards(self._call, symbols)
+        self._guards = self._algo
 
     # --- lifecycle ------------------------------------------------------------------
     async def _connect(self) -> None:
@@ -233,35 +234,10 @@ class BinanceFuturesBroker(ReconcilingBroker):
     def guard_kinds(self, symbol: str) -> frozenset[GuardKind]:
         return SEPARATE_GUARDS  # a stop and a take-profit are separate algo orders
 
-    def subscribe_guards(self, listener: GuardListener) -> None:
-        self._guards.subscribe(listener)
-
-    async def place_guard(self, guard: GuardOrder) -> GuardOrder:
-        return await self._guards.place(guard)
-
-    async def cancel_guard(self, guard: GuardOrder) -> GuardOrder | None:
-        return await self._guards.cancel(guard)
-
-    async def open_guards(self) -> list[GuardOrder]:
-        return await self._guards.open()
-
-    async def recover_fired_guards(
-        self, since: datetime, booked: set[tuple[str, str]]
-    ) -> list[Fill]:
-        """Book what our guards did while nobody listened: each one that fired since
-        `since` is looked up by client id and its fills not `booked` are emitted now."""
-        self._tracker.remember([], booked)
-        fresh: list[Fill] = []
-        for client_id in await self._guards.fired_since(dt_to_ms(since)):
-            order = await self.query(client_id)
-            if order is not None:
-                fresh += await self.recover_fills(order)
-        return fresh
-
     # --- user data ------------------------------------------------------------------
     def _apply_user_event(self, event: dict[str, Any]) -> None:
         if event.get("e") == "ALGO_UPDATE":
-            self._guards.on_event(event)
+            self._algo.on_event(event)
         elif event.get("e") == "ORDER_TRADE_UPDATE":
             report = parse_order_trade_update(event)
             fresh = [e for e in self._take(report) if isinstance(e, Fill)]

@@ -4,24 +4,21 @@ silent (broker_sync.py), and the position's guards (spot_guards.py): a stop, or 
 with the take-profit. A guard locks the base asset, so a sell first cancels the
 symbol's guards (the trader's keeper puts them back while a position remains)."""
 
-from datetime import datetime
 from typing import Any
 
 from tui_trader.binance.broker_core import Calls
-from tui_trader.binance.broker_sync import ReconcilingBroker
+from tui_trader.binance.guarded_broker import GuardedBroker
 from tui_trader.binance.parse_account import parse_account_balances, parse_account_position
 from tui_trader.binance.parse_orders import parse_execution_report
 from tui_trader.binance.spot_guards import SpotGuards
 from tui_trader.binance.user_stream import SpotUserStream, UserStream
-from tui_trader.clock import dt_to_ms
 from tui_trader.domain.enums import MarketKind, Side
-from tui_trader.domain.guards import GuardKind, GuardOrder, is_guard_id
+from tui_trader.domain.guards import GuardKind, is_guard_id
 from tui_trader.domain.orders import Fill, Order
 from tui_trader.domain.portfolio import Balance, Position
-from tui_trader.execution.broker import GuardListener
 
 
-class BinanceSpotBroker(ReconcilingBroker):
+class BinanceSpotBroker(GuardedBroker):
     name = "binance-spot"
     market = MarketKind.SPOT
     calls = Calls(
@@ -37,45 +34,23 @@ class BinanceSpotBroker(ReconcilingBroker):
         """ExchangeBroker's arguments."""
         super().__init__(*args, **kwargs)
         # The filters and exchangeInfo rows are read at connect: looked up when needed.
-        self._guards = SpotGuards(
+        self._spot_guards = SpotGuards(
             self._call,
             self._symbols,
             lambda symbol: self._rules.get(symbol),
             lambda symbol: self._symbol_info.get(symbol, {}),
         )
+        self._guards = self._spot_guards
 
     # --- guards (GuardVenue) ------------------------------------------------------------
     def guard_kinds(self, symbol: str) -> frozenset[GuardKind]:
-        return self._guards.kinds(symbol)
-
-    def subscribe_guards(self, listener: GuardListener) -> None:
-        self._guards.subscribe(listener)
-
-    async def place_guard(self, guard: GuardOrder) -> GuardOrder:
-        return await self._guards.place(guard)
-
-    async def cancel_guard(self, guard: GuardOrder) -> GuardOrder | None:
-        return await self._guards.cancel(guard)
-
-    async def open_guards(self) -> list[GuardOrder]:
-        return await self._guards.open()
-
-    async def recover_fired_guards(
-        self, since: datetime, booked: set[tuple[str, str]]
-    ) -> list[Fill]:
-        self._tracker.remember([], booked)
-        fresh: list[Fill] = []
-        for client_id in await self._guards.fired_since(dt_to_ms(since)):
-            order = await self.query(client_id)
-            if order is not None:
-                fresh += await self.recover_fills(order)
-        return fresh
+        return self._spot_guards.kinds(symbol)
 
     async def submit(self, order: Order) -> Order:
         """A sell needs the base asset the guards lock: they go first."""
         if order.side is Side.SELL:
-            for guard in self._guards.open_for(order.symbol):
-                await self._guards.cancel(guard)
+            for guard in self._spot_guards.open_for(order.symbol):
+                await self._spot_guards.cancel(guard)
         return await super().submit(order)
 
     def _user_stream(self) -> UserStream:
@@ -105,6 +80,6 @@ class BinanceSpotBroker(ReconcilingBroker):
                 return
             # A guard leg: its fills are the account's, its order is not the book's.
             self._emit([e for e in self._tracker.apply(report) if isinstance(e, Fill)])
-            self._guards.on_report(event)
+            self._spot_guards.on_report(event)
         elif event.get("e") == "outboundAccountPosition":
             self._balances |= parse_account_position(event)
