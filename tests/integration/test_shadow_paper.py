@@ -39,7 +39,7 @@ async def test_the_shadow_gets_the_same_order_and_the_report_prices_the_differen
 ) -> None:
     exchange.futures.set_mark("BTCUSDT", "50000")
     async with running_engine(linked(settings, exchange)) as trader:
-        shadow = trader.shadow
+        shadow = trader.exchange.shadow
         assert shadow is not None  # a venue account: the shadow is on by default
         trader.core.parts.market.symbols["BTCUSDT"].last = Decimal(50000)
         tick(trader, "49990", "50010")  # the market both sides see
@@ -72,7 +72,7 @@ async def test_a_paper_account_has_no_shadow_and_the_report_says_there_is_nothin
 
     settings = make_settings(tmp_path)
     async with running_engine(build_trader(settings, start=START, **entry_groups())) as trader:
-        assert trader.shadow is None and trader.snapshot().divergence is None
+        assert trader.exchange.shadow is None and trader.snapshot().divergence is None
         await trader.parts.journal.flush()
     out = io.StringIO()
     assert await divergence_command(settings, out) == 0

@@ -28,6 +28,7 @@ from tui_trader.runtime.exchange_account import (
 from tui_trader.runtime.exchange_retry import ExchangeRetry, close_parts
 from tui_trader.runtime.guard_keeper import GuardTiming
 from tui_trader.runtime.guard_link import GuardLink
+from tui_trader.runtime.shadow import ShadowPaper
 from tui_trader.runtime.views import mode_label
 from tui_trader.runtime.warmup import history_needed, warm_up
 from tui_trader.safety.trading_state import HoldReason, TradingMode
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
     from tui_trader.binance.reconcile import Reconciler
     from tui_trader.binance.venue_parts import BinanceBroker, ExchangeParts, Timing
     from tui_trader.execution.broker import Broker, BrokerEvent
+    from tui_trader.execution.divergence import DivergenceReport
     from tui_trader.runtime.trader_port import TraderPort
 
 Connector = Callable[[], Awaitable["ExchangeParts"]]
@@ -71,6 +73,7 @@ class ExchangeLink:
         self.retry: ExchangeRetry | None = None  # Binance unreachable: trying again
         timing = setup.guard_timing if setup is not None else None
         self.guards = GuardLink(trader, timing)  # the exchange's stops (USD-M account)
+        self.shadow: ShadowPaper | None = None  # paper measured against the venue
         every = trader.settings.audit_every_min
         self.audit = BookAudit(self.reconcile, lambda: self.reconciler is not None, every)
         # Account updates that arrive before an account is adopted wait here: applied
@@ -267,7 +270,6 @@ class ExchangeLink:
     def _shadow(self, broker: "BinanceBroker") -> None:
         """A paper exchange with this account's balances gets the same orders."""
         from tui_trader.domain.orders import Fill
-        from tui_trader.runtime.shadow import ShadowPaper
 
         trader = self.trader
         balances = {asset: b.total for asset, b in broker.last_balances.items()}
@@ -286,6 +288,10 @@ class ExchangeLink:
 
         broker.subscribe(on_event)
         trader.use_shadow(shadow)
+        self.shadow = shadow
+
+    def divergence(self) -> "DivergenceReport | None":
+        return self.shadow.report() if self.shadow is not None else None
 
     async def reconcile(self, reason: str) -> None:
         if self.reconciler is not None:

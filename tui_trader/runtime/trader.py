@@ -22,7 +22,7 @@ from tui_trader.market.feed import FeedError, MarketFeed
 from tui_trader.risk.context import RiskContext
 from tui_trader.runtime.decision_log import DecisionLog
 from tui_trader.runtime.exchange_link import ExchangeLink
-from tui_trader.runtime.execution_engine import ExecutionEngine
+from tui_trader.runtime.execution_engine import ExecutionEngine, Mirror
 from tui_trader.runtime.housekeeping import Housekeeping
 from tui_trader.runtime.restore import market_time_reached, reconcile_unfinished, restore_paper
 from tui_trader.runtime.trader_controls import OperatorCommands, kill_text, kill_view
@@ -37,7 +37,6 @@ if TYPE_CHECKING:
     from tui_trader.runtime.advice_link import AdviceLink
     from tui_trader.runtime.core_parts import MarketParts
     from tui_trader.runtime.ops_tasks import OpsRuntime
-    from tui_trader.runtime.shadow import ShadowPaper
 
 log = logging.getLogger("tui_trader.runtime.trader")
 
@@ -117,7 +116,6 @@ class Trader:
         self.ops: OpsRuntime | None = None  # built at open()
         self.all_symbols_candled = asyncio.Event()  # every symbol has one closed candle
         self.run_id = 0
-        self.shadow: ShadowPaper | None = None  # paper measured against the venue
         self._snapshot: TraderSnapshot | None = None
         parts.broker.subscribe(self.on_broker_event)
 
@@ -267,8 +265,8 @@ class Trader:
         ts = event.ts if isinstance(event, Tick) else event.close_time
         self.parts.market_clock.set(ts)
         self.parts.broker.on_market_event(event)
-        if self.shadow is not None:
-            self.shadow.on_market_event(event)
+        if self.exchange.shadow is not None:  # paper measured against the venue
+            self.exchange.shadow.on_market_event(event)
         try:
             commands = self.core.on_event(event)
         except Exception as exc:  # strategy or indicator bug: contain it, count it
@@ -324,7 +322,7 @@ class Trader:
                 portfolio=self.core.parts.portfolio,
                 exits=self.core.parts.exits,
                 exchange_stops=self.exchange.guards.stops(),
-                divergence=self.shadow.report() if self.shadow is not None else None,
+                divergence=self.exchange.divergence(),
                 orders=self.core.parts.orders,
                 account=self.core.account,
                 history=self._with_advice(),
@@ -365,8 +363,7 @@ class Trader:
     def send(self, command: EngineCommand) -> None:
         self.engine.submit(command)
 
-    def use_shadow(self, shadow: "ShadowPaper") -> None:
-        self.shadow = shadow
+    def use_shadow(self, shadow: Mirror) -> None:
         self.engine.use_mirror(shadow)
 
     def replace_feed(self, feed: MarketFeed) -> MarketFeed:

@@ -22,7 +22,7 @@ from tui_trader.market.feed import MarketFeed
 if TYPE_CHECKING:
     from tui_trader.ops.metrics import TraderMetrics
     from tui_trader.runtime.core_parts import MarketParts
-    from tui_trader.runtime.shadow import ShadowPaper
+    from tui_trader.runtime.execution_engine import Mirror
 
 
 class TraderPort(Protocol):
@@ -77,7 +77,7 @@ class TraderPort(Protocol):
     def send(self, command: EngineCommand) -> None:
         """Queue `command` for the execution engine (the single writer to the broker)."""
 
-    def use_shadow(self, shadow: "ShadowPaper") -> None:
+    def use_shadow(self, shadow: "Mirror") -> None:
         """Mirror every order (and the market) to `shadow` from now on."""
 
     def replace_feed(self, feed: MarketFeed) -> MarketFeed:
