@@ -85,6 +85,11 @@ def build_parser() -> argparse.ArgumentParser:
     _run_options(run)
     run.add_argument("--headless", action="store_true", help="no terminal app; status lines")
     run.add_argument("--once", action="store_true", help="one pass: replay file or 1 candle")
+    run.add_argument(
+        "--i-understand-live-trading",
+        action="store_true",
+        help="with --headless and TRADING_MODE=live: trade live (token file, keyring keys)",
+    )
 
     commands.add_parser("status", help="show the state recorded in the journal")
     commands.add_parser(

@@ -10,9 +10,11 @@ from datetime import datetime
 from tui_trader.app.datadir import report_fixes
 from tui_trader.app.log_files import configure_logging
 from tui_trader.app.program_settings import ProgramSettings
+from tui_trader.config import Settings
 from tui_trader.market.feed import FeedError
 from tui_trader.runtime.build_trader import build_trader
 from tui_trader.runtime.exchange_link import ExchangeSetup
+from tui_trader.runtime.live_access import LIVE_PHRASE
 from tui_trader.runtime.task_host import HostedTrader
 from tui_trader.runtime.trader import Trader
 from tui_trader.snapshot import TraderSnapshot
@@ -20,6 +22,7 @@ from tui_trader.strategies.base import StrategyParamError
 from tui_trader.text_safety import printable
 
 STATUS_EVERY_S = 1.0
+EXIT_CONFIG = 2
 EXIT_KILLED = 3
 
 
@@ -63,10 +66,38 @@ async def _print_status(trader: Trader) -> None:
         await asyncio.sleep(STATUS_EVERY_S)
 
 
+def live_refusal(settings: Settings, args: argparse.Namespace) -> str | None:
+    """TRADING_MODE=live without the app's live modal: only on purpose, and only where
+    live can happen; never a paper run that the journal would call live."""
+    if settings.trading_mode != "live":
+        return None
+    if not getattr(args, "i_understand_live_trading", False):
+        return (
+            "TRADING_MODE=live without the app needs --i-understand-live-trading (and the "
+            "live token file and keyring keys); not paper-trading instead"
+        )
+    if args.demo or args.replay is not None:
+        return "live trading needs Binance's market: drop --demo / --replay"
+    return None
+
+
+async def go_live(trader: Trader) -> str | None:
+    """The app's live gate without its modal (the flag stands for the typed phrase):
+    the same checks, the reason when refused."""
+    try:
+        await trader.enable_live(LIVE_PHRASE)
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
 async def run_headless(program: ProgramSettings, args: argparse.Namespace) -> int:
     settings = program.core
     configure_logging(settings, program.ops.log_format, console=True)
     report_fixes()
+    if refusal := live_refusal(settings, args):
+        print(f"tui-trader: {refusal}", file=sys.stderr)
+        return EXIT_CONFIG
     try:
         trader = build_trader(
             settings,
@@ -80,10 +111,13 @@ async def run_headless(program: ProgramSettings, args: argparse.Namespace) -> in
         )
     except (FeedError, StrategyParamError) as exc:
         print(f"tui-trader: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_CONFIG
     stop = asyncio.Event()
     _install_stop_signals(stop)
     async with HostedTrader(trader):
+        if settings.trading_mode == "live" and (refused := await go_live(trader)):
+            print(f"tui-trader: {refused}", file=sys.stderr)
+            return EXIT_CONFIG
         try:
             await trader.start()
         except ValueError as exc:

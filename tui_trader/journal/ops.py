@@ -100,7 +100,7 @@ INSERT_BALANCES = _insert("balance_snapshots", BALANCE_COLS)
 INSERT_POSITIONS = _insert("position_snapshots", POSITION_COLS)
 INSERT_RUN = _insert("engine_runs", RUN_COLS)
 END_RUN = "UPDATE engine_runs SET ended_at = ?, final_state = ? WHERE id = ?"
-RUN_FEED = "UPDATE engine_runs SET feed = ? WHERE id = ?"
+RUN_VENUE = "UPDATE engine_runs SET feed = ?, mode = ? WHERE id = ?"
 UPSERT_META = _insert("meta", ("key", "value")) + (
     " ON CONFLICT (key) DO UPDATE SET value = excluded.value"
 )
@@ -242,9 +242,9 @@ class OpBuilder:
         row = {"ended_at": dt_text(ended_at), "final_state": final_state, "id": run_id}
         return self._op(END_RUN, ("ended_at", "final_state", "id"), row, ("general", "run_ended"))
 
-    def run_feed(self, run_id: int, feed: str) -> WriteOp:
-        row = {"feed": feed, "id": run_id}
-        return self._op(RUN_FEED, ("feed", "id"), row, ("general", "run_feed"))
+    def run_venue(self, run_id: int, feed: str, mode: str) -> WriteOp:
+        row = {"feed": feed, "mode": mode, "id": run_id}
+        return self._op(RUN_VENUE, ("feed", "mode", "id"), row, ("general", "run_venue"))
 
     def meta(self, key: str, value: str) -> WriteOp:
         # Meta is current configuration state, not an event stream: no JSONL line.

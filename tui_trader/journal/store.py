@@ -327,9 +327,10 @@ class Journal:
     def end_run(self, run_id: int, ended_at: datetime, final_state: str) -> None:
         self._submit(self._ops.end_run(run_id, ended_at, final_state))
 
-    def set_run_feed(self, run_id: int, feed: str) -> None:
-        """The run now trades on another feed (the simulated market -> Binance)."""
-        self._submit(self._ops.run_feed(run_id, feed))
+    def set_run_venue(self, run_id: int, feed: str, mode: str) -> None:
+        """The run now trades on another feed (the simulated market -> Binance) or in
+        another mode (paper -> live)."""
+        self._submit(self._ops.run_venue(run_id, feed, mode))
 
     def set_meta(self, key: str, value: str) -> None:
         self._submit(self._ops.meta(key, value))

@@ -85,6 +85,12 @@ class ExchangeLink:
         return mode_label(self.trader.settings, live=self.broker is not None)
 
     @property
+    def run_mode(self) -> str:
+        """What the run really does, for the journal: paper until an exchange account
+        is traded (TRADING_MODE=live alone trades nothing live)."""
+        return self.mode.lower()
+
+    @property
     def retry_detail(self) -> str:
         return self.retry.detail() if self.retry is not None else ""
 
@@ -180,7 +186,7 @@ class ExchangeLink:
         trader.reset_market_parts(market_parts(trader.settings, symbols))
         self.parts, self.retry = parts, None
         self._install(parts, "; switched from the simulated market")
-        trader.record_run_feed()
+        trader.record_run_venue()
         if parts.broker is not None and loaded is not None:
             self._adopt(parts.broker, loaded)
         trader.touch()
@@ -332,6 +338,7 @@ class ExchangeLink:
             raise ValueError(f"live mode refused: {exc}") from None
         paper = self._adopt(broker, loaded)
         await paper.close()
+        self.trader.record_run_venue()  # the run is live from here
         await self.guards.book_fired()
         self._safety(
             Severity.WARNING, SafetyKind.LIVE_MODE, f"{self.mode} trading on {broker.name}"

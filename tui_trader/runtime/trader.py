@@ -169,7 +169,7 @@ class Trader:
             self.commands.apply_kill(kill, announce=False)
         self.reactions.say_trading_state("at start")  # committed with the run record below
         self.run_id = await self.parts.journal.start_run(
-            mode=self.settings.trading_mode,
+            mode=self.exchange.run_mode,
             market=self.settings.market_type.value,
             feed=self.parts.feed.name + self.exchange.feed_note,
             started_at=now,
@@ -390,8 +390,8 @@ class Trader:
     def book_funding(self, fee: FundingFee) -> bool:
         return self.reactions.book_funding(fee)
 
-    def record_run_feed(self) -> None:
-        self.parts.journal.set_run_feed(self.run_id, self.parts.feed.name)
+    def record_run_venue(self) -> None:
+        self.parts.journal.set_run_venue(self.run_id, self.parts.feed.name, self.exchange.run_mode)
 
     # --- risk context -----------------------------------------------------------------
     def risk_context(self, _intent: object) -> RiskContext:

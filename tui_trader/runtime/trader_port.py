@@ -101,5 +101,5 @@ class TraderPort(Protocol):
         """Book and journal a funding settlement; False when already booked. Raises
         ValueError for an asset the wallet does not hold."""
 
-    def record_run_feed(self) -> None:
-        """The journal's run record names the feed in use now."""
+    def record_run_venue(self) -> None:
+        """The journal's run record names the feed and the mode in use now."""
