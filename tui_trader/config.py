@@ -20,6 +20,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, SettingsError
 
 from tui_trader.domain.enums import MarketKind
+from tui_trader.resilience.breaker import BreakerLimits
 
 Pct = Annotated[Decimal, Field(ge=0, le=100)]
 PositivePct = Annotated[Decimal, Field(gt=0, le=100)]
@@ -105,6 +106,10 @@ class Settings(BaseSettings):
     # On USD-M: a reduce-only stop (and take-profit) held by the exchange for every open
     # position, so it stays protected while the trader is down; moved when the trailing
     # stop has moved by at least EXCHANGE_STOP_MOVE_BPS.
+    # Every service breaker (Binance REST, the LLM, notification channels): open after
+    # this many consecutive failures, probe again after this many seconds.
+    breaker_failures: Annotated[int, Field(ge=1, le=1000)] = 5
+    breaker_reset_s: Annotated[float, Field(ge=0.1, le=3600)] = 30.0
     exchange_stops: bool = True
     # On a venue account (testnet or live): a shadow paper broker gets the same orders, so
     # `tui-trader report divergence` can say whether the paper results hold.
@@ -169,6 +174,10 @@ class Settings(BaseSettings):
         if self.max_leverage > 1 and not self.futures_enabled:
             raise ValueError("MAX_LEVERAGE: leverage above 1 needs FUTURES_ENABLED=true")
         return self
+
+    @property
+    def breaker_limits(self) -> BreakerLimits:
+        return BreakerLimits(self.breaker_failures, self.breaker_reset_s)
 
     @property
     def data_path(self) -> Path:

@@ -83,6 +83,7 @@ async def test_healthy_is_200_with_state_feeds_and_journal(
     }
     assert body["journal"] == {"writable": True, "pending": 0, "errors": 0, "last_error": ""}
     assert body["last_error"] == ""
+    assert 0 <= body["uptime_s"] < 60
 
 
 async def test_kill_switch_makes_it_503(
@@ -199,6 +200,9 @@ async def check_metrics(trader: Trader, server: HealthServer, metrics: TraderMet
     assert found[("tui_trader_engine_state", (("state", "RUNNING"),))] == 1
     assert found[("tui_trader_engine_state", (("state", "IDLE"),))] == 0
     assert found[("tui_trader_kill_switch_active", ())] == 0
+    candles = found.get(("tui_trader_market_events_total", (("kind", "candle"),)), 0.0)
+    assert candles > 0 and found[("tui_trader_strategy_execution_seconds_count", ())] == candles
+    assert found[("tui_trader_service_up", ())] == 1
     assert found[("tui_trader_open_orders", ())] == len(snap.open_orders)
     assert position.quantity == Decimal("0.00100")
 

@@ -44,6 +44,7 @@ from tui_trader.domain.portfolio import Balance, Position
 from tui_trader.domain.rules import SymbolRules
 from tui_trader.execution.broker import BrokerError, BrokerEvent, BrokerListener
 from tui_trader.execution.idempotency import CLIENT_ID_PREFIX
+from tui_trader.resilience.breaker import DEFAULT_BREAKER, BreakerLimits
 from tui_trader.resilience.retry import Backoff
 
 log = logging.getLogger(__name__)
@@ -81,6 +82,7 @@ class ExchangeBroker(ABC):
         ws_api_timeout_s: float = 5.0,
         silence_s: float = 60.0,
         poll_s: float = 15.0,
+        breaker: BreakerLimits = DEFAULT_BREAKER,
     ) -> None:
         """`ws_api_timeout_s`: the user data WebSocket's timeout, also start()'s wait for
         the first subscription. `silence_s`: user data silence (while orders work) after
@@ -91,6 +93,7 @@ class ExchangeBroker(ABC):
         self._timeout_s = request_timeout_s
         self._backoff, self._ws_timeout_s = backoff, ws_api_timeout_s
         self._silence_s, self._poll_s = silence_s, poll_s
+        self._breaker_limits = breaker
         self._client: Any = None
         self._api: ApiCaller | None = None
         self._rules: dict[str, SymbolRules] = {}

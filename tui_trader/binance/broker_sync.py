@@ -81,7 +81,11 @@ class ReconcilingBroker(ExchangeBroker):
             raise BrokerError(f"Binance unreachable: {classify(exc).describe()}") from None
         budget = RateBudget(DEFAULT_LIMITS[self.market])
         self._api = ApiCaller(
-            self._client, timeout_s=self._timeout_s, report=self._report, budget=budget
+            self._client,
+            timeout_s=self._timeout_s,
+            report=self._report,
+            budget=budget,
+            limits=self._breaker_limits,
         )
         info = await self._call(self.calls.exchange_info)
         try:

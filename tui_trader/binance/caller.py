@@ -23,7 +23,7 @@ from tui_trader.binance.rate_budget import RateBudget, Slowdown
 from tui_trader.clock import SystemClock
 from tui_trader.domain.enums import Severity
 from tui_trader.domain.events import SafetyKind
-from tui_trader.resilience.breaker import ServiceBreaker
+from tui_trader.resilience.breaker import DEFAULT_BREAKER, BreakerLimits, ServiceBreaker
 
 log = logging.getLogger("tui_trader.binance")
 
@@ -48,6 +48,7 @@ class ApiCaller:
         report: Reporter,
         budget: RateBudget | None = None,
         resync_every_s: float = RESYNC_EVERY_S,
+        limits: BreakerLimits = DEFAULT_BREAKER,
     ) -> None:
         self._client, self._timeout_s, self._report = client, timeout_s, report
         self.budget = budget or RateBudget(())
@@ -60,6 +61,8 @@ class ApiCaller:
         self.breaker = ServiceBreaker(
             "Binance REST",
             SystemClock(),
+            failure_threshold=limits.failures,
+            reset_after_s=limits.reset_after_s,
             on_event=lambda e: report(e.severity, e.kind, e.message, dict(e.data)),
         )
 

@@ -40,6 +40,7 @@ from tui_trader.domain.guards import SEPARATE_GUARDS, GuardKind
 from tui_trader.domain.orders import Fill, Order
 from tui_trader.domain.portfolio import Balance, FundingFee, Position
 from tui_trader.execution.broker import BrokerError
+from tui_trader.resilience.breaker import DEFAULT_BREAKER, BreakerLimits
 from tui_trader.resilience.retry import Backoff
 
 MarginType = Literal["ISOLATED", "CROSSED"]
@@ -75,6 +76,7 @@ class BinanceFuturesBroker(GuardedBroker):
         keepalive_s: float = 30 * 60.0,
         silence_s: float = 60.0,
         poll_s: float = 15.0,
+        breaker: BreakerLimits = DEFAULT_BREAKER,
     ) -> None:
         """`ws_timeout_s`: the user data socket's timeout (ws_api_timeout_s in
         ExchangeBroker); `keepalive_s`: how often the listenKey is renewed."""
@@ -91,6 +93,7 @@ class BinanceFuturesBroker(GuardedBroker):
             ws_api_timeout_s=ws_timeout_s,
             silence_s=silence_s,
             poll_s=poll_s,
+            breaker=breaker,
         )
         self._leverage, self._margin_type, self._on_account = leverage, margin_type, on_account
         self._keepalive_s = keepalive_s

@@ -285,6 +285,7 @@ async def start_broker(
         "backoff": timing.backoff,
         "silence_s": timing.silence_s,
         "poll_s": timing.poll_s,
+        "breaker": settings.breaker_limits,
     }
     broker: BinanceBroker
     if settings.market_type is MarketKind.FUTURES:

@@ -89,7 +89,9 @@ def _journal_entry(journal: JournalLike | None, problems: list[str]) -> dict[str
     }
 
 
-def health_report(snap: TraderSnapshot, now: datetime, journal: JournalLike | None) -> HealthReport:
+def health_report(
+    snap: TraderSnapshot, now: datetime, journal: JournalLike | None, uptime_s: float = 0.0
+) -> HealthReport:
     problems: list[str] = []
     if snap.engine_state is EngineState.ERROR:
         problems.append(f"engine state ERROR: {snap.last_error}")
@@ -106,6 +108,7 @@ def health_report(snap: TraderSnapshot, now: datetime, journal: JournalLike | No
         "feeds": feeds,
         "journal": journal_entry,
         "last_error": snap.last_error,
+        "uptime_s": round(uptime_s, 1),
         "checked_at": now.isoformat(),
     }
     return HealthReport(not problems, body)
@@ -173,7 +176,9 @@ class HealthServer:
                 await self.stop()
 
     def report(self) -> HealthReport:
-        return health_report(self._source(), self._clock.now(), self._journal)
+        return health_report(
+            self._source(), self._clock.now(), self._journal, self._metrics.uptime_s()
+        )
 
     async def _health(self, _request: web.Request) -> web.Response:
         report = self.report()

@@ -8,6 +8,7 @@ import time
 from collections.abc import AsyncGenerator, Callable
 from typing import Any
 
+from tui_trader.domain.market import Candle
 from tui_trader.market.feed import MarketEvent, MarketFeed
 from tui_trader.ops.metrics import TraderMetrics
 
@@ -31,7 +32,9 @@ class MeteredFeed:
             try:
                 yield event
             finally:  # also when the consumer stops after this event
-                self._metrics.observe_processing(self._perf_counter() - started)
+                spent = self._perf_counter() - started
+                closed = isinstance(event, Candle) and event.closed
+                self._metrics.observe_processing(spent, candle=closed)
 
     async def close(self) -> None:
         await self.inner.close()

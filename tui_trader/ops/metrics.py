@@ -6,6 +6,7 @@ time come from `MeteredFeed`, which wraps the trader's feed."""
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from datetime import datetime
 
@@ -62,6 +63,24 @@ class TraderMetrics:
         self.engine_state = Gauge(
             "tui_trader_engine_state", "1 for the current engine state", ["state"], registry=r
         )
+        self.errors = Counter(
+            "tui_trader_errors", "ERROR log lines, by component", ["component"], registry=r
+        )
+        self.signals = Counter(
+            "tui_trader_signals_generated",
+            "Signals the strategies emitted",
+            ["symbol", "action"],
+            registry=r,
+        )
+        self.strategy_time = Histogram(
+            "tui_trader_strategy_execution_seconds",
+            "Time the core spent on one closed candle (indicators, strategies, risk)",
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.service_up = Gauge("tui_trader_service_up", "1 while the trader runs", registry=r)
+        self.service_up.set(1)
+        self.started_at = time.monotonic()
         self.feed_age = Gauge(
             "tui_trader_feed_age_seconds",
             "Seconds since the feed's last event",
@@ -74,8 +93,21 @@ class TraderMetrics:
     def count_event(self, event: Tick | Candle) -> None:
         self.events.labels("tick" if isinstance(event, Tick) else "candle").inc()
 
-    def observe_processing(self, seconds: float) -> None:
+    def observe_processing(self, seconds: float, candle: bool = False) -> None:
+        """`candle`: a closed candle, where the strategies run."""
         self.latency.observe(seconds)
+        if candle:
+            self.strategy_time.observe(seconds)
+
+    # --- from the trader ------------------------------------------------------------
+    def count_signal(self, symbol: str, action: str) -> None:
+        self.signals.labels(symbol, action).inc()
+
+    def count_error(self, component: str) -> None:
+        self.errors.labels(component).inc()
+
+    def uptime_s(self) -> float:
+        return time.monotonic() - self.started_at
 
     # --- from snapshots -------------------------------------------------------------
     def update(self, snap: TraderSnapshot, now: datetime) -> None:

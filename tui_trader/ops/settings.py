@@ -22,6 +22,9 @@ class OpsSettings(BaseSettings):
     notify_min_severity: Severity = Severity.WARNING
     notify_signals: bool = True
     notify_interval_s: Annotated[float, Field(ge=1.0, le=3600)] = 1.0  # per channel
+    # Every ERROR log line notifies too, at most this many an hour (the rest counted).
+    notify_error_logs: bool = True
+    notify_error_logs_per_hour: Annotated[int, Field(ge=1, le=3600)] = 6
     daily_summary: bool = True  # at 00:00 UTC
     slack_enabled: bool = False
     telegram_enabled: bool = False

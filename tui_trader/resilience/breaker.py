@@ -10,6 +10,7 @@ so it is journaled, shown and notified; closing again is an INFO event."""
 
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import TypeVar
@@ -40,6 +41,18 @@ class BreakerOpen(Exception):
 
 def _ignore(_event: SafetyEvent) -> None:
     return None
+
+
+@dataclass(frozen=True, slots=True)
+class BreakerLimits:
+    """When a breaker opens (consecutive failures) and how long it stays open
+    (BREAKER_FAILURES, BREAKER_RESET_S): one setting for every service."""
+
+    failures: int = 5
+    reset_after_s: float = 30.0
+
+
+DEFAULT_BREAKER = BreakerLimits()
 
 
 class ServiceBreaker:

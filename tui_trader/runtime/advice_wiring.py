@@ -43,7 +43,11 @@ def build_advice_link(settings: LLMSettings, trader: "Trader") -> AdviceLink:
         trader.parts.market_clock,
         lambda record: trader.parts.journal.record_event("decisions", str(record["kind"]), record),
         breaker=ServiceBreaker(
-            "LLM advisor", trader.parts.wall_clock, on_event=trader.record_safety
+            "LLM advisor",
+            trader.parts.wall_clock,
+            failure_threshold=trader.settings.breaker_failures,
+            reset_after_s=trader.settings.breaker_reset_s,
+            on_event=trader.record_safety,
         ),
     )
 

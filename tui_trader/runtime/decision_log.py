@@ -8,13 +8,17 @@ from tui_trader.domain.orders import Signal
 from tui_trader.journal.store import Journal
 
 if TYPE_CHECKING:
+    from tui_trader.ops.metrics import TraderMetrics
     from tui_trader.runtime.advice_link import AdviceLink
 
 
 class DecisionLog:
-    def __init__(self, journal: Journal, advice: "AdviceLink | None") -> None:
+    def __init__(
+        self, journal: Journal, advice: "AdviceLink | None", metrics: "TraderMetrics | None"
+    ) -> None:
         self._journal = journal
         self._advice = advice
+        self._metrics = metrics
 
     def trigger(self, trigger: VolatilityTrigger) -> None:
         self._journal.record_event(
@@ -31,6 +35,8 @@ class DecisionLog:
             self._advice.ask(trigger.symbol, "volatility")
 
     def signal(self, signal: Signal) -> None:
+        if self._metrics is not None:
+            self._metrics.count_signal(signal.symbol, signal.action.value)
         if self._advice is not None and self._advice.mode == "advisory":
             self._advice.ask(signal.symbol, "signal")
         self._journal.record_event(

@@ -16,6 +16,7 @@ from tui_trader.notify.notifier import Notifier
 from tui_trader.notify.remote import RemoteControl
 from tui_trader.notify.slack import SlackWebhook
 from tui_trader.notify.telegram import TelegramBot, TelegramTransport
+from tui_trader.ops.error_logs import ErrorLogRelay
 from tui_trader.ops.health import HealthServer
 from tui_trader.ops.metrics import TraderMetrics
 from tui_trader.ops.settings import OpsSettings
@@ -54,7 +55,14 @@ async def _secret(
 
 
 def _channel(transport: Transport, trader: Trader, ops: OpsSettings, clock: Clock) -> Channel:
-    breaker = ServiceBreaker(transport.name, clock, on_event=trader.record_safety)
+    limits = trader.settings.breaker_limits
+    breaker = ServiceBreaker(
+        transport.name,
+        clock,
+        failure_threshold=limits.failures,
+        reset_after_s=limits.reset_after_s,
+        on_event=trader.record_safety,
+    )
     return Channel(transport, min_interval_s=ops.notify_interval_s, breaker=breaker)
 
 
@@ -119,6 +127,9 @@ def _add_tasks(runtime: OpsRuntime, trader: Trader, ops: OpsSettings, clock: Clo
         )
         runtime.notifier = notifier
         runtime.tasks.append(("notifier", lambda: notifier.run(trader.snapshot)))
+    send = runtime.notifier.send if runtime.notifier and ops.notify_error_logs else None
+    relay = ErrorLogRelay(runtime.metrics, send, per_hour=ops.notify_error_logs_per_hour)
+    runtime.tasks.append(("error-logs", relay.run))
     if runtime.remote is not None:
         runtime.tasks.append(("telegram-remote", runtime.remote.run))
     if ops.health_port:

@@ -75,7 +75,7 @@ class Trader:
         self.advice: AdviceLink | None = None
         if parts.advice is not None:
             self.advice = parts.advice.link(self)
-        decisions = DecisionLog(parts.journal, self.advice)
+        decisions = DecisionLog(parts.journal, self.advice, parts.metrics)
         parts.core.connect(
             CoreOutputs(
                 safety=self.record_safety, signal=decisions.signal, trigger=decisions.trigger
