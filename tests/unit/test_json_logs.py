@@ -12,6 +12,7 @@ import pytest
 from tui_trader.ops.log_format import (
     ConsoleFormatter,
     JsonFormatter,
+    about,
     bind,
     log_context,
     make_formatter,
@@ -60,9 +61,26 @@ def test_context_vars_nest_and_the_adapter_wins_on_conflict(
     logger.info("after")
     inner, outer, adapter, after = lines(stream)
     assert (inner["component"], inner["symbol"]) == ("feed", "ETHUSDT")
-    assert outer["component"] == "feed" and "symbol" not in outer
+    assert (outer["component"], outer["symbol"]) == ("feed", None)
     assert adapter["component"] == "notify"
-    assert "component" not in after
+    # Unbound, every line still has both keys: the package that logged, no symbol.
+    assert (after["component"], after["symbol"]) == ("test_json_logs", None)
+
+
+def test_one_call_about_a_symbol_and_other_libraries_named_as_they_are(
+    captured: tuple[logging.Logger, io.StringIO, logging.Handler],
+) -> None:
+    logger, stream, handler = captured
+    logger.warning("order rejected", extra=about("ETHUSDT"))
+    other = logging.getLogger("aiosqlite")
+    other.handlers, other.propagate = [handler], False
+    try:
+        other.error("worker died")
+    finally:
+        other.handlers = []
+    ours, theirs = lines(stream)
+    assert (ours["component"], ours["symbol"]) == ("test_json_logs", "ETHUSDT")
+    assert (theirs["component"], theirs["symbol"]) == ("aiosqlite", None)
 
 
 async def test_context_follows_tasks_started_inside_it(

@@ -11,23 +11,13 @@ import logging
 from collections.abc import Callable
 from contextlib import suppress
 
-from tui_trader.ops.log_format import record_context
+from tui_trader.ops.log_format import ROOT_LOGGER, component_of
 from tui_trader.ops.metrics import TraderMetrics
 from tui_trader.secrets.redact import default_redactor
 from tui_trader.text_safety import printable
 
-ROOT_LOGGER = "tui_trader"
 HOUR_S = 3600.0
 MESSAGE_CHARS = 300
-
-
-def component_of(record: logging.LogRecord) -> str:
-    """The bound component, else the package under tui_trader that logged it."""
-    bound = record_context(record).get("component")
-    if bound:
-        return str(bound)
-    parts = record.name.split(".")
-    return parts[1] if len(parts) > 1 and parts[0] == ROOT_LOGGER else record.name
 
 
 class ErrorLogRelay:

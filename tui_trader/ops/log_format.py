@@ -25,6 +25,7 @@ LogFormat = Literal["console", "json"]
 CONTEXT_ATTR = "tt_context"
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
 _context: ContextVar[Mapping[str, Any]] = ContextVar("tui_trader_log_context", default=_EMPTY)
+ROOT_LOGGER = "tui_trader"
 
 
 @contextmanager
@@ -60,6 +61,21 @@ def record_context(record: logging.LogRecord) -> dict[str, Any]:
     return {**_context.get(), **own}
 
 
+def about(symbol: str) -> dict[str, Any]:
+    """`extra=` for one log call about `symbol`: `log.info("...", extra=about("BTCUSDT"))`."""
+    return {CONTEXT_ATTR: {"symbol": symbol or None}}
+
+
+def component_of(record: logging.LogRecord) -> str:
+    """The bound component, else the package under tui_trader that logged it
+    (tui_trader.binance.caller → binance); another library's logger name as it is."""
+    bound = record_context(record).get("component")
+    if bound:
+        return str(bound)
+    parts = record.name.split(".")
+    return parts[1] if len(parts) > 1 and parts[0] == ROOT_LOGGER else record.name
+
+
 def _utc(created: float) -> str:
     return datetime.fromtimestamp(created, UTC).isoformat(timespec="milliseconds")
 
@@ -74,13 +90,18 @@ class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         redactor = default_redactor()
         context = redactor.redact_data(record_context(record))
-        payload: dict[str, Any] = dict(context) if isinstance(context, dict) else {}
-        payload.update(
-            ts=_utc(record.created),
-            level=record.levelname,
-            logger=record.name,
-            msg=redactor.redact(record.getMessage()),
-        )
+        bound: dict[str, Any] = dict(context) if isinstance(context, dict) else {}
+        payload: dict[str, Any] = {
+            "ts": _utc(record.created),
+            "level": record.levelname,
+            "logger": record.name,
+            # Every line has both keys, so a log processor can filter on them.
+            "component": component_of(record),
+            "symbol": bound.pop("symbol", None),
+            "msg": redactor.redact(record.getMessage()),
+        }
+        bound.pop("component", None)
+        payload.update(bound)
         error = _exception_text(self, record)
         if error:
             payload["exc"] = redactor.redact(error)

@@ -29,6 +29,7 @@ from tui_trader.execution.commands import (
 from tui_trader.execution.gate import GateDecision, OrderGate
 from tui_trader.journal.errors import JournalError
 from tui_trader.journal.store import Journal
+from tui_trader.ops.log_format import about
 from tui_trader.risk.context import RiskContext
 from tui_trader.runtime.guard_sender import send_guard_command
 
@@ -146,6 +147,7 @@ class ExecutionEngine:
             order.price or "MARKET",
             order.client_order_id,
             result.status,
+            extra=about(order.symbol),
         )
         self._listener.on_order(result)
         if self.mirror is not None and result.status is not OrderStatus.REJECTED:

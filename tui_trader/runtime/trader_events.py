@@ -19,6 +19,7 @@ from tui_trader.execution.broker import BrokerEvent
 from tui_trader.execution.gate import GateDecision
 from tui_trader.journal.reader import PAPER_ACCOUNT
 from tui_trader.journal.store import Journal
+from tui_trader.ops.log_format import about
 from tui_trader.runtime.restore import DAY_START_KEY, MARKET_TIME_KEY
 from tui_trader.runtime.views import History
 from tui_trader.safety.state_machine import EngineStateMachine
@@ -110,7 +111,7 @@ class Reactions:
         self.history.add_safety(event)
         self.journal.record_safety(event)
         level = logging.INFO if event.severity is Severity.INFO else logging.WARNING
-        log.log(level, "%s: %s", event.kind, event.message)
+        log.log(level, "%s: %s", event.kind, event.message, extra=about(event.symbol))
         self.touch()
         if event.kind == SafetyKind.KILL_SWITCH_TRIGGER:
             self._on_kill_trigger(event)
