@@ -221,8 +221,8 @@ def with_strategy_params(
 ) -> Settings:
     """`settings` with the strategy's effective parameters: the one resolution used by
     `run` (overrides = STRATEGY_PARAMS) and `backtest` (overrides = --param KEY=VALUE)
-    over `<data dir>/strategies/NAME.toml` or `./strategies/NAME.toml`. A malformed file,
-    an unknown strategy or parameter, or a bad value raises ConfigError."""
+    over `<data dir>/strategies/NAME.toml` (or `.yaml`) or `./strategies/NAME.toml`. A
+    malformed file, an unknown strategy or parameter, or a bad value raises ConfigError."""
     # Imported here: `status` and `kill` read settings and need no strategy code.
     from tui_trader.strategies.base import StrategyParamError
     from tui_trader.strategies.params import resolve_strategy_params

@@ -1,8 +1,9 @@
-"""Strategy parameter files: `<name>.toml` plus `key=value` overrides, validated.
+"""Strategy parameter files: `<name>.toml` (or `<name>.yaml` / `.yml`, as the source
+platform keeps them) plus `key=value` overrides, validated.
 
 A file holds the parameters as top-level keys, e.g. for conservative:
-    fast_period = 9
-    max_atr_pct = 2.5
+    fast_period = 9          # TOML      fast_period: 9       # YAML
+    max_atr_pct = 2.5                    max_atr_pct: 2.5
 Overrides are TOML values (9, 0.5, true, "x", {rsi = 1.0}); a bare word is a string,
 or a mapping already parsed (STRATEGY_PARAMS for `run`)."""
 
@@ -21,9 +22,26 @@ _POSITION = re.compile(r"\s*\(at line (\d+), column \d+\)$|\s*\(at end of docume
 Overrides = Sequence[str] | Mapping[str, Any]
 
 
+SUFFIXES = (".toml", ".yaml", ".yml")
+
+
 def strategy_dirs(data_dir: Path) -> list[Path]:
-    """Where `NAME.toml` is looked for, first match wins."""
+    """Where `NAME.toml` / `NAME.yaml` is looked for, first folder with one wins."""
     return [data_dir / "strategies", Path("strategies")]
+
+
+def params_file(name: str, search_dirs: Sequence[Path]) -> Path | None:
+    """The parameter file of `name` in the first folder that has one; two in the same
+    folder (NAME.toml and NAME.yaml) is a StrategyParamError: which one would win?"""
+    for folder in search_dirs:
+        found = [folder / f"{name}{suffix}" for suffix in SUFFIXES]
+        found = [path for path in found if path.is_file()]
+        if len(found) > 1:
+            names = " and ".join(str(path) for path in found)
+            raise StrategyParamError(f"{names}: two parameter files for {name}; keep one")
+        if found:
+            return found[0]
+    return None
 
 
 def resolve_strategy_params(name: str, data_dir: Path, overrides: Overrides) -> dict[str, Any]:
@@ -40,9 +58,9 @@ def load_strategy_params(
     naming the file and line of a TOML error, or the unknown key, or the bad value."""
     cls = strategy_class(name)
     values: dict[str, Any] = {}
-    path = next((d / f"{name}.toml" for d in search_dirs if (d / f"{name}.toml").is_file()), None)
+    path = params_file(name, search_dirs)
     if path is not None:
-        values = _read_toml(path)
+        values = _read_toml(path) if path.suffix == ".toml" else read_yaml(path)
         for key in values:
             _check_key(cls, key, str(path))
     for key, value, source in _override_items(overrides):
@@ -94,3 +112,25 @@ def _check_key(cls: type[Strategy], key: str, source: str) -> None:
         raise StrategyParamError(
             f"{source}: {cls.name}: unknown parameter {key!r} (accepted: {', '.join(accepted)})"
         )
+
+
+def read_yaml(path: Path) -> dict[str, Any]:
+    """A YAML parameter file: one mapping of names to values (safe loading only)."""
+    import yaml  # only when a YAML file is there: nothing else loads it at start
+
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise StrategyParamError(f"{path}: cannot read ({exc})") from None
+    try:
+        loaded = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f", line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise StrategyParamError(f"{path}{where}: invalid YAML: {problem}") from None
+    if loaded is None:
+        return {}  # an empty file: the defaults
+    if not isinstance(loaded, dict) or not all(isinstance(k, str) for k in loaded):
+        raise StrategyParamError(f"{path}: expected parameter names and values (a mapping)")
+    return loaded
