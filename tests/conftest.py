@@ -35,3 +35,13 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         sys.stderr.write(f"tests left non-daemon threads running ({names}): a leak\n")
         sys.stderr.flush()
         os._exit(_run_status or LEAK_EXIT)
+
+
+@pytest.fixture(autouse=True)
+def _no_strategy_plugins_left() -> object:
+    """Plug-in strategies installed by a test (run and backtest load them) are gone after
+    it: the registry's names never depend on the order tests ran in."""
+    yield
+    from tui_trader.strategies.registry import install_plugins
+
+    install_plugins(())

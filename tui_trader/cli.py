@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from tui_trader.app.program_settings import ProgramSettings, read_program_settings
-from tui_trader.config import ConfigError, Settings, check_symbol
+from tui_trader.config import ConfigError, Settings, check_symbol, load_settings
 
 EXIT_CONFIG = 2
 MAX_SPEED = 100000.0  # SIM_SPEED's upper bound: "as fast as possible" in practice
@@ -113,6 +113,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     keys = commands.add_parser("keys", help="API keys in the OS keyring: set/list/delete/check")
     keys.add_argument("keys_args", nargs=argparse.REMAINDER, metavar="set NAME | list | ...")
+
+    strategies = commands.add_parser("strategies", help="strategies and plug-ins")
+    strategies.add_argument("action", choices=["list"], help="list: names, parameters, plug-ins")
 
     report = commands.add_parser("report", help="reports from the journal")
     report.add_argument(
@@ -234,6 +237,12 @@ def _cmd_report(_args: argparse.Namespace, program: ProgramSettings) -> int:
     return asyncio.run(divergence_command(program.core))
 
 
+def _cmd_strategies(_args: argparse.Namespace, program: ProgramSettings) -> int:
+    from tui_trader.app.strategies_cli import list_strategies
+
+    return list_strategies(program.core.data_path)
+
+
 def _cmd_keys(args: argparse.Namespace, program: ProgramSettings) -> int:
     from tui_trader.app.datadir import owner_only_umask
     from tui_trader.app.keys_cli import run_keys
@@ -258,6 +267,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, ProgramSettings], int]] = {
     "selftest": _cmd_selftest,
     "export": _cmd_export,
     "report": _cmd_report,
+    "strategies": _cmd_strategies,
     "keys": _cmd_keys,
     "doctor": _cmd_doctor,
 }
@@ -273,6 +283,17 @@ def _check_env_file() -> None:
 # Commands an operator needs most when something is wrong: a misspelt name in `.env`
 # (the file still parses, the data dir is still known) must not stop a kill.
 LENIENT_ABOUT_NAMES = frozenset({"kill", "status", "export", "report", "doctor"})
+
+
+def _load_plugins_for_help() -> None:
+    """Plug-in strategies, so that `backtest --help` lists them; a configuration error is
+    left for the command itself to report."""
+    from tui_trader.strategies.plugins import load_plugins
+
+    try:
+        load_plugins(load_settings().data_path)
+    except ConfigError:
+        return
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -292,6 +313,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from tui_trader.backtest.cli import run_backtest_command, run_data_command
 
         own_parser = run_backtest_command if words[0] == "backtest" else run_data_command
+        _load_plugins_for_help()
         return own_parser(words[1:])
     parser = build_parser()
     args = parser.parse_args(words)

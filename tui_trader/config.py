@@ -222,11 +222,14 @@ def with_strategy_params(
     """`settings` with the strategy's effective parameters: the one resolution used by
     `run` (overrides = STRATEGY_PARAMS) and `backtest` (overrides = --param KEY=VALUE)
     over `<data dir>/strategies/NAME.toml` (or `.yaml`) or `./strategies/NAME.toml`. A
-    malformed file, an unknown strategy or parameter, or a bad value raises ConfigError."""
+    malformed file, an unknown strategy or parameter, or a bad value raises ConfigError.
+    Plug-in strategies (plugins.py) are loaded first: the strategy may be one."""
     # Imported here: `status` and `kill` read settings and need no strategy code.
     from tui_trader.strategies.base import StrategyParamError
     from tui_trader.strategies.params import resolve_strategy_params
+    from tui_trader.strategies.plugins import load_plugins
 
+    load_plugins(settings.data_path)
     try:
         params = resolve_strategy_params(settings.strategy, settings.data_path, overrides)
     except StrategyParamError as exc:

@@ -22,6 +22,7 @@ from tui_trader.binance.client import ENDPOINTS, ClientSpec, Endpoints
 from tui_trader.config import ConfigError, Settings, load_settings, with_strategy_params
 from tui_trader.market.feed import FeedError
 from tui_trader.strategies.base import StrategyParamError
+from tui_trader.strategies.registry import available_strategies
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -61,7 +62,8 @@ def _parse(parser: argparse.ArgumentParser, argv: Sequence[str]) -> argparse.Nam
 def backtest_parser() -> argparse.ArgumentParser:
     ap = _Parser(prog="tui-trader backtest", description="Replay candles through the live "
                  "strategy → risk → paper broker code and report the results.")  # fmt: skip
-    ap.add_argument("--strategy", required=True, help="strategy name, e.g. ema_cross")
+    ap.add_argument("--strategy", required=True,
+                    help=f"strategy name: {', '.join(available_strategies())}")  # fmt: skip
     ap.add_argument("--data", required=True, type=Path, metavar="FILE.csv", help="candle file")
     ap.add_argument("--symbol", help="symbol of the file (default: first of SYMBOLS)")
     ap.add_argument("--interval", help="candle interval of the file (default: CANDLE_INTERVAL)")

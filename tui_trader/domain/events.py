@@ -51,6 +51,7 @@ class SafetyKind(StrEnum):
     NOT_FLAT = auto()
     ORDER_FAILED = auto()
     ORDER_REJECTED = auto()
+    PLUGIN = auto()
     POSITION_MODE = auto()
     POSITIONS_STALE = auto()
     PRICE_JUMP = auto()

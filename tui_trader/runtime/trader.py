@@ -167,7 +167,7 @@ class Trader:
         kill = self.parts.kill_switch.read()
         if kill is not None:
             self.commands.apply_kill(kill, announce=False)
-        self.reactions.say_trading_state("at start")  # committed with the run record below
+        self.reactions.say_at_start()  # committed with the run record below
         self.run_id = await self.parts.journal.start_run(
             mode=self.exchange.run_mode,
             market=self.settings.market_type.value,

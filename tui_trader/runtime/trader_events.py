@@ -25,6 +25,7 @@ from tui_trader.runtime.views import History
 from tui_trader.safety.state_machine import EngineStateMachine
 from tui_trader.safety.trading_state import HoldReason, TradingChange, TradingMode
 from tui_trader.secrets import default_redactor
+from tui_trader.strategies.registry import plugin_problems
 
 CLOCKS_AGREE = timedelta(seconds=1)  # closer than this, market and wall time are one
 
@@ -82,9 +83,13 @@ class Reactions:
             severity = Severity.CRITICAL
         self._say(severity, change.summary)
 
-    def say_trading_state(self, when: str) -> None:
-        """Journal the state as it stands (at start: nothing has changed it yet)."""
-        self._say(Severity.INFO, f"{when}: {self.core.state.headline}")
+    def say_at_start(self) -> None:
+        """Journal the state as it stands (nothing has changed it yet), after what did
+        not load: a strategy plug-in that failed is said, the trader goes on."""
+        for problem in plugin_problems():
+            now = self.wall_clock.now()
+            self.record_safety(SafetyEvent(now, Severity.WARNING, SafetyKind.PLUGIN, problem))
+        self._say(Severity.INFO, f"at start: {self.core.state.headline}")
 
     def _say(self, severity: Severity, message: str) -> None:
         # `data` carries the headline the journal keeps for `tui-trader status`.

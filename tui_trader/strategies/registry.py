@@ -1,7 +1,8 @@
 """Strategies by name: the one place that knows every implementation (the single ones
-in `catalogue`, plus the synthesizer built from them)."""
+in `catalogue`, the synthesizer built from them, and the plug-ins installed from the
+strategies folders and installed packages: plugins.py)."""
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from tui_trader.strategies.base import Strategy, StrategyParamError
@@ -14,16 +15,36 @@ _STRATEGIES: dict[str, type[Strategy]] = {
 }
 
 
+_PLUGINS: dict[str, type[Strategy]] = {}  # replaced as a whole by install_plugins
+_PROBLEMS: list[str] = []  # one line per plug-in that failed to load
+
+
+def builtin_names() -> frozenset[str]:
+    return frozenset(_STRATEGIES)
+
+
+def install_plugins(classes: Iterable[type[Strategy]], problems: Iterable[str] = ()) -> None:
+    """Make these plug-ins (checked by plugins.discover) the ones known by name."""
+    _PLUGINS.clear()
+    _PLUGINS.update({cls.name: cls for cls in classes})
+    _PROBLEMS[:] = list(problems)
+
+
+def plugin_problems() -> list[str]:
+    return list(_PROBLEMS)
+
+
 def available_strategies() -> list[str]:
-    return sorted(_STRATEGIES)
+    return sorted(_STRATEGIES | _PLUGINS)
 
 
 def strategy_class(name: str) -> type[Strategy]:
-    try:
-        return _STRATEGIES[name]
-    except KeyError:
-        accepted = ", ".join(available_strategies())
-        raise StrategyParamError(f"unknown strategy {name!r} (accepted: {accepted})") from None
+    found = _STRATEGIES.get(name) or _PLUGINS.get(name)
+    if found is not None:
+        return found
+    accepted = ", ".join(available_strategies())
+    problems = "".join(f"; {problem}" for problem in _PROBLEMS)
+    raise StrategyParamError(f"unknown strategy {name!r} (accepted: {accepted}){problems}")
 
 
 def create_strategy(name: str, symbol: str, params: Mapping[str, Any] | None = None) -> Strategy:
