@@ -35,6 +35,13 @@ _SECRET_NAME = re.compile(
 )
 
 
+def is_secret_name(name: str) -> bool:
+    """A variable that holds (or looks like it holds) a secret: one of ENV_VARS, or a name
+    ending in KEY, SECRET, TOKEN, PASSWORD, PASSPHRASE or WEBHOOK_URL."""
+    upper = name.upper()
+    return bool(_SECRET_NAME.match(upper)) or any(upper in v for v in ENV_VARS.values())
+
+
 class ExchangeKeysError(SecretsError):
     """Keys are missing or incomplete for the chosen mode."""
 
@@ -127,7 +134,7 @@ def check_env_file(path: Path, mode: KeyMode) -> list[str]:
         if parsed is None:
             continue
         var, value = parsed
-        if value and (_SECRET_NAME.match(var) or any(var in v for v in ENV_VARS.values())):
+        if value and is_secret_name(var):
             problems.append(
                 f"{path}:{number}: {var} holds a secret; live mode refuses keys in .env. "
                 "Move it into the OS keyring (`tui-trader keys set NAME`) and delete the line."
