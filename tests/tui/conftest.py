@@ -23,7 +23,7 @@ def _no_user_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 @pytest.fixture
 def cockpit(tmp_path: Path) -> Callable[..., Cockpit]:
-    def make(theme: str | None = None, **overrides: Any) -> Cockpit:
-        return make_cockpit(tmp_path, theme, **overrides)
+    def make(theme: str | None = None, env_file: Path | None = None, **overrides: Any) -> Cockpit:
+        return make_cockpit(tmp_path, theme, env_file, **overrides)
 
     return make

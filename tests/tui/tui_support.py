@@ -36,11 +36,14 @@ class Cockpit:
     settings: Settings
 
 
-def make_cockpit(data_dir: Path, theme: str | None = None, **overrides: Any) -> Cockpit:
+def make_cockpit(
+    data_dir: Path, theme: str | None = None, env_file: Path | None = None, **overrides: Any
+) -> Cockpit:
     settings = load_settings(TUI_TRADER_DATA_DIR=data_dir, **overrides)
     clock = SimulatedClock(T0)
     trader = build_trader(settings, wall_clock=clock, start=T0, **entry_groups())
-    return Cockpit(create_app(settings, trader, theme=theme, clock=clock), trader, settings)
+    app = create_app(settings, trader, theme=theme, clock=clock, env_file=env_file)
+    return Cockpit(app, trader, settings)
 
 
 async def wait_for(

@@ -7,6 +7,7 @@ import contextlib
 import sys
 from collections.abc import Awaitable, Callable, Iterable
 from functools import partial
+from pathlib import Path
 from typing import ClassVar
 
 from textual import work
@@ -17,6 +18,7 @@ from textual.screen import Screen
 from textual.widgets import Tabs
 from textual.worker import WorkerCancelled, WorkerFailed
 
+from tui_trader.app.settings_edit import Saved
 from tui_trader.domain.enums import EngineState
 from tui_trader.snapshot import TraderSnapshot
 from tui_trader.tui.hosted_trader import DRAINS_ON_CLOSE, HostableTrader
@@ -28,8 +30,11 @@ from tui_trader.tui.modals.kill import KillChoice, KillScreen
 from tui_trader.tui.modals.live_checks import LiveCheckScreen
 from tui_trader.tui.modals.passphrase import LIVE_PHRASE_REQUEST, PassphraseScreen
 from tui_trader.tui.modals.quit import QuitScreen
+from tui_trader.tui.modals.setting_edit import EditSettingScreen
+from tui_trader.tui.modals.settings import SettingsScreen
 from tui_trader.tui.modals.stop import StopChoice, StopScreen
-from tui_trader.tui.widgets.base import WIDE_KEY, KeyedTable, TablePanel
+from tui_trader.tui.themes import DEFAULT_THEME
+from tui_trader.tui.widgets.base import WIDE_KEY, KeyedTable, Palette, TablePanel
 from tui_trader.tui.widgets.orders import OrdersPanel
 from tui_trader.tui.widgets.positions import PositionsPanel
 
@@ -49,6 +54,9 @@ class OperatorActions(App[None]):
     shutting_down: bool
     trader_state: str
     close_error: Exception | None
+    env_file: Path
+    trader_palette: Palette
+    settings_pending: set[str]
     _edge_tasks: dict[str, Callable[[], Awaitable[None]]]
 
     def run_command(self, name: str, call: Callable[[], Awaitable[None]]) -> None:
@@ -59,6 +67,8 @@ class OperatorActions(App[None]):
         # command palette, where people type words that contain a "k".
         if action == "kill":
             return not isinstance(self.screen, KillScreen | CommandPalette)
+        if isinstance(self.screen, SettingsScreen | EditSettingScreen):
+            return False  # no trading key acts on a cockpit the settings screen hides
         if action == "clear_kill":  # offered (and in the footer) only while killed
             killed = self.trader.snapshot().kill_switch_active
             return killed and not isinstance(self.screen, ClearKillScreen)
@@ -176,6 +186,26 @@ class OperatorActions(App[None]):
         wide = not any(table.wide for table in self.query(KeyedTable))
         for panel in self.query(TablePanel):
             panel.set_wide(wide)
+
+    def action_settings(self) -> None:
+        if not isinstance(self.screen, SettingsScreen | EditSettingScreen):
+            pending, palette = self.settings_pending, self.trader_palette
+            self.push_screen(SettingsScreen(self.env_file, pending, self.setting_saved, palette))
+
+    def setting_saved(self, saved: Saved) -> str:
+        """The line to show for a save; a setting the app applies at once is applied."""
+        if saved.name != "THEME" or saved.overridden:
+            return saved.note
+        wanted = saved.value or DEFAULT_THEME
+        if self.no_color:
+            return f"THEME saved to .env; NO_COLOR keeps {self.theme} (restart without it)"
+        if wanted not in self.available_themes:
+            return (
+                f"THEME saved to .env, but no theme is called {wanted}: the screen keeps "
+                f"{self.theme}, and a start with it falls back to {DEFAULT_THEME}"
+            )
+        self.theme = wanted
+        return saved.note
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

@@ -5,6 +5,7 @@ as named workers whose failures go to the trader from one Worker.StateChanged ha
 
 import logging
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import ClassVar
 
 from textual import on
@@ -16,7 +17,7 @@ from textual.widgets import DataTable, Footer, Tab, Tabs
 from textual.worker import Worker, WorkerState
 
 from tui_trader.clock import Clock, SystemClock
-from tui_trader.config import Settings
+from tui_trader.config import ENV_FILE, Settings
 from tui_trader.domain.enums import MarketKind
 from tui_trader.secrets import RedactingFilter, SecretsError
 from tui_trader.secrets.process_store import passphrase_needed, unlock_secrets
@@ -72,10 +73,18 @@ class TraderApp(OperatorActions):
     VERTICAL_BREAKPOINTS = [(0, "-short"), (48, "-tall")]  # noqa: RUF012 (typed by App)
 
     def __init__(
-        self, settings: Settings, trader: HostableTrader, *, theme: str | None, clock: Clock
+        self,
+        settings: Settings,
+        trader: HostableTrader,
+        *,
+        theme: str | None,
+        clock: Clock,
+        env_file: Path,
     ) -> None:
         super().__init__()
         self.settings = settings
+        self.env_file = env_file  # the settings screen edits it
+        self.settings_pending: set[str] = set()  # saved there, waiting for a restart
         self.trader = trader
         self.clock = clock
         self.requested_theme = theme or settings.theme
@@ -348,7 +357,15 @@ def create_app(
     *,
     theme: str | None = None,
     clock: Clock | None = None,
+    env_file: Path | None = None,
 ) -> TraderApp:
     """The one way to build the app, for the CLI and the tests alike. The app opens the
-    trader on mount and closes it (gracefully) on quit."""
-    return TraderApp(settings, trader, theme=theme, clock=clock or SystemClock())
+    trader on mount and closes it (gracefully) on quit; `env_file` is the `.env` the
+    settings screen edits (the working directory's, as start-up reads it)."""
+    return TraderApp(
+        settings,
+        trader,
+        theme=theme,
+        clock=clock or SystemClock(),
+        env_file=env_file or Path(ENV_FILE),
+    )

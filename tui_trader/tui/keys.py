@@ -56,6 +56,13 @@ OPERATOR_KEYS: tuple[OperatorKey, ...] = (
     OperatorKey("t", "cycle_theme", "Theme", "Next theme", "Cycle through the trader themes"),
     OperatorKey("question_mark", "help", "Help", "Help", "Show every key", display="?"),
     OperatorKey("q", "quit", "Quit", "Quit", "Quit (confirms while RUNNING; flushes journal)"),
+    OperatorKey(
+        "e",
+        "settings",
+        "Settings",
+        "Settings",
+        "Settings: each value and its source; edit .env",
+    ),
 )
 
 # Keys that are not operator actions but an operator should know about.
