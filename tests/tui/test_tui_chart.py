@@ -55,6 +55,7 @@ async def test_chart_tab_at_80x24_shows_candles_fills_and_levels(cockpit: Make) 
         await freeze_when(pilot, c, lambda: traded(c.trader.snapshot()))
         chart = c.app.query_one("#chart", ChartPanel)
         assert chart.drawn is None  # hidden in its tab: not drawn
+        assert not chart.query(PlotextPlot)  # nor its plot widgets mounted
         assert not c.app.query_one("#chart-wide", ChartPanel).display
         await pilot.press("7")
         snapshot = c.trader.snapshot()

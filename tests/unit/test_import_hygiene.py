@@ -62,3 +62,22 @@ def test_a_core_module_loads_nothing_forbidden(module: str) -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
     )
     assert done.stdout.split() == [], f"{module} loads {done.stdout.strip()}"
+
+
+# What the app's start (`tui-trader`, up to its first frame) must not load unless asked
+# for: the openai SDK (~0.4 s) without the advisor, python-binance (~0.1 s) on the
+# simulated market, aiohttp (~0.1 s) without Slack, Telegram or the health endpoint, and
+# textual-plotext before the chart is first drawn.
+LAZY_AT_START = ("openai", "binance", "aiohttp", "textual_plotext", "plotext")
+START_PATH = ("tui_trader.cli", "tui_trader.tui.launch", "tui_trader.runtime.build_trader")
+
+
+def test_the_app_start_loads_no_optional_library() -> None:
+    probe = (
+        f"import sys, {', '.join(START_PATH)}\n"
+        f"print(' '.join(f for f in {LAZY_AT_START!r} if f in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert done.stdout.split() == [], f"the app's start loads {done.stdout.strip()}"

@@ -21,6 +21,7 @@ from tui_trader.binance.filters import rules_from_exchange_info
 from tui_trader.binance.futures_account import AccountUpdate
 from tui_trader.binance.futures_broker import BinanceFuturesBroker
 from tui_trader.binance.key_check import KeyPermissionError, check_key
+from tui_trader.binance.key_names import exchange_key_name
 from tui_trader.binance.klines import recent_klines
 from tui_trader.binance.parse import ParseError
 from tui_trader.binance.reconcile import Reconciler, TraderBook
@@ -81,13 +82,6 @@ def key_mode(settings: Settings, live: bool) -> KeyMode:
     if live:
         return "live"
     return "paper" if settings.binance_env == "mainnet" else "testnet"
-
-
-def exchange_key_name(settings: Settings) -> str:
-    """The keyring entry that holds the keys for this environment and market."""
-    if settings.binance_env != "mainnet":
-        return "binance-testnet"
-    return "binance-futures" if settings.market_type.value == "futures" else "binance"
 
 
 async def exchange_keys(

@@ -4,9 +4,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from tui_trader.llm.client import ReplyPath
 from tui_trader.llm.prompt import Trigger
-from tui_trader.llm.schemas import AdvisoryOutput, DecisionOutput
+from tui_trader.llm.schemas import AdvisoryOutput, DecisionOutput, ReplyPath
 from tui_trader.llm.settings import LLMMode
 from tui_trader.snapshot import AdviceView
 

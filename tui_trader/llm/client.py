@@ -7,7 +7,7 @@ Retries are the SDK's, bounded by `llm_max_retries`; the caller adds an overall 
 
 import json
 from dataclasses import dataclass
-from typing import Any, Generic, Literal, TypeVar
+from typing import Any, Generic, TypeVar
 
 import openai
 from openai import AsyncOpenAI
@@ -20,11 +20,11 @@ from pydantic import BaseModel
 
 from tui_trader.llm.parser import OutputInvalid, parse_reply
 from tui_trader.llm.prompt import Message
+from tui_trader.llm.schemas import ReplyPath
 from tui_trader.llm.settings import LLMSettings
 from tui_trader.secrets.redact import default_redactor
 
 M = TypeVar("M", bound=BaseModel)
-ReplyPath = Literal["structured", "fallback", "none"]
 NO_KEY = "not-needed"  # local servers (Ollama, llama.cpp) ignore the key; the SDK needs one
 
 

@@ -16,6 +16,9 @@ InRange = AfterValidator(bounded)
 Confidence = Annotated[float, Field(ge=0, le=1)]
 Price = Annotated[Decimal, Field(gt=0), InRange]
 Amount = Annotated[Decimal, InRange]
+# How a reply was obtained: the SDK's structured output, the plain-JSON fallback, or not
+# at all. Here, not in the client, so code that only reads advice never loads the SDK.
+ReplyPath = Literal["structured", "fallback", "none"]
 
 
 class _Strict(BaseModel):

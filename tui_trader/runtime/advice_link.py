@@ -13,15 +13,18 @@ import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from tui_trader.clock import Clock
 from tui_trader.domain.orders import OrderIntent
 from tui_trader.domain.rules import SymbolRules
 from tui_trader.llm.advice import Advice, advice_view
-from tui_trader.llm.advisor import LLMAdvisor
 from tui_trader.llm.gate import decision_to_intent, gate_allows
 from tui_trader.llm.prompt import AdvisorContext, Trigger
 from tui_trader.runtime.views import History
+
+if TYPE_CHECKING:  # the advisor loads the openai SDK (~0.4 s): only an enabled one pays
+    from tui_trader.llm.advisor import LLMAdvisor
 
 log = logging.getLogger("tui_trader.llm")
 
@@ -34,7 +37,7 @@ ADVICE_HISTORY = 30  # advice rows in the LLM panel's history
 class AdviceLink:
     def __init__(
         self,
-        advisor: LLMAdvisor,
+        advisor: "LLMAdvisor",
         clock: Clock,
         context: ContextBuilder,
         rules_of: Callable[[str], SymbolRules | None],

@@ -1,7 +1,7 @@
 """What stands between paper and live trading: the live token file in the data dir, the
 exchange keys in the OS keyring (never the environment), and the typed phrase."""
 
-from tui_trader.binance.venue_parts import exchange_key_name
+from tui_trader.binance.key_names import exchange_key_name
 from tui_trader.config import Settings
 from tui_trader.secrets.process_store import open_secret_store
 from tui_trader.snapshot import LiveCheck

@@ -3,27 +3,31 @@ channels, the notifier, Telegram remote control, the health/metrics endpoint.
 
 The host (headless runner, TUI) runs the returned tasks next to `trader.edge_tasks()`.
 None of them raises out of its loop: a dead Slack or a busy port never counts as a
-trading failure."""
+trading failure.
+
+Slack, Telegram and the health endpoint are imported only when enabled: they load
+aiohttp (~0.1 s), which a trader without them should not pay for at every start."""
 
 import os
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from tui_trader.clock import Clock, SystemClock
 from tui_trader.config import ConfigError
 from tui_trader.notify.channel import Channel, Transport
 from tui_trader.notify.notifier import Notifier
-from tui_trader.notify.remote import RemoteControl
-from tui_trader.notify.slack import SlackWebhook
-from tui_trader.notify.telegram import TelegramBot, TelegramTransport
 from tui_trader.ops.error_logs import ErrorLogRelay
-from tui_trader.ops.health import HealthServer
 from tui_trader.ops.metrics import TraderMetrics
 from tui_trader.ops.settings import OpsSettings
 from tui_trader.resilience.breaker import ServiceBreaker
 from tui_trader.runtime.trader import Trader
 from tui_trader.secrets import KeyMode, SecretsError, SecretStore, resolve_secret
 from tui_trader.secrets.process_store import optional_secret_store
+
+if TYPE_CHECKING:
+    from tui_trader.notify.remote import RemoteControl
+    from tui_trader.ops.health import HealthServer
 
 EdgeTask = tuple[str, Callable[[], Awaitable[None]]]
 KEYS_HINT = {"telegram": "TELEGRAM_BOT_TOKEN", "slack": "SLACK_WEBHOOK_URL"}
@@ -35,8 +39,8 @@ class OpsRuntime:
     tasks: list[EdgeTask] = field(default_factory=list)
     channels: list[Channel] = field(default_factory=list)
     notifier: Notifier | None = None
-    remote: RemoteControl | None = None
-    health: HealthServer | None = None
+    remote: "RemoteControl | None" = None
+    health: "HealthServer | None" = None
 
 
 async def _secret(
@@ -92,25 +96,34 @@ async def build_ops(
     mode: KeyMode = "live" if trader.settings.trading_mode == "live" else "paper"
     runtime = OpsRuntime(metrics or TraderMetrics())
     if ops.slack_enabled:
+        from tui_trader.notify.slack import SlackWebhook
+
         url = await _secret("slack", "webhook", mode, env, store)
         runtime.channels.append(_channel(SlackWebhook(url), trader, ops, clock))
-    bot: TelegramBot | None = None
     if ops.telegram_enabled and ops.telegram_chat_id is not None:
         token = await _secret("telegram", "token", mode, env, store)
-        bot = TelegramBot(token, ops.telegram_api_base)
-        transport = TelegramTransport(bot, ops.telegram_chat_id)
-        runtime.channels.append(_channel(transport, trader, ops, clock))
-        if ops.telegram_remote:
-            runtime.remote = RemoteControl(
-                bot,
-                ops.telegram_chat_id,
-                trader,
-                clock,
-                poll_s=ops.telegram_poll_s,
-                allowed_users=ops.telegram_user_ids,
-            )
+        _add_telegram(runtime, token, ops.telegram_chat_id, trader, ops, clock)
     _add_tasks(runtime, trader, ops, clock)
     return runtime
+
+
+def _add_telegram(
+    runtime: OpsRuntime, token: str, chat_id: int, trader: Trader, ops: OpsSettings, clock: Clock
+) -> None:
+    from tui_trader.notify.remote import RemoteControl
+    from tui_trader.notify.telegram import TelegramBot, TelegramTransport
+
+    bot = TelegramBot(token, ops.telegram_api_base)
+    runtime.channels.append(_channel(TelegramTransport(bot, chat_id), trader, ops, clock))
+    if ops.telegram_remote:
+        runtime.remote = RemoteControl(
+            bot,
+            chat_id,
+            trader,
+            clock,
+            poll_s=ops.telegram_poll_s,
+            allowed_users=ops.telegram_user_ids,
+        )
 
 
 def _add_tasks(runtime: OpsRuntime, trader: Trader, ops: OpsSettings, clock: Clock) -> None:
@@ -133,6 +146,8 @@ def _add_tasks(runtime: OpsRuntime, trader: Trader, ops: OpsSettings, clock: Clo
     if runtime.remote is not None:
         runtime.tasks.append(("telegram-remote", runtime.remote.run))
     if ops.health_port:
+        from tui_trader.ops.health import HealthServer
+
         metrics = runtime.metrics
         runtime.health = HealthServer(
             trader.snapshot,

@@ -4,21 +4,24 @@ and the open position's stop and take-profit drawn across, and the session's equ
 Plotting is textual-plotext's. A plot is rebuilt only when what it shows changed (the
 series are the same tuple objects until a candle closes), only while the panel is on
 screen (the app skips hidden panels), and at most once per REDRAW_S: under a fast replay
-candles close many times a second, and a person reads a chart at a glance, not a frame."""
+candles close many times a second, and a person reads a chart at a glance, not a frame.
+
+The plot widgets are imported and mounted at the first drawing that has something to
+plot: textual-plotext is not loaded before the first frame, nor ever by a session that
+never shows the chart (tab 7 at 80x24)."""
 
 import time
 from bisect import bisect_left
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.timer import Timer
 from textual.widgets import Static
-from textual_plotext import PlotextPlot
 
 from tui_trader.domain.enums import Side
 from tui_trader.domain.market import Candle
@@ -26,6 +29,9 @@ from tui_trader.domain.orders import Fill
 from tui_trader.snapshot import EquityPoint, TraderSnapshot
 from tui_trader.tui import format as fmt
 from tui_trader.tui.widgets.base import View, set_subtitle
+
+if TYPE_CHECKING:
+    from textual_plotext import PlotextPlot
 
 REDRAW_S = 1.0
 TICKS = 4  # time labels under each plot
@@ -131,11 +137,18 @@ class ChartPanel(Vertical):
         self._drawn_at = -REDRAW_S
         self._pending: ChartData | None = None
         self._timer: Timer | None = None
+        self._plots: tuple[PlotextPlot, PlotextPlot] | None = None  # (price, equity)
 
     def compose(self) -> ComposeResult:
         yield Static("Waiting for prices.", classes="empty chart-empty")
-        yield PlotextPlot(classes="price-plot")
-        yield PlotextPlot(classes="equity-plot")
+
+    def _mounted_plots(self) -> "tuple[PlotextPlot, PlotextPlot]":
+        if self._plots is None:
+            from textual_plotext import PlotextPlot
+
+            self._plots = (PlotextPlot(classes="price-plot"), PlotextPlot(classes="equity-plot"))
+            self.mount(*self._plots)
+        return self._plots
 
     def action_step(self, delta: int) -> None:
         self._step(delta)
@@ -167,11 +180,13 @@ class ChartPanel(Vertical):
         if not data.candles:
             empty.update(f"{data.symbol}: no closed candle yet.")
         set_subtitle(self, price_subtitle(data))
-        self._draw_price(data)
-        self._draw_equity(data)
+        if self._plots is None and not data.candles and len(data.equity) < 2:
+            return  # nothing to plot yet: no plot widget either
+        price, equity = self._mounted_plots()
+        self._draw_price(price, data)
+        self._draw_equity(equity, data)
 
-    def _draw_price(self, data: ChartData) -> None:
-        widget = self.query_one(".price-plot", PlotextPlot)
+    def _draw_price(self, widget: "PlotextPlot", data: ChartData) -> None:
         widget.display = bool(data.candles)
         plt = widget.plt
         plt.clear_data()
@@ -211,8 +226,7 @@ class ChartPanel(Vertical):
         plt.xticks(*_ticks([fmt.clock(c.close_time)[:5] for c in candles]))
         widget.refresh()
 
-    def _draw_equity(self, data: ChartData) -> None:
-        widget = self.query_one(".equity-plot", PlotextPlot)
+    def _draw_equity(self, widget: "PlotextPlot", data: ChartData) -> None:
         widget.display = len(data.equity) > 1
         plt = widget.plt
         plt.clear_data()
