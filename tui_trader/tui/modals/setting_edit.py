@@ -88,7 +88,7 @@ class EditSettingScreen(ModalScreen[Saved | None]):
     def action_cancel(self) -> None:
         self.dismiss(None)
 
-    @work(name="save-setting", group="dialogs", exclusive=True, exit_on_error=False)
+    @work(name="save-setting", group="settings", exclusive=True, exit_on_error=False)
     async def _try(self, value: str | None) -> None:
         refused = self.query_one("#refused", Static)
         refused.update("")

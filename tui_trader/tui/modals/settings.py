@@ -95,7 +95,11 @@ class SettingsScreen(ModalScreen[None]):
     def on_mount(self) -> None:
         self.reload()
 
-    @work(name="settings-read", group="dialogs", exclusive=True, exit_on_error=False)
+    def on_resize(self) -> None:
+        if self.listing is not None:  # values are cut to the width there is
+            self._show(self.listing)
+
+    @work(name="settings-read", group="settings", exclusive=True, exit_on_error=False)
     async def reload(self) -> None:
         self.listing = await asyncio.to_thread(list_settings, self.env_file)
         self._show(self.listing)
@@ -169,7 +173,7 @@ class SettingsScreen(ModalScreen[None]):
             return
         self._reset(info.name)
 
-    @work(name="settings-reset", group="dialogs", exclusive=True, exit_on_error=False)
+    @work(name="settings-reset", group="settings", exclusive=True, exit_on_error=False)
     async def _reset(self, name: str) -> None:
         try:
             saved = await self._saver(name)(None)
