@@ -9,6 +9,8 @@ pseudo-terminal, measured from the outside the way an operator's terminal sees i
    pty master for `--window` seconds after `--warmup` seconds.
 3. key → visible change under the same load: "s" → "RUNNING" on the header row,
    "x" → the stop dialog, "k" → the kill dialog (median of `--tries`).
+4. output bytes per second with the chart on screen (key 7: its tab at 80x24; beside the
+   prices at 160x48, where it always is), over the same window.
 
 The achieved feed rate is read from the journal the app writes (the market clock it
 stores every 10 s), so the product carries no instrumentation; the same feed without the
@@ -207,6 +209,7 @@ def first_frame(size: tuple[int, int], launches: int) -> list[float]:
 @dataclass
 class Load:
     kib_s: float = 0.0
+    chart_kib_s: float = 0.0  # with the chart on screen (key 7)
     rate: float | None = None  # events/s the app's feed reached (from its journal)
     keys: dict[str, list[float]] = field(default_factory=dict)  # milliseconds
     exit_status: int = -1
@@ -235,6 +238,12 @@ def under_load(size: tuple[int, int], warmup: float, window: float, tries: int) 
             result.keys["kill"].append(app.press(b"k", rb"KILL SWITCH") * 1000)
             app.press(b"\x1b", HEADER_ROW + rb"PAPER")
             app.idle(0.3)
+        if size[0] < 160:  # the chart's tab; at 160 columns it is on screen already
+            app.press(b"7", rb"Chart [A-Z]")
+        app.idle(min(warmup, 2.0))
+        start, before = time.perf_counter(), app.total
+        app.idle(window)
+        result.chart_kib_s = (app.total - before) / 1024 / (time.perf_counter() - start)
         result.exit_status = app.quit()
     return result
 
@@ -280,6 +289,8 @@ def report(label: str, frames: list[float], load: Load, asked: float, window: fl
         None if load.rate is None else load.rate >= 0.95 * asked)  # fmt: skip
     row(f"{label} output ({window:.0f} s window)", f"{load.kib_s:.1f} KiB/s",
         f"<= {TARGET_KIB_S:.0f} KiB/s", load.kib_s <= TARGET_KIB_S)  # fmt: skip
+    row(f"{label} output, chart shown (7)", f"{load.chart_kib_s:.1f} KiB/s",
+        f"<= {TARGET_KIB_S:.0f} KiB/s", load.chart_kib_s <= TARGET_KIB_S)  # fmt: skip
     for key, what in (("start", "s -> RUNNING"), ("stop", "x -> stop dialog"),
                       ("kill", "k -> kill dialog")):  # fmt: skip
         times = load.keys[key]
