@@ -2,11 +2,12 @@
 
 import math
 from collections import deque
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from tui_trader.indicators.averages import require_period
 
-_DAY_SECONDS = 86400
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_DAY = timedelta(days=1)
 
 
 class VWAP:
@@ -42,7 +43,14 @@ class VWAP:
     ) -> float | None:
         if open_time.tzinfo is None:
             raise ValueError("VWAP needs a timezone-aware open_time")
-        day = int(open_time.timestamp() // _DAY_SECONDS)
+        # Whole days since the epoch in integer arithmetic (a float timestamp could round
+        # the last microsecond of a day into the next).
+        return self.update_day(high, low, close, volume, (open_time - _EPOCH) // _DAY)
+
+    def update_day(
+        self, high: float, low: float, close: float, volume: float, day: int
+    ) -> float | None:
+        """`update` for a candle opened on UTC day `day` (days since the epoch)."""
         if day != self._day:
             self._day = day
             self._pv = 0.0

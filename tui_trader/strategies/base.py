@@ -3,8 +3,9 @@
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -15,6 +16,35 @@ from tui_trader.domain.orders import Signal
 BUY = SignalAction.BUY
 SELL = SignalAction.SELL
 HOLD = SignalAction.HOLD
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+US_PER_DAY = 86_400_000_000
+_MICROSECOND = timedelta(microseconds=1)
+
+# What a strategy decided on one candle: action, confidence, reason and its own size
+# (None: sized by the risk settings). Frequent ones are module constants: no allocation.
+Decision = tuple[SignalAction, float, str, Decimal | None]
+
+
+class Bar(NamedTuple):
+    """A closed candle's numbers as the strategies decide on them: the Decimal prices
+    converted to float once, and the open time in whole epoch microseconds (a UTC day
+    is `open_us // US_PER_DAY`). The live path builds one from each Candle; the
+    backtester builds them from its column cache without making Decimals."""
+
+    open_us: int
+    open: float
+    high: float
+    low: float
+    close: float
+    volume: float
+
+    @classmethod
+    def of(cls, candle: Candle) -> "Bar":
+        micros = (candle.open_time - _EPOCH) // _MICROSECOND
+        return cls(micros, float(candle.open), float(candle.high), float(candle.low),
+                   float(candle.close), float(candle.volume))  # fmt: skip
 
 
 _WARMUP = re.compile(r"warming up \((\d+)/(\d+)\)")
@@ -87,11 +117,20 @@ def describe_error(strategy: str, model: type[StrategyParams], exc: ValidationEr
     return f"{strategy}: {loc}={show_value(error.get('input'))}: {what}"
 
 
+def clamp(confidence: float) -> float:
+    """A confidence as signals carry it: within [0, 1]."""
+    return 0.0 if confidence < 0.0 else 1.0 if confidence > 1.0 else confidence
+
+
 class Strategy(ABC):
     """One instance per symbol. `on_candle` takes CLOSED candles only, in time order, and
     returns a Signal every call (HOLD with reason "warming up (n/N)" until
     `warmup_period` candles have been seen). Implementations are O(1) per candle and
-    keep float state: a candle's Decimal prices are converted once on the way in."""
+    keep float state: they decide in `_decide` on a `Bar` (the candle's numbers as
+    floats), which the live path builds from each Candle and the backtester from its
+    column cache, so both run the same decision code. A strategy that needs the exact
+    Decimal prices (the grid) overrides `_step` instead and sets `decides_on_bars`
+    False: the backtester then hands it every candle."""
 
     name: ClassVar[str]
     Params: ClassVar[type[StrategyParams]]
@@ -120,9 +159,18 @@ class Strategy(ABC):
     def _setup(self) -> None:
         """(Re)build indicators and per-candle state from `self.params`."""
 
-    @abstractmethod
-    def _step(self, candle: Candle) -> Signal | None:
+    @property
+    def decides_on_bars(self) -> bool:
+        """True when the decision needs nothing but the Bar (see the class docstring)."""
+        return True
+
+    def _decide(self, bar: Bar) -> Decision | None:
+        """Feed one candle's numbers to the indicators; None while they are not ready."""
+        raise NotImplementedError(f"{self.name}: decides on candles (_step), not bars")
+
+    def _step(self, candle: Candle) -> Decision | None:
         """Feed one candle to the indicators; None while they are not ready."""
+        return self._decide(Bar.of(candle))
 
     def indicators(self) -> dict[str, float | None]:
         """Current indicator values by name (for the LLM advisor's input and the UI);
@@ -140,12 +188,20 @@ class Strategy(ABC):
         if candle.symbol != self.symbol:
             raise ValueError(f"{self.name}: candle for {candle.symbol} sent to {self.symbol}")
         self._seen += 1
-        signal = self._step(candle)  # always runs: indicators need every candle
+        decided = self._step(candle)  # always runs: indicators need every candle
+        return self.signal(candle, *self._past_warmup(decided))
+
+    def on_bar(self, bar: Bar) -> Decision:
+        """`on_candle`'s decision without the Signal (what the backtester asks on every
+        candle; it builds the Candle and the Signal only when something may happen)."""
+        self._seen += 1
+        return self._past_warmup(self._decide(bar))
+
+    def _past_warmup(self, decided: Decision | None) -> Decision:
         warmup = self._warmup
-        if signal is None or self._seen < warmup:
-            done = min(self._seen, warmup)
-            return self.signal(candle, HOLD, 0.0, f"warming up ({done}/{warmup})")
-        return signal
+        if decided is None or self._seen < warmup:
+            return HOLD, 0.0, f"warming up ({min(self._seen, warmup)}/{warmup})", None
+        return decided
 
     def signal(
         self,
@@ -155,11 +211,10 @@ class Strategy(ABC):
         reason: str,
         quantity: Decimal | None = None,
     ) -> Signal:
-        confidence = 0.0 if confidence < 0.0 else 1.0 if confidence > 1.0 else confidence
         return Signal(
             self.symbol,
             action,
-            confidence,
+            clamp(confidence),
             reason,
             candle.close_time,
             candle.close,

@@ -13,10 +13,10 @@ from typing import Annotated
 
 from pydantic import Field
 
-from tui_trader.domain.market import Candle
-from tui_trader.domain.orders import Signal
 from tui_trader.indicators import Bollinger
-from tui_trader.strategies.base import BUY, HOLD, SELL, Strategy, StrategyParams
+from tui_trader.strategies.base import BUY, HOLD, SELL, Bar, Decision, Strategy, StrategyParams
+
+_NO_REENTRY: Decision = (HOLD, 0.0, "hold: no band re-entry", None)
 
 
 class BollingerParams(StrategyParams):
@@ -33,14 +33,19 @@ class BollingerStrategy(Strategy):
     def _setup(self) -> None:
         self._bands = Bollinger(self.params.period, self.params.num_std)
         self._prev: tuple[float, float, float] | None = None  # close, lower, upper
-        self._hold_wide = f"hold: bandwidth above {self.params.max_bandwidth_pct}%"
+        self._hold_wide: Decision = (
+            HOLD,
+            0.0,
+            f"hold: bandwidth above {self.params.max_bandwidth_pct}%",
+            None,
+        )
 
     @property
     def warmup_period(self) -> int:
         return self.params.period + 1  # a re-entry compares with the previous bands
 
-    def _step(self, candle: Candle) -> Signal | None:
-        close = float(candle.close)
+    def _decide(self, bar: Bar) -> Decision | None:
+        close = bar.close
         bands = self._bands
         bands.update(close)
         lower, upper, width = bands.lower, bands.upper, bands.bandwidth
@@ -53,9 +58,9 @@ class BollingerStrategy(Strategy):
         width_pct = width * 100.0
         confidence = 0.5 + 0.5 * max(0.0, 1.0 - width_pct / self.params.max_bandwidth_pct)
         if prev_close > prev_upper and close <= upper:
-            return self.signal(candle, SELL, confidence, f"sell: back below upper band {upper:.6g}")
+            return SELL, confidence, f"sell: back below upper band {upper:.6g}", None
         if prev_close < prev_lower and close >= lower:
             if width_pct > self.params.max_bandwidth_pct:
-                return self.signal(candle, HOLD, 0.0, self._hold_wide)
-            return self.signal(candle, BUY, confidence, f"buy: back above lower band {lower:.6g}")
-        return self.signal(candle, HOLD, 0.0, "hold: no band re-entry")
+                return self._hold_wide
+            return BUY, confidence, f"buy: back above lower band {lower:.6g}", None
+        return _NO_REENTRY

@@ -19,10 +19,8 @@ from typing import Annotated, Self
 from pydantic import Field, model_validator
 
 from tui_trader.domain.enums import SignalAction
-from tui_trader.domain.market import Candle
-from tui_trader.domain.orders import Signal
 from tui_trader.indicators import ATR, EMA, RSI, RollingMean
-from tui_trader.strategies.base import BUY, HOLD, SELL, Strategy, StrategyParams
+from tui_trader.strategies.base import BUY, HOLD, SELL, Bar, Decision, Strategy, StrategyParams
 
 # EMA separation (in % of the slow EMA) at which the trend term of confidence saturates.
 FULL_SEPARATION_PCT = 0.5
@@ -97,18 +95,18 @@ class ConservativeStrategy(Strategy):
             "volume_mean": self._volume.value,
         }
 
-    def _step(self, candle: Candle) -> Signal | None:
-        close = float(candle.close)
-        volume = float(candle.volume)
+    def _decide(self, bar: Bar) -> Decision | None:
+        close = bar.close
+        volume = bar.volume
         fast = self._fast.update(close)
         slow = self._slow.update(close)
         rsi = self._rsi.update(close)
-        atr = self._atr.update(float(candle.high), float(candle.low), close)
+        atr = self._atr.update(bar.high, bar.low, close)
         volume_avg = self._volume.update(volume)
         if fast is None or slow is None or rsi is None or atr is None or volume_avg is None:
             return None
         action, confidence, reason = self.decide(fast, slow, close, atr, rsi, volume, volume_avg)
-        return self.signal(candle, action, confidence, reason)
+        return action, confidence, reason, None
 
     def decide(
         self,

@@ -8,13 +8,12 @@ from typing import Annotated, Self
 
 from pydantic import Field, model_validator
 
-from tui_trader.domain.market import Candle
-from tui_trader.domain.orders import Signal
 from tui_trader.indicators import EMA
-from tui_trader.strategies.base import BUY, HOLD, SELL, Strategy, StrategyParams
+from tui_trader.strategies.base import BUY, HOLD, SELL, Bar, Decision, Strategy, StrategyParams
 from tui_trader.strategies.crossing import SignFlip
 
 FULL_SEPARATION_PCT = 0.5
+_NO_CROSS: Decision = (HOLD, 0.0, "hold: no EMA cross", None)
 
 
 class EmaCrossParams(StrategyParams):
@@ -44,21 +43,17 @@ class EmaCrossStrategy(Strategy):
     def warmup_period(self) -> int:
         return self.params.slow_period + 1  # one candle with both EMAs, then a cross
 
-    def _step(self, candle: Candle) -> Signal | None:
-        close = float(candle.close)
+    def _decide(self, bar: Bar) -> Decision | None:
+        close = bar.close
         fast = self._fast.update(close)
         slow = self._slow.update(close)
         if fast is None or slow is None:
             return None
         flip = self._flip.update(fast - slow)
         if flip == 0:
-            return self.signal(candle, HOLD, 0.0, "hold: no EMA cross")
+            return _NO_CROSS
         gap = abs(fast - slow) / slow * 100.0
         confidence = 0.5 + 0.5 * min(1.0, gap / FULL_SEPARATION_PCT)
         if flip > 0:
-            return self.signal(
-                candle, BUY, confidence, f"buy: EMA {fast:.6g} crossed above {slow:.6g}"
-            )
-        return self.signal(
-            candle, SELL, confidence, f"sell: EMA {fast:.6g} crossed below {slow:.6g}"
-        )
+            return BUY, confidence, f"buy: EMA {fast:.6g} crossed above {slow:.6g}", None
+        return SELL, confidence, f"sell: EMA {fast:.6g} crossed below {slow:.6g}", None

@@ -15,8 +15,9 @@ from pydantic import Field, model_validator
 
 from tui_trader.domain.enums import SignalAction
 from tui_trader.domain.market import Candle
-from tui_trader.domain.orders import Signal
-from tui_trader.strategies.base import BUY, HOLD, SELL, Strategy, StrategyParams
+from tui_trader.strategies.base import BUY, HOLD, SELL, Decision, Strategy, StrategyParams
+
+_NO_LEVEL: Decision = (HOLD, 0.0, "hold: no grid level crossed", None)
 
 
 class GridParams(StrategyParams):
@@ -57,7 +58,11 @@ class GridStrategy(Strategy):
     def warmup_period(self) -> int:
         return 2  # a crossing needs a previous close
 
-    def _step(self, candle: Candle) -> Signal | None:
+    @property
+    def decides_on_bars(self) -> bool:
+        return False  # level arithmetic is Decimal: it needs the candle's exact close
+
+    def _step(self, candle: Candle) -> Decision | None:
         close = candle.close
         center = self._center
         if center is None:
@@ -72,15 +77,15 @@ class GridStrategy(Strategy):
         first_down, last_down = max(_ceil(now), -levels), min(_ceil(was) - 1, levels)
         if last_down >= first_down:
             lowest = (center + first_down * step).normalize()
-            return self._trade(candle, BUY, last_down - first_down + 1, f"down to {lowest:f}")
+            return self._trade(BUY, last_down - first_down + 1, f"down to {lowest:f}")
         first_up, last_up = max(_floor(was) + 1, -levels), min(_floor(now), levels)
         if last_up >= first_up:
             highest = (center + last_up * step).normalize()
-            return self._trade(candle, SELL, last_up - first_up + 1, f"up to {highest:f}")
-        return self.signal(candle, HOLD, 0.0, "hold: no grid level crossed")
+            return self._trade(SELL, last_up - first_up + 1, f"up to {highest:f}")
+        return _NO_LEVEL
 
-    def _trade(self, candle: Candle, action: SignalAction, crossed: int, where: str) -> Signal:
+    def _trade(self, action: SignalAction, crossed: int, where: str) -> Decision:
         per_level = self.params.quantity
         quantity = per_level * crossed if per_level is not None else None
         reason = f"{action.lower()}: crossed {crossed} grid level(s) {where}"
-        return self.signal(candle, action, 1.0, reason, quantity)
+        return action, 1.0, reason, quantity

@@ -9,12 +9,11 @@ from typing import Annotated, Self
 
 from pydantic import Field, model_validator
 
-from tui_trader.domain.market import Candle
-from tui_trader.domain.orders import Signal
 from tui_trader.indicators import MACD
-from tui_trader.strategies.base import BUY, HOLD, SELL, Strategy, StrategyParams
+from tui_trader.strategies.base import BUY, HOLD, SELL, Bar, Decision, Strategy, StrategyParams
 from tui_trader.strategies.crossing import SignFlip
 
+_NO_CROSS: Decision = (HOLD, 0.0, "hold: no MACD cross", None)
 Period = Annotated[int, Field(ge=2, le=1000)]
 
 
@@ -47,20 +46,16 @@ class MacdStrategy(Strategy):
         # The histogram first exists on candle slow + signal - 1; a flip needs one more.
         return self.params.slow_period + self.params.signal_period
 
-    def _step(self, candle: Candle) -> Signal | None:
-        macd = self._macd.update(float(candle.close))
+    def _decide(self, bar: Bar) -> Decision | None:
+        macd = self._macd.update(bar.close)
         hist = self._macd.histogram
         if macd is None or hist is None:
             return None
         flip = self._flip.update(hist)
         if flip > 0:
             confidence = 0.8 if macd < 0.0 else 0.6
-            return self.signal(
-                candle, BUY, confidence, f"buy: MACD crossed above signal ({macd:.6g})"
-            )
+            return BUY, confidence, f"buy: MACD crossed above signal ({macd:.6g})", None
         if flip < 0:
             confidence = 0.8 if macd > 0.0 else 0.6
-            return self.signal(
-                candle, SELL, confidence, f"sell: MACD crossed below signal ({macd:.6g})"
-            )
-        return self.signal(candle, HOLD, 0.0, "hold: no MACD cross")
+            return SELL, confidence, f"sell: MACD crossed below signal ({macd:.6g})", None
+        return _NO_CROSS

@@ -8,10 +8,8 @@ from typing import Annotated, Self
 
 from pydantic import Field, model_validator
 
-from tui_trader.domain.market import Candle
-from tui_trader.domain.orders import Signal
 from tui_trader.indicators import RSI
-from tui_trader.strategies.base import BUY, HOLD, SELL, Strategy, StrategyParams
+from tui_trader.strategies.base import BUY, HOLD, SELL, Bar, Decision, Strategy, StrategyParams
 
 
 class RsiParams(StrategyParams):
@@ -33,21 +31,26 @@ class RsiStrategy(Strategy):
 
     def _setup(self) -> None:
         self._rsi = RSI(self.params.period)
-        self._hold = f"hold: RSI within [{self.params.oversold}, {self.params.overbought}]"
+        self._hold: Decision = (
+            HOLD,
+            0.0,
+            f"hold: RSI within [{self.params.oversold}, {self.params.overbought}]",
+            None,
+        )
 
     @property
     def warmup_period(self) -> int:
         return self.params.period + 1
 
-    def _step(self, candle: Candle) -> Signal | None:
-        rsi = self._rsi.update(float(candle.close))
+    def _decide(self, bar: Bar) -> Decision | None:
+        rsi = self._rsi.update(bar.close)
         if rsi is None:
             return None
         p = self.params
         if rsi > p.overbought:
             confidence = 0.5 + 0.5 * (rsi - p.overbought) / (100.0 - p.overbought)
-            return self.signal(candle, SELL, confidence, f"sell: RSI {rsi:.1f} > {p.overbought}")
+            return SELL, confidence, f"sell: RSI {rsi:.1f} > {p.overbought}", None
         if rsi < p.oversold:
             confidence = 0.5 + 0.5 * (p.oversold - rsi) / p.oversold
-            return self.signal(candle, BUY, confidence, f"buy: RSI {rsi:.1f} < {p.oversold}")
-        return self.signal(candle, HOLD, 0.0, self._hold)
+            return BUY, confidence, f"buy: RSI {rsi:.1f} < {p.oversold}", None
+        return self._hold

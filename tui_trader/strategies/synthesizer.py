@@ -10,9 +10,19 @@ from typing import Annotated, Any, Self
 
 from pydantic import Field, model_validator
 
+from tui_trader.domain.enums import SignalAction
 from tui_trader.domain.market import Candle
-from tui_trader.domain.orders import Signal
-from tui_trader.strategies.base import BUY, HOLD, SELL, Strategy, StrategyParamError, StrategyParams
+from tui_trader.strategies.base import (
+    BUY,
+    HOLD,
+    SELL,
+    Bar,
+    Decision,
+    Strategy,
+    StrategyParamError,
+    StrategyParams,
+    clamp,
+)
 from tui_trader.strategies.catalogue import single_strategy
 
 Threshold = Annotated[float, Field(gt=0, le=1)]
@@ -60,25 +70,43 @@ class SynthesizerStrategy(Strategy):
     def warmup_period(self) -> int:
         return max(member.warmup_period for member, _ in self._members)
 
-    def _step(self, candle: Candle) -> Signal | None:
+    @property
+    def decides_on_bars(self) -> bool:
+        return all(member.decides_on_bars for member, _ in self._members)
+
+    def _step(self, candle: Candle) -> Decision | None:
+        # Every member gets the candle: one of them (the grid) may need its Decimals.
+        return self._vote(self._votes_on_candle(candle))
+
+    def _decide(self, bar: Bar) -> Decision | None:
+        decided = [member.on_bar(bar) for member, _ in self._members]
+        return self._vote([(action, clamp(confidence)) for action, confidence, _, _ in decided])
+
+    def _votes_on_candle(self, candle: Candle) -> list[tuple[SignalAction, float]]:
+        votes: list[tuple[SignalAction, float]] = []
+        for member, _ in self._members:
+            signal = member.on_candle(candle)
+            votes.append((signal.action, signal.confidence))
+        return votes
+
+    def _vote(self, votes: list[tuple[SignalAction, float]]) -> Decision:
         buy = sell = 0.0
         buyers: list[str] = []
         sellers: list[str] = []
-        for member, weight in self._members:
-            vote = member.on_candle(candle)
-            if vote.action is BUY:
-                buy += weight * vote.confidence
+        for (member, weight), (action, confidence) in zip(self._members, votes, strict=True):
+            if action is BUY:
+                buy += weight * confidence
                 buyers.append(member.name)
-            elif vote.action is SELL:
-                sell += weight * vote.confidence
+            elif action is SELL:
+                sell += weight * confidence
                 sellers.append(member.name)
         buy /= self._total_weight
         sell /= self._total_weight
         p = self.params
         if sell >= p.sell_threshold:
             reason = f"sell: vote {sell:.2f} >= {p.sell_threshold} ({', '.join(sellers)})"
-            return self.signal(candle, SELL, sell, reason)
+            return SELL, sell, reason, None
         if buy >= p.buy_threshold:
             reason = f"buy: vote {buy:.2f} >= {p.buy_threshold} ({', '.join(buyers)})"
-            return self.signal(candle, BUY, buy, reason)
-        return self.signal(candle, HOLD, 0.0, f"hold: buy vote {buy:.2f}, sell vote {sell:.2f}")
+            return BUY, buy, reason, None
+        return HOLD, 0.0, f"hold: buy vote {buy:.2f}, sell vote {sell:.2f}", None

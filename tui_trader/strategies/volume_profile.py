@@ -13,10 +13,10 @@ from typing import Annotated
 
 from pydantic import Field
 
-from tui_trader.domain.market import Candle
-from tui_trader.domain.orders import Signal
 from tui_trader.indicators import VolumeProfile
-from tui_trader.strategies.base import BUY, HOLD, SELL, Strategy, StrategyParams
+from tui_trader.strategies.base import BUY, HOLD, SELL, Bar, Decision, Strategy, StrategyParams
+
+_INSIDE: Decision = (HOLD, 0.0, "hold: inside the value area", None)
 
 
 class VolumeProfileParams(StrategyParams):
@@ -39,20 +39,18 @@ class VolumeProfileStrategy(Strategy):
     def warmup_period(self) -> int:
         return self.params.period + 1  # a full profile of earlier candles, then this one
 
-    def _step(self, candle: Candle) -> Signal | None:
+    def _decide(self, bar: Bar) -> Decision | None:
         profile = self._profile
         poc, val, vah = profile.poc, profile.value_area_low, profile.value_area_high
-        high, low, close = float(candle.high), float(candle.low), float(candle.close)
-        profile.update(high, low, close, float(candle.volume))
+        high, low, close = bar.high, bar.low, bar.close
+        profile.update(high, low, close, bar.volume)
         prev_close, self._prev_close = self._prev_close, close
         if poc is None or val is None or vah is None:
             return None
         if high >= vah > prev_close:
-            return self.signal(candle, SELL, 0.7, f"sell: reached value-area high {vah:.6g}")
+            return SELL, 0.7, f"sell: reached value-area high {vah:.6g}", None
         if low <= val < close:
             room = (poc - close) / (poc - val) if poc > val else 0.0
             confidence = 0.5 + 0.5 * min(1.0, max(0.0, room))
-            return self.signal(
-                candle, BUY, confidence, f"buy: bounced off value-area low {val:.6g}"
-            )
-        return self.signal(candle, HOLD, 0.0, "hold: inside the value area")
+            return BUY, confidence, f"buy: bounced off value-area low {val:.6g}", None
+        return _INSIDE

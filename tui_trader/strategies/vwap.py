@@ -13,10 +13,19 @@ from typing import Annotated
 
 from pydantic import Field
 
-from tui_trader.domain.market import Candle
-from tui_trader.domain.orders import Signal
 from tui_trader.indicators import VWAP
-from tui_trader.strategies.base import BUY, HOLD, SELL, Strategy, StrategyParams
+from tui_trader.strategies.base import (
+    BUY,
+    HOLD,
+    SELL,
+    US_PER_DAY,
+    Bar,
+    Decision,
+    Strategy,
+    StrategyParams,
+)
+
+_NEAR: Decision = (HOLD, 0.0, "hold: close near VWAP", None)
 
 
 class VwapParams(StrategyParams):
@@ -38,10 +47,10 @@ class VwapStrategy(Strategy):
     def warmup_period(self) -> int:
         return self.params.session_warmup
 
-    def _step(self, candle: Candle) -> Signal | None:
-        close = float(candle.close)
-        vwap = self._vwap.update(
-            float(candle.high), float(candle.low), close, float(candle.volume), candle.open_time
+    def _decide(self, bar: Bar) -> Decision | None:
+        close = bar.close
+        vwap = self._vwap.update_day(
+            bar.high, bar.low, close, bar.volume, bar.open_us // US_PER_DAY
         )
         session = self._vwap.session_candles
         p = self.params
@@ -53,12 +62,12 @@ class VwapStrategy(Strategy):
         was_below, self._below_exit = self._below_exit, close < exit_level
         if session < p.session_warmup:
             reason = f"hold: VWAP session warming up ({session}/{p.session_warmup})"
-            return self.signal(candle, HOLD, 0.0, reason)
+            return HOLD, 0.0, reason, None
         deviation = (vwap - close) / vwap * 100.0
         if deviation >= p.deviation_pct:
             confidence = 0.5 + 0.5 * min(1.0, (deviation - p.deviation_pct) / p.deviation_pct)
             reason = f"buy: close {deviation:.2f}% below VWAP {vwap:.6g}"
-            return self.signal(candle, BUY, confidence, reason)
+            return BUY, confidence, reason, None
         if was_below and close >= exit_level:
-            return self.signal(candle, SELL, 0.8, f"sell: close back at VWAP {vwap:.6g}")
-        return self.signal(candle, HOLD, 0.0, "hold: close near VWAP")
+            return SELL, 0.8, f"sell: close back at VWAP {vwap:.6g}", None
+        return _NEAR
