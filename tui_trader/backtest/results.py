@@ -21,6 +21,7 @@ class BacktestSpec:
     symbol: str
     start: datetime | None = None  # first candle open time included
     end: datetime | None = None  # first candle open time excluded
+    cache: Path | None = None  # the candle column cache's folder (None: no cache file)
 
 
 @dataclass(frozen=True, slots=True)

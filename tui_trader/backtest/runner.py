@@ -1,13 +1,20 @@
 """The backtest runner: candles from a CSV file through the live trading code, synchronously.
 
 What runs is what trades live: `runtime.core_parts.build_core` (market state → circuit breaker →
-volatility → strategy → order intents), `OrderGate` (kill switch → idempotency → risk) and
+strategy → order intents), `OrderGate` (kill switch → idempotency → risk) and
 a `PaperExchange` with `fill_on_candles=True`. `SyncTrader` (shell.py) does, without
 awaits and without the journal, what `Trader.on_market_event` and
 `ExecutionEngine.process` do for a replay feed whose engine drains after every candle (the
 live trader at real speed: a minute between candles is ample for the engine); the
 reactions to order updates, fills and refusals are the core's own, the same methods the
-live trader calls. Candles are streamed from the file, never all held in memory.
+live trader calls. The volatility detector is off: its triggers feed only the live
+advice link.
+
+The file is read once into typed columns (columns.py), cached on disk by its content
+(column_cache.py); the strategy is asked on every candle, and the rest of the live code
+runs only on candles where something can happen (quiet.py says which and why). A file
+the columns cannot hold is streamed candle by candle through the whole live code, as
+`every_candle=True` does on purpose (the reference the parity tests compare with).
 
 Fill semantics (the paper exchange's, documented there):
 - A signal is made on the CLOSE of candle t. Its order reaches the exchange at t's close
@@ -36,9 +43,13 @@ marked equity in a backtest and live.
 """
 
 import itertools
-from collections.abc import Callable, Iterator
-from datetime import datetime
+from bisect import bisect_left
+from collections.abc import Iterator
+from datetime import datetime, timedelta
 
+from tui_trader.backtest.column_cache import candle_columns
+from tui_trader.backtest.columns import EPOCH, CandleColumns
+from tui_trader.backtest.quiet import PROGRESS_EVERY, Progress, replay_columns
 from tui_trader.backtest.results import (
     BacktestResult,
     BacktestSpec,
@@ -53,17 +64,21 @@ from tui_trader.core.ledger import ZERO
 from tui_trader.domain.enums import MarketKind
 from tui_trader.domain.events import SafetyEvent
 from tui_trader.domain.market import Candle
+from tui_trader.domain.orders import Signal
 from tui_trader.journal.trades import pair_round_trips
+from tui_trader.market.pacing import interval_seconds
 from tui_trader.market.replay import read_candles
 
-PROGRESS_EVERY = 8192  # candles between progress callbacks
-Progress = Callable[[int], None]
+_MICROSECOND = timedelta(microseconds=1)
 
 
 class BacktestRun:
     """One backtest: build once, `run()` once."""
 
-    def __init__(self, settings: Settings, spec: BacktestSpec) -> None:
+    def __init__(
+        self, settings: Settings, spec: BacktestSpec, *, every_candle: bool = False
+    ) -> None:
+        self.every_candle = every_candle
         self.settings = settings
         self.spec = spec
         self.trader = SyncTrader(settings, spec.symbol)
@@ -78,6 +93,47 @@ class BacktestRun:
 
     # --- the loop -----------------------------------------------------------------------
     def run(self, progress: Progress | None = None) -> BacktestResult:
+        columns = None if self.every_candle else self._columns()
+        if columns is None:
+            return self._stream(progress)
+        start, stop = self._range(columns)
+        self._reported(columns, stop)
+        if stop > start:
+            self.curve.start_ms = dt_to_ms(columns.open_time(start))
+            replay_columns(self, columns, start, stop, progress)
+            self._last_close = columns.decimal(3, stop - 1)
+        elif progress is not None:
+            progress(0)
+        self.trader.counts.candles = stop - start
+        return self._result()
+
+    def _columns(self) -> CandleColumns | None:
+        interval = self.settings.candle_interval
+        try:
+            step_us = interval_seconds(interval) * 1_000_000
+        except ValueError:
+            return None  # the stream reports it as it always did
+        spec = self.spec
+        return candle_columns(spec.data, spec.symbol, interval, step_us, spec.cache)
+
+    def _range(self, columns: CandleColumns) -> tuple[int, int]:
+        """Indexes of the first candle at or after `start` and of the first at or after
+        `end`: what dropwhile/takewhile over the stream keep."""
+        spec, times = self.spec, columns.open_us
+        start = 0 if spec.start is None else bisect_left(times, _micros(spec.start))
+        stop = len(times) if spec.end is None else bisect_left(times, _micros(spec.end))
+        return start, max(start, stop)
+
+    def _reported(self, columns: CandleColumns, stop: int) -> None:
+        """Gaps and dropped rows as the stream reports them: reading stops once it has
+        read the first candle past the range (candle `stop`)."""
+        for after, before, missing in columns.gaps:
+            self._gap(_at(after), _at(before), missing)
+        for row in columns.dropped:
+            if row.before <= stop:
+                self.dropped.append(f"{row.message} ({self.spec.data}:{row.line})")
+
+    def _stream(self, progress: Progress | None) -> BacktestResult:
         on_candle = self.on_candle
         count = 0
         last: Candle | None = None
@@ -108,13 +164,18 @@ class BacktestRun:
             candles = itertools.takewhile(lambda c: c.open_time < end, candles)
         return candles
 
-    def on_candle(self, candle: Candle) -> None:
-        """The candle through the trading code, then its equity sample for the curve."""
-        if self.trader.on_candle(candle):
+    def on_candle(self, candle: Candle, signal: Signal | None = None) -> None:
+        """The candle through the trading code (with its strategy's signal when the
+        strategy was asked already), then its equity sample for the curve."""
+        if self.trader.on_candle(candle, signal):
             self._rebase()
+        self.sample(dt_to_ms(candle.close_time), float(candle.close))
+
+    def sample(self, close_ms: int, close: float) -> None:
+        """The equity sample of a candle closing at `close_ms` at price `close`."""
         curve = self.curve
-        curve.times_ms.append(dt_to_ms(candle.close_time))
-        curve.equity.append(self._flat_equity + self._units * float(candle.close))
+        curve.times_ms.append(close_ms)
+        curve.equity.append(self._flat_equity + self._units * close)
         curve.exposed.append(self._exposed)
 
     def _rebase(self) -> None:
@@ -164,6 +225,14 @@ class BacktestRun:
             gaps=self.gaps,
             dropped=self.dropped,
         )
+
+
+def _micros(when: datetime) -> int:
+    return (when - EPOCH) // _MICROSECOND
+
+
+def _at(micros: int) -> datetime:
+    return EPOCH + micros * _MICROSECOND
 
 
 def _source(event: SafetyEvent) -> str:

@@ -33,7 +33,7 @@ class SyncTrader:
     def __init__(self, settings: Settings, symbol: str) -> None:
         self.settings = settings
         self.core, self.exchange, risk = build_core(
-            settings, (symbol,), candles_only=True, track_peak=False
+            settings, (symbol,), candles_only=True, track_peak=False, triggers=False
         )
         # No hold: the engine is RUNNING for the whole replay.
         self.gate = OrderGate(risk, IdempotencyGuard(), self.core.state)
@@ -42,9 +42,10 @@ class SyncTrader:
         self.fills: list[Fill] = []
         self.core.connect(CoreOutputs(safety=self._safety, signal=self._signal))
 
-    def on_candle(self, candle: Candle) -> bool:
+    def on_candle(self, candle: Candle, signal: Signal | None = None) -> bool:
         """One closed candle through the exchange, the core and the engine; True when
-        the exchange reported fills or order updates."""
+        the exchange reported fills or order updates. `signal`: the strategy's on this
+        candle when the backtester asked it already (`Strategy.on_bar`)."""
         ts = candle.close_time
         self.clock.set(ts)
         updates = self.exchange.on_candle(candle)  # PaperBroker → Trader.on_broker_event
@@ -53,7 +54,11 @@ class SyncTrader:
                 self._apply_fill(update)
             else:
                 self._apply_order(update)
-        commands = self.core.on_candle(candle)
+        if signal is None:
+            commands = self.core.on_candle(candle)
+        else:
+            commands = self.core.observe_candle(candle)
+            commands.extend(self.core.on_signal(signal, candle))
         self.core.track_account(ts)
         if commands:
             self._execute(commands)

@@ -123,6 +123,10 @@ class PaperExchange:
         """Open positions, as booked from this exchange's own fills."""
         return {s: p for s, p in self._ledger.positions.items() if p.is_open}
 
+    def has_open(self, symbol: str) -> bool:
+        """Whether `symbol` has an order resting here (a cheap check per candle)."""
+        return symbol in self._books
+
     def open_orders(self) -> list[Order]:
         return [self._orders[cid] for book in self._books.values() for cid in book]
 

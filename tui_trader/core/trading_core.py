@@ -56,7 +56,7 @@ class CoreParts:
     exits: ExitManager
     breaker: CircuitBreaker
     anomaly: AnomalyMonitor
-    volatility: VolatilityDetector
+    volatility: VolatilityDetector | None  # None: off (a backtest, where no one listens)
     rules: Mapping[str, SymbolRules]
 
 
@@ -120,8 +120,9 @@ class TradingCore:
         breaker_event = parts.breaker.on_tick(tick)
         if breaker_event is not None:
             self.out.safety(breaker_event)
-        for trigger in parts.volatility.on_tick(tick):
-            self.out.trigger(trigger)
+        if parts.volatility is not None:
+            for trigger in parts.volatility.on_tick(tick):
+                self.out.trigger(trigger)
         parts.market.on_tick(tick)
         parts.portfolio.mark(tick.symbol, tick.price)
         return self._protective_exit(tick)
@@ -137,6 +138,17 @@ class TradingCore:
         return self._emit(intent) if intent is not None else []
 
     def on_candle(self, candle: Candle) -> list[ExecutionCommand]:
+        commands = self.observe_candle(candle)
+        strategy = self.parts.strategies.get(candle.symbol)
+        if strategy is not None:
+            commands.extend(self.on_signal(strategy.on_candle(candle), candle))
+        return commands
+
+    def observe_candle(self, candle: Candle) -> list[ExecutionCommand]:
+        """What a closed candle does before its strategy decides: prices, guards, and
+        the cancels of entries that waited too long. `on_candle` is this, then the
+        strategy's signal through `on_signal`; the backtester calls the two itself when
+        it has asked the strategy already (`Strategy.on_bar`)."""
         parts = self.parts
         if not parts.market.on_candle(candle).has_book:
             # Candle-only feeds (replay, backtest): the close is the mark price.
@@ -144,18 +156,18 @@ class TradingCore:
         breaker_event = parts.breaker.on_candle(candle)
         if breaker_event is not None:
             self.out.safety(breaker_event)
-        for trigger in parts.volatility.on_candle(candle):
-            self.out.trigger(trigger)
-        commands: list[ExecutionCommand] = self._expire_entries(candle.close_time)
-        strategy = parts.strategies.get(candle.symbol)
-        if strategy is None:
-            return commands
-        signal = strategy.on_candle(candle)
+        if parts.volatility is not None:
+            for trigger in parts.volatility.on_candle(candle):
+                self.out.trigger(trigger)
+        return self._expire_entries(candle.close_time)
+
+    def on_signal(self, signal: Signal, candle: Candle) -> list[ExecutionCommand]:
+        """The strategy's signal on `candle`: remembered, and acted on unless HOLD."""
         self.last_signals[candle.symbol] = signal
-        if signal.action is not SignalAction.HOLD:
-            self.out.signal(signal)
-            commands.extend(self._act_on(signal, candle))
-        return commands
+        if signal.action is SignalAction.HOLD:
+            return []
+        self.out.signal(signal)
+        return self._act_on(signal, candle)
 
     def _act_on(self, signal: Signal, candle: Candle) -> list[ExecutionCommand]:
         symbol = signal.symbol
@@ -215,7 +227,7 @@ class TradingCore:
         strategies: Mapping[str, Strategy],
         breaker: CircuitBreaker,
         anomaly: AnomalyMonitor,
-        volatility: VolatilityDetector,
+        volatility: VolatilityDetector | None,
     ) -> None:
         """Fresh price-learning parts (another venue's prices): nothing learnt from the
         old prices, and no signal made on them, carries over."""

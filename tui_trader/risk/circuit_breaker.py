@@ -57,15 +57,16 @@ class CircuitBreaker:
             state.prev_close = price
 
     def on_tick(self, tick: Tick) -> SafetyEvent | None:
-        return self._observe(tick.symbol, tick.price, tick.ts)
+        return self.observe(tick.symbol, tick.price, tick.ts)
 
     def on_candle(self, candle: Candle) -> SafetyEvent | None:
         # A forming candle's close_time lies in the future; its open_time is the latest
         # moment known to be past, and both fall in the same UTC day.
         ts = candle.close_time if candle.closed else candle.open_time
-        return self._observe(candle.symbol, candle.close, ts)
+        return self.observe(candle.symbol, candle.close, ts)
 
-    def _observe(self, symbol: str, price: Decimal, ts: datetime) -> SafetyEvent | None:
+    def observe(self, symbol: str, price: Decimal, ts: datetime) -> SafetyEvent | None:
+        """`symbol` traded at `price` at `ts` (what on_tick and on_candle report)."""
         if not price > 0:
             return None  # feeds drop such prices; never let one trip or un-trip a symbol
         day = utc_day_start(ts)

@@ -53,11 +53,18 @@ def volatility_detector(settings: Settings) -> VolatilityDetector:
 
 
 def build_core(
-    settings: Settings, symbols: tuple[str, ...], *, candles_only: bool, track_peak: bool = True
+    settings: Settings,
+    symbols: tuple[str, ...],
+    *,
+    candles_only: bool,
+    track_peak: bool = True,
+    triggers: bool = True,
 ) -> tuple[TradingCore, PaperExchange, RiskManager]:
     """The synchronous core and the paper exchange it trades against (also used as is by
     the backtester and the benchmark). `track_peak=False`: no equity peak (nothing
-    decides on it; the backtester computes equity only when a day begins)."""
+    decides on it; the backtester computes equity only when a day begins).
+    `triggers=False`: no volatility detector (the backtester: no strategy reads its
+    triggers, only the live advice link does)."""
     quote = settings.quote_asset
     limits = risk_limits(settings)
     rules = {s: SymbolRules(s) for s in symbols}
@@ -82,7 +89,7 @@ def build_core(
         orders=OrderBook(),
         exits=ExitManager(limits, settings.allow_market_orders),
         rules=rules,
-        **market_parts(settings, symbols),
+        **market_parts(settings, symbols, triggers=triggers),
     )
     config = CoreConfig(
         market=settings.market_type,
@@ -101,10 +108,12 @@ class MarketParts(TypedDict):
     strategies: Mapping[str, Strategy]
     breaker: CircuitBreaker
     anomaly: AnomalyMonitor
-    volatility: VolatilityDetector
+    volatility: VolatilityDetector | None
 
 
-def market_parts(settings: Settings, symbols: tuple[str, ...]) -> MarketParts:
+def market_parts(
+    settings: Settings, symbols: tuple[str, ...], *, triggers: bool = True
+) -> MarketParts:
     """The core's parts that learn from prices (state, strategies, guards): fresh ones
     when the trader moves from the simulated market to Binance's, so no simulated price
     leaks into a decision on real ones."""
@@ -120,5 +129,5 @@ def market_parts(settings: Settings, symbols: tuple[str, ...]) -> MarketParts:
             settings.balance_mismatch_tolerance,
             settings.max_consecutive_failures,
         ),
-        "volatility": volatility_detector(settings),
+        "volatility": volatility_detector(settings) if triggers else None,
     }

@@ -1,0 +1,142 @@
+"""The candle column cache: the first read of a CSV writes its columns (columns.py) to one
+binary file; later runs, and every grid worker, read that instead of parsing the text.
+
+Why the standard library's `array` and not NumPy or Parquet: the columns are read back
+as raw machine words (`array.frombytes`, a copy at memory speed) and iterated in Python
+either way, so NumPy would add a dependency and ~0.1 s of import for nothing the runner
+uses; Parquet would add a much larger one.
+
+The file is named by a digest of the CSV's bytes with the symbol, interval and format
+version: a CSV edited after caching gets a new name, so a stale cache is never read.
+The file holds a digest of its own payload: a truncated or corrupted cache is detected,
+ignored and rewritten. Writes go to a temporary file renamed into place, so a reader
+(another grid worker) never sees half a file. A cache folder that cannot be written
+costs one warning line; the run goes on from the columns read this time."""
+
+import hashlib
+import json
+import logging
+import os
+import struct
+import sys
+import tempfile
+from array import array
+from pathlib import Path
+
+from tui_trader.backtest.columns import CandleColumns, DroppedRow, NotColumnar, read_columns
+from tui_trader.market.feed import FeedError
+
+log = logging.getLogger("tui_trader.backtest.cache")
+
+FORMAT = 1
+MAGIC = b"TUI-TRADER CANDLE COLUMNS\n"
+_HEADER = struct.Struct("<I")  # the length of the JSON meta that follows
+_CHUNK = 1 << 20
+
+
+def cache_key(path: Path, symbol: str, interval: str) -> str:
+    """A digest of the file's bytes and what else shapes its columns."""
+    digest = hashlib.blake2b(digest_size=20)
+    digest.update(f"{FORMAT}|{symbol}|{interval}|".encode())
+    with path.open("rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def cache_file(folder: Path, key: str) -> Path:
+    return folder / f"{key}.columns"
+
+
+def _payload_arrays(columns: CandleColumns) -> list["array[int] | array[float]"]:
+    return [columns.open_us, *columns.floats, *columns.coefficients, *columns.exponents]
+
+
+def save(columns: CandleColumns, target: Path) -> None:
+    """Write `columns` to `target` atomically; raises OSError."""
+    payload = b"".join(part.tobytes() for part in _payload_arrays(columns))
+    meta = {
+        "format": FORMAT,
+        "byteorder": sys.byteorder,
+        "count": len(columns),
+        "step_us": columns.step_us,
+        "gaps": columns.gaps,
+        "dropped": [[row.message, row.line, row.before] for row in columns.dropped],
+        "digest": hashlib.blake2b(payload, digest_size=20).hexdigest(),
+    }
+    head = json.dumps(meta).encode()
+    target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=".", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(MAGIC + _HEADER.pack(len(head)) + head + payload)
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def load(source: Path, symbol: str, interval: str) -> CandleColumns | None:
+    """The columns cached in `source`, or None when it is missing, unreadable, cut
+    short, corrupted or of another format."""
+    try:
+        blob = source.read_bytes()
+    except OSError:
+        return None
+    try:
+        return _parse(memoryview(blob), symbol, interval)
+    except (ValueError, KeyError, TypeError, struct.error):
+        log.info("candle cache %s is damaged: reading the CSV again", source)
+        return None
+
+
+def _parse(blob: memoryview, symbol: str, interval: str) -> CandleColumns:
+    if blob[: len(MAGIC)] != MAGIC:
+        raise ValueError("not a candle column file")
+    at = len(MAGIC) + _HEADER.size
+    (length,) = _HEADER.unpack(blob[len(MAGIC) : at])
+    meta = json.loads(bytes(blob[at : at + length]))
+    payload = blob[at + length :]
+    if meta["format"] != FORMAT or meta["byteorder"] != sys.byteorder:
+        raise ValueError("another format")
+    if hashlib.blake2b(payload, digest_size=20).hexdigest() != meta["digest"]:
+        raise ValueError("payload digest differs")
+    columns = CandleColumns(symbol, interval, int(meta["step_us"]))
+    count, offset = int(meta["count"]), 0
+    for part in _payload_arrays(columns):
+        size = count * part.itemsize
+        part.frombytes(payload[offset : offset + size])
+        offset += size
+    if offset != len(payload) or any(len(p) != count for p in _payload_arrays(columns)):
+        raise ValueError("payload size differs from its count")
+    columns.gaps = [(int(a), int(b), int(n)) for a, b, n in meta["gaps"]]
+    columns.dropped = [DroppedRow(str(m), int(line), int(b)) for m, line, b in meta["dropped"]]
+    return columns
+
+
+def candle_columns(
+    data: Path, symbol: str, interval: str, step_us: int, folder: Path | None
+) -> CandleColumns | None:
+    """The file's columns: from the cache in `folder` when it holds them, else read
+    (and cached there). None when the file cannot be read as columns (a row that does
+    not parse, a number the columns cannot hold): the caller streams it, which reports
+    the problem exactly as before (a bad row past the end of the range is never read)."""
+    target = None
+    if folder is not None:
+        try:
+            target = cache_file(folder, cache_key(data, symbol, interval))
+        except OSError:
+            return None  # not readable: the stream says so with the file's name
+        cached = load(target, symbol, interval)
+        if cached is not None and cached.step_us == step_us:
+            return cached
+    try:
+        columns = read_columns(data, symbol, interval, step_us)
+    except (FeedError, NotColumnar):
+        return None
+    if target is not None:
+        try:
+            save(columns, target)
+        except OSError as exc:
+            log.warning("candle cache not written (%s): %s; running without it", target, exc)
+    return columns
