@@ -112,31 +112,34 @@ class QuietGuard:
 
 def replay_columns(
     run: Runner, columns: CandleColumns, start: int, stop: int, progress: Progress | None
-) -> None:
-    """Candles [start, stop) of `columns` through `run`."""
+) -> int:
+    """Candles [start, stop) of `columns` through `run`; returns how many were quiet."""
     strategy = run.trader.core.parts.strategies[columns.symbol]
+    quiet = 0
     if not strategy.decides_on_bars:
         for count, index in enumerate(range(start, stop), start=1):
             run.on_candle(columns.candle(index))
             if progress is not None and not count % PROGRESS_EVERY:
                 progress(count)
     else:
-        _replay_bars(run, columns, start, stop, progress)
+        quiet = _replay_bars(run, columns, start, stop, progress)
     if progress is not None:
         progress(stop - start)
+    return quiet
 
 
 def _replay_bars(
     run: Runner, columns: CandleColumns, start: int, stop: int, progress: Progress | None
-) -> None:
+) -> int:
     guard = QuietGuard(run.trader, columns)
     strategy = run.trader.core.parts.strategies[columns.symbol]
     on_bar, signal = strategy.on_bar, strategy.signal
-    quiet, sample = guard.quiet, run.sample
+    quiet, sample, skipped = guard.quiet, run.sample, 0
     for index, bar in enumerate(columns.bars(start, stop), start):
         decision = on_bar(bar)
         if decision[0] is HOLD and quiet(index, bar.open_us, bar.close):
             sample(close_ms(columns, index), bar.close)
+            skipped += 1
         else:
             guard.catch_up(index)
             candle = columns.candle(index)
@@ -144,3 +147,4 @@ def _replay_bars(
             guard.refresh(index)
         if progress is not None and not (index - start + 1) % PROGRESS_EVERY:
             progress(index - start + 1)
+    return skipped

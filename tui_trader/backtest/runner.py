@@ -79,6 +79,7 @@ class BacktestRun:
         self, settings: Settings, spec: BacktestSpec, *, every_candle: bool = False
     ) -> None:
         self.every_candle = every_candle
+        self.quiet = 0  # candles the live code skipped (nothing could happen on them)
         self.settings = settings
         self.spec = spec
         self.trader = SyncTrader(settings, spec.symbol)
@@ -100,7 +101,7 @@ class BacktestRun:
         self._reported(columns, stop)
         if stop > start:
             self.curve.start_ms = dt_to_ms(columns.open_time(start))
-            replay_columns(self, columns, start, stop, progress)
+            self.quiet = replay_columns(self, columns, start, stop, progress)
             self._last_close = columns.decimal(3, stop - 1)
         elif progress is not None:
             progress(0)
