@@ -84,6 +84,12 @@ def backtest_parser() -> argparse.ArgumentParser:
     ap.add_argument("--output", choices=("table", "json", "csv"), default="table")
     ap.add_argument("--file", type=Path, metavar="OUT", help="write the output here")
     ap.add_argument("--no-progress", action="store_true", help="no progress bar")
+    ap.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="read the CSV without its column "
+        "cache (default: cached in <data dir>/cache/columns by the file's content)",
+    )
     return ap
 
 
@@ -108,7 +114,8 @@ def run_backtest_command(argv: Sequence[str]) -> int:
         settings = backtest_settings(args)
         if args.start and args.end and args.start >= args.end:
             raise _UsageError("--from must be before --to")
-        spec = BacktestSpec(args.data, settings.symbols[0], args.start, args.end)
+        cache = None if args.no_cache else settings.data_path / "cache" / "columns"
+        spec = BacktestSpec(args.data, settings.symbols[0], args.start, args.end, cache)
         if args.grid:
             return _grid(args, settings, spec)
         return _single(args, settings, spec)

@@ -16,10 +16,12 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from typing import Any
 
+from tui_trader.backtest.column_cache import candle_columns
 from tui_trader.backtest.metrics import Metrics, compute_metrics
 from tui_trader.backtest.results import BacktestSpec
 from tui_trader.backtest.runner import run_backtest
 from tui_trader.config import Settings
+from tui_trader.market.pacing import interval_seconds
 from tui_trader.strategies.base import StrategyParamError
 from tui_trader.strategies.params import parse_override
 from tui_trader.strategies.registry import strategy_class
@@ -128,6 +130,18 @@ def overfitting_warning(result_rows: Sequence[GridRow], candles: int) -> str:
     return text
 
 
+def warm_cache(settings: Settings, spec: BacktestSpec) -> None:
+    """Write the candle column cache once, before the workers start: each then reads it
+    instead of every one parsing the CSV (and racing to write the same file)."""
+    if spec.cache is None:
+        return
+    try:
+        step_us = interval_seconds(settings.candle_interval) * 1_000_000
+    except ValueError:
+        return  # every worker reports it
+    candle_columns(spec.data, spec.symbol, settings.candle_interval, step_us, spec.cache)
+
+
 def run_grid(
     settings: Settings,
     spec: BacktestSpec,
@@ -142,6 +156,7 @@ def run_grid(
     if rank_by not in RANKINGS:
         raise ValueError(f"rank-by must be one of {', '.join(RANKINGS)}, got {rank_by!r}")
     valid, refused = combinations(settings.strategy, base, grid)
+    warm_cache(settings, spec)
     metrics: dict[int, Metrics] = {}
     processes = max(1, min(workers or os.cpu_count() or 1, len(valid)))
     with ProcessPoolExecutor(max_workers=processes) as pool:
