@@ -14,7 +14,6 @@ keeps the size it was computed for.
 """
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import replace
 from decimal import Decimal
 
 from tui_trader.domain.enums import MarketKind, Side
@@ -25,30 +24,34 @@ from tui_trader.snapshot import AccountView
 ZERO = Decimal(0)
 
 
-def _next_position(pos: Position, delta: Decimal, fill: Fill) -> tuple[Position, Decimal]:
-    """The position after trading signed `delta` at the fill price, and the PnL realized."""
+def _next_position(
+    pos: Position, delta: Decimal, fill: Fill, fee: Decimal
+) -> tuple[Position, Decimal]:
+    """The position after trading signed `delta` at the fill price and paying `fee` (in
+    the quote asset), and the PnL realized. One new Position per fill, built directly:
+    `dataclasses.replace` costs more than the arithmetic here."""
     qty, price = pos.quantity, fill.price
-    if qty == 0 or (qty > 0) == (delta > 0):
+    realized = ZERO
+    if not delta:
+        new_qty, average, opened_at = qty, pos.average_entry, pos.opened_at
+    elif qty == 0 or (qty > 0) == (delta > 0):
         new_qty = qty + delta
         average = (qty * pos.average_entry + delta * price) / new_qty
         opened_at = pos.opened_at if qty else fill.ts
-        return replace(pos, quantity=new_qty, average_entry=average, opened_at=opened_at), ZERO
-    closed = min(abs(delta), abs(qty))
-    realized = (price - pos.average_entry) * closed * (1 if qty > 0 else -1)
-    new_qty = qty + delta
-    if new_qty == 0:
-        average, opened_at = ZERO, None
-    elif (new_qty > 0) == (qty > 0):
-        average, opened_at = pos.average_entry, pos.opened_at
-    else:  # crossed through zero: the rest opens a new position at the fill price
-        average, opened_at = price, fill.ts
-    updated = replace(
-        pos,
-        quantity=new_qty,
-        average_entry=average,
-        opened_at=opened_at,
-        realized_pnl=pos.realized_pnl + realized,
-    )
+    else:
+        closed = min(abs(delta), abs(qty))
+        realized = (price - pos.average_entry) * closed * (1 if qty > 0 else -1)
+        new_qty = qty + delta
+        if new_qty == 0:
+            average, opened_at = ZERO, None
+        elif (new_qty > 0) == (qty > 0):
+            average, opened_at = pos.average_entry, pos.opened_at
+        else:  # crossed through zero: the rest opens a new position at the fill price
+            average, opened_at = price, fill.ts
+    updated = Position(
+        pos.symbol, new_qty, average, opened_at, pos.realized_pnl + realized,
+        pos.fees_paid + fee, pos.mark_price, pos.leverage, pos.liquidation_price,
+    )  # fmt: skip
     return updated, realized
 
 
@@ -116,16 +119,14 @@ class Portfolio:
             delta = self._book_spot(fill, pos.quantity)
         else:
             delta = fill.quantity if fill.side is Side.BUY else -fill.quantity
-        realized = ZERO
-        if delta:
-            pos, realized = _next_position(pos, delta, fill)
+        fee = self._fee_in_quote(fill)
+        pos, realized = _next_position(pos, delta, fill, fee)
         if self.market is MarketKind.FUTURES:
             self._add(self.quote_asset, realized - fill.fee)
-        fee = self._fee_in_quote(fill)
         self._realized += realized
         self._fees += fee
         self._marks[fill.symbol] = fill.price  # a fill is a trade: the latest known price
-        self._positions[fill.symbol] = replace(pos, fees_paid=pos.fees_paid + fee)
+        self._positions[fill.symbol] = pos
         return self.position(fill.symbol)
 
     def apply_funding(self, fee: FundingFee) -> bool:
@@ -245,7 +246,11 @@ class Portfolio:
         mark = self._marks.get(symbol, pos.mark_price)
         known = self._liquidation.get(symbol)
         liquidation = known[1] if known is not None and known[0] == pos.quantity else None
-        return replace(pos, mark_price=mark, liquidation_price=liquidation)
+        # Built directly, not by dataclasses.replace: asked per order and per fill.
+        return Position(
+            pos.symbol, pos.quantity, pos.average_entry, pos.opened_at, pos.realized_pnl,
+            pos.fees_paid, mark, pos.leverage, liquidation,
+        )  # fmt: skip
 
     def balance(self, asset: str) -> Decimal:
         return self._balances.get(asset, ZERO)

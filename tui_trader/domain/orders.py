@@ -1,6 +1,6 @@
 """Signals, order intents, orders and fills."""
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -89,7 +89,15 @@ class Order:
         return not self.status.is_final
 
     def evolve(self, **changes: Any) -> "Order":
-        return replace(self, **changes)
+        """This order with `changes`. Built by position, not `dataclasses.replace`: an
+        order evolves several times per fill and replace inspects the fields each time."""
+        unknown = changes.keys() - _ORDER_FIELDS.keys()
+        if unknown:
+            raise TypeError(f"Order has no field(s) {', '.join(sorted(unknown))}")
+        return Order(*[changes[n] if n in changes else getattr(self, n) for n in _ORDER_FIELDS])
+
+
+_ORDER_FIELDS = dict.fromkeys(field.name for field in fields(Order))  # in declaration order
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,6 +1,6 @@
 """What the risk manager sees for one check, and what it answers."""
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -45,15 +45,65 @@ class RiskContext:
         return held | pending
 
 
-@dataclass(frozen=True, slots=True)
-class CheckResult:
-    """One check with its numbers, as strings so the journal stores them verbatim."""
+Explain = Callable[[], tuple[str, str, str]]  # value, limit, reason
 
-    name: str
-    passed: bool
-    value: str
-    limit: str
-    reason: str
+
+class CheckResult:
+    """One check with its numbers, as strings so the journal stores them verbatim.
+
+    A check decides with numbers and describes itself only when read: `explain` makes
+    the value, limit and reason text the first time one is asked for (a refusal's
+    message, the journal's record), so a check that passes unread (a backtest's
+    thousands of orders) never formats them."""
+
+    __slots__ = ("_explain", "_text", "name", "passed")
+
+    def __init__(
+        self, name: str, passed: bool, value: str = "", limit: str = "", reason: str = ""
+    ) -> None:
+        self.name = name
+        self.passed = passed
+        self._text: tuple[str, str, str] | None = (value, limit, reason)
+        self._explain: Explain | None = None
+
+    @classmethod
+    def lazy(cls, name: str, passed: bool, explain: Explain) -> "CheckResult":
+        result = cls(name, passed)
+        result._text, result._explain = None, explain
+        return result
+
+    def _described(self) -> tuple[str, str, str]:
+        if self._text is None:
+            assert self._explain is not None  # set together with _text = None
+            self._text = self._explain()
+        return self._text
+
+    @property
+    def value(self) -> str:
+        return self._described()[0]
+
+    @property
+    def limit(self) -> str:
+        return self._described()[1]
+
+    @property
+    def reason(self) -> str:
+        return self._described()[2]
+
+    def record(self) -> dict[str, object]:
+        """The check as the journal stores it."""
+        value, limit, reason = self._described()
+        return {"name": self.name, "passed": self.passed, "value": value, "limit": limit,
+                "reason": reason}  # fmt: skip
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, CheckResult) and self.record() == other.record()
+
+    def __hash__(self) -> int:
+        return hash((self.name, self.passed))
+
+    def __repr__(self) -> str:
+        return f"CheckResult({self.name!r}, {self.passed}, {self.reason!r})"
 
 
 @dataclass(frozen=True, slots=True)

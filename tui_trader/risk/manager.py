@@ -11,7 +11,6 @@ later exit too) and, on spot, the quantity actually held.
 """
 
 from collections import deque
-from dataclasses import replace
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
@@ -47,9 +46,13 @@ def _finite(intent: OrderIntent) -> CheckResult:
     if intent.price is not None:
         numbers.append(intent.price)
     passed = all(n.is_finite() for n in numbers)
-    value = ", ".join(str(n) for n in numbers)
-    reason = "numbers are finite" if passed else f"non-finite number in the intent: {value}"
-    return CheckResult("numbers", passed, value, "finite", reason)
+
+    def explain() -> tuple[str, str, str]:
+        value = ", ".join(str(n) for n in numbers)
+        reason = "numbers are finite" if passed else f"non-finite number in the intent: {value}"
+        return value, "finite", reason
+
+    return CheckResult.lazy("numbers", passed, explain)
 
 
 def _order_type(intent: OrderIntent, limits: RiskLimits) -> CheckResult:
@@ -77,13 +80,16 @@ def _filters(intent: OrderIntent, ctx: RiskContext) -> CheckResult:
         # A market order carries no price: the tick filter does not apply to it and the
         # notional is estimated at the reference price.
         found = [text for text in found if not text.startswith("PRICE_FILTER")]
-    value = f"qty {_num(intent.quantity)} @ {_num(price)}"
-    limit = (
-        f"tick {_num(rules.tick_size)}, step {_num(rules.step_size)}, "
-        f"min notional {_num(rules.min_notional)}"
-    )
-    reason = "; ".join(found) if found else "exchange filters met"
-    return CheckResult("filters", not found, value, limit, reason)
+
+    def explain() -> tuple[str, str, str]:
+        limit = (
+            f"tick {_num(rules.tick_size)}, step {_num(rules.step_size)}, "
+            f"min notional {_num(rules.min_notional)}"
+        )
+        reason = "; ".join(found) if found else "exchange filters met"
+        return f"qty {_num(intent.quantity)} @ {_num(price)}", limit, reason
+
+    return CheckResult.lazy("filters", not found, explain)
 
 
 def _slippage(intent: OrderIntent, ctx: RiskContext, limits: RiskLimits) -> CheckResult:
@@ -94,11 +100,15 @@ def _slippage(intent: OrderIntent, ctx: RiskContext, limits: RiskLimits) -> Chec
     if reference <= 0:
         reason = f"no reference price for {intent.symbol}"
         return CheckResult("slippage", False, "unknown", limit, reason)
-    worse = intent.price - reference if intent.side is Side.BUY else reference - intent.price
+    price = intent.price
+    worse = price - reference if intent.side is Side.BUY else reference - price
     bps = worse / reference * 10000
-    passed = bps <= limits.max_slippage_bps
-    reason = f"limit {_num(intent.price)} is {_pct(bps)} bps worse than reference {_num(reference)}"
-    return CheckResult("slippage", passed, f"{_pct(bps)} bps", limit, reason)
+
+    def explain() -> tuple[str, str, str]:
+        reason = f"limit {_num(price)} is {_pct(bps)} bps worse than reference {_num(reference)}"
+        return f"{_pct(bps)} bps", limit, reason
+
+    return CheckResult.lazy("slippage", bps <= limits.max_slippage_bps, explain)
 
 
 def _spot_oversell(intent: OrderIntent, ctx: RiskContext) -> CheckResult:
@@ -114,12 +124,15 @@ def _spot_oversell(intent: OrderIntent, ctx: RiskContext) -> CheckResult:
         Decimal(0),
     )
     available = max(held - reserved, Decimal(0))
-    passed = intent.quantity <= available
-    reason = (
-        f"sell {_num(intent.quantity)} vs {_num(available)} available on spot "
-        f"(held {_num(held)}, {_num(reserved)} in open sells)"
-    )
-    return CheckResult("spot_oversell", passed, _num(intent.quantity), _num(available), reason)
+
+    def explain() -> tuple[str, str, str]:
+        reason = (
+            f"sell {_num(intent.quantity)} vs {_num(available)} available on spot "
+            f"(held {_num(held)}, {_num(reserved)} in open sells)"
+        )
+        return _num(intent.quantity), _num(available), reason
+
+    return CheckResult.lazy("spot_oversell", intent.quantity <= available, explain)
 
 
 def _futures(ctx: RiskContext, limits: RiskLimits) -> CheckResult:
@@ -149,51 +162,69 @@ def _position_size(intent: OrderIntent, ctx: RiskContext, limits: RiskLimits) ->
     )
     total = held + pending + intent.notional
     cap = ctx.equity * limits.max_position_pct / 100
-    passed = ctx.equity > 0 and total <= cap
-    reason = (
-        f"position {_num(total)} (held {_num(held)} + open {_num(pending)} + this "
-        f"{_num(intent.notional)}) vs {_num(limits.max_position_pct)}% of equity "
-        f"{_num(ctx.equity)} = {_num(cap)}"
-    )
-    return CheckResult("position_size", passed, _num(total), _num(cap), reason)
+
+    def explain() -> tuple[str, str, str]:
+        reason = (
+            f"position {_num(total)} (held {_num(held)} + open {_num(pending)} + this "
+            f"{_num(intent.notional)}) vs {_num(limits.max_position_pct)}% of equity "
+            f"{_num(ctx.equity)} = {_num(cap)}"
+        )
+        return _num(total), _num(cap), reason
+
+    return CheckResult.lazy("position_size", ctx.equity > 0 and total <= cap, explain)
 
 
 def _open_positions(intent: OrderIntent, ctx: RiskContext, limits: RiskLimits) -> CheckResult:
     after = len(ctx.open_symbols() | {intent.symbol})
-    passed = after <= limits.max_open_positions
-    reason = f"{after} open positions with this one, maximum {limits.max_open_positions}"
-    return CheckResult("open_positions", passed, str(after), str(limits.max_open_positions), reason)
+    most = limits.max_open_positions
+
+    def explain() -> tuple[str, str, str]:
+        return str(after), str(most), f"{after} open positions with this one, maximum {most}"
+
+    return CheckResult.lazy("open_positions", after <= most, explain)
 
 
 def _daily_loss(ctx: RiskContext, limits: RiskLimits) -> CheckResult:
-    limit = f"{_num(limits.max_daily_loss_pct)}%"
     if ctx.day_start_equity <= 0:
         reason = "no equity at the UTC day start: the daily loss cannot be measured"
+        limit = f"{_num(limits.max_daily_loss_pct)}%"
         return CheckResult("daily_loss", False, "unknown", limit, reason)
     loss_pct = (ctx.day_start_equity - ctx.equity) / ctx.day_start_equity * 100
+
+    def explain() -> tuple[str, str, str]:
+        limit = f"{_num(limits.max_daily_loss_pct)}%"
+        reason = (
+            f"day loss {_pct(loss_pct)}% (equity {_num(ctx.equity)} vs "
+            f"{_num(ctx.day_start_equity)} at 00:00 UTC), limit {limit}"
+        )
+        return f"{_pct(loss_pct)}%", limit, reason
+
     # Reaching the limit stops new entries: the limit is the most the day may lose.
-    passed = loss_pct < limits.max_daily_loss_pct
-    reason = (
-        f"day loss {_pct(loss_pct)}% (equity {_num(ctx.equity)} vs "
-        f"{_num(ctx.day_start_equity)} at 00:00 UTC), limit {limit}"
-    )
-    return CheckResult("daily_loss", passed, f"{_pct(loss_pct)}%", limit, reason)
+    return CheckResult.lazy("daily_loss", loss_pct < limits.max_daily_loss_pct, explain)
 
 
 def _circuit_breaker(intent: OrderIntent, ctx: RiskContext) -> CheckResult:
     tripped = intent.symbol in ctx.breaker_tripped
-    reason = (
-        f"circuit breaker tripped for {intent.symbol}: no new entries"
-        if tripped
-        else "circuit breaker not tripped"
-    )
-    return CheckResult("circuit_breaker", not tripped, str(tripped).lower(), "false", reason)
+
+    def explain() -> tuple[str, str, str]:
+        reason = (
+            f"circuit breaker tripped for {intent.symbol}: no new entries"
+            if tripped
+            else "circuit breaker not tripped"
+        )
+        return str(tripped).lower(), "false", reason
+
+    return CheckResult.lazy("circuit_breaker", not tripped, explain)
 
 
 def _exempt(result: CheckResult) -> CheckResult:
     if result.passed:
         return result
-    return replace(result, passed=True, reason=f"exit exempt: {result.reason}")
+
+    def explain() -> tuple[str, str, str]:
+        return result.value, result.limit, f"exit exempt: {result.reason}"
+
+    return CheckResult.lazy(result.name, True, explain)
 
 
 class RiskManager:
@@ -254,12 +285,18 @@ class RiskManager:
     def _per_second(self, now: datetime) -> CheckResult:
         count = sum(1 for ts in self._recent if ts > now - ONE_SECOND)
         limit = self.limits.max_orders_per_sec
-        passed = count < limit
-        reason = f"{count} orders sent in the last second, maximum {limit}"
-        return CheckResult("orders_per_sec", passed, str(count), str(limit), reason)
+
+        def explain() -> tuple[str, str, str]:
+            reason = f"{count} orders sent in the last second, maximum {limit}"
+            return str(count), str(limit), reason
+
+        return CheckResult.lazy("orders_per_sec", count < limit, explain)
 
     def _per_day(self, now: datetime) -> CheckResult:
         count = self.orders_today(now)
         limit = self.limits.max_orders_per_day
-        reason = f"{count} orders sent today (UTC), maximum {limit}"
-        return CheckResult("orders_per_day", count < limit, str(count), str(limit), reason)
+
+        def explain() -> tuple[str, str, str]:
+            return str(count), str(limit), f"{count} orders sent today (UTC), maximum {limit}"
+
+        return CheckResult.lazy("orders_per_day", count < limit, explain)

@@ -11,7 +11,6 @@ sees it."""
 import asyncio
 import logging
 from collections.abc import Callable
-from dataclasses import asdict
 from decimal import Decimal
 from typing import Protocol
 
@@ -221,7 +220,7 @@ class ExecutionEngine:
         return result
 
     def _journal_decision(self, decision: GateDecision) -> None:
-        checks = [asdict(check) for check in decision.risk.checks] if decision.risk else []
+        checks = [check.record() for check in decision.risk.checks] if decision.risk else []
         self.journal.record_risk_decision(
             decision.intent.intent_id,
             decision.client_order_id,
