@@ -1,17 +1,20 @@
-"""The EMA-cross benchmark in backtesting.py or backtrader (run by bench_backtest.py with
-the separate environment's python; neither library is a project dependency).
+"""The EMA-cross benchmark in backtesting.py, backtrader or NautilusTrader (run by
+bench_backtest.py with the separate environment's python; none is a project dependency).
 
     ~/.cache/tui-trader/bench-env/bin/python bench_backtest_external.py \
-        {backtesting|backtrader} FILE.csv
+        {backtesting|backtrader|nautilus} FILE.csv
 
 Same rules as ours: EMA 9/21 on closes, buy 5 % of equity on a cross up (filled at the
 next bar's open), close the position on a cross down, 0.1 % commission, no slippage.
-Prints one JSON line: framework, bars, trades, load_s (CSV → DataFrame), run_s."""
+NautilusTrader buys a fixed 0.1 BTC instead (its orders take a quantity) and fills on its
+own bar model; its fee is the test instrument's. Prints one JSON line: framework, bars,
+trades, load_s (CSV → DataFrame, and Nautilus's Bar objects), run_s."""
 
 import json
 import sys
 import time
 import warnings
+from typing import Any
 
 import pandas as pd
 
@@ -72,13 +75,76 @@ def run_backtrader(frame: pd.DataFrame) -> int:
     return int(strategy.trades)
 
 
+def nautilus_engine(frame: pd.DataFrame) -> Any:
+    """A BacktestEngine with the bars loaded and an EMA-cross strategy added."""
+    from nautilus_trader.backtest.engine import BacktestEngine, BacktestEngineConfig
+    from nautilus_trader.config import LoggingConfig, StrategyConfig
+    from nautilus_trader.indicators import ExponentialMovingAverage
+    from nautilus_trader.model.currencies import BTC, USDT
+    from nautilus_trader.model.data import Bar, BarType
+    from nautilus_trader.model.enums import AccountType, OmsType, OrderSide
+    from nautilus_trader.model.identifiers import Venue
+    from nautilus_trader.model.objects import Money
+    from nautilus_trader.persistence.wranglers import BarDataWrangler
+    from nautilus_trader.test_kit.providers import TestInstrumentProvider
+    from nautilus_trader.trading.strategy import Strategy as NautilusStrategy
+
+    instrument = TestInstrumentProvider.btcusdt_binance()
+    bar_type = BarType.from_str(f"{instrument.id}-1-MINUTE-LAST-EXTERNAL")
+
+    class EmaCross(NautilusStrategy):  # type: ignore[misc]
+        def __init__(self) -> None:
+            super().__init__(StrategyConfig())
+            self.fast, self.slow = ExponentialMovingAverage(FAST), ExponentialMovingAverage(SLOW)
+            self.above: bool | None = None
+
+        def on_start(self) -> None:
+            self.register_indicator_for_bars(bar_type, self.fast)
+            self.register_indicator_for_bars(bar_type, self.slow)
+            self.subscribe_bars(bar_type)
+
+        def on_bar(self, bar: Bar) -> None:
+            if not (self.fast.initialized and self.slow.initialized):
+                return
+            above, was = self.fast.value > self.slow.value, self.above
+            self.above = above
+            if was is None or above == was:
+                return
+            if above and self.portfolio.is_flat(instrument.id):
+                quantity = instrument.make_qty(0.1)
+                self.submit_order(self.order_factory.market(instrument.id, OrderSide.BUY, quantity))
+            elif not above and self.portfolio.is_net_long(instrument.id):
+                self.close_all_positions(instrument.id)
+
+    wrangled = frame.rename(columns=str.lower)
+    wrangled.index = wrangled.index.tz_localize("UTC")
+    bars = BarDataWrangler(bar_type, instrument).process(wrangled)
+    engine = BacktestEngine(BacktestEngineConfig(logging=LoggingConfig(log_level="ERROR")))
+    balances = [Money(CASH, USDT), Money(0, BTC)]
+    engine.add_venue(Venue("BINANCE"), oms_type=OmsType.NETTING, account_type=AccountType.CASH,
+                     base_currency=None, starting_balances=balances)  # fmt: skip
+    engine.add_instrument(instrument)
+    engine.add_data(bars)
+    engine.add_strategy(EmaCross())
+    return engine
+
+
+def run_nautilus(engine: Any) -> int:
+    from nautilus_trader.model.enums import OrderSide
+
+    engine.run()  # one netting position reopens on each buy: count the closing sells
+    return sum(order.side == OrderSide.SELL for order in engine.cache.orders_closed())
+
+
 def main() -> None:
     framework, path = sys.argv[1], sys.argv[2]
     warnings.simplefilter("ignore")
     began = time.perf_counter()
     frame = load(path)
+    subject: Any = nautilus_engine(frame) if framework == "nautilus" else frame
     loaded = time.perf_counter()
-    trades = {"backtesting": run_backtesting, "backtrader": run_backtrader}[framework](frame)
+    runs = {"backtesting": run_backtesting, "backtrader": run_backtrader, "nautilus": run_nautilus}
+    trades = runs[framework](subject)
     done = time.perf_counter()
     print(json.dumps({"framework": framework, "bars": len(frame), "trades": trades,
                       "load_s": loaded - began, "run_s": done - loaded}))  # fmt: skip
