@@ -10,7 +10,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from rich.console import Console
 
@@ -18,11 +18,13 @@ from tui_trader.backtest.grid import RANKINGS, parse_grid, run_grid
 from tui_trader.backtest.progress import bar, count_lines
 from tui_trader.backtest.results import BacktestSpec
 from tui_trader.backtest.runner import run_backtest
-from tui_trader.binance.client import ENDPOINTS, ClientSpec, Endpoints
 from tui_trader.config import ConfigError, Settings, load_settings, with_strategy_params
 from tui_trader.market.feed import FeedError
 from tui_trader.strategies.base import StrategyParamError
 from tui_trader.strategies.registry import available_strategies
+
+if TYPE_CHECKING:  # the Binance client (aiohttp: a quarter second) loads for `data` only
+    from tui_trader.binance.client import Endpoints
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -192,10 +194,11 @@ def data_parser() -> argparse.ArgumentParser:
     return ap
 
 
-def run_data_command(argv: Sequence[str], endpoints: Endpoints | None = None) -> int:
+def run_data_command(argv: Sequence[str], endpoints: "Endpoints | None" = None) -> int:
     """`tui-trader data download SYMBOL INTERVAL --from --to`. Binance mainnet unless
     `endpoints` says otherwise (tests point it at a local server)."""
     from tui_trader.backtest.download import DownloadError, DownloadRequest, download_klines
+    from tui_trader.binance.client import ENDPOINTS, ClientSpec
 
     try:
         args = _parse(data_parser(), argv)
