@@ -28,6 +28,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 from tui_trader.backtest.columns import CandleColumns
+from tui_trader.backtest.results import EquityCurve
 from tui_trader.backtest.shell import SyncTrader
 from tui_trader.domain.enums import SignalAction
 from tui_trader.domain.market import Candle
@@ -39,75 +40,59 @@ Progress = Callable[[int], None]
 CLOSE = 3  # the close's column
 MARGIN = 1e-9  # relative: float rounding is ~1e-16, the Decimal context's ~1e-27
 HOLD = SignalAction.HOLD
+NEVER = -(2**63)  # a horizon no open time is before: every candle is live
 
 
 class Runner(Protocol):
     """What the loop drives: BacktestRun."""
 
     trader: SyncTrader
+    curve: EquityCurve
 
     def on_candle(self, candle: Candle, signal: Signal | None = None) -> None: ...
 
-    def sample(self, close_ms: int, close: float) -> None: ...
-
-
-def close_ms(columns: CandleColumns, index: int) -> int:
-    """`dt_to_ms(candle.close_time)` without the datetime: timestamp() is the correctly
-    rounded µs / 10⁶, and so is this division."""
-    return int((columns.open_us[index] + columns.step_us - 1000) / 1_000_000 * 1000)
+    def equity_line(self) -> tuple[float, float, bool]: ...
 
 
 class QuietGuard:
-    """Which candles may skip the live code (see the module docstring)."""
+    """Which candles may skip the live code (see the module docstring), as three numbers
+    the loop compares each candle with: quiet while its open time is before `horizon`
+    (the same UTC day, by open and by close time, as the last live candle) and its close
+    is strictly inside the breaker's band (`low`, `high`)."""
 
     def __init__(self, trader: SyncTrader, columns: CandleColumns) -> None:
         self._trader = trader
         self._columns = columns
         self._symbol = columns.symbol
         self._close_shift = columns.step_us - 1000
-        self._open_day = self._close_day = -1
-        self._low, self._high = 0.0, 0.0  # the breaker's band: empty until refreshed
-        self._busy = True  # an open order or a tripped breaker: every candle is live
-        self._skipped: int | None = None  # the last quiet candle
-
-    def quiet(self, index: int, open_us: int, close: float) -> bool:
-        if (
-            self._busy
-            or open_us // US_PER_DAY != self._open_day
-            or (open_us + self._close_shift) // US_PER_DAY != self._close_day
-            or not self._low < close < self._high
-        ):
-            return False
-        self._skipped = index
-        return True
 
     def catch_up(self, index: int) -> None:
-        """Before live candle `index`: the breaker sees the quiet close before it."""
-        if self._skipped is None or self._skipped != index - 1:
-            return
+        """Before live candle `index`, whose previous candle was quiet: the breaker sees
+        that quiet close, the last price of its day so far."""
         columns = self._columns
         price, at = columns.decimal(CLOSE, index - 1), columns.close_time(index - 1)
         if self._trader.core.parts.breaker.observe(self._symbol, price, at) is not None:
             raise AssertionError(f"a quiet candle moved the circuit breaker at {at}")
 
-    def refresh(self, index: int) -> None:
-        """After live candle `index`: its days, open orders and the breaker's band."""
-        open_us = self._columns.open_us[index]
-        self._open_day = open_us // US_PER_DAY
-        self._close_day = (open_us + self._close_shift) // US_PER_DAY
-        parts = self._trader.core.parts
-        breaker, symbol = parts.breaker, self._symbol
-        self._busy = (
+    def limits(self, index: int) -> tuple[int, float, float]:
+        """After live candle `index`: (horizon, low, high) for the candles after it."""
+        parts, symbol = self._trader.core.parts, self._symbol
+        breaker = parts.breaker
+        if (
             self._trader.exchange.has_open(symbol)
-            or bool(parts.orders.open_for(symbol))
+            or parts.orders.open_for(symbol)
             or symbol in breaker.tripped
-        )
+        ):
+            return NEVER, 0.0, 0.0  # an order to match or expire, a tripped breaker
+        open_us = self._columns.open_us[index]
+        next_open_day = (open_us // US_PER_DAY + 1) * US_PER_DAY
+        next_close_day = ((open_us + self._close_shift) // US_PER_DAY + 1) * US_PER_DAY
+        horizon = min(next_open_day, next_close_day - self._close_shift)
         previous = breaker.previous_close(symbol)
         if previous is None:  # nothing to compare with: the breaker cannot trip
-            self._low, self._high = float("-inf"), float("inf")
-            return
+            return horizon, float("-inf"), float("inf")
         reach = float(previous) * float(breaker.pct) / 100 * (1 - MARGIN)
-        self._low, self._high = float(previous) - reach, float(previous) + reach
+        return horizon, float(previous) - reach, float(previous) + reach
 
 
 def replay_columns(
@@ -131,20 +116,41 @@ def replay_columns(
 def _replay_bars(
     run: Runner, columns: CandleColumns, start: int, stop: int, progress: Progress | None
 ) -> int:
+    """The loop, tight: on a quiet candle the strategy's decision and the equity sample
+    are all that happen, with no call beyond the strategy's."""
     guard = QuietGuard(run.trader, columns)
     strategy = run.trader.core.parts.strategies[columns.symbol]
     on_bar, signal = strategy.on_bar, strategy.signal
-    quiet, sample, skipped = guard.quiet, run.sample, 0
+    curve = run.curve
+    add_time, add_equity, add_exposed = (
+        curve.times_ms.append,
+        curve.equity.append,
+        curve.exposed.append,
+    )
+    shift = columns.step_us - 1000
+    horizon, low, high = NEVER, 0.0, 0.0  # the first candle is live
+    flat, units, exposed = run.equity_line()
+    skipped, last_quiet, countdown = 0, start - 2, PROGRESS_EVERY
     for index, bar in enumerate(columns.bars(start, stop), start):
         decision = on_bar(bar)
-        if decision[0] is HOLD and quiet(index, bar.open_us, bar.close):
-            sample(close_ms(columns, index), bar.close)
-            skipped += 1
+        close = bar.close
+        if bar.open_us < horizon and low < close < high and decision[0] is HOLD:
+            # BacktestRun.sample, inlined: the close time in ms as dt_to_ms computes it
+            # (timestamp() is the correctly rounded µs / 10⁶, and so is this division).
+            add_time(int((bar.open_us + shift) / 1_000_000 * 1000))
+            add_equity(flat + units * close)
+            add_exposed(exposed)
+            skipped, last_quiet = skipped + 1, index
         else:
-            guard.catch_up(index)
+            if last_quiet == index - 1:
+                guard.catch_up(index)
             candle = columns.candle(index)
             run.on_candle(candle, signal(candle, *decision))
-            guard.refresh(index)
-        if progress is not None and not (index - start + 1) % PROGRESS_EVERY:
-            progress(index - start + 1)
+            flat, units, exposed = run.equity_line()
+            horizon, low, high = guard.limits(index)
+        countdown -= 1
+        if not countdown:
+            countdown = PROGRESS_EVERY
+            if progress is not None:
+                progress(index - start + 1)
     return skipped

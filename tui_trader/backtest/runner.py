@@ -173,11 +173,16 @@ class BacktestRun:
         self.sample(dt_to_ms(candle.close_time), float(candle.close))
 
     def sample(self, close_ms: int, close: float) -> None:
-        """The equity sample of a candle closing at `close_ms` at price `close`."""
+        """The equity sample of a candle closing at `close_ms` at price `close` (the
+        column loop inlines it for quiet candles: quiet.py)."""
         curve = self.curve
         curve.times_ms.append(close_ms)
         curve.equity.append(self._flat_equity + self._units * close)
         curve.exposed.append(self._exposed)
+
+    def equity_line(self) -> tuple[float, float, bool]:
+        """(flat equity, units, exposed): equity at price p is flat + units × p."""
+        return self._flat_equity, self._units, self._exposed
 
     def _rebase(self) -> None:
         """Equity at a price p is `_flat_equity + _units × p`: spot, cash plus the base
