@@ -72,9 +72,10 @@ class CandleColumns:
         return EPOCH + (self.open_us[index] + self.step_us - 1000) * _US
 
     def candle(self, index: int) -> Candle:
-        o, h, low, c, v = (self.decimal(column, index) for column in range(5))
+        c, e = self.coefficients, self.exponents
+        o, h, low, close, v = (Decimal(c[k][index]).scaleb(e[k][index]) for k in range(5))
         return Candle(self.symbol, self.open_time(index), self.close_time(index),
-                      o, h, low, c, v, closed=True, interval=self.interval)  # fmt: skip
+                      o, h, low, close, v, closed=True, interval=self.interval)  # fmt: skip
 
     def append(self, candle: Candle) -> None:
         self.open_us.append((candle.open_time - EPOCH) // _US)

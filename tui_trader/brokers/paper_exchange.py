@@ -89,16 +89,19 @@ class PaperExchange:
         if cid in self._orders:
             reason = f"duplicate client order id {cid}"
             return order.evolve(status=OrderStatus.REJECTED, updated_at=now, reason=reason)
-        fresh = order.evolve(filled_quantity=ZERO, average_price=ZERO, updated_at=now)
-        problem = self._problem(fresh) or self._reserve(fresh)
+        # Built accepted at once (one copy per order): the checks read none of
+        # status, exchange id and reason.
+        accepted = order.evolve(
+            filled_quantity=ZERO, average_price=ZERO, updated_at=now, status=OrderStatus.NEW,
+            exchange_order_id=f"paper-{self._sequence + 1}", reason="",
+        )  # fmt: skip
+        problem = self._problem(accepted) or self._reserve(accepted)
         if problem:
-            rejected = fresh.evolve(status=OrderStatus.REJECTED, reason=problem)
+            rejected = accepted.evolve(status=OrderStatus.REJECTED, reason=problem,
+                                       exchange_order_id=order.exchange_order_id)  # fmt: skip
             self._orders[cid] = rejected
             return rejected
         self._sequence += 1
-        accepted = fresh.evolve(
-            status=OrderStatus.NEW, exchange_order_id=f"paper-{self._sequence}", reason=""
-        )
         self._orders[cid] = accepted
         self._books.setdefault(order.symbol, []).append(cid)
         return accepted

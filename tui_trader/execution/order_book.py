@@ -1,6 +1,6 @@
 """Our record of orders: open ones by client id, plus a bounded list of recent ones."""
 
-from collections import deque
+from collections import OrderedDict
 
 from tui_trader.domain.enums import IntentPurpose
 from tui_trader.domain.orders import Order
@@ -12,7 +12,9 @@ class OrderBook:
     def __init__(self) -> None:
         self._open: dict[str, Order] = {}
         self._final: set[str] = set()  # ids that reached a final state: never reopened
-        self._recent: deque[Order] = deque(maxlen=RECENT_ORDERS)
+        # Oldest first, by client id: replacing an order's entry and dropping the
+        # oldest are O(1) (an order is remembered at every state change).
+        self._recent: OrderedDict[str, Order] = OrderedDict()
 
     def apply(self, order: Order) -> bool:
         """Record the newest state of an order; False when the update is late and was
@@ -36,11 +38,11 @@ class OrderBook:
         return client_order_id in self._final
 
     def _remember(self, order: Order) -> None:
-        for index, known in enumerate(self._recent):
-            if known.client_order_id == order.client_order_id:
-                del self._recent[index]
-                break
-        self._recent.appendleft(order)
+        recent = self._recent
+        recent.pop(order.client_order_id, None)
+        recent[order.client_order_id] = order
+        if len(recent) > RECENT_ORDERS:
+            recent.popitem(last=False)
 
     def get(self, client_order_id: str) -> Order | None:
         return self._open.get(client_order_id)
@@ -56,4 +58,5 @@ class OrderBook:
         ]
 
     def recent(self) -> tuple[Order, ...]:
-        return tuple(self._recent)
+        """The last RECENT_ORDERS orders to change, newest first."""
+        return tuple(reversed(self._recent.values()))
