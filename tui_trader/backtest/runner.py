@@ -13,7 +13,8 @@ advice link.
 The file is read once into typed columns (columns.py), cached on disk by its content
 (column_cache.py); the strategy is asked on every candle, and the rest of the live code
 runs only on candles where something can happen (quiet.py says which and why). A file
-the columns cannot hold is streamed candle by candle through the whole live code, as
+the columns cannot hold, or with a row that does not parse (the stream then names its
+line as it always did), is streamed candle by candle through the whole live code, as
 `every_candle=True` does on purpose (the reference the parity tests compare with).
 
 Fill semantics (the paper exchange's, documented there):
