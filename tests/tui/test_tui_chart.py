@@ -3,9 +3,8 @@ stop and take-profit, and the session's equity; in tab 7 at 80x24, beside the pr
 160x48. A chart not on screen is not drawn."""
 
 from collections.abc import Callable
-from typing import Any
 
-from textual.pilot import Pilot
+from test_tui_trading import fast_market, freeze_market_when
 from textual_plotext import PlotextPlot
 from tui_support import Cockpit, market_ready, screen_plain, start_trading, wait_for
 
@@ -16,8 +15,10 @@ from tui_trader.tui.widgets.prices import PricesPanel
 Make = Callable[..., Cockpit]
 
 
-def fast_market(cockpit: Make) -> Cockpit:
-    return cockpit(STRATEGY="rsi", SIM_SPEED=2000, MAX_ORDERS_PER_SEC=1000)
+def candles_everywhere(snapshot: TraderSnapshot) -> bool:
+    """Three closed candles of every symbol (not vacuously: the series exist)."""
+    series = snapshot.candles
+    return bool(series) and all(len(s.candles) >= 3 for s in series)
 
 
 def traded(snapshot: TraderSnapshot) -> bool:
@@ -34,25 +35,12 @@ def traded(snapshot: TraderSnapshot) -> bool:
     )
 
 
-async def freeze_when(pilot: Pilot[Any], c: Cockpit, wanted: Callable[[], bool]) -> None:
-    feed = next(worker for worker in c.app.workers if worker.name == "feed")
-
-    def check() -> bool:
-        if wanted():
-            feed.cancel()
-            return True
-        return False
-
-    await wait_for(pilot, check, "candles and a position", within=30)
-    await pilot.pause(0.1)
-
-
 async def test_chart_tab_at_80x24_shows_candles_fills_and_levels(cockpit: Make) -> None:
     c = fast_market(cockpit)
     async with c.app.run_test(size=(80, 24)) as pilot:
         await market_ready(pilot, c, settled=False)
         await start_trading(pilot, c)
-        await freeze_when(pilot, c, lambda: traded(c.trader.snapshot()))
+        await freeze_market_when(pilot, c, traded, "candles and a position")
         chart = c.app.query_one("#chart", ChartPanel)
         assert chart.drawn is None  # hidden in its tab: not drawn
         assert not chart.query(PlotextPlot)  # nor its plot widgets mounted
@@ -83,11 +71,7 @@ async def test_chart_beside_prices_at_160x48_follows_the_selection(cockpit: Make
     c = fast_market(cockpit)
     async with c.app.run_test(size=(160, 48)) as pilot:
         await market_ready(pilot, c, settled=False)
-        await freeze_when(
-            pilot,
-            c,
-            lambda: all(len(s.candles) >= 3 for s in c.trader.snapshot().candles),
-        )
+        await freeze_market_when(pilot, c, candles_everywhere, "three candles of each symbol")
         chart = c.app.query_one("#chart-wide", ChartPanel)
         assert not c.app.query_one("#chart", ChartPanel).display
         symbols = [row.symbol for row in c.trader.snapshot().prices]

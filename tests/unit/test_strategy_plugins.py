@@ -24,9 +24,7 @@ from tui_trader.strategies.registry import (
 )
 
 GOOD = '''
-from tui_trader.domain.market import Candle
-from tui_trader.domain.orders import Signal
-from tui_trader.strategies.base import BUY, HOLD, Strategy, StrategyParams
+from tui_trader.strategies.base import BUY, HOLD, Bar, Decision, Strategy, StrategyParams
 
 
 class UpCloseParams(StrategyParams):
@@ -46,17 +44,22 @@ class UpCloseStrategy(Strategy):
     def warmup_period(self) -> int:
         return 1
 
-    def _step(self, candle: Candle) -> Signal | None:
-        move = float(candle.close / candle.open - 1) * 100
+    def _decide(self, bar: Bar) -> Decision | None:
+        move = (bar.close / bar.open - 1) * 100
         if move > self.params.min_move_pct:
-            return self.signal(candle, BUY, 0.7, f"buy: closed {move:.2f}% up")
-        return self.signal(candle, HOLD, 0.0, "hold")
+            return BUY, 0.7, f"buy: closed {move:.2f}% up", None
+        return HOLD, 0.0, "hold", None
 '''
+# Written against candles (e.g. it needs exact Decimal prices): gets every Candle.
+ON_CANDLES = GOOD.replace("up_close", "up_close_exact").replace(
+    "def _decide(self, bar: Bar) -> Decision | None:", "def _step(self, bar) -> Decision | None:"
+)
 BROKEN = {
     "syntax.py": "def oops(:\n",
     "missing_import.py": "import not_a_module_anyone_has\n",
     "taken.py": GOOD.replace('name = "up_close"', 'name = "rsi"'),
     "nothing.py": "VALUE = 1\n",
+    "no_decision.py": GOOD.replace("def _decide(", "def decide_later("),
     "bad_params.py": GOOD.replace("(StrategyParams)", "").replace("min_move_pct: float", "x: int"),
     "bad_defaults.py": GOOD.replace("min_move_pct: float = 0.0", "min_move_pct: float"),
     "exits.py": "import sys\nsys.exit(3)\n",
@@ -86,6 +89,15 @@ def test_a_strategy_file_is_loaded_by_name_and_trades_like_a_built_in(tmp_path: 
     strategy = create_strategy("up_close", "BTCUSDT", {"min_move_pct": 0.5})
     assert strategy.on_candle(candle(0, "100", "101")).action is SignalAction.BUY
     assert strategy.on_candle(candle(1, "100", "100.2")).action is SignalAction.HOLD
+    assert strategy.decides_on_bars  # the backtester may skip quiet candles for it
+
+
+def test_a_plugin_written_against_candles_gets_every_candle(tmp_path: Path) -> None:
+    folder(tmp_path, {"exact.py": ON_CANDLES})
+    load_plugins(tmp_path, packages=False)
+    strategy = create_strategy("up_close_exact", "BTCUSDT", {})
+    assert not strategy.decides_on_bars
+    assert strategy.on_candle(candle(0, "100", "101")).action is SignalAction.BUY
 
 
 def test_every_broken_plugin_is_one_line_and_the_good_one_still_loads(tmp_path: Path) -> None:
@@ -98,6 +110,7 @@ def test_every_broken_plugin_is_one_line_and_the_good_one_still_loads(tmp_path: 
     assert reasons["missing_import.py"].startswith("ModuleNotFoundError")
     assert reasons["taken.py"] == "ValueError: the name 'rsi' is taken by another strategy"
     assert reasons["nothing.py"] == "ValueError: defines no Strategy subclass"
+    assert "defines neither _decide(bar) nor _step(candle)" in reasons["no_decision.py"]
     assert "Params must subclass StrategyParams" in reasons["bad_params.py"]
     assert "min_move_pct" in reasons["bad_defaults.py"]
     assert reasons["exits.py"] == "SystemExit: 3"

@@ -161,8 +161,10 @@ class Strategy(ABC):
 
     @property
     def decides_on_bars(self) -> bool:
-        """True when the decision needs nothing but the Bar (see the class docstring)."""
-        return True
+        """True when the decision needs nothing but the Bar (see the class docstring): a
+        strategy that overrides `_decide`. One written against `_step` (a plug-in, the
+        grid) gets every Candle."""
+        return type(self)._decide is not Strategy._decide
 
     def _decide(self, bar: Bar) -> Decision | None:
         """Feed one candle's numbers to the indicators; None while they are not ready."""

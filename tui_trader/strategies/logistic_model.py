@@ -20,10 +20,17 @@ from typing import Annotated, Any, Self
 
 from pydantic import Field, model_validator
 
-from tui_trader.domain.market import Candle
-from tui_trader.domain.orders import Signal
 from tui_trader.indicators import EMA, RSI
-from tui_trader.strategies.base import BUY, HOLD, SELL, Strategy, StrategyParamError, StrategyParams
+from tui_trader.strategies.base import (
+    BUY,
+    HOLD,
+    SELL,
+    Bar,
+    Decision,
+    Strategy,
+    StrategyParamError,
+    StrategyParams,
+)
 
 FORMAT = "tui-trader-logistic-1"
 FEATURES = ("ret_1_pct", "ret_5_pct", "rsi_centred", "ema_gap_pct")
@@ -112,13 +119,13 @@ class LogisticModelStrategy(Strategy):
     def warmup_period(self) -> int:
         return ModelFeatures.WARMUP
 
-    def _step(self, candle: Candle) -> Signal | None:
-        x = self._features.update(float(candle.close))
+    def _decide(self, bar: Bar) -> Decision | None:
+        x = self._features.update(bar.close)
         if x is None:
             return None
         p = self._model.probability(x)
         if p > self.params.buy_above:
-            return self.signal(candle, BUY, p, f"buy: model p(up)={p:.3f}")
+            return BUY, p, f"buy: model p(up)={p:.3f}", None
         if p < self.params.sell_below:
-            return self.signal(candle, SELL, 1 - p, f"sell: model p(up)={p:.3f}")
-        return self.signal(candle, HOLD, 0.0, f"hold: model p(up)={p:.3f}")
+            return SELL, 1 - p, f"sell: model p(up)={p:.3f}", None
+        return HOLD, 0.0, f"hold: model p(up)={p:.3f}", None

@@ -150,6 +150,8 @@ def _checked(cls: type[Strategy], taken: set[str]) -> type[Strategy]:
     params = getattr(cls, "Params", None)
     if not (inspect.isclass(params) and issubclass(params, StrategyParams)):
         raise ValueError(f"{cls.__name__}.Params must subclass StrategyParams")
+    if cls._decide is Strategy._decide and cls._step is Strategy._step:
+        raise ValueError(f"{cls.__name__} defines neither _decide(bar) nor _step(candle)")
     probe = cls("BTCUSDT", {})  # the defaults validate and the set-up runs
     if not isinstance(probe.warmup_period, int) or probe.warmup_period < 0:
         raise ValueError(f"{cls.__name__}.warmup_period must be a whole number >= 0")
