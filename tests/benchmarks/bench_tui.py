@@ -45,9 +45,11 @@ TICKS_PER_CANDLE = 60
 # ticks/s = symbols × ticks_per_candle × speed / 60 = 8 × 60 × 1250 / 60 = 10,000
 # (plus one candle per symbol per simulated minute: 8 × 1250 / 60 ≈ 167/s).
 SPEED = 1250
+# The cockpit issue's targets: output per terminal size, key → visible change.
 TARGET_FIRST_FRAME_S = 1.0
-TARGET_KIB_S = 32.0
-TARGET_KEY_MS = 100.0
+TARGET_KIB_S = {(80, 24): 16.0, (160, 48): 32.0}
+TARGET_KEY_MEDIAN_MS = 50.0
+TARGET_KEY_P95_MS = 150.0
 APP = [sys.executable, "-m", "tui_trader", "--demo"]
 # A cursor move to row 1 (the header) followed only by text and colour codes.
 HEADER_ROW = rb"\x1b\[1;\d+H(?:[^\x1b]|\x1b\[[0-9;:]*m)*"
@@ -279,7 +281,17 @@ def row(name: str, value: str, target: str, ok: bool | None) -> None:
     print(f"  {name:<44} {value:>12} {target:>13}  {verdict}")
 
 
-def report(label: str, frames: list[float], load: Load, asked: float, window: float) -> None:
+def p95(values: list[float]) -> float:
+    """The 95th percentile by nearest rank (of 15 presses that is the slowest one)."""
+    ordered = sorted(values)
+    return ordered[max(0, -(-len(ordered) * 95 // 100) - 1)]
+
+
+def report(
+    label: str, size: tuple[int, int], frames: list[float], load: Load, asked: float,
+    window: float,
+) -> None:  # fmt: skip
+    kib_target = TARGET_KIB_S.get(size, max(TARGET_KIB_S.values()))
     median = statistics.median(frames)
     row(f"{label} first frame (median of {len(frames)}; "
         f"{min(frames):.2f}-{max(frames):.2f})", f"{median:.3f} s",
@@ -288,15 +300,20 @@ def report(label: str, frames: list[float], load: Load, asked: float, window: fl
     row(f"{label} feed rate reached in the app", rate, f"{asked:,.0f}/s",
         None if load.rate is None else load.rate >= 0.95 * asked)  # fmt: skip
     row(f"{label} output ({window:.0f} s window)", f"{load.kib_s:.1f} KiB/s",
-        f"<= {TARGET_KIB_S:.0f} KiB/s", load.kib_s <= TARGET_KIB_S)  # fmt: skip
+        f"<= {kib_target:.0f} KiB/s", load.kib_s <= kib_target)  # fmt: skip
     row(f"{label} output, chart shown (7)", f"{load.chart_kib_s:.1f} KiB/s",
-        f"<= {TARGET_KIB_S:.0f} KiB/s", load.chart_kib_s <= TARGET_KIB_S)  # fmt: skip
+        f"<= {kib_target:.0f} KiB/s", load.chart_kib_s <= kib_target)  # fmt: skip
     for key, what in (("start", "s -> RUNNING"), ("stop", "x -> stop dialog"),
                       ("kill", "k -> kill dialog")):  # fmt: skip
         times = load.keys[key]
         median = statistics.median(times)
         row(f"{label} {what} (median of {len(times)}; max {max(times):.0f})",
-            f"{median:.0f} ms", f"<= {TARGET_KEY_MS:.0f} ms", median <= TARGET_KEY_MS)  # fmt: skip
+            f"{median:.0f} ms", f"<= {TARGET_KEY_MEDIAN_MS:.0f} ms",
+            median <= TARGET_KEY_MEDIAN_MS)  # fmt: skip
+    presses = [t for key in ("start", "stop", "kill") for t in load.keys[key]]
+    worst = p95(presses)
+    row(f"{label} keys p95 (of {len(presses)} presses)", f"{worst:.0f} ms",
+        f"<= {TARGET_KEY_P95_MS:.0f} ms", worst <= TARGET_KEY_P95_MS)  # fmt: skip
     row(f"{label} exit status after q", str(load.exit_status), "0", load.exit_status == 0)
 
 
@@ -322,7 +339,7 @@ def main() -> int:
     for cols, rows in sizes:
         frames = first_frame((cols, rows), args.launches)
         load = under_load((cols, rows), args.warmup, args.window, args.tries)
-        report(f"{cols}x{rows}", frames, load, asked, args.window)
+        report(f"{cols}x{rows}", (cols, rows), frames, load, asked, args.window)
     return 0
 
 
