@@ -59,12 +59,8 @@ class PaperExchange:
             raise ValueError(f"partial_fill_share must be in (0, 1], got {partial_fill_share}")
         if market is MarketKind.SPOT and leverage != 1:
             raise ValueError("spot trading has no leverage; use leverage=1")
-        self.quote_asset = quote_asset
-        self.market = market
-        self.fill_on_candles = fill_on_candles
-        self._fee_rate = fee_rate
-        self._slip = slippage_bps / 10000
-        self._share = partial_fill_share
+        self.quote_asset, self.market, self.fill_on_candles = quote_asset, market, fill_on_candles
+        self._fee_rate, self._slip, self._share = fee_rate, slippage_bps / 10000, partial_fill_share
         # Partial fills are whole lot steps, as on the exchange: no unsellable dust.
         self._step_of = step_of
         self._base_of = base_of or (lambda symbol: symbol.removesuffix(quote_asset))
@@ -82,7 +78,6 @@ class PaperExchange:
         self._sequence = 0
 
     # --- orders --------------------------------------------------------------------------
-
     def submit(self, order: Order, now: datetime) -> Order:
         """Accept `order` (status NEW, funds locked) or return it REJECTED with a reason."""
         cid = order.client_order_id

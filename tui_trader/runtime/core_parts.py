@@ -2,9 +2,10 @@
 backtester and the benchmark share, and the price-learning parts the exchange link
 replaces when the trader moves to Binance's market."""
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import fields
 from datetime import timedelta
+from decimal import Decimal
 from typing import TypedDict
 
 from tui_trader.brokers.paper_exchange import PaperExchange
@@ -52,6 +53,29 @@ def volatility_detector(settings: Settings) -> VolatilityDetector:
     )
 
 
+def paper_exchange(
+    settings: Settings,
+    balances: Mapping[str, Decimal],
+    step_of: Callable[[str], Decimal],
+    *,
+    candles_only: bool = False,
+) -> PaperExchange:
+    """The paper exchange of these settings (fees, slippage, partial fills, market),
+    holding `balances`: the trader's, the backtester's and the shadow's are built here."""
+    return PaperExchange(
+        settings.quote_asset,
+        balances,
+        fee_rate=settings.fee_rate,
+        slippage_bps=settings.slippage_bps,
+        partial_fill_share=settings.partial_fill_share,
+        market=settings.market_type,
+        leverage=settings.max_leverage,
+        base_of=settings.base_asset,
+        fill_on_candles=candles_only,
+        step_of=step_of,
+    )
+
+
 def build_core(
     settings: Settings,
     symbols: tuple[str, ...],
@@ -72,17 +96,8 @@ def build_core(
     portfolio = Portfolio(
         quote, balances, settings.market_type, settings.base_asset, leverage=settings.max_leverage
     )
-    exchange = PaperExchange(
-        quote,
-        balances,
-        fee_rate=settings.fee_rate,
-        slippage_bps=settings.slippage_bps,
-        partial_fill_share=settings.partial_fill_share,
-        market=settings.market_type,
-        leverage=settings.max_leverage,
-        base_of=settings.base_asset,
-        fill_on_candles=candles_only,
-        step_of=lambda symbol: rules[symbol].step_size,
+    exchange = paper_exchange(
+        settings, balances, lambda symbol: rules[symbol].step_size, candles_only=candles_only
     )
     parts = CoreParts(
         portfolio=portfolio,

@@ -12,7 +12,6 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 
-from tui_trader.brokers.paper_exchange import PaperExchange
 from tui_trader.clock import Clock
 from tui_trader.config import Settings
 from tui_trader.domain.enums import OrderStatus
@@ -20,6 +19,7 @@ from tui_trader.domain.market import Candle, Tick
 from tui_trader.domain.orders import Fill, Order
 from tui_trader.execution.divergence import DivergenceReport, MirroredOrder, compare
 from tui_trader.journal.store import Journal
+from tui_trader.runtime.core_parts import paper_exchange
 
 MAX_ORDERS = 1000
 CATEGORY = "shadow"
@@ -35,17 +35,7 @@ class ShadowPaper:
         clock: Clock,
     ) -> None:
         self._settings, self._journal, self._clock = settings, journal, clock
-        self.exchange = PaperExchange(
-            settings.quote_asset,
-            balances,
-            fee_rate=settings.fee_rate,
-            slippage_bps=settings.slippage_bps,
-            partial_fill_share=settings.partial_fill_share,
-            market=settings.market_type,
-            leverage=settings.max_leverage,
-            base_of=settings.base_asset,
-            step_of=step_of,
-        )
+        self.exchange = paper_exchange(settings, balances, step_of)
         self._orders: deque[MirroredOrder] = deque(maxlen=MAX_ORDERS)
         self._live: dict[str, list[Fill]] = {}
         self._paper: dict[str, list[Fill]] = {}
