@@ -116,6 +116,19 @@ class Settings(BaseSettings):
     shadow_paper: bool = True
     exchange_stop_move_bps: Annotated[Decimal, Field(ge=0, le=1000)] = Decimal(10)
 
+    # --- protections: pauses of new entries after bad outcomes (0 = off) --------------
+    protect_cooldown_min: Annotated[float, Field(ge=0, le=10080)] = 0
+    protect_stoploss_count: Annotated[int, Field(ge=0, le=100)] = 0
+    protect_stoploss_window_min: Annotated[float, Field(ge=1, le=10080)] = 60
+    protect_stoploss_pause_min: Annotated[float, Field(ge=1, le=10080)] = 60
+    protect_max_drawdown_pct: Pct = Decimal(0)
+    protect_drawdown_window_min: Annotated[float, Field(ge=1, le=43200)] = 1440
+    protect_drawdown_pause_min: Annotated[float, Field(ge=1, le=10080)] = 60
+    protect_low_profit_trades: Annotated[int, Field(ge=0, le=1000)] = 0
+    protect_low_profit_pct: Annotated[Decimal, Field(ge=-100, le=100)] = Decimal(0)
+    protect_low_profit_window_min: Annotated[float, Field(ge=1, le=43200)] = 1440
+    protect_low_profit_pause_min: Annotated[float, Field(ge=1, le=10080)] = 60
+
     # --- strategy and volatility trigger ---------------------------------------------
     strategy: str = "conservative"
     strategy_params: Annotated[dict[str, Any], NoDecode] = Field(default_factory=dict)

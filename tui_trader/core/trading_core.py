@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from tui_trader.clock import dt_to_ms
 from tui_trader.core.ledger import Portfolio
+from tui_trader.core.protection_watch import ProtectionWatch
 from tui_trader.core.volatility import VolatilityDetector, VolatilityTrigger
 from tui_trader.domain.enums import (
     IntentPurpose,
@@ -22,6 +23,7 @@ from tui_trader.domain.enums import (
     SignalAction,
 )
 from tui_trader.domain.events import SafetyEvent
+from tui_trader.domain.guards import is_guard_id
 from tui_trader.domain.market import Candle, Tick
 from tui_trader.domain.orders import Fill, Order, OrderIntent, Signal
 from tui_trader.domain.portfolio import Position
@@ -34,6 +36,7 @@ from tui_trader.risk.anomaly import AnomalyMonitor
 from tui_trader.risk.circuit_breaker import CircuitBreaker
 from tui_trader.risk.context import RiskContext
 from tui_trader.risk.exits import ExitManager
+from tui_trader.risk.protections import Protections, ProtectionSettings
 from tui_trader.safety.trading_state import TradingState
 from tui_trader.strategies.base import Strategy
 
@@ -58,6 +61,7 @@ class CoreParts:
     anomaly: AnomalyMonitor
     volatility: VolatilityDetector | None  # None: off (a backtest, where no one listens)
     rules: Mapping[str, SymbolRules]
+    protections: Protections = field(default_factory=lambda: Protections(ProtectionSettings()))
 
 
 @dataclass(slots=True)
@@ -102,6 +106,13 @@ class TradingCore:
     account: AccountTracker = field(default_factory=AccountTracker)  # day start, peak
     last_signals: dict[str, Signal] = field(default_factory=dict)
     _pending: set[str] = field(default_factory=set)  # symbols with an intent in the queue
+    watch: ProtectionWatch = field(init=False)  # the protections' pauses (protections.py)
+
+    def __post_init__(self) -> None:
+        # The protections' pauses: said through whatever output is connected then.
+        self.watch = ProtectionWatch(
+            self.parts.protections, self.state, lambda event: self.out.safety(event)
+        )
 
     def connect(self, out: CoreOutputs) -> None:
         """Where signals, volatility triggers and safety events go from now on: the
@@ -125,6 +136,7 @@ class TradingCore:
                 self.out.trigger(trigger)
         parts.market.on_tick(tick)
         parts.portfolio.mark(tick.symbol, tick.price)
+        self.watch.release_expired(tick.ts)  # live: a pause ends on time, not at a signal
         return self._protective_exit(tick)
 
     def _protective_exit(self, tick: Tick) -> list[ExecutionCommand]:
@@ -181,7 +193,12 @@ class TradingCore:
                 return []
             exit_intent = self._signal_exit(signal, candle, abs(held))
             return self._emit(exit_intent) if exit_intent.quantity > 0 else []
-        if held != 0 or not self.state.entries_allowed or self.parts.orders.open_for(symbol):
+        if held != 0 or self.parts.orders.open_for(symbol):
+            return []
+        equity = self.parts.portfolio.equity()
+        if not self.watch.may_enter(symbol, candle.close_time, equity):
+            return []
+        if not self.state.entries_allowed:
             return []
         if signal.action is SignalAction.SELL and not self.config.shorts_allowed:
             return []
@@ -274,10 +291,19 @@ class TradingCore:
     def on_fill(self, fill: Fill) -> FillReaction:
         """Book the fill; a closed position drops its exit levels; the account is
         sampled (a fill may begin the day)."""
+        before = self.parts.portfolio.position(fill.symbol)  # its PnL and fees so far
         position = self.parts.portfolio.apply_fill(fill)
+        self.watch.after_fill(before, position, fill, self._closing_purpose(fill))
         if not position.is_open:
             self.parts.exits.reset(fill.symbol)
         return FillReaction(position, new_day=self.track_account(fill.ts))
+
+    def _closing_purpose(self, fill: Fill) -> IntentPurpose:
+        """What a fill's order was for: an exchange-held stop counts as a stop-loss."""
+        if is_guard_id(fill.client_order_id):
+            return IntentPurpose.STOP_LOSS
+        order = self.parts.orders.get(fill.client_order_id)
+        return order.purpose if order is not None else IntentPurpose.MANUAL_CLOSE
 
     def track_account(self, ts: datetime) -> bool:
         """Sample equity for the start of day and the peak (per candle and per fill);

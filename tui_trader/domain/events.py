@@ -52,6 +52,7 @@ class SafetyKind(StrEnum):
     ORDER_FAILED = auto()
     ORDER_REJECTED = auto()
     PLUGIN = auto()
+    PROTECTION = auto()
     POSITION_MODE = auto()
     POSITIONS_STALE = auto()
     PRICE_JUMP = auto()

@@ -23,6 +23,7 @@ from tui_trader.risk.circuit_breaker import CircuitBreaker
 from tui_trader.risk.exits import ExitManager
 from tui_trader.risk.limits import RiskLimits
 from tui_trader.risk.manager import RiskManager
+from tui_trader.risk.protections import Protections, ProtectionSettings
 from tui_trader.strategies.base import Strategy
 from tui_trader.strategies.registry import create_strategy
 
@@ -50,6 +51,23 @@ def volatility_detector(settings: Settings) -> VolatilityDetector:
         float(settings.kline_range_pct),
         float(settings.vol_mult),
         settings.vol_lookback,
+    )
+
+
+def protection_settings(settings: Settings) -> ProtectionSettings:
+    s = settings
+    return ProtectionSettings(
+        cooldown_min=s.protect_cooldown_min,
+        stoploss_count=s.protect_stoploss_count,
+        stoploss_window_min=s.protect_stoploss_window_min,
+        stoploss_pause_min=s.protect_stoploss_pause_min,
+        max_drawdown_pct=s.protect_max_drawdown_pct,
+        drawdown_window_min=s.protect_drawdown_window_min,
+        drawdown_pause_min=s.protect_drawdown_pause_min,
+        low_profit_pct=s.protect_low_profit_pct,
+        low_profit_trades=s.protect_low_profit_trades,
+        low_profit_window_min=s.protect_low_profit_window_min,
+        low_profit_pause_min=s.protect_low_profit_pause_min,
     )
 
 
@@ -100,6 +118,7 @@ def build_core(
         settings, balances, lambda symbol: rules[symbol].step_size, candles_only=candles_only
     )
     parts = CoreParts(
+        protections=Protections(protection_settings(settings)),
         portfolio=portfolio,
         orders=OrderBook(),
         exits=ExitManager(limits, settings.allow_market_orders),
