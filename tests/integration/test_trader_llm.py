@@ -39,8 +39,8 @@ BINANCE_FAST = Timing(
 )
 
 
-@pytest.fixture
-async def llm() -> AsyncIterator[OpenAIDouble]:
+@pytest.fixture(name="llm")
+async def llm_fixture() -> AsyncIterator[OpenAIDouble]:
     server = OpenAIDouble()
     await server.start()
     yield server

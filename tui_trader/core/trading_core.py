@@ -263,6 +263,21 @@ class TradingCore:
         """The engine has decided on this symbol's queued intent (placed or refused)."""
         self._pending.discard(symbol)
 
+    def claim_entry(self, symbol: str, at: datetime) -> str:
+        """For an entry decided outside the strategies (an LLM decision on a schedule or
+        a volatility trigger): "" when it may go out (the symbol is then pending, as for
+        a strategy's entry), else why not."""
+        if symbol in self._pending or self.parts.orders.open_for(symbol):
+            return "an order for it is open or on its way"
+        if self.parts.portfolio.held(symbol):
+            return "a position is open"
+        if not self.watch.may_enter(symbol, at, self.parts.portfolio.equity()):
+            return "paused by a protection"
+        if not self.state.entries_allowed:
+            return f"entries are held ({self.state.headline})"
+        self._pending.add(symbol)
+        return ""
+
     def on_refused(self, intent: OrderIntent) -> None:
         """Refused at the gate, or approved but never sent: the symbol may take a new
         intent, and an exit is re-armed (the position is still there)."""

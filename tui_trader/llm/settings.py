@@ -31,6 +31,9 @@ class LLMSettings(BaseSettings):
     llm_cost_per_1k_output: Annotated[Decimal, Field(ge=0, le=1000)] = Decimal("0.0006")
     llm_gate_threshold: Annotated[float, Field(ge=0, le=1)] = 0.6
     llm_timer_s: Annotated[float, Field(ge=1, le=7 * DAY_S)] = 900.0
+    # Decide mode: also ask for a decision on every symbol at these wall-clock-aligned
+    # times (15: :00, :15, :30, :45), not only when a strategy wants to enter. 0 = never.
+    llm_decide_every_min: Annotated[float, Field(ge=0, le=7 * DAY_S / 60)] = 0
 
     @property
     def request_deadline_s(self) -> float:

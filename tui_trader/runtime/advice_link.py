@@ -7,13 +7,19 @@
   Exits never wait.
 - decide: a strategy ENTRY asks for a structured decision instead; a long/short
   decision becomes an entry intent that still passes the whole order gate (risk included).
+  The model also decides on its own: at LLM_DECIDE_EVERY_MIN's clock-aligned times for
+  every symbol, and on a volatility trigger (at most once per LLM_COOLDOWN_S per symbol;
+  the advisor's breaker backs off after errors). Such an entry is taken only where a
+  strategy's could be (flat, nothing open, entries allowed, no protection pause).
 """
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
-from datetime import timedelta
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Coroutine, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
 from tui_trader.clock import Clock
 from tui_trader.domain.orders import OrderIntent
@@ -21,6 +27,7 @@ from tui_trader.domain.rules import SymbolRules
 from tui_trader.llm.advice import Advice, advice_view
 from tui_trader.llm.gate import decision_to_intent, gate_allows
 from tui_trader.llm.prompt import AdvisorContext, Trigger
+from tui_trader.runtime.schedules import Schedule
 from tui_trader.runtime.views import History
 
 if TYPE_CHECKING:  # the advisor loads the openai SDK (~0.4 s): only an enabled one pays
@@ -29,6 +36,17 @@ if TYPE_CHECKING:  # the advisor loads the openai SDK (~0.4 s): only an enabled 
 log = logging.getLogger("tui_trader.llm")
 
 ContextBuilder = Callable[[str], AdvisorContext]
+
+
+@dataclass(frozen=True, slots=True)
+class DecideHooks:
+    """What the model's own decisions need from the trader."""
+
+    claim: Callable[[str], str]  # "" when the symbol may take an entry now, else why not
+    price_of: Callable[[str], Decimal]  # the market price (the decision's reference)
+    symbols: Callable[[], Sequence[str]]
+    wall_clock: Clock  # the schedule's clock
+    report: Callable[[str], None]  # a scheduled run that failed
 
 
 ADVICE_HISTORY = 30  # advice rows in the LLM panel's history
@@ -43,6 +61,7 @@ class AdviceLink:
         rules_of: Callable[[str], SymbolRules | None],
         submit: Callable[[OrderIntent], None],
         refuse: Callable[[OrderIntent, str], None],
+        hooks: DecideHooks | None = None,
     ) -> None:
         self.advisor = advisor
         self.settings = advisor.settings
@@ -54,15 +73,22 @@ class AdviceLink:
         self._submit = submit
         self._refuse = refuse
         self._tasks: set[asyncio.Task[None]] = set()
+        self._hooks = hooks
+        self._decided_at: dict[str, datetime] = {}  # the last volatility decision
 
     @property
     def mode(self) -> str:
         return self.settings.llm_mode
 
     async def run(self) -> None:
-        """The advisor's own worker (advisory requests), run as a named edge task."""
+        """The advisor's own worker (advisory requests), and in decide mode the
+        schedule of the model's own decisions; run as a named edge task."""
         try:
-            await self.advisor.run()
+            schedule = self._schedule()
+            if schedule is None:
+                await self.advisor.run()
+            else:
+                await asyncio.gather(self.advisor.run(), schedule.run())
         finally:
             for task in list(self._tasks):
                 task.cancel()
@@ -87,13 +113,72 @@ class AdviceLink:
             if self.advisor.timer_due(symbol):
                 self.ask(symbol, "timer")
 
+    def _schedule(self) -> Schedule | None:
+        every = self.settings.llm_decide_every_min
+        hooks = self._hooks
+        if self.mode != "decide" or not every or hooks is None:
+            return None
+        return Schedule(
+            "LLM decisions", timedelta(minutes=every), self._decide_all, hooks.wall_clock,
+            hooks.report,
+        )  # fmt: skip
+
+    async def _decide_all(self) -> None:
+        assert self._hooks is not None
+        for symbol in self._hooks.symbols():
+            await self.decide_now(symbol, "timer")
+
+    def decide_soon(self, symbol: str, trigger: Trigger) -> None:
+        """A volatility trigger in decide mode: a decision for `symbol`, in its own task,
+        at most once per LLM_COOLDOWN_S."""
+        now = self._clock.now()
+        last = self._decided_at.get(symbol)
+        if self._hooks is None or (last and now - last < self._cooldown):
+            return
+        self._decided_at[symbol] = now
+        self._spawn(self.decide_now(symbol, trigger))
+
+    @property
+    def _cooldown(self) -> timedelta:
+        return timedelta(seconds=self.settings.llm_cooldown_s)
+
+    async def decide_now(self, symbol: str, trigger: Trigger) -> None:
+        """Ask for a decision now; a long or short one becomes an entry where a strategy
+        entry could be taken, through the whole order gate."""
+        hooks = self._hooks
+        assert hooks is not None
+        advice = await self._request(symbol, trigger)
+        price = hooks.price_of(symbol)
+        if advice is None or price <= 0:
+            return
+        proposal = decision_to_intent(advice, price, self._rules_of(symbol))
+        if proposal is None:
+            return  # flat (journaled with the advice)
+        why = hooks.claim(symbol)
+        if why:
+            self._refuse(proposal, f"LLM decide ({trigger}): {why}")
+            return
+        self._submit(proposal)
+
+    async def _request(self, symbol: str, trigger: Trigger) -> Advice | None:
+        try:
+            return await asyncio.wait_for(
+                self.advisor.request(symbol, trigger, self._context(symbol)),
+                self.settings.request_deadline_s,
+            )
+        except TimeoutError:
+            return None
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
     def takes(self, intent: OrderIntent) -> bool:
         """True when this link owns the intent's fate (gate/decide entries)."""
         if intent.purpose.is_exit or self.mode == "advisory":
             return False
-        task = asyncio.get_running_loop().create_task(self._decide(intent))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._spawn(self._decide(intent))
         return True
 
     async def _decide(self, intent: OrderIntent) -> None:
@@ -106,14 +191,7 @@ class AdviceLink:
             self._refuse(intent, f"LLM {self.mode} failed: {type(exc).__name__}: {exc}")
 
     async def _decide_or_raise(self, intent: OrderIntent) -> None:
-        deadline = self.settings.request_deadline_s
-        try:
-            advice = await asyncio.wait_for(
-                self.advisor.request(intent.symbol, "signal", self._context(intent.symbol)),
-                deadline,
-            )
-        except TimeoutError:
-            advice = None
+        advice = await self._request(intent.symbol, "signal")
         if self.mode == "gate":
             self._gate(intent, advice)
         else:

@@ -12,7 +12,7 @@ from tui_trader.domain.events import SafetyEvent, SafetyKind
 from tui_trader.domain.orders import OrderIntent
 from tui_trader.llm.settings import LLMSettings
 from tui_trader.resilience.breaker import ServiceBreaker
-from tui_trader.runtime.advice_link import AdviceLink
+from tui_trader.runtime.advice_link import AdviceLink, DecideHooks
 
 if TYPE_CHECKING:
     from tui_trader.runtime.trader import Trader
@@ -70,6 +70,18 @@ def build_advice_link(settings: LLMSettings, trader: "Trader") -> AdviceLink:
         lambda symbol: trader.core.parts.rules.get(symbol),
         trader.engine.submit,
         refuse,
+        DecideHooks(
+            claim=lambda symbol: trader.core.claim_entry(symbol, trader.parts.market_clock.now()),
+            # Looked up per call: the market state is replaced when Binance takes over.
+            price_of=lambda symbol: trader.core.parts.market.price(symbol),
+            symbols=lambda: tuple(trader.core.parts.market.symbols),
+            wall_clock=trader.parts.wall_clock,
+            report=lambda message: trader.record_safety(
+                SafetyEvent(
+                    trader.parts.wall_clock.now(), Severity.WARNING, SafetyKind.LLM_GATE, message
+                )
+            ),
+        ),
     )
 
 

@@ -4,9 +4,12 @@ balances with the venue's. A difference is a safety event, and a blocking one ho
 trading state at REDUCING ("exchange disagrees") until an audit finds the books agree
 again. (After a user-stream reconnect the broker runs the same reconciler at once.)"""
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+from tui_trader.clock import Clock
+from tui_trader.runtime.schedules import next_aligned, sleep_until
 
 log = logging.getLogger("tui_trader.runtime.book_audit")
 
@@ -17,8 +20,9 @@ class BookAudit:
         reconcile: Callable[[str], Awaitable[None]],
         linked: Callable[[], bool],
         every_min: float,
+        clock: Clock,
     ) -> None:
-        self._reconcile, self._linked = reconcile, linked
+        self._reconcile, self._linked, self._clock = reconcile, linked, clock
         self.every_s = every_min * 60
         self.audits = 0
 
@@ -27,8 +31,10 @@ class BookAudit:
         return self.every_s > 0
 
     async def run(self) -> None:
+        """At every aligned time (AUDIT_EVERY_MIN=5: :00, :05, :10, ... of the clock)."""
+        every = timedelta(seconds=self.every_s)
         while True:
-            await asyncio.sleep(self.every_s)
+            await sleep_until(self._clock, next_aligned(self._clock.now(), every))
             if self._linked():
                 self.audits += 1
                 await self._reconcile(f"audit {self.audits}")

@@ -33,6 +33,8 @@ class DecisionLog:
         )
         if self._advice is not None and self._advice.mode == "advisory":
             self._advice.ask(trigger.symbol, "volatility")
+        elif self._advice is not None and self._advice.mode == "decide":
+            self._advice.decide_soon(trigger.symbol, "volatility")
 
     def signal(self, signal: Signal) -> None:
         if self._metrics is not None:

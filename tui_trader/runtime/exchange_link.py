@@ -75,7 +75,8 @@ class ExchangeLink:
         self.guards = GuardLink(trader, timing)  # the exchange's stops (USD-M account)
         self.shadow: ShadowPaper | None = None  # paper measured against the venue
         every = trader.settings.audit_every_min
-        self.audit = BookAudit(self.reconcile, lambda: self.reconciler is not None, every)
+        linked = lambda: self.reconciler is not None  # noqa: E731
+        self.audit = BookAudit(self.reconcile, linked, every, trader.wall_clock)
         # Account updates that arrive before an account is adopted wait here: applied
         # to the paper account they would corrupt it.
         self._early: list[AccountUpdate] = []
