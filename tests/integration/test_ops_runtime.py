@@ -81,3 +81,5 @@ async def test_an_enabled_channel_without_a_secret_is_a_config_error(tmp_path: P
             await build_ops(trader, ops, env={}, store=SecretStore(MemoryKeyring()))
         nothing = await build_ops(trader, load_ops_settings(), env={}, store=None)
         assert [name for name, _ in nothing.tasks] == ["error-logs"]  # counted, not sent
+        hooked = await build_ops(trader, load_ops_settings(weekly_hook="true"), env={})
+        assert [name for name, _ in hooked.tasks] == ["weekly-hook", "error-logs"]

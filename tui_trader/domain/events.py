@@ -60,6 +60,7 @@ class SafetyKind(StrEnum):
     RATE_SLOWDOWN = auto()
     RECONCILIATION = auto()
     RISK_REJECTED = auto()
+    SCHEDULE = auto()
     TRADING_STATE = auto()
     UNREADABLE_ORDER = auto()
     USER_STREAM_FAILED = auto()

@@ -37,6 +37,10 @@ class OpsSettings(BaseSettings):
     # the user of a private chat. A group chat needs the list: any member could /kill.
     telegram_allowed_users: str = ""
 
+    # --- the weekly job hook: a command run every week at the aligned time -----------
+    weekly_hook: str = ""  # e.g. "/home/trader/bin/weekly-report --email"; empty: none
+    weekly_hook_timeout_s: Annotated[float, Field(ge=1, le=6 * 3600)] = 600
+
     # --- health, logs, doctor --------------------------------------------------------
     health_port: Annotated[int, Field(ge=0, le=65535)] = 0  # 0 = no health server
     log_format: LogFormat = "console"

@@ -11,16 +11,21 @@ aiohttp (~0.1 s), which a trader without them should not pay for at every start.
 import os
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from tui_trader.clock import Clock, SystemClock
 from tui_trader.config import ConfigError
+from tui_trader.domain.enums import Severity
+from tui_trader.domain.events import SafetyEvent, SafetyKind
 from tui_trader.notify.channel import Channel, Transport
 from tui_trader.notify.notifier import Notifier
 from tui_trader.ops.error_logs import ErrorLogRelay
+from tui_trader.ops.hook import run_hook
 from tui_trader.ops.metrics import TraderMetrics
 from tui_trader.ops.settings import OpsSettings
 from tui_trader.resilience.breaker import ServiceBreaker
+from tui_trader.runtime.schedules import Schedule
 from tui_trader.runtime.trader import Trader
 from tui_trader.secrets import KeyMode, SecretsError, SecretStore, resolve_secret
 from tui_trader.secrets.process_store import optional_secret_store
@@ -30,6 +35,7 @@ if TYPE_CHECKING:
     from tui_trader.ops.health import HealthServer
 
 EdgeTask = tuple[str, Callable[[], Awaitable[None]]]
+WEEK = timedelta(days=7)
 KEYS_HINT = {"telegram": "TELEGRAM_BOT_TOKEN", "slack": "SLACK_WEBHOOK_URL"}
 
 
@@ -140,6 +146,8 @@ def _add_tasks(runtime: OpsRuntime, trader: Trader, ops: OpsSettings, clock: Clo
         )
         runtime.notifier = notifier
         runtime.tasks.append(("notifier", lambda: notifier.run(trader.snapshot)))
+    if ops.weekly_hook:
+        runtime.tasks.append(("weekly-hook", _weekly_hook(trader, ops, clock).run))
     send = runtime.notifier.send if runtime.notifier and ops.notify_error_logs else None
     relay = ErrorLogRelay(runtime.metrics, send, per_hour=ops.notify_error_logs_per_hour)
     runtime.tasks.append(("error-logs", relay.run))
@@ -159,3 +167,18 @@ def _add_tasks(runtime: OpsRuntime, trader: Trader, ops: OpsSettings, clock: Clo
         )
         runtime.tasks.append(("health", runtime.health.serve_forever))
         runtime.tasks.append(("metrics", lambda: metrics.run(trader.snapshot, clock)))
+
+
+def _weekly_hook(trader: Trader, ops: OpsSettings, clock: Clock) -> Schedule:
+    """WEEKLY_HOOK on the clock-aligned weekly schedule, its outcome a safety event."""
+
+    async def run() -> None:
+        outcome = await run_hook(
+            ops.weekly_hook, trader.settings.data_path, ops.weekly_hook_timeout_s
+        )
+        say(Severity.INFO if outcome.ok else Severity.WARNING, outcome.text)
+
+    def say(severity: Severity, message: str) -> None:
+        trader.record_safety(SafetyEvent(clock.now(), severity, SafetyKind.SCHEDULE, message))
+
+    return Schedule("weekly hook", WEEK, run, clock, lambda text: say(Severity.WARNING, text))
