@@ -29,6 +29,7 @@ FILL = {
     "fee_asset": "USDT",
     "ts": T0.isoformat(),
     "trade_id": "p1",
+    "is_maker": False,
 }
 
 

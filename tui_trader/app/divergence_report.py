@@ -21,6 +21,7 @@ from tui_trader.domain.enums import Side
 from tui_trader.domain.orders import Fill
 from tui_trader.execution.divergence import DivergenceReport, Execution, MirroredOrder, compare
 from tui_trader.journal import reader
+from tui_trader.journal.codec import row_fill
 from tui_trader.journal.errors import JournalError
 from tui_trader.journal.schema import open_readonly
 from tui_trader.runtime.build_trader import journal_path
@@ -65,7 +66,7 @@ def read_shadow(
             if kind == "order":
                 orders.append(_order(payload))
             elif kind == "fill":
-                fills.append(_fill(payload))
+                fills.append(row_fill(payload))
         except (KeyError, TypeError, ValueError, InvalidOperation):
             skipped += 1
     return orders, fills, skipped
@@ -80,20 +81,6 @@ def _order(p: dict[str, Any]) -> MirroredOrder:
         quantity=Decimal(p["quantity"]),
         created_at=datetime.fromisoformat(p["created_at"]),
         reference_price=Decimal(reference) if reference is not None else None,
-    )
-
-
-def _fill(p: dict[str, Any]) -> Fill:
-    return Fill(
-        client_order_id=str(p["client_order_id"]),
-        symbol=str(p["symbol"]),
-        side=Side(p["side"]),
-        quantity=Decimal(p["quantity"]),
-        price=Decimal(p["price"]),
-        fee=Decimal(p["fee"]),
-        fee_asset=str(p["fee_asset"]),
-        ts=datetime.fromisoformat(p["ts"]),
-        trade_id=str(p["trade_id"]),
     )
 
 

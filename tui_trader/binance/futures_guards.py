@@ -3,18 +3,17 @@ reduce-only, triggered by the mark price (the price the trader's own exits watch
 futures), placed, cancelled and listed under their client id; ALGO_UPDATE events and
 placement replies go to the guard listeners (the trader's GuardKeeper)."""
 
-import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
 from tui_trader.binance.errors import ErrorKind, ExchangeCallFailed
+from tui_trader.binance.guarded_broker import tell_listeners
 from tui_trader.binance.parse import ParseError, dec
 from tui_trader.binance.parse_algo import parse_algo_order, parse_algo_update
 from tui_trader.domain.guards import GuardOrder, GuardStatus, is_guard_id
 from tui_trader.execution.broker import BrokerError, GuardListener
 
-log = logging.getLogger(__name__)
 Call = Callable[..., Awaitable[Any]]
 
 
@@ -116,9 +115,4 @@ class FuturesGuards:
         return guard if guard is not None else sent
 
     def _emit(self, guard: GuardOrder) -> GuardOrder:
-        for listener in self._listeners:
-            try:
-                listener(guard)
-            except Exception:  # one broken listener must not starve the others
-                log.exception("guard listener failed on %r", guard)
-        return guard
+        return tell_listeners(self._listeners, guard)

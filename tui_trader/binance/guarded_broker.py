@@ -2,6 +2,8 @@
 market's guard book (futures_guards.py, spot_guards.py), and the booking of what those
 guards did while the trader was down, looked up by client id."""
 
+import logging
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -10,6 +12,18 @@ from tui_trader.clock import dt_to_ms
 from tui_trader.domain.guards import GuardOrder
 from tui_trader.domain.orders import Fill
 from tui_trader.execution.broker import GuardListener
+
+log = logging.getLogger(__name__)
+
+
+def tell_listeners(listeners: Sequence[GuardListener], guard: GuardOrder) -> GuardOrder:
+    """Every listener hears `guard`; one that raises is logged and the others still hear."""
+    for listener in listeners:
+        try:
+            listener(guard)
+        except Exception:  # one broken listener must not starve the others
+            log.exception("guard listener failed on %r", guard)
+    return guard
 
 
 class GuardBook(Protocol):

@@ -8,19 +8,18 @@ the price gaps through. The legs' client ids are the guard's id plus "-s" (stop)
 listeners as its guard's state: filled → DONE, cancelled → CANCELED, the other leg of a
 filled list → EXPIRED (the DONE was said already)."""
 
-import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
 from tui_trader.binance.errors import ErrorKind, ExchangeCallFailed
+from tui_trader.binance.guarded_broker import tell_listeners
 from tui_trader.domain.enums import Side
 from tui_trader.domain.guards import GuardKind, GuardOrder, GuardStatus, is_guard_id
 from tui_trader.domain.rules import SymbolRules
 from tui_trader.execution.broker import BrokerError, GuardListener
 
-log = logging.getLogger(__name__)
 Call = Callable[..., Awaitable[Any]]
 STOP_LIMIT_GAP = Decimal("0.01")  # the stop-limit's limit: 1% past its stop
 STOP_LEG, TAKE_LEG = "-s", "-t"
@@ -187,12 +186,7 @@ class SpotGuards:
             self.held[guard.client_id] = guard
         else:
             self.held.pop(guard.client_id, None)
-        for listener in self._listeners:
-            try:
-                listener(guard)
-            except Exception:  # one broken listener must not starve the others
-                log.exception("guard listener failed on %r", guard)
-        return guard
+        return tell_listeners(self._listeners, guard)
 
 
 def _from_legs(cid: str, legs: list[dict[str, Any]]) -> GuardOrder:

@@ -18,6 +18,7 @@ from tui_trader.domain.enums import OrderStatus
 from tui_trader.domain.market import Candle, Tick
 from tui_trader.domain.orders import Fill, Order
 from tui_trader.execution.divergence import DivergenceReport, MirroredOrder, compare
+from tui_trader.journal.codec import fill_row
 from tui_trader.journal.store import Journal
 from tui_trader.runtime.core_parts import paper_exchange
 
@@ -102,18 +103,4 @@ class ShadowPaper:
     def _paper_fill(self, fill: Fill) -> None:
         self._paper.setdefault(fill.client_order_id, []).append(fill)
         self._report = None
-        self._journal.record_event(
-            CATEGORY,
-            "fill",
-            {
-                "client_order_id": fill.client_order_id,
-                "symbol": fill.symbol,
-                "side": fill.side.value,
-                "quantity": str(fill.quantity),
-                "price": str(fill.price),
-                "fee": str(fill.fee),
-                "fee_asset": fill.fee_asset,
-                "ts": fill.ts.isoformat(),
-                "trade_id": fill.trade_id,
-            },
-        )
+        self._journal.record_event(CATEGORY, "fill", fill_row(fill))  # as the fills table
