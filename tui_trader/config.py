@@ -78,6 +78,16 @@ class Settings(BaseSettings):
 
     # --- sizing and risk -------------------------------------------------------------
     position_size_pct: PositivePct = Decimal("5")
+    # How an entry is sized (risk/sizing.py): POSITION_SIZE_PCT, the capped Kelly
+    # fraction of recent trades, or the equity a stop ATR_STOP_MULT × ATR away risks.
+    sizing: Literal["fixed", "kelly", "atr"] = "fixed"
+    sizing_max_pct: PositivePct = Decimal("10")
+    kelly_trades: Annotated[int, Field(ge=2, le=10000)] = 50
+    kelly_min_trades: Annotated[int, Field(ge=2, le=10000)] = 20
+    kelly_floor_pct: Pct = Decimal("0.5")
+    atr_period: Annotated[int, Field(ge=2, le=1000)] = 14
+    atr_risk_pct: PositivePct = Decimal("1")
+    atr_stop_mult: Annotated[Decimal, Field(gt=0, le=100)] = Decimal("2")
     allow_market_orders: bool = False
     max_position_pct: PositivePct = Decimal("10")
     max_open_positions: Annotated[int, Field(ge=1, le=1000)] = 5

@@ -37,8 +37,11 @@ class ProtectionWatch:
         protections: Protections,
         state: TradingState,
         say: Callable[[SafetyEvent], None],
+        on_trade: Callable[[ClosedTrade], None] | None = None,
     ) -> None:
+        """`on_trade`: also told every closed trade (Kelly sizing learns from them)."""
         self.protections, self._state, self._say = protections, state, say
+        self._on_trade = on_trade
         self._open: dict[str, _Open] = {}
         self._said: dict[str, Pause] = {}  # the pause last said per symbol
 
@@ -47,7 +50,7 @@ class ProtectionWatch:
     ) -> None:
         """`before`: the symbol's position before the fill (flat, if none), with the
         realized PnL and fees booked on it so far."""
-        if not self.protections.enabled:
+        if not self.protections.enabled and self._on_trade is None:
             return
         symbol = fill.symbol
         watch = self._open.get(symbol)
@@ -61,6 +64,8 @@ class ProtectionWatch:
         del self._open[symbol]
         pnl = (after.realized_pnl - watch.realized) - (after.fees_paid - watch.fees)
         trade = ClosedTrade(symbol, fill.ts, pnl, watch.cost, purpose)
+        if self._on_trade is not None:
+            self._on_trade(trade)
         for pause in self.protections.trade_closed(trade):
             self._started(pause, fill.ts, symbol)
 

@@ -37,6 +37,7 @@ from tui_trader.risk.circuit_breaker import CircuitBreaker
 from tui_trader.risk.context import RiskContext
 from tui_trader.risk.exits import ExitManager
 from tui_trader.risk.protections import Protections, ProtectionSettings
+from tui_trader.risk.sizing import Sizer, SizingSettings
 from tui_trader.safety.trading_state import TradingState
 from tui_trader.strategies.base import Strategy
 
@@ -62,6 +63,7 @@ class CoreParts:
     volatility: VolatilityDetector | None  # None: off (a backtest, where no one listens)
     rules: Mapping[str, SymbolRules]
     protections: Protections = field(default_factory=lambda: Protections(ProtectionSettings()))
+    sizer: Sizer = field(default_factory=lambda: Sizer(SizingSettings()))  # SIZING
 
 
 @dataclass(slots=True)
@@ -109,10 +111,11 @@ class TradingCore:
     watch: ProtectionWatch = field(init=False)  # the protections' pauses (protections.py)
 
     def __post_init__(self) -> None:
-        # The protections' pauses: said through whatever output is connected then.
-        self.watch = ProtectionWatch(
-            self.parts.protections, self.state, lambda event: self.out.safety(event)
-        )
+        # Pauses are said through whatever output is connected then; Kelly sizing
+        # learns from the closed trades.
+        learn = self.parts.sizer.trade_closed if self.parts.sizer.needs_trades else None
+        say: Callable[[SafetyEvent], None] = lambda event: self.out.safety(event)  # noqa: E731
+        self.watch = ProtectionWatch(self.parts.protections, self.state, say, on_trade=learn)
 
     def connect(self, out: CoreOutputs) -> None:
         """Where signals, volatility triggers and safety events go from now on: the
@@ -264,9 +267,8 @@ class TradingCore:
         self._pending.discard(symbol)
 
     def claim_entry(self, symbol: str, at: datetime) -> str:
-        """For an entry decided outside the strategies (an LLM decision on a schedule or
-        a volatility trigger): "" when it may go out (the symbol is then pending, as for
-        a strategy's entry), else why not."""
+        """An entry decided outside the strategies (the LLM's schedule or a volatility
+        trigger): "" when it may go out (the symbol then pending), else why not."""
         if symbol in self._pending or self.parts.orders.open_for(symbol):
             return "an order for it is open or on its way"
         if self.parts.portfolio.held(symbol):
@@ -332,7 +334,8 @@ class TradingCore:
         if touch <= 0:
             return None
         rules = self.parts.rules[signal.symbol]
-        budget = self.parts.portfolio.equity() * self.config.position_size_pct / 100
+        atr = self.parts.strategies[signal.symbol].atr if self.parts.sizer.needs_atr else None
+        budget = self.parts.sizer.budget(self.parts.portfolio.equity(), touch, atr).quote
         quantity = rules.round_qty(signal.quantity or budget / touch)
         if quantity <= 0:
             return None

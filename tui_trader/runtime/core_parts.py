@@ -24,6 +24,7 @@ from tui_trader.risk.exits import ExitManager
 from tui_trader.risk.limits import RiskLimits
 from tui_trader.risk.manager import RiskManager
 from tui_trader.risk.protections import Protections, ProtectionSettings
+from tui_trader.risk.sizing import Sizer, SizingSettings
 from tui_trader.strategies.base import Strategy
 from tui_trader.strategies.registry import create_strategy
 
@@ -68,6 +69,20 @@ def protection_settings(settings: Settings) -> ProtectionSettings:
         low_profit_trades=s.protect_low_profit_trades,
         low_profit_window_min=s.protect_low_profit_window_min,
         low_profit_pause_min=s.protect_low_profit_pause_min,
+    )
+
+
+def sizing_settings(settings: Settings) -> SizingSettings:
+    s = settings
+    return SizingSettings(
+        mode=s.sizing,
+        fixed_pct=s.position_size_pct,
+        max_pct=s.sizing_max_pct,
+        kelly_trades=s.kelly_trades,
+        kelly_min_trades=s.kelly_min_trades,
+        kelly_floor_pct=s.kelly_floor_pct,
+        atr_risk_pct=s.atr_risk_pct,
+        atr_stop_mult=s.atr_stop_mult,
     )
 
 
@@ -119,6 +134,7 @@ def build_core(
     )
     parts = CoreParts(
         protections=Protections(protection_settings(settings)),
+        sizer=Sizer(sizing_settings(settings)),
         portfolio=portfolio,
         orders=OrderBook(),
         exits=ExitManager(limits, settings.allow_market_orders),
@@ -145,6 +161,15 @@ class MarketParts(TypedDict):
     volatility: VolatilityDetector | None
 
 
+def strategies(settings: Settings, symbols: tuple[str, ...]) -> dict[str, Strategy]:
+    """One strategy per symbol; each keeps an ATR of every candle when SIZING=atr."""
+    made = {s: create_strategy(settings.strategy, s, settings.strategy_params) for s in symbols}
+    if settings.sizing == "atr":
+        for strategy in made.values():
+            strategy.track_atr(settings.atr_period)
+    return made
+
+
 def market_parts(
     settings: Settings, symbols: tuple[str, ...], *, triggers: bool = True
 ) -> MarketParts:
@@ -153,9 +178,7 @@ def market_parts(
     leaks into a decision on real ones."""
     return {
         "market": MarketState(symbols),
-        "strategies": {
-            s: create_strategy(settings.strategy, s, settings.strategy_params) for s in symbols
-        },
+        "strategies": strategies(settings, symbols),
         "breaker": CircuitBreaker(settings.circuit_breaker_pct),
         "anomaly": AnomalyMonitor(
             settings.anomaly_jump_pct,

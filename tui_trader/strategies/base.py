@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from tui_trader.domain.enums import SignalAction
 from tui_trader.domain.market import Candle
 from tui_trader.domain.orders import Signal
+from tui_trader.indicators import ATR
 
 BUY = SignalAction.BUY
 SELL = SignalAction.SELL
@@ -140,6 +141,7 @@ class Strategy(ABC):
         self.symbol = symbol
         self.params = self.parse_params(params)
         self._seen = 0
+        self._sizing_atr: ATR | None = None  # tracked for SIZING=atr only
         self._setup()
         self._warmup = self.warmup_period  # read on every candle: computed once
 
@@ -181,8 +183,18 @@ class Strategy(ABC):
 
     def reset(self) -> None:
         self._seen = 0
+        if self._sizing_atr is not None:
+            self._sizing_atr.reset()
         self._setup()
         self._warmup = self.warmup_period
+
+    def track_atr(self, period: int) -> None:
+        """Keep an ATR of every candle seen (live and in backtests alike), for sizing."""
+        self._sizing_atr = ATR(period)
+
+    @property
+    def atr(self) -> float | None:
+        return self._sizing_atr.value if self._sizing_atr is not None else None
 
     def on_candle(self, candle: Candle) -> Signal:
         if not candle.closed:
@@ -190,6 +202,8 @@ class Strategy(ABC):
         if candle.symbol != self.symbol:
             raise ValueError(f"{self.name}: candle for {candle.symbol} sent to {self.symbol}")
         self._seen += 1
+        if self._sizing_atr is not None:
+            self._sizing_atr.update(float(candle.high), float(candle.low), float(candle.close))
         decided = self._step(candle)  # always runs: indicators need every candle
         return self.signal(candle, *self._past_warmup(decided))
 
@@ -197,6 +211,8 @@ class Strategy(ABC):
         """`on_candle`'s decision without the Signal (what the backtester asks on every
         candle; it builds the Candle and the Signal only when something may happen)."""
         self._seen += 1
+        if self._sizing_atr is not None:
+            self._sizing_atr.update(bar.high, bar.low, bar.close)
         return self._past_warmup(self._decide(bar))
 
     def _past_warmup(self, decided: Decision | None) -> Decision:
