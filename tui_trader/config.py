@@ -88,6 +88,7 @@ class Settings(BaseSettings):
     atr_period: Annotated[int, Field(ge=2, le=1000)] = 14
     atr_risk_pct: PositivePct = Decimal("1")
     atr_stop_mult: Annotated[Decimal, Field(gt=0, le=100)] = Decimal("2")
+    atr_take_mult: Annotated[Decimal, Field(ge=0, le=100)] = Decimal("0")  # 0: TAKE_PROFIT_PCT
     allow_market_orders: bool = False
     max_position_pct: PositivePct = Decimal("10")
     max_open_positions: Annotated[int, Field(ge=1, le=1000)] = 5

@@ -10,8 +10,11 @@ import pytest
 
 from tests.unit.test_backtest_quiet_parity import assert_same, both
 from tests.unit.test_backtest_runner import settings, walk
+from tests.unit.test_exits import make_limits
 from tui_trader.backtest.results import BacktestSpec
 from tui_trader.domain.enums import IntentPurpose
+from tui_trader.domain.portfolio import Position
+from tui_trader.risk.exits import ExitManager
 from tui_trader.risk.protections import ClosedTrade
 from tui_trader.risk.sizing import Sizer, SizingSettings
 
@@ -72,3 +75,20 @@ def test_the_backtester_sizes_alike_on_both_paths_and_unlike_fixed(
     fixed, _ = both(settings(tmp_path), spec)
     sizes = {f.quantity for f in fast.fills}
     assert fast.fills and sizes != {f.quantity for f in fixed.fills}
+
+
+def test_atr_sizing_puts_the_stop_where_the_size_was_computed_for() -> None:
+    sizer = Sizer(SizingSettings(mode="atr", atr_stop_mult=Decimal(2), atr_take_mult=Decimal(3)))
+    assert sizer.exit_distances(50.0) == (Decimal(100), Decimal(150))
+    assert sizer.exit_distances(None) is None
+    assert Sizer(SizingSettings()).exit_distances(50.0) is None  # fixed sizing: percentages
+    exits = ExitManager(make_limits())  # stop-loss 2%, take-profit 4%
+    exits.set_distances("BTCUSDT", sizer.exit_distances(50.0))
+    long = Position("BTCUSDT", Decimal(1), Decimal(1000), T0)
+    levels = exits.levels_for(long)
+    assert (levels.stop_loss, levels.take_profit) == (Decimal(900), Decimal(1150))
+    short = Position("BTCUSDT", Decimal(-1), Decimal(1000), T0)
+    levels = exits.levels_for(short)
+    assert (levels.stop_loss, levels.take_profit) == (Decimal(1100), Decimal(850))
+    exits.reset("BTCUSDT")  # the position closed: the next one starts from the settings
+    assert exits.levels_for(long).stop_loss == Decimal(980)

@@ -323,8 +323,7 @@ class TradingCore:
         return order.purpose if order is not None else IntentPurpose.MANUAL_CLOSE
 
     def track_account(self, ts: datetime) -> bool:
-        """Sample equity for the start of day and the peak (per candle and per fill);
-        True when a new UTC day began."""
+        """Sample equity for the day start and the peak; True when a new UTC day began."""
         return self.account.update(self.parts.portfolio.equity, ts)
 
     def _entry(self, signal: Signal, candle: Candle) -> OrderIntent | None:
@@ -333,12 +332,13 @@ class TradingCore:
         touch = state.ask if side is Side.BUY else state.bid
         if touch <= 0:
             return None
-        rules = self.parts.rules[signal.symbol]
-        atr = self.parts.strategies[signal.symbol].atr if self.parts.sizer.needs_atr else None
-        budget = self.parts.sizer.budget(self.parts.portfolio.equity(), touch, atr).quote
+        rules, sizer = self.parts.rules[signal.symbol], self.parts.sizer
+        atr = self.parts.strategies[signal.symbol].atr if sizer.needs_atr else None
+        budget = sizer.budget(self.parts.portfolio.equity(), touch, atr).quote
         quantity = rules.round_qty(signal.quantity or budget / touch)
         if quantity <= 0:
             return None
+        self.parts.exits.set_distances(signal.symbol, sizer.exit_distances(atr))
         return self._intent(
             f"entry-{signal.strategy}-{signal.symbol}-{dt_to_ms(candle.open_time)}",
             signal,

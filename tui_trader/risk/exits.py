@@ -36,6 +36,8 @@ class _Track:
     long: bool
     entry: Decimal
     water: Decimal  # best price since opening: high-water (long) / low-water (short)
+    # Absolute distances from the entry (ATR sizing), else the percentages apply.
+    distances: tuple[Decimal, Decimal | None] | None = None
 
     def beyond(self, price: Decimal, level: Decimal) -> bool:
         """True when `price` is at or past `level` in the position's favour."""
@@ -51,12 +53,21 @@ class ExitManager:
         self._tracks: dict[str, _Track] = {}
         self._in_flight: set[str] = set()  # symbols with an exit order working
         self._retries: dict[str, int] = {}  # exits that died, per symbol: names the next id
+        self._distances: dict[str, tuple[Decimal, Decimal | None]] = {}  # for the next track
 
     def levels(self, symbol: str) -> ExitLevels:
         track = self._tracks.get(symbol)
         if track is None:
             return ExitLevels(None, None, None)
         return self._levels(track)
+
+    def set_distances(self, symbol: str, distances: tuple[Decimal, Decimal | None] | None) -> None:
+        """The stop (and take-profit) distance from the entry of `symbol`'s next position
+        (ATR sizing); None: the percentages."""
+        if distances is None:
+            self._distances.pop(symbol, None)
+        elif self._tracks.get(symbol) is None:  # an add to an open position keeps its own
+            self._distances[symbol] = distances
 
     def levels_for(self, position: Position) -> ExitLevels:
         """The levels of `position`: its tracked marks, or from its entry alone when it is
@@ -65,7 +76,8 @@ class ExitManager:
         long = position.quantity > 0
         if track is None or track.opened_at != position.opened_at or track.long != long:
             entry = position.average_entry
-            track = _Track(position.opened_at, 0, long, entry, entry)
+            distances = self._distances.get(position.symbol)
+            track = _Track(position.opened_at, 0, long, entry, entry, distances)
         return self._levels(track)
 
     def on_tick(self, tick: Tick, position: Position, rules: SymbolRules) -> OrderIntent | None:
@@ -135,6 +147,7 @@ class ExitManager:
     def reset(self, symbol: str) -> None:
         """The position closed: forget its marks and exit state."""
         self._tracks.pop(symbol, None)
+        self._distances.pop(symbol, None)
         self._in_flight.discard(symbol)
         self._retries.pop(symbol, None)
 
@@ -147,7 +160,8 @@ class ExitManager:
         if track is None:
             key_ms = dt_to_ms(position.opened_at or seen_at)
             entry = position.average_entry
-            track = _Track(position.opened_at, key_ms, long, entry, entry)
+            distances = self._distances.get(position.symbol)
+            track = _Track(position.opened_at, key_ms, long, entry, entry, distances)
             self._tracks[position.symbol] = track
         track.entry = position.average_entry  # adding to a position moves the average
         return track
@@ -157,6 +171,11 @@ class ExitManager:
         limits = self.limits
         stop = track.entry * (1 - sign * limits.stop_loss_pct / 100)
         take = track.entry * (1 + sign * limits.take_profit_pct / 100)
+        if track.distances is not None:
+            stop_distance, take_distance = track.distances
+            stop = track.entry - sign * stop_distance
+            if take_distance is not None:
+                take = track.entry + sign * take_distance
         # The trailing stop protects gains: it is active once price has moved our way.
         trailing = track.water * (1 - sign * limits.trailing_stop_pct / 100)
         gained = track.water != track.entry and track.beyond(track.water, track.entry)

@@ -35,6 +35,7 @@ class SizingSettings:
     kelly_floor_pct: Decimal = Decimal("0.5")
     atr_risk_pct: Decimal = Decimal(1)
     atr_stop_mult: Decimal = Decimal(2)
+    atr_take_mult: Decimal = ZERO  # 0: the take-profit stays TAKE_PROFIT_PCT
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +73,15 @@ class Sizer:
         w = Decimal(len(wins)) / len(returns)
         payoff = (sum(wins, ZERO) / len(wins)) / (sum(losses, ZERO) / len(losses))
         return w - (1 - w) / payoff
+
+    def exit_distances(self, atr: float | None) -> tuple[Decimal, Decimal | None] | None:
+        """With ATR sizing, the position's stop (and take-profit, ATR_TAKE_MULT > 0) at
+        those multiples of the ATR from the entry: the stop the size was computed for."""
+        s = self.settings
+        if s.mode != "atr" or atr is None or atr <= 0:
+            return None
+        unit = Decimal(repr(atr))
+        return unit * s.atr_stop_mult, unit * s.atr_take_mult if s.atr_take_mult else None
 
     def budget(self, equity: Decimal, price: Decimal, atr: float | None) -> Budget:
         s = self.settings

@@ -83,6 +83,7 @@ def sizing_settings(settings: Settings) -> SizingSettings:
         kelly_floor_pct=s.kelly_floor_pct,
         atr_risk_pct=s.atr_risk_pct,
         atr_stop_mult=s.atr_stop_mult,
+        atr_take_mult=s.atr_take_mult,
     )
 
 
