@@ -46,5 +46,5 @@ def test_bars_and_candles_give_the_same_decisions(name: str) -> None:
 def test_the_grid_needs_candles() -> None:
     grid = create_strategy("grid", "BTCUSDT")
     assert not grid.decides_on_bars
-    with pytest.raises(NotImplementedError):
+    with pytest.raises(TypeError, match="decides on candles"):
         grid.on_bar(Bar.of(candles(1, seed=1)[0]))

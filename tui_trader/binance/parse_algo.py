@@ -6,6 +6,7 @@ lives there under `clientAlgoId` until it fires; then the matching engine gets a
 order under the same client id, whose fill arrives as an ordinary ORDER_TRADE_UPDATE."""
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -26,22 +27,30 @@ _STATUS = {
 _KIND = {"STOP_MARKET": GuardKind.STOP, "TAKE_PROFIT_MARKET": GuardKind.TAKE_PROFIT}
 
 
+@dataclass(frozen=True, slots=True)
+class _Fields:
+    """Where each field of a guard is, in one of the two shapes Binance sends."""
+
+    kind: str
+    client_id: str
+    symbol: str
+    side: str
+    quantity: str
+    trigger: str
+    status: str
+    reason: str | None
+
+
+_REST = _Fields("orderType", "clientAlgoId", "symbol", "side", "quantity", "triggerPrice",
+                "algoStatus", None)  # fmt: skip
+_EVENT = _Fields("o", "caid", "s", "S", "q", "tp", "X", "rm")
+
+
 def parse_algo_order(data: Mapping[str, Any]) -> GuardOrder | None:
     """A REST algo order; None when it is not one of the two guard types (another
     conditional order type, placed by someone else)."""
     try:
-        kind = _KIND.get(data["orderType"])
-        if kind is None:
-            return None
-        return GuardOrder(
-            client_id=str(data["clientAlgoId"]),
-            symbol=str(data["symbol"]),
-            kind=kind,
-            side=Side(data["side"]),
-            quantity=_quantity(data.get("quantity")),
-            trigger=dec(data["triggerPrice"]),
-            status=_status(data["algoStatus"]),
-        )
+        return _guard(data, _REST)
     except WIRE_ERRORS as exc:
         raise ParseError(f"algo order reply: {exc}") from None
 
@@ -49,22 +58,25 @@ def parse_algo_order(data: Mapping[str, Any]) -> GuardOrder | None:
 def parse_algo_update(event: Mapping[str, Any]) -> GuardOrder | None:
     """An ALGO_UPDATE event's order; None for non-guard types."""
     try:
-        o = event["o"]
-        kind = _KIND.get(o["o"])
-        if kind is None:
-            return None
-        return GuardOrder(
-            client_id=str(o["caid"]),
-            symbol=str(o["s"]),
-            kind=kind,
-            side=Side(o["S"]),
-            quantity=_quantity(o.get("q")),
-            trigger=dec(o["tp"]),
-            status=_status(o["X"]),
-            reason=str(o.get("rm") or ""),
-        )
+        return _guard(event["o"], _EVENT)
     except WIRE_ERRORS as exc:
         raise ParseError(f"ALGO_UPDATE: {exc}") from None
+
+
+def _guard(row: Mapping[str, Any], f: _Fields) -> GuardOrder | None:
+    kind = _KIND.get(row[f.kind])
+    if kind is None:
+        return None
+    return GuardOrder(
+        client_id=str(row[f.client_id]),
+        symbol=str(row[f.symbol]),
+        kind=kind,
+        side=Side(row[f.side]),
+        quantity=_quantity(row.get(f.quantity)),
+        trigger=dec(row[f.trigger]),
+        status=_status(row[f.status]),
+        reason=str(row.get(f.reason) or "") if f.reason else "",
+    )
 
 
 def _status(raw: Any) -> GuardStatus:

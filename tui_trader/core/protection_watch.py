@@ -83,7 +83,8 @@ class ProtectionWatch:
         return pause is None
 
     def release_expired(self, at: datetime) -> None:
-        if self.protections.global_pause(at) is None:
+        """Asked on every tick: nothing to do unless a protection is configured."""
+        if self.protections.enabled and self.protections.global_pause(at) is None:
             self._state.release(HoldReason.PROTECTION, SOURCE)
 
     def _started(self, pause: Pause, at: datetime, symbol: str) -> None:

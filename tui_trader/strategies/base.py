@@ -170,7 +170,8 @@ class Strategy(ABC):
 
     def _decide(self, bar: Bar) -> Decision | None:
         """Feed one candle's numbers to the indicators; None while they are not ready."""
-        raise NotImplementedError(f"{self.name}: decides on candles (_step), not bars")
+        # Not a missing piece: the guard for a caller that ignored `decides_on_bars`.
+        raise TypeError(f"{self.name} decides on candles (_step): give it candles, not bars")
 
     def _step(self, candle: Candle) -> Decision | None:
         """Feed one candle to the indicators; None while they are not ready."""
