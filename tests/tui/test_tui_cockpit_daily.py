@@ -137,6 +137,24 @@ async def test_the_kill_dialog_answers_to_letters_and_offers_only_what_applies(
         await wait_for(pilot, lambda: c.trader.snapshot().kill_switch_active, "kill active")
 
 
+async def test_no_toast_covers_the_kill_dialog_and_none_is_lost(cockpit: Make) -> None:
+    """At 80x24 a toast sat on the dialog's buttons; the alarm dialog owns the screen
+    (opaque, no moving cockpit behind it) and notices come back once it closes."""
+    c = cockpit()
+    async with c.app.run_test(size=(80, 24), notifications=True) as pilot:
+        await market_ready(pilot, c)
+        c.app.notify("exchange unreachable", severity="error", timeout=60)
+        await pilot.press("k")
+        assert isinstance(c.app.screen, KillScreen)
+        await pilot.pause(0.05)
+        assert "exchange unreachable" not in screen_plain(c.app)
+        assert c.app.screen.styles.background.a == 1  # nothing of the cockpit behind
+        await pilot.press("escape")
+        await wait_for(
+            pilot, lambda: "exchange unreachable" in screen_plain(c.app), "the toast back"
+        )
+
+
 async def test_stop_and_quit_answer_to_letters(cockpit: Make) -> None:
     c = cockpit()
     async with c.app.run_test(size=(80, 24)) as pilot:
