@@ -250,12 +250,49 @@ def with_strategy_params(
     Plug-in strategies (plugins.py) are loaded first: the strategy may be one."""
     # Imported here: `status` and `kill` read settings and need no strategy code.
     from tui_trader.strategies.base import StrategyParamError
-    from tui_trader.strategies.params import resolve_strategy_params
+    from tui_trader.strategies.params import resolve_strategy_params, strategy_file_settings
     from tui_trader.strategies.plugins import load_plugins
 
     load_plugins(settings.data_path)
     try:
         params = resolve_strategy_params(settings.strategy, settings.data_path, overrides)
+        table, source = strategy_file_settings(settings.strategy, settings.data_path)
     except StrategyParamError as exc:
         raise ConfigError(str(exc)) from None
-    return settings.model_copy(update={"strategy_params": params})
+    return with_strategy_settings(settings, table, source).model_copy(
+        update={"strategy_params": params}
+    )
+
+
+def per_strategy(name: str) -> bool:
+    """May a strategy's own file set this setting? Its sizing, exits and protections:
+    yes. The account's limits (MAX_POSITION_PCT, MAX_DAILY_LOSS_PCT, ...) and anything
+    about the venue: no, a strategy must not loosen what guards the whole account."""
+    return name in _PER_STRATEGY or name.startswith(_PER_STRATEGY_PREFIXES)
+
+
+_PER_STRATEGY = frozenset(
+    {"position_size_pct", "sizing", "sizing_max_pct", "stop_loss_pct", "take_profit_pct",
+     "trailing_stop_pct", "max_holding_minutes"}
+)  # fmt: skip
+_PER_STRATEGY_PREFIXES = ("kelly_", "atr_", "protect_")
+
+
+def with_strategy_settings(settings: Settings, table: Mapping[str, Any], source: str) -> Settings:
+    """`settings` with a strategy file's `[settings]` table over the global values (the
+    strategy's own choice is the more specific one), validated as the .env values are."""
+    if not table:
+        return settings
+    names = {key: key.lower() for key in table}
+    for key, name in names.items():
+        if name not in Settings.model_fields or not per_strategy(name):
+            raise ConfigError(
+                f"{source}: [settings] {key}: not a setting a strategy may choose "
+                "(its sizing, exits and PROTECT_* only)"
+            )
+    values = settings.model_dump(by_alias=True)
+    values.update({names[key]: value for key, value in table.items()})
+    try:
+        return Settings.model_validate(values)
+    except ValidationError as exc:
+        raise ConfigError(f"{source}: [settings] {_describe(dict(exc.errors()[0]))}") from None

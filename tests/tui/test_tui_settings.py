@@ -98,6 +98,28 @@ async def test_e_lists_every_group_with_its_source_and_no_secret(
         assert not isinstance(c.app.screen, SettingsScreen)
 
 
+async def test_a_setting_the_strategy_file_chooses_is_marked_with_its_value(
+    cockpit: Make, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The screen lists the value the next start uses: for the strategy, its own file's."""
+    data = tmp_path / "next-start"
+    (data / "strategies").mkdir(parents=True)
+    (data / "strategies" / "ema_cross.toml").write_text('[settings]\nsizing = "atr"\n')
+    monkeypatch.setenv("TUI_TRADER_DATA_DIR", str(data))
+    c = cockpit(env_file=env_file(tmp_path, "STRATEGY=ema_cross\n"))
+    async with c.app.run_test(size=(80, 24)) as pilot:
+        screen = await open_settings(pilot, c)
+        assert cells(screen, "SIZING") == ["SIZING", "fixed", "strategy", "restart"]
+        assert cells(screen, "ATR_RISK_PCT")[2] == "default"
+        await select(pilot, screen, "SIZING")
+        shown = " ".join(screen_plain(c.app).split())
+        assert "The strategy runs with SIZING=atr from the [settings] of" in shown
+        await pilot.press("enter")
+        warning = str(c.app.screen.query_one("#setting-override", Static).render())
+        assert "SIZING=atr" in warning and "applies to other strategies" in warning
+        await pilot.press("escape", "escape")
+
+
 async def test_a_refused_value_is_shown_and_a_good_one_saved(cockpit: Make, tmp_path: Path) -> None:
     path = env_file(tmp_path)
     c = cockpit(env_file=path)

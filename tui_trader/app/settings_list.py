@@ -8,7 +8,7 @@ that looks like a secret (a URL with a password, a pasted token) is masked."""
 import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from enum import Enum
 from pathlib import Path
@@ -19,12 +19,14 @@ from annotated_types import Ge, Gt, Le, Lt
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings
 
-from tui_trader.config import ConfigError, Settings
+from tui_trader.config import ConfigError, Settings, per_strategy
 from tui_trader.known_settings import SETTINGS_GROUPS, env_name, read_env_file
 from tui_trader.llm.settings import LLMSettings
 from tui_trader.ops.settings import OpsSettings
 from tui_trader.secrets.env import is_secret_name
 from tui_trader.secrets.redact import redact
+from tui_trader.strategies.base import StrategyParamError
+from tui_trader.strategies.params import strategy_file_settings
 
 Source = Literal["default", ".env", "environment"]
 GROUP_LABELS: Mapping[type[BaseSettings], str] = {
@@ -55,6 +57,10 @@ class SettingInfo:
     default: str
     file_value: str | None  # the .env line's value when the environment overrides it
     masked: bool = False  # the value looked like a secret: never prefilled for editing
+    # The strategy's parameter file sets it in its [settings] table (that strategy runs
+    # with `chosen_value`; the value above applies to the other strategies).
+    chosen_by: str | None = None
+    chosen_value: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +127,25 @@ def list_settings(env_file: Path, env: Mapping[str, str] | None = None) -> Setti
     except ConfigError as exc:
         in_file, problem = {}, str(exc)
     rows = tuple(_info(name, ref, environment, in_file) for name, ref in editable_fields().items())
+    try:
+        rows = _strategy_choices(rows)
+    except (ConfigError, StrategyParamError) as exc:
+        problem = problem or str(exc)
     return SettingsListing(rows, env_file, problem)
+
+
+def _strategy_choices(rows: tuple[SettingInfo, ...]) -> tuple[SettingInfo, ...]:
+    """The rows the next start's strategy sets in its own file, marked with its value."""
+    by_name = {row.name: row for row in rows}
+    strategy, data_dir = by_name["STRATEGY"].value, by_name["TUI_TRADER_DATA_DIR"].value
+    table, source = strategy_file_settings(strategy, Path(data_dir).expanduser())
+    chosen = {key.upper(): value for key, value in table.items()}
+    return tuple(
+        replace(row, chosen_by=source, chosen_value=redact(as_text(chosen[row.name])))
+        if row.name in chosen and per_strategy(row.name.lower())
+        else row
+        for row in rows
+    )
 
 
 def _info(

@@ -5,7 +5,11 @@ A file holds the parameters as top-level keys, e.g. for conservative:
     fast_period = 9          # TOML      fast_period: 9       # YAML
     max_atr_pct = 2.5                    max_atr_pct: 2.5
 Overrides are TOML values (9, 0.5, true, "x", {rsi = 1.0}); a bare word is a string,
-or a mapping already parsed (STRATEGY_PARAMS for `run`)."""
+or a mapping already parsed (STRATEGY_PARAMS for `run`).
+
+A `[settings]` table (YAML: a `settings:` mapping) in the same file chooses this
+strategy's own sizing, exits and protections (config.py says which settings it may
+set), e.g. `[settings]` / `sizing = "atr"` / `protect_cooldown_min = 30`."""
 
 import re
 import tomllib
@@ -23,6 +27,9 @@ Overrides = Sequence[str] | Mapping[str, Any]
 
 
 SUFFIXES = (".toml", ".yaml", ".yml")
+# The table of a parameter file that holds settings, not parameters: no strategy may
+# have a parameter of this name.
+SETTINGS_TABLE = "settings"
 
 
 def strategy_dirs(data_dir: Path) -> list[Path]:
@@ -60,13 +67,30 @@ def load_strategy_params(
     values: dict[str, Any] = {}
     path = params_file(name, search_dirs)
     if path is not None:
-        values = _read_toml(path) if path.suffix == ".toml" else read_yaml(path)
+        values = read_params_file(path)
+        values.pop(SETTINGS_TABLE, None)
         for key in values:
             _check_key(cls, key, str(path))
     for key, value, source in _override_items(overrides):
         _check_key(cls, key, source)
         values[key] = value
     return cls.parse_params(values).model_dump()
+
+
+def strategy_file_settings(name: str, data_dir: Path) -> tuple[dict[str, Any], str]:
+    """The `[settings]` table of strategy `name`'s parameter file ({} without one) and
+    the file it came from, for messages."""
+    path = params_file(name, strategy_dirs(data_dir))
+    if path is None:
+        return {}, ""
+    table = read_params_file(path).get(SETTINGS_TABLE, {})
+    if not isinstance(table, dict) or not all(isinstance(key, str) for key in table):
+        raise StrategyParamError(f"{path}: [{SETTINGS_TABLE}] must be a table of name = value")
+    return table, str(path)
+
+
+def read_params_file(path: Path) -> dict[str, Any]:
+    return _read_toml(path) if path.suffix == ".toml" else read_yaml(path)
 
 
 def _override_items(overrides: Overrides) -> Iterator[tuple[str, Any, str]]:

@@ -38,13 +38,26 @@ def setting_facts(info: SettingInfo) -> Text:
 
 
 def override_warning(info: SettingInfo) -> str:
-    """Empty unless the environment sets the name: then `.env` changes nothing."""
-    if info.source != "environment":
-        return ""
-    held = f" (.env holds {info.file_value})" if info.file_value is not None else ""
+    """Empty unless the environment sets the name (then `.env` changes nothing) or the
+    strategy's own file does (then `.env` changes it for the other strategies only)."""
+    warnings = [strategy_choice(info) or ""]
+    if info.source == "environment":
+        held = f" (.env holds {info.file_value})" if info.file_value is not None else ""
+        warnings.insert(
+            0,
+            f"The environment sets {info.name}, which wins over .env{held}: a value saved "
+            f"here takes effect only once {info.name} is unset in the environment.",
+        )
+    return " ".join(warning for warning in warnings if warning)
+
+
+def strategy_choice(info: SettingInfo) -> str | None:
+    """What the strategy's own file sets instead, if it does."""
+    if info.chosen_by is None:
+        return None
     return (
-        f"The environment sets {info.name}, which wins over .env{held}: a value saved "
-        f"here takes effect only once {info.name} is unset in the environment."
+        f"The strategy runs with {info.name}={info.chosen_value} from the [settings] of "
+        f"{info.chosen_by}; this value applies to other strategies."
     )
 
 

@@ -19,7 +19,7 @@ from tui_trader.app.settings_edit import Saved, save_setting
 from tui_trader.app.settings_list import SettingInfo, SettingsListing, list_settings
 from tui_trader.config import ConfigError
 from tui_trader.tui.literal import literal, literal_lines
-from tui_trader.tui.modals.setting_edit import EditSettingScreen, SaveSetting
+from tui_trader.tui.modals.setting_edit import EditSettingScreen, SaveSetting, strategy_choice
 from tui_trader.tui.widgets.base import Palette
 
 GROUP_KEY = "group:"
@@ -56,7 +56,11 @@ def detail_text(info: SettingInfo, warning_style: str) -> Text:
         warning = f"set in the environment, which wins over .env{held}: unset it to apply"
         text.append("\n")
         text.append_text(literal(warning, style=warning_style))
+    if (chosen := strategy_choice(info)) is not None:
+        text.append("\n")
+        text.append_text(literal(chosen, style=warning_style))
     return text
+
 
 
 class SettingsTable(DataTable[Text]):
@@ -129,8 +133,9 @@ class SettingsScreen(ModalScreen[None]):
         self._describe()
 
     def _cells(self, info: SettingInfo) -> tuple[Text, Text, Text, Text]:
-        env = info.source == "environment"
-        source = Text(info.source, style=f"bold {self._palette.warning}" if env else "")
+        env = info.source == "environment" or info.chosen_by is not None
+        shown = "strategy" if info.chosen_by is not None else info.source
+        source = Text(shown, style=f"bold {self._palette.warning}" if env else "")
         value = literal(info.value, limit=value_width(self.size.width))
         return (Text(info.name), value, source, applies(info, self.pending, self._palette))
 
