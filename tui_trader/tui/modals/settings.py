@@ -62,7 +62,6 @@ def detail_text(info: SettingInfo, warning_style: str) -> Text:
     return text
 
 
-
 class SettingsTable(DataTable[Text]):
     """Enter (select) edits: said in the footer, which DataTable's own binding hides."""
 
