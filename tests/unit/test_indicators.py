@@ -18,6 +18,7 @@ from tui_trader.indicators import (
     RollingMean,
     VolumeProfile,
 )
+from tui_trader.indicators.range_profile import RangeVolumeProfile
 
 
 def feed(indicator: object, values: list[float]) -> list[float | None]:
@@ -285,3 +286,37 @@ def test_volume_profile_refuses_bad_settings() -> None:
         VolumeProfile(10, bin_pct=0.0)
     with pytest.raises(ValueError, match="value_area_pct"):
         VolumeProfile(10, value_area_pct=120.0)
+
+
+# --- volume profile over the window's range (the source platform's) --------------------
+
+
+def test_range_profile_bins_span_the_window_and_follow_it() -> None:
+    profile = RangeVolumeProfile(period=4, bins=4, value_area_pct=70.0)
+    candles = [(101.0, 99.0, 100.0, 10.0), (103.0, 101.0, 102.0, 30.0), (105.0, 103.0, 104.0, 5.0)]
+    for high, low, close, volume in candles:
+        assert profile.update(high, low, close, volume) is None
+    # range 99..107 in 4 bins 2.0 wide: 10, 30, 5, 1; 70% of 46 = 32.2; POC bin 1
+    assert profile.update(107.0, 105.0, 106.0, 1.0) == 102.0
+    assert (profile.value_area_low, profile.value_area_high) == (99.0, 103.0)
+    # the first candle leaves: range 101..109, bins 2.0 wide from 101: 30, 5, 1, 2
+    assert profile.update(109.0, 107.0, 108.0, 2.0) == 102.0
+    assert (profile.value_area_low, profile.value_area_high) == (101.0, 103.0)
+    profile.reset()
+    assert profile.poc is None and profile.value_area_low is None
+
+
+def test_range_profile_top_edge_flat_window_and_no_volume() -> None:
+    flat = RangeVolumeProfile(period=2, bins=10)
+    flat.update(100.0, 100.0, 100.0, 1.0)
+    assert flat.update(100.0, 100.0, 100.0, 1.0) == 100.0  # no range: one bin, all in it
+    top = RangeVolumeProfile(period=2, bins=2)
+    top.update(100.0, 100.0, 100.0, 1.0)
+    assert top.update(102.0, 102.0, 102.0, 5.0) == 101.5  # the top price is in the last bin
+    empty = RangeVolumeProfile(period=2, bins=5)
+    empty.update(101.0, 99.0, 100.0, 0.0)
+    assert empty.update(101.0, 99.0, 100.0, 0.0) is None
+    with pytest.raises(ValueError, match="bins"):
+        RangeVolumeProfile(10, bins=0)
+    with pytest.raises(ValueError, match="value_area_pct"):
+        RangeVolumeProfile(10, value_area_pct=0.0)

@@ -46,7 +46,7 @@ def run(name: str, candles: list[Candle], **params: Any) -> list[Signal]:
 
 def test_vwap_buys_a_stretch_below_and_sells_the_return() -> None:
     closes = [100.0] * 30 + [98.5, 99.5, 100.5]
-    signals = run("vwap", [bar(i, c) for i, c in enumerate(closes)])
+    signals = run("vwap", [bar(i, c) for i, c in enumerate(closes)], deviation_pct=1.0)
     assert signals[28].reason == "warming up (29/30)"
     assert (signals[29].action, signals[29].reason) == (HOLD, "hold: close near VWAP")
     vwap = (30 * 100.0 + 98.5) / 31  # equal volumes, typical price = close
@@ -55,6 +55,15 @@ def test_vwap_buys_a_stretch_below_and_sells_the_return() -> None:
     assert signals[30].confidence == pytest.approx(0.5 + 0.5 * (deviation - 1.0))
     assert signals[31].action is HOLD  # still below VWAP (99.93)
     assert (signals[32].action, signals[32].confidence) == (SELL, 0.8)
+
+
+def test_vwap_defaults_to_the_source_platforms_threshold_of_0_2_pct() -> None:
+    """Issue 16 item 6: a 0.3% stretch below VWAP buys by default (it did not at 1%)."""
+    closes = [100.0] * 30 + [99.7]
+    signals = run("vwap", [bar(i, c) for i, c in enumerate(closes)])
+    assert signals[30].action is BUY and "below VWAP" in signals[30].reason
+    shallow = run("vwap", [bar(i, c) for i, c in enumerate([100.0] * 30 + [99.85])])
+    assert shallow[30].action is HOLD  # 0.145% is inside the threshold
 
 
 def test_vwap_restarts_its_warm_up_at_midnight_utc() -> None:
@@ -114,6 +123,34 @@ def test_volume_profile_close_below_the_area_is_no_bounce() -> None:
     breakdown = bar(5, 100.5, high=101.2, low=100.2)
     signals = run("volume_profile", [*profile_candles(), breakdown], period=5, bin_pct=1.0)
     assert signals[5].action is HOLD
+
+
+def test_volume_profile_defaults_to_100_candles_in_50_bins_across_their_range() -> None:
+    """Issue 16 item 6, the source platform's profile. 100 candles from 100.0 to 109.9:
+    50 bins 0.198 wide; the heavy candle at 104.1 is in bin 20 [103.96, 104.158), so the
+    POC is 104.059, and the value area (ties walk up) starts at that bin's low edge."""
+    window = [bar(i, 100.0 + i / 10, volume=50.0 if i == 41 else 1.0) for i in range(100)]
+    strategy = create_strategy("volume_profile", "SOLUSDT", {})
+    assert strategy.params.model_dump() == {
+        "period": 100, "bins": 50, "bin_pct": None, "value_area_pct": 70.0
+    }  # fmt: skip
+    signals = [strategy.on_candle(c) for c in window]
+    assert signals[-1].reason == "warming up (100/101)"
+    dip = bar(100, 104.0, high=104.3, low=103.5)  # through the area's low, closing above
+    signal = strategy.on_candle(dip)
+    width = 9.9 / 50
+    poc, low = 100.0 + 20.5 * width, 100.0 + 20 * width
+    assert signal.action is BUY and signal.reason == f"buy: bounced off value-area low {low:.6g}"
+    assert signal.confidence == pytest.approx(0.5 + 0.5 * (poc - 104.0) / (poc - low))
+
+
+def test_volume_profile_takes_one_binning() -> None:
+    fixed = create_strategy("volume_profile", "SOLUSDT", {"bin_pct": 0.5})
+    assert (fixed.params.bins, fixed.params.bin_pct) == (None, 0.5)  # bin_pct alone is enough
+    with pytest.raises(StrategyParamError, match="set exactly one"):
+        create_strategy("volume_profile", "SOLUSDT", {"bins": 20, "bin_pct": 0.5})
+    with pytest.raises(StrategyParamError, match="set exactly one"):
+        create_strategy("volume_profile", "SOLUSDT", {"bins": None})
 
 
 # --- grid ------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 import math
 from collections import deque
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
 from tui_trader.indicators.averages import require_period
@@ -168,22 +169,27 @@ class VolumeProfile:
             self._area = None
             return
         poc = min(volumes, key=lambda i: (-volumes[i], i))
-        low, high = self._value_area(poc, total * self._value_area_pct / 100.0)
+        target = total * self._value_area_pct / 100.0
+        low, high = value_area(volumes, poc, min(volumes), max(volumes), target)
         self._poc = (poc + 0.5) * self._width
         self._area = (low * self._width, (high + 1) * self._width)
 
-    def _value_area(self, poc: int, target: float) -> tuple[int, int]:
-        volumes = self._volumes
-        first, last = min(volumes), max(volumes)
-        low = high = poc
-        inside = volumes[poc]
-        while inside < target and (low > first or high < last):
-            above = volumes.get(high + 1, 0.0) if high < last else -1.0
-            below = volumes.get(low - 1, 0.0) if low > first else -1.0
-            if above >= below:
-                high += 1
-                inside += max(above, 0.0)
-            else:
-                low -= 1
-                inside += below
-        return low, high
+
+def value_area(
+    volumes: Mapping[int, float], poc: int, first: int, last: int, target: float
+) -> tuple[int, int]:
+    """The bins [low, high] of the value area: from the POC bin, keep adding the
+    neighbouring bin (above or below, within first..last) holding more volume, above on
+    a tie, until `target` volume is inside. A bin missing from `volumes` holds none."""
+    low = high = poc
+    inside = volumes[poc]
+    while inside < target and (low > first or high < last):
+        above = volumes.get(high + 1, 0.0) if high < last else -1.0
+        below = volumes.get(low - 1, 0.0) if low > first else -1.0
+        if above >= below:
+            high += 1
+            inside += max(above, 0.0)
+        else:
+            low -= 1
+            inside += below
+    return low, high

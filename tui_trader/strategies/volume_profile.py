@@ -1,5 +1,10 @@
 """Volume profile: trade the edges of the value area of the last `period` candles.
 
+The profile is the source platform's by default: 100 candles, their price range cut into
+`bins` = 50 equal bins (indicators/range_profile.py). With `bin_pct` instead, bins have
+fixed edges `bin_pct` % of the first price wide (indicators/volume.py), which costs O(1)
+per candle however long the window.
+
 The profile (POC, value area low/high) is that of the `period` candles BEFORE the current
 one, so a candle is judged against levels it did not move.
 BUY on a bounce off the value-area low: this candle's low <= VAL and its close > VAL.
@@ -9,20 +14,39 @@ was below it. SELL wins if both happen.
 Confidence: BUY = 0.5 + 0.5 * min(1, (POC - close) / (POC - VAL)) (room left to the POC,
 0.5 when none); SELL = 0.7."""
 
-from typing import Annotated
+from typing import Annotated, Any, Self
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from tui_trader.indicators import VolumeProfile
+from tui_trader.indicators.range_profile import RangeVolumeProfile
 from tui_trader.strategies.base import BUY, HOLD, SELL, Bar, Decision, Strategy, StrategyParams
 
 _INSIDE: Decision = (HOLD, 0.0, "hold: inside the value area", None)
 
 
 class VolumeProfileParams(StrategyParams):
-    period: Annotated[int, Field(ge=5, le=10000)] = 120
-    bin_pct: Annotated[float, Field(gt=0, le=10)] = 0.1
+    period: Annotated[int, Field(ge=5, le=10000)] = 100
+    bins: Annotated[int, Field(ge=2, le=1000)] | None = 50
+    bin_pct: Annotated[float, Field(gt=0, le=10)] | None = None
     value_area_pct: Annotated[float, Field(gt=0, le=100)] = 70.0
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_binning(cls, data: Any) -> Any:
+        """`bin_pct` alone switches to fixed-width bins (no need to clear `bins` too)."""
+        if isinstance(data, dict) and data.get("bin_pct") is not None and "bins" not in data:
+            return {**data, "bins": None}
+        return data
+
+    @model_validator(mode="after")
+    def _check_binning(self) -> Self:
+        if (self.bins is None) == (self.bin_pct is None):
+            raise ValueError(
+                f"bins={self.bins}, bin_pct={self.bin_pct}: set exactly one "
+                "(bins across the window's range, or bins bin_pct % wide)"
+            )
+        return self
 
 
 class VolumeProfileStrategy(Strategy):
@@ -32,7 +56,11 @@ class VolumeProfileStrategy(Strategy):
 
     def _setup(self) -> None:
         p = self.params
-        self._profile = VolumeProfile(p.period, p.bin_pct, p.value_area_pct)
+        self._profile: VolumeProfile | RangeVolumeProfile = (
+            RangeVolumeProfile(p.period, p.bins, p.value_area_pct)
+            if p.bins is not None
+            else VolumeProfile(p.period, p.bin_pct or 0.0, p.value_area_pct)
+        )
         self._prev_close = float("inf")  # nothing was below the VAH before the first candle
 
     @property

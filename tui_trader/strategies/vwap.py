@@ -29,7 +29,7 @@ _NEAR: Decision = (HOLD, 0.0, "hold: close near VWAP", None)
 
 
 class VwapParams(StrategyParams):
-    deviation_pct: Annotated[float, Field(gt=0, le=50)] = 1.0
+    deviation_pct: Annotated[float, Field(gt=0, le=50)] = 0.2  # the source platform's
     exit_pct: Annotated[float, Field(ge=0, le=50)] = 0.0
     session_warmup: Annotated[int, Field(ge=30, le=10000)] = 30
 
