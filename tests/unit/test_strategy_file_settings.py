@@ -5,8 +5,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from test_backtest_runner import settings, walk
 
+from tests.unit.test_backtest_runner import settings, walk
 from tui_trader.backtest.results import BacktestSpec
 from tui_trader.backtest.runner import run_backtest
 from tui_trader.config import ConfigError, with_strategy_params

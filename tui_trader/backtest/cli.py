@@ -14,16 +14,27 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from rich.console import Console
 
-from tui_trader.backtest.grid import RANKINGS, parse_grid, run_grid
+from tui_trader.backtest.executors import ExecutorError
+from tui_trader.backtest.grid import RANKINGS, combinations, parse_grid, run_grid
 from tui_trader.backtest.progress import bar, count_lines
+from tui_trader.backtest.research_cli import (
+    add_research_options,
+    check_research_options,
+    monte_carlo,
+    sweep_executor,
+    walk_forward,
+)
 from tui_trader.backtest.results import BacktestSpec
 from tui_trader.backtest.runner import run_backtest
+from tui_trader.backtest.walk_forward import WalkForwardError
 from tui_trader.config import ConfigError, Settings, load_settings, with_strategy_params
 from tui_trader.market.feed import FeedError
 from tui_trader.strategies.base import StrategyParamError
 from tui_trader.strategies.registry import available_strategies
 
 if TYPE_CHECKING:  # the Binance client (aiohttp: a quarter second) loads for `data` only
+    from tui_trader.backtest.monte_carlo import MonteCarloResult
+    from tui_trader.backtest.walk_forward import WalkForwardResult
     from tui_trader.binance.client import Endpoints
 
 EXIT_FAILED = 1
@@ -86,6 +97,7 @@ def backtest_parser() -> argparse.ArgumentParser:
     ap.add_argument("--output", choices=("table", "json", "csv"), default="table")
     ap.add_argument("--file", type=Path, metavar="OUT", help="write the output here")
     ap.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_research_options(ap)
     ap.add_argument(
         "--no-cache",
         action="store_true",
@@ -116,12 +128,20 @@ def run_backtest_command(argv: Sequence[str]) -> int:
         settings = backtest_settings(args)
         if args.start and args.end and args.start >= args.end:
             raise _UsageError("--from must be before --to")
+        if problem := check_research_options(args):
+            raise _UsageError(problem)
         cache = None if args.no_cache else settings.data_path / "cache" / "columns"
         spec = BacktestSpec(args.data, settings.symbols[0], args.start, args.end, cache)
+        if args.walk_forward:
+            return _research(args, walk_forward(args, settings, spec))
         if args.grid:
             return _grid(args, settings, spec)
+        if args.monte_carlo is not None:
+            return _research(args, monte_carlo(args, settings, spec))
         return _single(args, settings, spec)
-    except (_UsageError, ConfigError, StrategyParamError, FeedError) as exc:
+    except (
+        _UsageError, ConfigError, StrategyParamError, FeedError, ExecutorError, WalkForwardError
+    ) as exc:  # fmt: skip
         print(f"tui-trader backtest: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except OSError as exc:
@@ -153,8 +173,13 @@ def _grid(args: argparse.Namespace, settings: Settings, spec: BacktestSpec) -> i
 
     grid = parse_grid(args.grid)
     base = dict(settings.strategy_params)
-    with bar(not args.no_progress, "grid search", None) as advance:
-        result = run_grid(settings, spec, base, grid, args.rank_by, args.workers, advance)
+    valid, _ = combinations(settings.strategy, base, grid)
+    with (
+        sweep_executor(args, len(valid)) as executor,
+        bar(not args.no_progress, f"grid search ({executor.where})", len(valid)) as advance,
+    ):
+        result = run_grid(settings, spec, base, grid, args.rank_by, progress=advance,
+                          executor=executor)  # fmt: skip
     with _output(args.file) as out:
         if args.output == "json":
             out.write(grid_json(result))
@@ -164,6 +189,17 @@ def _grid(args: argparse.Namespace, settings: Settings, spec: BacktestSpec) -> i
             render_grid(result, _console(out, args.file))
     if args.output != "table":
         print(result.warning, file=sys.stderr)
+    return 0
+
+
+def _research(args: argparse.Namespace, result: "WalkForwardResult | MonteCarloResult") -> int:
+    from tui_trader.backtest.research_report import render_research, research_json
+
+    with _output(args.file) as out:
+        if args.output == "json":
+            out.write(research_json(result))
+        else:
+            render_research(result, _console(out, args.file))
     return 0
 
 

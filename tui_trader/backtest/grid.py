@@ -10,13 +10,14 @@ Picking the best of many parameter sets on one data set overfits: the winner's i
 figure is biased upwards. `overfitting_warning` says so with every ranking."""
 
 import itertools
-import os
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import ExitStack
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from tui_trader.backtest.column_cache import candle_columns
+from tui_trader.backtest.executors import Executor, open_executor
 from tui_trader.backtest.metrics import Metrics, compute_metrics
 from tui_trader.backtest.results import BacktestSpec
 from tui_trader.backtest.runner import run_backtest
@@ -150,22 +151,23 @@ def run_grid(
     rank_by: str = "sharpe",
     workers: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    executor: Executor | None = None,
 ) -> GridResult:
-    """Backtest every valid combination of `grid` over `base` parameters on `workers`
-    processes (default: one per CPU) and rank them by `rank_by` (a RANKINGS key)."""
+    """Backtest every valid combination of `grid` over `base` parameters on `executor`
+    (an entered one; default: `workers` local processes, one per CPU) and rank them by
+    `rank_by` (a RANKINGS key)."""
     if rank_by not in RANKINGS:
         raise ValueError(f"rank-by must be one of {', '.join(RANKINGS)}, got {rank_by!r}")
     valid, refused = combinations(settings.strategy, base, grid)
     warm_cache(settings, spec)
+    task = partial(_evaluate, settings, spec)
+    params = [{**base, **combo} for combo in valid]
     metrics: dict[int, Metrics] = {}
-    processes = max(1, min(workers or os.cpu_count() or 1, len(valid)))
-    with ProcessPoolExecutor(max_workers=processes) as pool:
-        futures = {
-            pool.submit(_evaluate, settings, spec, {**base, **combo}): index
-            for index, combo in enumerate(valid)
-        }
-        for future in as_completed(futures):
-            metrics[futures[future]] = future.result()
+    with ExitStack() as stack:
+        if executor is None:
+            executor = stack.enter_context(open_executor(None, workers, len(valid)))
+        for index, result in executor.run(task, params):
+            metrics[index] = result
             if progress is not None:
                 progress(len(metrics), len(valid))
     rows = rank([GridRow(combo, metrics[i]) for i, combo in enumerate(valid)], rank_by)

@@ -1,0 +1,87 @@
+"""The research options of `tui-trader backtest`: walk-forward, Monte Carlo, and where a
+sweep runs (`--cluster`). Each long step has a progress bar."""
+
+import argparse
+from typing import TYPE_CHECKING
+
+from tui_trader.backtest.executors import Executor, open_executor
+from tui_trader.backtest.grid import combinations, parse_grid
+from tui_trader.backtest.progress import bar
+from tui_trader.backtest.results import BacktestSpec
+from tui_trader.config import Settings
+
+if TYPE_CHECKING:  # loaded only when the option is used
+    from tui_trader.backtest.monte_carlo import MonteCarloResult
+    from tui_trader.backtest.walk_forward import WalkForwardResult
+
+
+def add_research_options(ap: argparse.ArgumentParser) -> None:
+    ap.add_argument("--walk-forward", metavar="TRAIN:TEST",
+                    help="with --grid: choose on each TRAIN window, judge on the next TEST "
+                    "window, rolling (e.g. 30d:7d; m, h, d, w)")  # fmt: skip
+    ap.add_argument(
+        "--monte-carlo",
+        type=int,
+        metavar="RUNS",
+        help="trade-order shuffles and candle-noise backtests around the run",
+    )
+    ap.add_argument("--perturb-bps", type=float, default=5.0,
+                    help="Monte Carlo candle noise, basis points (default: 5)")  # fmt: skip
+    ap.add_argument("--seed", type=int, default=1, help="Monte Carlo seed (default: 1)")
+    ap.add_argument("--cluster", metavar="tcp://HOST:8786",
+                    help="run sweeps on this Dask scheduler (the cluster extra) instead of "
+                    "local processes")  # fmt: skip
+
+
+def check_research_options(args: argparse.Namespace) -> str | None:
+    """A usage problem with the research options, or None."""
+    if args.walk_forward and not args.grid:
+        return "--walk-forward needs --grid: the values each train window chooses from"
+    if args.monte_carlo is not None and args.grid:
+        return "--monte-carlo runs around one parameter set: drop --grid"
+    if args.monte_carlo is not None and not 1 <= args.monte_carlo <= 100_000:
+        return "--monte-carlo RUNS must be between 1 and 100000"
+    if (args.walk_forward or args.monte_carlo is not None) and args.output == "csv":
+        return "--output csv is for trades and grids: use table or json here"
+    if not 0 < args.perturb_bps <= 1000:
+        return "--perturb-bps must be in (0, 1000]"
+    return None
+
+
+def sweep_executor(args: argparse.Namespace, tasks: int) -> Executor:
+    return open_executor(args.cluster, args.workers, tasks)
+
+
+def walk_forward(
+    args: argparse.Namespace, settings: Settings, spec: BacktestSpec
+) -> "WalkForwardResult":
+    from tui_trader.backtest.walk_forward import data_span, parse_windows, plan, run_walk_forward
+
+    train, test = parse_windows(args.walk_forward)
+    windows = plan(*data_span(settings, spec), train, test)
+    grid, base = parse_grid(args.grid), dict(settings.strategy_params)
+    valid, _ = combinations(settings.strategy, base, grid)
+    with (
+        sweep_executor(args, len(valid)) as executor,
+        bar(not args.no_progress, f"walk-forward ({executor.where})", len(windows)) as advance,
+    ):
+        return run_walk_forward(
+            settings, spec, base, grid, windows, executor, args.rank_by, advance
+        )
+
+
+def monte_carlo(
+    args: argparse.Namespace, settings: Settings, spec: BacktestSpec
+) -> "MonteCarloResult":
+    from tui_trader.backtest.monte_carlo import run_monte_carlo
+    from tui_trader.backtest.runner import run_backtest
+
+    with bar(not args.no_progress, "backtest", None) as advance:
+        base = run_backtest(settings, spec, advance)
+    runs = args.monte_carlo
+    with (
+        sweep_executor(args, runs) as executor,
+        bar(not args.no_progress, f"Monte Carlo ({executor.where})", runs) as advance,
+    ):
+        return run_monte_carlo(settings, spec, base, executor, runs=runs, seed=args.seed,
+                               perturb_bps=args.perturb_bps, progress=advance)  # fmt: skip
