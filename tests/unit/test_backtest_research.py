@@ -149,6 +149,11 @@ def test_the_command_line_reports_both_as_json(
     assert run_backtest_command(argv) == 0
     document = json.loads(capsys.readouterr().out)
     assert document["runs"] == 4 and len(document["perturbed"]) == 4
+    argv = cli(data_dir, "--search", "fast_period=2..4", "--search", "slow_period=6..9",
+               "--optimize", "4", "--output", "json", "--workers", "2")  # fmt: skip
+    assert run_backtest_command(argv) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document["trials"] == 4 and document["storage"].endswith("optuna.sqlite3")
 
 
 @pytest.mark.parametrize(
@@ -161,6 +166,11 @@ def test_the_command_line_reports_both_as_json(
         (["--monte-carlo", "0"], "between 1 and 100000"),
         (["--monte-carlo", "5", "--output", "csv"], "use table or json"),
         (["--monte-carlo", "5", "--perturb-bps", "-1"], "--perturb-bps"),
+        (["--search", "fast_period=2..9"], "--search is a range for --optimize"),
+        (["--optimize", "5", "--monte-carlo", "5"], "one research option at a time"),
+        (["--optimize", "0", "--search", "fast_period=2..9"], "between 1 and 100000"),
+        (["--optimize", "5"], "--optimize needs a search space"),
+        (["--optimize", "5", "--search", "fast_period=9..2"], "LOW < HIGH"),
     ],
 )
 def test_bad_research_options_are_one_line_and_exit_2(

@@ -16,11 +16,13 @@ from rich.console import Console
 
 from tui_trader.backtest.executors import ExecutorError
 from tui_trader.backtest.grid import RANKINGS, combinations, parse_grid, run_grid
+from tui_trader.backtest.optimize import OptimizeError
 from tui_trader.backtest.progress import bar, count_lines
 from tui_trader.backtest.research_cli import (
     add_research_options,
     check_research_options,
     monte_carlo,
+    optimize,
     sweep_executor,
     walk_forward,
 )
@@ -33,8 +35,7 @@ from tui_trader.strategies.base import StrategyParamError
 from tui_trader.strategies.registry import available_strategies
 
 if TYPE_CHECKING:  # the Binance client (aiohttp: a quarter second) loads for `data` only
-    from tui_trader.backtest.monte_carlo import MonteCarloResult
-    from tui_trader.backtest.walk_forward import WalkForwardResult
+    from tui_trader.backtest.research_report import Research
     from tui_trader.binance.client import Endpoints
 
 EXIT_FAILED = 1
@@ -132,6 +133,8 @@ def run_backtest_command(argv: Sequence[str]) -> int:
             raise _UsageError(problem)
         cache = None if args.no_cache else settings.data_path / "cache" / "columns"
         spec = BacktestSpec(args.data, settings.symbols[0], args.start, args.end, cache)
+        if args.optimize is not None:
+            return _research(args, optimize(args, settings, spec))
         if args.walk_forward:
             return _research(args, walk_forward(args, settings, spec))
         if args.grid:
@@ -140,7 +143,8 @@ def run_backtest_command(argv: Sequence[str]) -> int:
             return _research(args, monte_carlo(args, settings, spec))
         return _single(args, settings, spec)
     except (
-        _UsageError, ConfigError, StrategyParamError, FeedError, ExecutorError, WalkForwardError
+        _UsageError, ConfigError, StrategyParamError, FeedError, ExecutorError, WalkForwardError,
+        OptimizeError,
     ) as exc:  # fmt: skip
         print(f"tui-trader backtest: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -192,7 +196,7 @@ def _grid(args: argparse.Namespace, settings: Settings, spec: BacktestSpec) -> i
     return 0
 
 
-def _research(args: argparse.Namespace, result: "WalkForwardResult | MonteCarloResult") -> int:
+def _research(args: argparse.Namespace, result: "Research") -> int:
     from tui_trader.backtest.research_report import render_research, research_json
 
     with _output(args.file) as out:

@@ -99,7 +99,7 @@ def combinations(
     return valid, refused
 
 
-def _evaluate(settings: Settings, spec: BacktestSpec, params: dict[str, Any]) -> Metrics:
+def evaluate(settings: Settings, spec: BacktestSpec, params: dict[str, Any]) -> Metrics:
     """One combination, in a worker process."""
     tuned = settings.model_copy(update={"strategy_params": params})
     return compute_metrics(run_backtest(tuned, spec))
@@ -160,7 +160,7 @@ def run_grid(
         raise ValueError(f"rank-by must be one of {', '.join(RANKINGS)}, got {rank_by!r}")
     valid, refused = combinations(settings.strategy, base, grid)
     warm_cache(settings, spec)
-    task = partial(_evaluate, settings, spec)
+    task = partial(evaluate, settings, spec)
     params = [{**base, **combo} for combo in valid]
     metrics: dict[int, Metrics] = {}
     with ExitStack() as stack:

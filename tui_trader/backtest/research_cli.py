@@ -12,6 +12,7 @@ from tui_trader.config import Settings
 
 if TYPE_CHECKING:  # loaded only when the option is used
     from tui_trader.backtest.monte_carlo import MonteCarloResult
+    from tui_trader.backtest.optimize import OptimizeResult
     from tui_trader.backtest.walk_forward import WalkForwardResult
 
 
@@ -27,7 +28,21 @@ def add_research_options(ap: argparse.ArgumentParser) -> None:
     )
     ap.add_argument("--perturb-bps", type=float, default=5.0,
                     help="Monte Carlo candle noise, basis points (default: 5)")  # fmt: skip
-    ap.add_argument("--seed", type=int, default=1, help="Monte Carlo seed (default: 1)")
+    ap.add_argument("--seed", type=int, default=1,
+                    help="Monte Carlo and --optimize seed (default: 1)")  # fmt: skip
+    ap.add_argument("--optimize", type=int, metavar="TRIALS",
+                    help="Optuna search over --grid choices and --search ranges, resumable "
+                    "(the study is kept in <data dir>/optuna.sqlite3)")  # fmt: skip
+    ap.add_argument(
+        "--search",
+        action="append",
+        default=[],
+        metavar="KEY=LOW..HIGH",
+        help="a range for --optimize, e.g. fast_period=5..30 (repeatable)",
+    )
+    ap.add_argument("--study", metavar="NAME",
+                    help="--optimize study name (default: from the strategy, metric, "
+                    "data and search space, so the same command resumes it)")  # fmt: skip
     ap.add_argument("--cluster", metavar="tcp://HOST:8786",
                     help="run sweeps on this Dask scheduler (the cluster extra) instead of "
                     "local processes")  # fmt: skip
@@ -35,13 +50,22 @@ def add_research_options(ap: argparse.ArgumentParser) -> None:
 
 def check_research_options(args: argparse.Namespace) -> str | None:
     """A usage problem with the research options, or None."""
+    chosen = [option for option, given in (("--optimize", args.optimize is not None),
+              ("--walk-forward", bool(args.walk_forward)),
+              ("--monte-carlo", args.monte_carlo is not None)) if given]  # fmt: skip
+    if len(chosen) > 1:
+        return f"{' and '.join(chosen)}: one research option at a time"
+    if args.optimize is not None and not 1 <= args.optimize <= 100_000:
+        return "--optimize TRIALS must be between 1 and 100000"
+    if args.search and args.optimize is None:
+        return "--search is a range for --optimize"
     if args.walk_forward and not args.grid:
         return "--walk-forward needs --grid: the values each train window chooses from"
     if args.monte_carlo is not None and args.grid:
         return "--monte-carlo runs around one parameter set: drop --grid"
     if args.monte_carlo is not None and not 1 <= args.monte_carlo <= 100_000:
         return "--monte-carlo RUNS must be between 1 and 100000"
-    if (args.walk_forward or args.monte_carlo is not None) and args.output == "csv":
+    if chosen and args.output == "csv":
         return "--output csv is for trades and grids: use table or json here"
     if not 0 < args.perturb_bps <= 1000:
         return "--perturb-bps must be in (0, 1000]"
@@ -85,3 +109,16 @@ def monte_carlo(
     ):
         return run_monte_carlo(settings, spec, base, executor, runs=runs, seed=args.seed,
                                perturb_bps=args.perturb_bps, progress=advance)  # fmt: skip
+
+
+def optimize(args: argparse.Namespace, settings: Settings, spec: BacktestSpec) -> "OptimizeResult":
+    from tui_trader.backtest.optimize import run_optimize, search_space
+
+    space = search_space(parse_grid(args.grid), args.search)
+    runs = args.optimize
+    with (
+        sweep_executor(args, runs) as executor,
+        bar(not args.no_progress, f"optimize ({executor.where})", runs) as advance,
+    ):
+        return run_optimize(settings, spec, space, executor, trials=runs, rank_by=args.rank_by,
+                            seed=args.seed, study=args.study, progress=advance)  # fmt: skip

@@ -8,6 +8,7 @@ from rich.console import Console
 from rich.table import Table
 
 from tui_trader.backtest.monte_carlo import Band, MonteCarloResult
+from tui_trader.backtest.optimize import OptimizeResult
 from tui_trader.backtest.walk_forward import WalkForwardResult
 
 
@@ -103,14 +104,52 @@ def monte_carlo_json(result: MonteCarloResult) -> str:
     return json.dumps(asdict(result), indent=2) + "\n"
 
 
-def render_research(result: WalkForwardResult | MonteCarloResult, console: Console) -> None:
+def render_optimize(result: OptimizeResult, console: Console, shown: int = 10) -> None:
+    keys = list(result.rows[0].params) if result.rows else []
+    table = Table(title=f"Optuna study {result.study}: best {min(shown, len(result.rows))} "
+                  f"of {len(result.rows)} completed trials by {result.rank_by}")  # fmt: skip
+    table.add_column("#", justify="right")
+    table.add_column(" / ".join(keys) or "params")
+    for column in (result.rank_by, "return", "max DD", "trades"):
+        table.add_column(column, justify="right", no_wrap=True)
+    for place, row in enumerate(result.rows[:shown], start=1):
+        table.add_row(str(place), "/".join(_value(row.params[key]) for key in keys),
+                      f"{row.value:.4g}", _pct(row.return_pct), f"{row.drawdown_pct:.2f}%",
+                      str(row.trades))  # fmt: skip
+    console.print(table)
+    console.print(
+        f"{result.new_trials} trials run now, {result.trials} in the study ({result.failed} "
+        f"failed: refused or without a value); kept in {result.storage}. The same command "
+        "resumes it. The best of many trials on one data set overstates what to expect: "
+        "check it with --walk-forward."
+    )
+
+
+def _value(value: object) -> str:
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+def optimize_json(result: OptimizeResult) -> str:
+    document = asdict(result)
+    document["storage"] = str(result.storage)
+    return json.dumps(document, indent=2) + "\n"
+
+
+Research = WalkForwardResult | MonteCarloResult | OptimizeResult
+
+
+def render_research(result: Research, console: Console) -> None:
     if isinstance(result, WalkForwardResult):
         render_walk_forward(result, console)
-    else:
+    elif isinstance(result, MonteCarloResult):
         render_monte_carlo(result, console)
+    else:
+        render_optimize(result, console)
 
 
-def research_json(result: WalkForwardResult | MonteCarloResult) -> str:
+def research_json(result: Research) -> str:
     if isinstance(result, WalkForwardResult):
         return walk_forward_json(result)
-    return monte_carlo_json(result)
+    if isinstance(result, MonteCarloResult):
+        return monte_carlo_json(result)
+    return optimize_json(result)
