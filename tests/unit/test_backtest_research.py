@@ -16,11 +16,14 @@ from tui_trader.backtest.grid import run_grid
 from tui_trader.backtest.metrics import compute_metrics
 from tui_trader.backtest.monte_carlo import (
     Band,
+    PathFigures,
     drawdown_of,
     perturbed,
     run_monte_carlo,
     shuffled_drawdowns,
 )
+from tui_trader.backtest.progress import Advance
+from tui_trader.backtest.research_cli import BestSoFar, MedianReturn, Watched
 from tui_trader.backtest.results import BacktestSpec
 from tui_trader.backtest.runner import run_backtest
 from tui_trader.backtest.walk_forward import (
@@ -179,3 +182,31 @@ def test_bad_research_options_are_one_line_and_exit_2(
     assert run_backtest_command(cli(data_dir, *extra)) == 2
     error = capsys.readouterr().err.strip().splitlines()
     assert error[-1].startswith("tui-trader backtest: ") and message in error[-1]
+
+
+class NotedAdvance(Advance):
+    def __init__(self) -> None:
+        super().__init__()
+        self.notes: list[str] = []
+
+    def note(self, text: str) -> None:
+        self.notes.append(text)
+
+
+def test_results_stream_into_the_bar_as_the_best_so_far(tmp_path: Path) -> None:
+    spec = BacktestSpec(walk(tmp_path / "w.csv", 600), "BTCUSDT")
+    chosen = settings(tmp_path, strategy_params={})
+    advance = NotedAdvance()
+    with LocalProcesses(2) as local:
+        watched = Watched(local, advance, BestSoFar("total_return", list(GRID)))
+        result = run_grid(chosen, spec, {}, GRID, "total_return", executor=watched)
+    best = result.rows[0]
+    assert advance.notes and 1 <= len(advance.notes) <= len(result.rows)
+    expected = " ".join(f"{key}={best.params[key]}" for key in GRID)
+    assert advance.notes[-1] == (
+        f"best total_return {best.metrics.total_return_pct:.4g} ({expected})"
+    )
+    median = MedianReturn()
+    figures = [PathFigures(r, 1.0, 3) for r in (1.0, -3.0, 2.0)]
+    assert [median.seen(None, f) for f in figures][-1] == "median return +1.00% of 3"
+    assert median.seen(None, "not a figure") is None

@@ -19,6 +19,8 @@ from tui_trader.backtest.grid import RANKINGS, combinations, parse_grid, run_gri
 from tui_trader.backtest.optimize import OptimizeError
 from tui_trader.backtest.progress import bar, count_lines
 from tui_trader.backtest.research_cli import (
+    BestSoFar,
+    Watched,
     add_research_options,
     check_research_options,
     monte_carlo,
@@ -182,8 +184,9 @@ def _grid(args: argparse.Namespace, settings: Settings, spec: BacktestSpec) -> i
         sweep_executor(args, len(valid)) as executor,
         bar(not args.no_progress, f"grid search ({executor.where})", len(valid)) as advance,
     ):
+        watched = Watched(executor, advance, BestSoFar(args.rank_by, list(grid)))
         result = run_grid(settings, spec, base, grid, args.rank_by, progress=advance,
-                          executor=executor)  # fmt: skip
+                          executor=watched)  # fmt: skip
     with _output(args.file) as out:
         if args.output == "json":
             out.write(grid_json(result))

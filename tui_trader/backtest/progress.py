@@ -29,10 +29,17 @@ def count_lines(path: Path) -> int | None:
 
 
 class Advance:
-    """Called with the count done so far (and the total once it is known)."""
+    """Called with the count done so far (and the total once it is known); `note` shows
+    what the finished part found so far beside the bar (the best result of a sweep)."""
 
-    def __init__(self, progress: Progress | None = None) -> None:
+    def __init__(self, progress: Progress | None = None, label: str = "") -> None:
         self._progress = progress
+        self._label = label
+
+    def note(self, text: str) -> None:
+        if self._progress is not None:
+            task = self._progress.task_ids[0]
+            self._progress.update(task, description=f"{self._label} · {text}")
 
     def __call__(self, done: int, total: int | None = None) -> None:
         if self._progress is None:
@@ -62,4 +69,4 @@ def bar(
     )
     with Progress(*columns, console=console, transient=True) as progress:
         progress.add_task(label, total=total)
-        yield Advance(progress)
+        yield Advance(progress, label)

@@ -2,16 +2,22 @@
 sweep runs (`--cluster`). Each long step has a progress bar."""
 
 import argparse
-from typing import TYPE_CHECKING
+import statistics
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Protocol, Self, TypeVar
 
 from tui_trader.backtest.executors import Executor, open_executor
-from tui_trader.backtest.grid import combinations, parse_grid
-from tui_trader.backtest.progress import bar
+from tui_trader.backtest.grid import RANKINGS, combinations, parse_grid
+from tui_trader.backtest.metrics import Metrics
+from tui_trader.backtest.monte_carlo import MonteCarloResult, PathFigures
+from tui_trader.backtest.progress import Advance, bar
 from tui_trader.backtest.results import BacktestSpec
 from tui_trader.config import Settings
 
+ItemT = TypeVar("ItemT")
+ResultT = TypeVar("ResultT")
+
 if TYPE_CHECKING:  # loaded only when the option is used
-    from tui_trader.backtest.monte_carlo import MonteCarloResult
     from tui_trader.backtest.optimize import OptimizeResult
     from tui_trader.backtest.walk_forward import WalkForwardResult
 
@@ -89,6 +95,7 @@ def walk_forward(
         sweep_executor(args, len(valid)) as executor,
         bar(not args.no_progress, f"walk-forward ({executor.where})", len(windows)) as advance,
     ):
+        executor = Watched(executor, advance, BestSoFar(args.rank_by, list(grid)))
         return run_walk_forward(
             settings, spec, base, grid, windows, executor, args.rank_by, advance
         )
@@ -96,7 +103,7 @@ def walk_forward(
 
 def monte_carlo(
     args: argparse.Namespace, settings: Settings, spec: BacktestSpec
-) -> "MonteCarloResult":
+) -> MonteCarloResult:
     from tui_trader.backtest.monte_carlo import run_monte_carlo
     from tui_trader.backtest.runner import run_backtest
 
@@ -107,6 +114,7 @@ def monte_carlo(
         sweep_executor(args, runs) as executor,
         bar(not args.no_progress, f"Monte Carlo ({executor.where})", runs) as advance,
     ):
+        executor = Watched(executor, advance, MedianReturn())
         return run_monte_carlo(settings, spec, base, executor, runs=runs, seed=args.seed,
                                perturb_bps=args.perturb_bps, progress=advance)  # fmt: skip
 
@@ -120,5 +128,65 @@ def optimize(args: argparse.Namespace, settings: Settings, spec: BacktestSpec) -
         sweep_executor(args, runs) as executor,
         bar(not args.no_progress, f"optimize ({executor.where})", runs) as advance,
     ):
+        executor = Watched(executor, advance, BestSoFar(args.rank_by, list(space)))
         return run_optimize(settings, spec, space, executor, trials=runs, rank_by=args.rank_by,
                             seed=args.seed, study=args.study, progress=advance)  # fmt: skip
+
+
+class Watched:
+    """An entered executor whose results, as they stream in, update the bar's note."""
+
+    def __init__(self, inner: Executor, advance: Advance, best: "Finding") -> None:
+        self._inner, self._advance, self._best = inner, advance, best
+        self.workers, self.where = inner.workers, inner.where
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def run(
+        self, task: Callable[[ItemT], ResultT], items: Sequence[ItemT]
+    ) -> Iterator[tuple[int, ResultT]]:
+        for index, result in self._inner.run(task, items):
+            if (text := self._best.seen(items[index], result)) is not None:
+                self._advance.note(text)
+            yield index, result
+
+
+class Finding(Protocol):
+    def seen(self, item: object, result: object) -> str | None: ...
+
+
+class MedianReturn:
+    """Monte Carlo: the median return of the perturbed runs so far."""
+
+    def __init__(self) -> None:
+        self._returns: list[float] = []
+
+    def seen(self, item: object, result: object) -> str | None:
+        if not isinstance(result, PathFigures):
+            return None
+        self._returns.append(result.return_pct)
+        return f"median return {statistics.median(self._returns):+.2f}% of {len(self._returns)}"
+
+
+class BestSoFar:
+    """The best result streamed in so far, by the ranking metric, with its parameters."""
+
+    def __init__(self, rank_by: str, keys: Sequence[str]) -> None:
+        self._getter, self._higher = RANKINGS[rank_by]
+        self._rank_by, self._keys = rank_by, list(keys)
+        self._value: float | None = None
+
+    def seen(self, item: object, result: object) -> str | None:
+        if not isinstance(result, Metrics) or (value := self._getter(result)) is None:
+            return None
+        if self._value is not None and (value <= self._value if self._higher
+                                        else value >= self._value):  # fmt: skip
+            return None
+        self._value = value
+        params = item if isinstance(item, dict) else {}
+        chosen = " ".join(f"{key}={params.get(key)}" for key in self._keys)
+        return f"best {self._rank_by} {value:.4g} ({chosen})"
