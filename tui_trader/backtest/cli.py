@@ -233,21 +233,29 @@ def data_parser() -> argparse.ArgumentParser:
     down.add_argument("--from", dest="start", type=parse_when, required=True)
     down.add_argument("--to", dest="end", type=parse_when, required=True, help="excluded")
     down.add_argument("--dir", type=Path, help="cache folder (default: <data dir>/klines)")
+    down.add_argument("--venue", choices=("binance", "upbit"), default="binance",
+                      help="whose candles (upbit: SYMBOL as BTCKRW for KRW-BTC)")  # fmt: skip
     down.add_argument("--no-progress", action="store_true", help="no progress bar")
     return ap
 
 
-def run_data_command(argv: Sequence[str], endpoints: "Endpoints | None" = None) -> int:
-    """`tui-trader data download SYMBOL INTERVAL --from --to`. Binance mainnet unless
-    `endpoints` says otherwise (tests point it at a local server)."""
+def run_data_command(
+    argv: Sequence[str], endpoints: "Endpoints | None" = None, upbit_url: str | None = None
+) -> int:
+    """`tui-trader data download SYMBOL INTERVAL --from --to [--venue]`. Binance mainnet
+    and Upbit's API unless `endpoints` / `upbit_url` say otherwise (tests point them at
+    local servers)."""
     from tui_trader.backtest.download import DownloadError, DownloadRequest, download_klines
+    from tui_trader.backtest.download_upbit import UpbitDownload, download_upbit
     from tui_trader.binance.client import ENDPOINTS, ClientSpec
+    from tui_trader.upbit.quotation import API
 
     try:
         args = _parse(data_parser(), argv)
         if isinstance(args, int):
             return args
         request = DownloadRequest(args.symbol, args.interval, args.start, args.end)
+        upbit = UpbitDownload(request, upbit_url or API) if args.venue == "upbit" else None
         folder = args.dir or load_settings().data_path / "klines"
     except (_UsageError, ConfigError, ValueError) as exc:
         print(f"tui-trader data: {exc}", file=sys.stderr)
@@ -255,7 +263,11 @@ def run_data_command(argv: Sequence[str], endpoints: "Endpoints | None" = None) 
     client = ClientSpec(endpoints or ENDPOINTS["mainnet"])
     try:
         with bar(not args.no_progress, f"{request.symbol} {request.interval}", None) as advance:
-            result = download_klines(request, folder, client, advance)
+            result = (
+                download_upbit(upbit, folder, advance)
+                if upbit is not None
+                else download_klines(request, folder, client, advance)
+            )
     except (DownloadError, OSError) as exc:
         print(f"tui-trader data: download stopped: {exc}", file=sys.stderr)
         return EXIT_FAILED
