@@ -12,6 +12,7 @@ from test_tui_trading import fast_market, freeze_market_when
 from textual.widgets import Static
 from tui_support import Cockpit, market_ready, screen_plain, start_trading, wait_for
 
+from tui_trader.domain.money import quote_places
 from tui_trader.snapshot import AccountView
 from tui_trader.tui.themes import TRADING_VARIABLE_DEFAULTS
 from tui_trader.tui.widgets.base import Palette
@@ -55,6 +56,21 @@ def test_money_text_colours_the_day_by_its_sign() -> None:
     gain = AccountView("USDT", one, one, one, zero, zero, zero, zero, day_pnl_pct=one)
     up = money_text(gain, palette)
     assert [s.style for s in up.spans if s.start == up.plain.index("+1.00")] == [palette.up]
+
+
+def test_money_is_written_in_the_quote_assets_own_unit() -> None:
+    """Issue 17: the won has no minor unit; bitcoin has eight places."""
+    palette = Palette.from_variables(TRADING_VARIABLE_DEFAULTS)
+    zero = Decimal(0)
+    won = AccountView(
+        "KRW", Decimal("10000000"), zero, Decimal("-12345.6"), zero, zero, zero, zero,
+        day_pnl_pct=Decimal("-0.123"), exposure=Decimal("1234567.8"),
+    )  # fmt: skip
+    assert (
+        money_text(won, palette).plain == "eq 10,000,000 KRW  day -12,346 (-0.12%)  exp 1,234,568"
+    )
+    assert (quote_places("BTCKRW"), quote_places("ETHBTC"), quote_places("BTCUSDT")) == (0, 8, 2)
+    assert quote_places("KRW") == 2  # a bare asset name is no symbol
 
 
 @pytest.mark.parametrize(("columns", "rows", "lines"), SIZES)

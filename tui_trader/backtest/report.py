@@ -19,6 +19,7 @@ from tui_trader.backtest.chart import area_chart
 from tui_trader.backtest.metrics import Metrics, MonthlyReturn
 from tui_trader.backtest.results import BacktestResult
 from tui_trader.domain.enums import Side
+from tui_trader.domain.money import quote_places
 from tui_trader.journal.trades import RoundTrip
 
 NONE = "—"
@@ -27,8 +28,9 @@ NOTES_SHOWN = 5  # gaps or dropped rows listed one by one; the rest are counted
 MONTHS = tuple(range(1, 13))
 
 
-def money(value: Decimal | None) -> str:
-    return NONE if value is None else f"{value:,.2f}"
+def money(value: Decimal | None, places: int = 2) -> str:
+    """Places: the quote asset's minor unit (domain/money.py): KRW has none."""
+    return NONE if value is None else f"{value:,.{places}f}"
 
 
 def pct(value: float | None) -> str:
@@ -114,11 +116,12 @@ def summary_table(result: BacktestResult, m: Metrics) -> Table:
     table.add_column("metric", style="bold")
     table.add_column("value", justify="right")
     t, dd = m.trades, m.drawdown
+    n = quote_places(result.symbol)
     recovered = "" if dd.recovered else " (not recovered)"
     rows = [
         ("period", f"{when(m.start)} → {when(m.end)} ({m.candles:,} candles)"),
-        ("initial → final equity", f"{money(m.initial_equity)} → {money(m.final_equity)}"),
-        ("net profit", money(m.net_profit)),
+        ("initial → final equity", f"{money(m.initial_equity, n)} → {money(m.final_equity, n)}"),
+        ("net profit", money(m.net_profit, n)),
         ("total return", pct(m.total_return_pct)),
         ("annualized return", pct(m.annualized_return_pct)),
         ("Sharpe (daily, √365)", ratio(m.sharpe)),
@@ -128,11 +131,11 @@ def summary_table(result: BacktestResult, m: Metrics) -> Table:
         ("trades", str(t.count)),
         ("win rate", NONE if t.win_rate_pct is None else f"{t.win_rate_pct:.1f}%"),
         ("profit factor", ratio(t.profit_factor)),
-        ("average win / loss", f"{money(t.average_win)} / {money(t.average_loss)}"),
-        ("largest win / loss", f"{money(t.largest_win)} / {money(t.largest_loss)}"),
+        ("average win / loss", f"{money(t.average_win, n)} / {money(t.average_loss, n)}"),
+        ("largest win / loss", f"{money(t.largest_win, n)} / {money(t.largest_loss, n)}"),
         ("average holding", duration(t.average_holding)),
         ("exposure", f"{m.exposure_pct:.1f}%"),
-        ("fees paid", money(m.fees_paid)),
+        ("fees paid", money(m.fees_paid, n)),
     ]
     for name, value in rows:
         table.add_row(name, value)
@@ -201,7 +204,7 @@ def trades_table(title: str, trades: Sequence[RoundTrip], console: Console) -> T
             f"{trade.quantity.normalize():f}",
             f"{trade.entry_price.normalize():f}",
             f"{trade.exit_price.normalize():f}",
-            _signed_money(trade.pnl),
+            _signed_money(trade.pnl, quote_places(trade.symbol)),
             f"{trade.pnl_pct:+.2f}%",
             duration(trade.holding),
         )
@@ -210,8 +213,8 @@ def trades_table(title: str, trades: Sequence[RoundTrip], console: Console) -> T
     return fitted_table(console, title, TRADE_TABLE_COLUMNS, rows)
 
 
-def _signed_money(value: Decimal) -> Text:
-    return Text(money(value), style="green" if value > 0 else "red" if value < 0 else "")
+def _signed_money(value: Decimal, places: int) -> Text:
+    return Text(money(value, places), style="green" if value > 0 else "red" if value < 0 else "")
 
 
 def equity_panel(result: BacktestResult, width: int) -> Panel:

@@ -5,17 +5,19 @@ from datetime import datetime
 from decimal import Decimal
 
 from tui_trader.domain.events import SafetyEvent
+from tui_trader.domain.money import minor_units, quote_places
 from tui_trader.domain.orders import Order
 from tui_trader.ops.metrics import feed_age_s
 from tui_trader.snapshot import TraderSnapshot
 
 
-def money(value: Decimal) -> str:
-    return f"{value:.2f}"
+def money(value: Decimal, places: int = 2) -> str:
+    """Places: the quote asset's minor unit (domain/money.py): KRW has none."""
+    return f"{value:.{places}f}"
 
 
-def signed(value: Decimal) -> str:
-    return f"{value:+.2f}"
+def signed(value: Decimal, places: int = 2) -> str:
+    return f"{value:+.{places}f}"
 
 
 def order_line(order: Order) -> str:
@@ -42,12 +44,13 @@ def safety_line(event: SafetyEvent) -> str:
 
 def pnl_text(snap: TraderSnapshot) -> str:
     a = snap.account
+    n = minor_units(a.quote_asset)
     return "\n".join(
         [
-            f"equity {money(a.equity)} {a.quote_asset} (cash {money(a.cash)})",
-            f"day PnL {signed(a.day_pnl)}, drawdown {a.drawdown_pct:.2f}%",
-            f"realized {signed(a.realized_pnl)}, unrealized {signed(a.unrealized_pnl)}, "
-            f"fees {money(a.fees_paid)}",
+            f"equity {money(a.equity, n)} {a.quote_asset} (cash {money(a.cash, n)})",
+            f"day PnL {signed(a.day_pnl, n)}, drawdown {a.drawdown_pct:.2f}%",
+            f"realized {signed(a.realized_pnl, n)}, unrealized {signed(a.unrealized_pnl, n)}, "
+            f"fees {money(a.fees_paid, n)}",
         ]
     )
 
@@ -62,7 +65,8 @@ def positions_text(snap: TraderSnapshot) -> str:
         stops += f" TP {view.take_profit}" if view.take_profit is not None else ""
         lines.append(
             f"{p.symbol} {p.quantity} @ {p.average_entry} mark {p.mark_price} "
-            f"uPnL {signed(p.unrealized_pnl)} ({p.unrealized_pct:+.2f}%){stops}"
+            f"uPnL {signed(p.unrealized_pnl, quote_places(p.symbol))} "
+            f"({p.unrealized_pct:+.2f}%){stops}"
         )
     return "\n".join(lines)
 
@@ -83,10 +87,11 @@ def status_text(snap: TraderSnapshot, now: datetime) -> str:
         age = feed_age_s(feed.last_event_at, now)
         shown = "no data yet" if age is None else f"{age:.1f} s ago"
         feeds.append(f"{feed.name} {'up' if feed.connected else 'DOWN'}, last event {shown}")
+    n = minor_units(snap.account.quote_asset)
     lines = [
         f"{snap.mode} {snap.market.value}: engine {snap.engine_state}, kill switch {kill}",
-        f"equity {money(snap.account.equity)} {snap.account.quote_asset}, "
-        f"day PnL {signed(snap.account.day_pnl)}",
+        f"equity {money(snap.account.equity, n)} {snap.account.quote_asset}, "
+        f"day PnL {signed(snap.account.day_pnl, n)}",
         f"positions {len(snap.positions)}, open orders {len(snap.open_orders)}",
         *feeds,
     ]
@@ -99,13 +104,14 @@ def summary_text(
     day: datetime, snap: TraderSnapshot, since: datetime, start_equity: Decimal, fills: int
 ) -> str:
     a = snap.account
+    n = minor_units(a.quote_asset)
     return "\n".join(
         [
             f"[{snap.mode}] daily summary {day:%Y-%m-%d} (UTC)",
-            f"equity {money(a.equity)} {a.quote_asset} ({signed(a.equity - start_equity)} "
+            f"equity {money(a.equity, n)} {a.quote_asset} ({signed(a.equity - start_equity, n)} "
             f"since {since:%Y-%m-%d %H:%M} UTC)",
-            f"realized {signed(a.realized_pnl)}, unrealized {signed(a.unrealized_pnl)}, "
-            f"fees {money(a.fees_paid)}",
+            f"realized {signed(a.realized_pnl, n)}, unrealized {signed(a.unrealized_pnl, n)}, "
+            f"fees {money(a.fees_paid, n)}",
             f"trades: {fills} fills",
             f"open positions: {positions_text(snap)}",
         ]

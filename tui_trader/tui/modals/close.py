@@ -9,6 +9,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Static
 
+from tui_trader.domain.money import quote_places
 from tui_trader.domain.portfolio import Position
 from tui_trader.tui import format as fmt
 from tui_trader.tui.literal import literal
@@ -21,7 +22,8 @@ def close_plan(position: Position) -> Text:
     text.append(f"{side} {abs(position.quantity)} ")
     text.append_text(literal(position.symbol))  # a symbol is outside text
     text.append(f" at about {fmt.price(position.mark_price)}")
-    text.append(f"\nUnrealized PnL now: {fmt.money(position.unrealized_pnl)}")
+    places = quote_places(position.symbol)
+    text.append(f"\nUnrealized PnL now: {fmt.money(position.unrealized_pnl, places)}")
     return text
 
 

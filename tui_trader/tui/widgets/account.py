@@ -3,6 +3,7 @@
 from rich.text import Text
 from textual.app import ComposeResult
 
+from tui_trader.domain.money import minor_units
 from tui_trader.domain.portfolio import Balance
 from tui_trader.snapshot import AccountView, DivergenceView, TraderSnapshot
 from tui_trader.text_safety import printable
@@ -19,16 +20,20 @@ def account_rows(
 ) -> list[tuple[str, tuple[Cell, ...]]]:
     palette = view.palette
     quote = account.quote_asset
+    places = minor_units(quote)
     unrealized = account.unrealized_pnl
     drawdown_style = palette.down if account.drawdown_pct else ""
     values: list[tuple[str, Text]] = [
-        ("Equity", Text(f"{fmt.money(account.equity)} {quote}", style="bold")),
-        ("Cash", Text(f"{fmt.money(account.cash)} {quote}")),
-        ("Today PnL", Text(fmt.signed(account.day_pnl), style=palette.direction(account.day_pnl))),
-        ("Realized", Text(fmt.signed(account.realized_pnl))),
-        ("Unrealized", Text(fmt.signed(unrealized), style=palette.direction(unrealized))),
+        ("Equity", Text(f"{fmt.money(account.equity, places)} {quote}", style="bold")),
+        ("Cash", Text(f"{fmt.money(account.cash, places)} {quote}")),
+        (
+            "Today PnL",
+            Text(fmt.signed(account.day_pnl, places), style=palette.direction(account.day_pnl)),
+        ),
+        ("Realized", Text(fmt.signed(account.realized_pnl, places))),
+        ("Unrealized", Text(fmt.signed(unrealized, places), style=palette.direction(unrealized))),
         ("Drawdown", Text(f"{account.drawdown_pct:.2f}%", style=drawdown_style)),
-        ("Fees paid", Text(f"{fmt.money(account.fees_paid, 4)} {quote}")),
+        ("Fees paid", Text(f"{fmt.money(account.fees_paid, places + 2)} {quote}")),
     ]
     if account.funding:  # futures only: what funding settlements added or took
         values.append(

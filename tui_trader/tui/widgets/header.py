@@ -18,6 +18,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Static
 
+from tui_trader.domain.money import minor_units
 from tui_trader.snapshot import AccountView, FeedStatus, TraderSnapshot
 from tui_trader.text_safety import ELLIPSIS, printable
 from tui_trader.tui import format as fmt
@@ -56,11 +57,12 @@ def money_text(account: AccountView, palette: Palette) -> Text:
     sign, the exposure gross (longs and shorts at mark) in the same quote asset."""
     text = Text(no_wrap=True, overflow="ellipsis")
     text.append("eq ")
-    text.append(fmt.money(account.equity), style="bold")
+    places = minor_units(account.quote_asset)
+    text.append(fmt.money(account.equity, places), style="bold")
     text.append(f" {printable(account.quote_asset, 8)}  day ")
-    day = f"{fmt.signed(account.day_pnl)} ({fmt.pct(account.day_pnl_pct)})"
+    day = f"{fmt.signed(account.day_pnl, places)} ({fmt.pct(account.day_pnl_pct)})"
     text.append(day, style=palette.direction(account.day_pnl))
-    text.append(f"  exp {fmt.money(account.exposure)}")
+    text.append(f"  exp {fmt.money(account.exposure, places)}")
     return text
 
 
