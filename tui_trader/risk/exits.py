@@ -1,4 +1,6 @@
-"""Protective exits: stop-loss, take-profit, trailing stop and maximum holding time.
+"""Protective exits: stop-loss, take-profit, trailing stop and maximum holding time, from
+the percentages, or from a position's own plan (risk/exit_plan.py: an LLM decision's
+levels, partial take-profits and scale-in adds).
 
 Exits are intents like any other and go through the same queue and risk checks. Only one
 exit per position is in flight at a time: after emitting one, the manager stays quiet for
@@ -15,6 +17,7 @@ from tui_trader.domain.market import Tick
 from tui_trader.domain.orders import OrderIntent
 from tui_trader.domain.portfolio import Position
 from tui_trader.domain.rules import SymbolRules
+from tui_trader.risk.exit_plan import ExitPlan
 from tui_trader.risk.limits import RiskLimits
 
 _FLATTEN_PURPOSES = frozenset({IntentPurpose.FLATTEN, IntentPurpose.MANUAL_CLOSE})
@@ -27,6 +30,7 @@ class ExitLevels:
     stop_loss: Decimal | None
     take_profit: Decimal | None
     trailing_stop: Decimal | None
+    take_profit_part: Decimal | None = None  # a partial take-profit's quantity; None: all
 
 
 @dataclass(slots=True)
@@ -38,6 +42,10 @@ class _Track:
     water: Decimal  # best price since opening: high-water (long) / low-water (short)
     # Absolute distances from the entry (ATR sizing), else the percentages apply.
     distances: tuple[Decimal, Decimal | None] | None = None
+    plan: ExitPlan | None = None
+    held: Decimal = Decimal(0)  # the position's size now, and its largest so far
+    peak: Decimal = Decimal(0)
+    adds_done: set[int] | None = None
 
     def beyond(self, price: Decimal, level: Decimal) -> bool:
         """True when `price` is at or past `level` in the position's favour."""
@@ -54,6 +62,7 @@ class ExitManager:
         self._in_flight: set[str] = set()  # symbols with an exit order working
         self._retries: dict[str, int] = {}  # exits that died, per symbol: names the next id
         self._distances: dict[str, tuple[Decimal, Decimal | None]] = {}  # for the next track
+        self._plans: dict[str, ExitPlan] = {}  # for the next track, in place of the above
 
     def levels(self, symbol: str) -> ExitLevels:
         track = self._tracks.get(symbol)
@@ -69,15 +78,25 @@ class ExitManager:
         elif self._tracks.get(symbol) is None:  # an add to an open position keeps its own
             self._distances[symbol] = distances
 
+    def set_plan(self, symbol: str, plan: ExitPlan | None) -> None:
+        """The plan of `symbol`'s next position (an LLM decision's entry), in place of the
+        percentages; None: none. A position already open keeps its own."""
+        if plan is None:
+            self._plans.pop(symbol, None)
+        elif self._tracks.get(symbol) is None:
+            self._plans[symbol] = plan
+
+    def plan(self, symbol: str) -> ExitPlan | None:
+        track = self._tracks.get(symbol)
+        return track.plan if track is not None else self._plans.get(symbol)
+
     def levels_for(self, position: Position) -> ExitLevels:
         """The levels of `position`: its tracked marks, or from its entry alone when it is
         not tracked yet (just filled, no tick since)."""
         track = self._tracks.get(position.symbol)
         long = position.quantity > 0
         if track is None or track.opened_at != position.opened_at or track.long != long:
-            entry = position.average_entry
-            distances = self._distances.get(position.symbol)
-            track = _Track(position.opened_at, 0, long, entry, entry, distances)
+            track = self._new_track(position, 0)
         return self._levels(track)
 
     def on_tick(self, tick: Tick, position: Position, rules: SymbolRules) -> OrderIntent | None:
@@ -92,16 +111,49 @@ class ExitManager:
             return None
         trigger = self._trigger(track, tick)
         if trigger is None:
-            return None
-        purpose, reason = trigger
-        intent_id = f"{purpose.value.lower()}-{position.symbol}-{track.key_ms}"
+            return self._add(track, position, tick, rules)
+        purpose, reason, part, tag = trigger
+        intent_id = f"{purpose.value.lower()}-{position.symbol}-{track.key_ms}{tag}"
         retries = self._retries.get(position.symbol, 0)
         if retries:
             intent_id += f"-r{retries}"
-        intent = self._intent(position, tick, rules, purpose, intent_id, tick.ts, reason)
+        intent = self._intent(position, tick, rules, purpose, intent_id, tick.ts, reason, part)
         if intent is not None:
             self._in_flight.add(position.symbol)
         return intent
+
+    def _add(
+        self, track: _Track, position: Position, tick: Tick, rules: SymbolRules
+    ) -> OrderIntent | None:
+        """A scale-in level the price came back to: a new entry (the risk gate decides),
+        once; none after a take-profit has begun to close the position."""
+        plan, done = track.plan, track.adds_done
+        if plan is None or done is None or track.peak > track.held:
+            return None
+        index = plan.add_due(tick.price, done)
+        if index is None:
+            return None
+        done.add(index)
+        add = plan.adds[index]
+        side = Side.BUY if track.long else Side.SELL
+        price = None
+        if plan.add_type is OrderType.LIMIT:
+            touch = tick.ask if track.long else tick.bid
+            best = min(add.price, touch) if track.long else max(add.price, touch)
+            price = rules.round_price(best if touch > 0 else add.price, side)
+        return OrderIntent(
+            intent_id=f"add-{position.symbol}-{track.key_ms}-{index + 1}",
+            symbol=position.symbol,
+            side=side,
+            order_type=plan.add_type,
+            quantity=add.quantity,
+            price=price,
+            purpose=IntentPurpose.ENTRY,
+            created_at=tick.ts,
+            reference_price=tick.price,
+            reason=f"scale-in {index + 1}: price {tick.price} reached {add.price}",
+            strategy="llm",
+        )
 
     def flatten_intent(
         self,
@@ -148,6 +200,7 @@ class ExitManager:
         """The position closed: forget its marks and exit state."""
         self._tracks.pop(symbol, None)
         self._distances.pop(symbol, None)
+        self._plans.pop(symbol, None)
         self._in_flight.discard(symbol)
         self._retries.pop(symbol, None)
 
@@ -158,15 +211,29 @@ class ExitManager:
             self.reset(position.symbol)  # a different position than the one tracked
             track = None
         if track is None:
-            key_ms = dt_to_ms(position.opened_at or seen_at)
-            entry = position.average_entry
-            distances = self._distances.get(position.symbol)
-            track = _Track(position.opened_at, key_ms, long, entry, entry, distances)
+            track = self._new_track(position, dt_to_ms(position.opened_at or seen_at))
             self._tracks[position.symbol] = track
         track.entry = position.average_entry  # adding to a position moves the average
+        track.held = abs(position.quantity)
+        track.peak = max(track.peak, track.held)
+        return track
+
+    def _new_track(self, position: Position, key_ms: int) -> _Track:
+        long, entry = position.quantity > 0, position.average_entry
+        track = _Track(position.opened_at, key_ms, long, entry, entry)
+        track.distances = self._distances.get(position.symbol)
+        plan = self._plans.get(position.symbol)
+        if plan is not None and plan.long == long:  # the decision's side, nothing else
+            track.plan, track.adds_done = plan, set()
+        track.held = track.peak = abs(position.quantity)
         return track
 
     def _levels(self, track: _Track) -> ExitLevels:
+        plan = track.plan
+        if plan is not None:
+            next_take = plan.take_profit(track.held, track.peak)
+            price, part = next_take if next_take is not None else (None, None)
+            return ExitLevels(plan.stop_loss, price, plan.trailing_level(track.water), part)
         sign = 1 if track.long else -1
         limits = self.limits
         stop = track.entry * (1 - sign * limits.stop_loss_pct / 100)
@@ -186,7 +253,10 @@ class ExitManager:
             trailing if trailing_on else None,
         )
 
-    def _trigger(self, track: _Track, tick: Tick) -> tuple[IntentPurpose, str] | None:
+    def _trigger(
+        self, track: _Track, tick: Tick
+    ) -> tuple[IntentPurpose, str, Decimal | None, str] | None:
+        """(why, the reason's words, a partial quantity or None for all, an id tag)."""
         levels = self._levels(track)
         price = tick.price
         checks = (
@@ -198,14 +268,27 @@ class ExitManager:
             if level is None:
                 continue
             hit = track.beyond(price, level) if favourable else track.beyond(level, price)
-            if hit:
-                return purpose, f"{purpose.value.lower()}: price {price} reached {level}"
-        minutes = self.limits.max_holding_minutes
-        if minutes > 0 and track.opened_at is not None:
+            if not hit:
+                continue
+            reason = f"{purpose.value.lower()}: price {price} reached {level}"
+            part = levels.take_profit_part if purpose is IntentPurpose.TAKE_PROFIT else None
+            if part is not None:
+                return purpose, f"{reason}, closing {part} of {track.held}", part, f"-tp{level}"
+            return purpose, reason, None, ""
+        most = self._hold(track)
+        if most is not None and track.opened_at is not None:
             held = tick.ts - track.opened_at
-            if held >= timedelta(minutes=minutes):
-                return IntentPurpose.MAX_HOLDING, f"max_holding: held {held} ≥ {minutes} min"
+            if held >= most:
+                return IntentPurpose.MAX_HOLDING, f"max_holding: held {held} ≥ {most}", None, ""
         return None
+
+    def _hold(self, track: _Track) -> timedelta | None:
+        """How long the position may be held: its plan's hold duration, else
+        MAX_HOLDING_MINUTES (0: for ever)."""
+        if track.plan is not None and track.plan.hold is not None:
+            return track.plan.hold
+        minutes = self.limits.max_holding_minutes
+        return timedelta(minutes=minutes) if minutes > 0 else None
 
     def _intent(
         self,
@@ -216,8 +299,9 @@ class ExitManager:
         intent_id: str,
         now: datetime,
         reason: str,
+        part: Decimal | None = None,
     ) -> OrderIntent | None:
-        quantity = rules.round_qty(abs(position.quantity))
+        quantity = rules.round_qty(abs(position.quantity) if part is None else part)
         if quantity <= 0:
             return None
         side = Side.SELL if position.quantity > 0 else Side.BUY

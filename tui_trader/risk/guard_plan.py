@@ -3,7 +3,8 @@ there from what the venue holds. Pure: the runtime's GuardKeeper does the I/O.
 
 The rules a trader relies on:
 - one stop per open position, at the tighter of its stop-loss and trailing stop, and one
-  take-profit where configured; quantity = the whole position;
+  take-profit where configured; quantity = the whole position (a partial take-profit of
+  a position's plan is left to the trader's own exits);
 - a stop is never loosened: a restarted trader has lost its trailing high-water mark, so
   a stop the venue already holds higher (long) / lower (short) is kept as the floor;
 - moving a guard places the new one before cancelling the old: never a moment without
@@ -103,7 +104,9 @@ def _position_targets(
         stop = max(stops) if long else min(stops)
         trigger = symbol_rules.round_price(stop, side)
         targets.append(GuardTarget(position.symbol, GuardKind.STOP, side, quantity, trigger))
-    if level.take_profit is not None:
+    # A partial take-profit stays the trader's: the exchange's copy would close its share
+    # a second time when both fire (only a whole-position close is safe to double).
+    if level.take_profit is not None and level.take_profit_part is None:
         trigger = symbol_rules.round_price(level.take_profit, side.opposite)
         targets.append(GuardTarget(position.symbol, GuardKind.TAKE_PROFIT, side, quantity, trigger))
     return targets
