@@ -17,6 +17,7 @@ from tests.doubles.openai_server import (
     Mode,
     OpenAIDouble,
 )
+from tests.llm_decisions import decision_reply
 from tui_trader.clock import SimulatedClock
 from tui_trader.domain.enums import Side
 from tui_trader.llm.advisor import LLMAdvisor
@@ -281,28 +282,9 @@ async def test_decide_mode_returns_a_decision(server: OpenAIDouble) -> None:
     h = Harness(server, llm_mode="decide")
     advice = await h.advisor.request("BTCUSDT", "timer", CONTEXT)
     assert advice is not None and advice.decision is not None
-    assert advice.action == "LONG" and advice.decision.position is not None
-    assert advice.decision.position.entry == Decimal("42000.5")
+    assert advice.action == "LONG" and advice.decision.order is not None
+    assert advice.decision.order.entry_price == Decimal("42000.5")
     assert "DecisionOutput" in json.dumps(server.requests[0]["response_format"])
 
 
-DECISION: dict[str, object] = {
-    "decision": "long",
-    "timeframe": "1h",
-    "rationale": "breakout",
-    "position": {
-        "entry": 42000.5,
-        "size": 0.01,
-        "stop_loss": 41500,
-        "take_profits": [42600],
-        "trailing_stop": None,
-        "expected_fees": 0.84,
-        "estimated_liquidation_price": None,
-    },
-    "risk": {"leverage": 1, "max_loss_quote": 5, "risk_reward": 1.2},
-    "scenarios": [],
-    "invalidations": [],
-    "confidence": 0.7,
-    "next_check_after_min": 30,
-    "compliance_codes": [],
-}
+DECISION = decision_reply("long", entry=42000.5, stop_loss=41500)

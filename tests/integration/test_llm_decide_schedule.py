@@ -20,10 +20,10 @@ from tui_trader.domain.events import SafetyKind
 from tui_trader.runtime.trader import Trader
 
 
-async def priced(trader: Trader, llm_double: OpenAIDouble, size: float = 0.001) -> None:
+async def priced(trader: Trader, llm_double: OpenAIDouble, size_pct: float = 1) -> None:
     await feed(trader, sim_events(trader), 50)
     price = float(trader.core.parts.market.price("BTCUSDT"))
-    llm_double.content = json.dumps(long_decision(entry_price=round(price, 2), size=size))
+    llm_double.content = json.dumps(long_decision(entry_price=round(price, 2), size_pct=size_pct))
 
 
 async def test_the_model_decides_on_its_schedule_and_its_entry_goes_to_the_gate(

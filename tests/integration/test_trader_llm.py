@@ -4,7 +4,7 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 from dataclasses import replace
-from decimal import Decimal
+from decimal import ROUND_FLOOR, Decimal
 from pathlib import Path
 
 import pytest
@@ -13,6 +13,7 @@ from tests.doubles.binance_exchange import BinanceExchangeDouble
 from tests.doubles.binance_matching import SymbolSpec
 from tests.doubles.openai_server import Mode, OpenAIDouble
 from tests.integration.conftest_binance import quote_btc
+from tests.llm_decisions import decision_reply
 from tests.trader_support import (
     START,
     entry_groups,
@@ -79,28 +80,10 @@ def entry(trader: Trader, intent_id: str, side: Side = Side.BUY) -> OrderIntent:
     )
 
 
-def long_decision(entry_price: float, size: float) -> dict[str, object]:
-    """A decide-mode reply: go long at `entry_price` for `size` units."""
-    return {
-        "decision": "long",
-        "timeframe": "1h",
-        "rationale": "test decision",
-        "position": {
-            "entry": entry_price,
-            "size": size,
-            "stop_loss": round(entry_price * 0.98, 2),
-            "take_profits": [round(entry_price * 1.05, 2)],
-            "trailing_stop": None,
-            "expected_fees": 1,
-            "estimated_liquidation_price": None,
-        },
-        "risk": {"leverage": 1, "max_loss_quote": 5, "risk_reward": 1.2},
-        "scenarios": [],
-        "invalidations": [],
-        "confidence": 0.9,
-        "next_check_after_min": 30,
-        "compliance_codes": [],
-    }
+def long_decision(entry_price: float, size_pct: float) -> dict[str, object]:
+    """A decide-mode reply: go long with a limit at `entry_price` for `size_pct` of
+    equity, the stop 2% under it."""
+    return decision_reply("long", entry=entry_price, size_pct=size_pct)
 
 
 async def settle(trader: Trader) -> None:
@@ -175,17 +158,17 @@ async def test_gate_blocks_a_disagreeing_entry_but_never_an_exit(
 async def test_decide_intent_still_refused_by_risk_over_a_limit(
     tmp_path: Path, llm: OpenAIDouble, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    use_llm(monkeypatch, llm, "decide", MAX_SLIPPAGE_BPS="10000")
+    use_llm(monkeypatch, llm, "decide")
     async with running_engine(opened(make_settings(tmp_path))) as trader:
         await feed(trader, sim_events(trader), 50)
         await trader.start()
         price = float(trader.core.parts.market.price("BTCUSDT"))
-        decision = long_decision(entry_price=round(price, 2), size=1.0)  # ~60k on a 10k account
-        llm.content = json.dumps(decision)
+        # A buy limit 5% over the market: the risk gate's slippage check (50 bps) refuses.
+        llm.content = json.dumps(long_decision(entry_price=round(price * 1.05, 2), size_pct=1))
         trader._route(entry(trader, "decide-1"))
         await settle(trader)
         refusal = next(e for e in trader.history.safety if e.kind == "risk_rejected")
-        assert "position_size" in refusal.message
+        assert "slippage" in refusal.message
         assert await trader.parts.broker.open_orders() == []
 
 
@@ -259,12 +242,15 @@ async def test_decide_mode_on_binance_rounds_with_the_exchange_filters(
             reading = asyncio.create_task(trader._feed_loop())
             await quote_btc(exchange, trader)
             await trader.start()
-            llm.content = json.dumps(long_decision(entry_price=100.17, size=0.06234))
+            llm.content = json.dumps(long_decision(entry_price=100.17, size_pct=0.6234))
+            equity = trader.core.parts.portfolio.equity()
             trader._route(entry(trader, "decide-binance"))
             await settle(trader)
             reading.cancel()
             [order] = await trader.parts.broker.open_orders()
-            assert (order.price, order.quantity) == (Decimal("100.1"), Decimal("0.062"))
+            wanted = equity * Decimal("0.006234") / Decimal("100.17")
+            assert order.price == Decimal("100.1")  # a buy rounds down to the 0.10 tick
+            assert order.quantity == wanted.quantize(Decimal("0.001"), ROUND_FLOOR)
             assert not [e for e in trader.history.safety if e.kind == "risk_rejected"]
     finally:
         await exchange.stop()

@@ -5,30 +5,17 @@ from decimal import Decimal
 
 import pytest
 
+from tests.llm_decisions import decision_reply
 from tui_trader.llm.parser import OutputInvalid, extract_json, parse_reply
 from tui_trader.llm.schemas import AdvisoryOutput, DecisionOutput
 
 ADVICE = {"action": "HOLD", "confidence": 0.4, "reasoning": "range", "risk_notes": "none"}
-DECISION = {
-    "decision": "long",
-    "timeframe": "1h",
-    "rationale": "breakout above range",
-    "position": {
-        "entry": 42000.5,
-        "size": "0.01",
-        "stop_loss": 41500,
-        "take_profits": [42600, 43100.25],
-        "trailing_stop": 1.5,
-        "expected_fees": 0.84,
-        "estimated_liquidation_price": None,
-    },
-    "risk": {"leverage": 1, "max_loss_quote": 5.0, "risk_reward": 1.2},
-    "scenarios": [{"name": "base", "probability": 0.6, "description": "trend continues"}],
-    "invalidations": ["close below 41500"],
-    "confidence": 0.7,
-    "next_check_after_min": 30,
-    "compliance_codes": ["WITHIN_RISK_LIMITS"],
-}
+DECISION = decision_reply(
+    "long",
+    entry=42000.5,
+    size_pct=2,
+    take_profits=[{"price": 42600, "close_ratio": 0.5}, {"price": 43100.25, "close_ratio": 0.5}],
+)
 
 
 @pytest.mark.parametrize(
@@ -81,65 +68,70 @@ def test_reasoning_longer_than_500_characters_is_refused() -> None:
 
 def test_decision_money_fields_are_exact_decimals() -> None:
     decision = parse_reply(f"```json\n{json.dumps(DECISION)}\n```", DecisionOutput)
-    assert decision.position is not None
-    assert decision.position.entry == Decimal("42000.5")
-    assert decision.position.take_profits == [Decimal("42600"), Decimal("43100.25")]
-    assert decision.position.size == Decimal("0.01")
+    assert decision.order is not None
+    assert decision.order.entry_price == Decimal("42000.5")
+    assert [tp.price for tp in decision.order.take_profits] == [
+        Decimal("42600"),
+        Decimal("43100.25"),
+    ]
+    assert decision.order.size_pct_equity == Decimal(2)
 
 
-def test_flat_decision_has_no_position() -> None:
-    flat = {**DECISION, "decision": "flat", "position": None}
-    assert parse_reply(json.dumps(flat), DecisionOutput).position is None
+def test_flat_decision_has_no_order() -> None:
+    assert parse_reply(json.dumps(decision_reply("flat")), DecisionOutput).order is None
+
+
+def order_with(**changes: object) -> dict[str, object]:
+    return {**DECISION, "order": {**DECISION["order"], **changes}}
+
+
+def tp(price: float, ratio: float) -> dict[str, float]:
+    return {"price": price, "close_ratio": ratio}
 
 
 @pytest.mark.parametrize(
-    ("changes", "reason"),
+    ("reply", "reason"),
     [
-        ({"position": None}, "a long decision needs a position"),
+        ({**DECISION, "order": None}, "a long decision needs an order"),
+        ({**decision_reply("flat"), "order": DECISION["order"]}, "flat decision takes no order"),
+        (order_with(entry_price=None), "a limit order needs entry_price"),
+        (order_with(order_type="market"), "a market order takes the market price"),
+        (order_with(order_type="stop"), "order_type: Input should be 'market' or 'limit'"),
+        (order_with(take_profits=[tp(1, 0.6), tp(2, 0.5)]), "sum to 1.1, more than 1"),
+        (order_with(take_profits=[tp(1, 0)]), "close_ratio: Input should be greater than 0"),
+        (order_with(take_profits=[tp(1, 0.2), tp(1, 0.2)]), "two take_profits at the same"),
+        (order_with(size_pct_equity=0), "size_pct_equity: Input should be greater than 0"),
+        (order_with(size_pct_equity=100.5), "size_pct_equity: Input should be less than or"),
+        (order_with(leverage=126), "leverage: Input should be less than or equal to 125"),
         (
-            {"position": {**DECISION["position"], "stop_loss": 42100}},
-            "stop_loss 42100 is on the wrong side",
-        ),  # type: ignore[dict-item]
-        ({"decision": "short"}, "stop_loss 41500 is on the wrong side"),
-        ({"compliance_codes": ["ok lower"]}, "compliance_codes.0: String should match pattern"),
-        (
-            {"next_check_after_min": 0},
-            "next_check_after_min: Input should be greater than or equal to 1",
+            order_with(trailing_stop={"activation_price": 1, "callback_rate_pct": 0.05}),
+            "callback_rate_pct: Input should be greater than or equal to 0.1",
         ),
+        (order_with(hold_duration_min=0), "hold_duration_min: Input should be greater than"),
+        (order_with(stop_loss=None), "stop_loss: Decimal input should be"),
+        (order_with(leverage_hint=2), "leverage_hint: Extra inputs are not permitted"),
+        ({**DECISION, "notes": "x" * 501}, "notes: String should have at most 500"),
     ],
 )
-def test_inconsistent_decisions_are_invalid(changes: dict[str, object], reason: str) -> None:
+def test_malformed_decisions_are_invalid(reply: dict[str, object], reason: str) -> None:
     with pytest.raises(OutputInvalid, match=reason):
-        parse_reply(json.dumps({**DECISION, **changes}), DecisionOutput)
-
-
-def test_take_profit_on_the_wrong_side_is_invalid() -> None:
-    position = {**DECISION["position"], "take_profits": [42600, 41900]}  # type: ignore[dict-item]
-    with pytest.raises(OutputInvalid, match="every take_profit must be beyond entry"):
-        parse_reply(json.dumps({**DECISION, "position": position}), DecisionOutput)
+        parse_reply(json.dumps(reply), DecisionOutput)
 
 
 @pytest.mark.parametrize(
     ("field", "raw", "reason"),
     [
-        ("entry", '"1e999999"', "above the 1e21 bound"),  # a string: not caught by JSON
-        ("entry", "1e999999", "finite number"),  # JSON reads it as infinity
-        ("size", '"1e-999999"', "below the 1e-18 bound"),
-        ("expected_fees", '"NaN"', "finite number"),
+        ("entry_price", '"1e999999"', "above the 1e21 bound"),  # a string: not caught by JSON
+        ("entry_price", "1e999999", "finite number"),  # JSON reads it as infinity
+        ("size_pct_equity", '"1e-999999"', "below the 1e-18 bound"),
+        ("stop_loss", '"NaN"', "finite number"),
     ],
 )
 def test_absurd_decision_numbers_are_invalid(field: str, raw: str, reason: str) -> None:
-    position = {**DECISION["position"], field: "PLACEHOLDER"}  # type: ignore[dict-item]
-    text = json.dumps({**DECISION, "position": position}).replace('"PLACEHOLDER"', raw)
+    text = json.dumps(order_with(**{field: "PLACEHOLDER"})).replace('"PLACEHOLDER"', raw)
     with pytest.raises(OutputInvalid, match=reason) as caught:
         parse_reply(text, DecisionOutput)
     assert len(str(caught.value)) < 300
-
-
-def test_infinite_risk_reward_is_invalid() -> None:
-    text = json.dumps({**DECISION, "risk": {**DECISION["risk"], "risk_reward": 1}})  # type: ignore[dict-item]
-    with pytest.raises(OutputInvalid, match="risk_reward"):
-        parse_reply(text.replace('"risk_reward": 1', '"risk_reward": 1e999'), DecisionOutput)
 
 
 def test_a_huge_integer_is_no_json_rather_than_a_crash() -> None:

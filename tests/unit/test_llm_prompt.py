@@ -67,7 +67,8 @@ def test_user_message_carries_exact_plain_data() -> None:
     assert [p["symbol"] for p in account["positions"]] == ["ETHUSDT"]  # flat ones left out
     assert account["positions"][0]["unrealized_pnl"] == "2.0"
     assert len(account["open_orders"]) == 1 and account["open_orders"][0]["price"] == "41000.10"
-    assert payload["risk_limits"] == {"max_position_pct": "10", "max_leverage": 1}
+    assert payload["constraints"] == {"max_position_pct": "10", "max_leverage": 1}
+    assert payload["environment"] == "paper"
     assert payload["signal"]["action"] == "BUY"
 
 
@@ -76,6 +77,8 @@ def test_system_message_holds_the_schema_of_the_mode() -> None:
     decide = build_messages("BTCUSDT", "timer", "decide", CONTEXT)[0]["content"]
     assert "ONE JSON object" in advisory and '"BUY_CONSIDER"' in advisory
     assert '"take_profits"' in decide and '"BUY_CONSIDER"' not in decide
+    for field in ("size_pct_equity", "close_ratio", "callback_rate_pct", "hold_duration_min"):
+        assert f'"{field}"' in decide
 
 
 def test_known_secrets_are_masked_even_in_free_text_fields() -> None:

@@ -54,7 +54,8 @@ class Advice:
         if isinstance(self.output, AdvisoryOutput):
             return self.output.reasoning
         if isinstance(self.output, DecisionOutput):
-            return self.output.rationale
+            notes = self.output.notes
+            return self.output.rationale + (f" | notes: {notes}" if notes else "")
         return self.error
 
 

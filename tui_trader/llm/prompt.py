@@ -45,8 +45,10 @@ class AccountBrief:
 class AdvisorContext:
     markets: tuple[MarketBrief, ...]
     account: AccountBrief
+    # What the account allows: risk limits, leverage, fees, the symbol's exchange rules.
     risk_limits: Mapping[str, LimitValue] = field(default_factory=dict)
     signal: Signal | None = None  # the strategy signal that triggered the request, if any
+    environment: Literal["paper", "testnet", "live"] = "paper"
 
 
 _ROLE = (
@@ -59,8 +61,18 @@ _TASK = {
     "advisory": "Advise on {symbol}: HOLD, BUY_CONSIDER or SELL_CONSIDER, with confidence 0-1.",
     "gate": "Should a new {side} entry on {symbol} be allowed now? Answer BUY_CONSIDER or "
     "SELL_CONSIDER only if you would take that entry yourself; otherwise HOLD.",
-    "decide": "Decide long, short or flat for {symbol}. size is in the base asset and must "
-    "respect the risk limits; prices in the quote asset.",
+    "decide": "Decide long, short or flat for {symbol}, within the constraints (a decision "
+    "outside them is refused). Prices in the quote asset. order_type market takes the "
+    "market price (entry_price null); limit needs entry_price. size_pct_equity is the "
+    "margin as a percentage of equity: the position's value is equity x size_pct_equity "
+    "/ 100 x leverage, rounded down to the step, and with every scale_in must stay within "
+    "max_position_pct; leverage 1 on spot, at most max_leverage on futures. stop_loss is "
+    "required; take_profits close their close_ratio of the position each (ratios sum to "
+    "at most 1; the rest follows the stop, the trailing stop and the hold duration); the "
+    "trailing stop starts at activation_price and closes callback_rate_pct back from the "
+    "best price since; scale_in adds size_pct_equity when the price comes back to a level "
+    "between the entry and the stop; hold_duration_min closes the position after that "
+    "long (at most max_holding_minutes when that is not 0).",
 }
 
 
@@ -78,7 +90,8 @@ def build_messages(
         "trigger": trigger,
         "markets": [_market(m) for m in context.markets],
         "account": _account(context.account),
-        "risk_limits": {str(k): _plain(v) for k, v in context.risk_limits.items()},
+        "environment": context.environment,
+        "constraints": {str(k): _plain(v) for k, v in context.risk_limits.items()},
         "signal": _signal(context.signal) if context.signal else None,
     }
     user = json.dumps(payload, separators=(",", ":"), sort_keys=True, default=str)

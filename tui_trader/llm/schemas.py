@@ -32,58 +32,76 @@ class AdvisoryOutput(_Strict):
     risk_notes: Annotated[str, Field(max_length=300)]
 
 
-class DecisionPosition(_Strict):
-    entry: Price
-    size: Annotated[Amount, Field(gt=0)]  # base-asset quantity
-    stop_loss: Price
-    take_profits: Annotated[list[Price], Field(min_length=1, max_length=5)]
-    trailing_stop: Amount | None  # distance in percent; null for none
-    expected_fees: Annotated[Amount, Field(ge=0)]  # quote asset
-    estimated_liquidation_price: Amount | None  # null on spot / without leverage
+SharePct = Annotated[Decimal, Field(gt=0, le=100), InRange]  # a share of equity, in percent
+Ratio = Annotated[Decimal, Field(gt=0, le=1), InRange]
+MAX_HOLD_MIN = 366 * 24 * 60  # a year, as MAX_HOLDING_MINUTES
 
 
-class DecisionRisk(_Strict):
+class TakeProfit(_Strict):
+    price: Price
+    close_ratio: Ratio  # the share of the position closed at `price` (reduce-only)
+
+
+class TrailingStop(_Strict):
+    """Binance's TRAILING_STOP_MARKET: it starts trailing once the price reaches
+    `activation_price`, then closes when the price falls back `callback_rate_pct` from
+    the best price since (rises, for a short)."""
+
+    activation_price: Price
+    callback_rate_pct: Annotated[Decimal, Field(ge=Decimal("0.1"), le=10), InRange]
+
+
+class ScaleIn(_Strict):
+    """One add to the position: a new entry of `size_pct_equity` (at the decision's
+    leverage) when the price comes back to `price`, between the entry and the stop."""
+
+    price: Price
+    size_pct_equity: SharePct
+
+
+class DecisionOrder(_Strict):
+    order_type: Literal["market", "limit"]
+    entry_price: Price | None  # a limit's price; null for market (the market price applies)
+    size_pct_equity: SharePct  # margin as a share of equity; notional = that × leverage
     leverage: Annotated[int, Field(ge=1, le=125)]
-    max_loss_quote: Annotated[Amount, Field(ge=0)]
-    risk_reward: Annotated[float, Field(ge=0, allow_inf_nan=False)]
+    stop_loss: Price
+    take_profits: Annotated[list[TakeProfit], Field(max_length=5)]
+    trailing_stop: TrailingStop | None
+    scale_in: Annotated[list[ScaleIn], Field(max_length=3)]
+    hold_duration_min: Annotated[int, Field(ge=1, le=MAX_HOLD_MIN)] | None
 
-
-class Scenario(_Strict):
-    name: Annotated[str, Field(max_length=40)]
-    probability: Confidence
-    description: Annotated[str, Field(max_length=200)]
+    @model_validator(mode="after")
+    def _consistent(self) -> "DecisionOrder":
+        """What can be checked without the market: the price a limit needs, ratios that
+        close at most the whole position, no level twice."""
+        if self.order_type == "limit" and self.entry_price is None:
+            raise ValueError("a limit order needs entry_price")
+        if self.order_type == "market" and self.entry_price is not None:
+            raise ValueError("a market order takes the market price: entry_price must be null")
+        total = sum((tp.close_ratio for tp in self.take_profits), Decimal(0))
+        if total > 1:
+            raise ValueError(f"take_profits close_ratio values sum to {total}, more than 1")
+        prices = [tp.price for tp in self.take_profits]
+        if len(set(prices)) != len(prices):
+            raise ValueError("two take_profits at the same price")
+        return self
 
 
 class DecisionOutput(_Strict):
-    """Auto-Futures style decision. `position` is null for "flat"."""
+    """A futures-style decision. `order` is null for "flat"."""
 
     decision: Literal["long", "short", "flat"]
-    timeframe: Annotated[str, Field(max_length=20)]
-    rationale: Annotated[str, Field(max_length=800)]
-    position: DecisionPosition | None
-    risk: DecisionRisk
-    scenarios: Annotated[list[Scenario], Field(max_length=5)]
-    invalidations: Annotated[list[Annotated[str, Field(max_length=200)]], Field(max_length=5)]
     confidence: Confidence
-    next_check_after_min: Annotated[int, Field(ge=1, le=1440)]
-    compliance_codes: Annotated[
-        list[Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_]{1,39}$")]], Field(max_length=10)
-    ]
+    rationale: Annotated[str, Field(max_length=800)]
+    notes: Annotated[str, Field(max_length=500)]  # shown and journaled as text only
+    order: DecisionOrder | None
 
     @model_validator(mode="after")
-    def _levels_make_sense(self) -> "DecisionOutput":
-        """A long's stop below entry and targets above (a short the other way round):
-        levels on the wrong side would turn a 'stop' into an instant exit."""
-        pos = self.position
-        if self.decision == "flat" or pos is None:
-            if self.decision != "flat":
-                raise ValueError(f"a {self.decision} decision needs a position")
-            return self
-        sign = 1 if self.decision == "long" else -1
-        if sign * (pos.entry - pos.stop_loss) <= 0:
-            raise ValueError(f"stop_loss {pos.stop_loss} is on the wrong side of entry")
-        if any(sign * (tp - pos.entry) <= 0 for tp in pos.take_profits):
-            raise ValueError("every take_profit must be beyond entry in the trade's direction")
+    def _order_matches(self) -> "DecisionOutput":
+        if self.decision == "flat" and self.order is not None:
+            raise ValueError("a flat decision takes no order: order must be null")
+        if self.decision != "flat" and self.order is None:
+            raise ValueError(f"a {self.decision} decision needs an order")
         return self
 
 

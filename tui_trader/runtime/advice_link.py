@@ -6,7 +6,10 @@
   advice; it goes to the order gate only when the advice agrees with enough confidence.
   Exits never wait.
 - decide: a strategy ENTRY asks for a structured decision instead; a long/short
-  decision becomes an entry intent that still passes the whole order gate (risk included).
+  decision becomes an entry intent that still passes the whole order gate (risk included),
+  and its exit plan (stop, partial take-profits, trailing, hold duration, scale-in) is
+  armed for the position it opens; a decision that cannot be taken as given is refused
+  with the reason (llm/decision.py), as a safety event.
   The model also decides on its own: at LLM_DECIDE_EVERY_MIN's clock-aligned times for
   every symbol, and on a volatility trigger (at most once per LLM_COOLDOWN_S per symbol;
   the advisor's breaker backs off after errors). Such an entry is taken only where a
@@ -23,10 +26,11 @@ from typing import TYPE_CHECKING, Any
 
 from tui_trader.clock import Clock
 from tui_trader.domain.orders import OrderIntent
-from tui_trader.domain.rules import SymbolRules
 from tui_trader.llm.advice import Advice, advice_view
-from tui_trader.llm.gate import decision_to_intent, gate_allows
+from tui_trader.llm.decision import Constraints, DecisionRefused, decision_to_intent
+from tui_trader.llm.gate import gate_allows
 from tui_trader.llm.prompt import AdvisorContext, Trigger
+from tui_trader.risk.exit_plan import ExitPlan
 from tui_trader.runtime.schedules import Schedule
 from tui_trader.runtime.views import History
 
@@ -47,6 +51,7 @@ class DecideHooks:
     symbols: Callable[[], Sequence[str]]
     wall_clock: Clock  # the schedule's clock
     report: Callable[[str], None]  # a scheduled run that failed
+    refused: Callable[[str, str], None]  # (symbol, why) a decision was not taken
 
 
 ADVICE_HISTORY = 30  # advice rows in the LLM panel's history
@@ -58,10 +63,11 @@ class AdviceLink:
         advisor: "LLMAdvisor",
         clock: Clock,
         context: ContextBuilder,
-        rules_of: Callable[[str], SymbolRules | None],
+        constraints: Callable[[str], Constraints],
         submit: Callable[[OrderIntent], None],
         refuse: Callable[[OrderIntent, str], None],
         hooks: DecideHooks | None = None,
+        arm: Callable[[str, ExitPlan | None], None] = lambda _symbol, _plan: None,
     ) -> None:
         self.advisor = advisor
         self.settings = advisor.settings
@@ -69,9 +75,10 @@ class AdviceLink:
         self._context = context
         # A function, not a copy: the exchange's filters replace the defaults after
         # this link is built, and a decision must round with the rules in force.
-        self._rules_of = rules_of
+        self._constraints = constraints
         self._submit = submit
         self._refuse = refuse
+        self._arm = arm  # the exit plan of the position a decision's entry opens
         self._tasks: set[asyncio.Task[None]] = set()
         self._hooks = hooks
         self._decided_at: dict[str, datetime] = {}  # the last volatility decision
@@ -151,13 +158,24 @@ class AdviceLink:
         price = hooks.price_of(symbol)
         if advice is None or price <= 0:
             return
-        proposal = decision_to_intent(advice, price, self._rules_of(symbol))
+        try:
+            proposal = decision_to_intent(advice, price, self._constraints(symbol))
+        except DecisionRefused as exc:
+            hooks.refused(symbol, f"LLM decide ({trigger}): decision refused: {exc}")
+            return
         if proposal is None:
             return  # flat (journaled with the advice)
         why = hooks.claim(symbol)
         if why:
             self._refuse(proposal, f"LLM decide ({trigger}): {why}")
             return
+        self._send(proposal)
+
+    def _send(self, proposal: OrderIntent) -> None:
+        """The entry to the gate, its plan armed for the position it opens (a plan left
+        by an entry that never filled is replaced by the next decision's)."""
+        plan = proposal.meta.get("plan")
+        self._arm(proposal.symbol, plan if isinstance(plan, ExitPlan) else None)
         self._submit(proposal)
 
     async def _request(self, symbol: str, trigger: Trigger) -> Advice | None:
@@ -219,13 +237,19 @@ class AdviceLink:
         self._refuse(intent, f"LLM gate: {why}")
 
     def _from_decision(self, intent: OrderIntent, advice: Advice | None) -> None:
-        proposal = (
-            decision_to_intent(advice, intent.reference_price, self._rules_of(intent.symbol))
-            if advice is not None
-            else None
-        )
-        if proposal is None:
-            reason = advice.error if advice is not None and not advice.valid else "flat"
-            self._refuse(intent, f"LLM decide: no entry ({reason or 'no decision'})")
+        if advice is None:
+            self._refuse(
+                intent, "LLM decide: no entry (no decision: skipped, timed out or over budget)"
+            )
             return
-        self._submit(proposal)
+        try:
+            proposal = decision_to_intent(
+                advice, intent.reference_price, self._constraints(intent.symbol)
+            )
+        except DecisionRefused as exc:
+            self._refuse(intent, f"LLM decide: decision refused: {exc}")
+            return
+        if proposal is None:
+            self._refuse(intent, "LLM decide: no entry (flat)")
+            return
+        self._send(proposal)

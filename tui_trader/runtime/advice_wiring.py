@@ -35,7 +35,7 @@ def build_advice_link(settings: LLMSettings, trader: "Trader") -> AdviceLink:
     """The LLM advisor, journaled and wired to this trader's gate."""
     from tui_trader.llm.advisor import LLMAdvisor
     from tui_trader.llm.client import build_client
-    from tui_trader.runtime.llm_context import advisor_context
+    from tui_trader.runtime.llm_context import advisor_context, constraints
 
     advisor = LLMAdvisor(
         settings,
@@ -63,11 +63,17 @@ def build_advice_link(settings: LLMSettings, trader: "Trader") -> AdviceLink:
             )
         )
 
+    def refused(symbol: str, reason: str) -> None:
+        now = trader.parts.market_clock.now()
+        trader.record_safety(
+            SafetyEvent(now, Severity.WARNING, SafetyKind.LLM_GATE, reason, symbol=symbol)
+        )
+
     return AdviceLink(
         advisor,
         trader.parts.market_clock,
         lambda symbol: advisor_context(trader, symbol),
-        lambda symbol: trader.core.parts.rules.get(symbol),
+        lambda symbol: constraints(trader, symbol),
         trader.engine.submit,
         refuse,
         DecideHooks(
@@ -81,7 +87,9 @@ def build_advice_link(settings: LLMSettings, trader: "Trader") -> AdviceLink:
                     trader.parts.wall_clock.now(), Severity.WARNING, SafetyKind.LLM_GATE, message
                 )
             ),
+            refused=refused,
         ),
+        arm=lambda symbol, plan: trader.core.parts.exits.set_plan(symbol, plan),
     )
 
 

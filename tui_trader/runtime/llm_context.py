@@ -1,17 +1,29 @@
 """The advisor's input, built from the trader's live state (market, indicators, account,
-orders, positions, risk limits). Plain data only: no secrets reach a prompt."""
+orders, positions, risk limits, the symbol's exchange rules, the environment), and the
+constraints a decision is held to: the same numbers. Plain data only: no secrets reach
+a prompt."""
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
+from tui_trader.llm.decision import Constraints
 from tui_trader.llm.prompt import AccountBrief, AdvisorContext, LimitValue, MarketBrief
 
 if TYPE_CHECKING:
     from tui_trader.runtime.trader import Trader
 
 
-def risk_limits(trader: "Trader") -> dict[str, LimitValue]:
+def risk_limits(trader: "Trader", symbol: str) -> dict[str, LimitValue]:
     s = trader.settings
+    rules = constraints(trader, symbol).rules
     return {
+        "tick_size": rules.tick_size,
+        "step_size": rules.step_size,
+        "min_qty": rules.min_qty,
+        "min_notional": rules.min_notional,
+        "fee_rate": s.fee_rate,
+        "allow_market_orders": str(s.allow_market_orders).lower(),
+        "max_holding_minutes": s.max_holding_minutes,
+        "exchange_side_stops": str(trader.exchange.guards.keeper is not None).lower(),
         "max_position_pct": s.max_position_pct,
         "position_size_pct": s.position_size_pct,
         "max_open_positions": s.max_open_positions,
@@ -22,6 +34,25 @@ def risk_limits(trader: "Trader") -> dict[str, LimitValue]:
         "max_leverage": s.max_leverage,
         "market_type": s.market_type.value,
     }
+
+
+def constraints(trader: "Trader", symbol: str) -> Constraints:
+    """What a decision for `symbol` is held to now (the rules in force, today's equity)."""
+    s, parts = trader.settings, trader.core.parts
+    return Constraints(
+        market=s.market_type,
+        equity=parts.portfolio.equity(),
+        max_leverage=s.max_leverage,
+        max_position_pct=s.max_position_pct,
+        max_holding_minutes=s.max_holding_minutes,
+        rules=parts.rules[symbol],
+        exchange_stops=trader.exchange.guards.keeper is not None,
+    )
+
+
+def environment(trader: "Trader") -> Literal["paper", "testnet", "live"]:
+    mode = trader.exchange.mode
+    return "live" if mode == "LIVE" else "testnet" if mode == "TESTNET" else "paper"
 
 
 def advisor_context(trader: "Trader", symbol: str) -> AdvisorContext:
@@ -47,6 +78,7 @@ def advisor_context(trader: "Trader", symbol: str) -> AdvisorContext:
     return AdvisorContext(
         markets=(market,),
         account=account,
-        risk_limits=risk_limits(trader),
+        risk_limits=risk_limits(trader, symbol),
         signal=trader.core.last_signals.get(symbol),
+        environment=environment(trader),
     )
