@@ -193,8 +193,9 @@ class AdviceLink:
         task.add_done_callback(self._tasks.discard)
 
     def takes(self, intent: OrderIntent) -> bool:
-        """True when this link owns the intent's fate (gate/decide entries)."""
-        if intent.purpose.is_exit or self.mode == "advisory":
+        """True when this link owns the intent's fate (gate/decide entries). A decision's
+        own scale-in add (strategy "llm") was decided already: it goes to the gate."""
+        if intent.purpose.is_exit or self.mode == "advisory" or intent.strategy == "llm":
             return False
         self._spawn(self._decide(intent))
         return True

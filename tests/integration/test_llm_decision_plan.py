@@ -1,0 +1,139 @@
+"""A decision's plan inside a real paper trader, against the OpenAI double: the entry it
+asks for, then each exit field acting on the position at its own level or time; a
+decision the account cannot take is refused with the reason, journaled and shown."""
+
+import json
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.doubles.openai_server import OpenAIDouble
+from tests.integration.test_trader_llm import llm_fixture, settle, use_llm  # noqa: F401
+from tests.llm_decisions import decision_reply
+from tests.trader_support import START, make_settings, opened, running_engine
+from tui_trader.domain.enums import IntentPurpose
+from tui_trader.domain.events import SafetyKind
+from tui_trader.domain.market import Tick
+from tui_trader.runtime.trader import Trader
+
+BTC = "BTCUSDT"
+
+
+async def at(trader: Trader, price: str, minutes: float = 0) -> None:
+    """The market trades at `price`, `minutes` after the start: orders match, exits act."""
+    value = Decimal(price)
+    ts = START + timedelta(minutes=minutes)
+    trader.on_market_event(Tick(symbol=BTC, ts=ts, price=value, bid=value, ask=value))
+    await trader.engine.drain()
+
+
+async def decided(trader: Trader, llm: OpenAIDouble, price: str = "100", **order: Any) -> None:
+    """The model decides on a long at market for 5% of equity, the stop at 95."""
+    await at(trader, price)
+    await trader.start()
+    llm.content = json.dumps(decision_reply("long", entry=None, size_pct=5, stop_loss=95, **order))
+    assert trader.advice is not None
+    await trader.advice.decide_now(BTC, "timer")
+    await settle(trader)
+    await at(trader, price, 0.01)  # the market entry fills
+
+
+@pytest.fixture(name="decide")
+def decide_fixture(tmp_path: Path, llm: OpenAIDouble, monkeypatch: pytest.MonkeyPatch) -> Trader:
+    use_llm(monkeypatch, llm, "decide")
+    settings = make_settings(
+        tmp_path,
+        SYMBOLS=BTC,
+        ALLOW_MARKET_ORDERS="true",
+        FEE_RATE="0",
+        MP_DELTA_PCT="50",  # the test moves the price: no volatility decisions of their own
+    )
+    return opened(settings)
+
+
+def held(trader: Trader) -> Decimal:
+    return trader.core.parts.portfolio.held(BTC)
+
+
+async def test_partial_take_profits_close_their_share_at_their_level(
+    decide: Trader, llm: OpenAIDouble
+) -> None:
+    tps = [{"price": 104, "close_ratio": 0.5}, {"price": 108, "close_ratio": 0.25}]
+    async with running_engine(decide) as trader:
+        await decided(trader, llm, take_profits=tps)
+        size = held(trader)
+        assert size == Decimal(5)  # 5% of 10000 USDT at 100
+        await at(trader, "103.9", 1)
+        assert held(trader) == size
+        await at(trader, "104", 2)
+        await at(trader, "104", 3)  # the take-profit's market order fills
+        assert held(trader) == size / 2
+        await at(trader, "108", 4)
+        await at(trader, "108", 5)
+        assert held(trader) == size / 4  # the rest follows the stop
+        await at(trader, "120", 6)
+        assert held(trader) == size / 4
+        await at(trader, "95", 7)
+        await at(trader, "95", 8)
+        assert held(trader) == 0
+        await trader.parts.journal.flush()
+        purposes = [o.purpose for o in await trader.parts.journal.orders()]
+        assert purposes.count(IntentPurpose.TAKE_PROFIT) == 2
+        assert purposes.count(IntentPurpose.STOP_LOSS) == 1
+
+
+async def test_the_hold_duration_closes_the_position_on_time(
+    decide: Trader, llm: OpenAIDouble
+) -> None:
+    async with running_engine(decide) as trader:
+        await decided(trader, llm, hold_duration_min=20)
+        assert held(trader) == 5
+        await at(trader, "100", 19.9)
+        assert held(trader) == 5
+        await at(trader, "100", 20.02)
+        await at(trader, "100", 20.05)
+        assert held(trader) == 0
+        await trader.parts.journal.flush()
+        orders = await trader.parts.journal.orders()
+        assert [o.purpose for o in orders if o.purpose.is_exit] == [IntentPurpose.MAX_HOLDING]
+
+
+async def test_a_decision_over_the_leverage_limit_is_refused_journaled_and_shown(
+    decide: Trader, llm: OpenAIDouble
+) -> None:
+    async with running_engine(decide) as trader:
+        await decided(trader, llm, leverage=3)
+        assert held(trader) == 0 and not trader.core.parts.orders.open_for(BTC)
+        [refused] = [e for e in trader.history.safety if e.kind is SafetyKind.LLM_GATE]
+        assert refused.message == (
+            "LLM decide (timer): decision refused: leverage 3x on spot: spot trades at 1x only"
+        )
+        assert refused.symbol == BTC
+        await trader.parts.journal.flush()
+        journaled = await trader.parts.journal.safety_events()
+        assert any("leverage 3x on spot" in e.message for e in journaled)
+
+
+async def test_scale_in_adds_once_per_level_as_new_entries(
+    decide: Trader, llm: OpenAIDouble
+) -> None:
+    adds = [{"price": 98, "size_pct_equity": 2}, {"price": 97, "size_pct_equity": 2.5}]
+    async with running_engine(decide) as trader:
+        await decided(trader, llm, scale_in=adds)
+        await at(trader, "97.9", 1)
+        await at(trader, "97.9", 2)
+        assert held(trader) == Decimal("7.04081")  # + 200 USDT at 98, down to the step
+        await at(trader, "97", 3)
+        await at(trader, "96.5", 4)
+        assert held(trader) == Decimal("9.61812")  # + 250 USDT at 97
+        await at(trader, "96", 5)
+        await at(trader, "96", 6)
+        assert held(trader) == Decimal("9.61812")  # each level once
+        await trader.parts.journal.flush()
+        entries = [o for o in await trader.parts.journal.orders() if not o.purpose.is_exit]
+        assert len(entries) == 3 and not [
+            e for e in trader.history.safety if e.kind is SafetyKind.RISK_REJECTED
+        ]
