@@ -30,6 +30,13 @@ async def at(trader: Trader, price: str, minutes: float = 0) -> None:
     await trader.engine.drain()
 
 
+async def trade_at(trader: Trader, price: str, minutes: float) -> None:
+    """Two ticks at `price`: what the first decides (an exit, an add: market orders)
+    fills on the second, half a minute later."""
+    await at(trader, price, minutes)
+    await at(trader, price, minutes + 0.5)
+
+
 async def decided(trader: Trader, llm: OpenAIDouble, price: str = "100", **order: Any) -> None:
     """The model decides on a long at market for 5% of equity, the stop at 95."""
     await at(trader, price)
@@ -68,16 +75,13 @@ async def test_partial_take_profits_close_their_share_at_their_level(
         assert size == Decimal(5)  # 5% of 10000 USDT at 100
         await at(trader, "103.9", 1)
         assert held(trader) == size
-        await at(trader, "104", 2)
-        await at(trader, "104", 3)  # the take-profit's market order fills
+        await trade_at(trader, "104", 2)
         assert held(trader) == size / 2
-        await at(trader, "108", 4)
-        await at(trader, "108", 5)
+        await trade_at(trader, "108", 4)
         assert held(trader) == size / 4  # the rest follows the stop
         await at(trader, "120", 6)
         assert held(trader) == size / 4
-        await at(trader, "95", 7)
-        await at(trader, "95", 8)
+        await trade_at(trader, "95", 7)
         assert held(trader) == 0
         await trader.parts.journal.flush()
         purposes = [o.purpose for o in await trader.parts.journal.orders()]
@@ -93,8 +97,7 @@ async def test_the_hold_duration_closes_the_position_on_time(
         assert held(trader) == 5
         await at(trader, "100", 19.9)
         assert held(trader) == 5
-        await at(trader, "100", 20.02)
-        await at(trader, "100", 20.05)
+        await trade_at(trader, "100", 20.01)  # 20 minutes after the entry filled
         assert held(trader) == 0
         await trader.parts.journal.flush()
         orders = await trader.parts.journal.orders()
@@ -123,14 +126,11 @@ async def test_scale_in_adds_once_per_level_as_new_entries(
     adds = [{"price": 98, "size_pct_equity": 2}, {"price": 97, "size_pct_equity": 2.5}]
     async with running_engine(decide) as trader:
         await decided(trader, llm, scale_in=adds)
-        await at(trader, "97.9", 1)
-        await at(trader, "97.9", 2)
+        await trade_at(trader, "97.9", 1)
         assert held(trader) == Decimal("7.04081")  # + 200 USDT at 98, down to the step
-        await at(trader, "97", 3)
-        await at(trader, "96.5", 4)
+        await trade_at(trader, "97", 3)
         assert held(trader) == Decimal("9.61812")  # + 250 USDT at 97
-        await at(trader, "96", 5)
-        await at(trader, "96", 6)
+        await trade_at(trader, "96", 5)
         assert held(trader) == Decimal("9.61812")  # each level once
         await trader.parts.journal.flush()
         entries = [o for o in await trader.parts.journal.orders() if not o.purpose.is_exit]
