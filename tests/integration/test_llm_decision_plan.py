@@ -17,6 +17,7 @@ from tests.trader_support import START, make_settings, opened, running_engine
 from tui_trader.domain.enums import IntentPurpose
 from tui_trader.domain.events import SafetyKind
 from tui_trader.domain.market import Tick
+from tui_trader.runtime.plan_store import PLAN_KEY
 from tui_trader.runtime.trader import Trader
 
 BTC = "BTCUSDT"
@@ -137,3 +138,21 @@ async def test_scale_in_adds_once_per_level_as_new_entries(
         assert len(entries) == 3 and not [
             e for e in trader.history.safety if e.kind is SafetyKind.RISK_REJECTED
         ]
+
+
+async def test_a_restarted_trader_keeps_managing_the_position_by_its_plan(
+    tmp_path: Path, decide: Trader, llm: OpenAIDouble
+) -> None:
+    tps = [{"price": 104, "close_ratio": 0.5}]
+    async with running_engine(decide) as trader:
+        await decided(trader, llm, take_profits=tps, hold_duration_min=30)
+        plan = trader.core.parts.exits.plan(BTC)
+        assert plan is not None and held(trader) == 5
+    async with running_engine(opened(decide.settings)) as restarted:
+        assert held(restarted) == 5 and restarted.core.parts.exits.plan(BTC) == plan
+        await trade_at(restarted, "104", 1)
+        assert held(restarted) == Decimal("2.5")  # the plan's half, not TAKE_PROFIT_PCT's all
+        await trade_at(restarted, "95", 2)
+        assert held(restarted) == 0
+        await restarted.parts.journal.flush()
+        assert await restarted.parts.journal.get_meta(PLAN_KEY + BTC) == ""  # closed: forgotten

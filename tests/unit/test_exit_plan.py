@@ -1,15 +1,25 @@
 """A position's own exit plan (an LLM decision's levels) in the exit manager: each field
 changes what exits, when, and by how much; the guards the exchange holds follow it."""
 
+import json
 from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
+
+import pytest
 
 from tests.unit.test_exits import BTC, RULES, T0, make_limits, tick
 from tui_trader.domain.enums import IntentPurpose, OrderType, Side
 from tui_trader.domain.guards import GuardKind
 from tui_trader.domain.portfolio import Position
-from tui_trader.risk.exit_plan import AddLevel, ExitPlan, TakeLevel, Trailing
+from tui_trader.risk.exit_plan import (
+    AddLevel,
+    ExitPlan,
+    TakeLevel,
+    Trailing,
+    plan_data,
+    plan_from_data,
+)
 from tui_trader.risk.exits import ExitManager
 from tui_trader.risk.guard_plan import guard_targets
 
@@ -126,3 +136,23 @@ def test_the_exchange_holds_the_plans_stop_and_only_a_whole_position_take_profit
         (GuardKind.STOP, D(95), D(1)),
         (GuardKind.TAKE_PROFIT, D(105), D(1)),
     ]
+
+
+def test_a_plan_survives_its_journaled_form_and_garbage_is_refused() -> None:
+    plan = replace(
+        PLAN,
+        take_profits=(TakeLevel(D("105.5"), D("0.5")),),
+        trailing=Trailing(D(110), D("1.5")),
+        hold=timedelta(minutes=90),
+        adds=(AddLevel(D(98), D("0.25")),),
+        add_type=OrderType.MARKET,
+    )
+    assert plan_from_data(json.loads(json.dumps(plan_data(plan)))) == plan
+    for broken in (
+        {**plan_data(plan), "stop_loss": "-1"},
+        {**plan_data(plan), "step": "1e999999"},
+        {**plan_data(plan), "add_type": "STOP"},
+        {"long": True},
+    ):
+        with pytest.raises((ValueError, KeyError, ArithmeticError)):
+            plan_from_data(broken)

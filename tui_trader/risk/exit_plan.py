@@ -6,11 +6,14 @@ trails only once the activation price was reached, closes it when the hold durat
 over, and adds to it at the scale-in levels (each add a new entry through the risk gate).
 Pure: prices and quantities in, levels out."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import ROUND_FLOOR, Decimal
+from typing import Any
 
 from tui_trader.domain.enums import OrderType
+from tui_trader.numbers import bounded
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,3 +82,51 @@ def _floor(quantity: Decimal, step: Decimal) -> Decimal:
     if quantity <= 0:
         return Decimal(0)
     return (quantity / step).to_integral_value(rounding=ROUND_FLOOR) * step
+
+
+def plan_from_data(data: Mapping[str, Any]) -> ExitPlan:
+    """An ExitPlan from its journaled form (`plan_data`). Raises ValueError, KeyError,
+    TypeError or ArithmeticError when it is not one."""
+    hold = data["hold_s"]
+    trailing = data["trailing"]
+    return ExitPlan(
+        long=bool(data["long"]),
+        stop_loss=_positive(data["stop_loss"]),
+        step=_positive(data["step"]),
+        take_profits=tuple(
+            TakeLevel(_positive(t["price"]), _positive(t["ratio"])) for t in data["take_profits"]
+        ),
+        trailing=Trailing(_positive(trailing["activation"]), _positive(trailing["callback_pct"]))
+        if trailing is not None
+        else None,
+        hold=timedelta(seconds=float(hold)) if hold is not None else None,
+        adds=tuple(AddLevel(_positive(a["price"]), _positive(a["quantity"])) for a in data["adds"]),
+        add_type=OrderType(data["add_type"]),
+    )
+
+
+def plan_data(plan: ExitPlan) -> dict[str, Any]:
+    """The plan as plain JSON data (numbers as exact strings), for the journal."""
+    trailing = plan.trailing
+    return {
+        "long": plan.long,
+        "stop_loss": str(plan.stop_loss),
+        "step": str(plan.step),
+        "take_profits": [{"price": str(t.price), "ratio": str(t.ratio)} for t in plan.take_profits],
+        "trailing": {
+            "activation": str(trailing.activation),
+            "callback_pct": str(trailing.callback_pct),
+        }
+        if trailing is not None
+        else None,
+        "hold_s": plan.hold.total_seconds() if plan.hold is not None else None,
+        "adds": [{"price": str(a.price), "quantity": str(a.quantity)} for a in plan.adds],
+        "add_type": plan.add_type.value,
+    }
+
+
+def _positive(raw: Any) -> Decimal:
+    value = bounded(Decimal(str(raw)), "plan number")
+    if value <= 0:
+        raise ValueError(f"plan number {value} is not positive")
+    return value

@@ -12,7 +12,9 @@ from tui_trader.domain.events import SafetyEvent, SafetyKind
 from tui_trader.domain.orders import OrderIntent
 from tui_trader.llm.settings import LLMSettings
 from tui_trader.resilience.breaker import ServiceBreaker
+from tui_trader.risk.exit_plan import ExitPlan
 from tui_trader.runtime.advice_link import AdviceLink, DecideHooks
+from tui_trader.runtime.plan_store import save_plan
 
 if TYPE_CHECKING:
     from tui_trader.runtime.trader import Trader
@@ -89,8 +91,14 @@ def build_advice_link(settings: LLMSettings, trader: "Trader") -> AdviceLink:
             ),
             refused=refused,
         ),
-        arm=lambda symbol, plan: trader.core.parts.exits.set_plan(symbol, plan),
+        arm=lambda symbol, plan: arm_plan(trader, symbol, plan),
     )
+
+
+def arm_plan(trader: "Trader", symbol: str, plan: ExitPlan | None) -> None:
+    """The exit plan of `symbol`'s next position, journaled for a restart."""
+    trader.core.parts.exits.set_plan(symbol, plan)
+    save_plan(trader.parts.journal, symbol, plan)
 
 
 async def llm_key(settings: Settings) -> str | None:

@@ -24,6 +24,7 @@ from tui_trader.runtime.decision_log import DecisionLog
 from tui_trader.runtime.exchange_link import ExchangeLink
 from tui_trader.runtime.execution_engine import ExecutionEngine, Mirror
 from tui_trader.runtime.housekeeping import Housekeeping
+from tui_trader.runtime.plan_store import restore_plans
 from tui_trader.runtime.restore import market_time_reached, reconcile_unfinished, restore_paper
 from tui_trader.runtime.trader_controls import OperatorCommands, kill_text, kill_view
 from tui_trader.runtime.trader_events import Reactions
@@ -164,6 +165,7 @@ class Trader:
         ):
             self.record_safety(event)
         await self.exchange.reconcile("start")
+        await restore_plans(self.parts.journal, self.core, self.record_safety, now)
         kill = self.parts.kill_switch.read()
         if kill is not None:
             self.commands.apply_kill(kill, announce=False)

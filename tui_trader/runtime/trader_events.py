@@ -20,6 +20,7 @@ from tui_trader.execution.gate import GateDecision
 from tui_trader.journal.reader import PAPER_ACCOUNT
 from tui_trader.journal.store import Journal
 from tui_trader.ops.log_format import about
+from tui_trader.runtime.plan_store import save_plan
 from tui_trader.runtime.restore import DAY_START_KEY, MARKET_TIME_KEY
 from tui_trader.runtime.views import History
 from tui_trader.safety.state_machine import EngineStateMachine
@@ -197,7 +198,10 @@ class Reactions:
         self.touch()
 
     def _apply_fill(self, fill: Fill) -> None:
+        planned = self.core.parts.exits.plan(fill.symbol) is not None
         reaction = self.core.on_fill(fill)
+        if planned and not reaction.position.is_open:
+            save_plan(self.journal, fill.symbol, None)  # the decision's position is over
         self.history.fills.appendleft(fill)
         self.journal.record_fill(fill, self.account_tag)
         self.books_changed = True  # snapshot journaled by housekeeping, at most 1/s
