@@ -62,6 +62,10 @@ def decide_fixture(tmp_path: Path, llm: OpenAIDouble, monkeypatch: pytest.Monkey
     return opened(settings)
 
 
+def tp(price: float, ratio: float) -> dict[str, float]:
+    return {"price": price, "close_ratio": ratio}
+
+
 def held(trader: Trader) -> Decimal:
     return trader.core.parts.portfolio.held(BTC)
 
@@ -156,3 +160,33 @@ async def test_a_restarted_trader_keeps_managing_the_position_by_its_plan(
         assert held(restarted) == 0
         await restarted.parts.journal.flush()
         assert await restarted.parts.journal.get_meta(PLAN_KEY + BTC) == ""  # closed: forgotten
+
+
+@pytest.mark.parametrize(
+    ("reply", "reason"),
+    [
+        ("{not json at all", "no JSON object found in the reply"),
+        (
+            json.dumps(decision_reply("long", take_profits=[tp(104, 0.7), tp(108, 0.4)])),
+            "close_ratio values sum to 1.1, more than 1",
+        ),
+        (json.dumps(decision_reply("long", stop_loss=101)), "stop_loss 101 is on the wrong side"),
+    ],
+)
+async def test_bad_decisions_are_refused_with_the_reason_and_nothing_is_lost(
+    decide: Trader, llm: OpenAIDouble, reply: str, reason: str
+) -> None:
+    async with running_engine(decide) as trader:
+        await at(trader, "100")
+        await trader.start()
+        llm.content = reply
+        assert trader.advice is not None
+        await trader.advice.decide_now(BTC, "timer")
+        await settle(trader)
+        [refused] = [e for e in trader.history.safety if e.kind is SafetyKind.LLM_GATE]
+        assert refused.message.startswith("LLM decide (timer): decision refused: ")
+        assert reason in refused.message
+        assert not trader.core.parts.orders.open_for(BTC) and held(trader) == 0
+        await trader.parts.journal.flush()
+        assert any(reason in e.message for e in await trader.parts.journal.safety_events())
+        assert await trader.parts.journal.integrity_check() == []

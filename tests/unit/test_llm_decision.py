@@ -177,3 +177,16 @@ def test_no_equity_or_absurd_numbers_are_refused_not_raised() -> None:
     order = sane.decision.order.model_copy(update={"entry_price": Decimal("1e999999")})
     absurd = replace(sane, output=sane.decision.model_copy(update={"order": order}))
     assert refusal(absurd) == "entry '1E+999999' is above the 1e21 bound"
+
+
+def test_the_entrys_reason_says_who_holds_the_stop() -> None:
+    held = decision_to_intent(long_at(), Decimal(42000), replace(FUTURES, exchange_stops=True))
+    kept = decision_to_intent(long_at(), Decimal(42000), FUTURES)
+    assert held is not None and held.reason == "llm long (exchange-side stop): test decision"
+    assert kept is not None and kept.reason == "llm long (stop kept by the trader): test decision"
+
+
+def test_notes_are_kept_as_plain_text_without_control_sequences() -> None:
+    reply = {**decision_reply("long", entry=42000), "notes": "\x1b[31mthin\x1b[0m [b]book[/b]\n"}
+    intent = decision_to_intent(advice(reply), Decimal(42000), FUTURES)
+    assert intent is not None and intent.meta["notes"] == "thin [b]book[/b]"

@@ -96,7 +96,7 @@ def _intent(
     decision = advice.decision
     assert decision is not None
     market = order.order_type == "market"
-    notes = printable(decision.notes, 200)
+    notes = printable(decision.notes, 200).strip()
     where = "exchange-side stop" if limits.exchange_stops else "stop kept by the trader"
     return OrderIntent(
         # One id per decision: the same advice proposed twice maps to one client order id.
