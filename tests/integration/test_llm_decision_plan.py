@@ -144,22 +144,26 @@ async def test_scale_in_adds_once_per_level_as_new_entries(
         ]
 
 
-async def test_a_restarted_trader_keeps_managing_the_position_by_its_plan(
-    tmp_path: Path, decide: Trader, llm: OpenAIDouble
+async def test_a_restarted_trader_goes_on_with_the_plan_where_it_had_got(
+    decide: Trader, llm: OpenAIDouble
 ) -> None:
-    tps = [{"price": 104, "close_ratio": 0.5}]
+    order = {"take_profits": [tp(104, 0.5)], "scale_in": [{"price": 98, "size_pct_equity": 2}]}
     async with running_engine(decide) as trader:
-        await decided(trader, llm, take_profits=tps, hold_duration_min=30)
-        plan = trader.core.parts.exits.plan(BTC)
-        assert plan is not None and held(trader) == 5
+        await decided(trader, llm, **order)
+        await trade_at(trader, "97.9", 1)
+        assert held(trader) == Decimal("7.04081")  # the add, 200 USDT at 98
     async with running_engine(opened(decide.settings)) as restarted:
-        assert held(restarted) == 5 and restarted.core.parts.exits.plan(BTC) == plan
-        await trade_at(restarted, "104", 1)
-        assert held(restarted) == Decimal("2.5")  # the plan's half, not TAKE_PROFIT_PCT's all
-        await trade_at(restarted, "95", 2)
-        assert held(restarted) == 0
-        await restarted.parts.journal.flush()
-        assert await restarted.parts.journal.get_meta(PLAN_KEY + BTC) == ""  # closed: forgotten
+        await trade_at(restarted, "97.5", 2)
+        assert held(restarted) == Decimal("7.04081")  # the add was taken: not again
+        await trade_at(restarted, "104", 3)
+        assert held(restarted) == Decimal("3.52041")  # half of the 7.04081, down to the step
+    async with running_engine(opened(decide.settings)) as third:
+        await trade_at(third, "104", 4)
+        assert held(third) == Decimal("3.52041")  # the take-profit was done: not again
+        await trade_at(third, "95", 5)  # the plan's stop, not STOP_LOSS_PCT's 2%
+        assert held(third) == 0
+        await third.parts.journal.flush()
+        assert await third.parts.journal.get_meta(PLAN_KEY + BTC) == ""  # closed: forgotten
 
 
 @pytest.mark.parametrize(

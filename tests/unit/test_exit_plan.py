@@ -146,6 +146,8 @@ def test_a_plan_survives_its_journaled_form_and_garbage_is_refused() -> None:
         hold=timedelta(minutes=90),
         adds=(AddLevel(D(98), D("0.25")),),
         add_type=OrderType.MARKET,
+        size=D("1.25"),
+        adds_done=frozenset({0}),
     )
     assert plan_from_data(json.loads(json.dumps(plan_data(plan)))) == plan
     for broken in (
@@ -156,3 +158,13 @@ def test_a_plan_survives_its_journaled_form_and_garbage_is_refused() -> None:
     ):
         with pytest.raises((ValueError, KeyError, ArithmeticError)):
             plan_from_data(broken)
+
+
+def test_the_progress_to_journal_is_the_largest_size_and_the_adds_taken() -> None:
+    exits = armed(replace(PLAN, adds=(AddLevel(D(98), D("0.2")),)))
+    assert exits.on_tick(tick("97"), long("1"), RULES) is not None  # the add
+    assert exits.on_tick(tick("97", 2), long("1.2"), RULES) is None
+    progress = exits.progress(long("0.6"))
+    assert progress is not None and (progress.size, progress.adds_done) == (D("1.2"), {0})
+    restarted = armed(progress)  # a new trader with the journaled plan: as far as it got
+    assert restarted.on_tick(tick("97", 3), long("1.2"), RULES) is None

@@ -44,6 +44,10 @@ class ExitPlan:
     hold: timedelta | None = None  # None: MAX_HOLDING_MINUTES applies
     adds: tuple[AddLevel, ...] = ()
     add_type: OrderType = OrderType.LIMIT
+    # How far the position got, journaled for a restart: its largest size (what the
+    # take-profit ratios are of) and the scale-in levels already taken.
+    size: Decimal = Decimal(0)
+    adds_done: frozenset[int] = frozenset()
 
     def beyond(self, price: Decimal, level: Decimal) -> bool:
         """True when `price` is at or past `level` in the position's favour."""
@@ -102,6 +106,8 @@ def plan_from_data(data: Mapping[str, Any]) -> ExitPlan:
         hold=timedelta(seconds=float(hold)) if hold is not None else None,
         adds=tuple(AddLevel(_positive(a["price"]), _positive(a["quantity"])) for a in data["adds"]),
         add_type=OrderType(data["add_type"]),
+        size=bounded(Decimal(str(data["size"])), "plan size"),
+        adds_done=frozenset(int(i) for i in data["adds_done"]),
     )
 
 
@@ -122,6 +128,8 @@ def plan_data(plan: ExitPlan) -> dict[str, Any]:
         "hold_s": plan.hold.total_seconds() if plan.hold is not None else None,
         "adds": [{"price": str(a.price), "quantity": str(a.quantity)} for a in plan.adds],
         "add_type": plan.add_type.value,
+        "size": str(plan.size),
+        "adds_done": sorted(plan.adds_done),
     }
 
 

@@ -7,7 +7,7 @@ exit per position is in flight at a time: after emitting one, the manager stays 
 that position until `exit_finished` says the order died (then it may try again under a
 new intent id) or the position is `reset`."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -89,6 +89,17 @@ class ExitManager:
     def plan(self, symbol: str) -> ExitPlan | None:
         track = self._tracks.get(symbol)
         return track.plan if track is not None else self._plans.get(symbol)
+
+    def progress(self, position: Position) -> ExitPlan | None:
+        """`position`'s plan with how far it got (its largest size, the adds taken), to
+        journal for a restart; None without a plan."""
+        track = self._tracks.get(position.symbol)
+        plan = self.plan(position.symbol)
+        if plan is None:
+            return None
+        peak = max(track.peak if track else plan.size, abs(position.quantity))
+        done = frozenset(track.adds_done or ()) if track else plan.adds_done
+        return replace(plan, size=peak, adds_done=done)
 
     def levels_for(self, position: Position) -> ExitLevels:
         """The levels of `position`: its tracked marks, or from its entry alone when it is
@@ -223,9 +234,10 @@ class ExitManager:
         track = _Track(position.opened_at, key_ms, long, entry, entry)
         track.distances = self._distances.get(position.symbol)
         plan = self._plans.get(position.symbol)
-        if plan is not None and plan.long == long:  # the decision's side, nothing else
-            track.plan, track.adds_done = plan, set()
         track.held = track.peak = abs(position.quantity)
+        if plan is not None and plan.long == long:  # the decision's side, nothing else
+            track.plan, track.adds_done = plan, set(plan.adds_done)
+            track.peak = max(track.peak, plan.size)  # a restart: as far as it had got
         return track
 
     def _levels(self, track: _Track) -> ExitLevels:

@@ -198,10 +198,11 @@ class Reactions:
         self.touch()
 
     def _apply_fill(self, fill: Fill) -> None:
-        planned = self.core.parts.exits.plan(fill.symbol) is not None
+        exits = self.core.parts.exits
+        planned = exits.plan(fill.symbol) is not None
         reaction = self.core.on_fill(fill)
-        if planned and not reaction.position.is_open:
-            save_plan(self.journal, fill.symbol, None)  # the decision's position is over
+        if planned:  # how far the decision's position got, or that it is over
+            save_plan(self.journal, fill.symbol, exits.progress(reaction.position))
         self.history.fills.appendleft(fill)
         self.journal.record_fill(fill, self.account_tag)
         self.books_changed = True  # snapshot journaled by housekeeping, at most 1/s
