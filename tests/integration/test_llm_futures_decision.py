@@ -91,6 +91,7 @@ async def test_the_decisions_stop_is_held_by_the_exchange_and_trails_after_activ
         constraints = prompt["constraints"]
         assert (constraints["max_leverage"], constraints["market_type"]) == (5, "futures")
         assert constraints["exchange_side_stops"] == "true"
+        assert constraints["min_confidence"] == 0.6  # LLM_GATE_THRESHOLD
         for name in ("min_notional", "step_size", "tick_size", "fee_rate", "max_position_pct"):
             assert constraints[name] not in (None, "")
 

@@ -190,3 +190,10 @@ def test_notes_are_kept_as_plain_text_without_control_sequences() -> None:
     reply = {**decision_reply("long", entry=42000), "notes": "\x1b[31mthin\x1b[0m [b]book[/b]\n"}
     intent = decision_to_intent(advice(reply), Decimal(42000), FUTURES)
     assert intent is not None and intent.meta["notes"] == "thin [b]book[/b]"
+
+
+def test_a_decision_less_confident_than_the_threshold_is_refused() -> None:
+    sure = replace(FUTURES, min_confidence=0.8)
+    assert decision_to_intent(long_at(), Decimal(42000), sure) is not None  # 0.8: enough
+    doubtful = advice({**decision_reply("long", entry=42000), "confidence": 0.79})
+    assert refusal(doubtful, sure) == "confidence 0.79 is under LLM_GATE_THRESHOLD 0.80"

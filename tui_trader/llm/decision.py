@@ -34,6 +34,7 @@ class Constraints:
     max_holding_minutes: int  # 0: no limit
     rules: SymbolRules
     exchange_stops: bool = False  # the venue holds the stop (futures guards) or not
+    min_confidence: float = 0.0  # LLM_GATE_THRESHOLD: a less confident decision waits
 
 
 def decision_to_intent(
@@ -46,6 +47,11 @@ def decision_to_intent(
         raise DecisionRefused(advice.error or "no decision")
     if decision.order is None:
         return None
+    if decision.confidence < limits.min_confidence:
+        raise DecisionRefused(
+            f"confidence {decision.confidence:.2f} is under LLM_GATE_THRESHOLD "
+            f"{limits.min_confidence:.2f}"
+        )
     order, long = decision.order, decision.decision == "long"
     entry = order.entry_price if order.entry_price is not None else reference_price
     if entry <= 0:

@@ -14,7 +14,8 @@ if TYPE_CHECKING:
 
 def risk_limits(trader: "Trader", symbol: str) -> dict[str, LimitValue]:
     s = trader.settings
-    rules = constraints(trader, symbol).rules
+    held_to = constraints(trader, symbol)
+    rules = held_to.rules
     return {
         "tick_size": rules.tick_size,
         "step_size": rules.step_size,
@@ -23,7 +24,7 @@ def risk_limits(trader: "Trader", symbol: str) -> dict[str, LimitValue]:
         "fee_rate": s.fee_rate,
         "allow_market_orders": str(s.allow_market_orders).lower(),
         "max_holding_minutes": s.max_holding_minutes,
-        "exchange_side_stops": str(trader.exchange.guards.keeper is not None).lower(),
+        "exchange_side_stops": str(held_to.exchange_stops).lower(),
         "max_position_pct": s.max_position_pct,
         "position_size_pct": s.position_size_pct,
         "max_open_positions": s.max_open_positions,
@@ -33,12 +34,13 @@ def risk_limits(trader: "Trader", symbol: str) -> dict[str, LimitValue]:
         "trailing_stop_pct": s.trailing_stop_pct,
         "max_leverage": s.max_leverage,
         "market_type": s.market_type.value,
+        "min_confidence": held_to.min_confidence,
     }
 
 
 def constraints(trader: "Trader", symbol: str) -> Constraints:
     """What a decision for `symbol` is held to now (the rules in force, today's equity)."""
-    s, parts = trader.settings, trader.core.parts
+    s, parts, advice = trader.settings, trader.core.parts, trader.parts.advice
     return Constraints(
         market=s.market_type,
         equity=parts.portfolio.equity(),
@@ -47,6 +49,7 @@ def constraints(trader: "Trader", symbol: str) -> Constraints:
         max_holding_minutes=s.max_holding_minutes,
         rules=parts.rules[symbol],
         exchange_stops=trader.exchange.guards.keeper is not None,
+        min_confidence=advice.llm.llm_gate_threshold if advice is not None else 0.0,
     )
 
 
