@@ -108,6 +108,11 @@ def test_flat_proposes_nothing_and_invalid_advice_is_refused_with_its_error() ->
     [
         (long_at(leverage=6), FUTURES, "leverage 6x is above the account's maximum 5x"),
         (long_at(leverage=2), SPOT, "leverage 2x on spot: spot trades at 1x only"),
+        (
+            advice(decision_reply("short", entry=None, stop_loss=50500)),
+            SPOT,
+            "a short on spot: spot cannot sell what it does not hold",
+        ),
         (long_at(stop_loss=42100), FUTURES, "stop_loss 42100 is on the wrong side of the entry"),
         (
             advice(decision_reply("short", entry=None, stop_loss=41000)),

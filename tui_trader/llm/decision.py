@@ -72,6 +72,8 @@ def _intent(
     reference: Decimal,
     limits: Constraints,
 ) -> OrderIntent:
+    if not long and limits.market is MarketKind.SPOT:
+        raise DecisionRefused("a short on spot: spot cannot sell what it does not hold")
     _check_leverage(order.leverage, limits)
     _check_levels(order, long, entry)
     hold = _hold(order.hold_duration_min, limits.max_holding_minutes)
