@@ -72,7 +72,9 @@ _TASK = {
     "trailing stop starts at activation_price and closes callback_rate_pct back from the "
     "best price since; scale_in adds size_pct_equity when the price comes back to a level "
     "between the entry and the stop; hold_duration_min closes the position after that "
-    "long (at most max_holding_minutes when that is not 0). A long or short needs "
+    "long (at most max_holding_minutes when that is not 0; null: max_holding_minutes). "
+    "These levels replace stop_loss_pct, take_profit_pct and trailing_stop_pct: an empty "
+    "take_profits or a null trailing_stop means none. A long or short needs "
     "confidence of at least min_confidence. On futures the exchange keeps each symbol "
     "at max_leverage: the margin it locks is the position's value / max_leverage.",
 }
