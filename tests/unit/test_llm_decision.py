@@ -202,3 +202,17 @@ def test_a_decision_less_confident_than_the_threshold_is_refused() -> None:
     assert decision_to_intent(long_at(), Decimal(42000), sure) is not None  # 0.8: enough
     doubtful = advice({**decision_reply("long", entry=42000), "confidence": 0.79})
     assert refusal(doubtful, sure) == "confidence 0.79 is under LLM_GATE_THRESHOLD 0.80"
+
+
+def test_a_futures_stop_past_the_liquidation_at_max_leverage_is_refused() -> None:
+    """The exchange margins the position at MAX_LEVERAGE 5x: liquidated about 19.6% away
+    (1/5 - 0.4%), so a stop 25% away would never fire first."""
+    far = long_at(40000, stop_loss=30000.0, take_profits=[tp(44000, 1)])
+    reason = refusal(far)
+    assert "stop_loss 30000 is 25.00% from the entry 40000" in reason
+    assert "MAX_LEVERAGE 5x (about 19.60% away)" in reason
+    near = long_at(40000, stop_loss=33000.0, take_profits=[tp(44000, 1)])  # 17.5%: fine
+    assert decision_to_intent(near, Decimal(40000), FUTURES) is not None
+    # On spot nothing is liquidated: the same distant stop is the user's choice.
+    spot = long_at(40000, stop_loss=30000.0, take_profits=[tp(44000, 1)], leverage=1)
+    assert decision_to_intent(spot, Decimal(40000), SPOT) is not None

@@ -76,6 +76,7 @@ def _intent(
         raise DecisionRefused("a short on spot: spot cannot sell what it does not hold")
     _check_leverage(order.leverage, limits)
     _check_levels(order, long, entry)
+    _check_liquidation(order.stop_loss, entry, limits)
     hold = _hold(order.hold_duration_min, limits.max_holding_minutes)
     side = Side.BUY if long else Side.SELL
     rules = limits.rules
@@ -136,6 +137,26 @@ def _check_leverage(leverage: int, limits: Constraints) -> None:
         raise DecisionRefused(
             f"leverage {leverage}x is above the account's maximum {limits.max_leverage}x "
             "(MAX_LEVERAGE)"
+        )
+
+
+# Binance's lowest maintenance margin rate (the first tier of BTCUSDT): a position
+# margined at L x is liquidated about 1/L - this away from its entry, never farther.
+MAINTENANCE_RATE = Decimal("0.004")
+
+
+def _check_liquidation(stop: Decimal, entry: Decimal, limits: Constraints) -> None:
+    """On futures the exchange margins every position at MAX_LEVERAGE (isolated, set at
+    start), whatever leverage the decision sized it with: a stop at or past where that
+    margin runs out would never be reached before the liquidation."""
+    if limits.market is not MarketKind.FUTURES:
+        return
+    reach = Decimal(1) / limits.max_leverage - MAINTENANCE_RATE
+    if abs(entry - stop) / entry >= reach:
+        raise DecisionRefused(
+            f"stop_loss {_plain(stop)} is {abs(entry - stop) / entry:.2%} from the entry "
+            f"{_plain(entry)}: past the liquidation of a position margined at MAX_LEVERAGE "
+            f"{limits.max_leverage}x (about {reach:.2%} away)"
         )
 
 

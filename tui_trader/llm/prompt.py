@@ -76,7 +76,9 @@ _TASK = {
     "These levels replace stop_loss_pct, take_profit_pct and trailing_stop_pct: an empty "
     "take_profits or a null trailing_stop means none. A long or short needs "
     "confidence of at least min_confidence. On futures the exchange keeps each symbol "
-    "at max_leverage: the margin it locks is the position's value / max_leverage.",
+    "at max_leverage: the margin it locks is the position's value / max_leverage, and "
+    "a stop_loss at or past that margin's liquidation (1 / max_leverage - 0.4% from the "
+    "entry) is refused.",
 }
 
 
