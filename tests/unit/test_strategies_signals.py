@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from tui_trader.domain import Candle, Signal, SignalAction
-from tui_trader.strategies import create_strategy
+from tui_trader.strategies import StrategyParamError, create_strategy
 
 BUY, SELL, HOLD = SignalAction.BUY, SignalAction.SELL, SignalAction.HOLD
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
@@ -178,6 +178,22 @@ def test_bollinger_bandwidth_filter_blocks_entries_not_exits() -> None:
     assert (wide[11].action, wide[11].reason) == (HOLD, "hold: bandwidth above 1.0%")
     exit_ = run("bollinger", [*RANGE, 104.0, 101.0], period=10, max_bandwidth_pct=1.0)
     assert exit_[11].action is SELL
+
+
+def test_bollinger_minimum_bandwidth_blocks_entries_too_narrow_to_pay() -> None:
+    """Issue 16 item 6: the source platform's minimum-bandwidth filter. The re-entry's
+    bands are about 2.6% wide: a 3% floor holds, a 2% floor lets it buy."""
+    closes = [*RANGE, 98.5, 100.0]
+    lower_now, upper_now = bands(closes[2:12])
+    width = (upper_now - lower_now) / statistics.fmean(closes[2:12]) * 100
+    assert 2.0 < width < 3.0
+    narrow = run("bollinger", closes, period=10, min_bandwidth_pct=3.0)
+    assert (narrow[11].action, narrow[11].reason) == (HOLD, "hold: bandwidth below 3.0%")
+    assert run("bollinger", closes, period=10, min_bandwidth_pct=2.0)[11].action is BUY
+    exit_ = run("bollinger", [*RANGE, 104.0, 101.0], period=10, min_bandwidth_pct=3.9)
+    assert exit_[11].action is SELL  # exits are never filtered
+    with pytest.raises(StrategyParamError, match=r"min_bandwidth_pct=4\.0: must be <"):
+        create_strategy("bollinger", "BTCUSDT", {"min_bandwidth_pct": 4.0})
 
 
 def test_bollinger_holds_inside_the_bands() -> None:

@@ -1,17 +1,19 @@
 """Bollinger re-entry, for ranging markets.
 
 BUY when the previous close was below the previous lower band and this close is back at
-or above the current lower band, and the bands are narrow: bandwidth (upper - lower) /
-middle <= max_bandwidth_pct % (wide bands mean a trend, where re-entries fail).
+or above the current lower band, and the bands are neither too narrow nor too wide:
+min_bandwidth_pct <= bandwidth (upper - lower) / middle % <= max_bandwidth_pct (too
+narrow, the way back to the middle band cannot pay the fees; too wide means a trend,
+where re-entries fail).
 SELL when the previous close was above the previous upper band and this close is back at
 or below the current upper band. Exits are never filtered by bandwidth.
 
 Confidence = 0.5 + 0.5 * max(0, 1 - bandwidth% / max_bandwidth_pct): the narrower the
 range, the more a re-entry is expected to revert."""
 
-from typing import Annotated
+from typing import Annotated, Self
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from tui_trader.indicators import Bollinger
 from tui_trader.strategies.base import BUY, HOLD, SELL, Bar, Decision, Strategy, StrategyParams
@@ -23,6 +25,16 @@ class BollingerParams(StrategyParams):
     period: Annotated[int, Field(ge=2, le=1000)] = 20
     num_std: Annotated[float, Field(gt=0, le=10)] = 2.0
     max_bandwidth_pct: Annotated[float, Field(gt=0, le=100)] = 4.0
+    min_bandwidth_pct: Annotated[float, Field(ge=0, le=100)] = 0.0
+
+    @model_validator(mode="after")
+    def _check_band(self) -> Self:
+        if self.min_bandwidth_pct >= self.max_bandwidth_pct:
+            raise ValueError(
+                f"min_bandwidth_pct={self.min_bandwidth_pct}: must be < "
+                f"max_bandwidth_pct={self.max_bandwidth_pct}"
+            )
+        return self
 
 
 class BollingerStrategy(Strategy):
@@ -37,6 +49,12 @@ class BollingerStrategy(Strategy):
             HOLD,
             0.0,
             f"hold: bandwidth above {self.params.max_bandwidth_pct}%",
+            None,
+        )
+        self._hold_narrow: Decision = (
+            HOLD,
+            0.0,
+            f"hold: bandwidth below {self.params.min_bandwidth_pct}%",
             None,
         )
 
@@ -62,5 +80,7 @@ class BollingerStrategy(Strategy):
         if prev_close < prev_lower and close >= lower:
             if width_pct > self.params.max_bandwidth_pct:
                 return self._hold_wide
+            if width_pct < self.params.min_bandwidth_pct:
+                return self._hold_narrow
             return BUY, confidence, f"buy: back above lower band {lower:.6g}", None
         return _NO_REENTRY
