@@ -13,43 +13,24 @@ import math
 from collections import deque
 
 from tui_trader.indicators.averages import require_period
-from tui_trader.indicators.volume import value_area
+from tui_trader.indicators.volume import ProfileLevels, check_value_area_pct, value_area
 
 
-class RangeVolumeProfile:
-    __slots__ = ("_area", "_bins", "_period", "_poc", "_value_area_pct", "_window")
+class RangeVolumeProfile(ProfileLevels):
+    __slots__ = ("_bins", "_period", "_value_area_pct", "_window")
 
     def __init__(self, period: int, bins: int = 50, value_area_pct: float = 70.0) -> None:
+        super().__init__()
         self._period = require_period(period)
         if not 1 <= bins <= 10_000:
             raise ValueError(f"bins must be in [1, 10000], got {bins!r}")
-        if not 0 < value_area_pct <= 100:
-            raise ValueError(f"value_area_pct must be in (0, 100], got {value_area_pct!r}")
         self._bins = bins
-        self._value_area_pct = value_area_pct
+        self._value_area_pct = check_value_area_pct(value_area_pct)
         self._window: deque[tuple[float, float, float, float]] = deque(maxlen=period)
-        self.reset()
 
     def reset(self) -> None:
         self._window.clear()
-        self._poc: float | None = None
-        self._area: tuple[float, float] | None = None
-
-    @property
-    def value(self) -> float | None:
-        return self._poc
-
-    @property
-    def poc(self) -> float | None:
-        return self._poc
-
-    @property
-    def value_area_low(self) -> float | None:
-        return self._area[0] if self._area is not None else None
-
-    @property
-    def value_area_high(self) -> float | None:
-        return self._area[1] if self._area is not None else None
+        self._poc = self._area = None
 
     def update(self, high: float, low: float, close: float, volume: float) -> float | None:
         self._window.append((high, low, (high + low + close) / 3.0, volume))

@@ -66,52 +66,18 @@ class VWAP:
         return self._value
 
 
-class VolumeProfile:
-    """Volume by price over the last `period` candles, with its POC and value area.
+def check_value_area_pct(value_area_pct: float) -> float:
+    if not 0 < value_area_pct <= 100:
+        raise ValueError(f"value_area_pct must be in (0, 100], got {value_area_pct!r}")
+    return value_area_pct
 
-    Each candle's whole volume goes to the bin holding its typical price
-    (high + low + close) / 3. Bins have fixed edges, `bin_pct` percent of the first typical
-    price wide, so a candle leaving the window is taken out of exactly the bin it went into
-    (O(1) bookkeeping). POC = centre of the bin with the most volume (the lower one on a
-    tie). Value area: start from the POC bin and keep adding the neighbouring bin (above or
-    below) holding more volume, above on a tie, until `value_area_pct` percent of the
-    window's volume is inside; `value_area_low` / `value_area_high` are its outer edges.
-    That search walks the bins between the window's lowest and highest price, so its cost
-    depends on the price range in bins, not on `period`.
 
-    Seeding: `update` returns the POC once `period` candles are in the window, and None
-    before that or while the window holds no volume at all."""
+class ProfileLevels:
+    """What a volume profile tells: its POC and value area (None until it has them)."""
 
-    __slots__ = (
-        "_area",
-        "_bin_pct",
-        "_counts",
-        "_period",
-        "_poc",
-        "_value_area_pct",
-        "_volumes",
-        "_width",
-        "_window",
-    )
+    __slots__ = ("_area", "_poc")
 
-    def __init__(self, period: int, bin_pct: float = 0.1, value_area_pct: float = 70.0) -> None:
-        self._period = require_period(period)
-        if not 0 < bin_pct <= 100:
-            raise ValueError(f"bin_pct must be in (0, 100], got {bin_pct!r}")
-        if not 0 < value_area_pct <= 100:
-            raise ValueError(f"value_area_pct must be in (0, 100], got {value_area_pct!r}")
-        self._bin_pct = bin_pct
-        self._value_area_pct = value_area_pct
-        self._window: deque[tuple[int, float]] = deque()
-        self._volumes: dict[int, float] = {}
-        self._counts: dict[int, int] = {}
-        self.reset()
-
-    def reset(self) -> None:
-        self._window.clear()
-        self._volumes.clear()
-        self._counts.clear()
-        self._width = 0.0
+    def __init__(self) -> None:
         self._poc: float | None = None
         self._area: tuple[float, float] | None = None
 
@@ -130,6 +96,46 @@ class VolumeProfile:
     @property
     def value_area_high(self) -> float | None:
         return self._area[1] if self._area is not None else None
+
+
+class VolumeProfile(ProfileLevels):
+    """Volume by price over the last `period` candles, with its POC and value area.
+
+    Each candle's whole volume goes to the bin holding its typical price
+    (high + low + close) / 3. Bins have fixed edges, `bin_pct` percent of the first typical
+    price wide, so a candle leaving the window is taken out of exactly the bin it went into
+    (O(1) bookkeeping). POC = centre of the bin with the most volume (the lower one on a
+    tie). Value area: start from the POC bin and keep adding the neighbouring bin (above or
+    below) holding more volume, above on a tie, until `value_area_pct` percent of the
+    window's volume is inside; `value_area_low` / `value_area_high` are its outer edges.
+    That search walks the bins between the window's lowest and highest price, so its cost
+    depends on the price range in bins, not on `period`.
+
+    Seeding: `update` returns the POC once `period` candles are in the window, and None
+    before that or while the window holds no volume at all."""
+
+    __slots__ = ("_bin_pct", "_counts", "_period", "_value_area_pct", "_volumes", "_width",
+                 "_window")  # fmt: skip
+
+    def __init__(self, period: int, bin_pct: float = 0.1, value_area_pct: float = 70.0) -> None:
+        super().__init__()
+        self._period = require_period(period)
+        if not 0 < bin_pct <= 100:
+            raise ValueError(f"bin_pct must be in (0, 100], got {bin_pct!r}")
+        self._bin_pct = bin_pct
+        self._value_area_pct = check_value_area_pct(value_area_pct)
+        self._window: deque[tuple[int, float]] = deque()
+        self._volumes: dict[int, float] = {}
+        self._counts: dict[int, int] = {}
+        self.reset()
+
+    def reset(self) -> None:
+        self._window.clear()
+        self._volumes.clear()
+        self._counts.clear()
+        self._width = 0.0
+        self._poc = None
+        self._area = None
 
     @property
     def bin_width(self) -> float:
