@@ -16,7 +16,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, SettingsError
 
 from tui_trader.domain.enums import MarketKind
@@ -62,12 +62,16 @@ class Settings(BaseSettings):
 
     # --- mode and market -------------------------------------------------------------
     trading_mode: Literal["paper", "live"] = "paper"
+    # Where market data (and, on Binance, orders) come from: Upbit is paper only so far.
+    venue: Literal["binance", "upbit"] = "binance"
     market_type: MarketKind = MarketKind.SPOT
     binance_env: Literal["mainnet", "testnet", "demo"] = "mainnet"
     # Live start refuses an API key that can withdraw funds unless this is set.
     allow_withdraw_keys: bool = False
     symbols: Annotated[tuple[str, ...], NoDecode] = ("BTCUSDT", "ETHUSDT")
     quote_asset: str = "USDT"
+    upbit_api_url: str = "https://api.upbit.com"
+    upbit_ws_url: str = "wss://api.upbit.com/websocket/v1"
     candle_interval: Literal["1m", "3m", "5m", "15m", "30m", "1h", "4h", "1d"] = "1m"
 
     # --- paper broker ----------------------------------------------------------------
@@ -171,6 +175,16 @@ class Settings(BaseSettings):
             raise ValueError("give at least one symbol, e.g. BTCUSDT,ETHUSDT")
         return tuple(check_symbol(str(symbol)) for symbol in value)
 
+    @field_validator("upbit_api_url", "upbit_ws_url")
+    @classmethod
+    def _check_url(cls, value: str, info: ValidationInfo) -> str:
+        schemes = (
+            ("https://", "http://") if info.field_name == "upbit_api_url" else ("wss://", "ws://")
+        )
+        if not value.startswith(schemes) or any(c.isspace() for c in value):
+            raise ValueError(f"must be a URL starting with {' or '.join(schemes)}")
+        return value.rstrip("/")
+
     @field_validator("strategy_params", mode="before")
     @classmethod
     def _parse_params(cls, value: Any) -> Any:
@@ -197,6 +211,8 @@ class Settings(BaseSettings):
                 )
         if self.max_leverage > 1 and not self.futures_enabled:
             raise ValueError("MAX_LEVERAGE: leverage above 1 needs FUTURES_ENABLED=true")
+        if self.venue == "upbit" and (problem := upbit_problem(self)):
+            raise ValueError(f"VENUE=upbit: {problem}")
         return self
 
     @property
@@ -209,6 +225,26 @@ class Settings(BaseSettings):
 
     def base_asset(self, symbol: str) -> str:
         return symbol.removesuffix(self.quote_asset)
+
+
+UPBIT_QUOTES = ("KRW", "BTC", "USDT")
+
+
+def upbit_problem(settings: Settings) -> str | None:
+    """Why these settings cannot run on Upbit: its spot markets, paper trading on its
+    public data only (Upbit orders are not in this version), and its candle streams."""
+    if settings.quote_asset not in UPBIT_QUOTES:
+        return f"QUOTE_ASSET={settings.quote_asset} is not an Upbit market (KRW, BTC or USDT)"
+    if settings.market_type is not MarketKind.SPOT:
+        return "Upbit is spot only (MARKET_TYPE=spot)"
+    if settings.trading_mode == "live" or settings.binance_env != "mainnet":
+        return (
+            "paper trading on Upbit's public data only: Upbit orders (live or test) are not "
+            "supported yet (TRADING_MODE=paper, BINANCE_ENV=mainnet)"
+        )
+    if settings.candle_interval == "1d":
+        return "Upbit streams candles of 1m to 4h, not 1d (CANDLE_INTERVAL)"
+    return None
 
 
 def _describe(error: dict[str, Any]) -> str:

@@ -1,11 +1,12 @@
-"""The trader's link to Binance: at open, Binance's public market data replaces the
-simulated market when Binance answers; when it does not, the fallback is said out loud
-and Binance is tried again with backoff (exchange_retry.py). On testnet/demo with keys,
+"""The trader's link to its venue (VENUE: Binance, or Upbit for paper trading): at open,
+the venue's public market data replaces the simulated market when it answers; when it
+does not, the fallback is said out loud and the venue is tried again with backoff
+(exchange_retry.py, venue_connect.py). On testnet/demo with keys,
 or after the live gate, a Binance broker replaces the paper broker, the account is taken
 from the exchange, and reconciliation keeps the two in agreement (new entries blocked
 while they are not). On futures, funding settlements are booked into the account and
 journaled, and the exchange's liquidation prices are shown with the positions.
-python-binance is imported only when a link is configured."""
+python-binance is imported only when a Binance link is configured."""
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from tui_trader.domain.orders import Order
 from tui_trader.domain.portfolio import Position
 from tui_trader.market.feed import MarketFeed
 from tui_trader.runtime.book_audit import BookAudit
-from tui_trader.runtime.core_parts import INTERVAL_SECONDS, market_parts
+from tui_trader.runtime.core_parts import market_parts
 from tui_trader.runtime.exchange_account import (
     account_start,
     account_tag,
@@ -29,30 +30,35 @@ from tui_trader.runtime.exchange_retry import ExchangeRetry, close_parts
 from tui_trader.runtime.guard_keeper import GuardTiming
 from tui_trader.runtime.guard_link import GuardLink
 from tui_trader.runtime.shadow import ShadowPaper
+from tui_trader.runtime.venue_connect import connect_venue, retry_backoff, venue_name
 from tui_trader.runtime.views import mode_label
-from tui_trader.runtime.warmup import history_needed, warm_up
+from tui_trader.runtime.warmup import warm_up
 from tui_trader.safety.trading_state import HoldReason, TradingMode
 
 if TYPE_CHECKING:
     from tui_trader.binance.client import Endpoints
     from tui_trader.binance.futures_account import AccountUpdate
     from tui_trader.binance.reconcile import Reconciler
-    from tui_trader.binance.venue_parts import BinanceBroker, ExchangeParts, Timing
+    from tui_trader.binance.venue_parts import BinanceBroker, Timing
     from tui_trader.execution.broker import Broker, BrokerEvent
     from tui_trader.execution.divergence import DivergenceReport
+    from tui_trader.runtime.exchange_retry import LinkParts
     from tui_trader.runtime.trader_port import TraderPort
+    from tui_trader.upbit.venue_parts import UpbitTiming
 
-Connector = Callable[[], Awaitable["ExchangeParts"]]
+Connector = Callable[[], Awaitable["LinkParts"]]
 
 
 @dataclass(frozen=True, slots=True)
 class ExchangeSetup:
-    """Use Binance at all (None: simulated market or replay), and where: tests point
-    `endpoints` at the exchange double and shrink `timing`."""
+    """Use the venue at all (None: simulated market or replay), and where: tests point
+    `endpoints` at the Binance double and shrink `timing` (`upbit`: Upbit's timing; its
+    addresses are settings)."""
 
     endpoints: "Endpoints | None" = None
     timing: "Timing | None" = None
     guard_timing: GuardTiming | None = None
+    upbit: "UpbitTiming | None" = None
 
 
 @dataclass(slots=True)
@@ -67,10 +73,11 @@ class LoadedAccount:
 class ExchangeLink:
     def __init__(self, trader: "TraderPort", setup: ExchangeSetup | None) -> None:
         self.trader, self.setup = trader, setup
-        self.parts: ExchangeParts | None = None
+        self.parts: LinkParts | None = None
         self.broker: BinanceBroker | None = None
         self.reconciler: Reconciler | None = None
-        self.retry: ExchangeRetry | None = None  # Binance unreachable: trying again
+        self.retry: ExchangeRetry | None = None  # the venue unreachable: trying again
+        self.venue = venue_name(trader.settings.venue)
         timing = setup.guard_timing if setup is not None else None
         self.guards = GuardLink(trader, timing)  # the exchange's stops (USD-M account)
         self.shadow: ShadowPaper | None = None  # paper measured against the venue
@@ -97,15 +104,15 @@ class ExchangeLink:
 
     @property
     def feed_note(self) -> str:
-        """Added to the feed's name wherever it is shown while Binance is retried."""
-        return " (Binance unreachable)" if self.retry is not None else ""
+        """Added to the feed's name wherever it is shown while the venue is retried."""
+        return f" ({self.venue} unreachable)" if self.retry is not None else ""
 
     async def open(self) -> bool:
         """Connect at start; True when a Binance broker now replaces the paper broker
         (the account then comes from the exchange, not the paper journal)."""
         if self.setup is None:
             return False
-        parts: ExchangeParts | None = None
+        parts: LinkParts | None = None
         try:
             parts = await self._connect()
             loaded = await self._load_account(parts.broker) if parts.broker else None
@@ -128,11 +135,11 @@ class ExchangeLink:
         return True
 
     def _fall_back(self, exc: Exception) -> None:
-        """Say plainly that this is the simulated market, and keep trying Binance."""
+        """Say plainly that this is the simulated market, and keep trying the venue."""
         assert self.setup is not None
         message = (
             f"{exc}; paper trading on the SIMULATED market, not on live prices; "
-            "trying Binance again"
+            f"trying {self.venue} again"
         )
         self._safety(Severity.CRITICAL, SafetyKind.EXCHANGE_UNREACHABLE, message)
         self.retry = ExchangeRetry(
@@ -142,11 +149,12 @@ class ExchangeLink:
             clock=self.trader.wall_clock,
             report=self._safety,
             touch=self.trader.touch,
-            backoff=self.setup.timing.retry if self.setup.timing else None,
+            backoff=retry_backoff(self.trader.settings.venue, self.setup),
+            venue=self.venue,
         )
 
-    def _install(self, parts: "ExchangeParts", note: str) -> None:
-        """Binance's feed and filters from now on."""
+    def _install(self, parts: "LinkParts", note: str) -> None:
+        """The venue's feed and filters from now on."""
         feed: MarketFeed = parts.feed
         metrics = self.trader.metrics
         if metrics is not None:
@@ -155,7 +163,7 @@ class ExchangeLink:
             feed = MeteredFeed(feed, metrics)
         self.trader.replace_feed(feed)
         self.trader.install_rules(parts.rules)
-        warm_up(self.trader.core, parts.history)  # Binance's recent closed klines
+        warm_up(self.trader.core, parts.history)  # the venue's recent closed candles
         self._safety(Severity.INFO, SafetyKind.EXCHANGE_CONNECTED, parts.label + note)
 
     def _switch_blocker(self) -> str:
@@ -170,14 +178,15 @@ class ExchangeLink:
             return "no position is open"
         return ""
 
-    async def _switch(self, parts: "ExchangeParts") -> None:
+    async def _switch(self, parts: "LinkParts") -> None:
         """Binance answers again and nothing is at stake: leave the simulated market.
         What can fail (reading the account) happens first, with entries blocked; then
         the trader moves in one step. The price-learning parts of the core start afresh
         on Binance's data. Raises (changing nothing) when the account cannot be read."""
         trader = self.trader
         trading = trader.core.state
-        trading.hold(HoldReason.SWITCHING_VENUE, TradingMode.REDUCING, "to Binance", "exchange")
+        to = f"to {self.venue}"
+        trading.hold(HoldReason.SWITCHING_VENUE, TradingMode.REDUCING, to, "exchange")
         try:
             loaded = await self._load_account(parts.broker) if parts.broker else None
         finally:
@@ -195,35 +204,18 @@ class ExchangeLink:
             await simulated.close()  # the feed loop moves on to the new feed
             if self.broker is not None:
                 await paper.close()
-                await self.reconcile("switch to Binance")
+                await self.reconcile(f"switch {to}")
         except Exception as exc:
             self._safety(Severity.WARNING, SafetyKind.EXCHANGE_SWITCH, f"after the switch: {exc!r}")
 
-    async def _connect(self) -> "ExchangeParts":
-        from tui_trader.binance.venue_parts import Timing, build_exchange_parts, exchange_keys
-        from tui_trader.secrets import SecretsError
-
+    async def _connect(self) -> "LinkParts":
         assert self.setup is not None
-        settings = self.trader.settings
-        try:
-            keys = await exchange_keys(settings, live=False)
-        except SecretsError as exc:  # testnet/demo without keys: paper on its data
-            message = f"{exc}; paper trading on Binance {settings.binance_env} data"
-            self._safety(Severity.WARNING, SafetyKind.EXCHANGE_KEYS, message)
-            keys = None
-        return await build_exchange_parts(
-            settings,
-            clock=self.trader.wall_clock,
-            on_safety=self.trader.record_safety,
-            keys=keys,
-            endpoints=self.setup.endpoints,
+        return await connect_venue(
+            self.trader,
+            self.setup,
+            report=self._safety,
             reference_price=self._price,
             on_account=self._on_account,
-            timing=self.setup.timing or Timing(),
-            history=(
-                history_needed(self.trader.core),
-                INTERVAL_SECONDS[settings.candle_interval],
-            ),
         )
 
     async def _load_account(self, broker: "BinanceBroker") -> LoadedAccount:
@@ -348,6 +340,8 @@ class ExchangeLink:
 
     def _check_can_go_live(self) -> None:
         core = self.trader.core
+        if self.trader.settings.venue != "binance":
+            raise ValueError(f"live mode refused: {self.venue} orders are not supported yet")
         if self.parts is None:
             raise ValueError(
                 "live mode refused: no Binance market data (simulated market); restart "

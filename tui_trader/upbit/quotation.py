@@ -37,7 +37,7 @@ CANDLE_PATHS: Mapping[str, str] = {
 }  # fmt: skip
 QUOTES = ("KRW", "BTC", "USDT")
 RETRIES = 5
-_loads = partial(json.loads, parse_float=Decimal, parse_int=Decimal)
+read_json = partial(json.loads, parse_float=Decimal, parse_int=Decimal)
 
 
 class UpbitError(Exception):
@@ -64,11 +64,12 @@ def market_code(symbol: str) -> str:
     raise UpbitError(f"symbol {symbol!r}: expected BASE + one of {', '.join(QUOTES)}, e.g. BTCKRW")
 
 
-def parse_candle(row: Any, market: str) -> UpbitCandle:
-    """One candle of a reply, checked: Upbit's answer is input like any other."""
+def parse_candle(row: Any, market: str, key: str = "market") -> UpbitCandle:
+    """One candle of a reply, checked: Upbit's answer is input like any other. `key`
+    names the market field: `market` in REST replies, `code` in WebSocket frames."""
     try:
-        if row["market"] != market:
-            raise UpbitError(f"a candle of {row['market']!r} in a reply for {market}")
+        if row[key] != market:
+            raise UpbitError(f"a candle of {row[key]!r} in a reply for {market}")
         opened = datetime.fromisoformat(row["candle_date_time_utc"]).replace(tzinfo=UTC)
         numbers = [Decimal(row[key]) for key in ("opening_price", "high_price", "low_price",
                    "trade_price", "candle_acc_trade_volume", "candle_acc_trade_price")]  # fmt: skip
@@ -119,6 +120,19 @@ class Quotation:
             raise UpbitError(f"unexpected reply from Upbit: {str(rows)[:120]}")
         return sorted((parse_candle(row, market) for row in rows), key=lambda c: c.open_time)
 
+    async def tick_sizes(self, symbols: tuple[str, ...]) -> dict[str, Decimal]:
+        """Each symbol's price unit now (`/v1/orderbook/instruments`: Upbit's KRW units
+        depend on the price, so this is the unit of the current price band)."""
+        markets = {market_code(symbol): symbol for symbol in symbols}
+        rows = await self._get("/v1/orderbook/instruments", {"markets": ",".join(markets)})
+        try:
+            found = {markets[row["market"]]: Decimal(row["tick_size"]) for row in rows}
+        except (KeyError, TypeError, ValueError, InvalidOperation) as exc:
+            raise UpbitError(f"unexpected instruments reply ({exc!r}): {str(rows)[:120]}") from None
+        if not all(size.is_finite() and size > 0 for size in found.values()):
+            raise UpbitError(f"unusable tick size from Upbit: {str(rows)[:120]}")
+        return found
+
     async def _get(self, path: str, params: Mapping[str, str]) -> Any:
         assert self._session is not None, "use Quotation in `async with`"
         for attempt in range(RETRIES):
@@ -138,7 +152,7 @@ class Quotation:
         if status == 418:
             raise UpbitError("Upbit blocked this address for too many requests (418); wait")
         try:
-            body = _loads(text)
+            body = read_json(text)
         except ValueError:
             raise UpbitError(f"HTTP {status} from Upbit, not JSON: {text[:120]!r}") from None
         error = body.get("error") if isinstance(body, dict) else None
@@ -158,6 +172,10 @@ class Quotation:
         return self.server_time or datetime.now(UTC)
 
 
+def step_of(interval: str) -> timedelta:
+    """How long one candle of `interval` (1m, 4h, 1d) lasts."""
+    return timedelta(seconds={"m": 60, "h": 3600, "d": 86400}[interval[-1]] * int(interval[:-1]))
+
+
 def close_of(candle: UpbitCandle, interval: str) -> datetime:
-    step = {"m": 60, "h": 3600, "d": 86400}[interval[-1]] * int(interval[:-1])
-    return candle.open_time + timedelta(seconds=step)
+    return candle.open_time + step_of(interval)

@@ -1,0 +1,97 @@
+"""How the exchange link reaches the venue VENUE names: Binance's public data (and, on
+testnet/demo with keys, a Binance broker), or Upbit's public data for paper trading.
+Each venue's package is imported only when that venue is chosen: python-binance is slow
+to import, and an Upbit run needs none of it."""
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from tui_trader.domain.enums import Severity
+from tui_trader.domain.events import SafetyKind
+from tui_trader.resilience.retry import Backoff
+from tui_trader.runtime.core_parts import INTERVAL_SECONDS
+from tui_trader.runtime.warmup import history_needed
+
+if TYPE_CHECKING:
+    from tui_trader.binance.venue_parts import (
+        AccountListener,
+        ExchangeParts,
+        PriceSource,
+    )
+    from tui_trader.runtime.exchange_link import ExchangeSetup
+    from tui_trader.runtime.exchange_retry import LinkParts
+    from tui_trader.runtime.trader_port import TraderPort
+    from tui_trader.upbit.venue_parts import UpbitParts
+
+Report = Callable[[Severity, SafetyKind, str], None]
+VENUE_NAMES = {"binance": "Binance", "upbit": "Upbit"}
+
+
+def venue_name(venue: str) -> str:
+    """How messages name the venue: `Binance`, `Upbit`."""
+    return VENUE_NAMES[venue]
+
+
+def retry_backoff(venue: str, setup: "ExchangeSetup") -> Backoff | None:
+    """How often an unreachable venue is tried again (None: the default)."""
+    timing = setup.upbit if venue == "upbit" else setup.timing
+    return timing.retry if timing is not None else None
+
+
+async def connect_venue(
+    trader: "TraderPort",
+    setup: "ExchangeSetup",
+    *,
+    report: Report,
+    reference_price: "PriceSource",
+    on_account: "AccountListener",
+) -> "LinkParts":
+    """The chosen venue's parts; raises (the venue's own exception) when unusable."""
+    if trader.settings.venue == "upbit":
+        return await connect_upbit(trader, setup)
+    return await connect_binance(
+        trader, setup, report=report, reference_price=reference_price, on_account=on_account
+    )
+
+
+async def connect_upbit(trader: "TraderPort", setup: "ExchangeSetup") -> "UpbitParts":
+    from tui_trader.upbit.venue_parts import UpbitTiming, build_upbit_parts
+
+    return await build_upbit_parts(
+        trader.settings,
+        clock=trader.wall_clock,
+        on_safety=trader.record_safety,
+        timing=setup.upbit or UpbitTiming(),
+        history=history_needed(trader.core),
+    )
+
+
+async def connect_binance(
+    trader: "TraderPort",
+    setup: "ExchangeSetup",
+    *,
+    report: Report,
+    reference_price: "PriceSource",
+    on_account: "AccountListener",
+) -> "ExchangeParts":
+    from tui_trader.binance.venue_parts import Timing, build_exchange_parts, exchange_keys
+    from tui_trader.secrets import SecretsError
+
+    settings = trader.settings
+    try:
+        keys = await exchange_keys(settings, live=False)
+    except SecretsError as exc:  # testnet/demo without keys: paper on its data
+        message = f"{exc}; paper trading on Binance {settings.binance_env} data"
+        report(Severity.WARNING, SafetyKind.EXCHANGE_KEYS, message)
+        keys = None
+    return await build_exchange_parts(
+        settings,
+        clock=trader.wall_clock,
+        on_safety=trader.record_safety,
+        keys=keys,
+        endpoints=setup.endpoints,
+        reference_price=reference_price,
+        on_account=on_account,
+        timing=setup.timing or Timing(),
+        history=(history_needed(trader.core), INTERVAL_SECONDS[settings.candle_interval]),
+    )
