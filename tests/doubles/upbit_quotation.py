@@ -1,7 +1,8 @@
 """Upbit's quotation API on 127.0.0.1: candle pages in Upbit's JSON shape (newest first,
 at most `count` strictly before `to`, no candle for a minute without trades), the
 `Remaining-Req` header, a `Date` header at the double's own clock, and the venue's faults
-on request: 429 and 5xx (then normal), 418, an error body, malformed JSON, bad numbers."""
+on request: 429 and 5xx (then normal), 418, an error body, malformed JSON, bad numbers.
+`/v1/orderbook/instruments` gives each listed market's price unit (`tick_size`)."""
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -25,6 +26,9 @@ class UpbitQuotation:
     quiet: set[datetime] = field(default_factory=set)  # minutes without a trade
     faults: dict[int, str] = field(default_factory=dict)  # request number -> fault
     requests: list[dict[str, str]] = field(default_factory=list)
+    markets: dict[str, str] = field(
+        default_factory=lambda: {"KRW-BTC": "1000", "KRW-ETH": "1000"}
+    )  # listed markets and their tick sizes
 
     def candle(self, market: str, opened: datetime, minutes: int) -> dict[str, object]:
         first = int(opened.timestamp() // 60)
@@ -75,9 +79,17 @@ class UpbitQuotation:
             rows[0]["low_price"] = -5
         return web.json_response(rows, headers=headers)  # newest first, as Upbit sends
 
+    async def instruments(self, request: web.Request) -> web.Response:
+        asked = request.query.get("markets", "").split(",")
+        rows = [{"market": m, "quote_currency": m.split("-")[0], "tick_size": self.markets[m],
+                 "supported_levels": ["0"]} for m in asked if m in self.markets]  # fmt: skip
+        headers = {"Remaining-Req": "group=orderbook; min=1799; sec=9"}
+        return web.json_response(rows, headers=headers)
+
     def app(self) -> web.Application:
         app = web.Application()
         app.router.add_get("/v1/candles/minutes/{unit}", self.candles)
+        app.router.add_get("/v1/orderbook/instruments", self.instruments)
         return app
 
 
