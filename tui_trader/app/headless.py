@@ -11,6 +11,7 @@ from tui_trader.app.datadir import report_fixes
 from tui_trader.app.log_files import configure_logging
 from tui_trader.app.program_settings import ProgramSettings
 from tui_trader.config import Settings
+from tui_trader.domain.money import minor_units
 from tui_trader.market.feed import FeedError
 from tui_trader.runtime.build_trader import build_trader
 from tui_trader.runtime.exchange_link import ExchangeSetup
@@ -35,10 +36,12 @@ def status_line(snap: TraderSnapshot, now: datetime) -> str:
     state = printable(snap.trading_state, 60)
     if snap.flat_proof:
         state = f"{printable(snap.flat_proof, 60)} · {state}"
+    places = minor_units(account.quote_asset)  # KRW has none: 10000000 KRW, not .00
     return (
         f"{now:%H:%M:%SZ} {snap.engine_state.value:<8} {snap.mode} "
-        f"equity {account.equity:.2f} {account.quote_asset} "
-        f"day {account.day_pnl:+.2f} ({account.day_pnl_pct:+.2f}%) exp {account.exposure:.2f} "
+        f"equity {account.equity:.{places}f} {account.quote_asset} "
+        f"day {account.day_pnl:+.{places}f} ({account.day_pnl_pct:+.2f}%) "
+        f"exp {account.exposure:.{places}f} "
         f"| pos {len(snap.positions)} | orders {len(snap.open_orders)} "
         f"| {state} "
         f"| last {last_text}"
