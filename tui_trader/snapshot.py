@@ -114,10 +114,11 @@ class LiveCheck:
     token_file_present: bool
     keys_in_keyring: bool
     detail: str
+    venue_trades: bool = True  # False: this venue is paper only in this version (Upbit)
 
     @property
     def ready(self) -> bool:
-        return self.token_file_present and self.keys_in_keyring
+        return self.venue_trades and self.token_file_present and self.keys_in_keyring
 
 
 @dataclass(frozen=True, slots=True)

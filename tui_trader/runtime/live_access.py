@@ -29,6 +29,9 @@ async def keys_in_keyring(settings: Settings) -> tuple[bool, str]:
 def live_check(settings: Settings, keys: tuple[bool, str]) -> LiveCheck:
     token = settings.data_path / LIVE_TOKEN_FILE
     present = token.exists()
+    if settings.venue != "binance":  # nothing else matters: there is no broker to go to
+        detail = f"VENUE={settings.venue} is paper only: its orders are not supported yet"
+        return LiveCheck(present, keys[0], detail, venue_trades=False)
     problems = [] if present else [f"create {token} to allow live trading"]
     if not keys[0]:
         problems.append(keys[1])

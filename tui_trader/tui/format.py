@@ -20,11 +20,13 @@ def pct(value: Decimal, places: int = 2) -> str:
 
 
 def price(value: Decimal) -> str:
-    """Enough decimals to see a tick move at any price level, no more."""
+    """Enough decimals to see a tick move at any price level, no more. From a million
+    on (KRW prices: Upbit's units there are whole won or more) no decimals, so the
+    number still fits its column at 80 columns."""
     if value == 0:
         return "-"
     magnitude = abs(value)
-    places = 2 if magnitude >= 100 else 4 if magnitude >= 1 else 6
+    places = 0 if magnitude >= 1_000_000 else 2 if magnitude >= 100 else 4 if magnitude >= 1 else 6
     return f"{value:.{places}f}"
 
 

@@ -18,7 +18,9 @@ def check_lines(check: LiveCheck) -> Text:
     def mark(ok: bool) -> str:
         return "ok     " if ok else "MISSING"
 
+    venue = [] if check.venue_trades else [f"{mark(False)}  orders on this venue (paper only)"]
     lines = [
+        *venue,
         f"{mark(check.token_file_present)}  live token file in the data dir",
         f"{mark(check.keys_in_keyring)}  API key and secret in the OS keyring",
     ]
