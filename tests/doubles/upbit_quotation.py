@@ -5,7 +5,7 @@ on request: 429 and 5xx (then normal), 418, an error body, malformed JSON, bad n
 `/v1/orderbook/instruments` gives each listed market's price unit (`tick_size`)."""
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -94,14 +94,19 @@ class UpbitQuotation:
 
 
 @asynccontextmanager
-async def upbit_quotation(double: UpbitQuotation) -> AsyncIterator[str]:
-    """The double's base URL while it runs."""
-    runner = web.AppRunner(double.app())
+async def serve(app: web.Application, port: int = 0) -> AsyncIterator[str]:
+    """`app` on 127.0.0.1 (`port` 0: any free one); yields its base URL while it runs."""
+    runner = web.AppRunner(app)
     await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
+    site = web.TCPSite(runner, "127.0.0.1", port)
     await site.start()
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
         await runner.cleanup()
+
+
+def upbit_quotation(double: UpbitQuotation) -> AbstractAsyncContextManager[str]:
+    """The double's base URL while it runs."""
+    return serve(double.app())

@@ -11,14 +11,13 @@ moves every second (for trying the app by hand)."""
 import asyncio
 import json
 import sys
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from aiohttp import WSMsgType, web
 
-from tests.doubles.upbit_quotation import UpbitQuotation, price_at
+from tests.doubles.upbit_quotation import UpbitQuotation, price_at, serve
 
 
 def ticker_frame(market: str, price: int, volume: str, ts: datetime) -> dict[str, object]:
@@ -117,21 +116,14 @@ class UpbitStream:
             await ws.close()
 
 
-@asynccontextmanager
-async def upbit_venue(quotation: UpbitQuotation, stream: UpbitStream) -> AsyncIterator[str]:
+def upbit_venue(
+    quotation: UpbitQuotation, stream: UpbitStream, port: int = 0
+) -> AbstractAsyncContextManager[str]:
     """Both doubles on one 127.0.0.1 port; yields its `http://127.0.0.1:PORT`. The
     WebSocket is at `ws://127.0.0.1:PORT/websocket/v1`."""
     app = quotation.app()
     app.router.add_get("/websocket/v1", stream.handle)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        await runner.cleanup()
+    return serve(app, port)
 
 
 def ws_url(api_url: str) -> str:
@@ -141,12 +133,12 @@ def ws_url(api_url: str) -> str:
 async def _serve(port: int) -> None:
     """A market that moves: each second a trade and the forming candle per market."""
     quotation, stream = UpbitQuotation(now=datetime.now(UTC)), UpbitStream()
-    app = quotation.app()
-    app.router.add_get("/websocket/v1", stream.handle)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    print(f"upbit double on http://127.0.0.1:{port}", flush=True)
+    async with upbit_venue(quotation, stream, port) as url:
+        print(f"upbit double on {url}", flush=True)
+        await _move(quotation, stream)
+
+
+async def _move(quotation: UpbitQuotation, stream: UpbitStream) -> None:
     while True:
         now = quotation.now = datetime.now(UTC)
         opened = now.replace(second=0, microsecond=0)

@@ -81,3 +81,17 @@ def test_the_app_start_loads_no_optional_library() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
     )
     assert done.stdout.split() == [], f"the app's start loads {done.stdout.strip()}"
+
+
+def test_an_upbit_run_loads_no_binance_code() -> None:
+    """VENUE=upbit builds its parts from `tui_trader.upbit` alone: python-binance (slow to
+    import) and our Binance adapter stay unloaded."""
+    probe = (
+        "import sys, tui_trader.runtime.exchange_link, tui_trader.runtime.venue_connect, "
+        "tui_trader.upbit.venue_parts\n"
+        "print(' '.join(m for m in ('binance', 'tui_trader.binance') if m in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert done.stdout.split() == [], f"an Upbit run loads {done.stdout.strip()}"

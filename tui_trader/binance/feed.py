@@ -14,7 +14,7 @@ into our own queue; consumers never slow the socket down.
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import Callable, Sequence
 from contextlib import suppress
 from datetime import datetime
 from typing import Any
@@ -26,12 +26,11 @@ from tui_trader.binance.client import ClientSpec, close_client
 from tui_trader.binance.klines import missed_klines
 from tui_trader.binance.parse import ParseError, parse_book_ticker, parse_kline, parse_mark_price
 from tui_trader.clock import Clock
-from tui_trader.domain.enums import MarketKind, Severity
-from tui_trader.domain.events import SafetyEvent, SafetyKind
-from tui_trader.domain.market import Candle, Tick
-from tui_trader.market.feed import MarketEvent
+from tui_trader.domain.enums import MarketKind
+from tui_trader.domain.events import SafetyEvent
+from tui_trader.domain.market import Candle
+from tui_trader.market.stream_feed import StreamFeed
 from tui_trader.resilience.retry import RECONNECT, Backoff
-from tui_trader.snapshot import FeedStatus
 
 log = logging.getLogger(__name__)
 SafetyListener = Callable[[SafetyEvent], None]
@@ -42,7 +41,7 @@ BadDataListener = Callable[[str], None]
 MAX_CONNECTION_S = 23.5 * 3600
 
 
-class BinanceFeed:
+class BinanceFeed(StreamFeed):
     def __init__(
         self,
         spec: ClientSpec,
@@ -64,13 +63,12 @@ class BinanceFeed:
     ) -> None:
         """`book_stale_after_s` bounds the silence of the tick stream (None: unwatched);
         `max_connection_s` replaces a connection before Binance drops it at 24 h."""
-        self.name, self._market = name, market
-        self._spec, self._clock, self._interval = spec, clock, interval
+        backoff = backoff or RECONNECT
+        super().__init__(name, clock, on_safety, backoff, stale_after_s, max_tick_backlog)
+        self._market, self._spec, self._interval = market, spec, interval
         self._symbols = tuple(s.upper() for s in symbols)
-        self._on_safety, self._on_bad_data = on_safety, on_bad_data
+        self._on_bad_data = on_bad_data
         self._max_queue_size, self._poll_s = max_queue_size, socket_poll_s
-        self._backoff = backoff or RECONNECT
-        self._max_tick_backlog = max_tick_backlog
         # Klines push every 1-2 s; a quiet book may legitimately say nothing for longer.
         ticks = "markPrice@1s" if market is MarketKind.FUTURES else "bookTicker"
         self._limits: dict[str, float] = {
@@ -78,79 +76,29 @@ class BinanceFeed:
         }
         if book_stale_after_s is not None:
             self._limits |= {f"{s.lower()}@{ticks}": book_stale_after_s for s in self._symbols}
-        self._stale_after_s = stale_after_s
         self._max_connection_s = max_connection_s
         self._streams = [
             f"{s.lower()}@{kind}" for s in self._symbols for kind in (f"kline_{interval}", ticks)
         ]
-        self._queue: asyncio.Queue[MarketEvent | None] = asyncio.Queue()
         self._last_open: dict[str, datetime] = {}
         self._last_seen: dict[str, float] = {}
-        self._last_event_at: datetime | None = None
-        self._connected = False
-        self._detail = "not started"
-        self._counts = {"reconnects": 0, "bad_frames": 0, "dropped_ticks": 0}
-        self._task: asyncio.Task[None] | None = None
         self._client: Any = None
         self._sock: Any = None
-        self._closed = False
 
-    # --- public -------------------------------------------------------------------
-    async def events(self) -> AsyncIterator[MarketEvent]:
-        if self._task is None and not self._closed:
-            self._task = asyncio.create_task(self._run(), name=f"feed:{self.name}")
-            self._task.add_done_callback(self._on_task_done)
-        while (event := await self._queue.get()) is not None:
-            yield event
+    # --- the connection (the supervisor is StreamFeed's) --------------------------
+    async def _stop(self, task: asyncio.Task[None]) -> None:
+        await cancel_and_wait(task)
 
-    async def close(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
-        if self._task is not None:
-            await cancel_and_wait(self._task)
-        # Cleanup happens here, not in the task: cancel_and_wait may cancel repeatedly,
-        # which would cut a cleanup running inside the task short.
+    async def _release(self) -> None:
         await self._close_socket()
         if self._client is not None:
             with suppress(Exception):
                 await close_client(self._client)
-        self._connected = False
-        self._queue.put_nowait(None)
 
-    def status(self) -> FeedStatus:
-        counts = " ".join(f"{k}={v}" for k, v in self._counts.items())
-        return FeedStatus(
-            self.name,
-            self._connected,
-            self._last_event_at,
-            self._stale_after_s,
-            f"{counts}; {self._detail}",
-        )
-
-    # --- connection supervisor ------------------------------------------------------
-    async def _run(self) -> None:
-        failures, reason = 0, ""  # reason stays "" until the first connection is made
-        while True:
-            try:
-                if self._client is None:
-                    self._client = await self._spec.create()
-                await self._open(self._client)
-                backfilled = await self._backfill(self._client) if reason else 0
-            except Exception as exc:  # exchange unreachable or refusing: retry later
-                log.warning("%s: connect failed: %r", self.name, exc)
-                await self._close_socket()
-                self._detail = f"connect failed: {exc!r}"
-                await asyncio.sleep(self._backoff.delay(failures))
-                failures += 1
-                continue
-            if reason:
-                self._report_reconnect(reason, failures, backfilled)
-            self._connected, self._detail, failures = True, "streaming", 0
-            reason = await self._consume(self._sock)
-            self._connected, self._detail = False, f"reconnecting after {reason}"
-            await self._close_socket()
-            await asyncio.sleep(self._backoff.delay(0))
+    async def _connect(self) -> None:
+        if self._client is None:
+            self._client = await self._spec.create()
+        await self._open(self._client)
 
     async def _open(self, client: Any) -> None:
         # A fresh manager each time: it caches sockets by path, and must never hand back
@@ -171,9 +119,9 @@ class BinanceFeed:
             with suppress(Exception):
                 await asyncio.wait_for(sock.__aexit__(None, None, None), self._poll_s * 3 + 1)
 
-    async def _consume(self, sock: Any) -> str:
+    async def _consume(self) -> str:
         """Drain the socket until it must be replaced; returns why."""
-        tasks = {asyncio.create_task(self._pump(sock)), asyncio.create_task(self._watch())}
+        tasks = {asyncio.create_task(self._pump(self._sock)), asyncio.create_task(self._watch())}
         try:
             done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
             return done.pop().result()
@@ -240,13 +188,7 @@ class BinanceFeed:
         self._queue.put_nowait(candle)
         return True
 
-    def _put_tick(self, tick: Tick) -> None:
-        if self._queue.qsize() >= self._max_tick_backlog:
-            self._counts["dropped_ticks"] += 1  # the consumer is behind; candles still go in
-            return
-        self._queue.put_nowait(tick)
-
-    async def _backfill(self, client: Any) -> int:
+    async def _backfill(self) -> int:
         """Emit the closed klines missed since the last one we emitted, per symbol."""
         count = 0
         for symbol in self._symbols:
@@ -255,7 +197,7 @@ class BinanceFeed:
                 continue
             now = self._clock.now()
             missed = await missed_klines(
-                client, symbol, self._interval, last, now, self._bad, self._market
+                self._client, symbol, self._interval, last, now, self._bad, self._market
             )
             for candle in missed:
                 if self._put_candle(candle):
@@ -271,38 +213,3 @@ class BinanceFeed:
                 self._on_bad_data(reason)
             except Exception:  # a broken listener must not take the feed down
                 log.exception("%s: bad-data listener failed", self.name)
-
-    def _report_reconnect(self, reason: str, failures: int, backfilled: int) -> None:
-        self._counts["reconnects"] += 1
-        self._safety(
-            SafetyEvent(
-                ts=self._clock.now(),
-                severity=Severity.WARNING,
-                kind=SafetyKind.FEED_RECONNECT,
-                message=f"{self.name}: reconnected after {reason}; backfilled {backfilled} candles",
-                data={"reason": reason, "failed_attempts": failures, "backfilled": backfilled},
-            )
-        )
-
-    def _safety(self, event: SafetyEvent) -> None:
-        if self._on_safety is None:
-            return
-        try:
-            self._on_safety(event)
-        except Exception:  # a broken listener must not take the feed down
-            log.exception("%s: safety listener failed", self.name)
-
-    def _on_task_done(self, task: asyncio.Task[None]) -> None:
-        if task.cancelled() or task.exception() is None:
-            return
-        exc = task.exception()
-        self._connected, self._detail = False, f"failed: {exc!r}"
-        self._safety(
-            SafetyEvent(
-                self._clock.now(),
-                Severity.CRITICAL,
-                SafetyKind.FEED_FAILED,
-                f"{self.name}: feed stopped: {exc!r}",
-            )
-        )
-        self._queue.put_nowait(None)

@@ -1,5 +1,5 @@
 """UpbitFeed: ticks and closed candles from Upbit's public WebSocket, with the guarantees
-of the Binance feed (binance/feed.py).
+of the Binance feed (the supervisor both share: market/stream_feed.py).
 
 One aiohttp WebSocket carries `ticker` (each trade: a Tick) and `candle.<N>m` (the
 forming candle; candles.py decides when one is closed). We reconnect ourselves, after an
@@ -13,21 +13,19 @@ reported (a safety event at most every BAD_REPORT_EVERY_S), never a crash."""
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import Callable, Sequence
 from contextlib import suppress
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import aiohttp
 
 from tui_trader.clock import Clock
-from tui_trader.domain.enums import Severity
-from tui_trader.domain.events import SafetyEvent, SafetyKind
-from tui_trader.domain.market import Candle, Tick
-from tui_trader.market.feed import MarketEvent
+from tui_trader.domain.events import SafetyEvent
+from tui_trader.domain.market import Candle
+from tui_trader.market.stream_feed import StreamFeed
 from tui_trader.market.validation import bad_data_event, screen_candle, screen_tick
 from tui_trader.resilience.retry import RECONNECT, Backoff
-from tui_trader.snapshot import FeedStatus
 from tui_trader.upbit.candles import CandleCloser
 from tui_trader.upbit.frames import (
     CandleFrame,
@@ -45,7 +43,7 @@ BAD_REPORT_EVERY_S = 10.0
 SafetyListener = Callable[[SafetyEvent], None]
 
 
-class UpbitFeed:
+class UpbitFeed(StreamFeed):
     def __init__(
         self,
         symbols: Sequence[str],
@@ -62,78 +60,27 @@ class UpbitFeed:
         request_timeout_s: float = 10.0,
         max_tick_backlog: int = 10_000,
     ) -> None:
-        self.name = name
+        backoff = backoff or RECONNECT
+        super().__init__(name, clock, on_safety, backoff, stale_after_s, max_tick_backlog)
         self._markets = {market_code(s): s for s in symbols}
-        self._interval, self._clock, self._on_safety = interval, clock, on_safety
-        self._api_url, self._ws_url = api_url, ws_url
-        self._stale_after_s, self._backoff = stale_after_s, backoff or RECONNECT
-        self._timeout_s, self._max_tick_backlog = request_timeout_s, max_tick_backlog
+        self._interval, self._api_url, self._ws_url = interval, api_url, ws_url
+        self._timeout_s = request_timeout_s
         self._closer = CandleCloser(interval, timedelta(seconds=grace_s))
-        self._queue: asyncio.Queue[MarketEvent | None] = asyncio.Queue()
-        self._counts = {"reconnects": 0, "bad_frames": 0, "dropped_ticks": 0}
-        self._connected, self._detail = False, "not started"
-        self._last_event_at: datetime | None = None
         self._last_frame = 0.0  # loop time of the last frame of any kind
         self._bad_reported = -BAD_REPORT_EVERY_S
         self._session: aiohttp.ClientSession | None = None
         self._ws: aiohttp.ClientWebSocketResponse | None = None
-        self._task: asyncio.Task[None] | None = None
-        self._closed = False
 
-    # --- public -------------------------------------------------------------------
-    async def events(self) -> AsyncIterator[MarketEvent]:
-        if self._task is None and not self._closed:
-            self._task = asyncio.create_task(self._run(), name=f"feed:{self.name}")
-            self._task.add_done_callback(self._on_task_done)
-        while (event := await self._queue.get()) is not None:
-            yield event
+    def _counted(self) -> dict[str, int]:
+        return self._counts | {"late_candles": self._closer.late}
 
-    async def close(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
-        if self._task is not None:
-            self._task.cancel()
-            with suppress(asyncio.CancelledError, Exception):
-                await self._task
+    # --- the connection (the supervisor is StreamFeed's) --------------------------
+    async def _release(self) -> None:
         await self._close_socket()
         if self._session is not None:
             await self._session.close()
-        self._connected = False
-        self._queue.put_nowait(None)
 
-    def status(self) -> FeedStatus:
-        counts = self._counts | {"late_candles": self._closer.late}
-        text = " ".join(f"{k}={v}" for k, v in counts.items())
-        return FeedStatus(
-            self.name, self._connected, self._last_event_at, self._stale_after_s,
-            f"{text}; {self._detail}",
-        )  # fmt: skip
-
-    # --- connection supervisor ------------------------------------------------------
-    async def _run(self) -> None:
-        failures, reason = 0, ""  # reason stays "" until the first connection is made
-        while True:
-            try:
-                await self._open()
-                backfilled = await self._backfill() if reason else 0
-            except Exception as exc:  # Upbit unreachable or refusing: retry later
-                log.warning("%s: connect failed: %r", self.name, exc)
-                await self._close_socket()
-                self._detail = f"connect failed: {exc!r}"
-                await asyncio.sleep(self._backoff.delay(failures))
-                failures += 1
-                continue
-            if reason:
-                self._report_reconnect(reason, failures, backfilled)
-            self._connected, self._detail, failures = True, "streaming", 0
-            assert self._ws is not None
-            reason = await self._consume(self._ws)
-            self._connected, self._detail = False, f"reconnecting after {reason}"
-            await self._close_socket()
-            await asyncio.sleep(self._backoff.delay(0))
-
-    async def _open(self) -> None:
+    async def _connect(self) -> None:
         if self._session is None:
             self._session = aiohttp.ClientSession()
         self._ws = await self._session.ws_connect(
@@ -148,8 +95,10 @@ class UpbitFeed:
             with suppress(Exception):
                 await asyncio.wait_for(ws.close(), self._timeout_s)
 
-    async def _consume(self, ws: aiohttp.ClientWebSocketResponse) -> str:
+    async def _consume(self) -> str:
         """Read the socket until it must be replaced; returns why."""
+        ws = self._ws
+        assert ws is not None
         tasks = {asyncio.create_task(self._pump(ws)), asyncio.create_task(self._watch(ws))}
         try:
             done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
@@ -209,12 +158,6 @@ class UpbitFeed:
         if screen_candle(candle, self._report_bad, source=self.name):
             self._queue.put_nowait(candle)
 
-    def _put_tick(self, tick: Tick) -> None:
-        if self._queue.qsize() >= self._max_tick_backlog:
-            self._counts["dropped_ticks"] += 1  # the consumer is behind; candles still go in
-            return
-        self._queue.put_nowait(tick)
-
     async def _backfill(self) -> int:
         """Emit the closed candles missed since the last one emitted, per symbol."""
         count, step = 0, step_of(self._interval)
@@ -245,33 +188,3 @@ class UpbitFeed:
             self._bad_reported = now
             total = self._counts["bad_frames"]
             self._safety(replace(event, message=f"{event.message} ({total} dropped so far)"))
-
-    def _report_reconnect(self, reason: str, failures: int, backfilled: int) -> None:
-        self._counts["reconnects"] += 1
-        self._safety(
-            SafetyEvent(
-                ts=self._clock.now(),
-                severity=Severity.WARNING,
-                kind=SafetyKind.FEED_RECONNECT,
-                message=f"{self.name}: reconnected after {reason}; backfilled {backfilled} candles",
-                data={"reason": reason, "failed_attempts": failures, "backfilled": backfilled},
-            )
-        )
-
-    def _safety(self, event: SafetyEvent) -> None:
-        if self._on_safety is None:
-            return
-        try:
-            self._on_safety(event)
-        except Exception:  # a broken listener must not take the feed down
-            log.exception("%s: safety listener failed", self.name)
-
-    def _on_task_done(self, task: asyncio.Task[None]) -> None:
-        if task.cancelled() or task.exception() is None:
-            return
-        exc = task.exception()
-        self._connected, self._detail = False, f"failed: {exc!r}"
-        message = f"{self.name}: feed stopped: {exc!r}"
-        self._safety(SafetyEvent(self._clock.now(), Severity.CRITICAL, SafetyKind.FEED_FAILED,
-                                 message))  # fmt: skip
-        self._queue.put_nowait(None)
