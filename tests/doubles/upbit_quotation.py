@@ -83,7 +83,8 @@ class UpbitQuotation:
         asked = request.query.get("markets", "").split(",")
         rows = [{"market": m, "quote_currency": m.split("-")[0], "tick_size": self.markets[m],
                  "supported_levels": ["0"]} for m in asked if m in self.markets]  # fmt: skip
-        headers = {"Remaining-Req": "group=orderbook; min=1799; sec=9"}
+        headers = {"Remaining-Req": "group=orderbook; min=1799; sec=9",
+                   "Date": format_datetime(self.now, usegmt=True)}  # fmt: skip
         return web.json_response(rows, headers=headers)
 
     def app(self) -> web.Application:

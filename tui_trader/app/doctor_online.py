@@ -1,4 +1,4 @@
-"""Doctor checks that talk to Binance (only with --online): clock skew against the
+"""Doctor checks that talk to the venue (only with --online): clock skew against the
 server time, and whether the live API key may withdraw (it must not)."""
 
 import asyncio
@@ -21,7 +21,9 @@ def _spec(ctx: DoctorContext, key: str | None = None, secret: str | None = None)
 
 async def clock_check(ctx: DoctorContext) -> CheckResult:
     if not ctx.online:
-        return CheckResult("clock", "SKIP", "skew against Binance server time: pass --online")
+        return CheckResult("clock", "SKIP", "skew against the venue's server time: pass --online")
+    if ctx.settings.venue == "upbit":
+        return await _upbit_clock(ctx)
     from tui_trader.binance.client import close_client, resync_time
 
     where = f"Binance {ctx.settings.binance_env}"
@@ -37,6 +39,17 @@ async def clock_check(ctx: DoctorContext) -> CheckResult:
     if skew_ms > ctx.ops.max_clock_skew_ms:
         return CheckResult("clock", "FAIL", f"{detail}: fix NTP (timedatectl set-ntp true)")
     return CheckResult("clock", "OK", detail)
+
+
+async def _upbit_clock(ctx: DoctorContext) -> CheckResult:
+    from tui_trader.upbit.probe import reach_upbit
+
+    settings = ctx.settings
+    try:
+        reach = await reach_upbit(settings.upbit_api_url, settings.symbols, CONNECT_TIMEOUT_S)
+    except Exception as exc:  # DNS, TLS, HTTP errors: all mean "cannot check"
+        return CheckResult("clock", "FAIL", f"Upbit unreachable: {type(exc).__name__}: {exc}")
+    return CheckResult("clock", "OK" if reach.ok else "FAIL", reach.describe())
 
 
 async def api_key_check(ctx: DoctorContext) -> CheckResult:

@@ -68,6 +68,8 @@ async def _keyring(settings: Settings) -> Result:
 async def _exchange(settings: Settings, online: bool) -> Result:
     if not online:
         return "SKIP", "exchange reachability and clock skew (pass --online to check)"
+    if settings.venue == "upbit":
+        return await _upbit(settings)
     from tui_trader.binance.client import ClientSpec, close_client
 
     loop = asyncio.get_running_loop()
@@ -86,6 +88,16 @@ async def _exchange(settings: Settings, online: bool) -> Result:
         f"Binance ({settings.binance_env}) reachable in {latency_ms:.0f} ms, "
         f"clock skew {skew_ms} ms",
     )
+
+
+async def _upbit(settings: Settings) -> Result:
+    from tui_trader.upbit.probe import reach_upbit
+
+    try:
+        reach = await reach_upbit(settings.upbit_api_url, settings.symbols)
+    except Exception as exc:
+        return "FAIL", f"Upbit unreachable: {type(exc).__name__}: {exc}"
+    return ("OK" if reach.ok else "FAIL"), reach.describe()
 
 
 async def run_selftest(settings: Settings, online: bool = False) -> int:
