@@ -7,7 +7,7 @@ import asyncio
 import socket
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -45,7 +45,7 @@ def upbit_trader(tmp_path: Path, url: str, **overrides: Any) -> Trader:
 
 @pytest.fixture
 async def upbit() -> AsyncIterator[tuple[UpbitQuotation, UpbitStream, str]]:
-    quotation, stream = UpbitQuotation(now=START + timedelta(minutes=90, seconds=30)), UpbitStream()
+    quotation, stream = UpbitQuotation(now=datetime.now(UTC)), UpbitStream()
     async with upbit_venue(quotation, stream) as url:
         yield quotation, stream, url
 
@@ -81,6 +81,7 @@ async def test_paper_trades_on_upbit_prices_and_candles(
             Decimal(5000), Decimal(1_000_000_000),
         )  # fmt: skip
         assert {r["market"] for r in quotation.requests} == {BTC, "KRW-ETH"}  # warm-up
+        assert {view.signal for view in trader.snapshot().prices}.isdisjoint({"WARMUP"})
         assert trader.engine.broker is trader.parts.broker  # the paper broker
         loop = asyncio.create_task(trader._feed_loop())
         await stream.wait_subscribed(1)
@@ -92,12 +93,14 @@ async def test_paper_trades_on_upbit_prices_and_candles(
         assert placed is not None and placed.status is OrderStatus.NEW
         await stream.ticker(BTC, 90_000_000, "0.5", now)  # trades through the limit
         await until(lambda: trader.core.parts.portfolio.balance("BTC") == Decimal("0.001"))
-        opened = now.replace(second=0) - timedelta(minutes=1)
+        opened = now.replace(second=0, microsecond=0)
+        await stream.candle(BTC, opened - timedelta(minutes=1))  # late: the warm-up had it
         await stream.candle(BTC, opened)
         await stream.candle(BTC, opened + timedelta(minutes=1), final=False)
         await until(lambda: any(s.candles for s in trader.snapshot().candles))
         [series] = [s for s in trader.snapshot().candles if s.candles]
-        assert (series.symbol, series.candles[-1].open_time) == ("BTCKRW", opened)
+        assert series.symbol == "BTCKRW"
+        assert [c.open_time for c in series.candles] == [opened]
         loop.cancel()
 
 

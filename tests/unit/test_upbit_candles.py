@@ -51,6 +51,14 @@ def test_duplicate_and_late_candles_are_dropped_and_counted() -> None:
     assert closer.late == 1
 
 
+def test_a_candle_known_from_the_warm_up_history_is_not_closed_again() -> None:
+    closer = CandleCloser("1m")
+    closer.known("BTCKRW", T0 + MINUTE)  # the history's last candle
+    closer.update("BTCKRW", upbit_candle(1))  # the stream's late copy of it
+    assert opens(closer.update("BTCKRW", upbit_candle(2))) == []
+    assert opens(closer.update("BTCKRW", upbit_candle(3))) == [2] and closer.late == 1
+
+
 def test_backfill_emits_what_closed_in_the_gap_and_keeps_the_forming_one() -> None:
     closer = CandleCloser("1m")
     closer.update("BTCKRW", upbit_candle(0))

@@ -30,6 +30,12 @@ class CandleCloser:
     def last_closed(self, symbol: str) -> datetime | None:
         return self._last.get(symbol)
 
+    def known(self, symbol: str, open_time: datetime) -> None:
+        """Candles up to `open_time` reached the trader another way (the warm-up
+        history): the stream's late copies of them are dropped, not closed again."""
+        last = self._last.get(symbol)
+        self._last[symbol] = open_time if last is None else max(last, open_time)
+
     def update(self, symbol: str, candle: UpbitCandle) -> list[Candle]:
         """A stream frame of `candle`: closes the forming one when this one is newer."""
         last = self._last.get(symbol)

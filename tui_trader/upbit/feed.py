@@ -71,6 +71,11 @@ class UpbitFeed(StreamFeed):
         self._session: aiohttp.ClientSession | None = None
         self._ws: aiohttp.ClientWebSocketResponse | None = None
 
+    def known(self, candles: list[Candle]) -> None:
+        """The warm-up history: a late stream copy of its last candle is not a new one."""
+        for candle in candles:
+            self._closer.known(candle.symbol, candle.open_time)
+
     def _counted(self) -> dict[str, int]:
         return self._counts | {"late_candles": self._closer.late}
 

@@ -90,6 +90,7 @@ async def build_upbit_parts(
         backoff=timing.backoff,
         request_timeout_s=timing.request_timeout_s,
     )
+    feed.known(candles)
     return UpbitParts(feed, rules, candles)
 
 
