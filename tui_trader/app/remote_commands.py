@@ -32,7 +32,7 @@ async def print_status(settings: Settings) -> int:
     except JournalError as exc:
         print(f"journal: {exc}", file=sys.stderr)
         return 1
-    for line in report.lines():
+    for line in report.lines(settings.quote_asset):
         print(line)
     return 0
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from tui_trader.domain import Balance, Order, Position, SafetyEvent
 from tui_trader.domain.events import SafetyKind
+from tui_trader.domain.money import minor_units
 from tui_trader.journal import reader
 from tui_trader.journal.reader import RunInfo
 from tui_trader.journal.schema import SCHEMA_VERSION, open_readonly
@@ -35,14 +36,15 @@ class StatusReport:
     def open_orders_count(self) -> int:
         return len(self.open_orders)
 
-    def lines(self) -> list[str]:
-        """The report as plain text lines for the terminal."""
+    def lines(self, quote_asset: str = "") -> list[str]:
+        """The report as plain text lines for the terminal; equity in `quote_asset`'s
+        minor unit (KRW: none; cents by default)."""
         return [
             f"journal: {self.db_path} (schema v{self.schema_version})",
             _run_line(self.run, self.run_alive),
             _trading_line(self.trading, self.run_alive),
             *_flat_lines(self.flat_proof),
-            *_account_lines(self),
+            *_account_lines(self, quote_asset),
             f"open orders: {self.open_orders_count}",
             *(f"  {_order_text(o)}" for o in self.open_orders),
             _safety_line(self.last_safety_event),
@@ -81,17 +83,19 @@ def _flat_lines(verdict: SafetyEvent | None) -> list[str]:
     return [f"after the last kill: {text} (read {dt_text(verdict.ts)})"]
 
 
-def _account_lines(report: "StatusReport") -> list[str]:
+def _account_lines(report: "StatusReport", quote_asset: str) -> list[str]:
     if report.balances_at is None:
         return ["balances: none recorded"]
     assets = ", ".join(
         f"{b.asset} {b.free}" + (f" (+{b.locked} locked)" if b.locked else "")
         for b in report.balances.values()
     )
-    equity = report.equity.quantize(Decimal("0.01")) if report.equity is not None else None
+    places = minor_units(quote_asset)
+    equity = "unknown" if report.equity is None else f"{report.equity:.{places}f}"
+    unit = f" {quote_asset}" if quote_asset and report.equity is not None else ""
     # The books are journaled at market time, which a fast demo runs ahead: say so.
     at = f"{dt_text(report.balances_at)} (market time)"
-    lines = [f"equity: {equity} at {at}", f"balances: {assets}"]
+    lines = [f"equity: {equity}{unit} at {at}", f"balances: {assets}"]
     lines.append(f"open positions: {len(report.positions)}")
     lines += [
         f"  {p.symbol} {p.quantity} @ {p.average_entry}"
