@@ -98,8 +98,8 @@ class BacktestRun:
         columns = None if self.every_candle else self._columns()
         if columns is None:
             return self._stream(progress)
-        start, stop = self._range(columns)
-        self._reported(columns, stop)
+        start, stop = self.candle_range(columns)
+        self.report_feed(columns, stop)
         if stop > start:
             self.curve.start_ms = dt_to_ms(columns.open_time(start))
             self.quiet = replay_columns(self, columns, start, stop, progress)
@@ -118,7 +118,7 @@ class BacktestRun:
         spec = self.spec
         return candle_columns(spec.data, spec.symbol, interval, step_us, spec.cache)
 
-    def _range(self, columns: CandleColumns) -> tuple[int, int]:
+    def candle_range(self, columns: CandleColumns) -> tuple[int, int]:
         """Indexes of the first candle at or after `start` and of the first at or after
         `end`: what dropwhile/takewhile over the stream keep."""
         spec, times = self.spec, columns.open_us
@@ -126,7 +126,7 @@ class BacktestRun:
         stop = len(times) if spec.end is None else bisect_left(times, _micros(spec.end))
         return start, max(start, stop)
 
-    def _reported(self, columns: CandleColumns, stop: int) -> None:
+    def report_feed(self, columns: CandleColumns, stop: int) -> None:
         """Gaps and dropped rows as the stream reports them: reading stops once it has
         read the first candle past the range (candle `stop`)."""
         for after, before, missing in columns.gaps:

@@ -1,0 +1,125 @@
+"""The compiled loops: each strategy's decisions, the circuit breaker scan and the equity
+curve, over whole columns.
+
+Each decision kernel repeats, operation for operation, the float arithmetic of the
+incremental indicator it stands for (indicators/averages.py, indicators/momentum.py,
+strategies/crossing.py): the same additions, multiplications and divisions in the same
+order, so IEEE 754 gives the very same doubles. Numba compiles without `fastmath`, so
+LLVM neither reorders nor fuses them (no FMA contraction); the parity tests prove the
+actions equal to the strategies' own on every candle.
+
+Actions: 0 HOLD, 1 BUY, 2 SELL. A strategy says HOLD while warming up (fewer than its
+`warmup_period` candles seen, Strategy._past_warmup), which `warmup` repeats."""
+
+import numpy as np
+from numba import njit
+
+HOLD, BUY, SELL = 0, 1, 2
+
+
+@njit(cache=True)
+def ema_cross_actions(close, fast_period, slow_period, warmup):  # type: ignore[no-untyped-def]
+    """EmaCrossStrategy._decide: two EMAs (TA-Lib seeding) and the sign flip of their gap."""
+    n = close.shape[0]
+    out = np.zeros(n, np.int8)
+    fast_alpha = 2.0 / (fast_period + 1)
+    slow_alpha = 2.0 / (slow_period + 1)
+    fast_count, slow_count = 0, 0
+    fast_sum, slow_sum = 0.0, 0.0
+    fast, slow = 0.0, 0.0
+    fast_ready, slow_ready = False, False
+    last = 0
+    for i in range(n):
+        x = close[i]
+        if fast_ready:
+            fast += fast_alpha * (x - fast)
+        else:
+            fast_count += 1
+            fast_sum += x
+            if fast_count == fast_period:
+                fast = fast_sum / fast_period
+                fast_ready = True
+        if slow_ready:
+            slow += slow_alpha * (x - slow)
+        else:
+            slow_count += 1
+            slow_sum += x
+            if slow_count == slow_period:
+                slow = slow_sum / slow_period
+                slow_ready = True
+        if not (fast_ready and slow_ready):
+            continue
+        gap = fast - slow
+        sign = 1 if gap > 0.0 else -1 if gap < 0.0 else 0
+        if sign == 0:
+            continue
+        flipped = sign if last == -sign else 0
+        last = sign
+        if flipped != 0 and i + 1 >= warmup:
+            out[i] = BUY if flipped > 0 else SELL
+    return out
+
+
+@njit(cache=True)
+def rsi_actions(close, period, oversold, overbought, warmup):  # type: ignore[no-untyped-def]
+    """RsiStrategy._decide: Wilder's RSI (seeded with plain means), BUY below oversold,
+    SELL above overbought."""
+    n = close.shape[0]
+    out = np.zeros(n, np.int8)
+    count = 0
+    avg_gain, avg_loss = 0.0, 0.0
+    for i in range(1, n):
+        change = close[i] - close[i - 1]
+        gain = change if change > 0.0 else 0.0
+        loss = -change if change < 0.0 else 0.0
+        if count < period:
+            count += 1
+            avg_gain += gain
+            avg_loss += loss
+            if count < period:
+                continue
+            avg_gain /= period
+            avg_loss /= period
+        else:
+            avg_gain = (avg_gain * (period - 1) + gain) / period
+            avg_loss = (avg_loss * (period - 1) + loss) / period
+        total = avg_gain + avg_loss
+        rsi = 100.0 * avg_gain / total if total > 0.0 else 50.0
+        if i + 1 < warmup:
+            continue
+        if rsi > overbought:
+            out[i] = SELL
+        elif rsi < oversold:
+            out[i] = BUY
+    return out
+
+
+@njit(cache=True)
+def breaker_reach(close, close_day, pct, margin):  # type: ignore[no-untyped-def]
+    """The first candle whose close is not clearly inside the circuit breaker's band
+    around the previous UTC day's last close (quiet.py's float test, with its margin),
+    or -1: before it the breaker provably never trips, nor records an event."""
+    have_prev = False
+    prev = 0.0
+    day = close_day[0] if close_day.shape[0] else 0
+    for i in range(close.shape[0]):
+        if close_day[i] > day:
+            prev, have_prev = close[i - 1], True
+            day = close_day[i]
+        if have_prev:
+            reach = prev * pct / 100 * (1 - margin)
+            if not (prev - reach < close[i] < prev + reach):
+                return i
+    return -1
+
+
+@njit(cache=True)
+def equity_curve(close, starts, flats, units, out):  # type: ignore[no-untyped-def]
+    """`out[i] = flat + units × close[i]` with the (flat, units) in force from starts[k]
+    on: BacktestRun.sample's formula, one double multiplication and addition each."""
+    k = 0
+    segments = starts.shape[0]
+    for i in range(close.shape[0]):
+        while k + 1 < segments and starts[k + 1] <= i:
+            k += 1
+        out[i] = flats[k] + units[k] * close[i]
