@@ -67,8 +67,12 @@ def test_a_core_module_loads_nothing_forbidden(module: str) -> None:
 # What the app's start (`tui-trader`, up to its first frame) must not load unless asked
 # for: the openai SDK (~0.4 s) without the advisor, python-binance (~0.1 s) on the
 # simulated market, aiohttp (~0.1 s) without Slack, Telegram or the health endpoint, and
-# textual-plotext before the chart is first drawn.
-LAZY_AT_START = ("openai", "binance", "aiohttp", "textual_plotext", "plotext")
+# textual-plotext before the chart is first drawn, and the fast backtest path (numba,
+# numpy: only `backtest --fast` loads them).
+LAZY_AT_START = (
+    "openai", "binance", "aiohttp", "textual_plotext", "plotext", "numba", "numpy",
+    "tui_trader.backtest.fast",
+)  # fmt: skip
 START_PATH = ("tui_trader.cli", "tui_trader.tui.launch", "tui_trader.runtime.build_trader")
 
 

@@ -1,8 +1,9 @@
 """`tui-trader backtest ...` and `tui-trader data download ...`: argument handling.
 
 Exit status: 0 done; 2 for anything wrong with the input (an option, a setting, a strategy
-parameter, the candle file: the message names the option, parameter or file line);
-1 when the work itself failed (the exchange unreachable, the output not writable)."""
+parameter, the candle file: the message names the option, parameter or file line; --fast
+without the `fast` extra); 1 when the work itself failed (the exchange unreachable, the
+output not writable, --verify finding the fast path differing from the exact path)."""
 
 import argparse
 import sys
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from rich.console import Console
 
+from tui_trader.backtest.choice import FastUnavailable, VerifyFailed, fast_grid, run_chosen
 from tui_trader.backtest.executors import ExecutorError
 from tui_trader.backtest.grid import RANKINGS, combinations, parse_grid, run_grid
 from tui_trader.backtest.optimize import OptimizeError
@@ -29,7 +31,6 @@ from tui_trader.backtest.research_cli import (
     walk_forward,
 )
 from tui_trader.backtest.results import BacktestSpec
-from tui_trader.backtest.runner import run_backtest
 from tui_trader.backtest.walk_forward import WalkForwardError
 from tui_trader.config import ConfigError, Settings, load_settings, with_strategy_params
 from tui_trader.market.feed import FeedError
@@ -101,6 +102,15 @@ def backtest_parser() -> argparse.ArgumentParser:
     ap.add_argument("--file", type=Path, metavar="OUT", help="write the output here")
     ap.add_argument("--no-progress", action="store_true", help="no progress bar")
     add_research_options(ap)
+    ap.add_argument("--fast", action="store_true",
+                    help="the compiled fast path where it applies (ema_cross, rsi; spot; market "
+                    "orders; fixed sizing), else the exact path, saying why; needs "
+                    "pip install 'tui-trader[fast]'")  # fmt: skip
+    ap.add_argument(
+        "--verify",
+        action="store_true",
+        help="--fast, and the exact path alongside: exit 1 on any difference",
+    )
     ap.add_argument(
         "--no-cache",
         action="store_true",
@@ -146,10 +156,13 @@ def run_backtest_command(argv: Sequence[str]) -> int:
         return _single(args, settings, spec)
     except (
         _UsageError, ConfigError, StrategyParamError, FeedError, ExecutorError, WalkForwardError,
-        OptimizeError,
+        OptimizeError, FastUnavailable,
     ) as exc:  # fmt: skip
         print(f"tui-trader backtest: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except VerifyFailed as exc:
+        print(f"tui-trader backtest: {exc}", file=sys.stderr)
+        return EXIT_FAILED
     except OSError as exc:
         print(f"tui-trader backtest: cannot write the output: {exc}", file=sys.stderr)
         return EXIT_FAILED
@@ -162,7 +175,7 @@ def _single(args: argparse.Namespace, settings: Settings, spec: BacktestSpec) ->
 
     total = None if spec.start or spec.end else count_lines(spec.data)
     with bar(not args.no_progress, "backtest", total) as advance:
-        result = run_backtest(settings, spec, advance)
+        result = run_chosen(settings, spec, fast=args.fast, verify=args.verify, progress=advance)
     metrics = compute_metrics(result)
     with _output(args.file) as out:
         if args.output == "json":
@@ -180,13 +193,14 @@ def _grid(args: argparse.Namespace, settings: Settings, spec: BacktestSpec) -> i
     grid = parse_grid(args.grid)
     base = dict(settings.strategy_params)
     valid, _ = combinations(settings.strategy, base, grid)
+    fast = (args.fast or args.verify) and fast_grid(settings, spec)
     with (
         sweep_executor(args, len(valid)) as executor,
         bar(not args.no_progress, f"grid search ({executor.where})", len(valid)) as advance,
     ):
         watched = Watched(executor, advance, BestSoFar(args.rank_by, list(grid)))
         result = run_grid(settings, spec, base, grid, args.rank_by, progress=advance,
-                          executor=watched)  # fmt: skip
+                          executor=watched, fast=fast)  # fmt: skip
     with _output(args.file) as out:
         if args.output == "json":
             out.write(grid_json(result))

@@ -99,9 +99,18 @@ def combinations(
     return valid, refused
 
 
-def evaluate(settings: Settings, spec: BacktestSpec, params: dict[str, Any]) -> Metrics:
-    """One combination, in a worker process."""
+def evaluate(
+    settings: Settings, spec: BacktestSpec, params: dict[str, Any], fast: bool = False
+) -> Metrics:
+    """One combination, in a worker process; `fast`: on the fast path (its caller has
+    checked that the run is inside its subset; a run outside it runs exactly)."""
     tuned = settings.model_copy(update={"strategy_params": params})
+    if fast:
+        from tui_trader.backtest.fast import run_fast
+
+        outcome = run_fast(tuned, spec)
+        if outcome.result is not None:
+            return compute_metrics(outcome.result)
     return compute_metrics(run_backtest(tuned, spec))
 
 
@@ -152,15 +161,17 @@ def run_grid(
     workers: int | None = None,
     progress: Callable[[int, int], None] | None = None,
     executor: Executor | None = None,
+    fast: bool = False,
 ) -> GridResult:
     """Backtest every valid combination of `grid` over `base` parameters on `executor`
     (an entered one; default: `workers` local processes, one per CPU) and rank them by
-    `rank_by` (a RANKINGS key)."""
+    `rank_by` (a RANKINGS key); `fast`: each on the fast path (backtest/fast/, the `fast`
+    extra)."""
     if rank_by not in RANKINGS:
         raise ValueError(f"rank-by must be one of {', '.join(RANKINGS)}, got {rank_by!r}")
     valid, refused = combinations(settings.strategy, base, grid)
     warm_cache(settings, spec)
-    task = partial(evaluate, settings, spec)
+    task = partial(evaluate, settings, spec, fast=fast)
     params = [{**base, **combo} for combo in valid]
     metrics: dict[int, Metrics] = {}
     with ExitStack() as stack:

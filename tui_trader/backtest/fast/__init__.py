@@ -25,6 +25,6 @@ exchange's balance checks; no protections; data on which the circuit breaker pro
 never trips (a compiled scan decides before the run). Outside it the exact path runs,
 and the command says why in one line."""
 
-from tui_trader.backtest.fast.run import FastOutcome, run_fast
+from tui_trader.backtest.fast.run import FastOutcome, fast_reason, run_fast
 
-__all__ = ["FastOutcome", "run_fast"]
+__all__ = ["FastOutcome", "fast_reason", "run_fast"]

@@ -111,7 +111,7 @@ class OrderPath:
         total = abs(account.held) * close + ZERO + qty * close
         if not (equity > 0 and total <= equity * self.max_position_pct / 100):
             return "position_size"
-        if not 1 <= self.max_open:
+        if self.max_open < 1:
             return "open_positions"
         day_start = self.day_start or equity
         if day_start <= 0:
@@ -147,13 +147,12 @@ class OrderPath:
         if per_unit * order.quantity > balance - order.lock + order.lock:
             return None  # EXPIRED: insufficient balance at the fill price
         qty = order.quantity
-        self.account.book(
-            Fill(
-                client_order_id=order.cid, symbol=self.symbol, side=order.side, quantity=qty,
-                price=price, fee=qty * price * self.fee_rate, fee_asset=self.quote, ts=ts,
-                trade_id=f"{order.cid}-1", is_maker=False,
-            )  # fmt: skip
-        )
+        fill = Fill(
+            client_order_id=order.cid, symbol=self.symbol, side=order.side, quantity=qty,
+            price=price, fee=qty * price * self.fee_rate, fee_asset=self.quote, ts=ts,
+            trade_id=f"{order.cid}-1", is_maker=False,
+        )  # fmt: skip
+        self.account.book(fill)
         return price
 
 

@@ -1,7 +1,6 @@
 """A fast run's result in the exact path's form (BacktestResult), its equity curve
 computed by BacktestRun.sample's float formula over whole columns."""
 
-
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -18,7 +17,7 @@ from tui_trader.journal.trades import pair_round_trips
 from tui_trader.strategies.base import StrategyParams
 
 if TYPE_CHECKING:
-    from tui_trader.backtest.fast.run import Visit
+    from tui_trader.backtest.fast.visit import Visit
 
 
 def curve(
@@ -72,6 +71,3 @@ def result(
         gaps=frame.gaps,
         dropped=frame.dropped,
     )
-
-
-

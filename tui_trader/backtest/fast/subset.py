@@ -10,8 +10,8 @@ import numpy.typing as npt
 from tui_trader.backtest.fast import kernels
 from tui_trader.config import Settings
 from tui_trader.domain.enums import MarketKind
-from tui_trader.runtime.core_parts import protection_settings
 from tui_trader.risk.protections import Protections
+from tui_trader.runtime.core_parts import protection_settings
 from tui_trader.strategies.base import Strategy
 from tui_trader.strategies.ema_cross import EmaCrossParams, EmaCrossStrategy
 from tui_trader.strategies.registry import strategy_class

@@ -1,0 +1,72 @@
+"""`tui-trader backtest --fast` / `--verify`: the same output as the exact path, one line
+when the fast path does not apply, exit 2 naming the install command without numba."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.unit.test_backtest_cli import backtest
+
+MARKET = ["--market-orders", "--fee", "0.001", "--slippage", "5", "--param", "fast_period=3",
+          "--param", "slow_period=8", "--output", "json"]  # fmt: skip
+
+
+def report(path: Path, tmp_path: Path, name: str, *args: str) -> dict[str, object]:
+    out = tmp_path / f"{name}.json"
+    assert backtest("--data", str(path), *MARKET, *args, "--file", str(out)) == 0
+    result: dict[str, object] = json.loads(out.read_text())
+    return result
+
+
+def test_fast_output_equals_the_exact_paths(
+    data: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    exact = report(data, tmp_path, "exact")
+    assert report(data, tmp_path, "fast", "--fast") == exact
+    assert "fast path not used" not in capsys.readouterr().err
+    assert report(data, tmp_path, "verified", "--verify") == exact
+    assert "--verify: the fast and the exact path agree" in capsys.readouterr().err
+    assert exact["trades"], "the file should trade"
+
+
+def test_outside_the_subset_one_line_says_why_and_the_exact_path_runs(
+    data: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    out = tmp_path / "r.json"
+    assert backtest("--data", str(data), "--fast", "--output", "json", "--file", str(out)) == 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["fast path not used: LIMIT orders run on the exact path; running the exact path"]
+    assert json.loads(out.read_text())["run"]["order_type"] == "LIMIT"
+
+
+def test_a_fast_grid_ranks_as_the_exact_grid(
+    data: Path,
+    tmp_path: Path,
+) -> None:
+    grid = ["--grid", "fast_period=3,5", "--grid", "slow_period=8,13", "--workers", "2",
+            "--rank-by", "total_return"]  # fmt: skip
+    exact = report(data, tmp_path, "exact", *grid)
+    assert report(data, tmp_path, "fast", *grid, "--fast") == exact
+
+
+def test_without_numba_fast_exits_2_naming_the_install(data: Path) -> None:
+    probe = (
+        "import sys; sys.modules['numba'] = None\n"  # what an install without the extra sees
+        "from tui_trader.backtest.cli import run_backtest_command\n"
+        f"sys.exit(run_backtest_command(['--strategy', 'ema_cross', '--data', {str(data)!r},"
+        " '--fast', '--no-progress']))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip() == (
+        "tui-trader backtest: the fast path needs numba: pip install 'tui-trader[fast]'"
+    )

@@ -1,0 +1,149 @@
+"""The fast path (compiled decisions, Decimal order path on the candles where money moves)
+gives what the exact path gives, on every combination it declares: the whole fingerprint
+(every fill, count, refusal, equity sample, gap, dropped row, the final equity) equal.
+Outside its subset it declines, naming why, and the exact path runs."""
+
+import random
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.unit.test_backtest_quiet_parity import T0_MS, assert_same, write_walk
+from tui_trader.backtest.fast import run_fast
+from tui_trader.backtest.fingerprint import first_difference
+from tui_trader.backtest.results import BacktestResult, BacktestSpec
+from tui_trader.backtest.runner import BacktestRun
+from tui_trader.config import Settings, load_settings
+from tui_trader.domain.events import SafetyKind
+
+
+def random_params(rng: random.Random, strategy: str) -> dict[str, Any]:
+    if strategy == "ema_cross":
+        fast = rng.randint(2, 12)
+        return {"fast_period": fast, "slow_period": rng.randint(fast + 1, 40)}
+    oversold = rng.choice((30.0, 35.0, 42.5))
+    return {"period": rng.randint(2, 14), "oversold": oversold, "overbought": 100.0 - oversold}
+
+
+def fast_settings(rng: random.Random, data: Path, strategy: str, **extra: Any) -> Settings:
+    values: dict[str, Any] = {
+        "symbols": "BTCUSDT",
+        "strategy": strategy,
+        "strategy_params": random_params(rng, strategy),
+        "allow_market_orders": True,
+        "fee_rate": rng.choice(("0", "0.001", "0.00075", "0.0123")),
+        "slippage_bps": rng.choice(("0", "5", "20", "7.5")),
+        "position_size_pct": rng.choice(("5", "20", "40", "99")),
+        "max_position_pct": rng.choice(("10", "25", "50", "100")),
+        "max_orders_per_day": rng.choice((5, 40, 1000)),
+        "max_daily_loss_pct": rng.choice(("0.2", "1", "3")),
+        "paper_quote_balance": rng.choice(("10000", "250", "1234.56")),
+        "circuit_breaker_pct": "60",  # never trips on these walks: the fast path applies
+    }
+    values.update(extra)
+    return load_settings(_env_file=None, TUI_TRADER_DATA_DIR=str(data), **values)
+
+
+def both(settings: Settings, spec: BacktestSpec) -> tuple[BacktestResult, BacktestResult]:
+    outcome = run_fast(settings, spec)
+    assert outcome.result is not None, f"the fast path declined: {outcome.reason}"
+    return outcome.result, BacktestRun(settings, spec).run()
+
+
+def agree(settings: Settings, spec: BacktestSpec) -> BacktestResult:
+    fast, exact = both(settings, spec)
+    assert first_difference(fast, exact) is None
+    assert_same(fast, exact)
+    return exact
+
+
+@pytest.mark.parametrize("seed", range(24))
+def test_random_walks_with_random_settings_trade_alike(tmp_path: Path, seed: int) -> None:
+    rng = random.Random(seed)
+    strategy = ("ema_cross", "rsi")[seed % 2]
+    path = write_walk(tmp_path / "walk.csv", 3000, seed, rng.choice((0.002, 0.006)), seed % 3 == 0)
+    settings = fast_settings(rng, tmp_path / "data", strategy)
+    exact = agree(settings, BacktestSpec(path, "BTCUSDT", cache=tmp_path / "cache"))
+    assert exact.counts.signals > 0 and exact.counts.intents > 0
+
+
+def test_a_volatile_walk_refuses_rejects_and_fills_alike(tmp_path: Path) -> None:
+    """Refusals by position size, daily loss and the orders-per-day cap, and exchange
+    rejections for want of funds, each happen here and are counted alike."""
+    path = write_walk(tmp_path / "walk.csv", 6000, 11, 0.005, gaps=True)
+    seen: dict[str, int] = {}
+    cases = [("99.9", "100", "50", 1000), ("30", "25", "50", 1000), ("20", "100", "0.5", 1000),
+             ("20", "100", "50", 3)]  # fmt: skip
+    for seed, (size, cap, loss, day) in enumerate(cases):
+        settings = fast_settings(
+            random.Random(seed), tmp_path / "data", "ema_cross", position_size_pct=size,
+            max_position_pct=cap, circuit_breaker_pct="99", max_daily_loss_pct=loss,
+            max_orders_per_day=day, fee_rate="0.01", slippage_bps="50",
+            strategy_params={"fast_period": 3, "slow_period": 8},
+        )  # fmt: skip
+        exact = agree(settings, BacktestSpec(path, "BTCUSDT", cache=tmp_path / "cache"))
+        for name, count in exact.counts.refusals.items():
+            seen[name] = seen.get(name, 0) + count
+        seen["rejected"] = seen.get("rejected", 0) + exact.counts.rejected
+        seen["order_rejected"] = (
+            seen.get("order_rejected", 0) + exact.counts.safety[SafetyKind.ORDER_REJECTED]
+        )
+    for name in ("position_size", "daily_loss", "orders_per_day", "rejected", "order_rejected"):
+        assert seen.get(name, 0) > 0, f"{name} should happen on this walk: {seen}"
+
+
+@pytest.mark.parametrize("cut", [(0, 800), (300, 1200), (1500, None), (None, 5), (900, 900)])
+def test_ranges_gaps_and_dropped_rows_alike(
+    tmp_path: Path, cut: tuple[int | None, int | None]
+) -> None:
+    path = write_walk(tmp_path / "walk.csv", 2000, 4, 0.004, gaps=True)
+    t0 = datetime.fromtimestamp(T0_MS / 1000, UTC)
+    start, end = (None if m is None else t0 + m * timedelta(minutes=1) for m in cut)
+    settings = fast_settings(random.Random(4), tmp_path / "data", "rsi")
+    agree(settings, BacktestSpec(path, "BTCUSDT", start, end, cache=tmp_path / "cache"))
+
+
+def test_without_a_cache_folder_the_columns_are_read_from_the_file(tmp_path: Path) -> None:
+    path = write_walk(tmp_path / "walk.csv", 1500, 8, 0.004, gaps=False)
+    agree(
+        fast_settings(random.Random(8), tmp_path / "data", "ema_cross"),
+        BacktestSpec(path, "BTCUSDT"),
+    )
+
+
+@pytest.mark.parametrize(
+    ("overrides", "reason"),
+    [
+        ({"strategy": "macd", "strategy_params": {}}, "macd has no compiled kernel"),
+        ({"allow_market_orders": False}, "LIMIT orders run on the exact path"),
+        ({"sizing": "kelly"}, "SIZING=kelly runs on the exact path"),
+        ({"protect_cooldown_min": 5}, "PROTECT_* runs on the exact path"),
+        ({"market_type": "futures", "futures_enabled": True}, "futures run on the exact path"),
+        ({"circuit_breaker_pct": "0.5"}, "the circuit breaker may trip at 2024-03-0"),
+    ],
+)
+def test_outside_the_subset_it_declines_naming_why(
+    tmp_path: Path, overrides: dict[str, Any], reason: str
+) -> None:
+    path = write_walk(tmp_path / "walk.csv", 3000, 3, 0.006, gaps=False)
+    extra = dict(overrides)
+    strategy = extra.pop("strategy", "ema_cross")
+    settings = fast_settings(random.Random(3), tmp_path / "data", strategy, **extra)
+    outcome = run_fast(settings, BacktestSpec(path, "BTCUSDT"))
+    assert outcome.result is None
+    assert outcome.reason.startswith(reason)
+
+
+def test_first_difference_names_the_first_fill_that_differs(tmp_path: Path) -> None:
+    path = write_walk(tmp_path / "walk.csv", 2000, 5, 0.004, gaps=False)
+    one = fast_settings(
+        random.Random(5), tmp_path / "data", "ema_cross", fee_rate="0.001", position_size_pct="5"
+    )
+    two = one.model_copy(update={"fee_rate": one.fee_rate * 2})
+    spec = BacktestSpec(path, "BTCUSDT")
+    a, b = BacktestRun(one, spec).run(), BacktestRun(two, spec).run()
+    assert a.fills, "the walk should trade"
+    assert (first_difference(a, b) or "").startswith("fill #1: Fill(")
+    assert first_difference(a, BacktestRun(one, spec).run()) is None
