@@ -1,11 +1,14 @@
 """Backtest benchmark (a script, not a test): EMA-cross on 1m candles through the exact
 path (the live strategy → risk → paper broker code), one core, compared in the same run
 with the whole live code on every candle (the exact path before its column cache and
-quiet-candle skipping), the `tui-trader backtest` command, and backtesting.py,
-NautilusTrader and backtrader on the same file.
+quiet-candle skipping), the fast path (backtest/fast/: the same fills, compiled), the
+`tui-trader backtest` command, and backtesting.py, NautilusTrader and backtrader on the
+same file; then the fast path's peak memory at ten million candles (a fresh process) and
+a 36-pair EMA sweep, exact grid against fast grid (bench_fast_parts.py).
 
     python tests/benchmarks/bench_backtest.py [--candles N] [--seed S] [--repeat N]
         [--peers backtesting,nautilus,backtrader] [--no-external] [--profile]
+        [--memory-candles N] [--sweep-candles N]
 
 The candles (a seeded random walk) are written once as a Binance 12-column CSV. The first
 run reads it and writes the column cache; the timed runs (median of --repeat) read the
@@ -31,6 +34,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from bench_fast_parts import FAST_GOAL, FAST_TARGET, MEMORY_MB, fast_runs, memory, same_as, sweep
 
 from tui_trader.backtest.results import BacktestResult, BacktestSpec
 from tui_trader.backtest.runner import BacktestRun, run_backtest
@@ -101,6 +106,18 @@ def parse_args() -> argparse.Namespace:
     ap.add_argument("--peers", default="backtesting,nautilus,backtrader",
                     help="frameworks to compare with (comma-separated)")  # fmt: skip
     ap.add_argument("--repeat", type=int, default=3, help="timed cached runs (median)")
+    ap.add_argument(
+        "--memory-candles",
+        type=int,
+        default=10_000_000,
+        help="the fast path's peak memory at this many candles (0: skip)",
+    )
+    ap.add_argument(
+        "--sweep-candles",
+        type=int,
+        default=200_000,
+        help="the 36-pair EMA sweep, exact vs fast grid, on this many (0: skip)",
+    )
     return ap.parse_args()
 
 
@@ -177,9 +194,12 @@ def main() -> None:
         every_s = time.perf_counter() - began
         same = same and _same(reference, result)
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        fast, fast_s = fast_runs(settings(), spec, args.repeat)
+        fast_same = same_as(fast, result)
         cli_s, startup_s = command_seconds(path, Path(folder))
         frameworks = () if args.no_external else tuple(args.peers.split(","))
         others = {name: external(name, path) for name in frameworks}
+        extra = fast_extras(args, Path(folder))
     rate = result.counts.candles / ours_s
     counts = result.counts
     rows = [
@@ -208,9 +228,62 @@ def main() -> None:
             rows.append((framework, "skipped (--no-external or --peers)"))
         else:
             rows.append((framework, comparison(others[framework], rate, goal)))
+    rows += fast_rows(fast, fast_s, ours_s, others.get("backtesting"), fast_same, extra)
     width = max(len(name) for name, _ in rows)
     for name, value in rows:
         print(f"{name:<{width}}  {value}")
+
+
+def fast_extras(args: argparse.Namespace, folder: Path) -> dict[str, str]:
+    """Peak memory at --memory-candles and the 36-pair sweep at --sweep-candles."""
+    extra: dict[str, str] = {}
+    if args.memory_candles:
+        big = folder / "big" / "BTCUSDT-1m.csv"
+        big.parent.mkdir()
+        generate(big, args.memory_candles, args.seed)
+        got = memory(big, folder / "big" / "cache")
+        extra["fast memory"] = (
+            f"{got['peak_mb']:,.0f} MB peak resident at {int(got['candles']):,} candles "
+            f"(a fresh process, cache warm; target <= {MEMORY_MB} MB), "
+            f"{got['candles'] / got['seconds']:,.0f} candles/s"
+        )
+        big.unlink()
+    if args.sweep_candles:
+        small = folder / "sweep" / "BTCUSDT-1m.csv"
+        small.parent.mkdir()
+        generate(small, args.sweep_candles, args.seed)
+        exact_s, fast_s, alike = sweep(
+            settings(), BacktestSpec(small, "BTCUSDT", cache=small.parent)
+        )
+        extra["36-pair sweep"] = (
+            f"{args.sweep_candles:,} candles, {os.cpu_count()} workers: "
+            f"exact grid {exact_s:.1f} s, "
+            f"fast grid {fast_s:.1f} s: {exact_s / fast_s:.1f}x; "
+            f"{'same ranking and metrics' if alike else 'RANKINGS DIFFER'}"
+        )
+    return extra
+
+
+def fast_rows(
+    fast: BacktestResult,
+    fast_s: float,
+    exact_s: float,
+    backtesting: dict[str, float] | None,
+    same: str,
+    extra: dict[str, str],
+) -> list[tuple[str, str]]:
+    rate = fast.counts.candles / fast_s
+    versus = "backtesting.py not run"
+    if backtesting is not None:
+        theirs = backtesting["bars"] / backtesting["run_s"]
+        versus = f"{rate / theirs:.1f}x backtesting.py's run (goal {FAST_GOAL:g}x)"
+    return [
+        ("fast path", f"{rate:,.0f} candles/s ({fast_s:.2f} s, median of the same runs: column "
+                      f"cache → compiled decisions → Decimal orders); {exact_s / fast_s:.1f}x the "
+                      f"exact path; {versus}; target {FAST_TARGET:,}/s: {rate / FAST_TARGET:.0%}"),
+        ("fast = exact", same),
+        *extra.items(),
+    ]  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -8,8 +8,9 @@ uses; Parquet would add a much larger one.
 
 The file is named by a digest of the CSV's bytes with the symbol, interval and format
 version: a CSV edited after caching gets a new name, so a stale cache is never read.
-The file holds a digest of its own payload: a truncated or corrupted cache is detected,
-ignored and rewritten. Writes go to a temporary file renamed into place, so a reader
+The file holds a digest of each of its columns: a truncated or corrupted cache is
+detected, ignored and rewritten; a reader that needs only some columns (the fast path)
+reads and checks only those. Writes go to a temporary file renamed into place, so a reader
 (another grid worker) never sees half a file. A cache folder that cannot be written
 costs one warning line; the run goes on from the columns read this time."""
 
@@ -22,13 +23,15 @@ import sys
 import tempfile
 from array import array
 from pathlib import Path
+from typing import BinaryIO
 
 from tui_trader.backtest.columns import CandleColumns, DroppedRow, NotColumnar, read_columns
 from tui_trader.market.feed import FeedError
 
 log = logging.getLogger("tui_trader.backtest.cache")
 
-FORMAT = 1
+FORMAT = 2  # 2: a digest per column
+ALL_PARTS = tuple(range(16))  # open time, 5 floats, 5 coefficients, 5 exponents
 MAGIC = b"TUI-TRADER CANDLE COLUMNS\n"
 _HEADER = struct.Struct("<I")  # the length of the JSON meta that follows
 _CHUNK = 1 << 20
@@ -52,9 +55,14 @@ def _payload_arrays(columns: CandleColumns) -> list["array[int] | array[float]"]
     return [columns.open_us, *columns.floats, *columns.coefficients, *columns.exponents]
 
 
+def _digest(part: bytes | memoryview) -> str:
+    return hashlib.blake2b(part, digest_size=20).hexdigest()
+
+
 def save(columns: CandleColumns, target: Path) -> None:
     """Write `columns` to `target` atomically; raises OSError."""
-    payload = b"".join(part.tobytes() for part in _payload_arrays(columns))
+    parts = [part.tobytes() for part in _payload_arrays(columns)]
+    payload = b"".join(parts)
     meta = {
         "format": FORMAT,
         "byteorder": sys.byteorder,
@@ -62,7 +70,7 @@ def save(columns: CandleColumns, target: Path) -> None:
         "step_us": columns.step_us,
         "gaps": columns.gaps,
         "dropped": [[row.message, row.line, row.before] for row in columns.dropped],
-        "digest": hashlib.blake2b(payload, digest_size=20).hexdigest(),
+        "digests": [_digest(part) for part in parts],
     }
     head = json.dumps(meta).encode()
     target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -76,50 +84,59 @@ def save(columns: CandleColumns, target: Path) -> None:
         raise
 
 
-def load(source: Path, symbol: str, interval: str) -> CandleColumns | None:
-    """The columns cached in `source`, or None when it is missing, unreadable, cut
-    short, corrupted or of another format."""
+def load(
+    source: Path, symbol: str, interval: str, parts: tuple[int, ...] = ALL_PARTS
+) -> CandleColumns | None:
+    """The columns cached in `source` (only `parts`, the others left empty), or None
+    when it is missing, unreadable, cut short, corrupted or of another format."""
     try:
-        blob = source.read_bytes()
+        with source.open("rb") as handle:
+            return _parse(handle, symbol, interval, parts)
     except OSError:
         return None
-    try:
-        return _parse(memoryview(blob), symbol, interval)
-    except (ValueError, KeyError, TypeError, struct.error):
+    except (ValueError, KeyError, TypeError, IndexError, struct.error):
         log.info("candle cache %s is damaged: reading the CSV again", source)
         return None
 
 
-def _parse(blob: memoryview, symbol: str, interval: str) -> CandleColumns:
-    if blob[: len(MAGIC)] != MAGIC:
+def _parse(handle: BinaryIO, symbol: str, interval: str, parts: tuple[int, ...]) -> CandleColumns:
+    if handle.read(len(MAGIC)) != MAGIC:
         raise ValueError("not a candle column file")
-    at = len(MAGIC) + _HEADER.size
-    (length,) = _HEADER.unpack(blob[len(MAGIC) : at])
-    meta = json.loads(bytes(blob[at : at + length]))
-    payload = blob[at + length :]
+    (length,) = _HEADER.unpack(handle.read(_HEADER.size))
+    meta = json.loads(handle.read(length))
     if meta["format"] != FORMAT or meta["byteorder"] != sys.byteorder:
         raise ValueError("another format")
-    if hashlib.blake2b(payload, digest_size=20).hexdigest() != meta["digest"]:
-        raise ValueError("payload digest differs")
     columns = CandleColumns(symbol, interval, int(meta["step_us"]))
-    count, offset = int(meta["count"]), 0
-    for part in _payload_arrays(columns):
-        size = count * part.itemsize
-        part.frombytes(payload[offset : offset + size])
-        offset += size
-    if offset != len(payload) or any(len(p) != count for p in _payload_arrays(columns)):
+    count, at = int(meta["count"]), handle.tell()
+    arrays = _payload_arrays(columns)
+    offsets = [0]
+    for part in arrays:
+        offsets.append(offsets[-1] + count * part.itemsize)
+    if handle.seek(0, os.SEEK_END) != at + offsets[-1]:
         raise ValueError("payload size differs from its count")
+    for index in parts:
+        handle.seek(at + offsets[index])
+        blob = handle.read(offsets[index + 1] - offsets[index])
+        if _digest(blob) != meta["digests"][index]:
+            raise ValueError("payload digest differs")
+        arrays[index].frombytes(blob)
     columns.gaps = [(int(a), int(b), int(n)) for a, b, n in meta["gaps"]]
     columns.dropped = [DroppedRow(str(m), int(line), int(b)) for m, line, b in meta["dropped"]]
     return columns
 
 
 def candle_columns(
-    data: Path, symbol: str, interval: str, step_us: int, folder: Path | None
+    data: Path,
+    symbol: str,
+    interval: str,
+    step_us: int,
+    folder: Path | None,
+    parts: tuple[int, ...] = ALL_PARTS,
 ) -> CandleColumns | None:
-    """The file's columns: from the cache in `folder` when it holds them, else read
-    (and cached there). None when the file cannot be read as columns (a row that does
-    not parse, a number the columns cannot hold): the caller streams it, which reports
+    """The file's columns: from the cache in `folder` when it holds them (only `parts`,
+    the others left empty), else all of them read from the CSV (and cached there).
+    None when the file cannot be read as columns (a row that does not parse, a number
+    the columns cannot hold): the caller streams it, which reports
     the problem exactly as before (a bad row past the end of the range is never read)."""
     target = None
     if folder is not None:
@@ -127,7 +144,7 @@ def candle_columns(
             target = cache_file(folder, cache_key(data, symbol, interval))
         except OSError:
             return None  # not readable: the stream says so with the file's name
-        cached = load(target, symbol, interval)
+        cached = load(target, symbol, interval, parts)
         if cached is not None and cached.step_us == step_us:
             return cached
     try:

@@ -99,7 +99,7 @@ class OrderPath:
             return "filters"
         if side is Side.SELL and qty > max(self.account.held - ZERO, ZERO):
             return "spot_oversell"
-        if not sum(1 for ts in self._sent if ts > now - SECOND_US) < self.per_sec:
+        if not self._sent_last_second(now) < self.per_sec:
             return "orders_per_sec"
         if side is Side.SELL:
             return ""  # an exit: the entry-only checks are exempt
@@ -120,6 +120,16 @@ class OrderPath:
             return "daily_loss"
         today = self._day_count if self._sent_day == _day(now) else 0
         return "" if today < self.per_day else "orders_per_day"
+
+    def _sent_last_second(self, now: int) -> int:
+        """RiskManager._per_second's count; the times are in order, so the oldest one
+        answers for all in the usual case (orders a candle or more apart)."""
+        sent, since = self._sent, now - SECOND_US
+        if not sent or sent[-1] <= since:
+            return 0
+        if sent[0] > since:
+            return len(sent)
+        return sum(1 for ts in sent if ts > since)
 
     def _record_sent(self, now: int) -> None:
         """RiskManager.record_sent."""
