@@ -10,21 +10,15 @@ from typing import Any
 
 import pytest
 
+from tests.unit.test_backtest_fast_kernels import random_params
 from tests.unit.test_backtest_quiet_parity import T0_MS, assert_same, write_walk
 from tui_trader.backtest.fast import run_fast
+from tui_trader.backtest.fast.subset import KERNELS
 from tui_trader.backtest.fingerprint import first_difference
 from tui_trader.backtest.results import BacktestResult, BacktestSpec
 from tui_trader.backtest.runner import BacktestRun
 from tui_trader.config import Settings, load_settings
 from tui_trader.domain.events import SafetyKind
-
-
-def random_params(rng: random.Random, strategy: str) -> dict[str, Any]:
-    if strategy == "ema_cross":
-        fast = rng.randint(2, 12)
-        return {"fast_period": fast, "slow_period": rng.randint(fast + 1, 40)}
-    oversold = rng.choice((30.0, 35.0, 42.5))
-    return {"period": rng.randint(2, 14), "oversold": oversold, "overbought": 100.0 - oversold}
 
 
 def fast_settings(rng: random.Random, data: Path, strategy: str, **extra: Any) -> Settings:
@@ -59,10 +53,10 @@ def agree(settings: Settings, spec: BacktestSpec) -> BacktestResult:
     return exact
 
 
-@pytest.mark.parametrize("seed", range(24))
+@pytest.mark.parametrize("seed", range(32))
 def test_random_walks_with_random_settings_trade_alike(tmp_path: Path, seed: int) -> None:
     rng = random.Random(seed)
-    strategy = ("ema_cross", "rsi")[seed % 2]
+    strategy = sorted(KERNELS)[seed % len(KERNELS)]
     path = write_walk(tmp_path / "walk.csv", 3000, seed, rng.choice((0.002, 0.006)), seed % 3 == 0)
     settings = fast_settings(rng, tmp_path / "data", strategy)
     exact = agree(settings, BacktestSpec(path, "BTCUSDT", cache=tmp_path / "cache"))
@@ -116,7 +110,7 @@ def test_without_a_cache_folder_the_columns_are_read_from_the_file(tmp_path: Pat
 @pytest.mark.parametrize(
     ("overrides", "reason"),
     [
-        ({"strategy": "macd", "strategy_params": {}}, "macd has no compiled kernel"),
+        ({"strategy": "vwap", "strategy_params": {}}, "vwap has no compiled kernel"),
         ({"allow_market_orders": False}, "LIMIT orders run on the exact path"),
         ({"sizing": "kelly"}, "SIZING=kelly runs on the exact path"),
         ({"protect_cooldown_min": 5}, "PROTECT_* runs on the exact path"),

@@ -103,9 +103,9 @@ def backtest_parser() -> argparse.ArgumentParser:
     ap.add_argument("--no-progress", action="store_true", help="no progress bar")
     add_research_options(ap)
     ap.add_argument("--fast", action="store_true",
-                    help="the compiled fast path where it applies (ema_cross, rsi; spot; market "
-                    "orders; fixed sizing), else the exact path, saying why; needs "
-                    "pip install 'tui-trader[fast]'")  # fmt: skip
+                    help="the compiled fast path where it applies (ema_cross, rsi, macd, "
+                    "bollinger; spot; market orders; fixed sizing), else the exact path, "
+                    "saying why; needs pip install 'tui-trader[fast]'")  # fmt: skip
     ap.add_argument(
         "--verify",
         action="store_true",

@@ -4,7 +4,8 @@ the grid's fast sweep); the app, the runtime and the screen never import it (an
 import-linter contract in pyproject.toml). Needs the `fast` extra (numba, numpy).
 
 Why numba, not numpy alone: the strategies decide on incremental indicators (EMA, Wilder's
-RSI) whose every value depends on the one before. A vectorised numpy formula for them
+RSI, MACD, Bollinger's sliding Welford bands) whose every value depends on the one
+before. A vectorised numpy formula for them
 (cumulative sums, filters) computes the same mathematics with other roundings, so a
 cross that the live code sees by one ulp would be missed here, and parity is the
 contract. Only a sequential loop that repeats the live code's float operations in their
@@ -18,12 +19,12 @@ the exact path's own operations in their order (with its lot and tick rounding a
 client ids called, not copied): the same digits by construction, where a fixed-point
 copy would have to prove every rounding and overflow of the Decimal context again.
 
-The subset (subset.py): ema_cross and rsi; spot; MARKET orders (filled at the next open
-with slippage); fixed sizing; fees; the risk checks that can refuse there (filters,
-position size, open positions, daily loss, orders per second and per day), the
-exchange's balance checks; no protections; data on which the circuit breaker provably
-never trips (a compiled scan decides before the run). Outside it the exact path runs,
-and the command says why in one line."""
+The subset (subset.py): ema_cross, rsi, macd and bollinger; spot; MARKET orders
+(filled at the next open with slippage); fixed sizing; fees; the risk checks that can
+refuse there (filters, position size, open positions, daily loss, orders per second and
+per day), the exchange's balance checks; no protections; data on which the circuit
+breaker provably never trips (a compiled scan decides before the run). Outside it the
+exact path runs, and the command says why in one line."""
 
 from tui_trader.backtest.fast.run import FastOutcome, fast_reason, run_fast
 

@@ -7,13 +7,15 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from tui_trader.backtest.fast import kernels
+from tui_trader.backtest.fast import kernels, windows
 from tui_trader.config import Settings
 from tui_trader.domain.enums import MarketKind
 from tui_trader.risk.protections import Protections
 from tui_trader.runtime.core_parts import protection_settings
 from tui_trader.strategies.base import Strategy
+from tui_trader.strategies.bollinger import BollingerParams, BollingerStrategy
 from tui_trader.strategies.ema_cross import EmaCrossParams, EmaCrossStrategy
+from tui_trader.strategies.macd import MacdParams, MacdStrategy
 from tui_trader.strategies.registry import strategy_class
 from tui_trader.strategies.rsi import RsiParams, RsiStrategy
 
@@ -39,10 +41,30 @@ def _rsi(strategy: Strategy, close: Closes) -> Actions:
     return out
 
 
+def _macd(strategy: Strategy, close: Closes) -> Actions:
+    p = strategy.params
+    assert isinstance(p, MacdParams)
+    out: Actions = windows.macd_actions(
+        close, p.fast_period, p.slow_period, p.signal_period, strategy.warmup_period
+    )
+    return out
+
+
+def _bollinger(strategy: Strategy, close: Closes) -> Actions:
+    p = strategy.params
+    assert isinstance(p, BollingerParams)
+    out: Actions = windows.bollinger_actions(
+        close, p.period, p.num_std, p.max_bandwidth_pct, strategy.warmup_period
+    )
+    return out
+
+
 # strategy name → (its class, the kernel that decides as it does on every close)
 KERNELS: dict[str, tuple[type[Strategy], Callable[[Strategy, Closes], Actions]]] = {
     "ema_cross": (EmaCrossStrategy, _ema_cross),
     "rsi": (RsiStrategy, _rsi),
+    "macd": (MacdStrategy, _macd),
+    "bollinger": (BollingerStrategy, _bollinger),
 }
 
 
