@@ -9,14 +9,18 @@ from pathlib import Path
 import pytest
 
 from tests.unit.test_backtest_cli import backtest
+from tui_trader.backtest.cli import run_backtest_command
 
 MARKET = ["--market-orders", "--fee", "0.001", "--slippage", "5", "--param", "fast_period=3",
           "--param", "slow_period=8", "--output", "json"]  # fmt: skip
+LIMIT = MARKET[1:]
 
 
-def report(path: Path, tmp_path: Path, name: str, *args: str) -> dict[str, object]:
+def report(
+    path: Path, tmp_path: Path, name: str, *args: str, orders: list[str] = MARKET
+) -> dict[str, object]:
     out = tmp_path / f"{name}.json"
-    assert backtest("--data", str(path), *MARKET, *args, "--file", str(out)) == 0
+    assert backtest("--data", str(path), *orders, *args, "--file", str(out)) == 0
     result: dict[str, object] = json.loads(out.read_text())
     return result
 
@@ -34,16 +38,31 @@ def test_fast_output_equals_the_exact_paths(
     assert exact["trades"], "the file should trade"
 
 
+def test_limit_orders_verify_alike(
+    data: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    exact = report(data, tmp_path, "exact", orders=LIMIT)
+    assert report(data, tmp_path, "verified", "--verify", orders=LIMIT) == exact
+    assert "--verify: the fast and the exact path agree" in capsys.readouterr().err
+    assert exact["trades"], "limit orders should trade on this file"
+
+
 def test_outside_the_subset_one_line_says_why_and_the_exact_path_runs(
     data: Path,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     out = tmp_path / "r.json"
-    assert backtest("--data", str(data), "--fast", "--output", "json", "--file", str(out)) == 0
+    args = ["--data", str(data), "--fast", "--output", "json", "--file", str(out)]
+    assert run_backtest_command(["--strategy", "vwap", "--no-progress", *args]) == 0
     err = capsys.readouterr().err.strip().splitlines()
-    assert err == ["fast path not used: LIMIT orders run on the exact path; running the exact path"]
-    assert json.loads(out.read_text())["run"]["order_type"] == "LIMIT"
+    assert err == [
+        "fast path not used: vwap has no compiled kernel (fast path: ema_cross, rsi, macd, "
+        "bollinger); running the exact path"
+    ]
+    assert json.loads(out.read_text())["run"]["strategy"] == "vwap"
 
 
 def test_a_fast_grid_ranks_as_the_exact_grid(

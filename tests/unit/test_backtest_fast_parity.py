@@ -26,7 +26,10 @@ def fast_settings(rng: random.Random, data: Path, strategy: str, **extra: Any) -
         "symbols": "BTCUSDT",
         "strategy": strategy,
         "strategy_params": random_params(rng, strategy),
-        "allow_market_orders": True,
+        "allow_market_orders": rng.random() < 0.5,
+        "entry_order_ttl_sec": rng.choice((60, 180, 900)),
+        "partial_fill_share": rng.choice(("0.01", "0.25", "1")),
+        "max_slippage_bps": rng.choice(("0", "50")),
         "fee_rate": rng.choice(("0", "0.001", "0.00075", "0.0123")),
         "slippage_bps": rng.choice(("0", "5", "20", "7.5")),
         "position_size_pct": rng.choice(("5", "20", "40", "99")),
@@ -88,6 +91,32 @@ def test_a_volatile_walk_refuses_rejects_and_fills_alike(tmp_path: Path) -> None
         assert seen.get(name, 0) > 0, f"{name} should happen on this walk: {seen}"
 
 
+def test_a_volatile_walk_with_limit_orders_rests_fills_in_parts_and_expires_alike(
+    tmp_path: Path,
+) -> None:
+    path = write_walk(tmp_path / "walk.csv", 6000, 12, 0.005, gaps=True)
+    counts = {"cancels": 0, "partial": 0, "exit beside entry": 0}
+    cases = [("ema_cross", "0.002", 900), ("rsi", "0.05", 180), ("bollinger", "1", 60)]
+    for seed, (strategy, share, ttl) in enumerate(cases):
+        params = {"fast_period": 2, "slow_period": 3} if seed == 0 else None
+        settings = fast_settings(
+            random.Random(seed + 1), tmp_path / "data", strategy, allow_market_orders=False,
+            partial_fill_share=share, entry_order_ttl_sec=ttl, position_size_pct="20",
+            max_position_pct="50", max_orders_per_day=1000, circuit_breaker_pct="99",
+            max_daily_loss_pct="50", **({"strategy_params": params} if params else {}),
+        )  # fmt: skip
+        exact = agree(settings, BacktestSpec(path, "BTCUSDT", cache=tmp_path / "cache"))
+        counts["cancels"] += exact.counts.cancels
+        counts["partial"] += sum(1 for fill in exact.fills if not fill.trade_id.endswith("-1"))
+        fills = exact.fills  # an entry still filling after its exit began to
+        counts["exit beside entry"] += sum(
+            1
+            for a, b, c in zip(fills, fills[1:], fills[2:], strict=False)
+            if a.client_order_id == c.client_order_id and b.side != a.side
+        )
+    assert all(counts.values()), f"each should happen on this walk: {counts}"
+
+
 @pytest.mark.parametrize("cut", [(0, 800), (300, 1200), (1500, None), (None, 5), (900, 900)])
 def test_ranges_gaps_and_dropped_rows_alike(
     tmp_path: Path, cut: tuple[int | None, int | None]
@@ -111,7 +140,6 @@ def test_without_a_cache_folder_the_columns_are_read_from_the_file(tmp_path: Pat
     ("overrides", "reason"),
     [
         ({"strategy": "vwap", "strategy_params": {}}, "vwap has no compiled kernel"),
-        ({"allow_market_orders": False}, "LIMIT orders run on the exact path"),
         ({"sizing": "kelly"}, "SIZING=kelly runs on the exact path"),
         ({"protect_cooldown_min": 5}, "PROTECT_* runs on the exact path"),
         ({"market_type": "futures", "futures_enabled": True}, "futures run on the exact path"),

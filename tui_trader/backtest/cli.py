@@ -104,7 +104,7 @@ def backtest_parser() -> argparse.ArgumentParser:
     add_research_options(ap)
     ap.add_argument("--fast", action="store_true",
                     help="the compiled fast path where it applies (ema_cross, rsi, macd, "
-                    "bollinger; spot; market orders; fixed sizing), else the exact path, "
+                    "bollinger; spot; fixed sizing), else the exact path, "
                     "saying why; needs pip install 'tui-trader[fast]'")  # fmt: skip
     ap.add_argument(
         "--verify",

@@ -19,12 +19,13 @@ the exact path's own operations in their order (with its lot and tick rounding a
 client ids called, not copied): the same digits by construction, where a fixed-point
 copy would have to prove every rounding and overflow of the Decimal context again.
 
-The subset (subset.py): ema_cross, rsi, macd and bollinger; spot; MARKET orders
-(filled at the next open with slippage); fixed sizing; fees; the risk checks that can
-refuse there (filters, position size, open positions, daily loss, orders per second and
-per day), the exchange's balance checks; no protections; data on which the circuit
-breaker provably never trips (a compiled scan decides before the run). Outside it the
-exact path runs, and the command says why in one line."""
+The subset (subset.py): ema_cross, rsi, macd and bollinger; spot; MARKET orders (filled
+at the next open with slippage) and LIMIT orders (resting, filled in parts by the
+candle's volume, entries cancelled after their time to live); fixed sizing; fees; the
+risk checks that can refuse there (filters, slippage, position size, open positions,
+daily loss, orders per second and per day), the exchange's balance checks; no
+protections; data on which the circuit breaker provably never trips (a compiled scan
+decides before the run). Outside it the exact path runs, and the command says why in one line."""
 
 from tui_trader.backtest.fast.run import FastOutcome, fast_reason, run_fast
 

@@ -1,114 +1,143 @@
-"""The order path of a fast run, on the few candles where money moves: the core's entry
-and signal exit (core/trading_core.py `_act_on`, `_entry`, `_signal_exit`), the risk
-checks that can refuse in the declared subset (risk/manager.py, in its order: the first
-that fails names the refusal), the paper exchange's acceptance and its fill at the next
-open (brokers/paper_exchange.py), all in Decimal with the same operations.
+"""The order path of a fast run, on the candles where money can move: the core's entry
+and signal exit (core/trading_core.py `_act_on`, `_entry`, `_signal_exit`), its cancel of
+entries older than ENTRY_ORDER_TTL_SEC, the risk checks that can refuse in the declared
+subset (risk/manager.py, in its order: the first that fails names the refusal) and the
+paper exchange's acceptance (its matching: book.py), all in Decimal with the same
+operations.
 
 The exchange filters, the rounding to lot and tick and the client order id are the live
 code's own functions (SymbolRules, client_order_id), called, not copied."""
 
 from collections import deque
-from dataclasses import dataclass
-from datetime import datetime
 from decimal import Decimal
 
+from tui_trader.backtest.fast.book import Book, Resting
 from tui_trader.backtest.fast.ledger import ZERO, Account
 from tui_trader.backtest.results import RunCounts
 from tui_trader.config import Settings
 from tui_trader.domain.enums import Side
 from tui_trader.domain.events import SafetyKind
-from tui_trader.domain.orders import Fill
 from tui_trader.domain.rules import SymbolRules
 from tui_trader.execution.idempotency import client_order_id
 
 HUNDRED = Decimal(100)
-ONE = Decimal(1)
 SECOND_US = 1_000_000
-
-
-@dataclass(frozen=True, slots=True)
-class Pending:
-    """A MARKET order accepted on candle `at`: it fills (or expires) on candle at + 1."""
-
-    cid: str
-    side: Side
-    quantity: Decimal
-    lock: Decimal  # the funds the exchange locked for it
-    at: int
 
 
 class OrderPath:
     def __init__(self, settings: Settings, symbol: str, account: Account) -> None:
         s = settings
-        self.symbol, self.strategy, self.quote = symbol, s.strategy, s.quote_asset
+        self.symbol, self.strategy = symbol, s.strategy
         self.rules = SymbolRules(symbol)
         self.account = account
+        self.book = Book(account, symbol, (s.quote_asset, s.base_asset(symbol)), s.fee_rate,
+                         self.rules.step_size)  # fmt: skip
         self.counts = RunCounts()
-        self.fee_rate, self.slip = s.fee_rate, s.slippage_bps / 10000
+        self.market = s.allow_market_orders
+        self.slip, self.ttl_us = s.slippage_bps / 10000, s.entry_order_ttl_sec * 1_000_000
+        self.share = s.partial_fill_share
         self.size_pct, self.max_position_pct = s.position_size_pct, s.max_position_pct
         self.max_open, self.max_daily_loss = s.max_open_positions, s.max_daily_loss_pct
+        self.max_slippage = s.max_slippage_bps
         self.per_sec, self.per_day = s.max_orders_per_sec, s.max_orders_per_day
         self.day_start = ZERO
         self._sent: deque[int] = deque()  # send times (µs) within the last second
         self._sent_day, self._day_count = -1, 0
-        self.pending: Pending | None = None
 
     # --- the strategy's signal (TradingCore._act_on) ------------------------------------
-    def on_signal(self, buy: bool, at: int, close: Decimal, now_us: int, open_ms: int) -> None:
-        held = self.account.held
-        if not buy and held > 0:
-            quantity = self.rules.round_qty(abs(held))
-            if quantity > 0:
-                self._place("exit", Side.SELL, quantity, at, close, now_us, open_ms)
-        elif buy and held == 0:
-            equity = self.account.equity(close)
-            budget = equity * self.size_pct / HUNDRED  # Sizer.budget, fixed
-            quantity = self.rules.round_qty(budget / close)
-            if quantity > 0:
-                self._place("entry", Side.BUY, quantity, at, close, now_us, open_ms)
+    def on_signal(self, buy: bool, close: Decimal, now: int, open_ms: int) -> None:
+        """The signal on a candle closing at `now` (µs): decided on the book as it stands,
+        then the core's TTL cancels, then the intent (the engine's order of commands)."""
+        stale = self.stale(now)
+        intent = self._intent(buy, close, open_ms)
+        self._cancel(stale)
+        if intent is not None:
+            self._place(*intent, close, now)
 
-    def _place(
-        self, kind: str, side: Side, qty: Decimal, at: int, close: Decimal, now: int, ms: int
-    ) -> None:
+    def _intent(
+        self, buy: bool, close: Decimal, open_ms: int
+    ) -> tuple[str, Side, Decimal, Decimal] | None:
+        """TradingCore._act_on's entry or signal exit: (intent id, side, quantity, limit)."""
+        held, book, rules = self.account.held, self.book.orders, self.rules
+        if not buy and held > 0:
+            quantity = rules.round_qty(abs(held))
+            if any(order.exit for order in book) or quantity <= 0:
+                return None  # an exit in flight (ExitManager.in_flight), or nothing to sell
+            limit = rules.round_price(close, Side.SELL)
+            return f"exit-{self.strategy}-{self.symbol}-{open_ms}", Side.SELL, quantity, limit
+        if not buy or held != 0 or book:
+            return None  # a sell while flat (no shorts on spot), or a position or order open
+        equity = self.account.equity(close)
+        budget = equity * self.size_pct / HUNDRED  # Sizer.budget, fixed
+        quantity = rules.round_qty(budget / close)
+        if quantity <= 0:
+            return None
+        limit = rules.round_price(close, Side.BUY)
+        return f"entry-{self.strategy}-{self.symbol}-{open_ms}", Side.BUY, quantity, limit
+
+    def stale(self, now: int) -> list[Resting]:
+        """TradingCore._expire_entries: open entries at least the TTL old."""
+        return [o for o in self.book.orders if not o.exit and now - o.created_us >= self.ttl_us]
+
+    def cancel_stale(self, now: int) -> None:
+        """The TTL cancels of a candle without a signal."""
+        self._cancel(self.stale(now))
+
+    def _cancel(self, stale: list[Resting]) -> None:
+        for order in stale:
+            self.counts.cancels += 1
+            if order in self.book.orders:
+                self.book.close(order)
+
+    def _place(self, intent: str, side: Side, qty: Decimal, limit: Decimal, close: Decimal,
+               now: int) -> None:  # fmt: skip
         """SyncTrader._place: the gate's risk checks, then the exchange's acceptance."""
         counts = self.counts
         counts.intents += 1
-        failed = self._refusal(side, qty, close, now)
+        price = None if self.market else limit
+        failed = self._refusal(side, qty, price, close, now)
         if failed:
             counts.refusals[failed] += 1
             counts.safety[SafetyKind.RISK_REJECTED] += 1
             return
-        cid = client_order_id(f"{kind}-{self.strategy}-{self.symbol}-{ms}")
-        if side is Side.BUY:  # PaperExchange._reserve at the last close, slipped
-            amount = close * (1 + self.slip) * (1 + self.fee_rate) * qty
-            free = self.account.cash - ZERO
-        else:
-            amount, free = ONE * qty, self.account.base - ZERO
+        book = self.book
+        fill_at = close * (1 + self.slip) if side is Side.BUY else close * (1 - self.slip)
+        asset, per_unit = book.cost(side, fill_at if price is None else price)
+        amount = per_unit * qty
         self._record_sent(now)
-        if amount > free:
+        if amount > book.balance(asset) - book.held(asset):
             counts.rejected += 1
             counts.safety[SafetyKind.ORDER_REJECTED] += 1
             return
         counts.orders += 1
-        self.pending = Pending(cid, side, qty, amount, at)
+        cid = client_order_id(intent)
+        book.add(Resting(cid, side, qty, price, side is Side.SELL, now, asset, per_unit, amount))
 
-    def _refusal(self, side: Side, qty: Decimal, close: Decimal, now: int) -> str:
+    def _refusal(
+        self, side: Side, qty: Decimal, limit: Decimal | None, close: Decimal, now: int
+    ) -> str:
         """The name of the first risk check that fails (RiskManager.check), or ""."""
-        found = self.rules.violations(qty, close)
-        if [text for text in found if not text.startswith("PRICE_FILTER")]:
+        found = self.rules.violations(qty, close if limit is None else limit)
+        if limit is None:
+            found = [text for text in found if not text.startswith("PRICE_FILTER")]
+        if found:
             return "filters"
+        if limit is not None:
+            worse = limit - close if side is Side.BUY else close - limit
+            if not worse / close * 10000 <= self.max_slippage:
+                return "slippage"
         if side is Side.SELL and qty > max(self.account.held - ZERO, ZERO):
             return "spot_oversell"
         if not self._sent_last_second(now) < self.per_sec:
             return "orders_per_sec"
         if side is Side.SELL:
             return ""  # an exit: the entry-only checks are exempt
-        return self._entry_refusal(qty, close, now)
+        return self._entry_refusal(qty * (close if limit is None else limit), close, now)
 
-    def _entry_refusal(self, qty: Decimal, close: Decimal, now: int) -> str:
+    def _entry_refusal(self, notional: Decimal, close: Decimal, now: int) -> str:
         account = self.account
         equity = account.equity(close)
-        total = abs(account.held) * close + ZERO + qty * close
+        total = abs(account.held) * close + ZERO + notional
         if not (equity > 0 and total <= equity * self.max_position_pct / 100):
             return "position_size"
         if self.max_open < 1:
@@ -141,29 +170,6 @@ class OrderPath:
         if day > self._sent_day:
             self._sent_day, self._day_count = day, 0
         self._day_count += 1
-
-    # --- the next candle: the exchange fills the order at its open ------------------------
-    def settle(self, open_price: Decimal, ts: datetime) -> Decimal | None:
-        """Fill the pending order at `open_price` slipped (PaperExchange._match for a
-        MARKET order); the fill price, or None when it expired for want of funds."""
-        order, self.pending = self.pending, None
-        assert order is not None
-        buy = order.side is Side.BUY
-        price = open_price * (1 + self.slip) if buy else open_price * (1 - self.slip)
-        if buy:
-            per_unit, balance = price * (1 + self.fee_rate), self.account.cash
-        else:
-            per_unit, balance = ONE, self.account.base
-        if per_unit * order.quantity > balance - order.lock + order.lock:
-            return None  # EXPIRED: insufficient balance at the fill price
-        qty = order.quantity
-        fill = Fill(
-            client_order_id=order.cid, symbol=self.symbol, side=order.side, quantity=qty,
-            price=price, fee=qty * price * self.fee_rate, fee_asset=self.quote, ts=ts,
-            trade_id=f"{order.cid}-1", is_maker=False,
-        )  # fmt: skip
-        self.account.book(fill)
-        return price
 
 
 def _day(micros: int) -> int:

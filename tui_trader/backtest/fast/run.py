@@ -28,9 +28,10 @@ from tui_trader.strategies.registry import create_strategy
 
 Days = npt.NDArray[np.int64]
 # The cache's columns a fast run reads (column_cache.ALL_PARTS): the open times, the close
-# as float, and the open and close as Decimal (coefficient, exponent). Not the rest: a
-# run over ten million candles holds 34 bytes a candle of them, not 93.
-PARTS = (0, 1 + CLOSE, 6 + OPEN, 6 + CLOSE, 11 + OPEN, 11 + CLOSE)
+# as float, and with MARKET orders the open and close as Decimal (coefficient, exponent),
+# not the rest: a run over ten million candles holds 34 bytes a candle of them, not 93.
+MARKET_PARTS = (0, 1 + CLOSE, 6 + OPEN, 6 + CLOSE, 11 + OPEN, 11 + CLOSE)
+LIMIT_PARTS = (0, 1 + CLOSE, *range(6, 16))  # limits match on low, high and volume too
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +60,8 @@ def _prepare(settings: Settings, spec: BacktestSpec) -> _Run | str:
         return why
     step_us = interval_seconds(settings.candle_interval) * 1_000_000
     interval = settings.candle_interval
-    columns = candle_columns(spec.data, spec.symbol, interval, step_us, spec.cache, PARTS)
+    parts = MARKET_PARTS if settings.allow_market_orders else LIMIT_PARTS
+    columns = candle_columns(spec.data, spec.symbol, interval, step_us, spec.cache, parts)
     if columns is None:
         return "the file cannot be read as columns (the exact path says why)"
     frame = BacktestRun(settings, spec)
@@ -90,26 +92,29 @@ def run_fast(settings: Settings, spec: BacktestSpec) -> FastOutcome:
     strategy = create_strategy(settings.strategy, spec.symbol, settings.strategy_params)
     actions = decide(strategy, run.close)
     visit = Visit(settings, run.columns, run.start)
-    close_day = run.close_day
-    signals: list[int] = np.flatnonzero(actions).tolist()
-    firsts: list[int] = np.searchsorted(close_day, close_day[signals]).tolist()
-    for i, first in zip(signals, firsts, strict=True):
-        _fill_before(visit, close_day, i)
-        visit.candle(i, int(actions[i]), int(close_day[i]), first)
-    _fill_before(visit, close_day, len(run.close))
-    visit.path.counts.signals = len(signals)
+    _walk(visit, actions, run.close_day)
     visit.path.counts.candles = run.stop - run.start
     last = run.columns.decimal(CLOSE, run.stop - 1) if run.stop > run.start else ZERO
     samples = curve(visit, run.open_us, run.close)
     return FastOutcome(result(settings, spec, run.frame, visit, samples, last, strategy.params))
 
 
-def _fill_before(visit: Visit, close_day: Days, index: int) -> None:
-    """The candle that fills a pending order, when it comes before candle `index` (a
-    candle with a signal of its own settles it itself)."""
-    pending = visit.path.pending
-    if pending is None or pending.at + 1 >= index:
-        return
-    fill = pending.at + 1
-    day = close_day[fill]
-    visit.candle(fill, 0, int(day), int(np.searchsorted(close_day, day)))
+def _walk(visit: Visit, actions: npt.NDArray[np.int8], close_day: Days) -> None:
+    """Visit each candle with a signal and, while an order rests, every candle (the
+    exchange matches it, the core may cancel it): the exact path's live candles, less
+    the day starts, whose equity the visits read back when an entry needs it."""
+    signals: list[int] = np.flatnonzero(actions).tolist()
+    book, count, at, j = visit.path.book.orders, len(actions), 0, -1
+    while True:
+        if book:
+            j += 1
+        else:
+            while at < len(signals) and signals[at] <= j:
+                at += 1
+            j = signals[at] if at < len(signals) else count
+        if j >= count:
+            break
+        day = close_day[j]
+        first = j if j and close_day[j - 1] != day else int(np.searchsorted(close_day, day))
+        visit.candle(j, int(actions[j]), int(day), first)
+    visit.path.counts.signals = len(signals)

@@ -77,7 +77,6 @@ def unsupported(settings: Settings) -> str:
         return f"{name} is replaced by a plug-in"
     checks: list[tuple[Any, str]] = [
         (settings.market_type is not MarketKind.SPOT, "futures run on the exact path"),
-        (not settings.allow_market_orders, "LIMIT orders run on the exact path"),
         (settings.sizing != "fixed", f"SIZING={settings.sizing} runs on the exact path"),
         (Protections(protection_settings(settings)).enabled, "PROTECT_* runs on the exact path"),
     ]
