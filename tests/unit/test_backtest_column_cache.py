@@ -8,7 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from tui_trader.backtest.column_cache import cache_file, cache_key, candle_columns
+from tui_trader.backtest.column_cache import (
+    cache_file,
+    cache_key,
+    candle_columns,
+    remembered_key,
+)
 from tui_trader.backtest.columns import NotColumnar, read_columns
 from tui_trader.backtest.results import BacktestResult, BacktestSpec
 from tui_trader.backtest.runner import BacktestRun
@@ -127,6 +132,17 @@ def test_a_csv_edited_after_caching_is_read_again(tmp_path: Path) -> None:
     assert the_cache_file(tmp_path, data) != old_file
     assert same(after, exact(tmp_path, data))
     assert not same(after, before)
+
+
+def test_the_csvs_digest_is_remembered_until_the_file_changes(tmp_path: Path) -> None:
+    data, folder = write_walk(tmp_path / "c.csv", 300, seed=2), tmp_path / "cache"
+    key = remembered_key(data, "BTCUSDT", "1m", folder)
+    assert key == cache_key(data, "BTCUSDT", "1m")
+    assert [memo.read_text() for memo in (folder / "keys").iterdir()] == [key]
+    assert remembered_key(data, "BTCUSDT", "1m", folder) == key  # read back
+    write_walk(data, 300, seed=3)  # same size and name, other prices: a new identity
+    assert remembered_key(data, "BTCUSDT", "1m", folder) == cache_key(data, "BTCUSDT", "1m")
+    assert remembered_key(data, "BTCUSDT", "1m", folder) != key
 
 
 def test_an_unwritable_cache_folder_costs_one_warning(

@@ -8,16 +8,23 @@ uses; Parquet would add a much larger one.
 
 The file is named by a digest of the CSV's bytes with the symbol, interval and format
 version: a CSV edited after caching gets a new name, so a stale cache is never read.
+Hashing a large CSV costs a tenth of a second a million candles, every run and every
+grid worker: the digest is remembered beside the cache under the file's identity (its
+path, device, inode, size, and its modification and change times in nanoseconds; the
+change time moves on every write and cannot be set back), so it is computed again only
+for a file that changed.
 The file holds a digest of each of its columns: a truncated or corrupted cache is
 detected, ignored and rewritten; a reader that needs only some columns (the fast path)
 reads and checks only those. Writes go to a temporary file renamed into place, so a reader
 (another grid worker) never sees half a file. A cache folder that cannot be written
 costs one warning line; the run goes on from the columns read this time."""
 
+import contextlib
 import hashlib
 import json
 import logging
 import os
+import string
 import struct
 import sys
 import tempfile
@@ -47,6 +54,25 @@ def cache_key(path: Path, symbol: str, interval: str) -> str:
     return digest.hexdigest()
 
 
+def remembered_key(path: Path, symbol: str, interval: str, folder: Path) -> str:
+    """cache_key(path, ...), remembered in `folder/keys` (see the module docstring);
+    raises OSError when `path` cannot be read."""
+    st = path.stat()
+    identity = (f"{path.resolve()}|{st.st_dev}|{st.st_ino}|{st.st_size}|{st.st_mtime_ns}|"
+                f"{st.st_ctime_ns}|{FORMAT}|{symbol}|{interval}")  # fmt: skip
+    memo = folder / "keys" / _digest(identity.encode())
+    try:
+        known = memo.read_text()
+    except OSError:
+        known = ""
+    if len(known) == 40 and all(c in string.hexdigits for c in known):
+        return known
+    key = cache_key(path, symbol, interval)
+    with contextlib.suppress(OSError):  # not remembered: hashed again next time
+        _write_atomically(memo, key.encode())
+    return key
+
+
 def cache_file(folder: Path, key: str) -> Path:
     return folder / f"{key}.columns"
 
@@ -73,11 +99,16 @@ def save(columns: CandleColumns, target: Path) -> None:
         "digests": [_digest(part) for part in parts],
     }
     head = json.dumps(meta).encode()
+    _write_atomically(target, MAGIC + _HEADER.pack(len(head)) + head + payload)
+
+
+def _write_atomically(target: Path, blob: bytes) -> None:
+    """`blob` into `target` by a temporary file renamed into place; raises OSError."""
     target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=".", suffix=".part")
     try:
         with os.fdopen(fd, "wb") as out:
-            out.write(MAGIC + _HEADER.pack(len(head)) + head + payload)
+            out.write(blob)
         os.replace(temporary, target)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
@@ -141,7 +172,7 @@ def candle_columns(
     target = None
     if folder is not None:
         try:
-            target = cache_file(folder, cache_key(data, symbol, interval))
+            target = cache_file(folder, remembered_key(data, symbol, interval, folder))
         except OSError:
             return None  # not readable: the stream says so with the file's name
         cached = load(target, symbol, interval, parts)

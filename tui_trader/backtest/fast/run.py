@@ -91,19 +91,21 @@ def run_fast(settings: Settings, spec: BacktestSpec) -> FastOutcome:
         return FastOutcome(None, run)
     strategy = create_strategy(settings.strategy, spec.symbol, settings.strategy_params)
     actions = decide(strategy, run.close)
-    visit = Visit(settings, run.columns, run.start)
-    _walk(visit, actions, run.close_day)
+    days = [0, *(np.flatnonzero(np.diff(run.close_day)) + 1).tolist()] if len(actions) else []
+    visit = Visit(settings, run.columns, run.start, days)
+    _walk(visit, actions)
     visit.path.counts.candles = run.stop - run.start
     last = run.columns.decimal(CLOSE, run.stop - 1) if run.stop > run.start else ZERO
     samples = curve(visit, run.open_us, run.close)
     return FastOutcome(result(settings, spec, run.frame, visit, samples, last, strategy.params))
 
 
-def _walk(visit: Visit, actions: npt.NDArray[np.int8], close_day: Days) -> None:
+def _walk(visit: Visit, actions: npt.NDArray[np.int8]) -> None:
     """Visit each candle with a signal and, while an order rests, every candle (the
     exchange matches it, the core may cancel it): the exact path's live candles, less
     the day starts, whose equity the visits read back when an entry needs it."""
     signals: list[int] = np.flatnonzero(actions).tolist()
+    acts = dict(zip(signals, actions[signals].tolist(), strict=True))
     book, count, at, j = visit.path.book.orders, len(actions), 0, -1
     while True:
         if book:
@@ -114,7 +116,5 @@ def _walk(visit: Visit, actions: npt.NDArray[np.int8], close_day: Days) -> None:
             j = signals[at] if at < len(signals) else count
         if j >= count:
             break
-        day = close_day[j]
-        first = j if j and close_day[j - 1] != day else int(np.searchsorted(close_day, day))
-        visit.candle(j, int(actions[j]), int(day), first)
+        visit.candle(j, acts.get(j, 0))
     visit.path.counts.signals = len(signals)

@@ -1,12 +1,14 @@
 """The candles a fast run visits, in the exact path's order of events on each: the fill
 of the order placed on the candle before, the start-of-day equity, the signal."""
 
+from bisect import bisect_right
+from decimal import Decimal
+
 from tui_trader.backtest.columns import CandleColumns
 from tui_trader.backtest.fast import kernels
 from tui_trader.backtest.fast.book import Resting
 from tui_trader.backtest.fast.ledger import ZERO, Account
 from tui_trader.backtest.fast.orders import OrderPath
-from tui_trader.clock import dt_to_ms
 from tui_trader.config import Settings
 from tui_trader.domain.orders import Fill
 
@@ -14,59 +16,71 @@ OPEN, HIGH, LOW, CLOSE, VOLUME = range(5)  # the columns
 
 
 class Visit:
-    """The candles a fast run visits, in order, with the account as it stands."""
+    """The candles a fast run visits, in order, with the account as it stands. `days`:
+    the candles (relative to `start`) that begin a UTC day by their close time."""
 
-    def __init__(self, settings: Settings, columns: CandleColumns, start: int) -> None:
-        self.columns, self.start = columns, start
+    def __init__(
+        self, settings: Settings, columns: CandleColumns, start: int, days: list[int]
+    ) -> None:
+        self.columns, self.start, self.days = columns, start, days
         self.account = Account(settings.paper_quote_balance)
         self.path = OrderPath(settings, columns.symbol, self.account)
         self.shift = columns.step_us - 1000
-        self.day = -1
+        self._day_ends = -1  # the candle that begins the next day: a visit there is new
         # the curve's segments: from candle starts[k] on, equity = flats[k] + units[k] × close
         self.starts, self.flats, self.units = [0], [float(self.account.cash)], [0.0]
         self.exposed = [False]
+        self._day_begins, self._filled = False, False  # on the candle being matched
 
-    def candle(self, j: int, action: int, close_day: int, first_of_day: int) -> None:
+    def candle(self, j: int, action: int) -> None:
         """SyncTrader.on_candle's order of events on candle j (relative to `start`): the
         exchange matches, the day may begin (its start-of-day equity), the strategy's
         signal, the TTL cancels and the intent."""
         columns, account, path, at = self.columns, self.account, self.path, self.start + j
-        new_day = close_day != self.day
-        if new_day and first_of_day < j:  # the day began on a candle with no event
-            path.day_start = account.equity(columns.decimal(CLOSE, self.start + first_of_day))
-        fills: list[Fill] = []
+        first = self._first_of_new_day(j)
+        if 0 <= first < j:  # the day began on a candle with no event: its close's equity
+            path.day_start = account.equity(columns.decimal(CLOSE, self.start + first))
+        self._day_begins, self._filled = first == j, False
         if path.book.orders:
-            fills = self._match(at, new_day and first_of_day == j)
-        close = columns.decimal(CLOSE, at)
-        if new_day and first_of_day == j and not fills:
-            path.day_start = account.equity(close)
-        self.day = close_day
+            self._match(at)
+        if self._day_begins and not self._filled:
+            path.day_start = account.equity(columns.decimal(CLOSE, at))
         now = columns.open_us[at] + self.shift
         if action:
-            path.on_signal(action == kernels.BUY, close, now, dt_to_ms(columns.open_time(at)))
+            # dt_to_ms(open time), as quiet.py computes close times: timestamp() is the
+            # correctly rounded µs / 10⁶, and so is this division.
+            open_ms = int(columns.open_us[at] / 1_000_000 * 1000)
+            path.on_signal(action == kernels.BUY, columns.decimal(CLOSE, at), now, open_ms)
         elif path.book.orders:
             path.cancel_stale(now)
 
-    def _match(self, at: int, day_begins: bool) -> list[Fill]:
-        """The exchange's matching on candle `at`; the account sampled after its first fill
-        when the day begins with it (TradingCore.on_fill → track_account)."""
+    def _first_of_new_day(self, j: int) -> int:
+        """The candle that began candle j's day when j is the first visit in it, else -1."""
+        if j < self._day_ends:
+            return -1
+        days = self.days
+        index = bisect_right(days, j)
+        self._day_ends = days[index] if index < len(days) else 1 << 62
+        return days[index - 1]
+
+    def _match(self, at: int) -> None:
+        """The exchange's matching on candle `at`; BacktestRun._rebase after fills."""
         columns, account, path = self.columns, self.account, self.path
-        fills: list[Fill] = []
-
-        def filled(_order: Resting, fill: Fill) -> None:
-            if day_begins and not fills:
-                path.day_start = account.equity(fill.price)
-            fills.append(fill)
-
-        # MARKET orders fill at the open whatever the rest (the run loaded no more).
-        wanted = (OPEN,) if path.market else (VOLUME, LOW, HIGH, OPEN)
-        prices = (ZERO, ZERO, ZERO)[: 4 - len(wanted)] + tuple(
-            columns.decimal(k, at) for k in wanted
-        )
-        path.book.match(path.share, prices, path.slip, columns.close_time(at), filled)
-        if fills:  # BacktestRun._rebase: the curve's line from this candle on
+        prices: tuple[Decimal, ...]
+        if path.market:  # MARKET orders fill at the open whatever the rest (not loaded)
+            prices = (ZERO, ZERO, ZERO, columns.decimal(OPEN, at))
+        else:
+            prices = tuple(columns.decimal(k, at) for k in (VOLUME, LOW, HIGH, OPEN))
+        path.book.match(path.share, prices, path.slip, columns.close_time(at), self._on_fill)
+        if self._filled:  # the curve's line from this candle on
             self.starts.append(at - self.start)
             self.flats.append(float(account.cash))
             self.units.append(float(account.base))
             self.exposed.append(bool(account.held))
-        return fills
+
+    def _on_fill(self, _order: Resting, fill: Fill) -> None:
+        """TradingCore.on_fill's account sample: a day begun by this candle starts with
+        the equity after its first fill, marked at that fill's price."""
+        if self._day_begins and not self._filled:
+            self.path.day_start = self.account.equity(fill.price)
+        self._filled = True
