@@ -43,16 +43,20 @@ def fast_settings(rng: random.Random, data: Path, strategy: str, **extra: Any) -
     return load_settings(_env_file=None, TUI_TRADER_DATA_DIR=str(data), **values)
 
 
-def both(settings: Settings, spec: BacktestSpec) -> tuple[BacktestResult, BacktestResult]:
+def fast(settings: Settings, spec: BacktestSpec) -> BacktestResult:
     outcome = run_fast(settings, spec)
     assert outcome.result is not None, f"the fast path declined: {outcome.reason}"
-    return outcome.result, BacktestRun(settings, spec).run()
+    return outcome.result
 
 
 def agree(settings: Settings, spec: BacktestSpec) -> BacktestResult:
-    fast, exact = both(settings, spec)
-    assert first_difference(fast, exact) is None
-    assert_same(fast, exact)
+    """The fast path on the columns it reads itself (no cache file yet, or none at all),
+    then on the cache file the exact path leaves, both equal to the exact path."""
+    first = fast(settings, spec)
+    exact = BacktestRun(settings, spec).run()
+    for result in (first, fast(settings, spec)):
+        assert first_difference(result, exact) is None
+        assert_same(result, exact)
     return exact
 
 
@@ -156,6 +160,24 @@ def test_outside_the_subset_it_declines_naming_why(
     outcome = run_fast(settings, BacktestSpec(path, "BTCUSDT"))
     assert outcome.result is None
     assert outcome.reason.startswith(reason)
+
+
+def test_a_damaged_cache_sends_the_run_to_the_exact_path(tmp_path: Path) -> None:
+    path = write_walk(tmp_path / "walk.csv", 1500, 9, 0.004, gaps=False)
+    settings = fast_settings(random.Random(9), tmp_path / "data", "ema_cross")
+    spec = BacktestSpec(path, "BTCUSDT", cache=tmp_path / "cache")
+    agree(settings, spec)
+    (target,) = (tmp_path / "cache").glob("*.columns")
+    blob = bytearray(target.read_bytes())
+    blob[-2000] ^= 0x01  # a close's exponent (the last parts: 5 exponent columns)
+    target.write_bytes(bytes(blob))
+    outcome = run_fast(settings, spec)
+    assert outcome.result is None
+    assert outcome.reason == (
+        "the cached prices do not match their digest: the exact path reads the file again"
+    )
+    BacktestRun(settings, spec).run()  # what the command runs then: it caches anew
+    assert fast(settings, spec).fills == BacktestRun(settings, spec).run().fills
 
 
 def test_first_difference_names_the_first_fill_that_differs(tmp_path: Path) -> None:

@@ -29,8 +29,9 @@ import struct
 import sys
 import tempfile
 from array import array
+from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from tui_trader.backtest.columns import CandleColumns, DroppedRow, NotColumnar, read_columns
 from tui_trader.market.feed import FeedError
@@ -71,6 +72,11 @@ def remembered_key(path: Path, symbol: str, interval: str, folder: Path) -> str:
     with contextlib.suppress(OSError):  # not remembered: hashed again next time
         _write_atomically(memo, key.encode())
     return key
+
+
+def cache_target(data: Path, symbol: str, interval: str, folder: Path) -> Path:
+    """The cache file of `data` in `folder` (there or not); raises OSError."""
+    return cache_file(folder, remembered_key(data, symbol, interval, folder))
 
 
 def cache_file(folder: Path, key: str) -> Path:
@@ -130,25 +136,51 @@ def load(
         return None
 
 
-def _parse(handle: BinaryIO, symbol: str, interval: str, parts: tuple[int, ...]) -> CandleColumns:
+@dataclass(frozen=True, slots=True)
+class Layout:
+    """Where a cache file's columns lie: part k is bytes [at + offsets[k], at +
+    offsets[k + 1]) of the file, its digest digests[k]."""
+
+    meta: dict[str, Any]
+    at: int
+    offsets: list[int]
+
+    @property
+    def count(self) -> int:
+        return int(self.meta["count"])
+
+    @property
+    def digests(self) -> list[str]:
+        return [str(digest) for digest in self.meta["digests"]]
+
+
+def layout(handle: BinaryIO) -> Layout:
+    """The layout of the cache file open in `handle`; raises ValueError (KeyError,
+    struct.error) for a file that is not one of this format or is cut short."""
     if handle.read(len(MAGIC)) != MAGIC:
         raise ValueError("not a candle column file")
     (length,) = _HEADER.unpack(handle.read(_HEADER.size))
     meta = json.loads(handle.read(length))
     if meta["format"] != FORMAT or meta["byteorder"] != sys.byteorder:
         raise ValueError("another format")
-    columns = CandleColumns(symbol, interval, int(meta["step_us"]))
     count, at = int(meta["count"]), handle.tell()
-    arrays = _payload_arrays(columns)
     offsets = [0]
-    for part in arrays:
+    for part in _payload_arrays(CandleColumns("", "", 0)):
         offsets.append(offsets[-1] + count * part.itemsize)
     if handle.seek(0, os.SEEK_END) != at + offsets[-1]:
         raise ValueError("payload size differs from its count")
+    return Layout(meta, at, offsets)
+
+
+def _parse(handle: BinaryIO, symbol: str, interval: str, parts: tuple[int, ...]) -> CandleColumns:
+    found = layout(handle)
+    meta, at, offsets = found.meta, found.at, found.offsets
+    columns = CandleColumns(symbol, interval, int(meta["step_us"]))
+    arrays = _payload_arrays(columns)
     for index in parts:
         handle.seek(at + offsets[index])
         blob = handle.read(offsets[index + 1] - offsets[index])
-        if _digest(blob) != meta["digests"][index]:
+        if _digest(blob) != found.digests[index]:
             raise ValueError("payload digest differs")
         arrays[index].frombytes(blob)
     columns.gaps = [(int(a), int(b), int(n)) for a, b, n in meta["gaps"]]
@@ -172,7 +204,7 @@ def candle_columns(
     target = None
     if folder is not None:
         try:
-            target = cache_file(folder, remembered_key(data, symbol, interval, folder))
+            target = cache_target(data, symbol, interval, folder)
         except OSError:
             return None  # not readable: the stream says so with the file's name
         cached = load(target, symbol, interval, parts)

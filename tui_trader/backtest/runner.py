@@ -49,7 +49,7 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 from tui_trader.backtest.column_cache import candle_columns
-from tui_trader.backtest.columns import EPOCH, CandleColumns
+from tui_trader.backtest.columns import EPOCH, CandleColumns, DroppedRow
 from tui_trader.backtest.quiet import PROGRESS_EVERY, Progress, replay_columns
 from tui_trader.backtest.results import (
     BacktestResult,
@@ -99,7 +99,7 @@ class BacktestRun:
         if columns is None:
             return self._stream(progress)
         start, stop = self.candle_range(columns)
-        self.report_feed(columns, stop)
+        self.report_feed(columns.gaps, columns.dropped, stop)
         if stop > start:
             self.curve.start_ms = dt_to_ms(columns.open_time(start))
             self.quiet = replay_columns(self, columns, start, stop, progress)
@@ -122,16 +122,18 @@ class BacktestRun:
         """Indexes of the first candle at or after `start` and of the first at or after
         `end`: what dropwhile/takewhile over the stream keep."""
         spec, times = self.spec, columns.open_us
-        start = 0 if spec.start is None else bisect_left(times, _micros(spec.start))
-        stop = len(times) if spec.end is None else bisect_left(times, _micros(spec.end))
+        start = 0 if spec.start is None else bisect_left(times, to_micros(spec.start))
+        stop = len(times) if spec.end is None else bisect_left(times, to_micros(spec.end))
         return start, max(start, stop)
 
-    def report_feed(self, columns: CandleColumns, stop: int) -> None:
-        """Gaps and dropped rows as the stream reports them: reading stops once it has
-        read the first candle past the range (candle `stop`)."""
-        for after, before, missing in columns.gaps:
+    def report_feed(
+        self, gaps: list[tuple[int, int, int]], dropped: list[DroppedRow], stop: int
+    ) -> None:
+        """The file's gaps and dropped rows (columns.py) as the stream reports them:
+        reading stops once it has read the first candle past the range (candle `stop`)."""
+        for after, before, missing in gaps:
             self._gap(_at(after), _at(before), missing)
-        for row in columns.dropped:
+        for row in dropped:
             if row.before <= stop:
                 self.dropped.append(f"{row.message} ({self.spec.data}:{row.line})")
 
@@ -234,7 +236,7 @@ class BacktestRun:
         )
 
 
-def _micros(when: datetime) -> int:
+def to_micros(when: datetime) -> int:
     return (when - EPOCH) // _MICROSECOND
 
 

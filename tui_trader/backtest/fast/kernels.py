@@ -95,31 +95,44 @@ def rsi_actions(close, period, oversold, overbought, warmup):  # type: ignore[no
 
 
 @njit(cache=True)
-def breaker_reach(close, close_day, pct, margin):  # type: ignore[no-untyped-def]
-    """The first candle whose close is not clearly inside the circuit breaker's band
-    around the previous UTC day's last close (quiet.py's float test, with its margin),
-    or -1: before it the breaker provably never trips, nor records an event."""
-    have_prev = False
-    prev = 0.0
-    day = close_day[0] if close_day.shape[0] else 0
-    for i in range(close.shape[0]):
-        if close_day[i] > day:
-            prev, have_prev = close[i - 1], True
-            day = close_day[i]
-        if have_prev:
+def scan(open_us, close, offset, shift, pct, margin, state, previous, times, days):  # type: ignore[no-untyped-def]
+    """One chunk of open times (candles offset, offset + 1, ... of the run): each close
+    time in ms into `times` (quiet.py's sample: the correctly rounded µs / 10⁶, × 1000),
+    the candles that begin a UTC day into `days` (their count returned second), and the
+    first candle whose close is not clearly inside the circuit breaker's band around the
+    previous day's last close (quiet.py's float test with its margin), or -1: before it
+    the breaker provably never trips nor records an event. From chunk to chunk `state`
+    carries [the day, 1 once a previous close exists], `previous` [that close]."""
+    found = 0
+    for k in range(open_us.shape[0]):
+        i = offset + k
+        stamp = open_us[k] + shift
+        times[i] = int(stamp / 1_000_000 * 1000)
+        day = stamp // 86_400_000_000
+        if i == 0 or day > state[0]:
+            if i > 0:
+                state[1] = 1
+                previous[0] = close[i - 1]
+            state[0] = day
+            days[found] = i
+            found += 1
+        if state[1]:
+            prev = previous[0]
             reach = prev * pct / 100 * (1 - margin)
             if not (prev - reach < close[i] < prev + reach):
-                return i
-    return -1
+                return i, found
+    return -1, found
 
 
 @njit(cache=True)
-def equity_curve(close, starts, flats, units, out):  # type: ignore[no-untyped-def]
-    """`out[i] = flat + units × close[i]` with the (flat, units) in force from starts[k]
-    on: BacktestRun.sample's formula, one double multiplication and addition each."""
+def equity_curve(close, starts, flats, units, exposed, equity_out, exposed_out):  # type: ignore[no-untyped-def]
+    """`equity_out[i] = flat + units × close[i]` with the (flat, units, exposed) in
+    force from starts[k] on: BacktestRun.sample's formula, one double multiplication
+    and addition each."""
     k = 0
     segments = starts.shape[0]
     for i in range(close.shape[0]):
         while k + 1 < segments and starts[k + 1] <= i:
             k += 1
-        out[i] = flats[k] + units[k] * close[i]
+        equity_out[i] = flats[k] + units[k] * close[i]
+        exposed_out[i] = exposed[k]

@@ -1,6 +1,7 @@
 """A fast run's result in the exact path's form (BacktestResult), its equity curve
 computed by BacktestRun.sample's float formula over whole columns."""
 
+from array import array
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -20,26 +21,24 @@ if TYPE_CHECKING:
     from tui_trader.backtest.fast.visit import Visit
 
 
-def curve(
-    visit: "Visit", open_us: npt.NDArray[np.int64], close: npt.NDArray[np.float64]
-) -> EquityCurve:
-    """One sample per candle, as the exact path appends them (quiet.py's inlined sample:
-    the close time in ms by the same float division, equity flat + units × close)."""
-    out = EquityCurve()
-    if not len(close):
+def curve(visit: "Visit", close: npt.NDArray[np.float64], out: EquityCurve) -> EquityCurve:
+    """One sample per candle, as the exact path appends them (its times already in `out`):
+    equity flat + units × close in the line of the last fill, and whether exposed."""
+    count = len(close)
+    if not count:
         return out
-    out.start_ms = dt_to_ms(visit.columns.open_time(visit.start))
-    times = ((open_us + visit.shift) / 1_000_000 * 1000).astype(np.int64)
-    equity = np.empty(len(close), np.float64)
-    starts = np.asarray(visit.starts, np.int64)
+    out.start_ms = dt_to_ms(visit.source.open_time(visit.start))
+    out.equity = array("d", [0.0]) * count
+    out.exposed = bytearray(count)
     kernels.equity_curve(
-        close, starts, np.asarray(visit.flats, np.float64), np.asarray(visit.units), equity
+        close,
+        np.asarray(visit.starts, np.int64),
+        np.asarray(visit.flats, np.float64),
+        np.asarray(visit.units, np.float64),
+        np.asarray(visit.exposed, np.uint8),
+        np.frombuffer(out.equity, np.float64),
+        np.frombuffer(out.exposed, np.uint8),
     )
-    lengths = np.diff(np.append(starts, len(close)))
-    exposed = np.repeat(np.asarray(visit.exposed, np.uint8), lengths)
-    out.times_ms.frombytes(times.tobytes())
-    out.equity.frombytes(equity.tobytes())
-    out.exposed = bytearray(exposed.tobytes())
     return out
 
 

@@ -1,37 +1,32 @@
 """One fast backtest: the strategy's decisions compiled over the whole column, the order
-path in Decimal on the candles where money moves, the equity curve compiled again.
+path in Decimal on the candles where money can move, the equity curve compiled again.
 
 Between two such candles nothing changes that anything reads (the exact path calls
-them quiet, backtest/quiet.py): the fast path visits only the candles with a signal, the
-candle after an order (its fill), and a day's first candle when an entry later that day
-needs the start-of-day equity (the daily loss check)."""
+them quiet, backtest/quiet.py): the fast path visits only the candles with a signal and,
+while an order rests, every candle (its matching, its time to live); a day's first
+candle is read back when an entry later that day needs the start-of-day equity."""
 
+from array import array
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
-from tui_trader.backtest.column_cache import candle_columns
-from tui_trader.backtest.columns import CandleColumns
+from tui_trader.backtest.column_cache import ALL_PARTS, cache_target, candle_columns, load
 from tui_trader.backtest.fast import kernels
 from tui_trader.backtest.fast.ledger import ZERO
 from tui_trader.backtest.fast.result import curve, result
+from tui_trader.backtest.fast.source import CLOSE_FLOAT, CachedSource, Damaged, Source
 from tui_trader.backtest.fast.subset import decide, unsupported
-from tui_trader.backtest.fast.visit import CLOSE, OPEN, Visit
+from tui_trader.backtest.fast.visit import CLOSE, Visit
 from tui_trader.backtest.quiet import MARGIN
-from tui_trader.backtest.results import BacktestResult, BacktestSpec
-from tui_trader.backtest.runner import BacktestRun
+from tui_trader.backtest.results import BacktestResult, BacktestSpec, EquityCurve
+from tui_trader.backtest.runner import BacktestRun, to_micros
 from tui_trader.config import Settings
 from tui_trader.market.pacing import interval_seconds
-from tui_trader.strategies.base import US_PER_DAY
 from tui_trader.strategies.registry import create_strategy
 
-Days = npt.NDArray[np.int64]
-# The cache's columns a fast run reads (column_cache.ALL_PARTS): the open times, the close
-# as float, and with MARKET orders the open and close as Decimal (coefficient, exponent),
-# not the rest: a run over ten million candles holds 34 bytes a candle of them, not 93.
-MARKET_PARTS = (0, 1 + CLOSE, 6 + OPEN, 6 + CLOSE, 11 + OPEN, 11 + CLOSE)
-LIMIT_PARTS = (0, 1 + CLOSE, *range(6, 16))  # limits match on low, high and volume too
+NOT_COLUMNS = "the file cannot be read as columns (the exact path says why)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,43 +40,98 @@ class _Run:
     """A run inside the subset, read and checked, before its decisions."""
 
     frame: BacktestRun  # the range, gaps and dropped rows, as the exact path reports them
-    columns: CandleColumns
+    source: Source
     start: int
-    stop: int
-    open_us: npt.NDArray[np.int64]
-    close: npt.NDArray[np.float64]
-    close_day: Days  # the UTC day of each close time
+    close: npt.NDArray[np.float64]  # the run's closes
+    days: list[int]  # the candles (of the run) that begin a UTC day by their close time
+    curve: EquityCurve  # its times filled in
+
+
+def _source(settings: Settings, spec: BacktestSpec) -> Source | None:
+    """The cache file when it holds the columns (read part by part), else the columns
+    read now (and cached); None when the file cannot be read as columns."""
+    interval = settings.candle_interval
+    step_us = interval_seconds(interval) * 1_000_000
+    if spec.cache is not None:
+        try:
+            target = cache_target(spec.data, spec.symbol, interval, spec.cache)
+        except OSError:
+            return None
+        cached = load(target, spec.symbol, interval, (CLOSE_FLOAT,))
+        if cached is not None and cached.step_us == step_us:
+            return CachedSource(target, cached)
+    columns = candle_columns(spec.data, spec.symbol, interval, step_us, spec.cache, ALL_PARTS)
+    return None if columns is None else Source(columns)
+
+
+def _range(source: Source, spec: BacktestSpec) -> tuple[int, int]:
+    """BacktestRun.candle_range over the streamed open times."""
+    start, stop = 0, len(source)
+    bounds = [None if when is None else to_micros(when) for when in (spec.start, spec.end)]
+    if bounds == [None, None]:
+        return start, stop
+    low, high = bounds
+    start, stop = -1, -1
+    for first, chunk in source.open_chunks():
+        if low is not None and start < 0 and chunk[-1] >= low:
+            start = first + int(np.searchsorted(chunk, low))
+        if high is not None and stop < 0 and chunk[-1] >= high:
+            stop = first + int(np.searchsorted(chunk, high))
+    start = 0 if low is None else (len(source) if start < 0 else start)
+    stop = len(source) if stop < 0 else stop
+    return start, max(start, stop)
 
 
 def _prepare(settings: Settings, spec: BacktestSpec) -> _Run | str:
-    """The run's columns, or why it runs on the exact path."""
+    """The run's columns and close times, or why it runs on the exact path."""
     why = unsupported(settings)
     if why:
         return why
-    step_us = interval_seconds(settings.candle_interval) * 1_000_000
-    interval = settings.candle_interval
-    parts = MARKET_PARTS if settings.allow_market_orders else LIMIT_PARTS
-    columns = candle_columns(spec.data, spec.symbol, interval, step_us, spec.cache, parts)
-    if columns is None:
-        return "the file cannot be read as columns (the exact path says why)"
+    source = _source(settings, spec)
+    if source is None:
+        return NOT_COLUMNS
+    try:
+        return _scan(settings, spec, source)
+    except Damaged as exc:
+        return f"{exc}: the exact path reads the file again"
+
+
+def _scan(settings: Settings, spec: BacktestSpec, source: Source) -> _Run | str:
+    """The range, its close times and day starts, and the circuit breaker's scan."""
+    days: list[int]
     frame = BacktestRun(settings, spec)
-    start, stop = frame.candle_range(columns)
-    frame.report_feed(columns, stop)
-    open_us = np.frombuffer(columns.open_us, np.int64)[start:stop]
-    close = np.frombuffer(columns.floats[CLOSE], np.float64)[start:stop]
-    close_day = (open_us + (step_us - 1000)) // US_PER_DAY
+    start, stop = _range(source, spec)
+    frame.report_feed(source.columns.gaps, source.columns.dropped, stop)
+    close = source.closes()[start:stop]
+    samples = EquityCurve()
+    samples.times_ms = array("q", [0]) * (stop - start)
+    times = np.frombuffer(samples.times_ms, np.int64) if stop > start else np.zeros(0, np.int64)
+    state, previous, days = np.zeros(2, np.int64), np.zeros(1), []
+    shift = source.columns.step_us - 1000
     pct = float(settings.circuit_breaker_pct)
-    reach = int(kernels.breaker_reach(close, close_day, pct, MARGIN))
-    if reach >= 0:
-        return f"the circuit breaker may trip at {columns.close_time(start + reach):%Y-%m-%d %H:%M}"
-    return _Run(frame, columns, start, stop, open_us, close, close_day)
+    for first, chunk in source.open_chunks():
+        low, high = max(first, start), min(first + len(chunk), stop)
+        if low >= high:
+            continue
+        found = np.empty(high - low, np.int64)
+        reach, count = kernels.scan(chunk[low - first : high - first], close, low - start,
+                                    shift, pct, MARGIN, state, previous, times, found)  # fmt: skip
+        days += found[:count].tolist()
+        if reach >= 0:
+            at = source.close_time(start + int(reach))
+            return f"the circuit breaker may trip at {at:%Y-%m-%d %H:%M}"
+    del times
+    return _Run(frame, source, start, close, days, samples)
 
 
 def fast_reason(settings: Settings, spec: BacktestSpec) -> str:
     """Why `spec` under `settings` runs on the exact path, or "" when it runs fast (the
     same for every parameter set of a grid: the subset does not depend on them)."""
     prepared = _prepare(settings, spec)
-    return prepared if isinstance(prepared, str) else ""
+    if isinstance(prepared, str):
+        return prepared
+    prepared.source.finish()
+    return ""
 
 
 def run_fast(settings: Settings, spec: BacktestSpec) -> FastOutcome:
@@ -91,12 +141,16 @@ def run_fast(settings: Settings, spec: BacktestSpec) -> FastOutcome:
         return FastOutcome(None, run)
     strategy = create_strategy(settings.strategy, spec.symbol, settings.strategy_params)
     actions = decide(strategy, run.close)
-    days = [0, *(np.flatnonzero(np.diff(run.close_day)) + 1).tolist()] if len(actions) else []
-    visit = Visit(settings, run.columns, run.start, days)
+    visit = Visit(settings, run.source, run.start, run.days)
     _walk(visit, actions)
-    visit.path.counts.candles = run.stop - run.start
-    last = run.columns.decimal(CLOSE, run.stop - 1) if run.stop > run.start else ZERO
-    samples = curve(visit, run.open_us, run.close)
+    count = len(run.close)
+    visit.path.counts.candles = count
+    last = run.source.decimal(CLOSE, run.start + count - 1) if count else ZERO
+    samples = curve(visit, run.close, run.curve)
+    try:
+        run.source.finish()
+    except Damaged as exc:
+        return FastOutcome(None, f"{exc}: the exact path reads the file again")
     return FastOutcome(result(settings, spec, run.frame, visit, samples, last, strategy.params))
 
 

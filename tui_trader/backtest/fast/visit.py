@@ -4,11 +4,11 @@ of the order placed on the candle before, the start-of-day equity, the signal.""
 from bisect import bisect_right
 from decimal import Decimal
 
-from tui_trader.backtest.columns import CandleColumns
 from tui_trader.backtest.fast import kernels
 from tui_trader.backtest.fast.book import Resting
 from tui_trader.backtest.fast.ledger import ZERO, Account
 from tui_trader.backtest.fast.orders import OrderPath
+from tui_trader.backtest.fast.source import Source
 from tui_trader.config import Settings
 from tui_trader.domain.orders import Fill
 
@@ -19,13 +19,11 @@ class Visit:
     """The candles a fast run visits, in order, with the account as it stands. `days`:
     the candles (relative to `start`) that begin a UTC day by their close time."""
 
-    def __init__(
-        self, settings: Settings, columns: CandleColumns, start: int, days: list[int]
-    ) -> None:
-        self.columns, self.start, self.days = columns, start, days
+    def __init__(self, settings: Settings, source: Source, start: int, days: list[int]) -> None:
+        self.source, self.start, self.days = source, start, days
         self.account = Account(settings.paper_quote_balance)
-        self.path = OrderPath(settings, columns.symbol, self.account)
-        self.shift = columns.step_us - 1000
+        self.path = OrderPath(settings, source.columns.symbol, self.account)
+        self.shift = source.columns.step_us - 1000
         self._day_ends = -1  # the candle that begins the next day: a visit there is new
         # the curve's segments: from candle starts[k] on, equity = flats[k] + units[k] × close
         self.starts, self.flats, self.units = [0], [float(self.account.cash)], [0.0]
@@ -36,7 +34,7 @@ class Visit:
         """SyncTrader.on_candle's order of events on candle j (relative to `start`): the
         exchange matches, the day may begin (its start-of-day equity), the strategy's
         signal, the TTL cancels and the intent."""
-        columns, account, path, at = self.columns, self.account, self.path, self.start + j
+        columns, account, path, at = self.source, self.account, self.path, self.start + j
         first = self._first_of_new_day(j)
         if 0 <= first < j:  # the day began on a candle with no event: its close's equity
             path.day_start = account.equity(columns.decimal(CLOSE, self.start + first))
@@ -45,11 +43,12 @@ class Visit:
             self._match(at)
         if self._day_begins and not self._filled:
             path.day_start = account.equity(columns.decimal(CLOSE, at))
-        now = columns.open_us[at] + self.shift
+        open_us = columns.open_us(at)
+        now = open_us + self.shift
         if action:
             # dt_to_ms(open time), as quiet.py computes close times: timestamp() is the
             # correctly rounded µs / 10⁶, and so is this division.
-            open_ms = int(columns.open_us[at] / 1_000_000 * 1000)
+            open_ms = int(open_us / 1_000_000 * 1000)
             path.on_signal(action == kernels.BUY, columns.decimal(CLOSE, at), now, open_ms)
         elif path.book.orders:
             path.cancel_stale(now)
@@ -65,7 +64,7 @@ class Visit:
 
     def _match(self, at: int) -> None:
         """The exchange's matching on candle `at`; BacktestRun._rebase after fills."""
-        columns, account, path = self.columns, self.account, self.path
+        columns, account, path = self.source, self.account, self.path
         prices: tuple[Decimal, ...]
         if path.market:  # MARKET orders fill at the open whatever the rest (not loaded)
             prices = (ZERO, ZERO, ZERO, columns.decimal(OPEN, at))
