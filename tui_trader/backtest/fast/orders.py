@@ -48,22 +48,24 @@ class OrderPath:
     def on_signal(self, buy: bool, close: Decimal, now: int, open_ms: int) -> None:
         """The signal on a candle closing at `now` (µs): decided on the book as it stands,
         then the core's TTL cancels, then the intent (the engine's order of commands)."""
-        stale = self.stale(now)
+        stale = self.stale(now) if self.book.orders else []
         intent = self._intent(buy, close, open_ms)
-        self._cancel(stale)
+        if stale:
+            self._cancel(stale)
         if intent is not None:
             self._place(*intent, close, now)
 
     def _intent(
         self, buy: bool, close: Decimal, open_ms: int
-    ) -> tuple[str, Side, Decimal, Decimal] | None:
-        """TradingCore._act_on's entry or signal exit: (intent id, side, quantity, limit)."""
+    ) -> tuple[str, Side, Decimal, Decimal | None] | None:
+        """TradingCore._act_on's entry or signal exit: (intent id, side, quantity, limit
+        price: None for a MARKET order)."""
         held, book, rules = self.account.held, self.book.orders, self.rules
         if not buy and held > 0:
             quantity = rules.round_qty(abs(held))
             if any(order.exit for order in book) or quantity <= 0:
                 return None  # an exit in flight (ExitManager.in_flight), or nothing to sell
-            limit = rules.round_price(close, Side.SELL)
+            limit = None if self.market else rules.round_price(close, Side.SELL)
             return f"exit-{self.strategy}-{self.symbol}-{open_ms}", Side.SELL, quantity, limit
         if not buy or held != 0 or book:
             return None  # a sell while flat (no shorts on spot), or a position or order open
@@ -72,7 +74,7 @@ class OrderPath:
         quantity = rules.round_qty(budget / close)
         if quantity <= 0:
             return None
-        limit = rules.round_price(close, Side.BUY)
+        limit = None if self.market else rules.round_price(close, Side.BUY)
         return f"entry-{self.strategy}-{self.symbol}-{open_ms}", Side.BUY, quantity, limit
 
     def stale(self, now: int) -> list[Resting]:
@@ -89,12 +91,11 @@ class OrderPath:
             if order in self.book.orders:
                 self.book.close(order)
 
-    def _place(self, intent: str, side: Side, qty: Decimal, limit: Decimal, close: Decimal,
-               now: int) -> None:  # fmt: skip
+    def _place(self, intent: str, side: Side, qty: Decimal, price: Decimal | None,
+               close: Decimal, now: int) -> None:  # fmt: skip
         """SyncTrader._place: the gate's risk checks, then the exchange's acceptance."""
         counts = self.counts
         counts.intents += 1
-        price = None if self.market else limit
         failed = self._refusal(side, qty, price, close, now)
         if failed:
             counts.refusals[failed] += 1
