@@ -25,28 +25,19 @@ def report(
     return result
 
 
-def test_fast_output_equals_the_exact_paths(
+@pytest.mark.parametrize("orders", [MARKET, LIMIT], ids=["market", "limit"])
+def test_fast_and_verified_output_equal_the_exact_paths(
     data: Path,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
+    orders: list[str],
 ) -> None:
-    exact = report(data, tmp_path, "exact")
-    assert report(data, tmp_path, "fast", "--fast") == exact
+    exact = report(data, tmp_path, "exact", orders=orders)
+    assert report(data, tmp_path, "fast", "--fast", orders=orders) == exact
     assert "fast path not used" not in capsys.readouterr().err
-    assert report(data, tmp_path, "verified", "--verify") == exact
+    assert report(data, tmp_path, "verified", "--verify", orders=orders) == exact
     assert "--verify: the fast and the exact path agree" in capsys.readouterr().err
     assert exact["trades"], "the file should trade"
-
-
-def test_limit_orders_verify_alike(
-    data: Path,
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    exact = report(data, tmp_path, "exact", orders=LIMIT)
-    assert report(data, tmp_path, "verified", "--verify", orders=LIMIT) == exact
-    assert "--verify: the fast and the exact path agree" in capsys.readouterr().err
-    assert exact["trades"], "limit orders should trade on this file"
 
 
 def test_outside_the_subset_one_line_says_why_and_the_exact_path_runs(

@@ -1,12 +1,12 @@
 """Grid search: parsing, combinations, ranking, and a real run across processes."""
 
-import random
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from tests.unit.conftest import write_candles
 from tui_trader.backtest.grid import (
     GridRow,
     combinations,
@@ -24,18 +24,7 @@ START_MS = int(datetime(2024, 3, 1, tzinfo=UTC).timestamp() * 1000)
 
 
 def write_walk(path: Path, count: int) -> Path:
-    rng = random.Random(11)
-    price, lines = 100.0, []
-    for index in range(count):
-        close = round(price * (1 + rng.gauss(0, 0.004)), 2)
-        high, low = max(price, close) * 1.001, min(price, close) * 0.999
-        start = START_MS + index * 60_000
-        lines.append(
-            f"{start},{price},{high:.2f},{low:.2f},{close},10,{start + 59_999},0,0,0,0,0\n"
-        )
-        price = close
-    path.write_text("".join(lines))
-    return path
+    return write_candles(path, count, seed=11, start_ms=START_MS)
 
 
 def settings(tmp_path: Path) -> Settings:

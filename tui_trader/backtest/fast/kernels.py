@@ -18,45 +18,50 @@ HOLD, BUY, SELL = 0, 1, 2
 
 
 @njit(cache=True)
+def ema_step(x, value, count, total, period, alpha):  # type: ignore[no-untyped-def]
+    """EMA.update: (value, count, total, ready) after `x`. TA-Lib seeding: the mean of the
+    first `period` values, then value += alpha × (x − value)."""
+    if count >= period:
+        return value + alpha * (x - value), count, total, True
+    count += 1
+    total += x
+    if count == period:
+        return total / period, count, total, True
+    return value, count, total, False
+
+
+@njit(cache=True)
+def cross(value, last, past_warmup):  # type: ignore[no-untyped-def]
+    """SignFlip.update as an action: (BUY / SELL when `value`'s sign flips up / down from
+    the last non-zero one and the warm-up is over, else HOLD; the new last sign)."""
+    sign = 1 if value > 0.0 else -1 if value < 0.0 else 0
+    if sign == 0:
+        return HOLD, last
+    if last != -sign or not past_warmup:
+        return HOLD, sign
+    return (BUY if sign > 0 else SELL), sign
+
+
+@njit(cache=True)
 def ema_cross_actions(close, fast_period, slow_period, warmup):  # type: ignore[no-untyped-def]
-    """EmaCrossStrategy._decide: two EMAs (TA-Lib seeding) and the sign flip of their gap."""
+    """EmaCrossStrategy._decide: two EMAs and the sign flip of their gap."""
     n = close.shape[0]
     out = np.zeros(n, np.int8)
     fast_alpha = 2.0 / (fast_period + 1)
     slow_alpha = 2.0 / (slow_period + 1)
-    fast_count, slow_count = 0, 0
-    fast_sum, slow_sum = 0.0, 0.0
-    fast, slow = 0.0, 0.0
-    fast_ready, slow_ready = False, False
+    fast, fast_count, fast_sum = 0.0, 0, 0.0
+    slow, slow_count, slow_sum = 0.0, 0, 0.0
     last = 0
     for i in range(n):
         x = close[i]
-        if fast_ready:
-            fast += fast_alpha * (x - fast)
-        else:
-            fast_count += 1
-            fast_sum += x
-            if fast_count == fast_period:
-                fast = fast_sum / fast_period
-                fast_ready = True
-        if slow_ready:
-            slow += slow_alpha * (x - slow)
-        else:
-            slow_count += 1
-            slow_sum += x
-            if slow_count == slow_period:
-                slow = slow_sum / slow_period
-                slow_ready = True
-        if not (fast_ready and slow_ready):
-            continue
-        gap = fast - slow
-        sign = 1 if gap > 0.0 else -1 if gap < 0.0 else 0
-        if sign == 0:
-            continue
-        flipped = sign if last == -sign else 0
-        last = sign
-        if flipped != 0 and i + 1 >= warmup:
-            out[i] = BUY if flipped > 0 else SELL
+        fast, fast_count, fast_sum, fast_ready = ema_step(
+            x, fast, fast_count, fast_sum, fast_period, fast_alpha
+        )
+        slow, slow_count, slow_sum, slow_ready = ema_step(
+            x, slow, slow_count, slow_sum, slow_period, slow_alpha
+        )
+        if fast_ready and slow_ready:
+            out[i], last = cross(fast - slow, last, i + 1 >= warmup)
     return out
 
 

@@ -13,59 +13,26 @@ from tui_trader.domain.enums import MarketKind
 from tui_trader.risk.protections import Protections
 from tui_trader.runtime.core_parts import protection_settings
 from tui_trader.strategies.base import Strategy
-from tui_trader.strategies.bollinger import BollingerParams, BollingerStrategy
-from tui_trader.strategies.ema_cross import EmaCrossParams, EmaCrossStrategy
-from tui_trader.strategies.macd import MacdParams, MacdStrategy
+from tui_trader.strategies.bollinger import BollingerStrategy
+from tui_trader.strategies.ema_cross import EmaCrossStrategy
+from tui_trader.strategies.macd import MacdStrategy
 from tui_trader.strategies.registry import strategy_class
-from tui_trader.strategies.rsi import RsiParams, RsiStrategy
+from tui_trader.strategies.rsi import RsiStrategy
 
 Closes = npt.NDArray[np.float64]
 Actions = npt.NDArray[np.int8]
 
 
-def _ema_cross(strategy: Strategy, close: Closes) -> Actions:
-    p = strategy.params
-    assert isinstance(p, EmaCrossParams)
-    out: Actions = kernels.ema_cross_actions(
-        close, p.fast_period, p.slow_period, strategy.warmup_period
-    )
-    return out
-
-
-def _rsi(strategy: Strategy, close: Closes) -> Actions:
-    p = strategy.params
-    assert isinstance(p, RsiParams)
-    out: Actions = kernels.rsi_actions(
-        close, p.period, p.oversold, p.overbought, strategy.warmup_period
-    )
-    return out
-
-
-def _macd(strategy: Strategy, close: Closes) -> Actions:
-    p = strategy.params
-    assert isinstance(p, MacdParams)
-    out: Actions = windows.macd_actions(
-        close, p.fast_period, p.slow_period, p.signal_period, strategy.warmup_period
-    )
-    return out
-
-
-def _bollinger(strategy: Strategy, close: Closes) -> Actions:
-    p = strategy.params
-    assert isinstance(p, BollingerParams)
-    out: Actions = windows.bollinger_actions(
-        close, p.period, p.num_std, p.max_bandwidth_pct, strategy.warmup_period
-    )
-    return out
-
-
-# strategy name → (its class, the kernel that decides as it does on every close)
-KERNELS: dict[str, tuple[type[Strategy], Callable[[Strategy, Closes], Actions]]] = {
-    "ema_cross": (EmaCrossStrategy, _ema_cross),
-    "rsi": (RsiStrategy, _rsi),
-    "macd": (MacdStrategy, _macd),
-    "bollinger": (BollingerStrategy, _bollinger),
-}
+# strategy name → (its class, the kernel that decides as it does on every close, the
+# parameters the kernel takes, in order, before the warm-up)
+KERNELS: dict[str, tuple[type[Strategy], Callable[..., Actions], tuple[str, ...]]] = {
+    "ema_cross": (EmaCrossStrategy, kernels.ema_cross_actions, ("fast_period", "slow_period")),
+    "rsi": (RsiStrategy, kernels.rsi_actions, ("period", "oversold", "overbought")),
+    "macd": (MacdStrategy, windows.macd_actions,
+             ("fast_period", "slow_period", "signal_period")),
+    "bollinger": (BollingerStrategy, windows.bollinger_actions,
+                  ("period", "num_std", "max_bandwidth_pct")),
+}  # fmt: skip
 
 
 def unsupported(settings: Settings) -> str:
@@ -85,4 +52,7 @@ def unsupported(settings: Settings) -> str:
 
 def decide(strategy: Strategy, close: Closes) -> Actions:
     """The strategy's action on each close: 0 HOLD, 1 BUY, 2 SELL."""
-    return KERNELS[strategy.name][1](strategy, close)
+    _, kernel, names = KERNELS[strategy.name]
+    params = (getattr(strategy.params, name) for name in names)
+    out: Actions = kernel(close, *params, strategy.warmup_period)
+    return out

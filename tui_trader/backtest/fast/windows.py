@@ -9,7 +9,7 @@ one answer, so any exact algorithm gives the same double; `fsum` below is CPytho
 import numpy as np
 from numba import njit
 
-from tui_trader.backtest.fast.kernels import BUY, SELL
+from tui_trader.backtest.fast.kernels import BUY, SELL, cross, ema_step
 from tui_trader.indicators.averages import RESYNC_EVERY
 
 
@@ -76,20 +76,15 @@ def macd_actions(close, fast_period, slow_period, signal_period, warmup):  # typ
     fast_alpha = 2.0 / (fast_period + 1)
     slow_alpha = 2.0 / (slow_period + 1)
     signal_alpha = 2.0 / (signal_period + 1)
-    slow_count, slow_sum, slow, slow_ready = 0, 0.0, 0.0, False
-    signal_count, signal_sum, signal, signal_ready = 0, 0.0, 0.0, False
+    slow, slow_count, slow_sum = 0.0, 0, 0.0
+    signal, signal_count, signal_sum = 0.0, 0, 0.0
     fast, fast_ready = 0.0, False
     last = 0
     for i in range(n):
         x = close[i]
-        if slow_ready:
-            slow += slow_alpha * (x - slow)
-        else:
-            slow_count += 1
-            slow_sum += x
-            if slow_count == slow_period:
-                slow = slow_sum / slow_period
-                slow_ready = True
+        slow, slow_count, slow_sum, slow_ready = ema_step(
+            x, slow, slow_count, slow_sum, slow_period, slow_alpha
+        )
         have_fast = fast_ready
         value = fast
         if not fast_ready:  # RollingMean(fast).update
@@ -114,24 +109,11 @@ def macd_actions(close, fast_period, slow_period, signal_period, warmup):  # typ
             continue
         fast, fast_ready = value, True
         macd = value - slow
+        signal, signal_count, signal_sum, signal_ready = ema_step(
+            macd, signal, signal_count, signal_sum, signal_period, signal_alpha
+        )
         if signal_ready:
-            signal += signal_alpha * (macd - signal)
-        else:
-            signal_count += 1
-            signal_sum += macd
-            if signal_count == signal_period:
-                signal = signal_sum / signal_period
-                signal_ready = True
-        if not signal_ready:
-            continue
-        hist = macd - signal
-        sign = 1 if hist > 0.0 else -1 if hist < 0.0 else 0
-        if sign == 0:
-            continue
-        flipped = sign if last == -sign else 0
-        last = sign
-        if flipped != 0 and i + 1 >= warmup:
-            out[i] = BUY if flipped > 0 else SELL
+            out[i], last = cross(macd - signal, last, i + 1 >= warmup)
     return out
 
 
