@@ -66,6 +66,7 @@ def test_parameter_file_from_the_data_dir(data: Path, tmp_path: Path) -> None:
         (["--from", "2024-03-02", "--to", "2024-03-01"], "--from must be before --to"),
         (["--from", "soon"], "'soon' is not a date"),
         (["--grid", "fast_period=0,1"], "--grid fast_period=0"),
+        (["--grid", "fast_period=3,5", "--verify"], "--verify checks a single run"),
     ],
 )
 def test_invalid_input_exits_2_naming_it(

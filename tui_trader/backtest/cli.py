@@ -143,6 +143,8 @@ def run_backtest_command(argv: Sequence[str]) -> int:
             raise _UsageError("--from must be before --to")
         if problem := check_research_options(args):
             raise _UsageError(problem)
+        if args.grid and args.verify:
+            raise _UsageError("--verify checks a single run; a grid takes --fast")
         cache = None if args.no_cache else settings.data_path / "cache" / "columns"
         spec = BacktestSpec(args.data, settings.symbols[0], args.start, args.end, cache)
         if args.optimize is not None:
@@ -193,7 +195,7 @@ def _grid(args: argparse.Namespace, settings: Settings, spec: BacktestSpec) -> i
     grid = parse_grid(args.grid)
     base = dict(settings.strategy_params)
     valid, _ = combinations(settings.strategy, base, grid)
-    fast = (args.fast or args.verify) and fast_grid(settings, spec)
+    fast = args.fast and fast_grid(settings, spec)
     with (
         sweep_executor(args, len(valid)) as executor,
         bar(not args.no_progress, f"grid search ({executor.where})", len(valid)) as advance,
