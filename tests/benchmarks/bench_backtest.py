@@ -73,7 +73,8 @@ def generate(path: Path, count: int, seed: int) -> None:
 
 def settings() -> Settings:
     """EMA 9/21 with market orders (filled at the next open, like the other two), 0.1 %
-    fee, no slippage, and no daily order cap, so all three trade every cross."""
+    fee, no slippage, no daily order cap and a circuit breaker at 50 % (the walk never
+    moves that far in a day), so all of them trade every cross."""
     return Settings(
         _env_file=None,  # type: ignore[call-arg]
         symbols=("BTCUSDT",),
@@ -83,6 +84,7 @@ def settings() -> Settings:
         fee_rate="0.001",
         slippage_bps="0",
         max_orders_per_day=1_000_000,
+        circuit_breaker_pct="50",
     )
 
 

@@ -55,7 +55,9 @@ def memory(path: Path, cache: Path) -> dict[str, float]:
     script = [sys.executable, str(Path(__file__))]
     subprocess.run([*script, "--warm", str(path), str(cache)], check=True)
     command = [*script, "--memory", str(path), str(cache)]
-    done = subprocess.run(command, capture_output=True, text=True, check=True)
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"the memory child failed:\n{done.stderr[-2000:]}")
     figures: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
     return figures
 
