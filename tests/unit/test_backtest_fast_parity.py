@@ -37,7 +37,7 @@ def fast_settings(rng: random.Random, data: Path, strategy: str, **extra: Any) -
         "max_orders_per_day": rng.choice((5, 40, 1000)),
         "max_daily_loss_pct": rng.choice(("0.2", "1", "3")),
         "paper_quote_balance": rng.choice(("10000", "250", "1234.56")),
-        "circuit_breaker_pct": "60",  # never trips on these walks: the fast path applies
+        "circuit_breaker_pct": rng.choice(("0.5", "1.5", "3", "15")),
     }
     values.update(extra)
     return load_settings(_env_file=None, TUI_TRADER_DATA_DIR=str(data), **values)
@@ -71,27 +71,31 @@ def test_random_walks_with_random_settings_trade_alike(tmp_path: Path, seed: int
 
 
 def test_a_volatile_walk_refuses_rejects_and_fills_alike(tmp_path: Path) -> None:
-    """Refusals by position size, daily loss and the orders-per-day cap, and exchange
-    rejections for want of funds, each happen here and are counted alike."""
+    """Refusals by position size, daily loss, the circuit breaker and the orders-per-day
+    cap, the breaker's trips and clears, and exchange rejections for want of funds, each
+    happen here and are counted alike."""
     path = write_walk(tmp_path / "walk.csv", 6000, 11, 0.005, gaps=True)
     seen: dict[str, int] = {}
-    cases = [("99.9", "100", "50", 1000), ("30", "25", "50", 1000), ("20", "100", "0.5", 1000),
-             ("20", "100", "50", 3)]  # fmt: skip
-    for seed, (size, cap, loss, day) in enumerate(cases):
+    cases = [("99.9", "100", "50", 1000, "99"), ("30", "25", "50", 1000, "99"),
+             ("20", "100", "0.5", 1000, "99"), ("20", "100", "50", 3, "99"),
+             ("20", "100", "50", 1000, "2")]  # fmt: skip
+    for seed, (size, cap, loss, day, breaker) in enumerate(cases):
         settings = fast_settings(
             random.Random(seed), tmp_path / "data", "ema_cross", position_size_pct=size,
-            max_position_pct=cap, circuit_breaker_pct="99", max_daily_loss_pct=loss,
+            max_position_pct=cap, circuit_breaker_pct=breaker, max_daily_loss_pct=loss,
             max_orders_per_day=day, fee_rate="0.01", slippage_bps="50",
             strategy_params={"fast_period": 3, "slow_period": 8},
         )  # fmt: skip
         exact = agree(settings, BacktestSpec(path, "BTCUSDT", cache=tmp_path / "cache"))
         for name, count in exact.counts.refusals.items():
             seen[name] = seen.get(name, 0) + count
-        seen["rejected"] = seen.get("rejected", 0) + exact.counts.rejected
-        seen["order_rejected"] = (
-            seen.get("order_rejected", 0) + exact.counts.safety[SafetyKind.ORDER_REJECTED]
-        )
-    for name in ("position_size", "daily_loss", "orders_per_day", "rejected", "order_rejected"):
+        safety = exact.counts.safety
+        for name, count in (("rejected", exact.counts.rejected),
+                            ("order_rejected", safety[SafetyKind.ORDER_REJECTED]),
+                            ("breaker_events", safety[SafetyKind.CIRCUIT_BREAKER])):  # fmt: skip
+            seen[name] = seen.get(name, 0) + count
+    names = ("position_size", "daily_loss", "orders_per_day", "rejected", "order_rejected")
+    for name in (*names, "circuit_breaker", "breaker_events"):
         assert seen.get(name, 0) > 0, f"{name} should happen on this walk: {seen}"
 
 
@@ -147,7 +151,6 @@ def test_without_a_cache_folder_the_columns_are_read_from_the_file(tmp_path: Pat
         ({"sizing": "kelly"}, "SIZING=kelly runs on the exact path"),
         ({"protect_cooldown_min": 5}, "PROTECT_* runs on the exact path"),
         ({"market_type": "futures", "futures_enabled": True}, "futures run on the exact path"),
-        ({"circuit_breaker_pct": "0.5"}, "the circuit breaker may trip at 2024-03-0"),
     ],
 )
 def test_outside_the_subset_it_declines_naming_why(

@@ -49,7 +49,9 @@ def first_difference(one: BacktestResult, two: BacktestResult) -> str | None:
     found = _fill_difference(one, two)
     if found:
         return found
-    for name in ("counts", "final_equity", "fees_paid", "open_quantity", "gaps", "dropped"):
+    if one.counts != two.counts:  # Counters: equal whatever order their keys came in
+        return f"counts: {one.counts!r} vs {two.counts!r}"
+    for name in ("final_equity", "fees_paid", "open_quantity", "gaps", "dropped"):
         a, b = getattr(one, name), getattr(two, name)
         if a != b or repr(a) != repr(b):
             return f"{name}: {a!r} vs {b!r}"

@@ -23,9 +23,10 @@ The subset (subset.py): ema_cross, rsi, macd and bollinger; spot; MARKET orders 
 at the next open with slippage) and LIMIT orders (resting, filled in parts by the
 candle's volume, entries cancelled after their time to live); fixed sizing; fees; the
 risk checks that can refuse there (filters, slippage, position size, open positions,
-daily loss, orders per second and per day), the exchange's balance checks; no
-protections; data on which the circuit breaker provably never trips (a compiled scan
-decides before the run). Outside it the exact path runs, and the command says why in one line."""
+daily loss, the circuit breaker, orders per second and per day), the exchange's balance
+checks; no protections. The circuit breaker is the live one, shown the closes a
+compiled scan finds near its threshold (breaker.py). Outside the subset the exact path
+runs, and the command says why in one line."""
 
 from tui_trader.backtest.fast.run import FastOutcome, fast_reason, run_fast
 

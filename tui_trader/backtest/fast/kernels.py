@@ -100,15 +100,15 @@ def rsi_actions(close, period, oversold, overbought, warmup):  # type: ignore[no
 
 
 @njit(cache=True)
-def scan(open_us, close, offset, shift, pct, margin, state, previous, times, days):  # type: ignore[no-untyped-def]
+def scan(open_us, close, offset, shift, pct, margin, state, previous, times, days, near):  # type: ignore[no-untyped-def]
     """One chunk of open times (candles offset, offset + 1, ... of the run): each close
     time in ms into `times` (quiet.py's sample: the correctly rounded µs / 10⁶, × 1000),
-    the candles that begin a UTC day into `days` (their count returned second), and the
-    first candle whose close is not clearly inside the circuit breaker's band around the
-    previous day's last close (quiet.py's float test with its margin), or -1: before it
-    the breaker provably never trips nor records an event. From chunk to chunk `state`
-    carries [the day, 1 once a previous close exists], `previous` [that close]."""
-    found = 0
+    the candles that begin a UTC day into `days`, and into `near` those whose close is
+    not clearly inside the circuit breaker's band around the previous day's last close
+    (quiet.py's float test with its margin): elsewhere an untripped breaker provably
+    stays so. Returns how many of each were found. From chunk to chunk `state` carries
+    [the day, 1 once a previous close exists], `previous` [that close]."""
+    found, close_by = 0, 0
     for k in range(open_us.shape[0]):
         i = offset + k
         stamp = open_us[k] + shift
@@ -125,8 +125,9 @@ def scan(open_us, close, offset, shift, pct, margin, state, previous, times, day
             prev = previous[0]
             reach = prev * pct / 100 * (1 - margin)
             if not (prev - reach < close[i] < prev + reach):
-                return i, found
-    return -1, found
+                near[close_by] = i
+                close_by += 1
+    return found, close_by
 
 
 @njit(cache=True)

@@ -45,15 +45,16 @@ class OrderPath:
         self._sent_day, self._day_count = -1, 0
 
     # --- the strategy's signal (TradingCore._act_on) ------------------------------------
-    def on_signal(self, buy: bool, close: Decimal, now: int, open_ms: int) -> None:
+    def on_signal(self, buy: bool, close: Decimal, now: int, open_ms: int, tripped: bool) -> None:
         """The signal on a candle closing at `now` (µs): decided on the book as it stands,
-        then the core's TTL cancels, then the intent (the engine's order of commands)."""
+        then the core's TTL cancels, then the intent (the engine's order of commands).
+        `tripped`: the circuit breaker, once it has seen this candle."""
         stale = self.stale(now) if self.book.orders else []
         intent = self._intent(buy, close, open_ms)
         if stale:
             self._cancel(stale)
         if intent is not None:
-            self._place(*intent, close, now)
+            self._place(*intent, close, now, tripped)
 
     def _intent(
         self, buy: bool, close: Decimal, open_ms: int
@@ -92,11 +93,11 @@ class OrderPath:
                 self.book.close(order)
 
     def _place(self, intent: str, side: Side, qty: Decimal, price: Decimal | None,
-               close: Decimal, now: int) -> None:  # fmt: skip
+               close: Decimal, now: int, tripped: bool) -> None:  # fmt: skip
         """SyncTrader._place: the gate's risk checks, then the exchange's acceptance."""
         counts = self.counts
         counts.intents += 1
-        failed = self._refusal(side, qty, price, close, now)
+        failed = self._refusal(side, qty, price, close, now, tripped)
         if failed:
             counts.refusals[failed] += 1
             counts.safety[SafetyKind.RISK_REJECTED] += 1
@@ -115,8 +116,9 @@ class OrderPath:
         book.add(Resting(cid, side, qty, price, side is Side.SELL, now, asset, per_unit, amount))
 
     def _refusal(
-        self, side: Side, qty: Decimal, limit: Decimal | None, close: Decimal, now: int
-    ) -> str:
+        self, side: Side, qty: Decimal, limit: Decimal | None, close: Decimal, now: int,
+        tripped: bool,
+    ) -> str:  # fmt: skip
         """The name of the first risk check that fails (RiskManager.check), or ""."""
         found = self.rules.violations(qty, close if limit is None else limit)
         if limit is None:
@@ -133,9 +135,9 @@ class OrderPath:
             return "orders_per_sec"
         if side is Side.SELL:
             return ""  # an exit: the entry-only checks are exempt
-        return self._entry_refusal(qty * (close if limit is None else limit), close, now)
+        return self._entry_refusal(qty * (close if limit is None else limit), close, now, tripped)
 
-    def _entry_refusal(self, notional: Decimal, close: Decimal, now: int) -> str:
+    def _entry_refusal(self, notional: Decimal, close: Decimal, now: int, tripped: bool) -> str:
         account = self.account
         equity = account.equity(close)
         total = abs(account.held) * close + ZERO + notional
@@ -148,6 +150,8 @@ class OrderPath:
             return "daily_loss"
         if not (day_start - equity) / day_start * 100 < self.max_daily_loss:
             return "daily_loss"
+        if tripped:
+            return "circuit_breaker"
         today = self._day_count if self._sent_day == _day(now) else 0
         return "" if today < self.per_day else "orders_per_day"
 

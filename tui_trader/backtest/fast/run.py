@@ -14,6 +14,7 @@ import numpy.typing as npt
 
 from tui_trader.backtest.column_cache import ALL_PARTS, cache_target, candle_columns, load
 from tui_trader.backtest.fast import kernels
+from tui_trader.backtest.fast.breaker import Breaker
 from tui_trader.backtest.fast.ledger import ZERO
 from tui_trader.backtest.fast.result import curve, result
 from tui_trader.backtest.fast.source import CLOSE_FLOAT, CachedSource, Damaged, Source
@@ -23,6 +24,7 @@ from tui_trader.backtest.quiet import MARGIN
 from tui_trader.backtest.results import BacktestResult, BacktestSpec, EquityCurve
 from tui_trader.backtest.runner import BacktestRun, to_micros
 from tui_trader.config import Settings
+from tui_trader.domain.events import SafetyKind
 from tui_trader.market.pacing import interval_seconds
 from tui_trader.strategies.registry import create_strategy
 
@@ -44,6 +46,7 @@ class _Run:
     start: int
     close: npt.NDArray[np.float64]  # the run's closes
     days: list[int]  # the candles (of the run) that begin a UTC day by their close time
+    near: list[int]  # the candles near or past the circuit breaker's threshold
     curve: EquityCurve  # its times filled in
 
 
@@ -96,9 +99,10 @@ def _prepare(settings: Settings, spec: BacktestSpec) -> _Run | str:
         return f"{exc}: the exact path reads the file again"
 
 
-def _scan(settings: Settings, spec: BacktestSpec, source: Source) -> _Run | str:
-    """The range, its close times and day starts, and the circuit breaker's scan."""
+def _scan(settings: Settings, spec: BacktestSpec, source: Source) -> _Run:
+    """The range, its close times, day starts and the candles near the breaker's band."""
     days: list[int]
+    near: list[int]
     frame = BacktestRun(settings, spec)
     start, stop = _range(source, spec)
     frame.report_feed(source.columns.gaps, source.columns.dropped, stop)
@@ -106,22 +110,21 @@ def _scan(settings: Settings, spec: BacktestSpec, source: Source) -> _Run | str:
     samples = EquityCurve()
     samples.times_ms = array("q", [0]) * (stop - start)
     times = np.frombuffer(samples.times_ms, np.int64) if stop > start else np.zeros(0, np.int64)
-    state, previous, days = np.zeros(2, np.int64), np.zeros(1), []
+    state, previous, days, near = np.zeros(2, np.int64), np.zeros(1), [], []
     shift = source.columns.step_us - 1000
     pct = float(settings.circuit_breaker_pct)
     for first, chunk in source.open_chunks():
         low, high = max(first, start), min(first + len(chunk), stop)
         if low >= high:
             continue
-        found = np.empty(high - low, np.int64)
-        reach, count = kernels.scan(chunk[low - first : high - first], close, low - start,
-                                    shift, pct, MARGIN, state, previous, times, found)  # fmt: skip
+        found, by = np.empty(high - low, np.int64), np.empty(high - low, np.int64)
+        count, count_by = kernels.scan(chunk[low - first : high - first], close, low - start,
+                                       shift, pct, MARGIN, state, previous, times, found,
+                                       by)  # fmt: skip
         days += found[:count].tolist()
-        if reach >= 0:
-            at = source.close_time(start + int(reach))
-            return f"the circuit breaker may trip at {at:%Y-%m-%d %H:%M}"
+        near += by[:count_by].tolist()
     del times
-    return _Run(frame, source, start, close, days, samples)
+    return _Run(frame, source, start, close, days, near, samples)
 
 
 def fast_reason(settings: Settings, spec: BacktestSpec) -> str:
@@ -141,10 +144,14 @@ def run_fast(settings: Settings, spec: BacktestSpec) -> FastOutcome:
         return FastOutcome(None, run)
     strategy = create_strategy(settings.strategy, spec.symbol, settings.strategy_params)
     actions = decide(strategy, run.close)
-    visit = Visit(settings, run.source, run.start, run.days)
+    guard = Breaker(settings, run.source, run.start, run.days)
+    guard.replay(run.near, len(run.close))
+    visit = Visit(settings, run.source, run.start, run.days, guard)
     _walk(visit, actions)
     count = len(run.close)
     visit.path.counts.candles = count
+    if guard.changes:  # its events, one a trip or a clear
+        visit.path.counts.safety[SafetyKind.CIRCUIT_BREAKER] += len(guard.changes)
     last = run.source.decimal(CLOSE, run.start + count - 1) if count else ZERO
     samples = curve(visit, run.close, run.curve)
     try:

@@ -3,6 +3,7 @@ of the order placed on the candle before, the start-of-day equity, the signal.""
 
 from bisect import bisect_right
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from tui_trader.backtest.fast import kernels
 from tui_trader.backtest.fast.book import Resting
@@ -10,6 +11,9 @@ from tui_trader.backtest.fast.ledger import ZERO, Account
 from tui_trader.backtest.fast.orders import OrderPath
 from tui_trader.backtest.fast.source import Source
 from tui_trader.config import Settings
+
+if TYPE_CHECKING:  # the breaker reads this module's column names
+    from tui_trader.backtest.fast.breaker import Breaker
 from tui_trader.domain.orders import Fill
 
 OPEN, HIGH, LOW, CLOSE, VOLUME = range(5)  # the columns
@@ -19,8 +23,10 @@ class Visit:
     """The candles a fast run visits, in order, with the account as it stands. `days`:
     the candles (relative to `start`) that begin a UTC day by their close time."""
 
-    def __init__(self, settings: Settings, source: Source, start: int, days: list[int]) -> None:
-        self.source, self.start, self.days = source, start, days
+    def __init__(
+        self, settings: Settings, source: Source, start: int, days: list[int], breaker: "Breaker"
+    ) -> None:
+        self.source, self.start, self.days, self.breaker = source, start, days, breaker
         self.account = Account(settings.paper_quote_balance)
         self.path = OrderPath(settings, source.columns.symbol, self.account)
         self.shift = source.columns.step_us - 1000
@@ -49,7 +55,8 @@ class Visit:
             # dt_to_ms(open time), as quiet.py computes close times: timestamp() is the
             # correctly rounded µs / 10⁶, and so is this division.
             open_ms = int(open_us / 1_000_000 * 1000)
-            path.on_signal(action == kernels.BUY, columns.decimal(CLOSE, at), now, open_ms)
+            tripped = self.breaker.tripped_after(j)
+            path.on_signal(action == kernels.BUY, columns.decimal(CLOSE, at), now, open_ms, tripped)
         elif path.book.orders:
             path.cancel_stale(now)
 
