@@ -11,8 +11,7 @@ out is when it tripped and cleared, for the entries' risk check, and its events.
 
 from bisect import bisect_right
 
-from tui_trader.backtest.fast.source import Source
-from tui_trader.backtest.fast.visit import CLOSE
+from tui_trader.backtest.fast.source import CLOSE, Source
 from tui_trader.config import Settings
 from tui_trader.risk.circuit_breaker import CircuitBreaker
 

@@ -17,9 +17,9 @@ from tui_trader.backtest.fast import kernels
 from tui_trader.backtest.fast.breaker import Breaker
 from tui_trader.backtest.fast.ledger import ZERO
 from tui_trader.backtest.fast.result import curve, result
-from tui_trader.backtest.fast.source import CLOSE_FLOAT, CachedSource, Damaged, Source
+from tui_trader.backtest.fast.source import CLOSE, CLOSE_FLOAT, CachedSource, Damaged, Source
 from tui_trader.backtest.fast.subset import decide, unsupported
-from tui_trader.backtest.fast.visit import CLOSE, Visit
+from tui_trader.backtest.fast.visit import Visit
 from tui_trader.backtest.quiet import MARGIN
 from tui_trader.backtest.results import BacktestResult, BacktestSpec, EquityCurve
 from tui_trader.backtest.runner import BacktestRun, to_micros

@@ -24,6 +24,7 @@ from tui_trader.backtest.columns import EPOCH, CandleColumns
 
 CHUNK = 1 << 16  # candles a streamed read brings in
 OPEN_US, CLOSE_FLOAT, COEFFICIENTS, EXPONENTS = 0, 4, 6, 11  # column_cache's parts
+OPEN, HIGH, LOW, CLOSE, VOLUME = range(5)  # the price columns (CandleColumns.decimal)
 _US = timedelta(microseconds=1)
 OpenTimes = npt.NDArray[np.int64]
 

@@ -3,20 +3,15 @@ of the order placed on the candle before, the start-of-day equity, the signal.""
 
 from bisect import bisect_right
 from decimal import Decimal
-from typing import TYPE_CHECKING
 
 from tui_trader.backtest.fast import kernels
 from tui_trader.backtest.fast.book import Resting
+from tui_trader.backtest.fast.breaker import Breaker
 from tui_trader.backtest.fast.ledger import ZERO, Account
 from tui_trader.backtest.fast.orders import OrderPath
-from tui_trader.backtest.fast.source import Source
+from tui_trader.backtest.fast.source import CLOSE, HIGH, LOW, OPEN, VOLUME, Source
 from tui_trader.config import Settings
-
-if TYPE_CHECKING:  # the breaker reads this module's column names
-    from tui_trader.backtest.fast.breaker import Breaker
 from tui_trader.domain.orders import Fill
-
-OPEN, HIGH, LOW, CLOSE, VOLUME = range(5)  # the columns
 
 
 class Visit:
@@ -24,7 +19,7 @@ class Visit:
     the candles (relative to `start`) that begin a UTC day by their close time."""
 
     def __init__(
-        self, settings: Settings, source: Source, start: int, days: list[int], breaker: "Breaker"
+        self, settings: Settings, source: Source, start: int, days: list[int], breaker: Breaker
     ) -> None:
         self.source, self.start, self.days, self.breaker = source, start, days, breaker
         self.account = Account(settings.paper_quote_balance)
@@ -40,23 +35,23 @@ class Visit:
         """SyncTrader.on_candle's order of events on candle j (relative to `start`): the
         exchange matches, the day may begin (its start-of-day equity), the strategy's
         signal, the TTL cancels and the intent."""
-        columns, account, path, at = self.source, self.account, self.path, self.start + j
+        source, account, path, at = self.source, self.account, self.path, self.start + j
         first = self._first_of_new_day(j)
         if 0 <= first < j:  # the day began on a candle with no event: its close's equity
-            path.day_start = account.equity(columns.decimal(CLOSE, self.start + first))
+            path.day_start = account.equity(source.decimal(CLOSE, self.start + first))
         self._day_begins, self._filled = first == j, False
         if path.book.orders:
             self._match(at)
         if self._day_begins and not self._filled:
-            path.day_start = account.equity(columns.decimal(CLOSE, at))
-        open_us = columns.open_us(at)
+            path.day_start = account.equity(source.decimal(CLOSE, at))
+        open_us = source.open_us(at)
         now = open_us + self.shift
         if action:
             # dt_to_ms(open time), as quiet.py computes close times: timestamp() is the
             # correctly rounded µs / 10⁶, and so is this division.
             open_ms = int(open_us / 1_000_000 * 1000)
             tripped = self.breaker.tripped_after(j)
-            path.on_signal(action == kernels.BUY, columns.decimal(CLOSE, at), now, open_ms, tripped)
+            path.on_signal(action == kernels.BUY, source.decimal(CLOSE, at), now, open_ms, tripped)
         elif path.book.orders:
             path.cancel_stale(now)
 
@@ -71,13 +66,13 @@ class Visit:
 
     def _match(self, at: int) -> None:
         """The exchange's matching on candle `at`; BacktestRun._rebase after fills."""
-        columns, account, path = self.source, self.account, self.path
+        source, account, path = self.source, self.account, self.path
         prices: tuple[Decimal, ...]
         if path.market:  # MARKET orders fill at the open whatever the rest (not loaded)
-            prices = (ZERO, ZERO, ZERO, columns.decimal(OPEN, at))
+            prices = (ZERO, ZERO, ZERO, source.decimal(OPEN, at))
         else:
-            prices = tuple(columns.decimal(k, at) for k in (VOLUME, LOW, HIGH, OPEN))
-        path.book.match(path.share, prices, path.slip, columns.close_time(at), self._on_fill)
+            prices = tuple(source.decimal(k, at) for k in (VOLUME, LOW, HIGH, OPEN))
+        path.book.match(path.share, prices, path.slip, source.close_time(at), self._on_fill)
         if self._filled:  # the curve's line from this candle on
             self.starts.append(at - self.start)
             self.flats.append(float(account.cash))
