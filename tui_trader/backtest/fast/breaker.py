@@ -12,6 +12,7 @@ out is when it tripped and cleared, for the entries' risk check, and its events.
 from bisect import bisect_right
 
 from tui_trader.backtest.fast.source import CLOSE, Source
+from tui_trader.backtest.fast.stepping import visits
 from tui_trader.config import Settings
 from tui_trader.risk.circuit_breaker import CircuitBreaker
 
@@ -26,16 +27,8 @@ class Breaker:
 
     def replay(self, near: list[int], count: int) -> None:
         """Show it the near candles and the candles while tripped, in order."""
-        at, j, day = 0, -1, 1  # days[day]: the next day start whose eve it has not seen
-        while True:
-            if self.symbol in self.live.tripped:
-                j += 1
-            else:
-                while at < len(near) and near[at] <= j:
-                    at += 1
-                j = near[at] if at < len(near) else count
-            if j >= count:
-                return
+        day = 1  # days[day]: the next day start whose eve it has not seen
+        for j in visits(near, count, lambda: self.symbol in self.live.tripped):
             while day < len(self.days) and self.days[day] <= j:  # each day's last close
                 self._catch_up(self.days[day] - 1)
                 day += 1

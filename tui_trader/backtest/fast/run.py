@@ -18,6 +18,7 @@ from tui_trader.backtest.fast.breaker import Breaker
 from tui_trader.backtest.fast.ledger import ZERO
 from tui_trader.backtest.fast.result import curve, result
 from tui_trader.backtest.fast.source import CLOSE, CLOSE_FLOAT, CachedSource, Damaged, Source
+from tui_trader.backtest.fast.stepping import visits
 from tui_trader.backtest.fast.subset import decide, unsupported
 from tui_trader.backtest.fast.visit import Visit
 from tui_trader.backtest.quiet import MARGIN
@@ -167,15 +168,7 @@ def _walk(visit: Visit, actions: npt.NDArray[np.int8]) -> None:
     the day starts, whose equity the visits read back when an entry needs it."""
     signals: list[int] = np.flatnonzero(actions).tolist()
     acts = dict(zip(signals, actions[signals].tolist(), strict=True))
-    book, count, at, j = visit.path.book.orders, len(actions), 0, -1
-    while True:
-        if book:
-            j += 1
-        else:
-            while at < len(signals) and signals[at] <= j:
-                at += 1
-            j = signals[at] if at < len(signals) else count
-        if j >= count:
-            break
+    book = visit.path.book.orders
+    for j in visits(signals, len(actions), lambda: bool(book)):
         visit.candle(j, acts.get(j, 0))
     visit.path.counts.signals = len(signals)
