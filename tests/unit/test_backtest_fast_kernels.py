@@ -35,7 +35,8 @@ def random_params(rng: random.Random, name: str) -> dict[str, Any]:
         return {"period": rng.randint(2, 30), "oversold": low, "overbought": 100.0 - low}
     if name == "bollinger":
         return {"period": rng.randint(2, 40), "num_std": rng.choice((1.0, 1.5, 2.0, 2.7)),
-                "max_bandwidth_pct": rng.choice((2.0, 4.0, 10.0))}  # fmt: skip
+                "max_bandwidth_pct": rng.choice((2.0, 4.0, 10.0)),
+                "min_bandwidth_pct": rng.choice((0.0, 0.3, 1.0))}  # fmt: skip
     fast = rng.randint(2, 20)
     slow = rng.randint(fast + 1, 60)
     if name == "macd":

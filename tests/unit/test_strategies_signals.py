@@ -174,22 +174,24 @@ def test_bollinger_sells_on_reentry_from_above() -> None:
 
 
 def test_bollinger_bandwidth_filter_blocks_entries_not_exits() -> None:
-    wide = run("bollinger", [*RANGE, 98.5, 100.0], period=10, max_bandwidth_pct=1.0)
+    narrow_ok = {"max_bandwidth_pct": 1.0, "min_bandwidth_pct": 0.0}
+    wide = run("bollinger", [*RANGE, 98.5, 100.0], period=10, **narrow_ok)
     assert (wide[11].action, wide[11].reason) == (HOLD, "hold: bandwidth above 1.0%")
-    exit_ = run("bollinger", [*RANGE, 104.0, 101.0], period=10, max_bandwidth_pct=1.0)
+    exit_ = run("bollinger", [*RANGE, 104.0, 101.0], period=10, **narrow_ok)
     assert exit_[11].action is SELL
 
 
 def test_bollinger_minimum_bandwidth_blocks_entries_too_narrow_to_pay() -> None:
-    """Issue 16 item 6: the source platform's minimum-bandwidth filter. The re-entry's
-    bands are about 2.6% wide: a 3% floor holds, a 2% floor lets it buy."""
+    """Issue 16 item 6: the source platform's minimum-bandwidth filter, 2% by default.
+    The re-entry's bands are about 2.6% wide: a 3% floor holds, the 2% default buys."""
     closes = [*RANGE, 98.5, 100.0]
     lower_now, upper_now = bands(closes[2:12])
     width = (upper_now - lower_now) / statistics.fmean(closes[2:12]) * 100
     assert 2.0 < width < 3.0
     narrow = run("bollinger", closes, period=10, min_bandwidth_pct=3.0)
     assert (narrow[11].action, narrow[11].reason) == (HOLD, "hold: bandwidth below 3.0%")
-    assert run("bollinger", closes, period=10, min_bandwidth_pct=2.0)[11].action is BUY
+    assert run("bollinger", closes, period=10)[11].action is BUY
+    assert create_strategy("bollinger", "BTCUSDT", {}).params.min_bandwidth_pct == 2.0
     exit_ = run("bollinger", [*RANGE, 104.0, 101.0], period=10, min_bandwidth_pct=3.9)
     assert exit_[11].action is SELL  # exits are never filtered
     with pytest.raises(StrategyParamError, match=r"min_bandwidth_pct=4\.0: must be <"):

@@ -4,7 +4,8 @@ BUY when the previous close was below the previous lower band and this close is 
 or above the current lower band, and the bands are neither too narrow nor too wide:
 min_bandwidth_pct <= bandwidth (upper - lower) / middle % <= max_bandwidth_pct (too
 narrow, the way back to the middle band cannot pay the fees; too wide means a trend,
-where re-entries fail).
+where re-entries fail). The 2% floor is the source platform's default; the 4% ceiling
+ours.
 SELL when the previous close was above the previous upper band and this close is back at
 or below the current upper band. Exits are never filtered by bandwidth.
 
@@ -25,7 +26,7 @@ class BollingerParams(StrategyParams):
     period: Annotated[int, Field(ge=2, le=1000)] = 20
     num_std: Annotated[float, Field(gt=0, le=10)] = 2.0
     max_bandwidth_pct: Annotated[float, Field(gt=0, le=100)] = 4.0
-    min_bandwidth_pct: Annotated[float, Field(ge=0, le=100)] = 0.0
+    min_bandwidth_pct: Annotated[float, Field(ge=0, le=100)] = 2.0  # the source platform's
 
     @model_validator(mode="after")
     def _check_band(self) -> Self:

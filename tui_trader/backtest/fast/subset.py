@@ -31,7 +31,7 @@ KERNELS: dict[str, tuple[type[Strategy], Callable[..., Actions], tuple[str, ...]
     "macd": (MacdStrategy, windows.macd_actions,
              ("fast_period", "slow_period", "signal_period")),
     "bollinger": (BollingerStrategy, windows.bollinger_actions,
-                  ("period", "num_std", "max_bandwidth_pct")),
+                  ("period", "num_std", "max_bandwidth_pct", "min_bandwidth_pct")),
 }  # fmt: skip
 
 

@@ -118,9 +118,10 @@ def macd_actions(close, fast_period, slow_period, signal_period, warmup):  # typ
 
 
 @njit(cache=True)
-def bollinger_actions(close, period, num_std, max_width_pct, warmup):  # type: ignore[no-untyped-def]
+def bollinger_actions(close, period, num_std, max_width_pct, min_width_pct, warmup):  # type: ignore[no-untyped-def]
     """BollingerStrategy._decide: bands by the sliding Welford update (Bollinger.update)
-    and a re-entry from outside a band; BUY only while the bands are narrow."""
+    and a re-entry from outside a band; BUY only while the bandwidth is within
+    [min_width_pct, max_width_pct]."""
     n = close.shape[0]
     out = np.zeros(n, np.int8)
     ring = np.empty(period, np.float64)
@@ -164,6 +165,6 @@ def bollinger_actions(close, period, num_std, max_width_pct, warmup):  # type: i
             continue
         if p_close > p_upper and x <= upper:
             out[i] = SELL
-        elif p_close < p_lower and x >= lower and width_pct <= max_width_pct:
+        elif p_close < p_lower and x >= lower and min_width_pct <= width_pct <= max_width_pct:
             out[i] = BUY
     return out
