@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from rich.console import Console
 
 from tui_trader.backtest.choice import FastUnavailable, VerifyFailed, fast_grid, run_chosen
+from tui_trader.backtest.confirm import confirm_top
 from tui_trader.backtest.executors import ExecutorError
 from tui_trader.backtest.grid import RANKINGS, combinations, parse_grid, run_grid
 from tui_trader.backtest.optimize import OptimizeError
@@ -38,6 +39,7 @@ from tui_trader.strategies.base import StrategyParamError
 from tui_trader.strategies.registry import available_strategies
 
 if TYPE_CHECKING:  # the Binance client (aiohttp: a quarter second) loads for `data` only
+    from tui_trader.backtest.confirm import Confirmation
     from tui_trader.backtest.research_report import Research
     from tui_trader.binance.client import Endpoints
 
@@ -203,6 +205,12 @@ def _grid(args: argparse.Namespace, settings: Settings, spec: BacktestSpec) -> i
         watched = Watched(executor, advance, BestSoFar(args.rank_by, list(grid)))
         result = run_grid(settings, spec, base, grid, args.rank_by, progress=advance,
                           executor=watched, fast=fast)  # fmt: skip
+        checked = None
+        if fast and args.confirm:
+            getter = RANKINGS[args.rank_by][0]
+            ranked = [(row.params, getter(row.metrics)) for row in result.rows]
+            checked = confirm_top(settings, spec, base, ranked, args.rank_by, executor,
+                                  args.confirm)  # fmt: skip
     with _output(args.file) as out:
         if args.output == "json":
             out.write(grid_json(result))
@@ -212,10 +220,20 @@ def _grid(args: argparse.Namespace, settings: Settings, spec: BacktestSpec) -> i
             render_grid(result, _console(out, args.file))
     if args.output != "table":
         print(result.warning, file=sys.stderr)
-    return 0
+    return _confirmed(checked, args.output == "table")
+
+
+def _confirmed(checked: "Confirmation | None", table: bool) -> int:
+    """Say what the exact engine found; a disagreement is a failure of the fast path."""
+    if checked is None:
+        return 0
+    for line in checked.lines():
+        print(line, file=sys.stdout if table and not checked.differs else sys.stderr)
+    return EXIT_FAILED if checked.differs else 0
 
 
 def _research(args: argparse.Namespace, result: "Research") -> int:
+    from tui_trader.backtest.optimize import OptimizeResult
     from tui_trader.backtest.research_report import render_research, research_json
 
     with _output(args.file) as out:
@@ -223,7 +241,8 @@ def _research(args: argparse.Namespace, result: "Research") -> int:
             out.write(research_json(result))
         else:
             render_research(result, _console(out, args.file))
-    return 0
+    checked = result.confirmation if isinstance(result, OptimizeResult) else None
+    return _confirmed(checked, args.output == "table")
 
 
 @contextmanager

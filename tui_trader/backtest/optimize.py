@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from tui_trader.backtest.column_cache import cache_key
+from tui_trader.backtest.confirm import Confirmation
 from tui_trader.backtest.executors import Executor
 from tui_trader.backtest.grid import RANKINGS, evaluate
 from tui_trader.backtest.metrics import Metrics
@@ -54,6 +55,7 @@ class OptimizeResult:
     new_trials: int
     failed: int  # refused combinations and trials without a value for the metric
     rows: list[TrialRow]  # every completed trial, best first (ties: the earlier trial)
+    confirmation: Confirmation | None = None  # --fast: the top k on the exact path
 
 
 def parse_range(item: str) -> tuple[str, tuple[str, Any]]:
@@ -101,10 +103,12 @@ def _suggest(trial: Any, space: Space) -> dict[str, Any]:
     return params
 
 
-def _checked(settings: Settings, spec: BacktestSpec, params: dict[str, Any]) -> Metrics | str:
+def _checked(
+    settings: Settings, spec: BacktestSpec, fast: bool, params: dict[str, Any]
+) -> Metrics | str:
     """A worker task: the metrics, or why the strategy refused the combination."""
     try:
-        return evaluate(settings, spec, params)
+        return evaluate(settings, spec, params, fast=fast)
     except StrategyParamError as exc:
         return str(exc)
 
@@ -120,6 +124,7 @@ def run_optimize(
     seed: int = 1,
     study: str | None = None,
     progress: Callable[[int, int], None] | None = None,
+    fast: bool = False,
 ) -> OptimizeResult:
     try:
         import optuna
@@ -136,7 +141,7 @@ def run_optimize(
         sampler=optuna.samplers.TPESampler(seed=seed),
     )  # fmt: skip
     base = dict(settings.strategy_params)
-    task = partial(_checked, settings, spec)
+    task = partial(_checked, settings, spec, fast)
     done = 0
     while done < trials:
         batch = [found.ask() for _ in range(min(executor.workers, trials - done))]

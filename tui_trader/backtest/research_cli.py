@@ -6,6 +6,8 @@ import statistics
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Protocol, Self, TypeVar
 
+from tui_trader.backtest.choice import fast_grid
+from tui_trader.backtest.confirm import DEFAULT_TOP, confirm_top
 from tui_trader.backtest.executors import Executor, open_executor
 from tui_trader.backtest.grid import RANKINGS, combinations, parse_grid
 from tui_trader.backtest.metrics import Metrics
@@ -49,6 +51,9 @@ def add_research_options(ap: argparse.ArgumentParser) -> None:
     ap.add_argument("--study", metavar="NAME",
                     help="--optimize study name (default: from the strategy, metric, "
                     "data and search space, so the same command resumes it)")  # fmt: skip
+    ap.add_argument("--confirm", type=int, default=DEFAULT_TOP, metavar="K",
+                    help="with --fast and --grid or --optimize: the top K again on the "
+                    f"exact path, any change said (default: {DEFAULT_TOP}; 0: none)")  # fmt: skip
     ap.add_argument("--cluster", metavar="tcp://HOST:8786",
                     help="run sweeps on this Dask scheduler (the cluster extra) instead of "
                     "local processes")  # fmt: skip
@@ -73,6 +78,10 @@ def check_research_options(args: argparse.Namespace) -> str | None:
         return "--monte-carlo RUNS must be between 1 and 100000"
     if chosen and args.output == "csv":
         return "--output csv is for trades and grids: use table or json here"
+    if args.fast and (args.walk_forward or args.monte_carlo is not None):
+        return "--fast runs a single backtest, --grid or --optimize; drop it here"
+    if not 0 <= args.confirm <= 1000:
+        return "--confirm K must be between 0 and 1000"
     if not 0 < args.perturb_bps <= 1000:
         return "--perturb-bps must be in (0, 1000]"
     return None
@@ -120,17 +129,27 @@ def monte_carlo(
 
 
 def optimize(args: argparse.Namespace, settings: Settings, spec: BacktestSpec) -> "OptimizeResult":
+    from dataclasses import replace
+
     from tui_trader.backtest.optimize import run_optimize, search_space
 
     space = search_space(parse_grid(args.grid), args.search)
     runs = args.optimize
+    fast = args.fast and fast_grid(settings, spec)
     with (
         sweep_executor(args, runs) as executor,
         bar(not args.no_progress, f"optimize ({executor.where})", runs) as advance,
     ):
-        executor = Watched(executor, advance, BestSoFar(args.rank_by, list(space)))
-        return run_optimize(settings, spec, space, executor, trials=runs, rank_by=args.rank_by,
-                            seed=args.seed, study=args.study, progress=advance)  # fmt: skip
+        watched = Watched(executor, advance, BestSoFar(args.rank_by, list(space)))
+        result = run_optimize(settings, spec, space, watched, trials=runs, rank_by=args.rank_by,
+                              seed=args.seed, study=args.study, progress=advance,
+                              fast=fast)  # fmt: skip
+        if not (fast and args.confirm):
+            return result
+        ranked = [(row.params, row.value) for row in result.rows]
+        base = dict(settings.strategy_params)
+        checked = confirm_top(settings, spec, base, ranked, args.rank_by, executor, args.confirm)
+        return replace(result, confirmation=checked)
 
 
 class Watched:
