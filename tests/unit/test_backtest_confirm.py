@@ -7,13 +7,17 @@ from pathlib import Path
 
 import pytest
 
-from tests.unit.test_backtest_research import cli
+from tests.unit.test_backtest_research import HOUR, cli
 from tests.unit.test_backtest_runner import settings, walk
 from tui_trader.backtest.cli import run_backtest_command
 from tui_trader.backtest.confirm import confirm_top
 from tui_trader.backtest.executors import LocalProcesses
+from tui_trader.backtest.fast import fast_reason
 from tui_trader.backtest.grid import evaluate
+from tui_trader.backtest.monte_carlo import run_monte_carlo
 from tui_trader.backtest.results import BacktestSpec
+from tui_trader.backtest.runner import run_backtest
+from tui_trader.backtest.walk_forward import data_span, plan, run_walk_forward
 
 SETS = [{"fast_period": 2, "slow_period": 5}, {"fast_period": 3, "slow_period": 8},
         {"fast_period": 5, "slow_period": 13}]  # fmt: skip
@@ -62,15 +66,27 @@ def test_a_fast_grid_and_a_fast_search_are_confirmed(
     assert 1 <= len(rows) <= 4 and all(r["fast_value"] == r["exact_value"] for r in rows)
 
 
-@pytest.mark.parametrize(
-    ("extra", "message"),
-    [
-        (["--monte-carlo", "3", "--fast"], "--fast runs a single backtest, --grid or --optimize"),
-        (["--grid", "fast_period=2,3", "--confirm", "-1"], "--confirm K must be between 0"),
-    ],
-)
-def test_fast_where_it_does_not_apply_is_a_usage_error(
-    data_dir: Path, capsys: pytest.CaptureFixture[str], extra: list[str], message: str
+def test_a_bad_confirm_count_is_a_usage_error(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert run_backtest_command(cli(data_dir, *extra)) == 2
-    assert message in capsys.readouterr().err
+    assert run_backtest_command(cli(data_dir, "--grid", "fast_period=2,3", "--confirm", "-1")) == 2
+    assert "--confirm K must be between 0" in capsys.readouterr().err
+
+
+def test_walk_forward_and_monte_carlo_on_the_fast_path_give_the_exact_answer(
+    tmp_path: Path,
+) -> None:
+    spec = BacktestSpec(walk(tmp_path / "w.csv", 1200), "BTCUSDT", cache=tmp_path / "cache")
+    chosen = settings(tmp_path, strategy_params={})
+    windows = plan(*data_span(chosen, spec), 6 * HOUR, 4 * HOUR)
+    grid = {"fast_period": [2, 3], "slow_period": [5, 8]}
+    tuned = settings(tmp_path)
+    assert fast_reason(chosen, spec) == "" == fast_reason(tuned, spec)  # the fast path runs
+    with LocalProcesses(2) as executor:
+        walked = [run_walk_forward(chosen, spec, {}, grid, windows, executor, "total_return",
+                                   fast=fast) for fast in (False, True)]  # fmt: skip
+        base = run_backtest(tuned, spec)
+        noisy = [run_monte_carlo(tuned, spec, base, executor, runs=3, perturb_bps=20, fast=fast)
+                 for fast in (False, True)]  # fmt: skip
+    assert walked[0] == walked[1] and len(walked[0].windows) == 3
+    assert noisy[0] == noisy[1] and len({p.return_pct for p in noisy[0].perturbed}) > 1

@@ -19,7 +19,7 @@ from typing import Any
 from tui_trader.backtest.column_cache import candle_columns
 from tui_trader.backtest.executors import Executor, open_executor
 from tui_trader.backtest.metrics import Metrics, compute_metrics
-from tui_trader.backtest.results import BacktestSpec
+from tui_trader.backtest.results import BacktestResult, BacktestSpec
 from tui_trader.backtest.runner import run_backtest
 from tui_trader.config import Settings
 from tui_trader.market.pacing import interval_seconds
@@ -105,13 +105,19 @@ def evaluate(
     """One combination, in a worker process; `fast`: on the fast path (its caller has
     checked that the run is inside its subset; a run outside it runs exactly)."""
     tuned = settings.model_copy(update={"strategy_params": params})
+    return compute_metrics(backtest(tuned, spec, fast))
+
+
+def backtest(settings: Settings, spec: BacktestSpec, fast: bool = False) -> BacktestResult:
+    """One run, on the fast path when asked and inside its subset, else the exact one
+    (the same answer either way: the fast path's parity tests prove it)."""
     if fast:
         from tui_trader.backtest.fast import run_fast
 
-        outcome = run_fast(tuned, spec)
+        outcome = run_fast(settings, spec)
         if outcome.result is not None:
-            return compute_metrics(outcome.result)
-    return compute_metrics(run_backtest(tuned, spec))
+            return outcome.result
+    return run_backtest(settings, spec)
 
 
 def rank(rows: list[GridRow], rank_by: str) -> list[GridRow]:

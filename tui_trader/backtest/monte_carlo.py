@@ -22,9 +22,9 @@ from functools import partial
 from pathlib import Path
 
 from tui_trader.backtest.executors import Executor
+from tui_trader.backtest.grid import backtest
 from tui_trader.backtest.metrics import compute_metrics
 from tui_trader.backtest.results import BacktestResult, BacktestSpec
-from tui_trader.backtest.runner import run_backtest
 from tui_trader.config import Settings
 from tui_trader.domain.market import Candle
 from tui_trader.journal.trades import RoundTrip
@@ -127,8 +127,11 @@ def write_klines(candles: Iterator[Candle], path: Path) -> None:
             out.writerow([start, c.open, c.high, c.low, c.close, c.volume, end, 0, 0, 0, 0, 0])
 
 
-def perturbed_run(settings: Settings, spec: BacktestSpec, bps: float, seed: int) -> PathFigures:
-    """One perturbed backtest (a worker task): the noisy candles in a file of its own."""
+def perturbed_run(
+    settings: Settings, spec: BacktestSpec, bps: float, fast: bool, seed: int
+) -> PathFigures:
+    """One perturbed backtest (a worker task): the noisy candles in a file of its own;
+    `fast`: on the fast path (inside its subset)."""
     interval = settings.candle_interval
     candles = (
         c
@@ -139,7 +142,7 @@ def perturbed_run(settings: Settings, spec: BacktestSpec, bps: float, seed: int)
     with tempfile.TemporaryDirectory(prefix="tui-trader-mc-") as folder:
         path = Path(folder) / "perturbed.csv"
         write_klines(perturbed(candles, seed, bps), path)
-        return figures(run_backtest(settings, BacktestSpec(path, spec.symbol)))
+        return figures(backtest(settings, BacktestSpec(path, spec.symbol), fast))
 
 
 def run_monte_carlo(
@@ -152,9 +155,10 @@ def run_monte_carlo(
     seed: int = 1,
     perturb_bps: float = 5.0,
     progress: Callable[[int, int], None] | None = None,
+    fast: bool = False,
 ) -> MonteCarloResult:
     """Both tests around `base` (the unperturbed run of the same settings and spec)."""
-    task = partial(perturbed_run, settings, spec, perturb_bps)
+    task = partial(perturbed_run, settings, spec, perturb_bps, fast)
     seeds = [seed * 1_000_003 + run for run in range(runs)]
     found: dict[int, PathFigures] = {}
     for index, result in executor.run(task, seeds):

@@ -78,8 +78,6 @@ def check_research_options(args: argparse.Namespace) -> str | None:
         return "--monte-carlo RUNS must be between 1 and 100000"
     if chosen and args.output == "csv":
         return "--output csv is for trades and grids: use table or json here"
-    if args.fast and (args.walk_forward or args.monte_carlo is not None):
-        return "--fast runs a single backtest, --grid or --optimize; drop it here"
     if not 0 <= args.confirm <= 1000:
         return "--confirm K must be between 0 and 1000"
     if not 0 < args.perturb_bps <= 1000:
@@ -100,24 +98,26 @@ def walk_forward(
     windows = plan(*data_span(settings, spec), train, test)
     grid, base = parse_grid(args.grid), dict(settings.strategy_params)
     valid, _ = combinations(settings.strategy, base, grid)
+    fast = args.fast and fast_grid(settings, spec)
     with (
         sweep_executor(args, len(valid)) as executor,
         bar(not args.no_progress, f"walk-forward ({executor.where})", len(windows)) as advance,
     ):
         executor = Watched(executor, advance, BestSoFar(args.rank_by, list(grid)))
         return run_walk_forward(
-            settings, spec, base, grid, windows, executor, args.rank_by, advance
+            settings, spec, base, grid, windows, executor, args.rank_by, advance, fast=fast
         )
 
 
 def monte_carlo(
     args: argparse.Namespace, settings: Settings, spec: BacktestSpec
 ) -> MonteCarloResult:
+    from tui_trader.backtest.choice import run_chosen
     from tui_trader.backtest.monte_carlo import run_monte_carlo
-    from tui_trader.backtest.runner import run_backtest
 
+    fast = args.fast and fast_grid(settings, spec)
     with bar(not args.no_progress, "backtest", None) as advance:
-        base = run_backtest(settings, spec, advance)
+        base = run_chosen(settings, spec, fast=fast, progress=advance)
     runs = args.monte_carlo
     with (
         sweep_executor(args, runs) as executor,
@@ -125,7 +125,8 @@ def monte_carlo(
     ):
         executor = Watched(executor, advance, MedianReturn())
         return run_monte_carlo(settings, spec, base, executor, runs=runs, seed=args.seed,
-                               perturb_bps=args.perturb_bps, progress=advance)  # fmt: skip
+                               perturb_bps=args.perturb_bps, progress=advance,
+                               fast=fast)  # fmt: skip
 
 
 def optimize(args: argparse.Namespace, settings: Settings, spec: BacktestSpec) -> "OptimizeResult":

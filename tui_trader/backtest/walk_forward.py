@@ -15,10 +15,9 @@ from typing import Any
 
 from tui_trader.backtest.column_cache import candle_columns
 from tui_trader.backtest.executors import Executor
-from tui_trader.backtest.grid import GridRow, run_grid
+from tui_trader.backtest.grid import GridRow, backtest, run_grid
 from tui_trader.backtest.metrics import Metrics, compute_metrics
 from tui_trader.backtest.results import BacktestSpec
-from tui_trader.backtest.runner import run_backtest
 from tui_trader.config import Settings
 from tui_trader.market.pacing import interval_seconds
 from tui_trader.market.replay import read_candles
@@ -121,15 +120,17 @@ def run_walk_forward(
     executor: Executor,
     rank_by: str = "sharpe",
     progress: Callable[[int, int], None] | None = None,
+    fast: bool = False,
 ) -> WalkForwardResult:
+    """`fast`: the grids and the test runs on the fast path (inside its subset)."""
     results = []
     for done, window in enumerate(windows):
         train = replace(spec, start=window.train_start, end=window.test_start)
-        ranked = run_grid(settings, train, base, grid, rank_by, executor=executor)
+        ranked = run_grid(settings, train, base, grid, rank_by, executor=executor, fast=fast)
         best: GridRow = ranked.rows[0]
         chosen = settings.model_copy(update={"strategy_params": {**base, **best.params}})
         test = replace(spec, start=window.test_start, end=window.test_end)
-        outcome = compute_metrics(run_backtest(chosen, test))
+        outcome = compute_metrics(backtest(chosen, test, fast))
         results.append(WindowResult(window, best.params, best.metrics, outcome))
         if progress is not None:
             progress(done + 1, len(windows))
