@@ -7,6 +7,7 @@ feed down. Each venue says how to connect, backfill, consume and release."""
 
 import asyncio
 import logging
+from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Callable
 from contextlib import suppress
 from datetime import datetime
@@ -29,7 +30,7 @@ class Delays(Protocol):
     def delay(self, retry: int, rand: float | None = None) -> float: ...
 
 
-class StreamFeed:
+class StreamFeed(ABC):
     def __init__(
         self,
         name: str,
@@ -50,23 +51,25 @@ class StreamFeed:
         self._closed = False
 
     # --- what each venue provides ----------------------------------------------------
+    @abstractmethod
     async def _connect(self) -> None:
-        raise NotImplementedError
+        """Open the venue's stream and subscribe."""
 
+    @abstractmethod
     async def _backfill(self) -> int:
         """Emit what closed while disconnected; returns how many candles."""
-        raise NotImplementedError
 
+    @abstractmethod
     async def _consume(self) -> str:
         """Read the connection until it must be replaced; returns why."""
-        raise NotImplementedError
 
+    @abstractmethod
     async def _close_socket(self) -> None:
-        raise NotImplementedError
+        """Close the current connection (a new one follows)."""
 
+    @abstractmethod
     async def _release(self) -> None:
         """Everything the feed holds, at close (the socket and any session)."""
-        raise NotImplementedError
 
     async def _stop(self, task: asyncio.Task[None]) -> None:
         task.cancel()
