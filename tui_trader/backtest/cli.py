@@ -7,7 +7,7 @@ output not writable, --verify finding the fast path differing from the exact pat
 
 import argparse
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -40,6 +40,7 @@ from tui_trader.strategies.registry import available_strategies
 
 if TYPE_CHECKING:  # the Binance client (aiohttp: a quarter second) loads for `data` only
     from tui_trader.backtest.confirm import Confirmation
+    from tui_trader.backtest.download import DownloadRequest, DownloadResult, Progress
     from tui_trader.backtest.research_report import Research
     from tui_trader.binance.client import Endpoints
 
@@ -268,41 +269,44 @@ def data_parser() -> argparse.ArgumentParser:
     down.add_argument("--from", dest="start", type=parse_when, required=True)
     down.add_argument("--to", dest="end", type=parse_when, required=True, help="excluded")
     down.add_argument("--dir", type=Path, help="cache folder (default: <data dir>/klines)")
-    down.add_argument("--venue", choices=("binance", "upbit"), default="binance",
-                      help="whose candles (upbit: SYMBOL as BTCKRW for KRW-BTC)")  # fmt: skip
+    down.add_argument("--venue", choices=("binance", "upbit", "alpaca"), default="binance",
+                      help="whose candles (upbit: SYMBOL as BTCKRW for KRW-BTC; alpaca: "
+                           "AAPLUSD for AAPL, keys from ALPACA_API_KEY_ID and "
+                           "ALPACA_API_SECRET_KEY)")  # fmt: skip
+    down.add_argument("--alpaca-feed", choices=("iex", "sip"), default="iex",
+                      help="Alpaca's data feed (sip needs a paid subscription)")  # fmt: skip
     down.add_argument("--no-progress", action="store_true", help="no progress bar")
     return ap
 
 
 def run_data_command(
-    argv: Sequence[str], endpoints: "Endpoints | None" = None, upbit_url: str | None = None
+    argv: Sequence[str],
+    endpoints: "Endpoints | None" = None,
+    upbit_url: str | None = None,
+    alpaca_url: str | None = None,
 ) -> int:
-    """`tui-trader data download SYMBOL INTERVAL --from --to [--venue]`. Binance mainnet
-    and Upbit's API unless `endpoints` / `upbit_url` say otherwise (tests point them at
-    local servers)."""
-    from tui_trader.backtest.download import DownloadError, DownloadRequest, download_klines
-    from tui_trader.backtest.download_upbit import UpbitDownload, download_upbit
-    from tui_trader.binance.client import ENDPOINTS, ClientSpec
-    from tui_trader.upbit.quotation import API
+    """`tui-trader data download SYMBOL INTERVAL --from --to [--venue]`. Binance mainnet,
+    Upbit's and Alpaca's APIs unless `endpoints` / `upbit_url` / `alpaca_url` say
+    otherwise (tests point them at local servers). A key Alpaca refuses is configuration:
+    exit 2, like a missing one."""
+    from tui_trader.backtest.download import DownloadError, DownloadRefused, DownloadRequest
 
     try:
         args = _parse(data_parser(), argv)
         if isinstance(args, int):
             return args
         request = DownloadRequest(args.symbol, args.interval, args.start, args.end)
-        upbit = UpbitDownload(request, upbit_url or API) if args.venue == "upbit" else None
+        fetch = _downloader(args, request, endpoints, upbit_url, alpaca_url)
         folder = args.dir or load_settings().data_path / "klines"
     except (_UsageError, ConfigError, ValueError) as exc:
         print(f"tui-trader data: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    client = ClientSpec(endpoints or ENDPOINTS["mainnet"])
     try:
         with bar(not args.no_progress, f"{request.symbol} {request.interval}", None) as advance:
-            result = (
-                download_upbit(upbit, folder, advance)
-                if upbit is not None
-                else download_klines(request, folder, client, advance)
-            )
+            result = fetch(folder, advance)
+    except DownloadRefused as exc:
+        print(f"tui-trader data: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except (DownloadError, OSError) as exc:
         print(f"tui-trader data: download stopped: {exc}", file=sys.stderr)
         return EXIT_FAILED
@@ -311,3 +315,36 @@ def run_data_command(
     )
     print(f"{result.path}: {result.cached} candles ({result.written} new{resumed})")
     return 0
+
+
+def _downloader(
+    args: argparse.Namespace,
+    request: "DownloadRequest",
+    endpoints: "Endpoints | None",
+    upbit_url: str | None,
+    alpaca_url: str | None,
+) -> "Callable[[Path, Progress | None], DownloadResult]":
+    """The venue's download, checked before any request (ValueError: usage). Each
+    venue's client loads only when it is the one asked for."""
+    if args.venue == "upbit":
+        from tui_trader.backtest.download_upbit import UpbitDownload, download_upbit
+        from tui_trader.upbit.quotation import API
+
+        upbit = UpbitDownload(request, upbit_url or API)
+        return lambda folder, advance: download_upbit(upbit, folder, advance)
+    if args.venue == "alpaca":
+        import os
+
+        try:
+            from tui_trader.alpaca.bars import API as ALPACA_API
+            from tui_trader.backtest import download_alpaca as alp
+        except ImportError:
+            raise ValueError('--venue alpaca needs alpaca-py: pip install -e ".[alpaca]"') from None
+        keys = alp.keys_from_env(os.environ)
+        alpaca = alp.AlpacaDownload(request, keys, alpaca_url or ALPACA_API, args.alpaca_feed)
+        return lambda folder, advance: alp.download_alpaca(alpaca, folder, advance)
+    from tui_trader.backtest.download import download_klines
+    from tui_trader.binance.client import ENDPOINTS, ClientSpec
+
+    client = ClientSpec(endpoints or ENDPOINTS["mainnet"])
+    return lambda folder, advance: download_klines(request, folder, client, advance)

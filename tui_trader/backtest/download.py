@@ -34,6 +34,10 @@ class DownloadError(Exception):
     """The download stopped; what is cached so far stays, and a rerun resumes."""
 
 
+class DownloadRefused(DownloadError):
+    """The venue refused our configuration (its keys): fix it before a rerun (exit 2)."""
+
+
 @dataclass(frozen=True, slots=True)
 class DownloadRequest:
     symbol: str

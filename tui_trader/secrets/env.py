@@ -26,6 +26,9 @@ ENV_VARS: Mapping[tuple[str, str], tuple[str, ...]] = {
     ("binance-testnet", "secret"): ("BINANCE_TESTNET_API_SECRET", "BINANCE_API_SECRET"),
     ("binance-futures", "key"): ("BINANCE_FUTURES_API_KEY", "BINANCE_API_KEY"),
     ("binance-futures", "secret"): ("BINANCE_FUTURES_API_SECRET", "BINANCE_API_SECRET"),
+    # Alpaca's market data needs keys even for history (`data download --venue alpaca`).
+    ("alpaca", "key"): ("ALPACA_API_KEY_ID",),
+    ("alpaca", "secret"): ("ALPACA_API_SECRET_KEY",),
     ("openai", "key"): ("OPENAI_API_KEY",),
     ("telegram", "token"): ("TELEGRAM_BOT_TOKEN",),
     ("slack", "webhook"): ("SLACK_WEBHOOK_URL",),

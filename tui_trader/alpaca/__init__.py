@@ -1,0 +1,1 @@
+"""Alpaca (US equities): historical stock bars for backtests so far (issue 17)."""

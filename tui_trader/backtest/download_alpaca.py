@@ -1,0 +1,151 @@
+"""Download Alpaca's historical stock bars, in the format of Binance's klines
+(download.py), into `<klines folder>/alpaca/`, so `backtest` reads them through the
+same engine (QUOTE_ASSET=USD, SYMBOLS=AAPLUSD).
+
+The request names our symbol (AAPLUSD, read as Alpaca's AAPL). The range is fetched in
+windows of `window_bars` bars of time, each appended and flushed as it arrives, so a
+rerun resumes after the last cached bar. Nights, weekends and holidays have no bars:
+they stay gaps, which the backtest reports. The keys come from ALPACA_API_KEY_ID and
+ALPACA_API_SECRET_KEY (paper mode's environment; the keyring is a later slice).
+This module imports the SDK: load it only for `--venue alpaca`."""
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TextIO
+
+from tui_trader.alpaca.bars import (
+    API,
+    FEEDS,
+    TIMEFRAMES,
+    AlpacaBar,
+    AlpacaBusy,
+    AlpacaError,
+    AlpacaKeysRefused,
+    StockBars,
+    stock_symbol,
+)
+from tui_trader.backtest.download import (
+    DownloadError,
+    DownloadRefused,
+    DownloadRequest,
+    DownloadResult,
+    Progress,
+    count_rows,
+    last_cached_open,
+)
+from tui_trader.clock import dt_to_ms
+from tui_trader.secrets.env import ENV_VARS
+from tui_trader.secrets.redact import default_redactor
+
+WINDOW_BARS = 10_000  # bars of time per window: one SDK call, resumable between windows
+RETRIES = 4  # tries of one window after 429 / 5xx (beyond the SDK's own 429 retries)
+RESUME = "run the same command again to resume"
+
+
+@dataclass(frozen=True, slots=True)
+class AlpacaKeys:
+    key_id: str
+    secret: str = field(repr=False)  # never printed, even in a debugger
+
+
+def keys_from_env(env: Mapping[str, str]) -> AlpacaKeys:
+    """The key pair from the environment, or ValueError naming both variables."""
+    key_var, secret_var = ENV_VARS[("alpaca", "key")][0], ENV_VARS[("alpaca", "secret")][0]
+    key_id, secret = env.get(key_var, "").strip(), env.get(secret_var, "").strip()
+    if not key_id or not secret:
+        raise ValueError(f"Alpaca's market data needs a key: set {key_var} and {secret_var}")
+    default_redactor().add(key_id)
+    default_redactor().add(secret)
+    return AlpacaKeys(key_id, secret)
+
+
+@dataclass(frozen=True, slots=True)
+class AlpacaDownload:
+    request: DownloadRequest
+    keys: AlpacaKeys
+    base_url: str = API
+    feed: str = "iex"
+    pause_s: float = 3.0  # the wait before another try after 429 / 5xx (tests shorten it)
+    window_bars: int = WINDOW_BARS
+    now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+
+    def __post_init__(self) -> None:
+        if self.request.interval not in TIMEFRAMES:
+            raise ValueError(f"interval {self.request.interval!r}: Alpaca has "
+                             f"{', '.join(TIMEFRAMES)}")  # fmt: skip
+        if self.feed not in FEEDS:
+            raise ValueError(f"feed {self.feed!r}: Alpaca has {', '.join(FEEDS)}")
+        try:
+            stock_symbol(self.request.symbol)
+        except AlpacaError as exc:
+            raise ValueError(str(exc)) from None
+
+
+def download_alpaca(
+    job: AlpacaDownload, folder: Path, progress: Progress | None = None
+) -> DownloadResult:
+    """Fetch the missing part of the request (synchronous: the SDK is)."""
+    request = job.request
+    folder = folder / "alpaca"  # AAPLUSD means Alpaca's AAPL only here
+    folder.mkdir(parents=True, exist_ok=True)
+    path = request.path(folder)
+    last = last_cached_open(path)
+    step = timedelta(milliseconds=request.step_ms)
+    resumed = None if last is None else datetime.fromtimestamp(last / 1000, UTC)
+    start = request.start if resumed is None else max(request.start, resumed + step)
+    with path.open("a", encoding="ascii", newline="") as out:
+        try:
+            written = _fetch(job, out, start, progress)
+        except AlpacaKeysRefused as exc:
+            raise DownloadRefused(str(exc)) from None
+        except AlpacaError as exc:
+            raise DownloadError(f"{exc}; {RESUME}") from None
+    return DownloadResult(path, written, count_rows(path), resumed)
+
+
+def _fetch(job: AlpacaDownload, out: TextIO, start: datetime, progress: Progress | None) -> int:
+    request = job.request
+    step = timedelta(milliseconds=request.step_ms)
+    total = (request.end - request.start) // step
+    source = StockBars(job.keys.key_id, job.keys.secret, job.base_url, job.feed)
+    written, cursor = 0, start
+    while cursor < request.end:
+        now = job.now()
+        window_end = min(request.end, cursor + job.window_bars * step)
+        bars = _window(job, source, cursor, window_end)
+        # Closed bars only: the forming one would change after caching.
+        fresh = [bar for bar in bars if bar.open_time + step <= now]
+        out.write("".join(kline_line(bar, request.step_ms) for bar in fresh))
+        out.flush()  # a window on disk is a window a rerun does not fetch again
+        written += len(fresh)
+        if window_end > now:
+            break  # the rest has not happened yet
+        cursor = window_end
+        if progress is not None:
+            progress((cursor - request.start) // step, total)
+    return written
+
+
+def _window(
+    job: AlpacaDownload, source: StockBars, start: datetime, end: datetime
+) -> list[AlpacaBar]:
+    request = job.request
+    for attempt in range(RETRIES):
+        try:
+            return source.bars(request.symbol, request.interval, start, end)
+        except AlpacaBusy as exc:
+            if attempt == RETRIES - 1:
+                raise AlpacaError(f"{exc} after {RETRIES} tries") from None
+            time.sleep(job.pause_s * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
+def kline_line(bar: AlpacaBar, step_ms: int) -> str:
+    """Binance's 12-column kline row (what `read_candles` reads)."""
+    opened = dt_to_ms(bar.open_time)
+    fields = (opened, bar.open, bar.high, bar.low, bar.close, bar.volume,
+              opened + step_ms - 1, bar.quote_volume, bar.trades, 0, 0, 0)  # fmt: skip
+    return ",".join(str(value) for value in fields) + "\n"
