@@ -25,7 +25,7 @@ from alpaca.data.historical.stock import StockHistoricalDataClient
 from alpaca.data.models.bars import Bar
 from alpaca.data.requests import StockBarsRequest
 from alpaca.data.timeframe import TimeFrame, TimeFrameUnit
-from requests import RequestException
+from requests import JSONDecodeError, RequestException
 
 API = "https://data.alpaca.markets"
 QUOTE = "USD"
@@ -104,8 +104,12 @@ class StockBars:
             found = self._client.get_stock_bars(request)
         except APIError as exc:
             raise _refusal(exc) from None
-        except RequestException as exc:  # also a reply that is not JSON
-            raise AlpacaBusy(f"no usable reply from Alpaca ({type(exc).__name__})") from None
+        except JSONDecodeError:
+            raise AlpacaError("a reply from Alpaca that is not JSON") from None
+        except RequestException as exc:  # connection refused or reset, a timeout
+            raise AlpacaBusy(f"cannot reach Alpaca ({type(exc).__name__})") from None
+        except (ValueError, KeyError, TypeError) as exc:  # JSON, but not bars (pydantic's too)
+            raise AlpacaError(f"unexpected reply from Alpaca ({type(exc).__name__})") from None
         rows = found.data.get(ticker, []) if not isinstance(found, dict) else []
         bars = [to_bar(bar) for bar in rows]
         return sorted((b for b in bars if start <= b.open_time < end), key=lambda b: b.open_time)
