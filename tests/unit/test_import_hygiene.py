@@ -32,6 +32,7 @@ FORBIDDEN = (
     "pydantic_settings",
     "openai",
     "binance",
+    "alpaca",
     "keyring",
     "tui_trader.config",
     "tui_trader.tui",
@@ -68,12 +69,14 @@ def test_a_core_module_loads_nothing_forbidden(module: str) -> None:
 # for: the openai SDK (~0.4 s) without the advisor, python-binance (~0.1 s) on the
 # simulated market, aiohttp (~0.1 s) without Slack, Telegram or the health endpoint, and
 # textual-plotext before the chart is first drawn, and the fast backtest path (numba,
-# numpy: only `backtest --fast` loads them).
+# numpy: only `backtest --fast` loads them), nor Alpaca's SDK (only `data download
+# --venue alpaca` does, and so not even the backtest command).
 LAZY_AT_START = (
     "openai", "binance", "aiohttp", "textual_plotext", "plotext", "numba", "numpy",
-    "tui_trader.backtest.fast",
+    "tui_trader.backtest.fast", "alpaca", "tui_trader.alpaca",
 )  # fmt: skip
-START_PATH = ("tui_trader.cli", "tui_trader.tui.launch", "tui_trader.runtime.build_trader")
+START_PATH = ("tui_trader.cli", "tui_trader.tui.launch", "tui_trader.runtime.build_trader",
+              "tui_trader.backtest.cli")  # fmt: skip
 
 
 def test_the_app_start_loads_no_optional_library() -> None:
