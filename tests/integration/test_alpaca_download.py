@@ -114,16 +114,15 @@ async def test_429_and_5xx_are_retried_then_one_line(
     [
         ("ALPACA_API_SECRET_KEY", "15m",
          "set ALPACA_API_KEY_ID and ALPACA_API_SECRET_KEY"),
-        (None, "4h", "Alpaca has 1m, 5m, 15m, 30m, 1h, 1d"),
+        ("ALPACA_API_KEY_ID", "4h", "Alpaca has 1m, 5m, 15m, 30m, 1h, 1d"),  # said first
     ],
 )  # fmt: skip
 async def test_missing_keys_or_a_bad_interval_exit_2_before_any_request(
     alpaca: tuple[AlpacaData, str], tmp_path: Path, capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch, unset: str | None, interval: str, message: str,
+    monkeypatch: pytest.MonkeyPatch, unset: str, interval: str, message: str,
 ) -> None:  # fmt: skip
     double, url = alpaca
-    if unset:
-        monkeypatch.delenv(unset)
+    monkeypatch.delenv(unset)
     assert await run(argv(tmp_path, interval), url) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and message in err[0]

@@ -340,6 +340,7 @@ def _downloader(
             from tui_trader.backtest import download_alpaca as alp
         except ImportError:
             raise ValueError('--venue alpaca needs alpaca-py: pip install -e ".[alpaca]"') from None
+        alp.check_request(request)  # a bad interval is said before missing keys
         keys = alp.keys_from_env(os.environ)
         alpaca = alp.AlpacaDownload(request, keys, alpaca_url or ALPACA_API, args.alpaca_feed)
         return lambda folder, advance: alp.download_alpaca(alpaca, folder, advance)

@@ -73,15 +73,19 @@ class AlpacaDownload:
     now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
     def __post_init__(self) -> None:
-        if self.request.interval not in TIMEFRAMES:
-            raise ValueError(f"interval {self.request.interval!r}: Alpaca has "
-                             f"{', '.join(TIMEFRAMES)}")  # fmt: skip
+        check_request(self.request)
         if self.feed not in FEEDS:
             raise ValueError(f"feed {self.feed!r}: Alpaca has {', '.join(FEEDS)}")
-        try:
-            stock_symbol(self.request.symbol)
-        except AlpacaError as exc:
-            raise ValueError(str(exc)) from None
+
+
+def check_request(request: DownloadRequest) -> None:
+    """ValueError for a request Alpaca cannot answer (before the keys are even read)."""
+    if request.interval not in TIMEFRAMES:
+        raise ValueError(f"interval {request.interval!r}: Alpaca has {', '.join(TIMEFRAMES)}")
+    try:
+        stock_symbol(request.symbol)
+    except AlpacaError as exc:
+        raise ValueError(str(exc)) from None
 
 
 def download_alpaca(
