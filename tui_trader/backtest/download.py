@@ -10,10 +10,10 @@ left by a crash is cut off first). Market data is public: no API key is used."""
 import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Protocol, TextIO
 
 import aiohttp
 from binance.exceptions import BinanceAPIException, BinanceRequestException
@@ -110,6 +110,77 @@ def kline_line(row: Sequence[Any]) -> tuple[int, int, str]:
     except (InvalidOperation, ValueError):
         raise DownloadError(f"unexpected reply: non-numeric kline field: {str(row)[:80]}") from None
     return open_ms, close_ms, ",".join(str(value) for value in row) + "\n"
+
+
+class VenueBar(Protocol):
+    """A bar as another venue's adapter reads it (upbit/, alpaca/)."""
+
+    @property
+    def open_time(self) -> datetime: ...
+    @property
+    def open(self) -> Decimal: ...
+    @property
+    def high(self) -> Decimal: ...
+    @property
+    def low(self) -> Decimal: ...
+    @property
+    def close(self) -> Decimal: ...
+    @property
+    def volume(self) -> Decimal: ...
+    @property
+    def quote_volume(self) -> Decimal: ...
+
+
+def venue_kline(bar: VenueBar, step_ms: int, trades: int = 0) -> str:
+    """Another venue's bar as Binance's 12-column kline row (what `read_candles` reads)."""
+    opened = dt_to_ms(bar.open_time)
+    fields = (opened, bar.open, bar.high, bar.low, bar.close, bar.volume,
+              opened + step_ms - 1, bar.quote_volume, trades, 0, 0, 0)  # fmt: skip
+    return ",".join(str(value) for value in fields) + "\n"
+
+
+@dataclass(frozen=True, slots=True)
+class Resume:
+    path: Path  # the cache file
+    start: datetime  # the first open time still to fetch
+    resumed: datetime | None  # the last cached candle's, None for a new file
+
+
+def resume_point(request: DownloadRequest, folder: Path) -> Resume:
+    """Where a venue's download of `request` into `folder` goes on (creating `folder`;
+    a half-written last line is cut off)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = request.path(folder)
+    last = last_cached_open(path)
+    resumed = None if last is None else datetime.fromtimestamp(last / 1000, UTC)
+    step = timedelta(milliseconds=request.step_ms)
+    start = request.start if resumed is None else max(request.start, resumed + step)
+    return Resume(path, start, resumed)
+
+
+@dataclass(slots=True)
+class PageSink:
+    """Where a venue's pages go, in time order: each appended and flushed as it arrives
+    (a page on disk is a page a rerun does not fetch again), the progress moved on."""
+
+    request: DownloadRequest
+    out: TextIO
+    progress: Progress | None
+    written: int = 0
+
+    def take(self, rows: Sequence[str], page_end: datetime, now: datetime) -> bool:
+        """Append a page's kline rows; False once the page reaches past `now` (the rest
+        of the range has not happened yet)."""
+        self.out.write("".join(rows))
+        self.out.flush()
+        self.written += len(rows)
+        if page_end > now:
+            return False
+        if self.progress is not None:
+            step = timedelta(milliseconds=self.request.step_ms)
+            total = (self.request.end - self.request.start) // step
+            self.progress((page_end - self.request.start) // step, total)
+        return True
 
 
 def count_rows(path: Path) -> int:

@@ -32,11 +32,12 @@ from tui_trader.backtest.download import (
     DownloadRefused,
     DownloadRequest,
     DownloadResult,
+    PageSink,
     Progress,
     count_rows,
-    last_cached_open,
+    resume_point,
+    venue_kline,
 )
-from tui_trader.clock import dt_to_ms
 from tui_trader.secrets.env import ENV_VARS
 from tui_trader.secrets.redact import default_redactor
 
@@ -92,14 +93,8 @@ def download_alpaca(
     job: AlpacaDownload, folder: Path, progress: Progress | None = None
 ) -> DownloadResult:
     """Fetch the missing part of the request (synchronous: the SDK is)."""
-    request = job.request
-    folder = folder / "alpaca"  # AAPLUSD means Alpaca's AAPL only here
-    folder.mkdir(parents=True, exist_ok=True)
-    path = request.path(folder)
-    last = last_cached_open(path)
-    step = timedelta(milliseconds=request.step_ms)
-    resumed = None if last is None else datetime.fromtimestamp(last / 1000, UTC)
-    start = request.start if resumed is None else max(request.start, resumed + step)
+    where = resume_point(job.request, folder / "alpaca")  # AAPLUSD is Alpaca's AAPL only here
+    path, start, resumed = where.path, where.start, where.resumed
     with path.open("a", encoding="ascii", newline="") as out:
         try:
             written = _fetch(job, out, start, progress)
@@ -113,24 +108,19 @@ def download_alpaca(
 def _fetch(job: AlpacaDownload, out: TextIO, start: datetime, progress: Progress | None) -> int:
     request = job.request
     step = timedelta(milliseconds=request.step_ms)
-    total = (request.end - request.start) // step
     source = StockBars(job.keys.key_id, job.keys.secret, job.base_url, job.feed)
-    written, cursor = 0, start
+    sink, cursor = PageSink(request, out, progress), start
     while cursor < request.end:
         now = job.now()
         window_end = min(request.end, cursor + job.window_bars * step)
         bars = _window(job, source, cursor, window_end)
         # Closed bars only: the forming one would change after caching.
-        fresh = [bar for bar in bars if bar.open_time + step <= now]
-        out.write("".join(kline_line(bar, request.step_ms) for bar in fresh))
-        out.flush()  # a window on disk is a window a rerun does not fetch again
-        written += len(fresh)
-        if window_end > now:
-            break  # the rest has not happened yet
+        rows = [venue_kline(bar, request.step_ms, bar.trades) for bar in bars
+                if bar.open_time + step <= now]  # fmt: skip
+        if not sink.take(rows, window_end, now):
+            break
         cursor = window_end
-        if progress is not None:
-            progress((cursor - request.start) // step, total)
-    return written
+    return sink.written
 
 
 def _window(
@@ -145,11 +135,3 @@ def _window(
                 raise AlpacaError(f"{exc} after {RETRIES} tries") from None
             time.sleep(job.pause_s * (attempt + 1))
     raise AssertionError("unreachable")
-
-
-def kline_line(bar: AlpacaBar, step_ms: int) -> str:
-    """Binance's 12-column kline row (what `read_candles` reads)."""
-    opened = dt_to_ms(bar.open_time)
-    fields = (opened, bar.open, bar.high, bar.low, bar.close, bar.volume,
-              opened + step_ms - 1, bar.quote_volume, bar.trades, 0, 0, 0)  # fmt: skip
-    return ",".join(str(value) for value in fields) + "\n"

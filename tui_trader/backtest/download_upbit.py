@@ -18,17 +18,17 @@ from tui_trader.backtest.download import (
     DownloadError,
     DownloadRequest,
     DownloadResult,
+    PageSink,
     Progress,
     count_rows,
-    last_cached_open,
+    resume_point,
+    venue_kline,
 )
-from tui_trader.clock import dt_to_ms
 from tui_trader.upbit.quotation import (
     API,
     CANDLE_PATHS,
     PAGE,
     Quotation,
-    UpbitCandle,
     UpbitError,
     close_of,
     market_code,
@@ -55,15 +55,8 @@ def download_upbit(
     job: UpbitDownload, folder: Path, progress: Progress | None = None
 ) -> DownloadResult:
     """Fetch the missing part of the request (runs its own event loop)."""
-    request = job.request
-    folder = folder / "upbit"  # BTCUSDT on Upbit is not Binance's BTCUSDT
-    folder.mkdir(parents=True, exist_ok=True)
-    path = request.path(folder)
-    last = last_cached_open(path)
-    step = timedelta(milliseconds=request.step_ms)
-    start = request.start if last is None else max(
-        request.start, datetime.fromtimestamp(last / 1000, request.start.tzinfo) + step
-    )  # fmt: skip
+    where = resume_point(job.request, folder / "upbit")  # Upbit's BTCUSDT is not Binance's
+    path, start = where.path, where.start
     with path.open("a", encoding="ascii", newline="") as out:
         try:
             written = asyncio.run(_fetch(job, out, start, progress))
@@ -72,8 +65,7 @@ def download_upbit(
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise DownloadError(f"cannot reach Upbit ({exc!r}); run the same command again "
                                 "to resume") from None  # fmt: skip
-    resumed = None if last is None else datetime.fromtimestamp(last / 1000, request.start.tzinfo)
-    return DownloadResult(path, written, count_rows(path), resumed)
+    return DownloadResult(path, written, count_rows(path), where.resumed)
 
 
 async def _fetch(
@@ -81,29 +73,16 @@ async def _fetch(
 ) -> int:
     request = job.request
     step = timedelta(milliseconds=request.step_ms)
-    total = (request.end - request.start) // step
-    written, cursor = 0, start
+    sink, cursor = PageSink(request, out, progress), start
     async with Quotation(job.base_url, pause_s=job.pause_s) as upbit:
         while cursor < request.end:
             page_end = min(request.end, cursor + PAGE * step)
             candles = await upbit.candles(request.symbol, request.interval, page_end)
             now = upbit.now()
-            fresh = [c for c in candles if cursor <= c.open_time < page_end
-                     and close_of(c, request.interval) <= now]  # fmt: skip
-            out.write("".join(kline_line(c, request.step_ms) for c in fresh))
-            out.flush()
-            written += len(fresh)
-            if page_end > now:
-                break  # the rest has not happened yet
+            rows = [venue_kline(c, request.step_ms) for c in candles
+                    if cursor <= c.open_time < page_end
+                    and close_of(c, request.interval) <= now]  # fmt: skip
+            if not sink.take(rows, page_end, now):
+                break
             cursor = page_end
-            if progress is not None:
-                progress((cursor - request.start) // step, total)
-    return written
-
-
-def kline_line(candle: UpbitCandle, step_ms: int) -> str:
-    """Binance's 12-column kline row (what `read_candles` reads)."""
-    opened = dt_to_ms(candle.open_time)
-    fields = (opened, candle.open, candle.high, candle.low, candle.close, candle.volume,
-              opened + step_ms - 1, candle.quote_volume, 0, 0, 0, 0)  # fmt: skip
-    return ",".join(str(value) for value in fields) + "\n"
+    return sink.written
