@@ -1,6 +1,7 @@
 """Issue 14, items 1, 3 and 6: a first run that moves, CRITICAL events that are heard,
 and dialogs that answer to letters."""
 
+import asyncio
 import re
 from collections.abc import Callable
 
@@ -230,3 +231,25 @@ async def test_the_kill_checkbox_is_visible_in_every_theme(cockpit: Make, theme:
             assert style.foreground is not None and style.background is not None
             assert style.foreground.hex != style.background.hex, (theme, ticked)
         await pilot.press("escape")
+
+
+async def test_s_pressed_while_the_trader_opens_starts_it_once_open(cockpit: Make) -> None:
+    """Prices can show before the trader is open (a slow first start): `s` then was
+    refused with a toast that soon vanished, and nothing started (the tmux test caught
+    it on a fresh clone). The start is kept and done once the trader is open."""
+    c = cockpit()
+    opening = asyncio.Event()
+    real_open = c.trader.open
+
+    async def slow_open() -> None:
+        await opening.wait()
+        await real_open()
+
+    c.trader.open = slow_open  # type: ignore[method-assign]
+    async with c.app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause(0.1)
+        assert c.app.trader_state == "new"
+        await pilot.press("s")
+        assert engine_state(c) is EngineState.IDLE  # nothing to start yet
+        opening.set()
+        await wait_for(pilot, lambda: engine_state(c) is EngineState.RUNNING, "started once open")

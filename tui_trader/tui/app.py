@@ -93,6 +93,7 @@ class TraderApp(OperatorActions):
         self.shown_version = -1
         self.shutting_down = False
         self.trader_state = "new"  # new -> open -> closing -> closed
+        self._start_when_open = False  # `s` pressed while the trader was opening
         self.open_error: Exception | None = None  # why the trader did not open
         self.close_error: Exception | None = None  # why its close failed (unwritten records)
         self._log_handler: PanelLogHandler | None = None
@@ -274,9 +275,16 @@ class TraderApp(OperatorActions):
 
     # --- workers --------------------------------------------------------------------
     def action_start(self) -> None:
-        # Until open() has read the kill switch and reconciled, there is nothing to start.
+        # Until open() has read the kill switch and reconciled, there is nothing to start:
+        # a start asked for while it opens is kept and done once it is open (prices can
+        # show before that, and a person presses `s` when they do).
+        if self.trader_state == "new":
+            self._start_when_open = True
+            self.notify("The trader is still opening: trading starts once it is open.",
+                        title="start", severity="warning")  # fmt: skip
+            return
         if self.trader_state != "open":
-            self.notify("The trader is still opening.", title="start", severity="warning")
+            self.notify("The trader is closing.", title="start", severity="warning")
             return
         super().action_start()
 
@@ -295,6 +303,9 @@ class TraderApp(OperatorActions):
         for name, factory in self._edge_tasks.items():
             self.run_worker(factory, name=name, group=CORE_GROUP, exit_on_error=False)
         self.log_line("trader open; market data flowing (press s to start trading)")
+        if self._start_when_open:
+            self._start_when_open = False
+            super().action_start()
 
     async def _unlock_keyring(self) -> None:
         """The encrypted-file keyring asks for its passphrase here, in a masked modal,
