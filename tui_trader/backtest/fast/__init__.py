@@ -29,6 +29,10 @@ checks; no protections. The circuit breaker is the live one, shown the closes a
 compiled scan finds near its threshold (breaker.py). Outside the subset the exact path
 runs, and the command says why in one line."""
 
-from tui_trader.backtest.fast.run import FastOutcome, fast_reason, run_fast
+from tui_trader.backtest.fast.kernel_cache import use_keyed_cache
+
+use_keyed_cache()  # before the kernels are decorated (kernel_cache.py says why)
+
+from tui_trader.backtest.fast.run import FastOutcome, fast_reason, run_fast  # noqa: E402
 
 __all__ = ["FastOutcome", "fast_reason", "run_fast"]
