@@ -71,6 +71,9 @@ def run_chosen(
         return run_backtest(settings, spec, progress)
     if progress is not None:
         progress(outcome.result.counts.candles)
+    if outcome.decimal_walk:
+        print(f"fast path: orders walked in Decimal, not compiled ({outcome.decimal_walk}); "
+              "slower, the same answer", file=sys.stderr)  # fmt: skip
     if verify:
         difference = first_difference(outcome.result, run_backtest(settings, spec))
         if difference is not None:

@@ -12,13 +12,14 @@ code's float operations in their order gives the same doubles, and only a compil
 runs it at hundreds of millions of steps a second. numpy holds the columns and does the
 truly element-wise work (the candles to visit).
 
-Why Decimal, not int64 fixed-point, for money: orders happen on a few candles in a
-hundred, and there the money is the exact path's own operations in their order (its lot
-and tick rounding and its client ids called, not copied): the same digits by
-construction, where a fixed-point copy would have to prove every rounding and overflow
-of the Decimal context again. The price: those candles cost about 9 µs each in Python
-and are most of a run's time when a strategy trades every twenty candles (the decisions
-take 4 ms a million candles); a compiled fixed-point order path is the way past that.
+Money: the compiled order walk (compiled_walk.py and its parts) repeats the Decimal order
+path (visit.py, orders.py, book.py, ledger.py) operation for operation on 64-bit
+(coefficient, exponent) pairs (exact_ints.py), which give Decimal's own digits, so the
+fills turn back into the very Decimals. Decimal keeps 28 digits, 64 bits hold 18: a run
+whose figures need more (a fee of four digits on slipped prices in the cash, say) raises
+on the first such figure and walks its orders in Decimal instead (about 9 µs a visited
+candle, the same answer), and the command says so in one line. Figures only compared
+(equity, budgets, locks) are normalized first, which keeps them short.
 
 The subset (subset.py): ema_cross, rsi, macd and bollinger; spot; MARKET orders (filled
 at the next open with slippage) and LIMIT orders (resting, filled in parts by the

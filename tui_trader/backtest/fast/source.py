@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import numpy as np
 import numpy.typing as npt
@@ -27,6 +27,18 @@ OPEN_US, CLOSE_FLOAT, COEFFICIENTS, EXPONENTS = 0, 4, 6, 11  # column_cache's pa
 OPEN, HIGH, LOW, CLOSE, VOLUME = range(5)  # the price columns (CandleColumns.decimal)
 _US = timedelta(microseconds=1)
 OpenTimes = npt.NDArray[np.int64]
+
+
+Prices = npt.NDArray[np.int64]
+
+
+def _prices(count: int, parts: dict[int, tuple[Any, Any]]) -> Prices:
+    """The price rows of a chunk from each column's (coefficients, exponents) buffers."""
+    out = np.zeros((10, count), np.int64)
+    for column, (coefficients, exponents) in parts.items():
+        out[2 * column] = np.frombuffer(coefficients, np.int64)[:count]
+        out[2 * column + 1] = np.frombuffer(exponents, np.int8)[:count]
+    return out
 
 
 class Damaged(ValueError):
@@ -51,6 +63,17 @@ class Source:
 
     def open_us(self, index: int) -> int:
         return self.columns.open_us[index]
+
+    def price_chunks(self, columns: tuple[int, ...]) -> Iterator[tuple[int, OpenTimes, Prices]]:
+        """(index of the first, open times, prices) over the whole file, in order: prices
+        row 2c the coefficients of column c (OPEN, HIGH, ...), row 2c + 1 its exponents,
+        rows of columns not asked for left zero."""
+        c = self.columns
+        yield (
+            0,
+            np.frombuffer(c.open_us, np.int64),
+            _prices(len(self), {k: (c.coefficients[k], c.exponents[k]) for k in columns}),
+        )
 
     def decimal(self, column: int, index: int) -> Decimal:
         return self.columns.decimal(column, index)
@@ -116,6 +139,25 @@ class CachedSource(Source):
 
     def open_us(self, index: int) -> int:
         return self._open[index]
+
+    def price_chunks(self, columns: tuple[int, ...]) -> Iterator[tuple[int, OpenTimes, Prices]]:
+        """Source.price_chunks read from the file part by part, each part checked whole
+        against its digest once read (Damaged)."""
+        parts = [OPEN_US] + [base + k for k in columns for base in (COEFFICIENTS, EXPONENTS)]
+        sizes = {index: (1 if index >= EXPONENTS else 8) for index in parts}
+        digests = {index: hashlib.blake2b(digest_size=20) for index in parts}
+        for low in range(0, self._count, CHUNK):
+            count = min(CHUNK, self._count - low)
+            blobs = {}
+            for index in parts:
+                size = sizes[index]
+                self.handle.seek(self.layout.at + self.layout.offsets[index] + low * size)
+                blobs[index] = self.handle.read(count * size)
+                digests[index].update(blobs[index])
+            pairs = {k: (blobs[COEFFICIENTS + k], blobs[EXPONENTS + k]) for k in columns}
+            yield low, np.frombuffer(blobs[OPEN_US], np.int64), _prices(count, pairs)
+        if any(digests[k].hexdigest() != self.layout.digests[k] for k in parts):
+            raise Damaged("the cached candles do not match their digest")
 
     def decimal(self, column: int, index: int) -> Decimal:
         coefficient = self._coefficients[column][index]
