@@ -151,6 +151,7 @@ class TraderSnapshot:
     advice_history: tuple[AdviceView, ...] = field(default_factory=tuple)  # newest first
     # The one trading state: ACTIVE / REDUCING / HALTED, and the headline with its reason.
     trading_mode: str = "ACTIVE"
+    venue: str = ""  # where prices come from and orders would go: Binance, Upbit, sim
     trading_state: str = "ACTIVE"
     # After a kill that closed positions: "FLAT (verified hh:mm:ss)", "NOT FLAT: ..."
     flat_proof: str = ""

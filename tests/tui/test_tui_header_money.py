@@ -12,7 +12,9 @@ from test_tui_trading import fast_market, freeze_market_when
 from textual.widgets import Static
 from tui_support import Cockpit, market_ready, screen_plain, start_trading, wait_for
 
+from tui_trader.config import load_settings
 from tui_trader.domain.money import quote_places
+from tui_trader.runtime.venue_connect import venue_caption
 from tui_trader.snapshot import AccountView
 from tui_trader.tui.themes import TRADING_VARIABLE_DEFAULTS
 from tui_trader.tui.widgets.base import Palette
@@ -169,3 +171,35 @@ async def test_after_a_kill_that_closes_the_header_says_flat_verified_first(
                        "the verdict on the header")  # fmt: skip
         assert c.trader.snapshot().flat_proof == "FLAT (verified 12:00:00)"
         assert len(header(c)) == lines
+
+
+@pytest.mark.parametrize(("columns", "rows", "lines"), SIZES)
+async def test_the_header_names_the_venue(
+    cockpit: Make, columns: int, rows: int, lines: int
+) -> None:
+    """Issue 17: on one line the venue stands beside the mode; on two (narrow) the feed
+    names it on the second."""
+    c = cockpit()
+    async with c.app.run_test(size=(columns, rows)) as pilot:
+        await market_ready(pilot, c)
+        assert c.trader.snapshot().venue == "sim"
+        shown = header(c)
+        assert len(shown) == lines
+        if lines == 1:
+            assert shown[0].lstrip().startswith("PAPER · sim  IDLE"), shown
+        else:
+            assert shown[0].lstrip().startswith("PAPER  IDLE") and " sim " in shown[1], shown
+
+
+@pytest.mark.parametrize(
+    ("values", "caption"),
+    [
+        ({"SYMBOLS": "BTCUSDT"}, "Binance"),
+        ({"SYMBOLS": "BTCUSDT", "MARKET_TYPE": "futures"}, "Binance USD-M"),
+        ({"SYMBOLS": "BTCKRW", "QUOTE_ASSET": "KRW", "VENUE": "upbit"}, "Upbit"),
+    ],
+)
+def test_each_venue_has_its_caption(values: dict[str, str], caption: str) -> None:
+    settings = load_settings(_env_file=None, **values)
+    assert venue_caption(settings, simulated=False) == caption
+    assert venue_caption(settings, simulated=True) == "sim"

@@ -30,7 +30,7 @@ from tui_trader.runtime.exchange_retry import ExchangeRetry, close_parts
 from tui_trader.runtime.guard_keeper import GuardTiming
 from tui_trader.runtime.guard_link import GuardLink
 from tui_trader.runtime.shadow import ShadowPaper
-from tui_trader.runtime.venue_connect import connect_venue, retry_backoff, venue_name
+from tui_trader.runtime.venue_connect import connect_venue, retry_backoff, venue_caption, venue_name
 from tui_trader.runtime.views import mode_label
 from tui_trader.runtime.warmup import warm_up
 from tui_trader.safety.trading_state import HoldReason, TradingMode
@@ -91,6 +91,10 @@ class ExchangeLink:
     @property
     def mode(self) -> str:
         return mode_label(self.trader.settings, live=self.broker is not None)
+
+    @property
+    def venue_label(self) -> str:
+        return venue_caption(self.trader.settings, simulated=self.setup is None)
 
     @property
     def run_mode(self) -> str:

@@ -99,11 +99,8 @@ class Trader:
         c = self.commands
         self.start, self.stop, self.reset, self.kill = c.start, c.stop, c.reset, c.kill
         self.clear_kill, self.close_position = c.clear_kill, c.close_position
-        self.cancel_order, self.live_check, self.enable_live = (
-            c.cancel_order,
-            c.live_check,
-            c.enable_live,
-        )
+        self.cancel_order, self.live_check = c.cancel_order, c.live_check
+        self.enable_live = c.enable_live
         self.housekeeping = Housekeeping(
             reactions=reactions,
             engine=self.engine,
@@ -312,6 +309,7 @@ class Trader:
             self._snapshot = build_snapshot(
                 ts=self.parts.wall_clock.now(),
                 mode=self.exchange.mode,
+                venue=self.exchange.venue_label,
                 settings=self.settings,
                 engine_state=self.parts.machine.state,
                 kill_reason=kill_text(self.kill_state),

@@ -6,7 +6,7 @@ to import, and an Upbit run needs none of it."""
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from tui_trader.domain.enums import Severity
+from tui_trader.domain.enums import MarketKind, Severity
 from tui_trader.domain.events import SafetyKind
 from tui_trader.resilience.retry import Backoff
 from tui_trader.runtime.core_parts import INTERVAL_SECONDS
@@ -18,6 +18,7 @@ if TYPE_CHECKING:
         ExchangeParts,
         PriceSource,
     )
+    from tui_trader.config import Settings
     from tui_trader.runtime.exchange_link import ExchangeSetup
     from tui_trader.runtime.exchange_retry import LinkParts
     from tui_trader.runtime.trader_port import TraderPort
@@ -30,6 +31,15 @@ VENUE_NAMES = {"binance": "Binance", "upbit": "Upbit"}
 def venue_name(venue: str) -> str:
     """How messages name the venue: `Binance`, `Upbit`."""
     return VENUE_NAMES[venue]
+
+
+def venue_caption(settings: "Settings", *, simulated: bool) -> str:
+    """Where the header says prices come from and orders would go: the venue (and its
+    market, for USD-M), or `sim`, the built-in simulated market."""
+    if simulated:
+        return "sim"
+    name = venue_name(settings.venue)
+    return f"{name} USD-M" if settings.market_type is MarketKind.FUTURES else name
 
 
 def retry_backoff(venue: str, setup: "ExchangeSetup") -> Backoff | None:

@@ -191,6 +191,7 @@ def build_snapshot(
     *,
     ts: datetime,
     mode: str,
+    venue: str,
     settings: Settings,
     engine_state: EngineState,
     kill_reason: str | None,
@@ -214,6 +215,7 @@ def build_snapshot(
     return TraderSnapshot(
         ts=ts,
         mode=mode,
+        venue=venue,
         market=settings.market_type,
         engine_state=engine_state,
         kill_switch_active=kill_reason is not None,

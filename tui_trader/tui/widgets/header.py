@@ -27,7 +27,15 @@ from tui_trader.tui.widgets.base import Palette, View
 _MODE_CLASSES = {"PAPER": "-paper", "TESTNET": "-testnet", "LIVE": "-live"}
 TRADING_CELLS = 34  # the trading state's room before the bar has a width
 TRADING_LIMIT = 160  # the reason can quote the exchange: never more than this
+VENUE_LIMIT = 14  # "Binance USD-M"
 FEEDS_CELLS = 16  # what the feeds keep beside the trading state on a one-line bar
+
+
+def mode_and_venue(snapshot: TraderSnapshot) -> str:
+    """The mode and the venue it runs on: `PAPER · Binance`, `LIVE · Upbit`, `PAPER · sim`."""
+    if not snapshot.venue:
+        return snapshot.mode
+    return f"{snapshot.mode} · {printable(snapshot.venue, VENUE_LIMIT)}"
 
 
 def feed_age(feed: FeedStatus, view: View) -> float | None:
@@ -90,7 +98,10 @@ class StatusBar(Horizontal):
         mode = self.query_one("#mode", Static)
         for name, css in _MODE_CLASSES.items():
             mode.set_class(snapshot.mode == name, css)
-        self._set("mode", snapshot.mode)
+        # one line: the venue beside the mode; two (narrow): the feeds name it on line two
+        wide = not self.screen.has_class("-narrow")
+        mode_text = mode_and_venue(snapshot) if wide else snapshot.mode
+        self._set("mode", mode_text)
         engine = self.query_one("#engine", Static)
         for state in ("idle", "running", "stopping", "error"):
             engine.set_class(snapshot.engine_state.lower() == state, f"-{state}")
@@ -109,7 +120,7 @@ class StatusBar(Horizontal):
         if snapshot.flat_proof:  # after a kill: what the venue showed comes first
             state = printable(f"{snapshot.flat_proof} · {state}", TRADING_LIMIT)
         clock = f"{fmt.clock(view.now)} UTC"
-        beside = (snapshot.mode, snapshot.engine_state.value, conn)
+        beside = (mode_text, snapshot.engine_state.value, conn)
         room = self._trading_room((*beside, clock), money)
         if cell_len(state) > room:  # the reason matters more than the clock's seconds
             clock = f"{fmt.clock(view.now)[:5]} UTC"
