@@ -281,7 +281,7 @@ def fast_rows(
         versus = f"{rate / theirs:.1f}x backtesting.py's run (goal {FAST_GOAL:g}x)"
     return [
         ("fast path", f"{rate:,.0f} candles/s ({fast_s:.2f} s, median of the same runs: column "
-                      f"cache → compiled decisions → Decimal orders); {exact_s / fast_s:.1f}x the "
+                      f"cache → compiled decisions → compiled orders); {exact_s / fast_s:.1f}x the "
                       f"exact path; {versus}; target {FAST_TARGET:,}/s: {rate / FAST_TARGET:.0%}"),
         ("fast = exact", same),
         *extra.items(),

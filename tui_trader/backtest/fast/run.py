@@ -181,7 +181,7 @@ def _run_fast(settings: Settings, spec: BacktestSpec) -> FastOutcome:
     if guard.changes:  # its events, one a trip or a clear
         visit.path.counts.safety[SafetyKind.CIRCUIT_BREAKER] += len(guard.changes)
     last = run.source.decimal(CLOSE, run.start + count - 1) if count else ZERO
-    samples = curve(visit, run.close, run.curve)
+    samples = curve(visit, run.close, run.curve, run.source.hand_over_closes(run.close))
     try:
         run.source.finish()
     except Damaged as exc:

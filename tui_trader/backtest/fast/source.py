@@ -36,8 +36,8 @@ def _prices(count: int, parts: dict[int, tuple[Any, Any]]) -> Prices:
     """The price rows of a chunk from each column's (coefficients, exponents) buffers."""
     out = np.zeros((10, count), np.int64)
     for column, (coefficients, exponents) in parts.items():
-        out[2 * column] = np.frombuffer(coefficients, np.int64)[:count]
-        out[2 * column + 1] = np.frombuffer(exponents, np.int8)[:count]
+        out[2 * column] = np.frombuffer(coefficients, np.int64)
+        out[2 * column + 1] = np.frombuffer(exponents, np.int8)
     return out
 
 
@@ -57,6 +57,15 @@ class Source:
     def closes(self) -> npt.NDArray[np.float64]:
         return np.frombuffer(self.columns.floats[3], np.float64)
 
+    def hand_over_closes(self, used: npt.NDArray[np.float64]) -> "array[float] | None":
+        """The closes' array, taken from the columns, when `used` is all of it (the run
+        covered the whole file): a run's last reader of them may write over it."""
+        whole = self.columns.floats[3]
+        if len(used) != len(whole) or not len(whole):
+            return None
+        self.columns.floats = (*self.columns.floats[:3], array("d"), *self.columns.floats[4:])
+        return whole
+
     def open_chunks(self) -> Iterator[tuple[int, OpenTimes]]:
         """(index of the first, open times) over the whole file, in order."""
         yield 0, np.frombuffer(self.columns.open_us, np.int64)
@@ -67,13 +76,17 @@ class Source:
     def price_chunks(self, columns: tuple[int, ...]) -> Iterator[tuple[int, OpenTimes, Prices]]:
         """(index of the first, open times, prices) over the whole file, in order: prices
         row 2c the coefficients of column c (OPEN, HIGH, ...), row 2c + 1 its exponents,
-        rows of columns not asked for left zero."""
+        rows of columns not asked for left zero; CHUNK candles at most."""
         c = self.columns
-        yield (
-            0,
-            np.frombuffer(c.open_us, np.int64),
-            _prices(len(self), {k: (c.coefficients[k], c.exponents[k]) for k in columns}),
-        )
+        opens = np.frombuffer(c.open_us, np.int64)
+        parts = {
+            k: (np.frombuffer(c.coefficients[k], np.int64), np.frombuffer(c.exponents[k], np.int8))
+            for k in columns
+        }
+        for low in range(0, len(self), CHUNK):
+            high = min(low + CHUNK, len(self))
+            cut = {k: (a[low:high], b[low:high]) for k, (a, b) in parts.items()}
+            yield low, opens[low:high], _prices(high - low, cut)
 
     def decimal(self, column: int, index: int) -> Decimal:
         return self.columns.decimal(column, index)
