@@ -43,6 +43,24 @@ def fast_settings(rng: random.Random, data: Path, strategy: str, **extra: Any) -
     return load_settings(_env_file=None, TUI_TRADER_DATA_DIR=str(data), **values)
 
 
+def refusing_settings(data: Path) -> list[Settings]:
+    """On write_walk(..., 6000, 11, 0.005, gaps=True), together: refusals by position size,
+    daily loss, the circuit breaker and the orders-per-day cap, the breaker's trips, and
+    exchange rejections for want of funds."""
+    cases = [("99.9", "100", "50", 1000, "99"), ("30", "25", "50", 1000, "99"),
+             ("20", "100", "0.5", 1000, "99"), ("20", "100", "50", 3, "99"),
+             ("20", "100", "50", 1000, "2")]  # fmt: skip
+    found = []
+    for seed, (size, cap, loss, day, breaker) in enumerate(cases):
+        found.append(fast_settings(
+            random.Random(seed), data, "ema_cross", position_size_pct=size,
+            max_position_pct=cap, circuit_breaker_pct=breaker, max_daily_loss_pct=loss,
+            max_orders_per_day=day, fee_rate="0.01", slippage_bps="50",
+            strategy_params={"fast_period": 3, "slow_period": 8},
+        ))  # fmt: skip
+    return found
+
+
 def fast(settings: Settings, spec: BacktestSpec) -> BacktestResult:
     outcome = run_fast(settings, spec)
     assert outcome.result is not None, f"the fast path declined: {outcome.reason}"
@@ -76,16 +94,7 @@ def test_a_volatile_walk_refuses_rejects_and_fills_alike(tmp_path: Path) -> None
     happen here and are counted alike."""
     path = write_walk(tmp_path / "walk.csv", 6000, 11, 0.005, gaps=True)
     seen: dict[str, int] = {}
-    cases = [("99.9", "100", "50", 1000, "99"), ("30", "25", "50", 1000, "99"),
-             ("20", "100", "0.5", 1000, "99"), ("20", "100", "50", 3, "99"),
-             ("20", "100", "50", 1000, "2")]  # fmt: skip
-    for seed, (size, cap, loss, day, breaker) in enumerate(cases):
-        settings = fast_settings(
-            random.Random(seed), tmp_path / "data", "ema_cross", position_size_pct=size,
-            max_position_pct=cap, circuit_breaker_pct=breaker, max_daily_loss_pct=loss,
-            max_orders_per_day=day, fee_rate="0.01", slippage_bps="50",
-            strategy_params={"fast_period": 3, "slow_period": 8},
-        )  # fmt: skip
+    for settings in refusing_settings(tmp_path / "data"):
         exact = agree(settings, BacktestSpec(path, "BTCUSDT", cache=tmp_path / "cache"))
         for name, count in exact.counts.refusals.items():
             seen[name] = seen.get(name, 0) + count

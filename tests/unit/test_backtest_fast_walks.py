@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.unit.test_backtest_cli import backtest
-from tests.unit.test_backtest_fast_parity import agree, fast_settings
+from tests.unit.test_backtest_fast_parity import agree, fast_settings, refusing_settings
 from tests.unit.test_backtest_quiet_parity import write_walk
 from tui_trader.backtest.fast import run_fast
 from tui_trader.backtest.results import BacktestSpec
@@ -54,16 +54,7 @@ def test_every_refusal_and_rejection_happens_on_the_compiled_walk_alike(tmp_path
     path = write_walk(tmp_path / "walk.csv", 6000, 11, 0.005, gaps=True)
     spec = BacktestSpec(path, "BTCUSDT", cache=tmp_path / "cache")
     seen: dict[str, int] = {}
-    cases = [("99.9", "100", "50", 1000, "99"), ("30", "25", "50", 1000, "99"),
-             ("20", "100", "0.5", 1000, "99"), ("20", "100", "50", 3, "99"),
-             ("20", "100", "50", 1000, "2")]  # fmt: skip
-    for seed, (size, cap, loss, day, breaker) in enumerate(cases):
-        settings = fast_settings(
-            random.Random(seed), tmp_path / "data", "ema_cross", position_size_pct=size,
-            max_position_pct=cap, circuit_breaker_pct=breaker, max_daily_loss_pct=loss,
-            max_orders_per_day=day, fee_rate="0.01", slippage_bps="50",
-            strategy_params={"fast_period": 3, "slow_period": 8},
-        )  # fmt: skip
+    for settings in refusing_settings(tmp_path / "data"):
         assert walked(settings, spec) == ""
         result = run_fast(settings, spec).result
         assert result is not None
