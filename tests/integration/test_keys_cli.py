@@ -70,6 +70,27 @@ def test_set_reads_key_then_secret_from_a_pipe(memory: MemoryKeyring) -> None:
     }
 
 
+def test_upbit_keys_live_under_the_venue_name(memory: MemoryKeyring) -> None:
+    """Upbit's access key and secret key: `keys set upbit`, listed masked, deleted."""
+    access, secret = (
+        "FAKE-upbit-access-0000000000000000000000",
+        "FAKE-upbit-secret-000000000000000000000",
+    )
+    stored = keys("set", "upbit", stdin=io.StringIO(f"{access}\n{secret}\n"))
+    assert stored.code == 0 and stored.out.startswith("stored upbit:key, upbit:secret in ")
+    assert memory.store == {
+        ("tui-trader", "upbit:key"): access,
+        ("tui-trader", "upbit:secret"): secret,
+    }
+    listed = keys("list")
+    assert listed.out.splitlines() == [
+        f"{'upbit:key':<24} ****0000",
+        f"{'upbit:secret':<24} ****0000",
+    ]
+    assert not listed.shows(access) and not listed.shows(secret)
+    assert keys("delete", "upbit").out == "deleted upbit:key, upbit:secret\n"
+
+
 def test_set_prompts_hidden_on_a_terminal(memory: MemoryKeyring) -> None:
     result = keys("set", "openai", stdin=Terminal(), answers=["sk-typed-0123456789abcdef"])
     assert result.code == 0 and not result.shows("sk-typed-0123456789abcdef")

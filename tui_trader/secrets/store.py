@@ -27,7 +27,8 @@ from tui_trader.secrets.backend import (
 )
 from tui_trader.secrets.redact import Redactor, default_redactor, mask
 
-EXCHANGE_NAMES = ("binance", "binance-testnet", "binance-futures")
+# Upbit: `key` is its access key, `secret` its secret key (one pair per account; no testnet).
+EXCHANGE_NAMES = ("binance", "binance-testnet", "binance-futures", "upbit")
 SECRET_FIELDS: Mapping[str, tuple[str, ...]] = {
     **{name: ("key", "secret") for name in EXCHANGE_NAMES},
     "openai": ("key",),
