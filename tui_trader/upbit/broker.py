@@ -1,0 +1,252 @@
+"""UpbitBroker: spot orders on Upbit (the Broker protocol, execution/broker.py).
+
+Rules it keeps:
+- our client order id is Upbit's `identifier`, and an id is sent at most once: a second
+  submit of the same id queries instead of sending;
+- Upbit's rules are checked locally first (order_rules.py): a violation is REJECTED with
+  the reason and nothing is sent;
+- no answer, a 5xx, a 429 that stays, an unreadable reply, or a refusal that names the
+  identifier (it may exist already): the order is queried by identifier before anything
+  else; found → that order; `order_not_found` → REJECTED "not placed"; else BrokerError;
+- any other Upbit refusal: REJECTED with Upbit's own words (made printable);
+- fills: Upbit's order reply lists its trades; orders still working are polled by
+  identifier every `poll_s` (the REST fallback: the private myOrder stream is not used);
+- orders someone else placed are adopted from the open-orders list and reported once."""
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from decimal import Decimal
+from itertools import count
+from typing import Any, TypeVar
+
+from tui_trader.clock import Clock
+from tui_trader.domain.enums import OrderStatus, OrderType, Severity
+from tui_trader.domain.events import SafetyEvent, SafetyKind
+from tui_trader.domain.orders import Order
+from tui_trader.domain.portfolio import Balance, Position
+from tui_trader.domain.rules import SymbolRules
+from tui_trader.execution.broker import BrokerError, BrokerEvent, BrokerListener, NotSent
+from tui_trader.execution.idempotency import CLIENT_ID_PREFIX
+from tui_trader.upbit.exchange import PAGE, UpbitExchange, UpbitRefused
+from tui_trader.upbit.order_memory import OrderMemory
+from tui_trader.upbit.order_rules import RefusedLocally, order_params
+from tui_trader.upbit.parse_orders import ParseError, UpbitOrder, parse_balances, parse_order
+
+log = logging.getLogger(__name__)
+NOT_FOUND = "order_not_found"
+PriceSource = Callable[[str], Decimal | None]
+SafetyListener = Callable[[SafetyEvent], None]
+T = TypeVar("T")
+
+
+class UpbitBroker:
+    name = "upbit"
+
+    def __init__(
+        self,
+        exchange: UpbitExchange,
+        rules: Mapping[str, SymbolRules],
+        *,
+        quote: str,
+        clock: Clock,
+        last_price: PriceSource,
+        on_safety: SafetyListener | None = None,
+        poll_s: float = 2.0,
+    ) -> None:
+        self._exchange, self._rules, self._quote = exchange, dict(rules), quote
+        self._clock, self._last_price = clock, last_price
+        self._on_safety, self._poll_s = on_safety, poll_s
+        self._memory = OrderMemory()
+        self._sent: set[str] = set()
+        self._listeners: list[BrokerListener] = []
+        self._reported: set[str] = set()  # foreign or unreadable orders already reported
+        self._poller: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """Open the session and start polling the orders that still work."""
+        await self._exchange.start()
+        if self._poller is None:
+            self._poller = asyncio.create_task(self._poll_forever(), name="upbit-order-poll")
+
+    def subscribe(self, listener: BrokerListener) -> None:
+        self._listeners.append(listener)
+
+    # --- orders -----------------------------------------------------------------------
+    async def submit(self, order: Order) -> Order:
+        cid = order.client_order_id
+        if cid in self._sent:
+            known = self._memory.get(cid)
+            if known is not None and not known.is_open:
+                return known
+            return await self._recover(order, "already sent once")
+        try:
+            params = self._params(order)
+        except RefusedLocally as exc:
+            return order.evolve(
+                status=OrderStatus.REJECTED,
+                reason=f"refused locally: {exc}",
+                updated_at=self._clock.now(),
+            )
+        self._memory.add(order)
+        self._sent.add(cid)
+        try:
+            placed = self._apply(await self._exchange.place(params))
+        except NotSent:
+            self._sent.discard(cid)  # refused unprocessed (address blocked): may go later
+            raise
+        except UpbitRefused as exc:
+            if "identifier" in f"{exc.name} {exc.message}".lower():
+                return await self._recover(order, str(exc))
+            return self._reject(order, str(exc))
+        except BrokerError as exc:
+            return await self._recover(order, str(exc))
+        if placed.is_open and placed.order_type is OrderType.MARKET:
+            return await self._settled(placed)
+        return placed
+
+    async def cancel(self, client_order_id: str) -> Order | None:
+        try:
+            reply = await self._exchange.cancel(client_order_id)
+        except UpbitRefused as exc:
+            if exc.name == NOT_FOUND:
+                return None
+            return await self.query(client_order_id)  # no longer cancellable: how it ended
+        cancelling = self._apply(reply)
+        return await self._settled(cancelling)
+
+    async def query(self, client_order_id: str) -> Order | None:
+        try:
+            reply = await self._exchange.order(client_order_id)
+        except UpbitRefused as exc:
+            if exc.name == NOT_FOUND:
+                return None
+            raise BrokerError(str(exc)) from None
+        return self._apply(reply)
+
+    async def open_orders(self) -> list[Order]:
+        """Every waiting order on the account, ours and foreign; one that cannot be read
+        is left out (reported once), the others are kept."""
+        found: list[Order] = []
+        for page in count(1):
+            rows = await self._read(self._exchange.open_orders(page))
+            if not isinstance(rows, list):
+                raise BrokerError(f"unreadable open orders reply: {str(rows)[:120]}")
+            for row in rows:
+                try:
+                    report = parse_order(row)
+                except ParseError as exc:
+                    self._report_once(str(row)[:80], SafetyKind.UNREADABLE_ORDER, str(exc))
+                    continue
+                found.append(self._take(report))
+            if len(rows) < PAGE:
+                return found
+        return found  # unreachable: count() never ends; mypy wants a return
+
+    async def balances(self) -> dict[str, Balance]:
+        try:
+            return parse_balances(await self._read(self._exchange.accounts()))
+        except ParseError as exc:
+            raise BrokerError(str(exc)) from None
+
+    async def positions(self) -> dict[str, Position]:
+        return {}  # spot: the base asset balance is the position
+
+    async def close(self) -> None:
+        if self._poller is not None:
+            self._poller.cancel()
+            await asyncio.gather(self._poller, return_exceptions=True)
+            self._poller = None
+        await self._exchange.close()
+
+    async def poll_once(self) -> None:
+        """Query every order of ours that still works (its fills come with it)."""
+        for order in self._memory.open_orders():
+            if order.client_order_id.startswith(CLIENT_ID_PREFIX):
+                try:
+                    await self.query(order.client_order_id)
+                except BrokerError as exc:
+                    log.warning("polling %s on Upbit: %s", order.client_order_id, exc)
+
+    # --- internals --------------------------------------------------------------------
+    def _params(self, order: Order) -> dict[str, str]:
+        rules = self._rules.get(order.symbol)
+        if rules is None:
+            raise RefusedLocally(f"{order.symbol} is not one of this broker's symbols")
+        return order_params(order, rules, self._quote, self._last_price(order.symbol))
+
+    async def _poll_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self._poll_s)
+            try:
+                await self.poll_once()
+            except Exception as exc:  # a bug here must not end the polling unheard
+                log.exception("Upbit order polling failed")
+                self._report_once("poll", SafetyKind.WORKER_FAILED, f"Upbit polling: {exc!r}")
+
+    async def _settled(self, order: Order) -> Order:
+        """Ask once more how `order` stands (a market order fills at once, a cancel
+        completes at once); if Upbit does not answer, polling will."""
+        try:
+            return await self.query(order.client_order_id) or order
+        except BrokerError:
+            return order
+
+    async def _recover(self, order: Order, why: str) -> Order:
+        """The placement's outcome is unknown: ask Upbit by identifier."""
+        try:
+            found = await self.query(order.client_order_id)
+        except BrokerError as exc:
+            raise BrokerError(f"{order.client_order_id}: outcome unknown ({why}): {exc}") from None
+        if found is None:
+            return self._reject(order, f"not placed ({why}); Upbit does not know the identifier")
+        return found
+
+    def _reject(self, order: Order, reason: str) -> Order:
+        rejected = order.evolve(
+            status=OrderStatus.REJECTED, reason=reason, updated_at=self._clock.now()
+        )
+        self._memory.add(rejected)
+        self._emit([rejected])
+        return rejected
+
+    def _apply(self, reply: Any) -> Order:
+        try:
+            report = parse_order(reply)
+        except ParseError as exc:
+            raise BrokerError(f"unreadable order reply from Upbit: {exc}") from None
+        return self._take(report)
+
+    def _take(self, report: UpbitOrder) -> Order:
+        cid = report.client_order_id
+        if self._memory.get(cid) is None and not cid.startswith(CLIENT_ID_PREFIX):
+            what = f"{report.ord_type} {report.side} {report.symbol} ({cid})"
+            self._report_once(cid, SafetyKind.FOREIGN_ORDER, f"foreign order on Upbit: {what}")
+        self._emit(self._memory.apply(report))
+        order = self._memory.get(cid)
+        assert order is not None  # apply() always records the order
+        return order
+
+    async def _read(self, call: Awaitable[T]) -> T:
+        """A read whose refusal is a failure to read, not a rejected order."""
+        try:
+            return await call
+        except UpbitRefused as exc:
+            raise BrokerError(str(exc)) from None
+
+    def _emit(self, events: list[BrokerEvent]) -> None:
+        for event in events:
+            for listener in self._listeners:
+                try:
+                    listener(event)
+                except Exception:  # one broken listener must not starve the others
+                    log.exception("broker listener failed on %r", event)
+
+    def _report_once(self, key: str, kind: SafetyKind, message: str) -> None:
+        if key in self._reported or self._on_safety is None:
+            return
+        self._reported.add(key)
+        try:
+            self._on_safety(SafetyEvent(self._clock.now(), Severity.WARNING, kind, message))
+        except Exception:
+            log.exception("safety listener failed")

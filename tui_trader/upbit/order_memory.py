@@ -1,0 +1,54 @@
+"""The Upbit broker's memory of orders: applies order replies in any order, any number
+of times, and says which order updates and fills are new.
+
+A fill is emitted once (keyed by Upbit's trade uuid) and an order never moves back: a
+final order stays final and its executed volume never shrinks. The one exception is an
+order we marked REJECTED without hearing from Upbit (no uuid): if Upbit later reports
+it, Upbit is right."""
+
+from decimal import Decimal
+
+from tui_trader.domain.orders import Order
+from tui_trader.execution.broker import BrokerEvent
+from tui_trader.upbit.parse_orders import UpbitOrder
+
+
+def _advances(known: Order, report: UpbitOrder) -> bool:
+    if known.status.is_final:
+        return not known.exchange_order_id and known.status.value == "REJECTED"
+    if report.executed != known.filled_quantity:
+        return report.executed > known.filled_quantity
+    return report.status != known.status or not known.exchange_order_id
+
+
+class OrderMemory:
+    def __init__(self) -> None:
+        self._orders: dict[str, Order] = {}
+        self._trades: set[str] = set()
+        self._fees: dict[str, Decimal] = {}  # fee booked per client order id
+
+    def add(self, order: Order) -> None:
+        self._orders[order.client_order_id] = order
+
+    def get(self, client_order_id: str) -> Order | None:
+        return self._orders.get(client_order_id)
+
+    def open_orders(self) -> list[Order]:
+        return [order for order in self._orders.values() if order.is_open]
+
+    def apply(self, report: UpbitOrder) -> list[BrokerEvent]:
+        """Record `report`; returns what is new: the order (if it moved on), then the
+        fills of trades not seen before."""
+        events: list[BrokerEvent] = []
+        cid = report.client_order_id
+        known = self._orders.get(cid)
+        if known is None or _advances(known, report):
+            self._orders[cid] = report.to_order(known)
+            events.append(self._orders[cid])
+        fresh = [t for t in report.trades or () if t.trade_id not in self._trades]
+        if fresh:
+            fills = report.fills(fresh, self._fees.get(cid, Decimal(0)))
+            self._trades.update(t.trade_id for t in fresh)
+            self._fees[cid] = self._fees.get(cid, Decimal(0)) + sum(f.fee for f in fills)
+            events.extend(fills)
+        return events
