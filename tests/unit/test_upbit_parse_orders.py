@@ -61,10 +61,25 @@ def test_fees_are_shared_by_value_and_add_up_to_what_upbit_charged() -> None:
     raw = reply(state="done", executed_volume="0.002", paid_fee="89.000000001",
                 trades=[trade("t-1", "0.0005"), trade("t-2", "0.0015")])  # fmt: skip
     parsed = parse_order(raw)
-    fills = parsed.fills(parsed.trades or (), Decimal(0))
+    fills = parsed.fills(parsed.trades or ())
     assert [f.fee for f in fills] == [Decimal("22.25000000"), Decimal("66.750000001")]
     assert sum(f.fee for f in fills) == Decimal("89.000000001")
     assert {f.fee_asset for f in fills} == {"KRW"} and [f.trade_id for f in fills] == ["t-1", "t-2"]
+
+
+def test_a_trade_s_fee_does_not_depend_on_when_it_is_first_seen() -> None:
+    """Seen one by one (the second after a restart) or together: the same fees."""
+    first = parse_order(
+        reply(executed_volume="0.0005", paid_fee="22.25", trades=[trade("t-1", "0.0005")])
+    )
+    both = parse_order(reply(state="done", executed_volume="0.002", paid_fee="89",
+                             trades=[trade("t-1", "0.0005"), trade("t-2", "0.0015")]))  # fmt: skip
+    one_by_one = first.fills(first.trades or ()) + both.fills(
+        [t for t in both.trades or () if t.trade_id == "t-2"]
+    )
+    together = both.fills(both.trades or ())
+    assert [f.fee for f in one_by_one] == [f.fee for f in together]
+    assert sum(f.fee for f in one_by_one) == Decimal(89)
 
 
 @pytest.mark.parametrize(

@@ -15,7 +15,7 @@ Rules it keeps:
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from decimal import Decimal
 from itertools import count
 from typing import Any, TypeVar
@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 from tui_trader.clock import Clock
 from tui_trader.domain.enums import OrderStatus, OrderType, Severity
 from tui_trader.domain.events import SafetyEvent, SafetyKind
-from tui_trader.domain.orders import Order
+from tui_trader.domain.orders import Fill, Order
 from tui_trader.domain.portfolio import Balance, Position
 from tui_trader.domain.rules import SymbolRules
 from tui_trader.execution.broker import BrokerError, BrokerEvent, BrokerListener, NotSent
@@ -138,7 +138,10 @@ class UpbitBroker:
                 except ParseError as exc:
                     self._report_once(str(row)[:80], SafetyKind.UNREADABLE_ORDER, str(exc))
                     continue
-                found.append(self._take(report))
+                self._take(report)
+                known = self._memory.get(report.client_order_id)
+                assert known is not None  # apply() always records the order
+                found.append(known)
             if len(rows) < PAGE:
                 return found
         return found  # unreachable: count() never ends; mypy wants a return
@@ -159,9 +162,35 @@ class UpbitBroker:
             self._poller = None
         await self._exchange.close()
 
+    # --- reconciliation (the ExchangeAccount protocol of binance/reconcile.py) --------
+    def remember(self, orders: Iterable[Order], fill_keys: Iterable[tuple[str, str]]) -> None:
+        """What the journal knows after a restart: these ids are never sent again, and
+        fills already booked (symbol, Upbit trade uuid) are never emitted again."""
+        orders = list(orders)
+        self._memory.remember(orders, (trade_id for _symbol, trade_id in fill_keys))
+        self._sent.update(order.client_order_id for order in orders)
+
+    def settle(self, order: Order) -> None:
+        """Record and announce a final state decided here (Upbit does not know it)."""
+        self._memory.add(order)
+        self._emit([order])
+
+    def fill_gaps(self) -> list[Order]:
+        return self._memory.fill_gaps()
+
+    async def recover_fills(self, order: Order) -> list[Fill]:
+        """The fills of `order` never emitted: Upbit's order reply lists its trades."""
+        try:
+            reply = await self._exchange.order(order.client_order_id)
+        except UpbitRefused as exc:
+            if exc.name == NOT_FOUND:
+                return []
+            raise BrokerError(str(exc)) from None
+        return [event for event in self._take(self._parse(reply)) if isinstance(event, Fill)]
+
     async def poll_once(self) -> None:
-        """Query every order of ours that still works (its fills come with it)."""
-        for order in self._memory.open_orders():
+        """Query every order of ours that still works or misses fills (they come with it)."""
+        for order in self._memory.open_orders() + self._memory.fill_gaps():
             if order.client_order_id.startswith(CLIENT_ID_PREFIX):
                 try:
                     await self.query(order.client_order_id)
@@ -211,21 +240,29 @@ class UpbitBroker:
         return rejected
 
     def _apply(self, reply: Any) -> Order:
+        report = self._parse(reply)
+        self._take(report)
+        order = self._memory.get(report.client_order_id)
+        assert order is not None  # apply() always records the order
+        return order
+
+    @staticmethod
+    def _parse(reply: Any) -> UpbitOrder:
         try:
-            report = parse_order(reply)
+            return parse_order(reply)
         except ParseError as exc:
             raise BrokerError(f"unreadable order reply from Upbit: {exc}") from None
-        return self._take(report)
 
-    def _take(self, report: UpbitOrder) -> Order:
+    def _take(self, report: UpbitOrder) -> list[BrokerEvent]:
+        """Apply `report`, announce what is new and return it. An order first seen here
+        that we did not place is reported once as foreign."""
         cid = report.client_order_id
         if self._memory.get(cid) is None and not cid.startswith(CLIENT_ID_PREFIX):
             what = f"{report.ord_type} {report.side} {report.symbol} ({cid})"
             self._report_once(cid, SafetyKind.FOREIGN_ORDER, f"foreign order on Upbit: {what}")
-        self._emit(self._memory.apply(report))
-        order = self._memory.get(cid)
-        assert order is not None  # apply() always records the order
-        return order
+        events = self._memory.apply(report)
+        self._emit(events)
+        return events
 
     async def _read(self, call: Awaitable[T]) -> T:
         """A read whose refusal is a failure to read, not a rejected order."""

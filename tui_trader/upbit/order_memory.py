@@ -6,6 +6,7 @@ final order stays final and its executed volume never shrinks. The one exception
 order we marked REJECTED without hearing from Upbit (no uuid): if Upbit later reports
 it, Upbit is right."""
 
+from collections.abc import Iterable
 from decimal import Decimal
 
 from tui_trader.domain.orders import Order
@@ -25,7 +26,23 @@ class OrderMemory:
     def __init__(self) -> None:
         self._orders: dict[str, Order] = {}
         self._trades: set[str] = set()
-        self._fees: dict[str, Decimal] = {}  # fee booked per client order id
+        self._seen_qty: dict[str, Decimal] = {}  # executed volume of the fills emitted
+
+    def remember(self, orders: Iterable[Order], trade_ids: Iterable[str]) -> None:
+        """Seed what the journal knows (after a restart): orders not held yet, and the
+        trades already booked, so none is booked twice."""
+        for order in orders:
+            self._orders.setdefault(order.client_order_id, order)
+            self._seen_qty.setdefault(order.client_order_id, order.filled_quantity)
+        self._trades.update(trade_ids)
+
+    def fill_gaps(self) -> list[Order]:
+        """Orders executed further than the fills emitted of them (a list reply has no
+        trades): their fills come with a query of the order."""
+        seen = self._seen_qty
+        return [
+            o for o in self._orders.values() if o.filled_quantity > seen.get(o.client_order_id, 0)
+        ]
 
     def add(self, order: Order) -> None:
         self._orders[order.client_order_id] = order
@@ -47,8 +64,9 @@ class OrderMemory:
             events.append(self._orders[cid])
         fresh = [t for t in report.trades or () if t.trade_id not in self._trades]
         if fresh:
-            fills = report.fills(fresh, self._fees.get(cid, Decimal(0)))
+            fills = report.fills(fresh)
             self._trades.update(t.trade_id for t in fresh)
-            self._fees[cid] = self._fees.get(cid, Decimal(0)) + sum(f.fee for f in fills)
+            seen = self._seen_qty.get(cid, Decimal(0))
+            self._seen_qty[cid] = seen + sum((f.quantity for f in fills), Decimal(0))
             events.extend(fills)
         return events

@@ -6,7 +6,7 @@ market buy by amount (`ord_type=price`) ends in `cancel` once its amount is spen
 unspendable remainder is returned), so with executions it is FILLED; its quantity is
 then the volume it bought. The single-order reply lists the order's trades; list
 replies do not (fills are then found by querying the order). Fees come as one total
-(`paid_fee`, in the quote currency): each new trade gets its share by value.
+(`paid_fee`, in the quote currency): each trade gets its share by value.
 Every reply is input like any other: an unusable one raises ParseError."""
 
 from collections.abc import Iterable
@@ -101,28 +101,33 @@ class UpbitOrder:
             return sum((t.funds for t in self.trades), ZERO) / self.executed
         return known.average_price if known is not None else ZERO
 
-    def fills(self, fresh: Iterable[UpbitTrade], fee_booked: Decimal) -> list[Fill]:
-        """Fills for the `fresh` trades; they share the fee not booked yet, by value."""
-        fresh = list(fresh)
-        fee_left = max(self.paid_fee - fee_booked, ZERO)
-        value = sum((t.funds for t in fresh), ZERO)
+    def fills(self, fresh: Iterable[UpbitTrade]) -> list[Fill]:
+        """Fills for the `fresh` trades of this reply. Each trade's fee is its share of
+        `paid_fee` by value over all the order's trades, the last one taking what is left,
+        so a trade's fee is the same whenever it is first seen (before or after a restart)."""
+        wanted = {t.trade_id for t in fresh}
+        trades = self.trades or ()
+        value = sum((t.funds for t in trades), ZERO)
+        fee_left = self.paid_fee
         found = []
-        for number, trade in enumerate(fresh, start=1):
-            share = fee_left if number == len(fresh) else _share(fee_left, trade.funds, value)
+        for number, trade in enumerate(trades, start=1):
+            last = number == len(trades)
+            share = fee_left if last else _share(self.paid_fee, trade.funds, value)
             fee_left -= share
-            found.append(
-                Fill(
-                    self.client_order_id,
-                    self.symbol,
-                    self.side,
-                    trade.volume,
-                    trade.price,
-                    share,
-                    self.quote,
-                    trade.ts,
-                    trade.trade_id,
+            if trade.trade_id in wanted:
+                found.append(
+                    Fill(
+                        self.client_order_id,
+                        self.symbol,
+                        self.side,
+                        trade.volume,
+                        trade.price,
+                        share,
+                        self.quote,
+                        trade.ts,
+                        trade.trade_id,
+                    )
                 )
-            )
         return found
 
 
