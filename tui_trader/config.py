@@ -231,16 +231,16 @@ UPBIT_QUOTES = ("KRW", "BTC", "USDT")
 
 
 def upbit_problem(settings: Settings) -> str | None:
-    """Why these settings cannot run on Upbit: its spot markets, paper trading on its
-    public data only (Upbit orders are not in this version), and its candle streams."""
+    """Why these settings cannot run on Upbit: its spot markets, no test environment
+    (paper on its public data, or live), and its candle streams."""
     if settings.quote_asset not in UPBIT_QUOTES:
         return f"QUOTE_ASSET={settings.quote_asset} is not an Upbit market (KRW, BTC or USDT)"
     if settings.market_type is not MarketKind.SPOT:
         return "Upbit is spot only (MARKET_TYPE=spot)"
-    if settings.trading_mode == "live" or settings.binance_env != "mainnet":
+    if settings.binance_env != "mainnet":
         return (
-            "paper trading on Upbit's public data only: Upbit orders (live or test) are not "
-            "supported yet (TRADING_MODE=paper, BINANCE_ENV=mainnet)"
+            "Upbit has no test environment: paper trading on its public data, or live "
+            "(BINANCE_ENV=mainnet)"
         )
     if settings.candle_interval == "1d":
         return "Upbit streams candles of 1m to 4h, not 1d (CANDLE_INTERVAL)"

@@ -13,7 +13,7 @@ what was sent), orders kept by identifier (upbit_book.py), Upbit's error bodies,
 import asyncio
 import hashlib
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -29,7 +29,10 @@ from tests.doubles.upbit_quotation import serve
 ACCESS = "FAKE-upbit-access-key-for-the-local-double-only"
 SECRET = "FAKE-upbit-secret-key-for-the-local-double-only"
 ALGORITHMS = ["HS256", "HS512"]  # Upbit takes both
-PARAMS = web.RequestKey("params", dict)  # the verified parameters, for the handlers
+PARAMS = web.RequestKey("params", dict)
+Handler = Callable[
+    [web.Request], Awaitable[web.StreamResponse]
+]  # the verified parameters, for the handlers
 
 
 def error(status: int, name: str, message: str, remaining: str = "") -> web.Response:
@@ -90,8 +93,13 @@ class UpbitExchangeDouble:
         return {"Remaining-Req": f"group=default; min=1799; sec={self.remaining_sec}"}
 
     # --- one request -----------------------------------------------------------------
-    @web.middleware
-    async def middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
+    def _guarded(self, handler: Handler) -> Handler:
+        async def checked(request: web.Request) -> web.StreamResponse:
+            return await self._handle(request, handler)
+
+        return checked
+
+    async def _handle(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         params = await self._params(request)
         refused = self._verified(request, params)
         if refused is not None:
@@ -159,16 +167,20 @@ class UpbitExchangeDouble:
             return error(401, "out_of_scope", "권한이 부족합니다.")
         return web.json_response({"currency": {"code": request.query.get("currency")}})
 
-    def app(self) -> web.Application:
-        app = web.Application(middlewares=[self.middleware])
-        app.router.add_post("/v1/orders", self.place)
-        app.router.add_get("/v1/order", self.order)
-        app.router.add_delete("/v1/order", self.cancel)
-        app.router.add_get("/v1/orders/open", self.open_orders)
-        app.router.add_get("/v1/accounts", self.accounts)
-        app.router.add_get("/v1/api_keys", self.api_keys)
-        app.router.add_get("/v1/withdraws/chance", self.withdraw_chance)
+    def add_routes(self, app: web.Application) -> web.Application:
+        """The exchange API on `app` (its own, or the quotation double's: one address)."""
+        guarded, router = self._guarded, app.router
+        router.add_post("/v1/orders", guarded(self.place))
+        router.add_get("/v1/order", guarded(self.order))
+        router.add_delete("/v1/order", guarded(self.cancel))
+        router.add_get("/v1/orders/open", guarded(self.open_orders))
+        router.add_get("/v1/accounts", guarded(self.accounts))
+        router.add_get("/v1/api_keys", guarded(self.api_keys))
+        router.add_get("/v1/withdraws/chance", guarded(self.withdraw_chance))
         return app
+
+    def app(self) -> web.Application:
+        return self.add_routes(web.Application())
 
 
 @asynccontextmanager

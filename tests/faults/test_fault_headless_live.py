@@ -25,7 +25,7 @@ def test_headless_live_without_the_flag_refuses(tmp_path: Path) -> None:
 def test_headless_live_on_the_simulated_market_refuses(tmp_path: Path) -> None:
     env = clean_env(tmp_path / "data", TRADING_MODE="live")
     outcome = run_cli(*RUN, "--i-understand-live-trading", env=env, cwd=tmp_path)
-    assert_one_line_failure(outcome, 2, "live trading needs Binance's market", "--demo")
+    assert_one_line_failure(outcome, 2, "live trading needs the venue's market", "--demo")
 
 
 async def test_a_paper_run_under_trading_mode_live_is_journaled_as_paper(tmp_path: Path) -> None:

@@ -1,5 +1,5 @@
 """VENUE=upbit in a real `tui-trader` process: settings Upbit cannot honour stop it with
-one line and exit 2 (paper on Upbit's public data is all this version does there); an
+one line and exit 2 (Upbit has spot markets and no test environment); an
 unreachable Upbit is paper trading on the SIMULATED market, said out loud; a reachable
 one (the local double, a process of its own) is the feed the run records."""
 
@@ -57,8 +57,7 @@ def upbit_double() -> Iterator[int]:
 @pytest.mark.parametrize(
     ("extra", "needle"),
     [
-        ({"TRADING_MODE": "live"}, "Upbit orders (live or test) are not supported yet"),
-        ({"BINANCE_ENV": "testnet"}, "Upbit orders (live or test) are not supported yet"),
+        ({"BINANCE_ENV": "testnet"}, "Upbit has no test environment"),
         ({"QUOTE_ASSET": "EUR", "SYMBOLS": "BTCEUR"}, "QUOTE_ASSET=EUR is not an Upbit market"),
         ({"MARKET_TYPE": "futures"}, "Upbit is spot only"),
     ],

@@ -1,7 +1,7 @@
 """Issue 17, Upbit paper trading: a real Trader with VENUE=upbit on the local Upbit double
 (REST and WebSocket on 127.0.0.1), changed by configuration only. Upbit's prices and
 candles reach the paper trader, its orders obey Upbit's rules, an unreachable Upbit
-falls back to the simulated market out loud and is tried again, and live is refused."""
+falls back to the simulated market out loud and is tried again (live: test_trader_upbit_live)."""
 
 import asyncio
 import socket
@@ -23,7 +23,6 @@ from tui_trader.domain.rules import SymbolRules
 from tui_trader.resilience.retry import Backoff
 from tui_trader.runtime.build_trader import build_trader
 from tui_trader.runtime.exchange_link import ExchangeSetup
-from tui_trader.runtime.live_access import LIVE_PHRASE, LIVE_TOKEN_FILE
 from tui_trader.runtime.trader import Trader
 from tui_trader.upbit.venue_parts import UpbitTiming
 
@@ -147,17 +146,3 @@ async def test_upbit_is_retried_and_replaces_the_simulated_market(
         await retry
         assert trader.snapshot().feeds[0].name == "upbit"
         assert trader.core.parts.rules["ETHKRW"].tick_size == 1000
-
-
-async def test_live_is_refused_on_upbit(
-    upbit: tuple[UpbitQuotation, UpbitStream, str], tmp_path: Path
-) -> None:
-    (tmp_path / LIVE_TOKEN_FILE).write_text("yes")
-    async with running_engine(upbit_trader(tmp_path, upbit[2])) as trader:
-        check = trader.live_check()
-        assert not check.ready and check.detail.startswith("VENUE=upbit is paper only")
-        with pytest.raises(ValueError, match="live mode refused: VENUE=upbit is paper only"):
-            await trader.enable_live(LIVE_PHRASE)
-        with pytest.raises(ValueError, match="live mode refused: Upbit orders are not supported"):
-            await trader.exchange.go_live()  # and behind the gate, the link refuses too
-        assert trader.snapshot().mode == "PAPER"

@@ -80,7 +80,7 @@ def live_refusal(settings: Settings, args: argparse.Namespace) -> str | None:
             "live token file and keyring keys); not paper-trading instead"
         )
     if args.demo or args.replay is not None:
-        return "live trading needs Binance's market: drop --demo / --replay"
+        return "live trading needs the venue's market: drop --demo / --replay"
     return None
 
 

@@ -1,8 +1,8 @@
-"""The trader's link to its venue (VENUE: Binance, or Upbit for paper trading): at open,
+"""The trader's link to its venue (VENUE: Binance or Upbit): at open,
 the venue's public market data replaces the simulated market when it answers; when it
 does not, the fallback is said out loud and the venue is tried again with backoff
 (exchange_retry.py, venue_connect.py). On testnet/demo with keys,
-or after the live gate, a Binance broker replaces the paper broker, the account is taken
+or after the live gate, the venue's broker replaces the paper broker, the account is taken
 from the exchange, and reconciliation keeps the two in agreement (new entries blocked
 while they are not). On futures, funding settlements are booked into the account and
 journaled, and the exchange's liquidation prices are shown with the positions.
@@ -30,7 +30,14 @@ from tui_trader.runtime.exchange_retry import ExchangeRetry, close_parts
 from tui_trader.runtime.guard_keeper import GuardTiming
 from tui_trader.runtime.guard_link import GuardLink
 from tui_trader.runtime.shadow import ShadowPaper
-from tui_trader.runtime.venue_connect import connect_venue, retry_backoff, venue_caption, venue_name
+from tui_trader.runtime.venue_connect import (
+    connect_venue,
+    retry_backoff,
+    start_live_venue,
+    venue_caption,
+    venue_name,
+    venue_reconciler,
+)
 from tui_trader.runtime.views import mode_label
 from tui_trader.runtime.warmup import warm_up
 from tui_trader.safety.trading_state import HoldReason, TradingMode
@@ -39,11 +46,12 @@ if TYPE_CHECKING:
     from tui_trader.binance.client import Endpoints
     from tui_trader.binance.futures_account import AccountUpdate
     from tui_trader.binance.reconcile import Reconciler
-    from tui_trader.binance.venue_parts import BinanceBroker, Timing
+    from tui_trader.binance.venue_parts import Timing
     from tui_trader.execution.broker import Broker, BrokerEvent
     from tui_trader.execution.divergence import DivergenceReport
     from tui_trader.runtime.exchange_retry import LinkParts
     from tui_trader.runtime.trader_port import TraderPort
+    from tui_trader.runtime.venue_connect import LiveBroker
     from tui_trader.upbit.venue_parts import UpbitTiming
 
 Connector = Callable[[], Awaitable["LinkParts"]]
@@ -74,7 +82,7 @@ class ExchangeLink:
     def __init__(self, trader: "TraderPort", setup: ExchangeSetup | None) -> None:
         self.trader, self.setup = trader, setup
         self.parts: LinkParts | None = None
-        self.broker: BinanceBroker | None = None
+        self.broker: LiveBroker | None = None
         self.reconciler: Reconciler | None = None
         self.retry: ExchangeRetry | None = None  # the venue unreachable: trying again
         self.venue = venue_name(trader.settings.venue)
@@ -222,11 +230,9 @@ class ExchangeLink:
             on_account=self._on_account,
         )
 
-    async def _load_account(self, broker: "BinanceBroker") -> LoadedAccount:
-        """The account as Binance holds it and the journal knows it (exchange_account.py):
+    async def _load_account(self, broker: "LiveBroker") -> LoadedAccount:
+        """The account as the venue holds it and the journal knows it (exchange_account.py):
         network and journal reads only, nothing in the trader changes."""
-        from tui_trader.binance.futures_broker import BinanceFuturesBroker
-
         self._early.clear()
         journal, settings = self.trader.journal, self.trader.settings
         ours = {settings.quote_asset} | {settings.base_asset(s) for s in settings.symbols}
@@ -235,17 +241,19 @@ class ExchangeLink:
         now = self.trader.wall_clock.now()
         start = await account_start(journal, settings, now, held, positions)
         settled = []
-        if isinstance(broker, BinanceFuturesBroker):
-            settled = await broker.funding_since(start.at)
+        if settings.venue == "binance":  # funding: USD-M futures only (python-binance)
+            from tui_trader.binance.futures_broker import BinanceFuturesBroker
+
+            if isinstance(broker, BinanceFuturesBroker):
+                settled = await broker.funding_since(start.at)
         portfolio = await restore_exchange_portfolio(journal, settings, start, settled)
         orders = await journal.open_orders(account=account_tag(settings))
         return LoadedAccount(portfolio, positions, orders)
 
-    def _adopt(self, broker: "BinanceBroker", loaded: LoadedAccount) -> "Broker":
+    def _adopt(self, broker: "LiveBroker", loaded: LoadedAccount) -> "Broker":
         """Trade through `broker` with `loaded` from now on, in one step (no await: no
         event sees half an account). Returns the paper broker, for the caller to close."""
         from tui_trader.binance.book import CoreBook
-        from tui_trader.binance.venue_parts import attach_reconciler
 
         trader, settings = self.trader, self.trader.settings
         paper = trader.replace_broker(broker)
@@ -256,21 +264,14 @@ class ExchangeLink:
         self.guards.adopt(broker)
         if settings.shadow_paper:
             self._shadow(broker)
-        self.reconciler = attach_reconciler(
-            broker,
-            CoreBook(trader.core, trader.journal),
-            clock=trader.wall_clock,
-            on_safety=trader.record_safety,
-            trading=trader.core.state,
-            tolerance=settings.balance_mismatch_tolerance,
-        )
+        self.reconciler = venue_reconciler(trader, broker, CoreBook(trader.core, trader.journal))
         early, self._early = self._early, []
         for update in early:
             self._on_account(update)
         trader.touch()
         return paper
 
-    def _shadow(self, broker: "BinanceBroker") -> None:
+    def _shadow(self, broker: "LiveBroker") -> None:
         """A paper exchange with this account's balances gets the same orders."""
         from tui_trader.domain.orders import Fill
 
@@ -301,33 +302,19 @@ class ExchangeLink:
             await self.reconciler(reason)
 
     async def go_live(self) -> None:
-        """After the live gate: the live broker (keyring keys that cannot withdraw),
-        then the account from the exchange. Raises ValueError with the reason."""
-        from tui_trader.binance.key_check import KeyPermissionError
-        from tui_trader.binance.venue_parts import Timing, exchange_keys, start_live_broker
+        """After the live gate: the venue's live broker (keyring keys that cannot
+        withdraw), then the account from the exchange. Raises ValueError with the reason."""
         from tui_trader.execution.broker import BrokerError
-        from tui_trader.secrets import SecretsError
 
         self._check_can_go_live()
-        assert self.setup is not None
-        settings = self.trader.settings
-        try:
-            keys = await exchange_keys(settings, live=True)
-            if keys is None:
-                raise KeyPermissionError("no live keys")
-            broker = await start_live_broker(
-                settings,
-                keys,
-                clock=self.trader.wall_clock,
-                on_safety=self.trader.record_safety,
-                allow_withdraw_keys=settings.allow_withdraw_keys,
-                endpoints=self.setup.endpoints,
-                reference_price=self._price,
-                on_account=self._on_account,
-                timing=self.setup.timing or Timing(),
-            )
-        except (KeyPermissionError, BrokerError, SecretsError) as exc:
-            raise ValueError(f"live mode refused: {exc}") from None
+        assert self.setup is not None and self.parts is not None
+        broker = await start_live_venue(
+            self.trader,
+            self.setup,
+            self.parts.rules,
+            reference_price=self._price,
+            on_account=self._on_account,
+        )
         try:
             loaded = await self._load_account(broker)
         except BrokerError as exc:
@@ -344,12 +331,10 @@ class ExchangeLink:
 
     def _check_can_go_live(self) -> None:
         core = self.trader.core
-        if self.trader.settings.venue != "binance":
-            raise ValueError(f"live mode refused: {self.venue} orders are not supported yet")
         if self.parts is None:
             raise ValueError(
-                "live mode refused: no Binance market data (simulated market); restart "
-                "without --demo while Binance is reachable"
+                f"live mode refused: no {self.venue} market data (simulated market); restart "
+                f"without --demo while {self.venue} is reachable"
             )
         if self.broker is not None:
             raise ValueError(f"live mode refused: already trading on {self.broker.name}")

@@ -14,7 +14,7 @@ async def keys_in_keyring(settings: Settings) -> tuple[bool, str]:
     """(present, detail), keyring calls in a thread."""
     from tui_trader.secrets import SecretsError
 
-    name = exchange_key_name(settings)
+    name = key_name(settings)
     try:
         store = await open_secret_store(settings)
         key = await store.get_secret(name, "key")
@@ -26,12 +26,14 @@ async def keys_in_keyring(settings: Settings) -> tuple[bool, str]:
     return False, f"no {name} keys in the keyring: run `tui-trader keys set {name}`"
 
 
+def key_name(settings: Settings) -> str:
+    """The keyring entry that holds the live keys of the chosen venue."""
+    return "upbit" if settings.venue == "upbit" else exchange_key_name(settings)
+
+
 def live_check(settings: Settings, keys: tuple[bool, str]) -> LiveCheck:
     token = settings.data_path / LIVE_TOKEN_FILE
     present = token.exists()
-    if settings.venue != "binance":  # nothing else matters: there is no broker to go to
-        detail = f"VENUE={settings.venue} is paper only: its orders are not supported yet"
-        return LiveCheck(present, keys[0], detail, venue_trades=False)
     problems = [] if present else [f"create {token} to allow live trading"]
     if not keys[0]:
         problems.append(keys[1])

@@ -1,9 +1,10 @@
 """How the exchange link reaches the venue VENUE names: Binance's public data (and, on
-testnet/demo with keys, a Binance broker), or Upbit's public data for paper trading.
+testnet/demo with keys, a Binance broker), or Upbit's public data; and, after the live
+gate, the venue's live broker and its reconciler.
 Each venue's package is imported only when that venue is chosen: python-binance is slow
 to import, and an Upbit run needs none of it."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 from tui_trader.domain.enums import MarketKind, Severity
@@ -13,16 +14,22 @@ from tui_trader.runtime.core_parts import INTERVAL_SECONDS
 from tui_trader.runtime.warmup import history_needed
 
 if TYPE_CHECKING:
+    from tui_trader.binance.reconcile import Reconciler, TraderBook
     from tui_trader.binance.venue_parts import (
         AccountListener,
+        BinanceBroker,
         ExchangeParts,
         PriceSource,
     )
     from tui_trader.config import Settings
+    from tui_trader.domain.rules import SymbolRules
     from tui_trader.runtime.exchange_link import ExchangeSetup
     from tui_trader.runtime.exchange_retry import LinkParts
     from tui_trader.runtime.trader_port import TraderPort
+    from tui_trader.upbit.broker import UpbitBroker
     from tui_trader.upbit.venue_parts import UpbitParts
+
+    LiveBroker = BinanceBroker | UpbitBroker
 
 Report = Callable[[Severity, SafetyKind, str], None]
 VENUE_NAMES = {"binance": "Binance", "upbit": "Upbit"}
@@ -104,4 +111,90 @@ async def connect_binance(
         on_account=on_account,
         timing=setup.timing or Timing(),
         history=(history_needed(trader.core), INTERVAL_SECONDS[settings.candle_interval]),
+    )
+
+
+async def start_live_venue(
+    trader: "TraderPort",
+    setup: "ExchangeSetup",
+    rules: "Mapping[str, SymbolRules]",
+    *,
+    reference_price: "PriceSource",
+    on_account: "AccountListener",
+) -> "LiveBroker":
+    """The chosen venue's live broker after its key check; raises ValueError saying why
+    live mode is refused."""
+    from tui_trader.execution.broker import BrokerError
+    from tui_trader.secrets import SecretsError
+
+    if trader.settings.venue == "upbit":
+        from tui_trader.upbit.key_check import KeyPermissionError as UpbitKeyError
+        from tui_trader.upbit.live_parts import live_keys, start_live_broker
+        from tui_trader.upbit.venue_parts import UpbitTiming
+
+        try:
+            keys = await live_keys(trader.settings)
+            return await start_live_broker(
+                trader.settings, keys, rules, clock=trader.wall_clock,
+                on_safety=trader.record_safety, last_price=reference_price,
+                timing=setup.upbit or UpbitTiming(),
+            )  # fmt: skip
+        except (UpbitKeyError, BrokerError, SecretsError) as exc:
+            raise ValueError(f"live mode refused: {exc}") from None
+    return await _start_live_binance(
+        trader, setup, reference_price=reference_price, on_account=on_account
+    )
+
+
+async def _start_live_binance(
+    trader: "TraderPort",
+    setup: "ExchangeSetup",
+    *,
+    reference_price: "PriceSource",
+    on_account: "AccountListener",
+) -> "BinanceBroker":
+    from tui_trader.binance.key_check import KeyPermissionError
+    from tui_trader.binance.venue_parts import Timing, exchange_keys, start_live_broker
+    from tui_trader.execution.broker import BrokerError
+    from tui_trader.secrets import SecretsError
+
+    settings = trader.settings
+    try:
+        keys = await exchange_keys(settings, live=True)
+        if keys is None:
+            raise KeyPermissionError("no live keys")
+        return await start_live_broker(
+            settings,
+            keys,
+            clock=trader.wall_clock,
+            on_safety=trader.record_safety,
+            allow_withdraw_keys=settings.allow_withdraw_keys,
+            endpoints=setup.endpoints,
+            reference_price=reference_price,
+            on_account=on_account,
+            timing=setup.timing or Timing(),
+        )
+    except (KeyPermissionError, BrokerError, SecretsError) as exc:
+        raise ValueError(f"live mode refused: {exc}") from None
+
+
+def venue_reconciler(
+    trader: "TraderPort", broker: "LiveBroker", book: "TraderBook"
+) -> "Reconciler":
+    """The reconciler of `broker` against the trader's `book`. Binance's also runs after
+    every user-data re-subscription; Upbit's fills come by polling, so at start only."""
+    from tui_trader.upbit.broker import UpbitBroker
+
+    clock, on_safety, trading = trader.wall_clock, trader.record_safety, trader.core.state
+    tolerance = trader.settings.balance_mismatch_tolerance
+    if isinstance(broker, UpbitBroker):
+        from tui_trader.binance.reconcile import Reconciler
+
+        return Reconciler(
+            broker, book, clock=clock, on_safety=on_safety, trading=trading, tolerance=tolerance
+        )
+    from tui_trader.binance.venue_parts import attach_reconciler
+
+    return attach_reconciler(
+        broker, book, clock=clock, on_safety=on_safety, trading=trading, tolerance=tolerance
     )

@@ -62,6 +62,7 @@ class UpbitBroker:
         self._listeners: list[BrokerListener] = []
         self._reported: set[str] = set()  # foreign or unreadable orders already reported
         self._poller: asyncio.Task[None] | None = None
+        self._balances: dict[str, Balance] = {}
 
     async def start(self) -> None:
         """Open the session and start polling the orders that still work."""
@@ -71,6 +72,11 @@ class UpbitBroker:
 
     def subscribe(self, listener: BrokerListener) -> None:
         self._listeners.append(listener)
+
+    @property
+    def last_balances(self) -> dict[str, Balance]:
+        """Balances as of the last accounts reply (no I/O)."""
+        return dict(self._balances)
 
     # --- orders -----------------------------------------------------------------------
     async def submit(self, order: Order) -> Order:
@@ -148,9 +154,10 @@ class UpbitBroker:
 
     async def balances(self) -> dict[str, Balance]:
         try:
-            return parse_balances(await self._read(self._exchange.accounts()))
+            self._balances = parse_balances(await self._read(self._exchange.accounts()))
         except ParseError as exc:
             raise BrokerError(str(exc)) from None
+        return dict(self._balances)
 
     async def positions(self) -> dict[str, Position]:
         return {}  # spot: the base asset balance is the position

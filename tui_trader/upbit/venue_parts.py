@@ -1,6 +1,6 @@
-"""The Upbit parts a paper trader is built from: the public market feed, the symbols'
-order rules, and recent closed candles to warm up on. No keys and no broker: Upbit
-orders are not in this version, the paper broker trades on Upbit's prices.
+"""The Upbit parts a trader is built from: the public market feed, the symbols' order
+rules, and recent closed candles to warm up on. No keys and no broker: the paper broker
+trades on Upbit's prices until the live gate brings Upbit's own (live_parts.py).
 
 `build_upbit_parts` doubles as the reachability probe: if Upbit's public API does not
 answer (or does not list a symbol), it raises UpbitUnavailable and the caller falls back
@@ -41,6 +41,7 @@ class UpbitTiming:
     grace_s: float = 3.0  # a forming candle is closed this long after its interval
     backoff: Backoff | None = None  # reconnects
     retry: Backoff | None = None  # Upbit unreachable at start: tries again this often
+    poll_s: float = 2.0  # live: orders still working are queried this often for fills
 
 
 @dataclass(slots=True)
@@ -48,7 +49,7 @@ class UpbitParts:
     feed: UpbitFeed
     rules: dict[str, SymbolRules]
     history: list[Candle] = field(default_factory=list)  # closed candles to warm up on
-    broker: None = None  # paper trading only
+    broker: None = None  # paper until the live gate (live_parts.py)
 
     @property
     def label(self) -> str:

@@ -1,0 +1,136 @@
+"""Issue 17, Upbit live: a real Trader with VENUE=upbit and TRADING_MODE=live on the local
+Upbit doubles (quotation, WebSocket and the signed exchange API on one 127.0.0.1
+address, UPBIT_API_URL). Live needs what it needs on Binance: the live token file, the
+keys in the keyring (`upbit`), the typed phrase, a key that passes the key check; then
+orders go through the same gate and engine, once per intent, and a restart reconciles
+with Upbit by identifier before anything new is sent."""
+
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from tests.doubles.memory_keyring import MemoryKeyring, keyring_installed
+from tests.doubles.upbit_exchange import ACCESS, SECRET, UpbitExchangeDouble
+from tests.doubles.upbit_quotation import UpbitQuotation, serve
+from tests.doubles.upbit_stream import UpbitStream
+from tests.integration.test_trader_upbit import until, upbit_trader
+from tests.trader_support import START, running_engine
+from tui_trader.app.headless import go_live
+from tui_trader.domain.enums import IntentPurpose, OrderStatus, OrderType, Side
+from tui_trader.domain.orders import OrderIntent
+from tui_trader.runtime.live_access import LIVE_PHRASE, LIVE_TOKEN_FILE
+from tui_trader.runtime.trader import Trader
+
+Venue = tuple[UpbitStream, UpbitExchangeDouble, str]
+
+
+@pytest.fixture
+async def venue() -> AsyncIterator[Venue]:
+    quotation, stream, exchange = (
+        UpbitQuotation(now=datetime.now(UTC)),
+        UpbitStream(),
+        UpbitExchangeDouble(),
+    )
+    exchange.account.balances = {"KRW": Decimal(100_000_000)}
+    app = quotation.app()
+    app.router.add_get("/websocket/v1", stream.handle)
+    async with serve(exchange.add_routes(app)) as url:
+        yield stream, exchange, url
+
+
+@pytest.fixture
+def keyring() -> Callable[[], None]:
+    """Stores the double's (fake) Upbit keys under `upbit` when called."""
+    backend = MemoryKeyring()
+
+    def store() -> None:
+        backend.set_password("tui-trader", "upbit:key", ACCESS)
+        backend.set_password("tui-trader", "upbit:secret", SECRET)
+
+    with keyring_installed(backend):
+        yield store  # type: ignore[misc]
+
+
+def market_buy(intent_id: str) -> OrderIntent:
+    return OrderIntent(
+        intent_id=intent_id, symbol="BTCKRW", side=Side.BUY, order_type=OrderType.MARKET,
+        quantity=Decimal("0.001"), price=None, purpose=IntentPurpose.ENTRY,
+        created_at=START, reference_price=Decimal(90_000_000), reason="test",
+    )  # fmt: skip
+
+
+def live_trader(tmp_path: Path, url: str) -> Trader:
+    return upbit_trader(tmp_path, url, TRADING_MODE="live", ALLOW_MARKET_ORDERS="true")
+
+
+async def test_live_on_upbit_only_through_the_gate_and_then_once_per_intent(
+    venue: Venue, keyring: Callable[[], None], tmp_path: Path
+) -> None:
+    _stream, exchange, url = venue
+    async with running_engine(live_trader(tmp_path, url)) as trader:
+        with pytest.raises(ValueError, match=r"live mode refused: create .*LIVE_TOKEN"):
+            await trader.enable_live(LIVE_PHRASE)
+        (tmp_path / LIVE_TOKEN_FILE).write_text("yes")
+        with pytest.raises(
+            ValueError, match=r"no upbit keys in the keyring: run `tui-trader keys set upbit`"
+        ):
+            await trader.enable_live(LIVE_PHRASE)
+        keyring()
+        with pytest.raises(ValueError, match="the phrase must be exactly"):
+            await trader.enable_live("yes")
+        assert trader.snapshot().mode == "PAPER" and exchange.requests == []
+        await trader.enable_live(LIVE_PHRASE)
+        assert trader.snapshot().mode == "LIVE" and trader.engine.broker.name == "upbit"
+        assert trader.core.parts.portfolio.balance("KRW") == Decimal(100_000_000)  # Upbit's
+        trader.core.parts.market.symbols["BTCKRW"].last = Decimal(90_000_000)
+        await trader.start()
+        placed = await trader.engine.process(market_buy("live-1"))
+        assert placed is not None and placed.status is OrderStatus.FILLED
+        await until(lambda: trader.core.parts.portfolio.balance("BTC") == Decimal("0.001"))
+        assert await trader.engine.process(market_buy("live-1")) is None  # the same decision
+        assert exchange.account.placed == [placed.client_order_id]
+        await trader.parts.journal.flush()
+        run = await trader.parts.journal.latest_run()
+        assert run is not None and run.mode == "live" and run.feed == "upbit"
+
+
+async def test_a_key_that_can_see_withdrawals_keeps_the_trader_on_paper(
+    venue: Venue, keyring: Callable[[], None], tmp_path: Path
+) -> None:
+    _stream, exchange, url = venue
+    exchange.sees_withdrawals = True
+    (tmp_path / LIVE_TOKEN_FILE).write_text("yes")
+    keyring()
+    async with running_engine(live_trader(tmp_path, url)) as trader:
+        refused = await go_live(trader)  # headless: the same gate, the reason as a line
+        assert refused is not None and refused.startswith("live mode refused: ")
+        assert "withdrawal permissions" in refused and "ALLOW_WITHDRAW_KEYS=true" in refused
+        assert trader.snapshot().mode == "PAPER" and trader.engine.broker.name != "upbit"
+        assert exchange.account.placed == []
+
+
+async def test_a_restart_reconciles_with_upbit_before_anything_new_is_sent(
+    venue: Venue, keyring: Callable[[], None], tmp_path: Path
+) -> None:
+    _stream, exchange, url = venue
+    (tmp_path / LIVE_TOKEN_FILE).write_text("yes")
+    keyring()
+    async with running_engine(live_trader(tmp_path, url)) as trader:
+        await trader.enable_live(LIVE_PHRASE)
+        trader.core.parts.market.symbols["BTCKRW"].last = Decimal(90_000_000)
+        await trader.start()
+        exchange.fault("POST /v1/orders", "lost")  # placed, and the reply never comes
+        placed = await trader.engine.process(market_buy("before-restart"))
+        assert placed is not None and placed.status is OrderStatus.FILLED  # found by id
+    async with running_engine(live_trader(tmp_path, url)) as again:
+        await again.enable_live(LIVE_PHRASE)
+        reconciled = [e for e in again.history.safety if e.kind == "reconciliation"]
+        assert not [e for e in reconciled if e.severity != "INFO"], reconciled
+        assert again.core.parts.portfolio.balance("BTC") == Decimal("0.001")
+        again.core.parts.market.symbols["BTCKRW"].last = Decimal(90_000_000)
+        await again.start()
+        assert await again.engine.process(market_buy("before-restart")) is None
+        assert exchange.account.placed == [placed.client_order_id]
