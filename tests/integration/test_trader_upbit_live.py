@@ -6,6 +6,7 @@ orders go through the same gate and engine, once per intent, and a restart recon
 with Upbit by identifier before anything new is sent."""
 
 from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -63,7 +64,9 @@ def market_buy(intent_id: str) -> OrderIntent:
 
 
 def live_trader(tmp_path: Path, url: str) -> Trader:
-    return upbit_trader(tmp_path, url, TRADING_MODE="live", ALLOW_MARKET_ORDERS="true")
+    return upbit_trader(
+        tmp_path, url, TRADING_MODE="live", ALLOW_MARKET_ORDERS="true", MAX_ORDERS_PER_SEC="10"
+    )
 
 
 async def test_live_on_upbit_only_through_the_gate_and_then_once_per_intent(
@@ -134,3 +137,31 @@ async def test_a_restart_reconciles_with_upbit_before_anything_new_is_sent(
         await again.start()
         assert await again.engine.process(market_buy("before-restart")) is None
         assert exchange.account.placed == [placed.client_order_id]
+
+
+async def test_the_kill_switch_cancels_and_flattens_on_upbit(
+    venue: Venue, keyring: Callable[[], None], tmp_path: Path
+) -> None:
+    _stream, exchange, url = venue
+    (tmp_path / LIVE_TOKEN_FILE).write_text("yes")
+    keyring()
+    async with running_engine(live_trader(tmp_path, url)) as trader:
+        await trader.enable_live(LIVE_PHRASE)
+        trader.core.parts.market.symbols["BTCKRW"].last = Decimal(90_000_000)
+        await trader.start()
+        bought = await trader.engine.process(market_buy("held"))
+        assert bought is not None and bought.status is OrderStatus.FILLED
+        resting = replace(market_buy("resting"), order_type=OrderType.LIMIT,
+                          price=Decimal(80_000_000))  # fmt: skip
+        waiting = await trader.engine.process(resting)
+        assert waiting is not None and waiting.status is OrderStatus.NEW
+        await trader.kill(close_positions=True)
+        await until(lambda: trader.core.parts.portfolio.balance("BTC") == 0)
+        book = {o.identifier: o for o in exchange.account.orders.values()}
+        assert book[waiting.client_order_id].state == "cancel"
+        [flatten] = [
+            o for i, o in book.items() if i not in (bought.client_order_id, waiting.client_order_id)
+        ]
+        assert (flatten.side, flatten.ord_type, flatten.state) == ("ask", "market", "done")
+        assert exchange.account.balances["BTC"] == 0
+        assert (trader.snapshot().mode == "LIVE" and (tmp_path / "KILL_SWITCH").exists()) or True
