@@ -3,7 +3,6 @@ the key check (unexpired, the account's, blind to withdrawals unless the operato
 overrides), then an UpbitBroker on Upbit's exchange API. Apart from venue_parts.py so a
 paper run on Upbit's data loads no signing library."""
 
-import asyncio
 import os
 from collections.abc import Callable, Mapping
 from decimal import Decimal
@@ -22,15 +21,13 @@ KEY_NAME = "upbit"  # the keyring entry: `tui-trader keys set upbit`
 
 
 async def live_keys(settings: Settings, environ: Mapping[str, str] | None = None) -> ExchangeKeys:
-    """Upbit's access and secret key from the keyring; raises secrets errors saying what
-    to do (live never takes keys from the environment)."""
-    from tui_trader.secrets import SecretStore, resolve_exchange_keys
+    """Upbit's access and secret key from the keyring (the process's store: an encrypted
+    file unlocked once serves every read); raises secrets errors saying what to do (live
+    never takes keys from the environment)."""
+    from tui_trader.secrets import resolve_exchange_keys
+    from tui_trader.secrets.process_store import open_secret_store
 
-    store = await asyncio.to_thread(
-        SecretStore.open,
-        settings.secrets_backend,
-        cryptfile_path=settings.data_path / "secrets.cfg",
-    )
+    store = await open_secret_store(settings)
     env = os.environ if environ is None else environ
     keys = await resolve_exchange_keys("live", env, store, KEY_NAME)
     if keys is None:  # live never answers "no keys" silently; said here all the same
