@@ -29,6 +29,7 @@ from tui_trader.runtime.exchange_account import (
 from tui_trader.runtime.exchange_retry import ExchangeRetry, close_parts
 from tui_trader.runtime.guard_keeper import GuardTiming
 from tui_trader.runtime.guard_link import GuardLink
+from tui_trader.runtime.restore import reconcile_unfinished
 from tui_trader.runtime.shadow import ShadowPaper
 from tui_trader.runtime.venue_connect import (
     connect_venue,
@@ -109,6 +110,15 @@ class ExchangeLink:
         """What the run really does, for the journal: paper until an exchange account
         is traded (TRADING_MODE=live alone trades nothing live)."""
         return self.mode.lower()
+
+    @property
+    def defers_unfinished(self) -> bool:
+        """Live behind the gate and not live yet: a journaled intent without a final state
+        may be a live order, so it is asked of the live broker at go_live, never answered
+        by the paper broker (which would call it never sent)."""
+        settings = self.trader.settings
+        live_gate = settings.trading_mode == "live" and settings.binance_env == "mainnet"
+        return live_gate and self.broker is None
 
     @property
     def retry_detail(self) -> str:
@@ -322,6 +332,9 @@ class ExchangeLink:
             raise ValueError(f"live mode refused: {exc}") from None
         paper = self._adopt(broker, loaded)
         await paper.close()
+        now = self.trader.wall_clock.now()  # intents left unfinished at start (crash)
+        for event in await reconcile_unfinished(self.trader.journal, broker, broker.settle, now):
+            self.trader.record_safety(event)
         self.trader.record_run_venue()  # the run is live from here
         await self.guards.book_fired()
         self._safety(

@@ -156,11 +156,11 @@ class Trader:
                 self.core.account.restore(*day_start)
         await self._resume_market_time()
         now = self.parts.wall_clock.now()
-        broker = self.engine.broker
-        for event in await reconcile_unfinished(
-            self.parts.journal, broker, self.reactions.on_order, now
-        ):
-            self.record_safety(event)
+        if not self.exchange.defers_unfinished:  # else asked of the live broker at go_live
+            for event in await reconcile_unfinished(
+                self.parts.journal, self.engine.broker, self.reactions.on_order, now
+            ):
+                self.record_safety(event)
         await self.exchange.reconcile("start")
         await restore_plans(self.parts.journal, self.core, self.record_safety, now)
         kill = self.parts.kill_switch.read()
