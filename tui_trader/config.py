@@ -62,7 +62,7 @@ class Settings(BaseSettings):
 
     # --- mode and market -------------------------------------------------------------
     trading_mode: Literal["paper", "live"] = "paper"
-    # Where market data (and, on Binance, orders) come from: Upbit is paper only so far.
+    # Where market data and orders come from (Upbit: spot, no test environment).
     venue: Literal["binance", "upbit"] = "binance"
     market_type: MarketKind = MarketKind.SPOT
     binance_env: Literal["mainnet", "testnet", "demo"] = "mainnet"
