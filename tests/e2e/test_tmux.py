@@ -118,7 +118,12 @@ def test_operator_session_in_tmux(session: Tmux) -> None:
         session.wait_for("Equity", "10,000.00 USDT", "trader open")
 
     session.keys("s")
-    session.wait_for("RUNNING", "ACTIVE")
+    screen = session.wait_for("RUNNING", "ACTIVE")
+    first = screen.splitlines()[0].strip()
+    # The mode badge fits the terminal from the first frame: the venue beside it only on
+    # a one-line header (a badge drawn wide, then narrowed, once kept its old width).
+    wanted = "PAPER  RUNNING" if session.size == (80, 24) else "PAPER · sim  RUNNING"
+    assert first.startswith(wanted), first
 
     session.keys("k")
     dialog = session.wait_for("KILL SWITCH", "Yes, activate kill switch")

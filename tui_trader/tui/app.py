@@ -38,7 +38,7 @@ from tui_trader.tui.themes import (
 )
 from tui_trader.tui.widgets.account import AccountPanel
 from tui_trader.tui.widgets.advice import AdvicePanel
-from tui_trader.tui.widgets.base import KeyedTable, Palette, SnapshotView, View
+from tui_trader.tui.widgets.base import WIDE_FROM, KeyedTable, Palette, SnapshotView, View
 from tui_trader.tui.widgets.chart import ChartPanel
 from tui_trader.tui.widgets.header import StatusBar
 from tui_trader.tui.widgets.log import LogPanel, PanelLogHandler
@@ -69,7 +69,7 @@ class TraderApp(OperatorActions):
         *(Binding(str(n), f"show_tab({n})", show=False) for n in range(1, len(TABS) + 1)),
     ]
     # Everything at once only when there is room for it; otherwise tabs.
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (160, "-wide")]  # noqa: RUF012 (typed by App)
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (WIDE_FROM, "-wide")]  # noqa: RUF012 (typed by App)
     VERTICAL_BREAKPOINTS = [(0, "-short"), (48, "-tall")]  # noqa: RUF012 (typed by App)
 
     def __init__(

@@ -22,6 +22,7 @@ from tui_trader.snapshot import TraderSnapshot
 from tui_trader.tui.literal import literal_cell
 
 Cell = str | Text
+WIDE_FROM = 160  # columns from which the screen is wide (one header line, two panes)
 WIDE_KEY = "w"  # shows every column of every table, at full width (k9s: wide)
 
 

@@ -22,7 +22,7 @@ from tui_trader.domain.money import minor_units
 from tui_trader.snapshot import AccountView, FeedStatus, TraderSnapshot
 from tui_trader.text_safety import ELLIPSIS, printable
 from tui_trader.tui import format as fmt
-from tui_trader.tui.widgets.base import Palette, View
+from tui_trader.tui.widgets.base import WIDE_FROM, Palette, View
 
 _MODE_CLASSES = {"PAPER": "-paper", "TESTNET": "-testnet", "LIVE": "-live"}
 TRADING_CELLS = 34  # the trading state's room before the bar has a width
@@ -98,8 +98,10 @@ class StatusBar(Horizontal):
         mode = self.query_one("#mode", Static)
         for name, css in _MODE_CLASSES.items():
             mode.set_class(snapshot.mode == name, css)
-        # one line: the venue beside the mode; two (narrow): the feeds name it on line two
-        wide = not self.screen.has_class("-narrow")
+        # one line: the venue beside the mode; two (narrow): the feeds name it on line two.
+        # By the terminal's width, not the screen's class: that is set after the first
+        # frame, and a badge drawn wide then kept its width once narrowed.
+        wide = self.app.size.width >= WIDE_FROM
         mode_text = mode_and_venue(snapshot) if wide else snapshot.mode
         self._set("mode", mode_text)
         engine = self.query_one("#engine", Static)
