@@ -2,7 +2,9 @@
 at most `count` strictly before `to`, no candle for a minute without trades), the
 `Remaining-Req` header, a `Date` header at the double's own clock, and the venue's faults
 on request: 429 and 5xx (then normal), 418, an error body, malformed JSON, bad numbers.
-`/v1/orderbook/instruments` gives each listed market's price unit (`tick_size`)."""
+`/v1/orderbook/instruments` gives each listed market's price unit (`tick_size`), or for
+each entry of `instrument_faults` (one per request) a reply Upbit would not send:
+"garbage" (200, not JSON) or "error" (Upbit's error body)."""
 
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -29,6 +31,7 @@ class UpbitQuotation:
     markets: dict[str, str] = field(
         default_factory=lambda: {"KRW-BTC": "1000", "KRW-ETH": "1000"}
     )  # listed markets and their tick sizes
+    instrument_faults: list[str] = field(default_factory=list)
 
     def candle(self, market: str, opened: datetime, minutes: int) -> dict[str, object]:
         first = int(opened.timestamp() // 60)
@@ -85,6 +88,12 @@ class UpbitQuotation:
                  "supported_levels": ["0"]} for m in asked if m in self.markets]  # fmt: skip
         headers = {"Remaining-Req": "group=orderbook; min=1799; sec=9",
                    "Date": format_datetime(self.now, usegmt=True)}  # fmt: skip
+        fault = self.instrument_faults.pop(0) if self.instrument_faults else None
+        if fault == "garbage":
+            return web.Response(text="<html>\x1b[31mmaintenance\x1b[0m\n</html>", headers=headers)
+        if fault == "error":
+            body = {"error": {"name": "invalid_parameter", "message": "잘못된 파라미터"}}
+            return web.json_response(body, status=400, headers=headers)
         return web.json_response(rows, headers=headers)
 
     def app(self) -> web.Application:

@@ -2,8 +2,9 @@
 
 Offline it checks the keyring, notification secrets, the journal, disk space, the
 config, a running instance's streams and environment variables that look like misspelt
-settings; `--online` adds the clock skew against Binance
-server time and the live API key's withdrawal permission."""
+settings; `--online` adds the chosen venue's reach and clock skew (Binance's server
+time; Upbit's Date header, and the symbols listed) and the live API key's withdrawal
+permission."""
 
 import os
 import sys

@@ -1,10 +1,12 @@
 """Doctor checks that talk to the venue (only with --online): clock skew against the
-server time, and whether the live API key may withdraw (it must not)."""
+server time, and whether the live API key may withdraw (it must not). On VENUE=upbit
+the clock asks Upbit (doctor_upbit.py)."""
 
 import asyncio
 from typing import Any
 
 from tui_trader.app.doctor_checks import CheckResult, DoctorContext, open_store
+from tui_trader.app.doctor_upbit import upbit_clock_check
 from tui_trader.secrets import SecretsError, resolve_exchange_keys
 
 CONNECT_TIMEOUT_S = 15.0
@@ -23,7 +25,7 @@ async def clock_check(ctx: DoctorContext) -> CheckResult:
     if not ctx.online:
         return CheckResult("clock", "SKIP", "skew against the venue's server time: pass --online")
     if ctx.settings.venue == "upbit":
-        return await _upbit_clock(ctx)
+        return await upbit_clock_check(ctx, CONNECT_TIMEOUT_S)
     from tui_trader.binance.client import close_client, resync_time
 
     where = f"Binance {ctx.settings.binance_env}"
@@ -39,17 +41,6 @@ async def clock_check(ctx: DoctorContext) -> CheckResult:
     if skew_ms > ctx.ops.max_clock_skew_ms:
         return CheckResult("clock", "FAIL", f"{detail}: fix NTP (timedatectl set-ntp true)")
     return CheckResult("clock", "OK", detail)
-
-
-async def _upbit_clock(ctx: DoctorContext) -> CheckResult:
-    from tui_trader.upbit.probe import reach_upbit
-
-    settings = ctx.settings
-    try:
-        reach = await reach_upbit(settings.upbit_api_url, settings.symbols, CONNECT_TIMEOUT_S)
-    except Exception as exc:  # DNS, TLS, HTTP errors: all mean "cannot check"
-        return CheckResult("clock", "FAIL", f"Upbit unreachable: {type(exc).__name__}: {exc}")
-    return CheckResult("clock", "OK" if reach.ok else "FAIL", reach.describe())
 
 
 async def api_key_check(ctx: DoctorContext) -> CheckResult:

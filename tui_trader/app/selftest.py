@@ -91,12 +91,12 @@ async def _exchange(settings: Settings, online: bool) -> Result:
 
 
 async def _upbit(settings: Settings) -> Result:
-    from tui_trader.upbit.probe import reach_upbit
+    from tui_trader.upbit.probe import ProbeFailed, reach_upbit
 
     try:
         reach = await reach_upbit(settings.upbit_api_url, settings.symbols)
-    except Exception as exc:
-        return "FAIL", f"Upbit unreachable: {type(exc).__name__}: {exc}"
+    except ProbeFailed as exc:
+        return "FAIL", str(exc)
     return ("OK" if reach.ok else "FAIL"), reach.describe()
 
 

@@ -3,15 +3,25 @@ reached, does it list the symbols, and how far is our clock from its `Date` head
 
 Upbit has no server-time endpoint; the `Date` header has one-second resolution, so the
 skew is known to within a second. Upbit's public data carries no signature or nonce that
-a skew would break; it decides when our candles close, and there a few seconds matter."""
+a skew would break; it decides when our candles close, and there a few seconds matter.
+
+The whole probe has one deadline: Quotation retries a 429 or a 5xx and each request has
+its own timeout, so without it a server that stalls could keep a check waiting minutes."""
 
 import asyncio
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from tui_trader.upbit.quotation import Quotation
+import aiohttp
+
+from tui_trader.text_safety import printable
+from tui_trader.upbit.quotation import Quotation, UpbitError
 
 SKEW_LIMIT_S = 2.0  # beyond the header's resolution and a slow reply
+
+
+class ProbeFailed(Exception):
+    """No usable answer from Upbit; the message is one printable line."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,7 +40,20 @@ class Reach:
 
 
 async def reach_upbit(api_url: str, symbols: tuple[str, ...], timeout_s: float = 15.0) -> Reach:
-    """Raises whatever the request raises (UpbitError, aiohttp's errors, TimeoutError)."""
+    """Raises ProbeFailed saying why, within about `timeout_s`."""
+    try:
+        async with asyncio.timeout(timeout_s):
+            return await _ask(api_url, symbols, timeout_s)
+    except TimeoutError:  # before ClientError: aiohttp's own timeouts are both
+        why = f"Upbit unreachable: no answer from {api_url} within {timeout_s:g} s"
+    except aiohttp.ClientError as exc:
+        why = f"Upbit unreachable: {type(exc).__name__}: {exc}"
+    except UpbitError as exc:  # an error body, a 418, a reply that is not what Upbit sends
+        why = f"Upbit's answer is unusable: {exc}"
+    raise ProbeFailed(printable(why, 300))
+
+
+async def _ask(api_url: str, symbols: tuple[str, ...], timeout_s: float) -> Reach:
     loop = asyncio.get_running_loop()
     started = loop.time()
     async with Quotation(api_url, timeout_s) as upbit:
