@@ -4,7 +4,7 @@ Offline it checks the keyring, notification secrets, the journal, disk space, th
 config, a running instance's streams and environment variables that look like misspelt
 settings; `--online` adds the chosen venue's reach and clock skew (Binance's server
 time; Upbit's Date header, and the symbols listed) and the live API key's withdrawal
-permission."""
+permission (Upbit's: also unexpired and the account's)."""
 
 import os
 import sys

@@ -1,12 +1,12 @@
 """Doctor checks that talk to the venue (only with --online): clock skew against the
 server time, and whether the live API key may withdraw (it must not). On VENUE=upbit
-the clock asks Upbit (doctor_upbit.py)."""
+both ask Upbit (doctor_upbit.py)."""
 
 import asyncio
 from typing import Any
 
 from tui_trader.app.doctor_checks import CheckResult, DoctorContext, open_store
-from tui_trader.app.doctor_upbit import upbit_clock_check
+from tui_trader.app.doctor_upbit import upbit_clock_check, upbit_key_check
 from tui_trader.secrets import SecretsError, resolve_exchange_keys
 
 CONNECT_TIMEOUT_S = 15.0
@@ -51,12 +51,15 @@ async def api_key_check(ctx: DoctorContext) -> CheckResult:
             "api key", "WARN", "withdrawal permission unknown offline: pass --online"
         )
     await open_store(ctx)
+    upbit = ctx.settings.venue == "upbit"
     try:
-        keys = await resolve_exchange_keys("live", ctx.env, ctx.store)
+        keys = await resolve_exchange_keys("live", ctx.env, ctx.store, "upbit" if upbit else None)
     except SecretsError as exc:
         return CheckResult("api key", "FAIL", str(exc))
     if keys is None:
         return CheckResult("api key", "FAIL", "live mode without Binance keys in the keyring")
+    if upbit:
+        return await upbit_key_check(ctx, keys)
     return await _restrictions(ctx, keys.api_key, keys.api_secret)
 
 

@@ -24,6 +24,11 @@ class KeyPermissionError(Exception):
     """The key must not be used; the message explains why and what to do."""
 
 
+class KeyUncheckable(KeyPermissionError):
+    """Upbit gave no answer about the key (no reply, a 5xx): live start refuses it all
+    the same, but `doctor` tells this apart from an answer against the key."""
+
+
 @dataclass(frozen=True, slots=True)
 class UpbitKeyCheck:
     expires: datetime
@@ -41,8 +46,12 @@ async def check_key(
     try:
         expires = _expiry(await exchange.api_keys(), access_key)
         sees = await _sees_withdrawals(exchange)
-    except (BrokerError, UpbitRefused) as exc:
+    except UpbitRefused as exc:  # an answer, and it is against the key
         raise KeyPermissionError(
+            f"cannot check the Upbit API key ({exc}); live trading refused"
+        ) from None
+    except BrokerError as exc:
+        raise KeyUncheckable(
             f"cannot check the Upbit API key ({exc}); live trading refused"
         ) from None
     if expires <= now:
