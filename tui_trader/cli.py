@@ -109,7 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
     selftest.add_argument("--online", action="store_true", help="also check exchange reach")
 
     doctor = commands.add_parser("doctor", help="operational checks: OK/WARN/FAIL per line")
-    doctor.add_argument("--online", action="store_true", help="also check Binance clock skew")
+    doctor.add_argument("--online", action="store_true", help="also ask the venue: clock, live key")
 
     keys = commands.add_parser("keys", help="API keys in the OS keyring: set/list/delete/check")
     keys.add_argument("keys_args", nargs=argparse.REMAINDER, metavar="set NAME | list | ...")
