@@ -2,6 +2,7 @@
 not Binance: reachable, the symbols listed, the clock against its Date header; an Upbit
 that cannot be reached or answers garbage is one FAIL line and exit 1."""
 
+import asyncio
 import io
 import socket
 import time
@@ -18,6 +19,7 @@ from tui_trader.app.doctor import run_doctor
 from tui_trader.app.selftest import run_selftest
 from tui_trader.config import Settings
 from tui_trader.ops.settings import load_ops_settings
+from tui_trader.upbit.probe import ProbeFailed, reach_upbit
 
 
 @pytest.fixture
@@ -113,6 +115,21 @@ async def test_doctor_online_fails_on_an_unlisted_symbol_and_an_unreachable_upbi
     assert await run_doctor(settings, load_ops_settings(), online=True, out=out) == 1
     [clock] = doctor_lines(out.getvalue(), "clock")
     assert clock.startswith("FAIL") and "Upbit unreachable: ClientConnectorError" in clock
+
+
+async def test_an_upbit_that_accepts_and_never_answers_fails_at_the_deadline() -> None:
+    async def silent(reader: asyncio.StreamReader, _writer: asyncio.StreamWriter) -> None:
+        await reader.read()  # reads the request, never answers, until the client goes
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    started = time.monotonic()
+    async with server:
+        with pytest.raises(
+            ProbeFailed, match=r"no answer from http://127\.0\.0\.1:\d+ within 0\.5 s"
+        ):
+            await reach_upbit(f"http://127.0.0.1:{port}", ("BTCKRW",), timeout_s=0.5)
+    assert time.monotonic() - started < 3
 
 
 @pytest.mark.parametrize("command", ["selftest", "doctor"])
