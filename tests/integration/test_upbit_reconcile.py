@@ -73,7 +73,11 @@ async def test_a_restart_adopts_upbit_s_orders_by_identifier_and_sends_nothing_a
         result = await reconciler("start")
         assert book.orders[bought.client_order_id].status is OrderStatus.FILLED
         assert book.orders[resting.client_order_id].status is OrderStatus.PARTIALLY_FILLED
-        assert book.orders[unsent.client_order_id].status is OrderStatus.CANCELED
+        gone = book.orders[unsent.client_order_id]
+        assert (
+            gone.status is OrderStatus.CANCELED
+            and gone.reason == "unknown to Upbit at reconciliation"
+        )
         fills = [f for f in restarted.events if isinstance(f, Fill)]
         assert [(f.client_order_id, f.quantity) for f in fills] == [
             (bought.client_order_id, Decimal("0.001"))

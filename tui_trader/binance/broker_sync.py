@@ -30,6 +30,7 @@ T = TypeVar("T")
 
 
 class ReconcilingBroker(ExchangeBroker):
+    venue = "Binance"  # how reconciliation's messages name it
     # Set by the owner (a Reconciler with the trader's book); without one, a
     # re-subscription polls the orders this broker tracks.
     reconnect_hook: ReconnectHook | None = None

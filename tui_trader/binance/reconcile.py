@@ -29,9 +29,10 @@ SOURCE = "reconciliation"  # who holds the trading state while reconciling
 
 
 class ExchangeAccount(Protocol):
-    """What a Binance broker offers for reconciliation (spot and futures)."""
+    """What a venue's broker offers for reconciliation (Binance spot and futures, Upbit)."""
 
     name: str
+    venue: str  # how messages name the venue: Binance, Upbit
 
     def remember(self, orders: Iterable[Order], fill_keys: Iterable[tuple[str, str]]) -> None: ...
 
@@ -119,7 +120,7 @@ async def sync_orders(
             gone = order.evolve(
                 status=OrderStatus.CANCELED,
                 updated_at=now,
-                reason="unknown to Binance at reconciliation",
+                reason=f"unknown to {account.venue} at reconciliation",
             )
             account.settle(gone)
             message = f"{_describe(order)} is unknown to {account.name}; recorded as cancelled"

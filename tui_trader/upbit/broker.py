@@ -42,6 +42,7 @@ T = TypeVar("T")
 
 class UpbitBroker:
     name = "upbit"
+    venue = "Upbit"
 
     def __init__(
         self,
