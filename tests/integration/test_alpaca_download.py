@@ -9,13 +9,16 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+import keyring
 import pytest
 
 from tests.doubles.alpaca_data import KEY_ID, SECRET, AlpacaData, alpaca_data, price_at
+from tests.doubles.memory_keyring import MemoryKeyring, keyring_installed
 from tui_trader.backtest.cli import run_backtest_command, run_data_command
 from tui_trader.backtest.download import DownloadError, DownloadRequest
 from tui_trader.backtest.download_alpaca import AlpacaDownload, AlpacaKeys, download_alpaca
 from tui_trader.market.replay import read_candles
+from tui_trader.secrets.store import SecretStore
 
 HOLIDAY = date(2025, 1, 9)  # the markets closed for President Carter's funeral
 MINUTE = timedelta(minutes=1)
@@ -24,12 +27,31 @@ KEYS = AlpacaKeys(KEY_ID, SECRET)
 
 
 @pytest.fixture
-async def alpaca(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[tuple[AlpacaData, str]]:
+async def alpaca(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> AsyncIterator[tuple[AlpacaData, str]]:
+    """The double, keys in the environment, an empty keyring (never the machine's)."""
     monkeypatch.setenv("ALPACA_API_KEY_ID", KEY_ID)
     monkeypatch.setenv("ALPACA_API_SECRET_KEY", SECRET)
+    monkeypatch.setenv("TUI_TRADER_DATA_DIR", str(tmp_path / "data"))
     double = AlpacaData(now=NOW, holidays={HOLIDAY}, page_size=10)
-    async with alpaca_data(double) as url:
-        yield double, url
+    with keyring_installed(MemoryKeyring()):
+        async with alpaca_data(double) as url:
+            yield double, url
+
+
+async def test_the_keys_may_live_in_the_keyring_under_alpaca(
+    alpaca: tuple[AlpacaData, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    double, url = alpaca
+    monkeypatch.delenv("ALPACA_API_KEY_ID")
+    monkeypatch.delenv("ALPACA_API_SECRET_KEY")
+    assert await run(argv(tmp_path / "first"), url) == 2  # none anywhere: usage
+    store = SecretStore(keyring.get_keyring())
+    await store.set_secret("alpaca", "key", KEY_ID)
+    await store.set_secret("alpaca", "secret", SECRET)
+    assert await run(argv(tmp_path), url) == 0
+    assert double.requests, "downloaded with the keyring's pair"
 
 
 def argv(folder: Path, interval: str = "15m", end: str = "2025-01-10") -> list[str]:
@@ -113,7 +135,7 @@ async def test_429_and_5xx_are_retried_then_one_line(
     ("unset", "interval", "message"),
     [
         ("ALPACA_API_SECRET_KEY", "15m",
-         "set ALPACA_API_KEY_ID and ALPACA_API_SECRET_KEY"),
+         "run `tui-trader keys set alpaca`, or set ALPACA_API_KEY_ID and ALPACA_API_SECRET_KEY"),
         ("ALPACA_API_KEY_ID", "4h", "Alpaca has 1m, 5m, 15m, 30m, 1h, 1d"),  # said first
     ],
 )  # fmt: skip

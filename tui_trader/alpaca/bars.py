@@ -120,7 +120,8 @@ def _refusal(exc: APIError) -> AlpacaError:
     text = str(exc)[:120]
     if status in (401, 403):
         return AlpacaKeysRefused(f"Alpaca refused the keys (HTTP {status}: {text}); check "
-                                 "ALPACA_API_KEY_ID and ALPACA_API_SECRET_KEY")  # fmt: skip
+                                 "ALPACA_API_KEY_ID and ALPACA_API_SECRET_KEY, or the "
+                                 "keyring's `alpaca` pair")  # fmt: skip
     if status == 429 or (status or 0) >= 500:
         return AlpacaBusy(f"Alpaca is busy (HTTP {status})")
     return AlpacaError(f"Alpaca error (HTTP {status}): {text}")

@@ -6,6 +6,8 @@ without the `fast` extra); 1 when the work itself failed (the exchange unreachab
 output not writable, --verify finding the fast path differing from the exact path)."""
 
 import argparse
+import asyncio
+import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -39,8 +41,11 @@ from tui_trader.strategies.base import StrategyParamError
 from tui_trader.strategies.registry import available_strategies
 
 if TYPE_CHECKING:  # the Binance client (aiohttp: a quarter second) loads for `data` only
+    from types import ModuleType
+
     from tui_trader.backtest.confirm import Confirmation
     from tui_trader.backtest.download import DownloadRequest, DownloadResult, Progress
+    from tui_trader.backtest.download_alpaca import AlpacaKeys
     from tui_trader.backtest.research_report import Research
     from tui_trader.binance.client import Endpoints
 
@@ -272,7 +277,7 @@ def data_parser() -> argparse.ArgumentParser:
     down.add_argument("--venue", choices=("binance", "upbit", "alpaca"), default="binance",
                       help="whose candles (upbit: SYMBOL as BTCKRW for KRW-BTC; alpaca: "
                            "AAPLUSD for AAPL, keys from ALPACA_API_KEY_ID and "
-                           "ALPACA_API_SECRET_KEY)")  # fmt: skip
+                           "ALPACA_API_SECRET_KEY or `keys set alpaca`)")  # fmt: skip
     down.add_argument("--alpaca-feed", choices=("iex", "sip"), default="iex",
                       help="Alpaca's data feed (sip needs a paid subscription)")  # fmt: skip
     down.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -317,6 +322,15 @@ def run_data_command(
     return 0
 
 
+async def _alpaca_keys(alp: "ModuleType") -> "AlpacaKeys":
+    """The environment's Alpaca keys, else the keyring's (opened off the event loop)."""
+    from tui_trader.secrets.process_store import optional_secret_store
+
+    store = await optional_secret_store(load_settings())
+    keys: AlpacaKeys = await alp.alpaca_keys(os.environ, store)
+    return keys
+
+
 def _downloader(
     args: argparse.Namespace,
     request: "DownloadRequest",
@@ -333,15 +347,13 @@ def _downloader(
         upbit = UpbitDownload(request, upbit_url or API)
         return lambda folder, advance: download_upbit(upbit, folder, advance)
     if args.venue == "alpaca":
-        import os
-
         try:
             from tui_trader.alpaca.bars import API as ALPACA_API
             from tui_trader.backtest import download_alpaca as alp
         except ImportError:
             raise ValueError('--venue alpaca needs alpaca-py: pip install -e ".[alpaca]"') from None
         alp.check_request(request)  # a bad interval is said before missing keys
-        keys = alp.keys_from_env(os.environ)
+        keys = asyncio.run(_alpaca_keys(alp))
         alpaca = alp.AlpacaDownload(request, keys, alpaca_url or ALPACA_API, args.alpaca_feed)
         return lambda folder, advance: alp.download_alpaca(alpaca, folder, advance)
     from tui_trader.backtest.download import download_klines

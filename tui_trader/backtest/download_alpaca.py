@@ -6,7 +6,7 @@ The request names our symbol (AAPLUSD, read as Alpaca's AAPL). The range is fetc
 windows of `window_bars` bars of time, each appended and flushed as it arrives, so a
 rerun resumes after the last cached bar. Nights, weekends and holidays have no bars:
 they stay gaps, which the backtest reports. The keys come from ALPACA_API_KEY_ID and
-ALPACA_API_SECRET_KEY (paper mode's environment; the keyring is a later slice).
+ALPACA_API_SECRET_KEY, else from the keyring under `alpaca` (`tui-trader keys set alpaca`).
 This module imports the SDK: load it only for `--venue alpaca`."""
 
 import time
@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from tui_trader.alpaca.bars import (
     API,
@@ -38,8 +38,12 @@ from tui_trader.backtest.download import (
     resume_point,
     venue_kline,
 )
-from tui_trader.secrets.env import ENV_VARS
+from tui_trader.secrets.backend import SecretsError
+from tui_trader.secrets.env import ENV_VARS, resolve_exchange_keys
 from tui_trader.secrets.redact import default_redactor
+
+if TYPE_CHECKING:  # the store imports keyring
+    from tui_trader.secrets.store import SecretStore
 
 WINDOW_BARS = 10_000  # bars of time per window: one SDK call, resumable between windows
 RETRIES = 4  # tries of one window after 429 / 5xx (beyond the SDK's own 429 retries)
@@ -52,15 +56,20 @@ class AlpacaKeys:
     secret: str = field(repr=False)  # never printed, even in a debugger
 
 
-def keys_from_env(env: Mapping[str, str]) -> AlpacaKeys:
-    """The key pair from the environment, or ValueError naming both variables."""
+async def alpaca_keys(env: Mapping[str, str], store: "SecretStore | None") -> AlpacaKeys:
+    """The key pair, as paper mode finds keys: the environment, then the keyring under
+    `alpaca`; ValueError naming both ways when neither holds the whole pair."""
     key_var, secret_var = ENV_VARS[("alpaca", "key")][0], ENV_VARS[("alpaca", "secret")][0]
-    key_id, secret = env.get(key_var, "").strip(), env.get(secret_var, "").strip()
-    if not key_id or not secret:
-        raise ValueError(f"Alpaca's market data needs a key: set {key_var} and {secret_var}")
-    default_redactor().add(key_id)
-    default_redactor().add(secret)
-    return AlpacaKeys(key_id, secret)
+    ways = f"run `tui-trader keys set alpaca`, or set {key_var} and {secret_var}"
+    try:
+        found = await resolve_exchange_keys("paper", env, store, name="alpaca")
+    except SecretsError as exc:  # half a pair, a locked keyring
+        raise ValueError(f"{exc}; {ways}") from None
+    if found is None:
+        raise ValueError(f"Alpaca's market data needs a key: {ways}")
+    default_redactor().add(found.api_key)
+    default_redactor().add(found.api_secret)
+    return AlpacaKeys(found.api_key, found.api_secret)
 
 
 @dataclass(frozen=True, slots=True)

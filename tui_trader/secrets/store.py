@@ -28,7 +28,8 @@ from tui_trader.secrets.backend import (
 from tui_trader.secrets.redact import Redactor, default_redactor, mask
 
 # Upbit: `key` is its access key, `secret` its secret key (one pair per account; no testnet).
-EXCHANGE_NAMES = ("binance", "binance-testnet", "binance-futures", "upbit")
+# Alpaca: `key` is its API key id, `secret` its secret key (market data for downloads).
+EXCHANGE_NAMES = ("binance", "binance-testnet", "binance-futures", "upbit", "alpaca")
 SECRET_FIELDS: Mapping[str, tuple[str, ...]] = {
     **{name: ("key", "secret") for name in EXCHANGE_NAMES},
     "openai": ("key",),
