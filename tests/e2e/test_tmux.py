@@ -27,11 +27,17 @@ TMUX = shutil.which("tmux")
 class Tmux:
     """One detached session on a private tmux server, so nothing else is touched."""
 
-    def __init__(self, tmp: Path, size: tuple[int, int]) -> None:
-        self.socket = f"tui-trader-e2e-{os.getpid()}-{size[0]}"
+    def __init__(
+        self,
+        tmp: Path,
+        size: tuple[int, int],
+        args: tuple[str, ...] = ("--demo",),
+        env: dict[str, str] | None = None,
+    ) -> None:
+        self.socket = f"tui-trader-e2e-{os.getpid()}-{size[0]}-{tmp.name}"
         self.data = tmp / "data"
         self.status_file = tmp / "exit-status"
-        self.size = size
+        self.size, self.args, self.env = size, args, env or {}
 
     def tmux(self, *args: str) -> str:
         assert TMUX is not None
@@ -42,11 +48,12 @@ class Tmux:
         return done.stdout
 
     def start(self) -> None:
-        app = shlex.join([sys.executable, "-m", "tui_trader", "--demo"])
+        app = shlex.join([sys.executable, "-m", "tui_trader", *self.args])
+        env = {"TUI_TRADER_DATA_DIR": str(self.data), **self.env}
+        assigned = " ".join(f"{name}={shlex.quote(value)}" for name, value in env.items())
         # COLUMNS/LINES from the test runner would override the pane size.
         script = (
-            f"unset COLUMNS LINES; cd {shlex.quote(str(ROOT))} && "
-            f"TUI_TRADER_DATA_DIR={shlex.quote(str(self.data))} {app}; "
+            f"unset COLUMNS LINES; cd {shlex.quote(str(ROOT))} && {assigned} {app}; "
             f"echo $? > {shlex.quote(str(self.status_file))}"
         )
         width, height = self.size
