@@ -163,7 +163,7 @@ def test_reset_to_default_removes_every_line_of_the_name(tmp_path: Path) -> None
         ("TELEGRAM_BOT_TOKEN", "1:x", "`tui-trader keys set telegram`"),
         ("SLACK_WEBHOOK_URL", "https://x", "SLACK_WEBHOOK_URL is a secret"),
         ("MY_OTHER_PASSPHRASE", "x", "is a secret"),
-        ("ALPACA_API_KEY_ID", "k", "set it in the environment"),  # no keyring entry yet
+        ("ALPACA_API_KEY_ID", "k", "`tui-trader keys set alpaca`"),
         ("SYMBOLS", "BTCUSDT\nTRADING_MODE=live", "a value must be one line"),
         ("QUOTE_ASSET", "${HOME}", "cannot be written to .env as it is"),
     ],

@@ -74,13 +74,11 @@ def editable_field(name: str) -> FieldRef:
 def _secret_hint(name: str) -> str:
     from tui_trader.secrets.store import SECRET_FIELDS  # keyring: on this refusal only
 
-    # Only a name `keys set` takes (Alpaca's keys are environment-only for now).
+    # Only a name `keys set` takes (every variable we read a secret from has one).
     stores = [store for (store, _field), names in ENV_VARS.items()
               if name in names and store in SECRET_FIELDS]  # fmt: skip
     if stores:
         return f"it is never shown or written here; store it with `tui-trader keys set {stores[0]}`"
-    if any(name in names for names in ENV_VARS.values()):
-        return "it is never shown or written here; set it in the environment"
     return "it is never shown or written here; store it with the OS keyring"
 
 
