@@ -9,7 +9,7 @@ it, Upbit is right."""
 from collections.abc import Iterable
 from decimal import Decimal
 
-from tui_trader.domain.orders import Order
+from tui_trader.domain.orders import Fill, Order
 from tui_trader.execution.broker import BrokerEvent
 from tui_trader.upbit.parse_orders import UpbitOrder
 
@@ -70,3 +70,13 @@ class OrderMemory:
             self._seen_qty[cid] = seen + sum((f.quantity for f in fills), Decimal(0))
             events.extend(fills)
         return events
+
+    def book(self, fill: Fill) -> bool:
+        """A fill told on its own (the myOrder stream): True if its trade is new. The same
+        trade set as apply()'s, so a trade the stream and a poll both tell books once."""
+        if fill.trade_id in self._trades:
+            return False
+        self._trades.add(fill.trade_id)
+        seen = self._seen_qty.get(fill.client_order_id, Decimal(0))
+        self._seen_qty[fill.client_order_id] = seen + fill.quantity
+        return True

@@ -52,6 +52,7 @@ class UpbitOrder:
     paid_fee: Decimal
     created_at: datetime
     trades: tuple[UpbitTrade, ...] | None  # None: the reply did not list them
+    average: Decimal | None = None  # the average price, when told (the myOrder stream)
 
     @property
     def status(self) -> OrderStatus:
@@ -99,6 +100,8 @@ class UpbitOrder:
     def _average(self, known: Order | None) -> Decimal:
         if self.trades and self.executed > 0:
             return sum((t.funds for t in self.trades), ZERO) / self.executed
+        if self.average is not None and self.executed > 0:
+            return self.average
         return known.average_price if known is not None else ZERO
 
     def fills(self, fresh: Iterable[UpbitTrade]) -> list[Fill]:

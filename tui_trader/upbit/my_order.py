@@ -1,0 +1,89 @@
+"""Upbit's private `myOrder` stream frames read into an order report and, for a trade, the
+one fill it announces (docs.upbit.com, "내 주문 및 체결 (MyOrder)").
+
+A frame is sent on each order event: `wait`/`watch` (placed), `trade` (one execution:
+`price` and `volume` are then the trade's, not the order's, and `trade_uuid` names it),
+`done`, `cancel`. Sides come upper case (`BID`/`ASK`), times as epoch milliseconds, and
+the trade's own fee as `trade_fee`. The report carries no trade list (its fills come from
+the frame), so the order's executed volume may run ahead of the fills emitted only until
+the fill that follows it in the same call. `prevented` (self-match prevention) ends the
+order as a cancel does. Unusable input raises ParseError, like every other reply."""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from tui_trader.domain.orders import Fill
+from tui_trader.upbit.parse_orders import SIDES, ParseError, UpbitOrder, symbol_of
+
+STATES = {"wait": "wait", "watch": "watch", "trade": "wait", "done": "done",
+          "cancel": "cancel", "prevented": "cancel"}  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class MyOrderEvent:
+    report: UpbitOrder
+    fill: Fill | None  # only on a `trade` frame
+
+
+def parse_my_order(raw: Any) -> MyOrderEvent:
+    try:
+        if raw.get("type") != "myOrder":
+            raise ValueError(f"type {raw.get('type')!r}")
+        symbol, quote = symbol_of(str(raw["code"]))
+        side = SIDES[str(raw["ask_bid"]).lower()]
+        kind, state = str(raw["order_type"]), str(raw["state"])
+        executed = _required(raw["executed_volume"])
+        trading = state == "trade"
+        volume = _number(raw.get("volume"))
+        if trading:  # `volume` is the trade's: the order's is what ran plus what remains
+            left = _number(raw.get("remaining_volume"))
+            volume = None if left is None or kind == "price" else executed + left
+        report = UpbitOrder(
+            client_order_id=str(raw.get("identifier") or raw["uuid"]),
+            exchange_order_id=str(raw["uuid"]),
+            symbol=symbol,
+            quote=quote,
+            side=side,
+            ord_type=kind,
+            price=None if kind == "price" or trading else _number(raw.get("price")),
+            volume=None if kind == "price" else volume,
+            state=STATES[state],
+            executed=executed,
+            paid_fee=_number(raw.get("paid_fee")) or Decimal(0),
+            created_at=_ms(raw.get("order_timestamp") or raw["timestamp"]),
+            trades=None,
+            average=_number(raw.get("avg_price")),
+        )
+        fill = None
+        if trading:
+            fill = Fill(report.client_order_id, symbol, side, _required(raw["volume"]),
+                        _required(raw["price"]), _number(raw.get("trade_fee")) or Decimal(0),
+                        quote, _ms(raw.get("trade_timestamp") or raw["timestamp"]),
+                        str(raw["trade_uuid"]))  # fmt: skip
+    except (KeyError, TypeError, ValueError, InvalidOperation, AttributeError) as exc:
+        raise ParseError(f"unreadable Upbit myOrder frame ({exc!r}): {str(raw)[:160]}") from None
+    return MyOrderEvent(report, fill)
+
+
+def _number(value: Any) -> Decimal | None:
+    if value is None:
+        return None
+    number = Decimal(str(value))
+    if not number.is_finite() or number < 0:
+        raise ValueError(f"unusable number {value!r}")
+    return number
+
+
+def _required(value: Any) -> Decimal:
+    number = _number(value)
+    if number is None:
+        raise ValueError("a number is missing")
+    return number
+
+
+def _ms(value: Any) -> datetime:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"time {value!r} is not epoch milliseconds")
+    return datetime.fromtimestamp(value / 1000, UTC)
