@@ -9,8 +9,10 @@ Rules it keeps:
   identifier (it may exist already): the order is queried by identifier before anything
   else; found → that order; `order_not_found` → REJECTED "not placed"; else BrokerError;
 - any other Upbit refusal: REJECTED with Upbit's own words (made printable);
-- fills: Upbit's order reply lists its trades; orders still working are polled by
-  identifier every `poll_s` (the REST fallback: the private myOrder stream is not used);
+- fills: the private myOrder stream (private_stream.py), when given, is the primary
+  source; Upbit's order reply lists its trades, and orders still working are polled by
+  identifier (the REST fallback: every `poll_s` while the stream is down, every
+  `stream_poll_s` while it is up); stream and polls share one dedup by trade uuid;
 - orders someone else placed are adopted from the open-orders list and reported once."""
 
 import asyncio
@@ -29,9 +31,11 @@ from tui_trader.domain.rules import SymbolRules
 from tui_trader.execution.broker import BrokerError, BrokerEvent, BrokerListener, NotSent
 from tui_trader.execution.idempotency import CLIENT_ID_PREFIX
 from tui_trader.upbit.exchange import PAGE, UpbitExchange, UpbitRefused
+from tui_trader.upbit.my_order import MyOrderEvent
 from tui_trader.upbit.order_memory import OrderMemory
 from tui_trader.upbit.order_rules import RefusedLocally, order_params
 from tui_trader.upbit.parse_orders import ParseError, UpbitOrder, parse_balances, parse_order
+from tui_trader.upbit.private_stream import MyOrderStream
 
 log = logging.getLogger(__name__)
 NOT_FOUND = "order_not_found"
@@ -54,6 +58,8 @@ class UpbitBroker:
         last_price: PriceSource,
         on_safety: SafetyListener | None = None,
         poll_s: float = 2.0,
+        stream: MyOrderStream | None = None,
+        stream_poll_s: float = 60.0,
     ) -> None:
         self._exchange, self._rules, self._quote = exchange, dict(rules), quote
         self._clock, self._last_price = clock, last_price
@@ -64,12 +70,16 @@ class UpbitBroker:
         self._reported: set[str] = set()  # foreign or unreadable orders already reported
         self._poller: asyncio.Task[None] | None = None
         self._balances: dict[str, Balance] = {}
+        self._stream, self._stream_poll_s = stream, stream_poll_s
+        self._last_poll = 0.0  # loop time of the last poll
 
     async def start(self) -> None:
         """Open the session and start polling the orders that still work."""
         await self._exchange.start()
         if self._poller is None:
             self._poller = asyncio.create_task(self._poll_forever(), name="upbit-order-poll")
+        if self._stream is not None:
+            self._stream.start(self._on_stream, self.poll_once)
 
     def subscribe(self, listener: BrokerListener) -> None:
         self._listeners.append(listener)
@@ -164,6 +174,8 @@ class UpbitBroker:
         return {}  # spot: the base asset balance is the position
 
     async def close(self) -> None:
+        if self._stream is not None:
+            await self._stream.close()
         if self._poller is not None:
             self._poller.cancel()
             await asyncio.gather(self._poller, return_exceptions=True)
@@ -198,6 +210,7 @@ class UpbitBroker:
 
     async def poll_once(self) -> None:
         """Query every order of ours that still works or misses fills (they come with it)."""
+        self._last_poll = asyncio.get_running_loop().time()
         for order in self._memory.open_orders() + self._memory.fill_gaps():
             if order.client_order_id.startswith(CLIENT_ID_PREFIX):
                 try:
@@ -213,13 +226,29 @@ class UpbitBroker:
         return order_params(order, rules, self._quote, self._last_price(order.symbol))
 
     async def _poll_forever(self) -> None:
+        # While the stream is up, polling goes on at `stream_poll_s`, not at all: myOrder
+        # never replays, and a subscription that stays connected (PINGs answered) yet
+        # stops telling our events would otherwise starve fills for good. The slow pace
+        # bounds that loss and costs a query per working order a minute; while the
+        # stream is down or refused, every `poll_s` as before it existed.
+        loop = asyncio.get_running_loop()
         while True:
             await asyncio.sleep(self._poll_s)
+            streaming = self._stream is not None and self._stream.up
+            if streaming and loop.time() - self._last_poll < self._stream_poll_s:
+                continue
             try:
                 await self.poll_once()
             except Exception as exc:  # a bug here must not end the polling unheard
                 log.exception("Upbit order polling failed")
                 self._report_once("poll", SafetyKind.WORKER_FAILED, f"Upbit polling: {exc!r}")
+
+    def _on_stream(self, event: MyOrderEvent) -> None:
+        """One myOrder event: the order moves on as a polled reply would move it, and a
+        trade not booked yet (by a poll or an earlier copy) becomes its fill."""
+        self._take(event.report)
+        if event.fill is not None and self._memory.book(event.fill):
+            self._emit([event.fill])
 
     async def _settled(self, order: Order) -> Order:
         """Ask once more how `order` stands (a market order fills at once, a cancel

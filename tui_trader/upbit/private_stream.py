@@ -1,0 +1,203 @@
+"""MyOrderStream: Upbit's private WebSocket (`/websocket/v1/private`), subscribed to
+`myOrder`: the account's order events as they happen, the broker's primary source of
+fills (the REST polling in broker.py is the fallback).
+
+The connection is signed like a REST call without parameters (auth.py: a JWT with the
+access key and a fresh nonce, no query hash) in the Authorization header of the
+handshake. Upbit refuses a bad key at the handshake (401 with its error body): that is
+reported once as a safety event and retried at the backoff's slowest pace, since a key
+fixed in the keyring needs a restart anyway and polling carries on meanwhile.
+Like the public feed (upbit/feed.py) it sends `PING` every third of `stale_after_s` and
+takes a connection that says nothing at all for `stale_after_s` (not even `{"status":
+"UP"}`) for dead: myOrder is silent while nothing trades, a silent server is not. Every
+(re)connection subscribes first and then calls `on_up` (the broker polls once), so an
+event missed while down is found by the poll and one racing it is deduplicated by trade.
+A frame that reads as nothing Upbit sends is counted, reported at most every
+BAD_REPORT_EVERY_S and skipped, never a crash."""
+
+import asyncio
+import json
+import logging
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from contextlib import suppress
+from decimal import Decimal
+from typing import Any
+
+import aiohttp
+
+from tui_trader.clock import Clock
+from tui_trader.domain.enums import Severity
+from tui_trader.domain.events import SafetyEvent, SafetyKind
+from tui_trader.resilience.retry import RECONNECT, Backoff
+from tui_trader.secrets.env import ExchangeKeys
+from tui_trader.text_safety import printable
+from tui_trader.upbit.auth import token
+from tui_trader.upbit.my_order import MyOrderEvent, parse_my_order
+from tui_trader.upbit.parse_orders import ParseError
+
+log = logging.getLogger(__name__)
+PRIVATE_WS_URL = "wss://api.upbit.com/websocket/v1/private"
+BAD_REPORT_EVERY_S = 10.0
+EventListener = Callable[[MyOrderEvent], None]
+UpListener = Callable[[], Awaitable[None]]
+SafetyListener = Callable[[SafetyEvent], None]
+
+
+class StreamRefused(Exception):
+    """Upbit refused the handshake (the key): retrying soon will not help."""
+
+
+class MyOrderStream:
+    def __init__(
+        self,
+        keys: ExchangeKeys,
+        codes: Sequence[str],
+        *,
+        clock: Clock,
+        url: str = PRIVATE_WS_URL,
+        on_safety: SafetyListener | None = None,
+        stale_after_s: float = 30.0,
+        backoff: Backoff = RECONNECT,
+    ) -> None:
+        self._keys, self._codes, self._clock, self._url = keys, list(codes), clock, url
+        self._on_safety, self._stale_after_s, self._backoff = on_safety, stale_after_s, backoff
+        self.counts = {"connects": 0, "bad_frames": 0, "events": 0}
+        self.up = False
+        self._bad_reported = -BAD_REPORT_EVERY_S
+        self._refusal_reported = False
+        self._task: asyncio.Task[None] | None = None
+        self._session: aiohttp.ClientSession | None = None
+
+    def start(self, on_event: EventListener, on_up: UpListener) -> None:
+        if self._task is None:
+            run = self._run(on_event, on_up)
+            self._task = asyncio.create_task(run, name="upbit-my-order-stream")
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with suppress(asyncio.CancelledError, Exception):
+                await self._task
+            self._task = None
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+        self.up = False
+
+    # --- the supervisor ---------------------------------------------------------------
+    async def _run(self, on_event: EventListener, on_up: UpListener) -> None:
+        # the handshake is bounded; the open socket is watched by _serve, not a timeout
+        timeout = aiohttp.ClientTimeout(total=None, sock_connect=10.0, sock_read=None)
+        self._session = aiohttp.ClientSession(timeout=timeout)
+        failures = 0
+        while True:
+            try:
+                ws = await self._connect()
+            except StreamRefused as exc:
+                self._report_refused(str(exc))
+                await asyncio.sleep(self._backoff.max_s)
+                continue
+            except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+                log.warning("Upbit private stream: connect failed: %r", exc)
+                await asyncio.sleep(self._backoff.delay(failures))
+                failures += 1
+                continue
+            try:
+                failures = 0
+                reason = await self._serve(ws, on_event, on_up)
+            except Exception as exc:  # a send on a dying socket, a failing reconcile: reconnect
+                log.warning("Upbit private stream failed", exc_info=True)
+                reason = f"failure {exc!r}"
+            finally:
+                self.up = False
+                await ws.close()
+            lost = f"Upbit private stream lost ({reason}): polling until it is back"
+            self._safety(Severity.WARNING, SafetyKind.FEED_RECONNECT, lost)
+            await asyncio.sleep(self._backoff.delay(0))
+
+    async def _connect(self) -> aiohttp.ClientWebSocketResponse:
+        assert self._session is not None
+        auth = {"Authorization": f"Bearer {token(self._keys.api_key, self._keys.api_secret)}"}
+        try:
+            ws = await self._session.ws_connect(
+                self._url, headers=auth, timeout=aiohttp.ClientWSTimeout(ws_close=10.0)
+            )
+        except aiohttp.WSServerHandshakeError as exc:
+            if exc.status in (401, 403):
+                raise StreamRefused(f"HTTP {exc.status} {printable(exc.message, 120)}") from None
+            raise
+        request = [{"ticket": str(uuid.uuid4())}, {"type": "myOrder", "codes": self._codes}]
+        await ws.send_str(json.dumps(request))
+        return ws
+
+    async def _serve(
+        self, ws: aiohttp.ClientWebSocketResponse, on_event: EventListener, on_up: UpListener
+    ) -> str:
+        self.up, self._refusal_reported = True, False
+        self.counts["connects"] += 1
+        await on_up()  # after subscribing: what happened while down comes from REST
+        loop = asyncio.get_running_loop()
+        last = loop.time()
+        while True:
+            try:
+                msg = await ws.receive(timeout=self._stale_after_s / 3)
+            except TimeoutError:
+                if loop.time() - last >= self._stale_after_s:
+                    return f"silent for {self._stale_after_s:g} s"
+                await ws.send_str("PING")
+                continue
+            if msg.type in (aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY):
+                last = loop.time()
+                if (why := self._frame(msg.data, on_event)) is not None:
+                    return why
+            elif msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED,
+                              aiohttp.WSMsgType.CLOSING, aiohttp.WSMsgType.ERROR):  # fmt: skip
+                return "connection closed"
+
+    def _frame(self, data: str | bytes, on_event: EventListener) -> str | None:
+        """Handle one frame; returns why the connection must go (an error frame)."""
+        try:
+            raw: Any = json.loads(data, parse_float=Decimal)
+        except ValueError:
+            self._bad(f"not JSON: {printable(str(data), 80)}")
+            return None
+        if isinstance(raw, dict) and raw.get("status") == "UP":
+            return None
+        if isinstance(raw, dict) and isinstance(raw.get("error"), dict):
+            return f"error frame {printable(str(raw['error']), 120)}"
+        try:
+            event = parse_my_order(raw)
+        except ParseError as exc:
+            self._bad(str(exc))
+            return None
+        self.counts["events"] += 1
+        try:
+            on_event(event)
+        except Exception:  # a bug in the broker must not end the stream
+            log.exception("Upbit private stream: handling %r failed", event)
+        return None
+
+    # --- reporting --------------------------------------------------------------------
+    def _bad(self, why: str) -> None:
+        self.counts["bad_frames"] += 1
+        now = asyncio.get_running_loop().time()
+        if now - self._bad_reported >= BAD_REPORT_EVERY_S:
+            self._bad_reported = now
+            count = self.counts["bad_frames"]
+            skipped = f"Upbit private stream: frame skipped ({count} so far): {why}"
+            self._safety(Severity.WARNING, SafetyKind.BAD_USER_EVENT, skipped)
+
+    def _report_refused(self, why: str) -> None:
+        if not self._refusal_reported:
+            self._refusal_reported = True
+            refused = f"Upbit refused the private stream ({why}): fills come from polling"
+            self._safety(Severity.WARNING, SafetyKind.EXCHANGE_KEYS, refused)
+
+    def _safety(self, severity: Severity, kind: SafetyKind, message: str) -> None:
+        if self._on_safety is None:
+            return
+        try:
+            self._on_safety(SafetyEvent(self._clock.now(), severity, kind, message))
+        except Exception:
+            log.exception("safety listener failed")
