@@ -24,6 +24,7 @@ import jwt
 from aiohttp import web
 
 from tests.doubles.upbit_book import KST, Account, BookOrder
+from tests.doubles.upbit_private_ws import PrivateStreamDouble
 from tests.doubles.upbit_quotation import serve
 
 ACCESS = "FAKE-upbit-access-key-for-the-local-double-only"
@@ -52,6 +53,10 @@ class UpbitExchangeDouble:
     remaining_sec: int = 29
     requests: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
     nonces: set[str] = field(default_factory=set)
+    private: PrivateStreamDouble = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.private = PrivateStreamDouble(self.account, lambda r: self._verified(r, []))
 
     def fault(self, route: str, *kinds: str) -> None:
         self.faults.setdefault(route, []).extend(kinds)
@@ -177,6 +182,8 @@ class UpbitExchangeDouble:
         router.add_get("/v1/accounts", guarded(self.accounts))
         router.add_get("/v1/api_keys", guarded(self.api_keys))
         router.add_get("/v1/withdraws/chance", guarded(self.withdraw_chance))
+        router.add_get("/websocket/v1/private", self.private.handle)
+        app.cleanup_ctx.append(self.private.watch)
         return app
 
     def app(self) -> web.Application:
