@@ -99,6 +99,7 @@ async def test_live_on_upbit_only_through_the_gate_and_then_once_per_intent(
         await until(lambda: trader.core.parts.portfolio.balance("BTC") == Decimal("0.001"))
         assert await trader.engine.process(market_buy("live-1")) is None  # the same decision
         assert exchange.account.placed == [placed.client_order_id]
+        await until(lambda: len(exchange.private.sockets) == 1)  # the myOrder stream is on
         await trader.parts.journal.flush()
         run = await trader.parts.journal.latest_run()
         assert run is not None and run.mode == "live" and run.feed == "upbit"

@@ -1,7 +1,7 @@
 """The Upbit live broker, after the live gate: keys from the OS keyring only (`upbit`),
 the key check (unexpired, the account's, blind to withdrawals unless the operator
-overrides), then an UpbitBroker on Upbit's exchange API. Apart from venue_parts.py so a
-paper run on Upbit's data loads no signing library."""
+overrides), then an UpbitBroker on Upbit's exchange API and its private myOrder stream.
+Apart from venue_parts.py so a paper run on Upbit's data loads no signing library."""
 
 import os
 from collections.abc import Callable, Mapping
@@ -15,6 +15,8 @@ from tui_trader.secrets import ExchangeKeys, LiveKeysError
 from tui_trader.upbit.broker import UpbitBroker
 from tui_trader.upbit.exchange import UpbitExchange
 from tui_trader.upbit.key_check import KeyPermissionError, check_key
+from tui_trader.upbit.private_stream import MyOrderStream
+from tui_trader.upbit.quotation import market_code
 from tui_trader.upbit.venue_parts import UpbitTiming
 
 KEY_NAME = "upbit"  # the keyring entry: `tui-trader keys set upbit`
@@ -57,6 +59,15 @@ async def start_live_broker(
         await check_key(
             exchange, keys.api_key, clock.now(), allow_withdraw=settings.allow_withdraw_keys
         )
+        # myOrder first, polling as the fallback (broker.py); the private endpoint sits
+        # under the public one's address, so a double serving both needs no new setting
+        stream = MyOrderStream(
+            keys,
+            [market_code(symbol) for symbol in rules],
+            clock=clock,
+            url=settings.upbit_ws_url.rstrip("/") + "/private",
+            on_safety=on_safety,
+        )
         broker = UpbitBroker(
             exchange,
             rules,
@@ -65,6 +76,7 @@ async def start_live_broker(
             last_price=last_price,
             on_safety=on_safety,
             poll_s=timing.poll_s,
+            stream=stream,
         )
         await broker.start()
     except BaseException:
