@@ -15,7 +15,14 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from tui_trader.domain.orders import Fill
-from tui_trader.upbit.parse_orders import SIDES, ParseError, UpbitOrder, symbol_of
+from tui_trader.upbit.parse_orders import (
+    SIDES,
+    ParseError,
+    UpbitOrder,
+    optional_decimal,
+    required_decimal,
+    symbol_of,
+)
 
 STATES = {"wait": "wait", "watch": "watch", "trade": "wait", "done": "done",
           "cancel": "cancel", "prevented": "cancel"}  # fmt: skip
@@ -34,11 +41,11 @@ def parse_my_order(raw: Any) -> MyOrderEvent:
         symbol, quote = symbol_of(str(raw["code"]))
         side = SIDES[str(raw["ask_bid"]).lower()]
         kind, state = str(raw["order_type"]), str(raw["state"])
-        executed = _required(raw["executed_volume"])
+        executed = required_decimal(raw["executed_volume"])
         trading = state == "trade"
-        volume = _number(raw.get("volume"))
+        volume = optional_decimal(raw.get("volume"))
         if trading:  # `volume` is the trade's: the order's is what ran plus what remains
-            left = _number(raw.get("remaining_volume"))
+            left = optional_decimal(raw.get("remaining_volume"))
             volume = None if left is None or kind == "price" else executed + left
         report = UpbitOrder(
             client_order_id=str(raw.get("identifier") or raw["uuid"]),
@@ -47,40 +54,25 @@ def parse_my_order(raw: Any) -> MyOrderEvent:
             quote=quote,
             side=side,
             ord_type=kind,
-            price=None if kind == "price" or trading else _number(raw.get("price")),
+            price=None if kind == "price" or trading else optional_decimal(raw.get("price")),
             volume=None if kind == "price" else volume,
             state=STATES[state],
             executed=executed,
-            paid_fee=_number(raw.get("paid_fee")) or Decimal(0),
+            paid_fee=optional_decimal(raw.get("paid_fee")) or Decimal(0),
             created_at=_ms(raw.get("order_timestamp") or raw["timestamp"]),
             trades=None,
-            average=_number(raw.get("avg_price")),
+            average=optional_decimal(raw.get("avg_price")),
         )
         fill = None
         if trading:
-            fill = Fill(report.client_order_id, symbol, side, _required(raw["volume"]),
-                        _required(raw["price"]), _number(raw.get("trade_fee")) or Decimal(0),
-                        quote, _ms(raw.get("trade_timestamp") or raw["timestamp"]),
+            fee = optional_decimal(raw.get("trade_fee")) or Decimal(0)
+            fill = Fill(report.client_order_id, symbol, side, required_decimal(raw["volume"]),
+                        required_decimal(raw["price"]), fee, quote,
+                        _ms(raw.get("trade_timestamp") or raw["timestamp"]),
                         str(raw["trade_uuid"]))  # fmt: skip
     except (KeyError, TypeError, ValueError, InvalidOperation, AttributeError) as exc:
         raise ParseError(f"unreadable Upbit myOrder frame ({exc!r}): {str(raw)[:160]}") from None
     return MyOrderEvent(report, fill)
-
-
-def _number(value: Any) -> Decimal | None:
-    if value is None:
-        return None
-    number = Decimal(str(value))
-    if not number.is_finite() or number < 0:
-        raise ValueError(f"unusable number {value!r}")
-    return number
-
-
-def _required(value: Any) -> Decimal:
-    number = _number(value)
-    if number is None:
-        raise ValueError("a number is missing")
-    return number
 
 
 def _ms(value: Any) -> datetime:

@@ -157,11 +157,11 @@ def parse_order(raw: Any) -> UpbitOrder:
             quote=quote,
             side=SIDES[raw["side"]],
             ord_type=str(raw["ord_type"]),
-            price=_number(raw.get("price")) if raw["ord_type"] != "price" else None,
-            volume=_number(raw.get("volume")),
+            price=optional_decimal(raw.get("price")) if raw["ord_type"] != "price" else None,
+            volume=optional_decimal(raw.get("volume")),
             state=str(raw["state"]),
-            executed=_number(raw["executed_volume"]) or ZERO,
-            paid_fee=_number(raw.get("paid_fee")) or ZERO,
+            executed=optional_decimal(raw["executed_volume"]) or ZERO,
+            paid_fee=optional_decimal(raw.get("paid_fee")) or ZERO,
             created_at=_time(raw["created_at"]),
             trades=None if trades is None else tuple(_trade(t) for t in trades),
         )
@@ -177,7 +177,9 @@ def parse_balances(raw: Any) -> dict[str, Balance]:
     try:
         return {
             str(row["currency"]): Balance(
-                str(row["currency"]), _required(row["balance"]), _required(row["locked"])
+                str(row["currency"]),
+                required_decimal(row["balance"]),
+                required_decimal(row["locked"]),
             )
             for row in raw
         }
@@ -186,12 +188,12 @@ def parse_balances(raw: Any) -> dict[str, Balance]:
 
 
 def _trade(raw: Any) -> UpbitTrade:
-    price, volume = _required(raw["price"]), _required(raw["volume"])
-    funds = _number(raw.get("funds")) or price * volume
+    price, volume = required_decimal(raw["price"]), required_decimal(raw["volume"])
+    funds = optional_decimal(raw.get("funds")) or price * volume
     return UpbitTrade(str(raw["uuid"]), price, volume, funds, _time(raw["created_at"]))
 
 
-def _number(value: Any) -> Decimal | None:
+def optional_decimal(value: Any) -> Decimal | None:
     if value is None:
         return None
     number = Decimal(str(value))
@@ -200,8 +202,8 @@ def _number(value: Any) -> Decimal | None:
     return number
 
 
-def _required(value: Any) -> Decimal:
-    number = _number(value)
+def required_decimal(value: Any) -> Decimal:
+    number = optional_decimal(value)
     if number is None:
         raise ValueError("a number is missing")
     return number
