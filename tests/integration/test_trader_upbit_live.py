@@ -67,6 +67,13 @@ def market_buy(intent_id: str) -> OrderIntent:
     )  # fmt: skip
 
 
+async def trading_live(trader: Trader) -> None:
+    """Through the gate (token file and keys already there), a price known, started."""
+    await trader.enable_live(LIVE_PHRASE)
+    trader.core.parts.market.symbols["BTCKRW"].last = Decimal(90_000_000)
+    await trader.start()
+
+
 def live_trader(tmp_path: Path, url: str) -> Trader:
     return upbit_trader(
         tmp_path, url, TRADING_MODE="live", ALLOW_MARKET_ORDERS="true", MAX_ORDERS_PER_SEC="10"
@@ -127,9 +134,7 @@ async def test_a_restart_reconciles_with_upbit_before_anything_new_is_sent(
     (tmp_path / LIVE_TOKEN_FILE).write_text("yes")
     keyring()
     async with running_engine(live_trader(tmp_path, url)) as trader:
-        await trader.enable_live(LIVE_PHRASE)
-        trader.core.parts.market.symbols["BTCKRW"].last = Decimal(90_000_000)
-        await trader.start()
+        await trading_live(trader)
         exchange.fault("POST /v1/orders", "lost")  # placed, and the reply never comes
         placed = await trader.engine.process(market_buy("before-restart"))
         assert placed is not None and placed.status is OrderStatus.FILLED  # found by id
@@ -151,9 +156,7 @@ async def test_the_kill_switch_cancels_and_flattens_on_upbit(
     (tmp_path / LIVE_TOKEN_FILE).write_text("yes")
     keyring()
     async with running_engine(live_trader(tmp_path, url)) as trader:
-        await trader.enable_live(LIVE_PHRASE)
-        trader.core.parts.market.symbols["BTCKRW"].last = Decimal(90_000_000)
-        await trader.start()
+        await trading_live(trader)
         bought = await trader.engine.process(market_buy("held"))
         assert bought is not None and bought.status is OrderStatus.FILLED
         resting = replace(market_buy("resting"), order_type=OrderType.LIMIT,
