@@ -6,19 +6,18 @@ from decimal import Decimal
 
 import pytest
 
-from tui_trader.domain.market import Tick
+from tui_trader.domain.market import Tick, VenueBar
 from tui_trader.upbit.candles import CandleCloser
 from tui_trader.upbit.frames import CandleFrame, ErrorFrame, FrameError, StatusFrame, parse_frame
-from tui_trader.upbit.quotation import UpbitCandle
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 MINUTE = timedelta(minutes=1)
 MARKETS = {"KRW-BTC": "BTCKRW"}
 
 
-def upbit_candle(minute: int, close: int = 100, volume: str = "1") -> UpbitCandle:
+def upbit_candle(minute: int, close: int = 100, volume: str = "1") -> VenueBar:
     p = Decimal(close)
-    return UpbitCandle(T0 + minute * MINUTE, p, p + 5, p - 5, p, Decimal(volume), Decimal(0))
+    return VenueBar(T0 + minute * MINUTE, p, p + 5, p - 5, p, Decimal(volume), Decimal(0))
 
 
 def opens(candles: list) -> list[int]:  # type: ignore[type-arg]

@@ -15,7 +15,6 @@ Alpaca's rules this module keeps:
   fewer than 16 significant digits (all of them: cents, or 1/10,000 below a dollar)."""
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
@@ -26,6 +25,8 @@ from alpaca.data.models.bars import Bar
 from alpaca.data.requests import StockBarsRequest
 from alpaca.data.timeframe import TimeFrame, TimeFrameUnit
 from requests import JSONDecodeError, RequestException
+
+from tui_trader.domain.market import VenueBar
 
 API = "https://data.alpaca.markets"
 QUOTE = "USD"
@@ -50,18 +51,6 @@ class AlpacaBusy(AlpacaError):
     """429 or 5xx: worth another try after a pause."""
 
 
-@dataclass(frozen=True, slots=True)
-class AlpacaBar:
-    open_time: datetime
-    open: Decimal
-    high: Decimal
-    low: Decimal
-    close: Decimal
-    volume: Decimal
-    quote_volume: Decimal  # vwap x volume: Alpaca sends no traded value
-    trades: int
-
-
 def stock_symbol(symbol: str) -> str:
     """Our symbol (base + quote, AAPLUSD) as Alpaca's ticker (AAPL)."""
     base = symbol.removesuffix(QUOTE)
@@ -75,7 +64,7 @@ def exact(value: float | None) -> Decimal:
     return Decimal(str(value if value is not None else 0))
 
 
-def to_bar(bar: Bar) -> AlpacaBar:
+def to_bar(bar: Bar) -> VenueBar:
     try:
         o, h, low, c, volume = map(exact, (bar.open, bar.high, bar.low, bar.close, bar.volume))
         vwap, trades = exact(bar.vwap), int(bar.trade_count or 0)
@@ -84,7 +73,7 @@ def to_bar(bar: Bar) -> AlpacaBar:
     if not all(n.is_finite() for n in (o, h, low, c, volume)) or min(o, h, low, c) <= 0:
         raise AlpacaError(f"unusable bar from Alpaca: {str(bar)[:120]}")
     opened = bar.timestamp.astimezone(UTC)
-    return AlpacaBar(opened, o, h, low, c, volume, vwap * volume, trades)
+    return VenueBar(opened, o, h, low, c, volume, vwap * volume, trades)
 
 
 class StockBars:
@@ -94,7 +83,7 @@ class StockBars:
         self._client = StockHistoricalDataClient(key_id, secret, url_override=base_url)
         self._feed = DataFeed(feed)
 
-    def bars(self, symbol: str, interval: str, start: datetime, end: datetime) -> list[AlpacaBar]:
+    def bars(self, symbol: str, interval: str, start: datetime, end: datetime) -> list[VenueBar]:
         """Every bar opened in [start, end), oldest first (the SDK follows the pages)."""
         ticker = stock_symbol(symbol)
         request = StockBarsRequest(symbol_or_symbols=ticker, timeframe=TIMEFRAMES[interval],

@@ -13,13 +13,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, Protocol, TextIO
+from typing import Any, TextIO
 
 import aiohttp
 from binance.exceptions import BinanceAPIException, BinanceRequestException
 
 from tui_trader.binance.client import ClientSpec, close_client
 from tui_trader.clock import dt_to_ms
+from tui_trader.domain.market import VenueBar
 from tui_trader.market.pacing import interval_seconds
 
 PAGE = 1000  # klines per request: Binance's maximum
@@ -112,30 +113,11 @@ def kline_line(row: Sequence[Any]) -> tuple[int, int, str]:
     return open_ms, close_ms, ",".join(str(value) for value in row) + "\n"
 
 
-class VenueBar(Protocol):
-    """A bar as another venue's adapter reads it (upbit/, alpaca/)."""
-
-    @property
-    def open_time(self) -> datetime: ...
-    @property
-    def open(self) -> Decimal: ...
-    @property
-    def high(self) -> Decimal: ...
-    @property
-    def low(self) -> Decimal: ...
-    @property
-    def close(self) -> Decimal: ...
-    @property
-    def volume(self) -> Decimal: ...
-    @property
-    def quote_volume(self) -> Decimal: ...
-
-
-def venue_kline(bar: VenueBar, step_ms: int, trades: int = 0) -> str:
+def venue_kline(bar: VenueBar, step_ms: int) -> str:
     """Another venue's bar as Binance's 12-column kline row (what `read_candles` reads)."""
     opened = dt_to_ms(bar.open_time)
     fields = (opened, bar.open, bar.high, bar.low, bar.close, bar.volume,
-              opened + step_ms - 1, bar.quote_volume, trades, 0, 0, 0)  # fmt: skip
+              opened + step_ms - 1, bar.quote_volume, bar.trades, 0, 0, 0)  # fmt: skip
     return ",".join(str(value) for value in fields) + "\n"
 
 

@@ -20,7 +20,6 @@ from tui_trader.alpaca.bars import (
     API,
     FEEDS,
     TIMEFRAMES,
-    AlpacaBar,
     AlpacaBusy,
     AlpacaError,
     AlpacaKeysRefused,
@@ -38,6 +37,7 @@ from tui_trader.backtest.download import (
     resume_point,
     venue_kline,
 )
+from tui_trader.domain.market import VenueBar
 from tui_trader.secrets.backend import SecretsError
 from tui_trader.secrets.env import ENV_VARS, resolve_exchange_keys
 from tui_trader.secrets.redact import default_redactor
@@ -124,7 +124,7 @@ def _fetch(job: AlpacaDownload, out: TextIO, start: datetime, progress: Progress
         window_end = min(request.end, cursor + job.window_bars * step)
         bars = _window(job, source, cursor, window_end)
         # Closed bars only: the forming one would change after caching.
-        rows = [venue_kline(bar, request.step_ms, bar.trades) for bar in bars
+        rows = [venue_kline(bar, request.step_ms) for bar in bars
                 if bar.open_time + step <= now]  # fmt: skip
         if not sink.take(rows, window_end, now):
             break
@@ -134,7 +134,7 @@ def _fetch(job: AlpacaDownload, out: TextIO, start: datetime, progress: Progress
 
 def _window(
     job: AlpacaDownload, source: StockBars, start: datetime, end: datetime
-) -> list[AlpacaBar]:
+) -> list[VenueBar]:
     request = job.request
     for attempt in range(RETRIES):
         try:

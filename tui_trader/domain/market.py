@@ -40,3 +40,19 @@ class Candle:
     @property
     def range_pct(self) -> Decimal:
         return (self.high - self.low) / self.low * 100 if self.low > 0 else Decimal(0)
+
+
+@dataclass(frozen=True, slots=True)
+class VenueBar:
+    """A closed bar as another venue's REST history gives it (Upbit's candles, Alpaca's
+    stock bars): what `data download` writes as a kline row and Upbit's warm-up reads.
+    quote_volume: the traded value (Alpaca sends none: its vwap × volume)."""
+
+    open_time: datetime
+    open: Decimal
+    high: Decimal
+    low: Decimal
+    close: Decimal
+    volume: Decimal
+    quote_volume: Decimal
+    trades: int = 0  # where the venue counts them (Alpaca)

@@ -13,8 +13,8 @@ Plain synchronous code with the time passed in, so tests drive it directly."""
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from tui_trader.domain.market import Candle
-from tui_trader.upbit.quotation import UpbitCandle, step_of
+from tui_trader.domain.market import Candle, VenueBar
+from tui_trader.upbit.quotation import step_of
 
 ONE_MS = timedelta(milliseconds=1)
 
@@ -25,7 +25,7 @@ class CandleCloser:
     grace: timedelta = timedelta(seconds=3)
     late: int = 0  # frames of a candle already closed: dropped
     _last: dict[str, datetime] = field(default_factory=dict)  # last closed open time
-    _forming: dict[str, UpbitCandle] = field(default_factory=dict)
+    _forming: dict[str, VenueBar] = field(default_factory=dict)
 
     def last_closed(self, symbol: str) -> datetime | None:
         return self._last.get(symbol)
@@ -36,7 +36,7 @@ class CandleCloser:
         last = self._last.get(symbol)
         self._last[symbol] = open_time if last is None else max(last, open_time)
 
-    def update(self, symbol: str, candle: UpbitCandle) -> list[Candle]:
+    def update(self, symbol: str, candle: VenueBar) -> list[Candle]:
         """A stream frame of `candle`: closes the forming one when this one is newer."""
         last = self._last.get(symbol)
         forming = self._forming.get(symbol)
@@ -60,7 +60,7 @@ class CandleCloser:
                 closed += self._close(symbol, forming)
         return closed
 
-    def backfill(self, symbol: str, candles: list[UpbitCandle], now: datetime) -> list[Candle]:
+    def backfill(self, symbol: str, candles: list[VenueBar], now: datetime) -> list[Candle]:
         """REST candles (oldest first) after a gap: the closed ones since the last one
         emitted; a still-forming one replaces what the stream had before the gap."""
         step = step_of(self.interval)
@@ -75,7 +75,7 @@ class CandleCloser:
                 self._forming[symbol] = candle
         return closed
 
-    def _close(self, symbol: str, candle: UpbitCandle) -> list[Candle]:
+    def _close(self, symbol: str, candle: VenueBar) -> list[Candle]:
         forming = self._forming.get(symbol)
         if forming is not None and forming.open_time <= candle.open_time:
             del self._forming[symbol]
@@ -83,7 +83,7 @@ class CandleCloser:
         return [closed_candle(symbol, candle, self.interval)]
 
 
-def closed_candle(symbol: str, candle: UpbitCandle, interval: str) -> Candle:
+def closed_candle(symbol: str, candle: VenueBar, interval: str) -> Candle:
     """Ours, closing 1 ms before the next one opens (as Binance's klines do)."""
     return Candle(
         symbol,

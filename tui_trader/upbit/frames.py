@@ -13,8 +13,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from tui_trader.clock import ms_to_dt
-from tui_trader.domain.market import Tick
-from tui_trader.upbit.quotation import UpbitCandle, UpbitError, parse_candle, read_json
+from tui_trader.domain.market import Tick, VenueBar
+from tui_trader.upbit.quotation import UpbitError, parse_candle, read_json
 
 # Our interval names -> Upbit's candle stream (no daily candle is streamed).
 STREAM_UNITS: Mapping[str, str] = {
@@ -29,7 +29,7 @@ class FrameError(Exception):
 @dataclass(frozen=True, slots=True)
 class CandleFrame:
     market: str
-    candle: UpbitCandle
+    candle: VenueBar
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,6 @@ import asyncio
 import json
 from collections.abc import Mapping
 from contextlib import suppress
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from email.utils import parsedate_to_datetime
@@ -27,6 +26,8 @@ from functools import partial
 from typing import Any
 
 import aiohttp
+
+from tui_trader.domain.market import VenueBar
 
 API = "https://api.upbit.com"
 PAGE = 200  # candles per request: Upbit's maximum
@@ -44,17 +45,6 @@ class UpbitError(Exception):
     """Upbit refused or answered something unusable; the message is for people."""
 
 
-@dataclass(frozen=True, slots=True)
-class UpbitCandle:
-    open_time: datetime
-    open: Decimal
-    high: Decimal
-    low: Decimal
-    close: Decimal
-    volume: Decimal
-    quote_volume: Decimal
-
-
 def market_code(symbol: str) -> str:
     """Our symbol (base + quote, BTCKRW) as Upbit's market code (KRW-BTC)."""
     for quote in QUOTES:
@@ -64,7 +54,7 @@ def market_code(symbol: str) -> str:
     raise UpbitError(f"symbol {symbol!r}: expected BASE + one of {', '.join(QUOTES)}, e.g. BTCKRW")
 
 
-def parse_candle(row: Any, market: str, key: str = "market") -> UpbitCandle:
+def parse_candle(row: Any, market: str, key: str = "market") -> VenueBar:
     """One candle of a reply, checked: Upbit's answer is input like any other. `key`
     names the market field: `market` in REST replies, `code` in WebSocket frames."""
     try:
@@ -78,7 +68,7 @@ def parse_candle(row: Any, market: str, key: str = "market") -> UpbitCandle:
     o, h, low, c, volume, quote_volume = numbers
     if not all(n.is_finite() for n in numbers) or min(o, h, low, c) <= 0 or volume < 0:
         raise UpbitError(f"unusable candle from Upbit: {str(row)[:120]}")
-    return UpbitCandle(opened, o, h, low, c, volume, quote_volume)
+    return VenueBar(opened, o, h, low, c, volume, quote_volume)
 
 
 def remaining_per_second(header: str | None) -> int | None:
@@ -108,7 +98,7 @@ class Quotation:
         if self._session is not None:
             await self._session.close()
 
-    async def candles(self, symbol: str, interval: str, before: datetime) -> list[UpbitCandle]:
+    async def candles(self, symbol: str, interval: str, before: datetime) -> list[VenueBar]:
         """Up to PAGE candles opened before `before`, oldest first."""
         if interval not in CANDLE_PATHS:
             raise UpbitError(f"interval {interval!r}: Upbit has {', '.join(CANDLE_PATHS)}")
@@ -177,5 +167,5 @@ def step_of(interval: str) -> timedelta:
     return timedelta(seconds={"m": 60, "h": 3600, "d": 86400}[interval[-1]] * int(interval[:-1]))
 
 
-def close_of(candle: UpbitCandle, interval: str) -> datetime:
+def close_of(candle: VenueBar, interval: str) -> datetime:
     return candle.open_time + step_of(interval)
