@@ -72,10 +72,15 @@ class CandleColumns:
         return EPOCH + (self.open_us[index] + self.step_us - 1000) * _US
 
     def candle(self, index: int) -> Candle:
-        c, e = self.coefficients, self.exponents
-        o, h, low, close, v = (Decimal(c[k][index]).scaleb(e[k][index]) for k in range(5))
-        return Candle(self.symbol, self.open_time(index), self.close_time(index),
-                      o, h, low, close, v, closed=True, interval=self.interval)  # fmt: skip
+        # Spelled out, not a loop over the columns: built for every live candle.
+        (c0, c1, c2, c3, c4), (e0, e1, e2, e3, e4) = self.coefficients, self.exponents
+        open_us = self.open_us[index]
+        return Candle(
+            self.symbol, EPOCH + open_us * _US, EPOCH + (open_us + self.step_us - 1000) * _US,
+            Decimal(c0[index]).scaleb(e0[index]), Decimal(c1[index]).scaleb(e1[index]),
+            Decimal(c2[index]).scaleb(e2[index]), Decimal(c3[index]).scaleb(e3[index]),
+            Decimal(c4[index]).scaleb(e4[index]), True, self.interval,
+        )  # fmt: skip
 
     def append(self, candle: Candle) -> None:
         self.open_us.append((candle.open_time - EPOCH) // _US)

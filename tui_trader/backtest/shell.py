@@ -97,8 +97,9 @@ class SyncTrader:
             self._refused(decision)
             return
         order = order_from_intent(intent, decision.client_order_id, self.clock)
-        result = self.exchange.submit(order, self.clock.now())
-        self.gate.risk.record_sent(self.clock.now())
+        now = self.clock.now()
+        result = self.exchange.submit(order, now)
+        self.gate.risk.record_sent(now)
         if result.status is OrderStatus.REJECTED:
             self.counts.rejected += 1
         else:

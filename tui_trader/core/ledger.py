@@ -185,24 +185,30 @@ class Portfolio:
         return fill.fee
 
     def _check(self, fill: Fill) -> None:
-        where = f"fill {fill.trade_id} ({fill.symbol})"
+        problem = self._problem(fill)
+        if problem:
+            raise ValueError(f"fill {fill.trade_id} ({fill.symbol}): {problem}")
+
+    def _problem(self, fill: Fill) -> str:
+        """What makes `fill` unbookable, or "" (the message is built only then)."""
         if not fill.quantity.is_finite() or fill.quantity <= 0:
-            raise ValueError(f"{where}: quantity must be positive, got {fill.quantity}")
+            return f"quantity must be positive, got {fill.quantity}"
         if not fill.price.is_finite() or fill.price <= 0:
-            raise ValueError(f"{where}: price must be positive, got {fill.price}")
+            return f"price must be positive, got {fill.price}"
         if not fill.fee.is_finite() or fill.fee < 0:
-            raise ValueError(f"{where}: fee must be >= 0, got {fill.fee}")
+            return f"fee must be >= 0, got {fill.fee}"
         base = self._base_of(fill.symbol)
         spot_base_fee = self.market is MarketKind.SPOT and fill.fee_asset == base
         if fill.fee and fill.fee_asset != self.quote_asset and not spot_base_fee:
-            raise ValueError(f"{where}: fee in {fill.fee_asset}, expected {self.quote_asset}")
+            return f"fee in {fill.fee_asset}, expected {self.quote_asset}"
         if self.market is MarketKind.FUTURES:
-            return
+            return ""
         if not base or base == fill.symbol:
-            raise ValueError(f"{where}: symbol is not quoted in {self.quote_asset}")
+            return f"symbol is not quoted in {self.quote_asset}"
         held = self._balances.get(base, ZERO)
         if fill.side is Side.SELL and fill.quantity > held:
-            raise ValueError(f"{where}: spot sells {fill.quantity} {base} but holds {held}")
+            return f"spot sells {fill.quantity} {base} but holds {held}"
+        return ""
 
     def _add(self, asset: str, amount: Decimal) -> None:
         self._balances[asset] = self._balances.get(asset, ZERO) + amount

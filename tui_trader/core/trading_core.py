@@ -300,8 +300,7 @@ class TradingCore:
             return OrderReaction(order, applied=False)  # late: newer state already known
         if not (order.status.is_final and order.purpose.is_exit):
             return OrderReaction(order, applied=True)
-        position = parts.portfolio.positions.get(order.symbol)
-        still_open = position is not None and position.is_open
+        still_open = parts.portfolio.held(order.symbol) != 0
         parts.exits.exit_finished(order.symbol, filled=not still_open)
         return OrderReaction(order, applied=True, exit_finished=True)
 

@@ -68,8 +68,9 @@ class CheckResult:
 
     @classmethod
     def lazy(cls, name: str, passed: bool, explain: Explain) -> "CheckResult":
-        result = cls(name, passed)
-        result._text, result._explain = None, explain
+        # Set directly, not through __init__: a dozen are made per order.
+        result = object.__new__(cls)
+        result.name, result.passed, result._text, result._explain = name, passed, None, explain
         return result
 
     def _described(self) -> tuple[str, str, str]:

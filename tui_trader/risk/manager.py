@@ -11,6 +11,7 @@ later exit too) and, on spot, the quantity actually held.
 """
 
 from collections import deque
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
@@ -135,7 +136,7 @@ def _spot_oversell(intent: OrderIntent, ctx: RiskContext) -> CheckResult:
     return CheckResult.lazy("spot_oversell", intent.quantity <= available, explain)
 
 
-def _futures(ctx: RiskContext, limits: RiskLimits) -> CheckResult:
+def _futures(_intent: OrderIntent, ctx: RiskContext, limits: RiskLimits) -> CheckResult:
     limit = f"{limits.max_leverage}x" if limits.futures_enabled else "futures disabled"
     if ctx.market is MarketKind.SPOT:
         return CheckResult("futures_leverage", True, "spot", limit, "spot: no leverage")
@@ -184,7 +185,7 @@ def _open_positions(intent: OrderIntent, ctx: RiskContext, limits: RiskLimits) -
     return CheckResult.lazy("open_positions", after <= most, explain)
 
 
-def _daily_loss(ctx: RiskContext, limits: RiskLimits) -> CheckResult:
+def _daily_loss(_intent: OrderIntent, ctx: RiskContext, limits: RiskLimits) -> CheckResult:
     if ctx.day_start_equity <= 0:
         reason = "no equity at the UTC day start: the daily loss cannot be measured"
         limit = f"{_num(limits.max_daily_loss_pct)}%"
@@ -203,7 +204,7 @@ def _daily_loss(ctx: RiskContext, limits: RiskLimits) -> CheckResult:
     return CheckResult.lazy("daily_loss", loss_pct < limits.max_daily_loss_pct, explain)
 
 
-def _circuit_breaker(intent: OrderIntent, ctx: RiskContext) -> CheckResult:
+def _circuit_breaker(intent: OrderIntent, ctx: RiskContext, _limits: RiskLimits) -> CheckResult:
     tripped = intent.symbol in ctx.breaker_tripped
 
     def explain() -> tuple[str, str, str]:
@@ -227,6 +228,32 @@ def _exempt(result: CheckResult) -> CheckResult:
     return CheckResult.lazy(result.name, True, explain)
 
 
+EntryCheck = Callable[[OrderIntent, RiskContext, RiskLimits], CheckResult]
+# The limits that only entries must meet, in the order a decision lists them (the
+# order-rate limit per day comes last, from the manager's own count).
+ENTRY_ONLY: tuple[tuple[str, EntryCheck], ...] = (
+    ("futures_leverage", _futures),
+    ("position_size", _position_size),
+    ("open_positions", _open_positions),
+    ("daily_loss", _daily_loss),
+    ("circuit_breaker", _circuit_breaker),
+)
+
+
+def _exempt_when_read(
+    name: str, check: EntryCheck, intent: OrderIntent, ctx: RiskContext, limits: RiskLimits
+) -> CheckResult:
+    """An entry-only limit on an exit: passed whatever it finds, so it is worked out only
+    when its numbers are read (the journal's record). The context is a snapshot and the
+    limits are frozen: it finds then what it would have found now."""
+
+    def explain() -> tuple[str, str, str]:
+        found = _exempt(check(intent, ctx, limits))
+        return found.value, found.limit, found.reason
+
+    return CheckResult.lazy(name, True, explain)
+
+
 class RiskManager:
     """Checks intents against the limits; keeps only the order-rate history."""
 
@@ -240,27 +267,23 @@ class RiskManager:
         sane = _finite(intent)
         if not sane.passed:  # NaN/inf would break every comparison below
             return RiskDecision(False, f"numbers: {sane.reason}", (sane,))
+        limits = self.limits
         checks = [
-            _order_type(intent, self.limits),
+            _order_type(intent, limits),
             _filters(intent, ctx),
-            _slippage(intent, ctx, self.limits),
+            _slippage(intent, ctx, limits),
             _spot_oversell(intent, ctx),
         ]
         # An operator's own closes (kill switch flatten, close key) are never throttled
         # by our local rate: closing five positions must not take five seconds.
         rate = self._per_second(ctx.now)
         checks.append(_exempt(rate) if intent.purpose in OPERATOR_CLOSES else rate)
-        entry_only = [
-            _futures(ctx, self.limits),
-            _position_size(intent, ctx, self.limits),
-            _open_positions(intent, ctx, self.limits),
-            _daily_loss(ctx, self.limits),
-            _circuit_breaker(intent, ctx),
-            self._per_day(ctx.now),
-        ]
         if intent.purpose.is_exit:
-            entry_only = [_exempt(result) for result in entry_only]
-        checks.extend(entry_only)
+            checks += [_exempt_when_read(n, f, intent, ctx, limits) for n, f in ENTRY_ONLY]
+            checks.append(_exempt(self._per_day(ctx.now)))  # the count changes once sent
+        else:
+            checks += [check(intent, ctx, limits) for _, check in ENTRY_ONLY]
+            checks.append(self._per_day(ctx.now))
         refused = [c for c in checks if not c.passed]
         reason = f"{refused[0].name}: {refused[0].reason}" if refused else "approved"
         return RiskDecision(not refused, reason, tuple(checks))
