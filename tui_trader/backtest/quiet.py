@@ -14,8 +14,10 @@ changed nothing that any later decision, count or equity sample reads:
   cannot answer differently), so it neither trips nor records an event.
 What a quiet candle does leave behind is the latest price, which the next live candle
 overwrites before anything reads it, except for the circuit breaker's last price of the
-day: the live candle after a quiet one first shows the breaker that quiet close
-(`CircuitBreaker.observe`, which then provably returns no event). The equity sample of a
+day: a live candle that begins a new UTC day after a quiet one first shows the breaker
+that quiet close, the day's last price and so the next day's previous close
+(`CircuitBreaker.observe`, which then provably returns no event). Within the day the
+live candle's own close replaces it before anything reads it. The equity sample of a
 quiet candle is the runner's float formula at its close, as for any candle.
 Left behind on purpose: the market state's 60-close sparkline misses quiet closes (the
 screen's, never read by a backtest) and `TradingCore.last_signals` keeps the last live
@@ -67,8 +69,8 @@ class QuietGuard:
         self._close_shift = columns.step_us - 1000
 
     def catch_up(self, index: int) -> None:
-        """Before live candle `index`, whose previous candle was quiet: the breaker sees
-        that quiet close, the last price of its day so far."""
+        """Before live candle `index`, which begins a new UTC day after a quiet candle:
+        the breaker sees that quiet close, the last price of the day before."""
         columns = self._columns
         price, at = columns.decimal(CLOSE, index - 1), columns.close_time(index - 1)
         if self._trader.core.parts.breaker.observe(self._symbol, price, at) is not None:
@@ -142,7 +144,7 @@ def _replay_bars(
             add_exposed(exposed)
             skipped, last_quiet = skipped + 1, index
         else:
-            if last_quiet == index - 1:
+            if last_quiet == index - 1 and bar.open_us >= horizon:
                 guard.catch_up(index)
             candle = columns.candle(index)
             run.on_candle(candle, signal(candle, *decision))
