@@ -62,8 +62,9 @@ class Settings(BaseSettings):
 
     # --- mode and market -------------------------------------------------------------
     trading_mode: Literal["paper", "live"] = "paper"
-    # Where market data and orders come from (Upbit: spot, no test environment).
-    venue: Literal["binance", "upbit"] = "binance"
+    # Where market data and orders come from (Upbit: spot, no test environment; Alpaca:
+    # US stocks, paper on its market data).
+    venue: Literal["binance", "upbit", "alpaca"] = "binance"
     market_type: MarketKind = MarketKind.SPOT
     binance_env: Literal["mainnet", "testnet", "demo"] = "mainnet"
     # Live start refuses an API key that can withdraw funds unless this is set.
@@ -72,6 +73,13 @@ class Settings(BaseSettings):
     quote_asset: str = "USDT"
     upbit_api_url: str = "https://api.upbit.com"
     upbit_ws_url: str = "wss://api.upbit.com/websocket/v1"
+    # Alpaca (VENUE=alpaca): market data REST, its stream (the feed's path is appended:
+    # .../v2/iex), and the trading API, whose clock and calendar say when the market is
+    # open (the paper endpoint by default).
+    alpaca_data_url: str = "https://data.alpaca.markets"
+    alpaca_stream_url: str = "wss://stream.data.alpaca.markets/v2"
+    alpaca_feed: Literal["iex", "sip"] = "iex"
+    alpaca_trading_url: str = "https://paper-api.alpaca.markets"
     candle_interval: Literal["1m", "3m", "5m", "15m", "30m", "1h", "4h", "1d"] = "1m"
 
     # --- paper broker ----------------------------------------------------------------
@@ -175,12 +183,14 @@ class Settings(BaseSettings):
             raise ValueError("give at least one symbol, e.g. BTCUSDT,ETHUSDT")
         return tuple(check_symbol(str(symbol)) for symbol in value)
 
-    @field_validator("upbit_api_url", "upbit_ws_url")
+    @field_validator(
+        "upbit_api_url", "upbit_ws_url", "alpaca_data_url", "alpaca_stream_url",
+        "alpaca_trading_url",
+    )  # fmt: skip
     @classmethod
     def _check_url(cls, value: str, info: ValidationInfo) -> str:
-        schemes = (
-            ("https://", "http://") if info.field_name == "upbit_api_url" else ("wss://", "ws://")
-        )
+        socket = (info.field_name or "").endswith(("ws_url", "stream_url"))
+        schemes = ("wss://", "ws://") if socket else ("https://", "http://")
         if not value.startswith(schemes) or any(c.isspace() for c in value):
             raise ValueError(f"must be a URL starting with {' or '.join(schemes)}")
         return value.rstrip("/")
@@ -213,6 +223,8 @@ class Settings(BaseSettings):
             raise ValueError("MAX_LEVERAGE: leverage above 1 needs FUTURES_ENABLED=true")
         if self.venue == "upbit" and (problem := upbit_problem(self)):
             raise ValueError(f"VENUE=upbit: {problem}")
+        if self.venue == "alpaca" and (problem := alpaca_problem(self)):
+            raise ValueError(f"VENUE=alpaca: {problem}")
         return self
 
     @property
@@ -244,6 +256,32 @@ def upbit_problem(settings: Settings) -> str | None:
         )
     if settings.candle_interval == "1d":
         return "Upbit streams candles of 1m to 4h, not 1d (CANDLE_INTERVAL)"
+    return None
+
+
+# Intervals an Alpaca run can trade on: minute bars from the stream, gathered into these
+# (aligned in UTC, which for whole hours is aligned in New York too).
+ALPACA_INTERVALS = ("1m", "5m", "15m", "30m", "1h")
+
+
+def alpaca_problem(settings: Settings) -> str | None:
+    """Why these settings cannot run on Alpaca: US stocks in USD (SYMBOLS as AAPLUSD),
+    spot, paper on its market data, and the intervals its minute bars make."""
+    if settings.quote_asset != "USD":
+        return f"QUOTE_ASSET={settings.quote_asset}: Alpaca trades US stocks in USD"
+    for symbol in settings.symbols:
+        ticker = symbol.removesuffix("USD")
+        if not ticker.isalpha() or len(ticker) > 5:
+            return f"SYMBOLS: {symbol} is not a stock ticker + USD, e.g. AAPLUSD"
+    if settings.market_type is not MarketKind.SPOT:
+        return "Alpaca trades stocks, not futures (MARKET_TYPE=spot)"
+    if settings.binance_env != "mainnet":
+        return "BINANCE_ENV is Binance's; leave it at mainnet for Alpaca"
+    if settings.candle_interval not in ALPACA_INTERVALS:
+        return (
+            f"CANDLE_INTERVAL={settings.candle_interval}: Alpaca runs on "
+            f"{', '.join(ALPACA_INTERVALS)}"
+        )
     return None
 
 

@@ -26,7 +26,10 @@ from alpaca.data.requests import StockBarsRequest
 from alpaca.data.timeframe import TimeFrame, TimeFrameUnit
 from requests import JSONDecodeError, RequestException
 
+from tui_trader.alpaca.errors import KEYS_HINT, AlpacaBusy, AlpacaError, AlpacaKeysRefused
 from tui_trader.domain.market import VenueBar
+
+__all__ = ["AlpacaBusy", "AlpacaError", "AlpacaKeysRefused", "StockBars"]
 
 API = "https://data.alpaca.markets"
 QUOTE = "USD"
@@ -37,18 +40,6 @@ TIMEFRAMES: Mapping[str, TimeFrame] = {
     "15m": TimeFrame(15, TimeFrameUnit.Minute), "30m": TimeFrame(30, TimeFrameUnit.Minute),
     "1h": TimeFrame(1, TimeFrameUnit.Hour), "1d": TimeFrame(1, TimeFrameUnit.Day),
 }  # fmt: skip
-
-
-class AlpacaError(Exception):
-    """Alpaca refused or answered something unusable; the message is for people."""
-
-
-class AlpacaKeysRefused(AlpacaError):
-    """401/403: the keys are wrong (or not entitled to this data)."""
-
-
-class AlpacaBusy(AlpacaError):
-    """429 or 5xx: worth another try after a pause."""
 
 
 def stock_symbol(symbol: str) -> str:
@@ -108,9 +99,7 @@ def _refusal(exc: APIError) -> AlpacaError:
     status = exc.status_code
     text = str(exc)[:120]
     if status in (401, 403):
-        return AlpacaKeysRefused(f"Alpaca refused the keys (HTTP {status}: {text}); check "
-                                 "ALPACA_API_KEY_ID and ALPACA_API_SECRET_KEY, or the "
-                                 "keyring's `alpaca` pair")  # fmt: skip
+        return AlpacaKeysRefused(f"Alpaca refused the keys (HTTP {status}: {text}); {KEYS_HINT}")
     if status == 429 or (status or 0) >= 500:
         return AlpacaBusy(f"Alpaca is busy (HTTP {status})")
     return AlpacaError(f"Alpaca error (HTTP {status}): {text}")

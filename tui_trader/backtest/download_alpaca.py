@@ -10,11 +10,11 @@ ALPACA_API_SECRET_KEY, else from the keyring under `alpaca` (`tui-trader keys se
 This module imports the SDK: load it only for `--venue alpaca`."""
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TextIO
 
 from tui_trader.alpaca.bars import (
     API,
@@ -26,6 +26,7 @@ from tui_trader.alpaca.bars import (
     StockBars,
     stock_symbol,
 )
+from tui_trader.alpaca.keys import AlpacaKeys, alpaca_keys
 from tui_trader.backtest.download import (
     DownloadError,
     DownloadRefused,
@@ -38,38 +39,11 @@ from tui_trader.backtest.download import (
     venue_kline,
 )
 from tui_trader.domain.market import VenueBar
-from tui_trader.secrets.backend import SecretsError
-from tui_trader.secrets.env import ENV_VARS, resolve_exchange_keys
-from tui_trader.secrets.redact import default_redactor
-
-if TYPE_CHECKING:  # the store imports keyring
-    from tui_trader.secrets.store import SecretStore
 
 WINDOW_BARS = 10_000  # bars of time per window: one SDK call, resumable between windows
 RETRIES = 4  # tries of one window after 429 / 5xx (beyond the SDK's own 429 retries)
 RESUME = "run the same command again to resume"
-
-
-@dataclass(frozen=True, slots=True)
-class AlpacaKeys:
-    key_id: str
-    secret: str = field(repr=False)  # never printed, even in a debugger
-
-
-async def alpaca_keys(env: Mapping[str, str], store: "SecretStore | None") -> AlpacaKeys:
-    """The key pair, as paper mode finds keys: the environment, then the keyring under
-    `alpaca`; ValueError naming both ways when neither holds the whole pair."""
-    key_var, secret_var = ENV_VARS[("alpaca", "key")][0], ENV_VARS[("alpaca", "secret")][0]
-    ways = f"run `tui-trader keys set alpaca`, or set {key_var} and {secret_var}"
-    try:
-        found = await resolve_exchange_keys("paper", env, store, name="alpaca")
-    except SecretsError as exc:  # half a pair, a locked keyring
-        raise ValueError(f"{exc}; {ways}") from None
-    if found is None:
-        raise ValueError(f"Alpaca's market data needs a key: {ways}")
-    default_redactor().add(found.api_key)
-    default_redactor().add(found.api_secret)
-    return AlpacaKeys(found.api_key, found.api_secret)
+__all__ = ["AlpacaKeys", "alpaca_keys"]  # where the CLI finds them (alpaca/keys.py)
 
 
 @dataclass(frozen=True, slots=True)
