@@ -5,6 +5,7 @@ needs them, so `status` and `kill` answer at once and the app's first frame come
 
 import argparse
 import asyncio
+import importlib
 import math
 import os
 import sys
@@ -178,6 +179,9 @@ def _cmd_run(args: argparse.Namespace, program: ProgramSettings) -> int:
         for line in refusals:
             print(f"tui-trader: {line}", file=sys.stderr)
         return EXIT_CONFIG
+    if missing := _venue_library_missing(settings):
+        print(f"tui-trader: {missing}", file=sys.stderr)
+        return EXIT_CONFIG
     from tui_trader.app.startup import claim_data_dir, report_failure
 
     try:
@@ -187,6 +191,17 @@ def _cmd_run(args: argparse.Namespace, program: ProgramSettings) -> int:
         return _trade(args, program)
     except Exception as exc:  # whatever stopped it, one line and a documented code
         return report_failure(exc)
+
+
+def _venue_library_missing(settings: Settings) -> str:
+    """Alpaca's SDK is an extra: without it VENUE=alpaca stops here, saying how to get it."""
+    if settings.venue != "alpaca":
+        return ""
+    try:
+        importlib.import_module("alpaca.data.historical.stock")
+    except ImportError:
+        return "VENUE=alpaca needs alpaca-py: pip install 'tui-trader[alpaca]'"
+    return ""
 
 
 def _trade(args: argparse.Namespace, program: ProgramSettings) -> int:

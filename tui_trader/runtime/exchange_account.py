@@ -28,8 +28,8 @@ class AccountStart:
 
 def account_tag(settings: Settings) -> str:
     """Whose orders and fills these are in the journal: Upbit's account is not Binance's."""
-    if settings.venue == "upbit":
-        return f"upbit/{settings.market_type.value}"
+    if settings.venue in ("upbit", "alpaca"):
+        return f"{settings.venue}/{settings.market_type.value}"
     return f"{settings.binance_env}/{settings.market_type.value}"
 
 

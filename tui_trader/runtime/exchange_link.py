@@ -1,4 +1,4 @@
-"""The trader's link to its venue (VENUE: Binance or Upbit): at open,
+"""The trader's link to its venue (VENUE: Binance, Upbit or Alpaca): at open,
 the venue's public market data replaces the simulated market when it answers; when it
 does not, the fallback is said out loud and the venue is tried again with backoff
 (exchange_retry.py, venue_connect.py). On testnet/demo with keys,
@@ -44,6 +44,7 @@ from tui_trader.runtime.warmup import warm_up
 from tui_trader.safety.trading_state import HoldReason, TradingMode
 
 if TYPE_CHECKING:
+    from tui_trader.alpaca.venue_parts import AlpacaTiming
     from tui_trader.binance.client import Endpoints
     from tui_trader.binance.futures_account import AccountUpdate
     from tui_trader.binance.reconcile import Reconciler
@@ -61,13 +62,14 @@ Connector = Callable[[], Awaitable["LinkParts"]]
 @dataclass(frozen=True, slots=True)
 class ExchangeSetup:
     """Use the venue at all (None: simulated market or replay), and where: tests point
-    `endpoints` at the Binance double and shrink `timing` (`upbit`: Upbit's timing; its
-    addresses are settings)."""
+    `endpoints` at the Binance double and shrink `timing` (`upbit`, `alpaca`: those
+    venues' timing; their addresses are settings)."""
 
     endpoints: "Endpoints | None" = None
     timing: "Timing | None" = None
     guard_timing: GuardTiming | None = None
     upbit: "UpbitTiming | None" = None
+    alpaca: "AlpacaTiming | None" = None
 
 
 @dataclass(slots=True)

@@ -17,10 +17,11 @@ from tui_trader.domain.events import SafetyKind
 from tui_trader.resilience.retry import Backoff
 
 if TYPE_CHECKING:
+    from tui_trader.alpaca.venue_parts import AlpacaParts
     from tui_trader.binance.venue_parts import ExchangeParts
     from tui_trader.upbit.venue_parts import UpbitParts
 
-    LinkParts = ExchangeParts | UpbitParts  # what a venue link is built from
+    LinkParts = ExchangeParts | UpbitParts | AlpacaParts  # what a venue link is built from
 
 log = logging.getLogger("tui_trader.exchange")
 

@@ -1,6 +1,7 @@
 """How the exchange link reaches the venue VENUE names: Binance's public data (and, on
-testnet/demo with keys, a Binance broker), or Upbit's public data; and, after the live
-gate, the venue's live broker and its reconciler.
+testnet/demo with keys, a Binance broker), Upbit's public data, or Alpaca's market data
+(with its keys, paper only); and, after the live gate, the venue's live broker and its
+reconciler.
 Each venue's package is imported only when that venue is chosen: python-binance is slow
 to import, and an Upbit run needs none of it."""
 
@@ -14,6 +15,7 @@ from tui_trader.runtime.core_parts import INTERVAL_SECONDS
 from tui_trader.runtime.warmup import history_needed
 
 if TYPE_CHECKING:
+    from tui_trader.alpaca.venue_parts import AlpacaParts
     from tui_trader.binance.reconcile import Reconciler, TraderBook
     from tui_trader.binance.venue_parts import (
         AccountListener,
@@ -32,11 +34,11 @@ if TYPE_CHECKING:
     LiveBroker = BinanceBroker | UpbitBroker
 
 Report = Callable[[Severity, SafetyKind, str], None]
-VENUE_NAMES = {"binance": "Binance", "upbit": "Upbit"}
+VENUE_NAMES = {"binance": "Binance", "upbit": "Upbit", "alpaca": "Alpaca"}
 
 
 def venue_name(venue: str) -> str:
-    """How messages name the venue: `Binance`, `Upbit`."""
+    """How messages name the venue: `Binance`, `Upbit`, `Alpaca`."""
     return VENUE_NAMES[venue]
 
 
@@ -51,7 +53,7 @@ def venue_caption(settings: "Settings", *, simulated: bool) -> str:
 
 def retry_backoff(venue: str, setup: "ExchangeSetup") -> Backoff | None:
     """How often an unreachable venue is tried again (None: the default)."""
-    timing = setup.upbit if venue == "upbit" else setup.timing
+    timing = {"upbit": setup.upbit, "alpaca": setup.alpaca}.get(venue, setup.timing)
     return timing.retry if timing is not None else None
 
 
@@ -66,6 +68,8 @@ async def connect_venue(
     """The chosen venue's parts; raises (the venue's own exception) when unusable."""
     if trader.settings.venue == "upbit":
         return await connect_upbit(trader, setup)
+    if trader.settings.venue == "alpaca":
+        return await connect_alpaca(trader, setup)
     return await connect_binance(
         trader, setup, report=report, reference_price=reference_price, on_account=on_account
     )
@@ -79,6 +83,34 @@ async def connect_upbit(trader: "TraderPort", setup: "ExchangeSetup") -> "UpbitP
         clock=trader.wall_clock,
         on_safety=trader.record_safety,
         timing=setup.upbit or UpbitTiming(),
+        history=history_needed(trader.core),
+    )
+
+
+async def connect_alpaca(trader: "TraderPort", setup: "ExchangeSetup") -> "AlpacaParts":
+    """Alpaca's parts, with its keys (the environment, then the keyring's `alpaca`):
+    its market data needs them even for paper. Raises AlpacaUnavailable saying why."""
+    import os
+
+    from tui_trader.alpaca.keys import alpaca_keys
+    from tui_trader.alpaca.venue_parts import AlpacaTiming, AlpacaUnavailable, build_alpaca_parts
+    from tui_trader.secrets import SecretsError
+    from tui_trader.secrets.process_store import open_secret_store
+
+    try:
+        store = await open_secret_store(trader.settings)
+    except SecretsError:  # no usable keyring: the environment may still hold the keys
+        store = None
+    try:
+        keys = await alpaca_keys(os.environ, store)
+    except ValueError as exc:
+        raise AlpacaUnavailable(str(exc)) from None
+    return await build_alpaca_parts(
+        trader.settings,
+        keys,
+        clock=trader.wall_clock,
+        on_safety=trader.record_safety,
+        timing=setup.alpaca or AlpacaTiming(),
         history=history_needed(trader.core),
     )
 
@@ -127,6 +159,8 @@ async def start_live_venue(
     from tui_trader.execution.broker import BrokerError
     from tui_trader.secrets import SecretsError
 
+    if trader.settings.venue == "alpaca":
+        raise ValueError("live mode refused: Alpaca runs paper only here (its market data)")
     if trader.settings.venue == "upbit":
         from tui_trader.upbit.key_check import KeyPermissionError as UpbitKeyError
         from tui_trader.upbit.live_parts import live_keys, start_live_broker
