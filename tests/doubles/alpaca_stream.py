@@ -8,13 +8,17 @@ Faults on request: drop every connection, go silent (nothing sent, the connectio
 open), refuse the keys, refuse with 406 connection limit exceeded (or any code), raw
 frames (malformed), and any bar again (duplicate or late: the caller chooses the time).
 `alpaca_venue` serves this with the bars (alpaca_data.py) and the clock and calendar
-(alpaca_clock.py) doubles on one port."""
+(alpaca_clock.py) doubles on one port.
+
+`python -m tests.doubles.alpaca_stream PORT` runs all three on their own with a market
+that sends each minute's bar (for trying the app by hand; keys: alpaca_data.KEY_ID)."""
 
 import asyncio
 import json
+import sys
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from aiohttp import WSMsgType, web
@@ -148,3 +152,26 @@ def new_venue(now: datetime, holidays: "set[date] | None" = None) -> AlpacaVenue
     return AlpacaVenue(
         AlpacaData(now=now, holidays=closed), AlpacaClock(now=now, holidays=closed), AlpacaStream()
     )
+
+
+async def _serve(port: int) -> None:
+    """A market that trades: each minute's bar for every subscribed ticker, sent as the
+    minute ends (and the last one at once to each new subscriber's first tick)."""
+    venue = new_venue(datetime.now(UTC))
+    async with alpaca_venue(venue, port) as url:
+        print(f"alpaca double on {url}", flush=True)
+        sent = None
+        while True:
+            now = datetime.now(UTC)
+            venue.at(now)
+            last = now.replace(second=0, microsecond=0) - timedelta(minutes=1)
+            tickers = {t for subscribed in venue.stream.live.values() for t in subscribed}
+            if last != sent and tickers:
+                for ticker in sorted(tickers):
+                    await venue.stream.bar(ticker, last)
+                sent = last
+            await asyncio.sleep(0.5)
+
+
+if __name__ == "__main__":
+    asyncio.run(_serve(int(sys.argv[1])))
