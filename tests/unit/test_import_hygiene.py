@@ -102,3 +102,18 @@ def test_an_upbit_run_loads_no_binance_code() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
     )
     assert done.stdout.split() == [], f"an Upbit run loads {done.stdout.strip()}"
+
+
+def test_an_alpaca_run_loads_no_binance_code() -> None:
+    """VENUE=alpaca builds its parts from `tui_trader.alpaca` alone: python-binance and our
+    Binance and Upbit adapters stay unloaded."""
+    probe = (
+        "import sys, tui_trader.runtime.exchange_link, tui_trader.runtime.venue_connect, "
+        "tui_trader.alpaca.venue_parts\n"
+        "print(' '.join(m for m in ('binance', 'tui_trader.binance', 'tui_trader.upbit') "
+        "if m in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert done.stdout.split() == [], f"an Alpaca run loads {done.stdout.strip()}"

@@ -1,6 +1,7 @@
 """Doctor checks that talk to the venue (only with --online): clock skew against the
 server time, and whether the live API key may withdraw (it must not). On VENUE=upbit
-both ask Upbit (doctor_upbit.py)."""
+both ask Upbit (doctor_upbit.py); on VENUE=alpaca (paper only) the clock check asks
+Alpaca's clock and data with its keys (alpaca/probe.py)."""
 
 import asyncio
 from typing import Any
@@ -26,6 +27,8 @@ async def clock_check(ctx: DoctorContext) -> CheckResult:
         return CheckResult("clock", "SKIP", "skew against the venue's server time: pass --online")
     if ctx.settings.venue == "upbit":
         return await upbit_clock_check(ctx, CONNECT_TIMEOUT_S)
+    if ctx.settings.venue == "alpaca":
+        return await _alpaca_check(ctx)
     from tui_trader.binance.client import close_client, resync_time
 
     where = f"Binance {ctx.settings.binance_env}"
@@ -41,6 +44,19 @@ async def clock_check(ctx: DoctorContext) -> CheckResult:
     if skew_ms > ctx.ops.max_clock_skew_ms:
         return CheckResult("clock", "FAIL", f"{detail}: fix NTP (timedatectl set-ntp true)")
     return CheckResult("clock", "OK", detail)
+
+
+async def _alpaca_check(ctx: DoctorContext) -> CheckResult:
+    """Alpaca's keys, clock and data in one line (alpaca/probe.py)."""
+    from tui_trader.alpaca.probe import ProbeFailed, probe_keys, reach_alpaca
+
+    await open_store(ctx)
+    try:
+        keys = await probe_keys(ctx.env, ctx.store)
+        reach = await reach_alpaca(ctx.settings, keys, ctx.now, CONNECT_TIMEOUT_S)
+    except ProbeFailed as exc:
+        return CheckResult("clock", "FAIL", str(exc))
+    return CheckResult("clock", "OK" if reach.ok else "FAIL", reach.describe())
 
 
 async def api_key_check(ctx: DoctorContext) -> CheckResult:

@@ -70,6 +70,8 @@ async def _exchange(settings: Settings, online: bool) -> Result:
         return "SKIP", "exchange reachability and clock skew (pass --online to check)"
     if settings.venue == "upbit":
         return await _upbit(settings)
+    if settings.venue == "alpaca":
+        return await _alpaca(settings)
     from tui_trader.binance.client import ClientSpec, close_client
 
     loop = asyncio.get_running_loop()
@@ -98,6 +100,21 @@ async def _upbit(settings: Settings) -> Result:
     except ProbeFailed as exc:
         return "FAIL", str(exc)
     return ("OK" if reach.ok else "FAIL"), reach.describe()
+
+
+async def _alpaca(settings: Settings) -> Result:
+    from tui_trader.alpaca.probe import ProbeFailed, alpaca_line
+    from tui_trader.secrets import SecretsError
+    from tui_trader.secrets.process_store import open_secret_store
+
+    try:
+        store = await open_secret_store(settings)
+    except SecretsError:  # the environment may still hold the keys
+        store = None
+    try:
+        return "OK", await alpaca_line(settings, datetime.now(UTC), store)
+    except ProbeFailed as exc:
+        return "FAIL", str(exc)
 
 
 async def run_selftest(settings: Settings, online: bool = False) -> int:
