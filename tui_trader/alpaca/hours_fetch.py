@@ -75,6 +75,13 @@ class HoursKeeper:
         self._task: asyncio.Task[None] | None = None
         self.last_error = ""
 
+    def is_open(self, t: datetime) -> bool:
+        """Is the market open at `t`? What the order side asks before a stock order."""
+        return self.hours.is_open(t)
+
+    def next_open(self, t: datetime) -> datetime | None:
+        return self.hours.next_open(t)
+
     def refresh_due(self) -> None:
         """Start a refresh when the calendar is a day old (and none is running)."""
         now = self._clock.now()
