@@ -49,12 +49,11 @@ from tui_trader.domain.enums import Severity
 from tui_trader.domain.events import SafetyEvent, SafetyKind
 from tui_trader.domain.market import Candle, Tick, VenueBar
 from tui_trader.market.stream_feed import StreamFeed
-from tui_trader.market.validation import bad_data_event, screen_candle, screen_tick
+from tui_trader.market.validation import screen_candle, screen_tick
 from tui_trader.resilience.retry import RECONNECT, Backoff
 from tui_trader.snapshot import FeedStatus
 
 log = logging.getLogger(__name__)
-BAD_REPORT_EVERY_S = 10.0
 SafetyListener = Callable[[SafetyEvent], None]
 # Minute bars of one symbol in [start, end), oldest first: alpaca/bars.py, synchronous.
 MinuteSource = Callable[[str, datetime, datetime], list[VenueBar]]
@@ -95,7 +94,6 @@ class AlpacaFeed(StreamFeed):
         self._check_every_s = check_every_s
         self._closer = BarCloser(interval, timedelta(seconds=grace_s))
         self._last_bar_at = clock.now()  # wall time of the last bar (or connect)
-        self._bad_reported = -BAD_REPORT_EVERY_S
         self._refusal = ""  # the last refusal reported (each distinct one once)
         self._session: aiohttp.ClientSession | None = None
         self._ws: aiohttp.ClientWebSocketResponse | None = None
@@ -263,18 +261,3 @@ class AlpacaFeed(StreamFeed):
             self._put_candle(candle)
             count += 1
         return count
-
-    # --- reporting ------------------------------------------------------------------
-    def _bad(self, reason: str) -> None:
-        self._report_bad(bad_data_event(self.name, self._clock.now(), reason, {}))
-
-    def _report_bad(self, event: SafetyEvent) -> None:
-        """Every bad message is counted and logged; a safety event says so at most every
-        BAD_REPORT_EVERY_S, with the count, so garbage cannot flood the journal."""
-        self._counts["bad_frames"] += 1
-        log.warning("%s: dropped message: %s", self.name, event.message)
-        now = asyncio.get_running_loop().time()
-        if now - self._bad_reported >= BAD_REPORT_EVERY_S:
-            self._bad_reported = now
-            total = self._counts["bad_frames"]
-            self._safety(replace(event, message=f"{event.message} ({total} dropped so far)"))

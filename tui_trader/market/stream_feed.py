@@ -1,15 +1,17 @@
-"""What the venues' streaming feeds share (binance/feed.py, upbit/feed.py): one named
-task that connects, backfills after a gap, consumes until the connection must go, and
-reconnects after a backoff with jitter; the queue consumers read, never slowing the
+"""What the venues' streaming feeds share (binance/, upbit/ and alpaca/feed.py): one
+named task that connects, backfills after a gap, consumes until the connection must go,
+and reconnects after a backoff with jitter; the queue consumers read, never slowing the
 socket down (ticks beyond a backlog are dropped and counted, candles never); the status
-line; and reports of a reconnect or a stop through a listener that can never take the
-feed down. Each venue says how to connect, backfill, consume and release."""
+line; and reports of bad frames (counted, a safety event at most every
+BAD_REPORT_EVERY_S), of a reconnect or of a stop, through a listener that can never take
+the feed down. Each venue says how to connect, backfill, consume and release."""
 
 import asyncio
 import logging
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Callable
 from contextlib import suppress
+from dataclasses import replace
 from datetime import datetime
 from typing import Protocol
 
@@ -18,9 +20,11 @@ from tui_trader.domain.enums import Severity
 from tui_trader.domain.events import SafetyEvent, SafetyKind
 from tui_trader.domain.market import Tick
 from tui_trader.market.feed import MarketEvent
+from tui_trader.market.validation import bad_data_event
 from tui_trader.snapshot import FeedStatus
 
 log = logging.getLogger(__name__)
+BAD_REPORT_EVERY_S = 10.0
 SafetyListener = Callable[[SafetyEvent], None]
 
 
@@ -49,6 +53,7 @@ class StreamFeed(ABC):
         self._last_event_at: datetime | None = None
         self._task: asyncio.Task[None] | None = None
         self._closed = False
+        self._bad_reported = -BAD_REPORT_EVERY_S
 
     # --- what each venue provides ----------------------------------------------------
     @abstractmethod
@@ -149,6 +154,20 @@ class StreamFeed(ABC):
                 data={"reason": reason, "failed_attempts": failures, "backfilled": backfilled},
             )
         )
+
+    def _bad(self, reason: str) -> None:
+        self._report_bad(bad_data_event(self.name, self._clock.now(), reason, {}))
+
+    def _report_bad(self, event: SafetyEvent) -> None:
+        """Every bad frame is counted and logged; a safety event says so at most every
+        BAD_REPORT_EVERY_S, with the count, so garbage cannot flood the journal."""
+        self._counts["bad_frames"] += 1
+        log.warning("%s: dropped frame: %s", self.name, event.message)
+        now = asyncio.get_running_loop().time()
+        if now - self._bad_reported >= BAD_REPORT_EVERY_S:
+            self._bad_reported = now
+            total = self._counts["bad_frames"]
+            self._safety(replace(event, message=f"{event.message} ({total} dropped so far)"))
 
     def _safety(self, event: SafetyEvent) -> None:
         if self._on_safety is None:

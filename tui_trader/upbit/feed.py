@@ -15,7 +15,6 @@ import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from contextlib import suppress
-from dataclasses import replace
 from datetime import timedelta
 
 import aiohttp
@@ -24,7 +23,7 @@ from tui_trader.clock import Clock
 from tui_trader.domain.events import SafetyEvent
 from tui_trader.domain.market import Candle
 from tui_trader.market.stream_feed import StreamFeed
-from tui_trader.market.validation import bad_data_event, screen_candle, screen_tick
+from tui_trader.market.validation import screen_candle, screen_tick
 from tui_trader.resilience.retry import RECONNECT, Backoff
 from tui_trader.upbit.candles import CandleCloser
 from tui_trader.upbit.frames import (
@@ -39,7 +38,6 @@ from tui_trader.upbit.quotation import API, PAGE, Quotation, market_code, step_o
 
 log = logging.getLogger(__name__)
 WS_URL = "wss://api.upbit.com/websocket/v1"
-BAD_REPORT_EVERY_S = 10.0
 SafetyListener = Callable[[SafetyEvent], None]
 
 
@@ -67,7 +65,6 @@ class UpbitFeed(StreamFeed):
         self._timeout_s = request_timeout_s
         self._closer = CandleCloser(interval, timedelta(seconds=grace_s))
         self._last_frame = 0.0  # loop time of the last frame of any kind
-        self._bad_reported = -BAD_REPORT_EVERY_S
         self._session: aiohttp.ClientSession | None = None
         self._ws: aiohttp.ClientWebSocketResponse | None = None
 
@@ -178,18 +175,3 @@ class UpbitFeed(StreamFeed):
                         count += 1
                     cursor = end if end < now else None
         return count
-
-    # --- reporting ------------------------------------------------------------------
-    def _bad(self, reason: str) -> None:
-        self._report_bad(bad_data_event(self.name, self._clock.now(), reason, {}))
-
-    def _report_bad(self, event: SafetyEvent) -> None:
-        """Every bad frame is counted and logged; a safety event says so at most every
-        BAD_REPORT_EVERY_S, with the count, so garbage cannot flood the journal."""
-        self._counts["bad_frames"] += 1
-        log.warning("%s: dropped frame: %s", self.name, event.message)
-        now = asyncio.get_running_loop().time()
-        if now - self._bad_reported >= BAD_REPORT_EVERY_S:
-            self._bad_reported = now
-            total = self._counts["bad_frames"]
-            self._safety(replace(event, message=f"{event.message} ({total} dropped so far)"))
