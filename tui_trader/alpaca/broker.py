@@ -1,0 +1,389 @@
+"""AlpacaBroker: US stock orders on Alpaca (the Broker protocol, execution/broker.py; the
+ExchangeAccount protocol of binance/reconcile.py; GuardVenue for stops Alpaca holds).
+
+Rules it keeps (as UpbitBroker does):
+- our client order id is Alpaca's `client_order_id`, and an id is sent at most once: a
+  second submit of the same id queries instead of sending;
+- Alpaca's rules and ours (order_rules.py: tick, fractional, $1, market hours, PDT) are
+  checked locally first: a violation is REJECTED with the reason and nothing is sent;
+- no answer, a 5xx, a 429 that stays, an unreadable reply, or Alpaca's "client_order_id
+  must be unique": the order is queried by client_order_id before anything else;
+  found → that order; 404 → REJECTED "not placed"; else BrokerError (outcome unknown);
+- any other Alpaca refusal: REJECTED with Alpaca's own words (made printable);
+- fills: the trade_updates stream (trade_stream.py) is the primary source; orders still
+  working are polled by client_order_id (every `poll_s` while the stream is down, every
+  `stream_poll_s` while it is up); both book a fill once (order_memory.py);
+- orders someone else placed are adopted from the open-orders list and reported once."""
+
+import asyncio
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from tui_trader.alpaca.day_trades import DayTradeBook
+from tui_trader.alpaca.guards import KINDS, GuardBook, guard_body, guard_from
+from tui_trader.alpaca.order_memory import OrderMemory
+from tui_trader.alpaca.order_rules import AssetRules, MarketOpen, RefusedLocally, order_params
+from tui_trader.alpaca.parse_orders import AlpacaOrder, ParseError, parse_balances, parse_order
+from tui_trader.alpaca.trade_stream import TradeUpdate, TradeUpdateStream
+from tui_trader.alpaca.trading_api import AlpacaRefused, AlpacaTrading
+from tui_trader.clock import Clock
+from tui_trader.domain.enums import OrderStatus, OrderType, Severity
+from tui_trader.domain.events import SafetyEvent, SafetyKind
+from tui_trader.domain.guards import GuardKind, GuardOrder, GuardStatus, is_guard_id
+from tui_trader.domain.orders import Fill, Order
+from tui_trader.domain.portfolio import Balance, Position
+from tui_trader.execution.broker import (
+    BrokerError,
+    BrokerEvent,
+    BrokerListener,
+    GuardListener,
+    NotSent,
+)
+from tui_trader.execution.idempotency import CLIENT_ID_PREFIX
+
+log = logging.getLogger(__name__)
+NOT_UNIQUE = 40010001  # "client_order_id must be unique"
+PriceSource = Callable[[str], Decimal | None]
+SafetyListener = Callable[[SafetyEvent], None]
+
+
+class AlpacaBroker:
+    name = "alpaca"
+    venue = "Alpaca"
+
+    def __init__(
+        self,
+        api: AlpacaTrading,
+        assets: Mapping[str, AssetRules],
+        *,
+        clock: Clock,
+        is_open: MarketOpen,
+        last_price: PriceSource,
+        on_safety: SafetyListener | None = None,
+        poll_s: float = 2.0,
+        stream: TradeUpdateStream | None = None,
+        stream_poll_s: float = 60.0,
+    ) -> None:
+        self._api, self._assets, self._clock = api, dict(assets), clock
+        self._is_open, self._last_price = is_open, last_price
+        self._on_safety, self._poll_s = on_safety, poll_s
+        self._stream, self._stream_poll_s = stream, stream_poll_s
+        self._memory, self._guards, self.day_trades = OrderMemory(), GuardBook(), DayTradeBook()
+        self._sent: set[str] = set()
+        self._listeners: list[BrokerListener] = []
+        self._reported: set[str] = set()
+        self._poller: asyncio.Task[None] | None = None
+        self._last_poll = 0.0
+
+    async def start(self) -> None:
+        """Open the client, read the account (day trades), start polling and the stream."""
+        await self._api.start()
+        await self.balances()
+        if self._poller is None:
+            self._poller = asyncio.create_task(self._poll_forever(), name="alpaca-order-poll")
+        if self._stream is not None:
+            self._stream.start(self._on_update, self.poll_once)
+
+    def subscribe(self, listener: BrokerListener) -> None:
+        self._listeners.append(listener)
+
+    # --- orders -----------------------------------------------------------------------
+    async def submit(self, order: Order) -> Order:
+        cid = order.client_order_id
+        if cid in self._sent:
+            known = self._memory.get(cid)
+            if known is not None and not known.is_open:
+                return known
+            return await self._recover(order, "already sent once")
+        try:
+            body = self._body(order)
+        except RefusedLocally as exc:
+            reason = f"refused locally: {exc}"
+            return order.evolve(status=OrderStatus.REJECTED, reason=reason,
+                                updated_at=self._clock.now())  # fmt: skip
+        self._memory.add(order)
+        self._sent.add(cid)
+        try:
+            placed = self._apply(await self._api.place(body))
+        except NotSent:
+            self._sent.discard(cid)
+            raise
+        except AlpacaRefused as exc:
+            if exc.code == NOT_UNIQUE:
+                return await self._recover(order, str(exc))
+            return self._reject(order, str(exc))
+        except BrokerError as exc:
+            return await self._recover(order, str(exc))
+        if placed.is_open and placed.order_type is OrderType.MARKET:
+            return await self._settled(placed)
+        return placed
+
+    async def cancel(self, client_order_id: str) -> Order | None:
+        known = self._memory.get(client_order_id)
+        if known is None or not known.exchange_order_id:
+            known = await self.query(client_order_id)
+        if known is None or not known.is_open:
+            return None  # no such open order
+        try:
+            await self._api.cancel(known.exchange_order_id)
+        except AlpacaRefused as exc:
+            if exc.status == 404:
+                return None
+        return await self._settled(known)  # cancelled, or how it ended meanwhile
+
+    async def query(self, client_order_id: str) -> Order | None:
+        report = await self._fetch(client_order_id)
+        return None if report is None else self._take_report(report)
+
+    async def open_orders(self) -> list[Order]:
+        """Every working order on the account, ours and foreign (guards apart: GuardVenue)."""
+        found: list[Order] = []
+        for model in await self._api.open_orders():
+            try:
+                report = parse_order(model)
+            except ParseError as exc:
+                self._report_once(str(model)[:80], SafetyKind.UNREADABLE_ORDER, str(exc))
+                continue
+            if is_guard_id(report.client_order_id):
+                self._guards.learn(report)
+                continue
+            found.append(self._take_report(report))
+        return found
+
+    async def balances(self) -> dict[str, Balance]:
+        account = await self._api.account()
+        positions = await self._api.positions()
+        try:
+            balances = parse_balances(account, positions)
+            count, margin = int(account.daytrade_count or 0), Decimal(account.multiplier or 1) > 1
+            self.day_trades.account_read(count, margin, Decimal(str(account.equity or 0)))
+        except (ParseError, ArithmeticError, ValueError) as exc:
+            raise BrokerError(f"unreadable Alpaca account: {exc}") from None
+        return balances
+
+    async def positions(self) -> dict[str, Position]:
+        return {}  # stocks are held like spot assets: balances under their tickers
+
+    async def close(self) -> None:
+        if self._stream is not None:
+            await self._stream.close()
+        if self._poller is not None:
+            self._poller.cancel()
+            await asyncio.gather(self._poller, return_exceptions=True)
+            self._poller = None
+        await self._api.close()
+
+    # --- reconciliation (ExchangeAccount) ---------------------------------------------
+    def remember(self, orders: Iterable[Order], fill_keys: Iterable[tuple[str, str]]) -> None:
+        """What the journal knows after a restart: these ids are never sent again, and
+        fills already booked are never emitted again."""
+        orders = list(orders)
+        self._memory.remember(orders, (trade_id for _symbol, trade_id in fill_keys))
+        self._sent.update(order.client_order_id for order in orders)
+
+    def settle(self, order: Order) -> None:
+        self._memory.add(order)
+        self._emit([order])
+
+    def fill_gaps(self) -> list[Order]:
+        return self._memory.fill_gaps()
+
+    async def recover_fills(self, order: Order) -> list[Fill]:
+        report = await self._fetch(order.client_order_id)
+        if report is None:
+            return []
+        return [e for e in self._take(report) if isinstance(e, Fill)]
+
+    async def poll_once(self) -> None:
+        """Query every order of ours still working or missing fills."""
+        self._last_poll = asyncio.get_running_loop().time()
+        for order in self._memory.open_orders() + self._memory.fill_gaps():
+            if order.client_order_id.startswith(CLIENT_ID_PREFIX):
+                try:
+                    await self.query(order.client_order_id)
+                except BrokerError as exc:
+                    log.warning("polling %s on Alpaca: %s", order.client_order_id, exc)
+
+    # --- guards (GuardVenue) ----------------------------------------------------------
+    def guard_kinds(self, symbol: str) -> frozenset[GuardKind]:
+        asset = self._assets.get(symbol)
+        return KINDS if asset is not None and asset.tradable else frozenset()
+
+    def subscribe_guards(self, listener: GuardListener) -> None:
+        self._guards.subscribe(listener)
+
+    async def place_guard(self, guard: GuardOrder) -> GuardOrder:
+        asset = self._assets.get(guard.symbol)
+        try:
+            if asset is None:
+                raise RefusedLocally(f"{guard.symbol} is not one of this broker's symbols")
+            body = guard_body(guard, asset.ticker)
+            report = self._parse(await self._api.place(body))
+        except (RefusedLocally, AlpacaRefused) as exc:
+            return self._guards.emit(_guard_as(guard, GuardStatus.REJECTED, str(exc)))
+        self._guards.learn(report)
+        return self._guards.emit(_guard_as(guard, GuardStatus.OPEN, ""))
+
+    async def cancel_guard(self, guard: GuardOrder) -> GuardOrder | None:
+        report = await self._fetch(guard.client_id)
+        if report is None or report.status.is_final:
+            self._guards.held.pop(guard.client_id, None)
+            return None
+        try:
+            await self._api.cancel(report.exchange_order_id)
+        except AlpacaRefused as exc:
+            if exc.status in (404, 422):  # gone, or no longer cancellable (it fired)
+                self._guards.held.pop(guard.client_id, None)
+                return None
+            raise BrokerError(str(exc)) from None
+        return self._guards.emit(_guard_as(guard, GuardStatus.CANCELED, ""))
+
+    async def open_guards(self) -> list[GuardOrder]:
+        guards = []
+        for model in await self._api.open_orders():
+            try:
+                report = parse_order(model)
+                if is_guard_id(report.client_order_id) and report.symbol in self._assets:
+                    self._guards.learn(report)
+                    guards.append(guard_from(report))
+            except (ParseError, StopIteration, ValueError, AssertionError) as exc:
+                raise BrokerError(f"unreadable protective order on Alpaca: {exc}") from None
+        self._guards.adopt(guards)
+        return guards
+
+    async def recover_fired_guards(
+        self, since: datetime, booked: set[tuple[str, str]]
+    ) -> list[Fill]:
+        """Book what our guards did while nobody listened (fills not `booked`)."""
+        self._memory.remember([], (trade_id for _symbol, trade_id in booked))
+        try:
+            reports = [parse_order(m) for m in await self._api.orders_after(since)]
+        except ParseError as exc:
+            raise BrokerError(str(exc)) from None
+        fresh: list[Fill] = []
+        for parent in self._guards.fired(reports, since):
+            for part in (parent, *parent.legs):
+                fresh += [e for e in self._take(part) if isinstance(e, Fill)]
+        return fresh
+
+    # --- internals --------------------------------------------------------------------
+    def _body(self, order: Order) -> dict[str, str]:
+        asset = self._assets.get(order.symbol)
+        if asset is None:
+            raise RefusedLocally(f"{order.symbol} is not one of this broker's symbols")
+        now = self._clock.now()
+        return order_params(order, asset, now=now, is_open=self._is_open,
+                            day_trades=self.day_trades.standing(now),
+                            last_price=self._last_price(order.symbol))  # fmt: skip
+
+    async def _fetch(self, client_order_id: str) -> AlpacaOrder | None:
+        try:
+            model = await self._api.order_by_client_id(client_order_id)
+        except AlpacaRefused as exc:
+            if exc.status == 404:
+                return None
+            raise BrokerError(str(exc)) from None
+        return self._parse(model)
+
+    async def _poll_forever(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(self._poll_s)
+            streaming = self._stream is not None and self._stream.up
+            if streaming and loop.time() - self._last_poll < self._stream_poll_s:
+                continue
+            try:
+                await self.poll_once()
+            except Exception as exc:  # a bug here must not end the polling unheard
+                log.exception("Alpaca order polling failed")
+                self._report_once("poll", SafetyKind.WORKER_FAILED, f"Alpaca polling: {exc!r}")
+
+    def _on_update(self, update: TradeUpdate) -> None:
+        self._take(update.report, update.execution)
+
+    async def _settled(self, order: Order) -> Order:
+        try:
+            return await self.query(order.client_order_id) or order
+        except BrokerError:
+            return order
+
+    async def _recover(self, order: Order, why: str) -> Order:
+        try:
+            found = await self.query(order.client_order_id)
+        except BrokerError as exc:
+            raise BrokerError(f"{order.client_order_id}: outcome unknown ({why}): {exc}") from None
+        if found is None:
+            reason = f"not placed ({why}); Alpaca does not know the client_order_id"
+            return self._reject(order, reason)
+        return found
+
+    def _reject(self, order: Order, reason: str) -> Order:
+        rejected = order.evolve(status=OrderStatus.REJECTED, reason=reason,
+                                updated_at=self._clock.now())  # fmt: skip
+        self._memory.add(rejected)
+        self._emit([rejected])
+        return rejected
+
+    def _apply(self, model: Any) -> Order:
+        return self._take_report(self._parse(model))
+
+    def _take_report(self, report: AlpacaOrder) -> Order:
+        self._take(report)
+        order = self._memory.get(report.client_order_id)
+        if order is None:  # a guard's part: its order is not the book's
+            return report.to_order(None)
+        return order
+
+    @staticmethod
+    def _parse(model: Any) -> AlpacaOrder:
+        try:
+            return parse_order(model)
+        except ParseError as exc:
+            raise BrokerError(f"unreadable order reply from Alpaca: {exc}") from None
+
+    def _take(
+        self, report: AlpacaOrder, execution: tuple[Decimal, Decimal, datetime] | None = None
+    ) -> list[BrokerEvent]:
+        """Apply `report`, announce what is new and return it. A guard's part books its
+        fills under the guard's leg id and moves the guard; an order first seen here that
+        we did not place is reported once as foreign."""
+        fill_id = self._guards.fill_id(report)
+        if fill_id is not None:
+            events = self._memory.apply(report, execution, client_id=fill_id)
+            self._guards.on_report(report, fill_id)
+        else:
+            cid = report.client_order_id
+            if self._memory.get(cid) is None and not cid.startswith(CLIENT_ID_PREFIX):
+                what = f"{report.label} {report.side} {report.symbol} ({cid})"
+                self._report_once(cid, SafetyKind.FOREIGN_ORDER, f"foreign order on Alpaca: {what}")
+            events = self._memory.apply(report, execution)
+        for event in events:
+            if isinstance(event, Fill):
+                self.day_trades.on_fill(event)
+        self._emit(events)
+        return events
+
+    def _emit(self, events: list[BrokerEvent]) -> None:
+        for event in events:
+            for listener in self._listeners:
+                try:
+                    listener(event)
+                except Exception:
+                    log.exception("broker listener failed on %r", event)
+
+    def _report_once(self, key: str, kind: SafetyKind, message: str) -> None:
+        if key in self._reported or self._on_safety is None:
+            return
+        self._reported.add(key)
+        try:
+            self._on_safety(SafetyEvent(self._clock.now(), Severity.WARNING, kind, message))
+        except Exception:
+            log.exception("safety listener failed")
+
+
+def _guard_as(guard: GuardOrder, status: GuardStatus, reason: str) -> GuardOrder:
+    return GuardOrder(guard.client_id, guard.symbol, guard.kind, guard.side, guard.quantity,
+                      guard.trigger, status, reason, guard.take_profit)  # fmt: skip

@@ -1,0 +1,225 @@
+"""TradeUpdateStream: Alpaca's `trade_updates` websocket, the broker's primary source of
+fills (REST polling in broker.py is the fallback while it is down).
+
+Why not the SDK's TradingStream: it can run in our loop (`_run_forever` is a coroutine,
+JSON frames, `url_override` works), but it gives the broker nothing it needs around the
+frames: no "connected again" hook to poll and reconcile after a gap, no up/down state to
+pace polling by, a refused key only logged and retried forever, no stale-connection
+watch beyond websockets' 180 s ping timeout, and its TradeUpdate turns the execution's
+`price` and `qty` into floats. So this is a thin adapter on aiohttp (already our
+websocket library) speaking the same protocol (authenticate, listen, frames), and the
+SDK still parses every event: each frame's `data` must validate as its `TradeUpdate`
+model (the order inside as its `Order`); only the execution's numbers are read from the
+frame's own text, as Decimals.
+
+Every (re)connection authenticates, listens, then calls `on_up` (the broker polls its
+working orders), so an event missed while down is found by the poll and one racing it
+is booked once (order_memory.py). A refused key is reported once and retried at the
+backoff's slowest pace; a frame that reads as nothing Alpaca sends is counted, reported
+at most every BAD_REPORT_EVERY_S and skipped, never a crash."""
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from contextlib import suppress
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import aiohttp
+
+from tui_trader.alpaca.parse_orders import AlpacaOrder, ParseError, parse_order
+from tui_trader.clock import Clock
+from tui_trader.domain.enums import Severity
+from tui_trader.domain.events import SafetyEvent, SafetyKind
+from tui_trader.resilience.retry import RECONNECT, Backoff
+from tui_trader.secrets.env import ExchangeKeys
+from tui_trader.text_safety import printable
+
+log = logging.getLogger(__name__)
+PAPER_STREAM_URL = "wss://paper-api.alpaca.markets/stream"
+LIVE_STREAM_URL = "wss://api.alpaca.markets/stream"
+BAD_REPORT_EVERY_S = 10.0
+SafetyListener = Callable[[SafetyEvent], None]
+
+
+@dataclass(frozen=True, slots=True)
+class TradeUpdate:
+    event: str  # new, fill, partial_fill, canceled, rejected, expired, ...
+    report: AlpacaOrder
+    execution: tuple[Decimal, Decimal, datetime] | None  # qty, price, time of a fill
+
+
+EventListener = Callable[[TradeUpdate], None]
+UpListener = Callable[[], Awaitable[None]]
+
+
+class StreamRefused(Exception):
+    """Alpaca refused the key: retrying soon will not help."""
+
+
+def parse_trade_update(data: Any) -> TradeUpdate:
+    from alpaca.trading.models import TradeUpdate as SdkTradeUpdate
+    from pydantic import ValidationError
+
+    try:
+        update = SdkTradeUpdate(**data)
+        event = str(getattr(update.event, "value", update.event))
+        execution = None
+        if event in ("fill", "partial_fill"):
+            qty, price = Decimal(str(data["qty"])), Decimal(str(data["price"]))
+            if not (qty.is_finite() and price.is_finite()) or qty <= 0 or price <= 0:
+                raise ValueError(f"execution {qty} @ {price}")
+            execution = (qty, price, update.timestamp)
+        return TradeUpdate(event, parse_order(update.order), execution)
+    except (ValidationError, KeyError, TypeError, ValueError, InvalidOperation) as exc:
+        why = printable(str(exc).replace("\n", " "), 120)
+        raise ParseError(f"unreadable trade update ({why}): {printable(str(data), 120)}") from None
+
+
+class TradeUpdateStream:
+    def __init__(
+        self,
+        keys: ExchangeKeys,
+        url: str,
+        *,
+        clock: Clock,
+        on_safety: SafetyListener | None = None,
+        stale_after_s: float = 30.0,
+        backoff: Backoff = RECONNECT,
+    ) -> None:
+        self._keys, self._url, self._clock = keys, url, clock
+        self._on_safety, self._stale_after_s, self._backoff = on_safety, stale_after_s, backoff
+        self.counts = {"connects": 0, "bad_frames": 0, "events": 0}
+        self.up = False
+        self._bad_reported = -BAD_REPORT_EVERY_S
+        self._refusal_reported = False
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self, on_event: EventListener, on_up: UpListener) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(
+                self._run(on_event, on_up), name="alpaca-trade-updates"
+            )
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with suppress(asyncio.CancelledError, Exception):
+                await self._task
+            self._task = None
+        self.up = False
+
+    async def _run(self, on_event: EventListener, on_up: UpListener) -> None:
+        timeout = aiohttp.ClientTimeout(total=None, sock_connect=10.0, sock_read=None)
+        async with aiohttp.ClientSession(timeout=timeout) as session:
+            failures = 0
+            while True:
+                try:
+                    ws = await self._connect(session)
+                except StreamRefused as exc:
+                    self._report_refused(str(exc))
+                    await asyncio.sleep(self._backoff.max_s)
+                    continue
+                except (aiohttp.ClientError, OSError, TimeoutError, ValueError) as exc:
+                    log.warning("Alpaca trade updates: connect failed: %r", exc)
+                    await asyncio.sleep(self._backoff.delay(failures))
+                    failures += 1
+                    continue
+                try:
+                    failures = 0
+                    reason = await self._serve(ws, on_event, on_up)
+                except Exception as exc:  # a failing poll, a dying socket: reconnect
+                    log.warning("Alpaca trade updates failed", exc_info=True)
+                    reason = f"failure {exc!r}"
+                finally:
+                    self.up = False
+                    await ws.close()
+                lost = f"Alpaca trade updates lost ({reason}): polling until they are back"
+                self._safety(Severity.WARNING, SafetyKind.FEED_RECONNECT, lost)
+                await asyncio.sleep(self._backoff.delay(0))
+
+    async def _connect(self, session: aiohttp.ClientSession) -> aiohttp.ClientWebSocketResponse:
+        ws = await session.ws_connect(self._url, heartbeat=self._stale_after_s / 2)
+        try:
+            auth = {"key_id": self._keys.api_key, "secret_key": self._keys.api_secret}
+            await ws.send_str(json.dumps({"action": "authenticate", "data": auth}))
+            reply = await self._control(ws)
+            status = reply["data"].get("status")
+            if reply.get("stream") != "authorization" or status != "authorized":
+                raise StreamRefused(printable(str(reply.get("data")), 120))
+            listen = {"action": "listen", "data": {"streams": ["trade_updates"]}}
+            await ws.send_str(json.dumps(listen))
+            reply = await self._control(ws)
+            if "trade_updates" not in reply.get("data", {}).get("streams", []):
+                raise ValueError(f"not listening: {printable(str(reply), 120)}")
+        except BaseException:
+            await ws.close()
+            raise
+        return ws
+
+    async def _control(self, ws: aiohttp.ClientWebSocketResponse) -> dict[str, Any]:
+        msg = await ws.receive(timeout=self._stale_after_s)
+        if msg.type not in (aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY):
+            raise aiohttp.ClientConnectionError(f"stream closed during set-up ({msg.type})")
+        raw = json.loads(msg.data)
+        if not isinstance(raw, dict) or not isinstance(raw.get("data"), dict):
+            raise ValueError(f"unexpected set-up frame {printable(str(raw), 120)}")
+        return raw
+
+    async def _serve(
+        self, ws: aiohttp.ClientWebSocketResponse, on_event: EventListener, on_up: UpListener
+    ) -> str:
+        self.up, self._refusal_reported = True, False
+        self.counts["connects"] += 1
+        await on_up()  # after listening: what happened while down comes from REST
+        async for msg in ws:
+            if msg.type in (aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY):
+                self._frame(msg.data, on_event)
+            elif msg.type is aiohttp.WSMsgType.ERROR:
+                return f"error {ws.exception()!r}"
+        return "connection closed"
+
+    def _frame(self, data: str | bytes, on_event: EventListener) -> None:
+        try:
+            raw: Any = json.loads(data)
+        except ValueError:
+            self._bad(f"not JSON: {printable(str(data), 80)}")
+            return
+        if not isinstance(raw, dict) or raw.get("stream") != "trade_updates":
+            return  # authorization/listening repeats and the like
+        try:
+            update = parse_trade_update(raw.get("data"))
+        except ParseError as exc:
+            self._bad(str(exc))
+            return
+        self.counts["events"] += 1
+        try:
+            on_event(update)
+        except Exception:  # a bug in the broker must not end the stream
+            log.exception("Alpaca trade updates: handling %r failed", update)
+
+    def _bad(self, why: str) -> None:
+        self.counts["bad_frames"] += 1
+        now = asyncio.get_running_loop().time()
+        if now - self._bad_reported >= BAD_REPORT_EVERY_S:
+            self._bad_reported = now
+            count = self.counts["bad_frames"]
+            message = f"Alpaca trade updates: frame skipped ({count} so far): {why}"
+            self._safety(Severity.WARNING, SafetyKind.BAD_USER_EVENT, message)
+
+    def _report_refused(self, why: str) -> None:
+        if not self._refusal_reported:
+            self._refusal_reported = True
+            message = f"Alpaca refused the trade updates stream ({why}): fills come from polling"
+            self._safety(Severity.WARNING, SafetyKind.EXCHANGE_KEYS, message)
+
+    def _safety(self, severity: Severity, kind: SafetyKind, message: str) -> None:
+        if self._on_safety is None:
+            return
+        try:
+            self._on_safety(SafetyEvent(self._clock.now(), severity, kind, message))
+        except Exception:
+            log.exception("safety listener failed")
