@@ -101,7 +101,9 @@ class AlpacaTradingDouble:
             try:
                 reply = await handler(request)
             except Refusal as exc:
-                return error(exc.status, exc.code, exc.message)
+                refused = error(exc.status, exc.code, exc.message)
+                refused.headers.update(self._headers(self.remaining))
+                return refused
             if kind == "slow":
                 await asyncio.sleep(self.slow_s)
             if kind == "garbage":
