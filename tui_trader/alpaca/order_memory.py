@@ -117,6 +117,8 @@ class OrderMemory:
             price, ts = execution[1], execution[2]
         elif report.average is not None:
             price = ((report.average * report.filled - value) / growth).quantize(PRICE_PLACES)
+            if price <= 0:  # what was booked is not known exactly (a restart): the average
+                price = report.average
             ts = report.updated_at
         else:
             return None  # a total without a price: the next report will carry both
