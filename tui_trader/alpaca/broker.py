@@ -23,7 +23,8 @@ from decimal import Decimal
 from typing import Any
 
 from tui_trader.alpaca.day_trades import DayTradeBook
-from tui_trader.alpaca.guards import KINDS, GuardBook, guard_body, guard_from
+from tui_trader.alpaca.guard_calls import GuardCalls
+from tui_trader.alpaca.guards import GuardBook
 from tui_trader.alpaca.order_memory import OrderMemory
 from tui_trader.alpaca.order_rules import AssetRules, MarketOpen, RefusedLocally, order_params
 from tui_trader.alpaca.parse_orders import AlpacaOrder, ParseError, parse_balances, parse_order
@@ -32,7 +33,7 @@ from tui_trader.alpaca.trading_api import AlpacaRefused, AlpacaTrading
 from tui_trader.clock import Clock
 from tui_trader.domain.enums import OrderStatus, OrderType, Severity
 from tui_trader.domain.events import SafetyEvent, SafetyKind
-from tui_trader.domain.guards import GuardKind, GuardOrder, GuardStatus, is_guard_id
+from tui_trader.domain.guards import GuardKind, GuardOrder, is_guard_id
 from tui_trader.domain.orders import Fill, Order
 from tui_trader.domain.portfolio import Balance, Position
 from tui_trader.execution.broker import (
@@ -72,6 +73,8 @@ class AlpacaBroker:
         self._on_safety, self._poll_s = on_safety, poll_s
         self._stream, self._stream_poll_s = stream, stream_poll_s
         self._memory, self._guards, self.day_trades = OrderMemory(), GuardBook(), DayTradeBook()
+        self._guard_calls = GuardCalls(api, self._assets, self._guards)
+        self._balances: dict[str, Balance] = {}
         self._sent: set[str] = set()
         self._listeners: list[BrokerListener] = []
         self._reported: set[str] = set()
@@ -89,6 +92,11 @@ class AlpacaBroker:
 
     def subscribe(self, listener: BrokerListener) -> None:
         self._listeners.append(listener)
+
+    @property
+    def last_balances(self) -> dict[str, Balance]:
+        """Balances as of the last account read (no I/O)."""
+        return dict(self._balances)
 
     # --- orders -----------------------------------------------------------------------
     async def submit(self, order: Order) -> Order:
@@ -162,7 +170,8 @@ class AlpacaBroker:
             self.day_trades.account_read(count, margin, Decimal(str(account.equity or 0)))
         except (ParseError, ArithmeticError, ValueError) as exc:
             raise BrokerError(f"unreadable Alpaca account: {exc}") from None
-        return balances
+        self._balances = balances
+        return dict(balances)
 
     async def positions(self) -> dict[str, Position]:
         return {}  # stocks are held like spot assets: balances under their tickers
@@ -207,66 +216,30 @@ class AlpacaBroker:
                 except BrokerError as exc:
                     log.warning("polling %s on Alpaca: %s", order.client_order_id, exc)
 
-    # --- guards (GuardVenue) ----------------------------------------------------------
+    # --- guards (GuardVenue: guard_calls.py) -----------------------------------------
     def guard_kinds(self, symbol: str) -> frozenset[GuardKind]:
-        asset = self._assets.get(symbol)
-        return KINDS if asset is not None and asset.tradable else frozenset()
+        return self._guard_calls.kinds(symbol)
 
     def subscribe_guards(self, listener: GuardListener) -> None:
         self._guards.subscribe(listener)
 
     async def place_guard(self, guard: GuardOrder) -> GuardOrder:
-        asset = self._assets.get(guard.symbol)
-        try:
-            if asset is None:
-                raise RefusedLocally(f"{guard.symbol} is not one of this broker's symbols")
-            body = guard_body(guard, asset.ticker)
-            report = self._parse(await self._api.place(body))
-        except (RefusedLocally, AlpacaRefused) as exc:
-            return self._guards.emit(_guard_as(guard, GuardStatus.REJECTED, str(exc)))
-        self._guards.learn(report)
-        return self._guards.emit(_guard_as(guard, GuardStatus.OPEN, ""))
+        return await self._guard_calls.place(guard)
 
     async def cancel_guard(self, guard: GuardOrder) -> GuardOrder | None:
-        report = await self._fetch(guard.client_id)
-        if report is None or report.status.is_final:
-            self._guards.held.pop(guard.client_id, None)
-            return None
-        try:
-            await self._api.cancel(report.exchange_order_id)
-        except AlpacaRefused as exc:
-            if exc.status in (404, 422):  # gone, or no longer cancellable (it fired)
-                self._guards.held.pop(guard.client_id, None)
-                return None
-            raise BrokerError(str(exc)) from None
-        return self._guards.emit(_guard_as(guard, GuardStatus.CANCELED, ""))
+        return await self._guard_calls.cancel(guard)
 
     async def open_guards(self) -> list[GuardOrder]:
-        guards = []
-        for model in await self._api.open_orders():
-            try:
-                report = parse_order(model)
-                if is_guard_id(report.client_order_id) and report.symbol in self._assets:
-                    self._guards.learn(report)
-                    guards.append(guard_from(report))
-            except (ParseError, StopIteration, ValueError, AssertionError) as exc:
-                raise BrokerError(f"unreadable protective order on Alpaca: {exc}") from None
-        self._guards.adopt(guards)
-        return guards
+        return await self._guard_calls.open()
 
     async def recover_fired_guards(
         self, since: datetime, booked: set[tuple[str, str]]
     ) -> list[Fill]:
         """Book what our guards did while nobody listened (fills not `booked`)."""
         self._memory.remember([], (trade_id for _symbol, trade_id in booked))
-        try:
-            reports = [parse_order(m) for m in await self._api.orders_after(since)]
-        except ParseError as exc:
-            raise BrokerError(str(exc)) from None
         fresh: list[Fill] = []
-        for parent in self._guards.fired(reports, since):
-            for part in (parent, *parent.legs):
-                fresh += [e for e in self._take(part) if isinstance(e, Fill)]
+        for part in await self._guard_calls.fired_since(since):
+            fresh += [e for e in self._take(part) if isinstance(e, Fill)]
         return fresh
 
     # --- internals --------------------------------------------------------------------
@@ -382,8 +355,3 @@ class AlpacaBroker:
             self._on_safety(SafetyEvent(self._clock.now(), Severity.WARNING, kind, message))
         except Exception:
             log.exception("safety listener failed")
-
-
-def _guard_as(guard: GuardOrder, status: GuardStatus, reason: str) -> GuardOrder:
-    return GuardOrder(guard.client_id, guard.symbol, guard.kind, guard.side, guard.quantity,
-                      guard.trigger, status, reason, guard.take_profit)  # fmt: skip

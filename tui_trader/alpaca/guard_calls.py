@@ -1,0 +1,82 @@
+"""The Alpaca calls behind the broker's GuardVenue methods (guards.py has the orders'
+shape and the book of what Alpaca holds): placing a guard, cancelling it, reading the
+working ones back after a restart, and finding those that traded while nobody listened."""
+
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import datetime
+
+from tui_trader.alpaca.guards import KINDS, GuardBook, guard_body, guard_from
+from tui_trader.alpaca.order_rules import AssetRules, RefusedLocally
+from tui_trader.alpaca.parse_orders import AlpacaOrder, ParseError, parse_order
+from tui_trader.alpaca.trading_api import AlpacaRefused, AlpacaTrading
+from tui_trader.domain.guards import GuardKind, GuardOrder, GuardStatus, is_guard_id
+from tui_trader.execution.broker import BrokerError
+
+
+class GuardCalls:
+    def __init__(
+        self, api: AlpacaTrading, assets: Mapping[str, AssetRules], book: GuardBook
+    ) -> None:
+        self._api, self._assets, self.book = api, assets, book
+
+    def kinds(self, symbol: str) -> frozenset[GuardKind]:
+        asset = self._assets.get(symbol)
+        return KINDS if asset is not None and asset.tradable else frozenset()
+
+    async def place(self, guard: GuardOrder) -> GuardOrder:
+        """OPEN, or REJECTED with the reason (ours or Alpaca's); BrokerError: unknown."""
+        asset = self._assets.get(guard.symbol)
+        try:
+            if asset is None:
+                raise RefusedLocally(f"{guard.symbol} is not one of this broker's symbols")
+            model = await self._api.place(guard_body(guard, asset.ticker))
+        except (RefusedLocally, AlpacaRefused) as exc:
+            return self.book.emit(replace(guard, status=GuardStatus.REJECTED, reason=str(exc)))
+        self.book.learn(_parsed(model))
+        return self.book.emit(replace(guard, status=GuardStatus.OPEN, reason=""))
+
+    async def cancel(self, guard: GuardOrder) -> GuardOrder | None:
+        """CANCELED, or None when Alpaca holds no such working guard (gone, or fired)."""
+        try:
+            report = _parsed(await self._api.order_by_client_id(guard.client_id))
+            if not report.status.is_final:
+                await self._api.cancel(report.exchange_order_id)
+        except AlpacaRefused as exc:
+            if exc.status not in (404, 422):  # 422: no longer cancellable (it fired)
+                raise BrokerError(str(exc)) from None
+            report = None
+        if report is None or report.status.is_final:
+            self.book.held.pop(guard.client_id, None)
+            return None
+        return self.book.emit(replace(guard, status=GuardStatus.CANCELED, reason=""))
+
+    async def open(self) -> list[GuardOrder]:
+        """Our working guards on our symbols, rebuilt from the nested open orders."""
+        guards = []
+        for model in await self._api.open_orders():
+            try:
+                report = parse_order(model)
+                if is_guard_id(report.client_order_id) and report.symbol in self._assets:
+                    self.book.learn(report)
+                    guards.append(guard_from(report))
+            except (ParseError, StopIteration, ValueError, AssertionError) as exc:
+                raise BrokerError(f"unreadable protective order on Alpaca: {exc}") from None
+        self.book.adopt(guards)
+        return guards
+
+    async def fired_since(self, since: datetime) -> list[AlpacaOrder]:
+        """Every part (parent and legs) of our guards that traded since `since`."""
+        try:
+            reports = [parse_order(m) for m in await self._api.orders_after(since)]
+        except ParseError as exc:
+            raise BrokerError(str(exc)) from None
+        return [part for parent in self.book.fired(reports, since)
+                for part in (parent, *parent.legs)]  # fmt: skip
+
+
+def _parsed(model: object) -> AlpacaOrder:
+    try:
+        return parse_order(model)
+    except ParseError as exc:
+        raise BrokerError(f"unreadable order reply from Alpaca: {exc}") from None
