@@ -127,6 +127,8 @@ def test_the_day_trade_book_counts_closing_orders_of_today_and_forgets_at_new_yo
     def fill(cid: str, side: Side, at: datetime) -> Fill:
         return Fill(cid, "AAPLUSD", side, Decimal(1), Decimal(190), Decimal(0), "USD", at, cid)
 
+    book.on_fill(fill("overnight", Side.SELL, NOW))  # sells what was bought before today
+    assert book.standing(NOW).count == 2
     book.on_fill(fill("buy", Side.BUY, NOW))
     book.on_fill(fill("sell", Side.SELL, NOW + timedelta(minutes=5)))
     book.on_fill(fill("sell", Side.SELL, NOW + timedelta(minutes=6)))  # same order: once

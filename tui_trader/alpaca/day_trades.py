@@ -1,10 +1,12 @@
 """What the broker itself knows of today's day trades on Alpaca, added to the count the
 account reported when it was last read (order_rules.DayTrades has the rule).
 
-A day is New York's trading day. A fill of ours opens a side for its symbol (a buy
-opens a long, a sell that is not closing one opens a short) and a fill on the other
-side of a symbol opened today is a day trade; each closing order counts once, as FINRA
-counts them (one opening and one closing transaction, however many executions)."""
+A day is New York's trading day. The trader holds stocks long only (spot), so a buy
+opens and a sell closes: a sell of a symbol bought today is a day trade, counted once
+per selling order (one order selling in several executions is one day trade; two
+orders selling what one buy opened count twice, which may be one more than FINRA
+counts, never one less).
+"""
 
 from datetime import datetime
 from decimal import Decimal
@@ -32,12 +34,12 @@ class DayTradeBook:
 
     def on_fill(self, fill: Fill) -> None:
         self._roll(fill.ts)
-        if (fill.symbol, fill.side.opposite) in self._opened:
+        if fill.side is Side.BUY:
+            self._opened.add((fill.symbol, Side.BUY))
+        elif (fill.symbol, Side.BUY) in self._opened:
             if fill.client_order_id not in self._closing_orders:
                 self._closing_orders.add(fill.client_order_id)
                 self._since_read += 1
-        else:
-            self._opened.add((fill.symbol, fill.side))
 
     def standing(self, now: datetime) -> DayTrades:
         self._roll(now)
