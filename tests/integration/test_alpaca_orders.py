@@ -121,3 +121,15 @@ async def test_every_call_carries_the_key_headers_and_a_wrong_key_is_refused() -
             raise AssertionError("a wrong key was let in")
         finally:
             await stranger.close()
+
+
+async def test_the_clock_and_closing_every_position_go_through_the_sdk() -> None:
+    async with alpaca_broker() as run:
+        await run.broker.submit(an_order("held", BUY, MARKET, "3"))
+        await run.broker.submit(an_order("resting", BUY, LIMIT, "1", "150"))
+        api = run.broker._api
+        clock = await api.clock()
+        assert clock.is_open is True and clock.next_close.tzinfo is not None
+        await api.close_all()  # DELETE /v2/positions?cancel_orders=true
+        assert run.double.account.positions == {}
+        assert await run.broker.open_orders() == []

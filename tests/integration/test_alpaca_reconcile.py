@@ -5,6 +5,7 @@ once), an order journaled but never sent is recorded cancelled, a foreign order 
 adopted and said, the stocks held agree with the journal's, and no client_order_id the
 journal knows is ever sent again."""
 
+import asyncio
 from decimal import Decimal
 
 from tests.alpaca_orders_support import alpaca_broker, an_order
@@ -121,3 +122,43 @@ async def test_less_stock_on_alpaca_than_believed_blocks_entries() -> None:
         result = await reconciler("start")
         assert result.block_entries and trading.mode is TradingMode.REDUCING
         assert any("AAPL: exchange holds 3" in d.message for d in result.differences)
+
+
+async def test_a_reconnected_stream_reconciles_again() -> None:
+    double = AlpacaTradingDouble()
+    book = JournalBook([], set(), {"USD": double.account.cash})
+    async with alpaca_broker(double, stream=True) as run:
+        reasons: list[str] = []
+        reconciler = Reconciler(
+            run.broker, book, clock=SystemClock(), on_safety=lambda e: None, trading=TradingState()
+        )
+
+        async def reconcile(reason: str) -> object:
+            reasons.append(reason)
+            return await reconciler(reason)
+
+        run.broker.reconcile_on_reconnect(reconcile)
+        for _ in range(100):
+            if double.sockets:
+                break
+            await asyncio.sleep(0.02)
+        assert reasons == []  # the first connection: live start reconciles already
+        double.account.place(
+            {
+                "symbol": "AAPL",
+                "side": "buy",
+                "type": "limit",
+                "qty": "1",
+                "limit_price": "100",
+                "time_in_force": "gtc",
+                "client_order_id": "by-hand-2",
+            }
+        )
+        await double.drop_stream()
+        for _ in range(150):
+            if reasons and reconciler.last is not None:
+                break
+            await asyncio.sleep(0.02)
+        assert reasons == ["Alpaca trade updates reconnected"]
+        assert reconciler.last is not None
+        assert any("by-hand-2" in d.message for d in reconciler.last.differences)

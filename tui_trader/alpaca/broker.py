@@ -17,7 +17,7 @@ Rules it keeps (as UpbitBroker does):
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -48,6 +48,7 @@ from tui_trader.execution.idempotency import CLIENT_ID_PREFIX
 log = logging.getLogger(__name__)
 NOT_UNIQUE = 40010001  # "client_order_id must be unique"
 PriceSource = Callable[[str], Decimal | None]
+Reconcile = Callable[[str], Awaitable[object]]
 SafetyListener = Callable[[SafetyEvent], None]
 
 
@@ -80,6 +81,8 @@ class AlpacaBroker:
         self._reported: set[str] = set()
         self._poller: asyncio.Task[None] | None = None
         self._last_poll = 0.0
+        self._connections = 0  # trade_updates (re)connections so far
+        self._on_reconnect: Reconcile | None = None
 
     async def start(self) -> None:
         """Open the client, read the account (day trades), start polling and the stream."""
@@ -88,10 +91,16 @@ class AlpacaBroker:
         if self._poller is None:
             self._poller = asyncio.create_task(self._poll_forever(), name="alpaca-order-poll")
         if self._stream is not None:
-            self._stream.start(self._on_update, self.poll_once)
+            self._stream.start(self._on_update, self._stream_up)
 
     def subscribe(self, listener: BrokerListener) -> None:
         self._listeners.append(listener)
+
+    def reconcile_on_reconnect(self, reconcile: Reconcile) -> None:
+        """Run `reconcile` after every reconnection of the trade_updates stream (not the
+        first connection: live start reconciles already), as Binance's broker does after
+        a re-subscription: events may have been missed meanwhile."""
+        self._on_reconnect = reconcile
 
     @property
     def last_balances(self) -> dict[str, Balance]:
@@ -273,6 +282,14 @@ class AlpacaBroker:
             except Exception as exc:  # a bug here must not end the polling unheard
                 log.exception("Alpaca order polling failed")
                 self._report_once("poll", SafetyKind.WORKER_FAILED, f"Alpaca polling: {exc!r}")
+
+    async def _stream_up(self) -> None:
+        """The stream is (again) listening: poll what works, then reconcile if it was
+        a reconnection."""
+        await self.poll_once()
+        self._connections += 1
+        if self._connections > 1 and self._on_reconnect is not None:
+            await self._on_reconnect("Alpaca trade updates reconnected")
 
     def _on_update(self, update: TradeUpdate) -> None:
         self._take(update.report, update.execution)

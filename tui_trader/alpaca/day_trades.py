@@ -36,10 +36,11 @@ class DayTradeBook:
         self._roll(fill.ts)
         if fill.side is Side.BUY:
             self._opened.add((fill.symbol, Side.BUY))
-        elif (fill.symbol, Side.BUY) in self._opened:
-            if fill.client_order_id not in self._closing_orders:
-                self._closing_orders.add(fill.client_order_id)
-                self._since_read += 1
+            return
+        closing = (fill.symbol, Side.BUY) in self._opened
+        if closing and fill.client_order_id not in self._closing_orders:
+            self._closing_orders.add(fill.client_order_id)
+            self._since_read += 1
 
     def standing(self, now: datetime) -> DayTrades:
         self._roll(now)
