@@ -136,6 +136,13 @@ class Account:
             price = order.limit_price or self.prices.get(order.symbol, Decimal(0))
             if order.qty * price > self.cash:
                 raise Refusal(403, 40310000, "insufficient buying power")
+        elif order.side == "sell" and order.qty > self.available(order.symbol):
+            raise Refusal(
+                403,
+                40310000,
+                f"insufficient qty available for order (requested: {plain(order.qty)}, "
+                f"available: {plain(self.available(order.symbol))})",
+            )
         self._add(order)
         self.placed.append(cid)
         self.match()
@@ -202,6 +209,21 @@ class Account:
         for leg in order.legs:
             self.orders[leg.id] = leg
         self._tell("new", order)
+
+    def available(self, symbol: str) -> Decimal:
+        """Shares held minus those held for working sell orders; an OCO or a bracket's
+        exit legs hold them once (the legs of a bracket only once its entry filled)."""
+        held = Decimal(0)
+        for root in self.orders.values():
+            if root.symbol != symbol or root.parent is not None:
+                continue
+            selling = [
+                o.qty - o.filled_qty
+                for o in (root, *root.legs)
+                if o.side == "sell" and o.working and o.status != "held"
+            ]
+            held += max(selling, default=Decimal(0))
+        return self.positions.get(symbol, Decimal(0)) - held
 
     # --- matching ---------------------------------------------------------------------
     def set_price(self, symbol: str, price: Decimal) -> None:

@@ -117,3 +117,22 @@ async def test_a_lone_stop_a_refusal_and_a_cancel() -> None:
         assert cancelled is not None and cancelled.status is GuardStatus.CANCELED
         assert await run.broker.cancel_guard(placed) is None
         assert await run.broker.open_guards() == []
+
+
+async def test_a_sell_and_a_moved_guard_first_free_the_shares_the_guard_holds() -> None:
+    double = AlpacaTradingDouble()
+    async with alpaca_broker(double) as run:
+        await run.broker.submit(an_order("entry", Side.BUY, OrderType.MARKET, "5"))
+        first = await run.broker.place_guard(bracket())
+        assert double.account.available("AAPL") == 0  # the OCO holds the 5 shares
+        moved = await run.broker.place_guard(bracket(nonce=2, stop="185"))
+        assert moved.status is GuardStatus.OPEN
+        assert [(g.client_id, g.status) for g in run.guards[1:]] == [
+            (first.client_id, GuardStatus.CANCELED),
+            (moved.client_id, GuardStatus.OPEN),
+        ]
+        assert await run.broker.cancel_guard(first) is None  # the keeper's cancel: gone
+        assert [g.trigger for g in await run.broker.open_guards()] == [Decimal(185)]
+        sold = await run.broker.submit(an_order("exit", Side.SELL, OrderType.MARKET, "5"))
+        assert sold.filled_quantity == 5 and run.guards[-1].status is GuardStatus.CANCELED
+        assert await run.broker.open_guards() == [] and "AAPL" not in double.account.positions

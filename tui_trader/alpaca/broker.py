@@ -31,7 +31,7 @@ from tui_trader.alpaca.parse_orders import AlpacaOrder, ParseError, parse_balanc
 from tui_trader.alpaca.trade_stream import TradeUpdate, TradeUpdateStream
 from tui_trader.alpaca.trading_api import AlpacaRefused, AlpacaTrading
 from tui_trader.clock import Clock
-from tui_trader.domain.enums import OrderStatus, OrderType, Severity
+from tui_trader.domain.enums import OrderStatus, OrderType, Severity, Side
 from tui_trader.domain.events import SafetyEvent, SafetyKind
 from tui_trader.domain.guards import GuardKind, GuardOrder, is_guard_id
 from tui_trader.domain.orders import Fill, Order
@@ -109,6 +109,8 @@ class AlpacaBroker:
 
     # --- orders -----------------------------------------------------------------------
     async def submit(self, order: Order) -> Order:
+        """Place `order` (module docstring); a sell first cancels our guards on its symbol,
+        which hold the shares it sells (Alpaca holds a share for one sell at a time)."""
         cid = order.client_order_id
         if cid in self._sent:
             known = self._memory.get(cid)
@@ -121,6 +123,11 @@ class AlpacaBroker:
             reason = f"refused locally: {exc}"
             return order.evolve(status=OrderStatus.REJECTED, reason=reason,
                                 updated_at=self._clock.now())  # fmt: skip
+        if order.side is Side.SELL:
+            try:
+                await self._guard_calls.clear(order.symbol)
+            except BrokerError as exc:
+                raise NotSent(f"not sent: cannot free the shares our stops hold ({exc})") from None
         self._memory.add(order)
         self._sent.add(cid)
         try:

@@ -25,7 +25,10 @@ class GuardCalls:
         return KINDS if asset is not None and asset.tradable else frozenset()
 
     async def place(self, guard: GuardOrder) -> GuardOrder:
-        """OPEN, or REJECTED with the reason (ours or Alpaca's); BrokerError: unknown."""
+        """OPEN, or REJECTED with the reason (ours or Alpaca's); BrokerError: unknown.
+        Alpaca holds a share for one sell order at a time, so a guard that replaces
+        another (a moved stop) can only go once the other is cancelled: it is, first."""
+        await self.clear(guard.symbol, keep=guard.client_id)
         asset = self._assets.get(guard.symbol)
         try:
             if asset is None:
@@ -35,6 +38,12 @@ class GuardCalls:
             return self.book.emit(replace(guard, status=GuardStatus.REJECTED, reason=str(exc)))
         self.book.learn(_parsed(model))
         return self.book.emit(replace(guard, status=GuardStatus.OPEN, reason=""))
+
+    async def clear(self, symbol: str, keep: str = "") -> None:
+        """Cancel our working guards on `symbol` (but `keep`): what they hold is needed."""
+        for held in [g for g in self.book.held.values() if g.symbol == symbol]:
+            if held.client_id != keep:
+                await self.cancel(held)
 
     async def cancel(self, guard: GuardOrder) -> GuardOrder | None:
         """CANCELED, or None when Alpaca holds no such working guard (gone, or fired)."""
