@@ -6,6 +6,8 @@ Rules it keeps (as UpbitBroker does):
   second submit of the same id queries instead of sending;
 - Alpaca's rules and ours (order_rules.py: tick, fractional, $1, market hours, PDT) are
   checked locally first: a violation is REJECTED with the reason and nothing is sent;
+- with `entry_exits`, an entry in whole shares goes as a bracket: its stop and
+  take-profit are held by Alpaca from the fill on (bracket_entry.py);
 - no answer, a 5xx, a 429 that stays, an unreadable reply, or Alpaca's "client_order_id
   must be unique": the order is queried by client_order_id before anything else;
   found → that order; 404 → REJECTED "not placed"; else BrokerError (outcome unknown);
@@ -22,11 +24,12 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from tui_trader.alpaca.bracket_entry import EntryExits, order_body
 from tui_trader.alpaca.day_trades import DayTradeBook
 from tui_trader.alpaca.guard_calls import GuardCalls
 from tui_trader.alpaca.guards import GuardBook
 from tui_trader.alpaca.order_memory import OrderMemory
-from tui_trader.alpaca.order_rules import AssetRules, MarketOpen, RefusedLocally, order_params
+from tui_trader.alpaca.order_rules import AssetRules, MarketOpen, RefusedLocally
 from tui_trader.alpaca.parse_orders import AlpacaOrder, ParseError, parse_balances, parse_order
 from tui_trader.alpaca.trade_stream import TradeUpdate, TradeUpdateStream
 from tui_trader.alpaca.trading_api import AlpacaRefused, AlpacaTrading
@@ -68,11 +71,13 @@ class AlpacaBroker:
         poll_s: float = 2.0,
         stream: TradeUpdateStream | None = None,
         stream_poll_s: float = 60.0,
+        entry_exits: EntryExits | None = None,
     ) -> None:
         self._api, self._assets, self._clock = api, dict(assets), clock
         self._is_open, self._last_price = is_open, last_price
         self._on_safety, self._poll_s = on_safety, poll_s
         self._stream, self._stream_poll_s = stream, stream_poll_s
+        self._entry_exits = entry_exits
         self._memory, self._guards, self.day_trades = OrderMemory(), GuardBook(), DayTradeBook()
         self._guard_calls = GuardCalls(api, self._assets, self._guards)
         self._balances: dict[str, Balance] = {}
@@ -121,8 +126,9 @@ class AlpacaBroker:
             body = self._body(order)
         except RefusedLocally as exc:
             reason = f"refused locally: {exc}"
-            return order.evolve(status=OrderStatus.REJECTED, reason=reason,
-                                updated_at=self._clock.now())  # fmt: skip
+            return order.evolve(
+                status=OrderStatus.REJECTED, reason=reason, updated_at=self._clock.now()
+            )
         if order.side is Side.SELL:
             try:
                 await self._guard_calls.clear(order.symbol)
@@ -171,8 +177,8 @@ class AlpacaBroker:
             except ParseError as exc:
                 self._report_once(str(model)[:80], SafetyKind.UNREADABLE_ORDER, str(exc))
                 continue
-            if is_guard_id(report.client_order_id):
-                self._guards.learn(report)
+            if is_guard_id(report.client_order_id) or report.status.is_final:
+                self._guards.learn(report)  # a guard, or a filled bracket entry's legs
                 continue
             found.append(self._take_report(report))
         return found
@@ -259,14 +265,20 @@ class AlpacaBroker:
         return fresh
 
     # --- internals --------------------------------------------------------------------
-    def _body(self, order: Order) -> dict[str, str]:
+    def _body(self, order: Order) -> dict[str, Any]:
         asset = self._assets.get(order.symbol)
         if asset is None:
             raise RefusedLocally(f"{order.symbol} is not one of this broker's symbols")
         now = self._clock.now()
-        return order_params(order, asset, now=now, is_open=self._is_open,
-                            day_trades=self.day_trades.standing(now),
-                            last_price=self._last_price(order.symbol))  # fmt: skip
+        return order_body(
+            order,
+            asset,
+            self._entry_exits,
+            now=now,
+            is_open=self._is_open,
+            day_trades=self.day_trades.standing(now),
+            last_price=self._last_price(order.symbol),
+        )
 
     async def _fetch(self, client_order_id: str) -> AlpacaOrder | None:
         try:
@@ -318,8 +330,9 @@ class AlpacaBroker:
         return found
 
     def _reject(self, order: Order, reason: str) -> Order:
-        rejected = order.evolve(status=OrderStatus.REJECTED, reason=reason,
-                                updated_at=self._clock.now())  # fmt: skip
+        rejected = order.evolve(
+            status=OrderStatus.REJECTED, reason=reason, updated_at=self._clock.now()
+        )
         self._memory.add(rejected)
         self._emit([rejected])
         return rejected
@@ -357,6 +370,7 @@ class AlpacaBroker:
                 what = f"{report.label} {report.side} {report.symbol} ({cid})"
                 self._report_once(cid, SafetyKind.FOREIGN_ORDER, f"foreign order on Alpaca: {what}")
             events = self._memory.apply(report, execution)
+            self._guards.on_entry(report)  # a bracket entry's legs: its guard
         for event in events:
             if isinstance(event, Fill):
                 self.day_trades.on_fill(event)

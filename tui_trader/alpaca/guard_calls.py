@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
 
+from tui_trader.alpaca.bracket_entry import bracket_guard, entry_of, is_bracket_entry, legs_working
 from tui_trader.alpaca.guards import KINDS, GuardBook, guard_body, guard_from
 from tui_trader.alpaca.order_rules import AssetRules, RefusedLocally
 from tui_trader.alpaca.parse_orders import AlpacaOrder, ParseError, parse_order
@@ -46,19 +47,32 @@ class GuardCalls:
                 await self.cancel(held)
 
     async def cancel(self, guard: GuardOrder) -> GuardOrder | None:
-        """CANCELED, or None when Alpaca holds no such working guard (gone, or fired)."""
+        """CANCELED, or None when Alpaca holds no such working guard (gone, or fired).
+        A bracket entry's guard is its legs: each working one is cancelled."""
+        entry = entry_of(guard.client_id)
+        cancelled = False
         try:
-            report = _parsed(await self._api.order_by_client_id(guard.client_id))
-            if not report.status.is_final:
-                await self._api.cancel(report.exchange_order_id)
+            report = _parsed(await self._api.order_by_client_id(entry or guard.client_id))
+            parts = report.legs if entry is not None else (report,)
+            for part in parts:
+                if not part.status.is_final:
+                    cancelled = await self._cancel_one(part.exchange_order_id) or cancelled
         except AlpacaRefused as exc:
-            if exc.status not in (404, 422):  # 422: no longer cancellable (it fired)
+            if exc.status != 404:
                 raise BrokerError(str(exc)) from None
-            report = None
-        if report is None or report.status.is_final:
+        if not cancelled:
             self.book.held.pop(guard.client_id, None)
             return None
         return self.book.emit(replace(guard, status=GuardStatus.CANCELED, reason=""))
+
+    async def _cancel_one(self, order_id: str) -> bool:
+        try:
+            await self._api.cancel(order_id)
+        except AlpacaRefused as exc:
+            if exc.status not in (404, 422):  # 422: no longer cancellable (it fired)
+                raise BrokerError(str(exc)) from None
+            return False
+        return True
 
     async def open(self) -> list[GuardOrder]:
         """Our working guards on our symbols, rebuilt from the nested open orders."""
@@ -66,7 +80,12 @@ class GuardCalls:
         for model in await self._api.open_orders():
             try:
                 report = parse_order(model)
-                if is_guard_id(report.client_order_id) and report.symbol in self._assets:
+                if report.symbol not in self._assets:
+                    continue
+                if is_bracket_entry(report) and legs_working(report):
+                    self.book.learn(report)
+                    guards.append(bracket_guard(report))
+                elif is_guard_id(report.client_order_id):
                     self.book.learn(report)
                     guards.append(guard_from(report))
             except (ParseError, StopIteration, ValueError, AssertionError) as exc:
@@ -80,8 +99,7 @@ class GuardCalls:
             reports = [parse_order(m) for m in await self._api.orders_after(since)]
         except ParseError as exc:
             raise BrokerError(str(exc)) from None
-        return [part for parent in self.book.fired(reports, since)
-                for part in (parent, *parent.legs)]  # fmt: skip
+        return self.book.fired(reports, since)
 
 
 def _parsed(model: object) -> AlpacaOrder:

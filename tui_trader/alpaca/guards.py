@@ -9,7 +9,8 @@ then says the position is unprotected. The parent carries the guard's client id;
 names the leg itself (its own client id), so legs are recognised by their Alpaca order
 id, learnt from the placement reply and from the nested open-orders list. A fill of the
 parent is booked as the guard's id + "-t", of the stop leg as + "-s" (the same leg ids
-as Binance's spot OCO, so the core counts either as a stop-loss exit)."""
+as Binance's spot OCO, so the core counts either as a stop-loss exit). The legs of an
+entry sent as a bracket are a guard too (bracket_entry.py)."""
 
 import logging
 from collections.abc import Sequence
@@ -18,6 +19,13 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from tui_trader.alpaca.bracket_entry import (
+    bracket_guard,
+    bracket_guard_id,
+    is_bracket_entry,
+    leg_suffix,
+    legs_working,
+)
 from tui_trader.alpaca.order_rules import RefusedLocally, check_price, text
 from tui_trader.alpaca.parse_orders import AlpacaOrder
 from tui_trader.domain.guards import GuardKind, GuardOrder, GuardStatus, is_guard_id
@@ -74,12 +82,19 @@ class GuardBook:
         self._listeners: list[GuardListener] = []
         self.held: dict[str, GuardOrder] = {}  # working guards by client id
         self._parts: dict[str, str] = {}  # Alpaca order id -> the leg's fill client id
+        self._finished: set[str] = set()  # guards said to be over: never working again
 
     def subscribe(self, listener: GuardListener) -> None:
         self._listeners.append(listener)
 
     def learn(self, report: AlpacaOrder) -> None:
-        """Note the Alpaca ids of a guard's parent and legs."""
+        """Note the Alpaca ids of a guard's parent and legs (of a bracket entry: its legs
+        only; the entry's own fills are the entry's)."""
+        if is_bracket_entry(report):
+            guard_id = bracket_guard_id(report.client_order_id)
+            for leg in report.legs:
+                self._parts[leg.exchange_order_id] = guard_id + leg_suffix(leg)
+            return
         self._parts[report.exchange_order_id] = report.client_order_id + (
             TAKE_LEG if report.order_class == "oco" else ""
         )
@@ -94,6 +109,21 @@ class GuardBook:
             self.learn(report)
             return self._parts[report.exchange_order_id]
         return None
+
+    def on_entry(self, report: AlpacaOrder) -> None:
+        """A bracket entry that filled: its legs now protect the position, as a guard
+        (said once; never again once it has finished, whatever a late report shows)."""
+        if not is_bracket_entry(report):
+            return
+        self.learn(report)
+        guard_id = bracket_guard_id(report.client_order_id)
+        done = guard_id in self._finished or guard_id in self.held
+        if done or report.state != "filled" or not legs_working(report):
+            return
+        try:
+            self.emit(bracket_guard(report))
+        except (StopIteration, ValueError):
+            log.warning("bracket %s: its legs do not read as exits", report.client_order_id)
 
     def adopt(self, guards: Sequence[GuardOrder]) -> None:
         self.held = {g.client_id: g for g in guards}
@@ -117,6 +147,7 @@ class GuardBook:
             self.held[guard.client_id] = guard
         else:
             self.held.pop(guard.client_id, None)
+            self._finished.add(guard.client_id)
         for listener in self._listeners:
             try:
                 listener(guard)
@@ -125,12 +156,17 @@ class GuardBook:
         return guard
 
     def fired(self, reports: Sequence[AlpacaOrder], since: datetime) -> list[AlpacaOrder]:
-        """Our guard parents among `reports` with a part that traded after `since`."""
-        found = []
+        """The parts (parents and legs; a bracket entry's legs only) of our guards among
+        `reports` that traded after `since`."""
+        parts: list[AlpacaOrder] = []
         for report in reports:
-            if not is_guard_id(report.client_order_id) or report.updated_at < since:
+            entry = is_bracket_entry(report)
+            if not (entry or is_guard_id(report.client_order_id)):
+                continue
+            family = [] if entry else [report]
+            family += report.legs
+            if max(part.updated_at for part in (report, *report.legs)) < since:
                 continue
             self.learn(report)
-            if report.filled > 0 or any(leg.filled > 0 for leg in report.legs):
-                found.append(report)
-        return found
+            parts += [part for part in family if part.filled > 0]
+        return parts
