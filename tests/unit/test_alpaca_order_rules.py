@@ -178,3 +178,22 @@ def test_untradable_assets_and_venue_types_are_never_sent() -> None:
         venue_type="STOP",
     )
     assert "never sent" in refused(stop)
+
+
+def test_the_risk_manager_s_percent_exits_for_a_bracket() -> None:
+    from tui_trader.alpaca.bracket_entry import percent_exits, rounded_exits
+
+    exits = percent_exits(Decimal(2), Decimal(4))
+    assert exits is not None and exits("AAPLUSD", Decimal(190)) == (
+        Decimal("186.2"),
+        Decimal("197.6"),
+    )
+    assert percent_exits(Decimal(0), Decimal(4)) is None
+    assert rounded_exits(Decimal("186.213"), Decimal("197.609"), Side.BUY) == (
+        Decimal("186.22"),
+        Decimal("197.6"),
+    )
+    assert rounded_exits(Decimal("0.50005"), Decimal("0.61119"), Side.BUY) == (
+        Decimal("0.5001"),
+        Decimal("0.6111"),
+    )

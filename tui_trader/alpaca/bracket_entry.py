@@ -110,3 +110,17 @@ def order_body(
         return order_params(order, asset, **checks)  # type: ignore[arg-type]
     held = rounded_exits(*exits, order.side)
     return bracket_params(order, asset, held, **checks)  # type: ignore[arg-type]
+
+
+def percent_exits(stop_loss_pct: Decimal, take_profit_pct: Decimal) -> EntryExits | None:
+    """The risk manager's fixed exits (STOP_LOSS_PCT, TAKE_PROFIT_PCT) around an entry
+    price, for a bracket; None when either is off (the GuardKeeper then protects the
+    position after its fill). Exits a decision plans itself (distances, partial
+    take-profits) differ: the keeper moves the bracket's to them once the entry fills."""
+    if stop_loss_pct <= 0 or take_profit_pct <= 0:
+        return None
+
+    def exits(_symbol: str, price: Decimal) -> tuple[Decimal, Decimal]:
+        return price * (1 - stop_loss_pct / 100), price * (1 + take_profit_pct / 100)
+
+    return exits

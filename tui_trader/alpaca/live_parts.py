@@ -8,6 +8,7 @@ import os
 from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 
+from tui_trader.alpaca.bracket_entry import EntryExits
 from tui_trader.alpaca.broker import AlpacaBroker
 from tui_trader.alpaca.key_check import AlpacaKeyCheck, KeyPermissionError, check_key
 from tui_trader.alpaca.order_rules import AssetRules, MarketOpen
@@ -68,6 +69,7 @@ async def start_live_broker(
     last_price: Callable[[str], Decimal | None],
     timeout_s: float = 10.0,
     poll_s: float = 2.0,
+    entry_exits: EntryExits | None = None,
 ) -> tuple[AlpacaBroker, AlpacaKeyCheck]:
     """The started live broker and what the key check found; raises KeyPermissionError
     (the key must not be used) or BrokerError (Alpaca did not answer), closing what it
@@ -89,6 +91,7 @@ async def start_live_broker(
             on_safety=on_safety,
             poll_s=poll_s,
             stream=stream,
+            entry_exits=entry_exits,
         )
         await broker.start()
     except BaseException:
