@@ -134,9 +134,11 @@ class AlpacaTradingDouble:
         rows = [o for o in self.account.orders.values() if o.parent is None]
         if status == "open":
             rows = [o for o in rows if o.working or any(leg.working for leg in o.legs)]
-        if after:
-            rows = [o for o in rows if o.updated_at > _text(after)]
-        return web.json_response([o.wire() for o in rows])
+        if after:  # Alpaca's `after` and `direction` are about the submission time
+            rows = [o for o in rows if o.created_at > _text(after)]
+        rows.sort(key=lambda o: o.created_at, reverse=request.query.get("direction") != "asc")
+        limit = int(request.query.get("limit", "50"))
+        return web.json_response([o.wire() for o in rows[:limit]])
 
     def _find(self, request: web.Request) -> Any:
         order = self.account.orders.get(request.match_info["id"])

@@ -6,7 +6,7 @@ down is booked by the restart; the trader's own order book never lists them."""
 
 import asyncio
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from tests.alpaca_orders_support import alpaca_broker, an_order
@@ -85,10 +85,11 @@ async def test_a_stop_that_fires_is_booked_under_the_guard_and_ends_it() -> None
 
 async def test_a_guard_that_fired_while_the_trader_was_down_is_booked_by_the_restart() -> None:
     double = AlpacaTradingDouble()
-    since = datetime.now(UTC) - timedelta(seconds=1)
     async with alpaca_broker(double) as before:
         await before.broker.submit(an_order("entry", Side.BUY, OrderType.MARKET, "5"))
         guard = await before.broker.place_guard(bracket())
+    await asyncio.sleep(0.01)
+    since = datetime.now(UTC)  # the guard was placed before: it is found all the same
     double.account.set_price("AAPL", Decimal("206"))  # the take-profit fills while down
     async with alpaca_broker(double) as restarted:
         fills = await restarted.broker.recover_fired_guards(since, set())

@@ -6,12 +6,14 @@ raises BrokerError, never hangs the loop."""
 
 import asyncio
 import time
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 
-from tests.alpaca_orders_support import alpaca_broker, an_order
-from tests.doubles.alpaca_trading import AlpacaTradingDouble
+from tests.alpaca_orders_support import KEYS, alpaca_broker, an_order
+from tests.doubles.alpaca_trading import AlpacaTradingDouble, alpaca_trading
+from tui_trader.alpaca.trading_api import AlpacaTrading
 from tui_trader.domain.enums import OrderStatus, OrderType, Side
 from tui_trader.execution.broker import BrokerError
 
@@ -120,3 +122,28 @@ async def test_an_unreadable_open_orders_reply_is_a_clear_error() -> None:
             await run.broker.open_orders()
         assert await run.broker.open_orders() == []  # the next reply is fine again
         assert run.fills == [] and Decimal(0) == run.filled("none")
+
+
+async def test_the_order_history_is_read_page_by_page() -> None:
+    double = AlpacaTradingDouble()
+    for number in range(5):
+        double.account.place(
+            {
+                "symbol": "AAPL",
+                "side": "buy",
+                "type": "limit",
+                "qty": "1",
+                "limit_price": "100",
+                "client_order_id": f"hand-{number}",
+            }
+        )
+        await asyncio.sleep(0.002)  # distinct submission times
+    async with alpaca_trading(double) as url:
+        api = AlpacaTrading(KEYS, url, page=2)
+        await api.start()
+        try:
+            found = await api.orders_since(datetime.now(UTC) - timedelta(hours=1))
+        finally:
+            await api.close()
+    assert [o.client_order_id for o in found] == [f"hand-{n}" for n in range(5)]
+    assert len([r for r in double.requests if r[1] == "/v2/orders"]) == 3

@@ -4,7 +4,7 @@ working ones back after a restart, and finding those that traded while nobody li
 
 from collections.abc import Mapping
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from tui_trader.alpaca.bracket_entry import bracket_guard, entry_of, is_bracket_entry, legs_working
 from tui_trader.alpaca.guards import KINDS, GuardBook, guard_body, guard_from
@@ -13,6 +13,8 @@ from tui_trader.alpaca.parse_orders import AlpacaOrder, ParseError, parse_order
 from tui_trader.alpaca.trading_api import AlpacaRefused, AlpacaTrading
 from tui_trader.domain.guards import GuardKind, GuardOrder, GuardStatus, is_guard_id
 from tui_trader.execution.broker import BrokerError
+
+GTC_LIFETIME = timedelta(days=90)
 
 
 class GuardCalls:
@@ -94,9 +96,13 @@ class GuardCalls:
         return guards
 
     async def fired_since(self, since: datetime) -> list[AlpacaOrder]:
-        """Every part (parent and legs) of our guards that traded since `since`."""
+        """Every part (parent and legs) of our guards that traded since `since`. Alpaca
+        lists orders by submission time, and a guard that fired lately may have been
+        placed long before: every order submitted within a GTC order's lifetime before
+        `since` is read (Alpaca cancels a GTC order after 90 days)."""
         try:
-            reports = [parse_order(m) for m in await self._api.orders_after(since)]
+            models = await self._api.orders_since(since - GTC_LIFETIME)
+            reports = [parse_order(m) for m in models]
         except ParseError as exc:
             raise BrokerError(str(exc)) from None
         return self.book.fired(reports, since)

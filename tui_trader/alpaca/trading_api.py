@@ -24,6 +24,7 @@ import asyncio
 import json
 import time
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any, TypeVar
 
 from tui_trader.execution.broker import BrokerError, NotSent, OrderRejected
@@ -33,6 +34,7 @@ from tui_trader.text_safety import printable
 PAPER_URL = "https://paper-api.alpaca.markets"
 LIVE_URL = "https://api.alpaca.markets"
 RETRIES = 3  # tries of a read that meets a 429 or a 5xx
+PAGE = 500  # orders per page: Alpaca's maximum
 MAX_PAUSE_S = 60.0
 NO_SDK_RETRY = [-1]  # a status no reply has: the SDK's own retry never fires
 T = TypeVar("T")
@@ -60,9 +62,15 @@ class AlpacaTrading:
     """One TradingClient (one requests session) against Alpaca or a local double."""
 
     def __init__(
-        self, keys: ExchangeKeys, url: str, *, timeout_s: float = 10.0, pause_s: float = 1.0
+        self,
+        keys: ExchangeKeys,
+        url: str,
+        *,
+        timeout_s: float = 10.0,
+        pause_s: float = 1.0,
+        page: int = PAGE,
     ) -> None:
-        self._keys, self.url = keys, url.rstrip("/")
+        self._keys, self.url, self._page = keys, url.rstrip("/"), page
         self._timeout_s, self._pause_s = timeout_s, pause_s
         self._client: Any = None
         self._remaining: int | None = None
@@ -97,16 +105,30 @@ class AlpacaTrading:
         from alpaca.trading.enums import QueryOrderStatus
         from alpaca.trading.requests import GetOrdersRequest
 
-        query = GetOrdersRequest(status=QueryOrderStatus.OPEN, nested=True, limit=500)
+        query = GetOrdersRequest(status=QueryOrderStatus.OPEN, nested=True, limit=PAGE)
         return await self._call("GET /v2/orders", lambda c: c.get_orders(query))
 
-    async def orders_after(self, after: Any) -> list[Any]:
-        """Every order (closed ones too) submitted after `after`, legs nested."""
+    async def orders_since(self, after: datetime) -> list[Any]:
+        """Every order (closed ones too, legs nested) submitted after `after`, oldest
+        first, page by page (Alpaca's `after` is the submission time)."""
+        from alpaca.common.enums import Sort
         from alpaca.trading.enums import QueryOrderStatus
         from alpaca.trading.requests import GetOrdersRequest
 
-        query = GetOrdersRequest(status=QueryOrderStatus.ALL, nested=True, after=after, limit=500)
-        return await self._call("GET /v2/orders", lambda c: c.get_orders(query))
+        found: list[Any] = []
+        while True:
+            query = GetOrdersRequest(
+                status=QueryOrderStatus.ALL,
+                nested=True,
+                after=after,
+                direction=Sort.ASC,
+                limit=self._page,
+            )
+            page: list[Any] = await self._call("GET /v2/orders", _listing(query))
+            found += page
+            if len(page) < self._page:
+                return found
+            after = page[-1].submitted_at
 
     async def cancel(self, order_id: str) -> None:
         """DELETE /v2/orders/{id}; sent once."""
@@ -179,6 +201,10 @@ class AlpacaTrading:
             self._remaining = int(remaining)
         if reset is not None and str(reset).isdigit():
             self._reset_at = float(reset)
+
+
+def _listing(query: Any) -> Callable[[Any], list[Any]]:
+    return lambda client: client.get_orders(query)
 
 
 class _Busy(BrokerError):
