@@ -52,6 +52,7 @@ class BookOrder:
     updated_at: str = field(default_factory=now_text)
     legs: list["BookOrder"] = field(default_factory=list)
     parent: "BookOrder | None" = None
+    notional: Decimal | None = None
 
     @property
     def working(self) -> bool:
@@ -75,8 +76,8 @@ class BookOrder:
             "asset_id": str(uuid.uuid5(uuid.NAMESPACE_DNS, self.symbol)),
             "symbol": self.symbol,
             "asset_class": "us_equity",
-            "notional": None,
-            "qty": plain(self.qty),
+            "notional": None if self.notional is None else plain(self.notional),
+            "qty": None if self.notional is not None else plain(self.qty),
             "filled_qty": plain(self.filled_qty),
             "filled_avg_price": None if average is None else plain(average),
             "order_class": self.order_class,
@@ -152,7 +153,13 @@ class Account:
         symbol = str(body["symbol"])
         if symbol not in self.prices:
             raise Refusal(422, 40010001, f"asset {symbol} not found")
-        qty = Decimal(str(body["qty"]))
+        notional = _number(body.get("notional"))
+        if notional is not None:  # a market order for a dollar amount: fractional shares
+            if body.get("qty") is not None or body["type"] != "market":
+                raise Refusal(422, 40010001, "notional is for market orders without qty")
+            qty = (notional / self.prices[symbol]).quantize(Decimal("0.000000001"))
+        else:
+            qty = Decimal(str(body["qty"]))
         if qty % 1 and symbol not in self.fractionable:
             raise Refusal(422, 40010001, "fractional orders are not supported for this asset")
         kind, order_class = str(body["type"]), str(body.get("order_class") or "simple")
@@ -166,6 +173,7 @@ class Account:
             _number(body.get("stop_price")),
             str(body.get("time_in_force", "day")),
             order_class,
+            notional=notional,
         )
         if order_class == "oco":
             take, stop = body["take_profit"], body["stop_loss"]
@@ -272,6 +280,11 @@ class Account:
             for other in (family, *family.legs):
                 if other is not order and other.working:
                     self.cancel(other)
+
+    def reject(self, order: BookOrder, why: str = "rejected by the exchange") -> None:
+        """Alpaca accepted it, then the market refused it: a `rejected` event."""
+        order.status, order.updated_at = "rejected", now_text()
+        self._tell("rejected", order)
 
     def cancel(self, order: BookOrder) -> None:
         order.status, order.updated_at = "canceled", now_text()

@@ -134,3 +134,29 @@ async def test_frames_that_are_no_trade_update_are_skipped_and_counted() -> None
             b'{"stream": "trade_updates", "data": {"event": "fill"}}', lambda update: None
         )
         assert run.stream.counts["bad_frames"] >= 3  # a frame the SDK's model refuses
+
+
+async def test_a_rejection_after_acceptance_and_a_foreign_notional_order_come_by_stream() -> None:
+    double = AlpacaTradingDouble()
+    async with alpaca_broker(double, stream=True, poll_s=30) as run:
+        await streaming(run)
+        order = an_order("s-rej", BUY, LIMIT, "2", "185")
+        await run.broker.submit(order)
+        book = double.account.by_client(order.client_order_id)
+        assert book is not None
+        double.account.reject(book)
+        await until(lambda: run.events[-1].status is OrderStatus.REJECTED)  # type: ignore[union-attr]
+        assert (await run.broker.query(order.client_order_id)).status is OrderStatus.REJECTED  # type: ignore[union-attr]
+        double.account.place(
+            {
+                "symbol": "AAPL",
+                "side": "buy",
+                "type": "market",
+                "notional": "95",
+                "time_in_force": "day",
+                "client_order_id": "by-hand-notional",
+            }
+        )
+        await until(lambda: run.filled("by-hand-notional") == Decimal("0.5"))
+        foreign = [e for e in run.safety if e.kind is SafetyKind.FOREIGN_ORDER]
+        assert len(foreign) == 1 and "by-hand-notional" in foreign[0].message
