@@ -265,7 +265,10 @@ class AlpacaTradingDouble:
             await ws.close()
 
     def app(self) -> web.Application:
-        app = web.Application()
+        return self.add_routes(web.Application())
+
+    def add_routes(self, app: web.Application) -> web.Application:
+        """The trading API and /stream on `app` (e.g. beside a market data double)."""
         routes = [
             ("POST", "/v2/orders", self._place),
             ("GET", "/v2/orders", self._orders),
