@@ -17,7 +17,6 @@ Rules it keeps (as UpbitBroker does):
   `stream_poll_s` while it is up); both book a fill once (order_memory.py);
 - orders someone else placed are adopted from the open-orders list and reported once."""
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import datetime
@@ -29,6 +28,7 @@ from tui_trader.alpaca.day_trades import DayTradeBook
 from tui_trader.alpaca.guard_calls import GuardCalls
 from tui_trader.alpaca.guards import GuardBook
 from tui_trader.alpaca.order_memory import OrderMemory
+from tui_trader.alpaca.order_poll import OrderPoll
 from tui_trader.alpaca.order_rules import AssetRules, MarketOpen, RefusedLocally
 from tui_trader.alpaca.parse_orders import AlpacaOrder, ParseError, parse_balances, parse_order
 from tui_trader.alpaca.trade_stream import TradeUpdate, TradeUpdateStream
@@ -75,8 +75,7 @@ class AlpacaBroker:
     ) -> None:
         self._api, self._assets, self._clock = api, dict(assets), clock
         self._is_open, self._last_price = is_open, last_price
-        self._on_safety, self._poll_s = on_safety, poll_s
-        self._stream, self._stream_poll_s = stream, stream_poll_s
+        self._on_safety, self._stream = on_safety, stream
         self._entry_exits = entry_exits
         self._memory, self._guards, self.day_trades = OrderMemory(), GuardBook(), DayTradeBook()
         self._guard_calls = GuardCalls(api, self._assets, self._guards)
@@ -84,8 +83,13 @@ class AlpacaBroker:
         self._sent: set[str] = set()
         self._listeners: list[BrokerListener] = []
         self._reported: set[str] = set()
-        self._poller: asyncio.Task[None] | None = None
-        self._last_poll = 0.0
+        self._poll = OrderPoll(
+            self.poll_once,
+            lambda: stream is not None and stream.up,
+            poll_s=poll_s,
+            stream_poll_s=stream_poll_s,
+            on_failure=self._poll_failed,
+        )
         self._connections = 0  # trade_updates (re)connections so far
         self._on_reconnect: Reconcile | None = None
 
@@ -93,8 +97,7 @@ class AlpacaBroker:
         """Open the client, read the account (day trades), start polling and the stream."""
         await self._api.start()
         await self.balances()
-        if self._poller is None:
-            self._poller = asyncio.create_task(self._poll_forever(), name="alpaca-order-poll")
+        self._poll.start()
         if self._stream is not None:
             self._stream.start(self._on_update, self._stream_up)
 
@@ -201,10 +204,7 @@ class AlpacaBroker:
     async def close(self) -> None:
         if self._stream is not None:
             await self._stream.close()
-        if self._poller is not None:
-            self._poller.cancel()
-            await asyncio.gather(self._poller, return_exceptions=True)
-            self._poller = None
+        await self._poll.close()
         await self._api.close()
 
     # --- reconciliation (ExchangeAccount) ---------------------------------------------
@@ -230,7 +230,7 @@ class AlpacaBroker:
 
     async def poll_once(self) -> None:
         """Query every order of ours still working or missing fills."""
-        self._last_poll = asyncio.get_running_loop().time()
+        self._poll.polled()
         for order in self._memory.open_orders() + self._memory.fill_gaps():
             if order.client_order_id.startswith(CLIENT_ID_PREFIX):
                 try:
@@ -289,18 +289,9 @@ class AlpacaBroker:
             raise BrokerError(str(exc)) from None
         return self._parse(model)
 
-    async def _poll_forever(self) -> None:
-        loop = asyncio.get_running_loop()
-        while True:
-            await asyncio.sleep(self._poll_s)
-            streaming = self._stream is not None and self._stream.up
-            if streaming and loop.time() - self._last_poll < self._stream_poll_s:
-                continue
-            try:
-                await self.poll_once()
-            except Exception as exc:  # a bug here must not end the polling unheard
-                log.exception("Alpaca order polling failed")
-                self._report_once("poll", SafetyKind.WORKER_FAILED, f"Alpaca polling: {exc!r}")
+    def _poll_failed(self, exc: Exception) -> None:
+        log.error("Alpaca order polling failed", exc_info=exc)
+        self._report_once("poll", SafetyKind.WORKER_FAILED, f"Alpaca polling: {exc!r}")
 
     async def _stream_up(self) -> None:
         """The stream is (again) listening: poll what works, then reconcile if it was
