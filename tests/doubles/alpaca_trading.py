@@ -267,8 +267,9 @@ class AlpacaTradingDouble:
     def app(self) -> web.Application:
         return self.add_routes(web.Application())
 
-    def add_routes(self, app: web.Application) -> web.Application:
-        """The trading API and /stream on `app` (e.g. beside a market data double)."""
+    def add_routes(self, app: web.Application, clock: bool = True) -> web.Application:
+        """The trading API and /stream on `app` (e.g. beside a market data double; with
+        `clock` False, GET /v2/clock is left to the other double)."""
         routes = [
             ("POST", "/v2/orders", self._place),
             ("GET", "/v2/orders", self._orders),
@@ -283,6 +284,8 @@ class AlpacaTradingDouble:
             ("GET", "/v2/clock", self._clock),
         ]
         for method, path, handler in routes:
+            if path == "/v2/clock" and not clock:
+                continue
             name = f"{method} {path.replace('{id}', '{id}')}"
             app.router.add_route(method, path, self._route(handler, name))
         app.router.add_get("/stream", self._stream)

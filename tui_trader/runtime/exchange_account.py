@@ -28,7 +28,12 @@ class AccountStart:
 
 def account_tag(settings: Settings) -> str:
     """Whose orders and fills these are in the journal: Upbit's account is not Binance's."""
-    if settings.venue in ("upbit", "alpaca"):
+    if settings.venue == "alpaca":  # Alpaca's paper account is not its live one: the URL says
+        from tui_trader.alpaca.trading_api import trading_mode
+
+        mode = trading_mode(settings.alpaca_trading_url).split(" ", 1)[0]
+        return f"alpaca-{mode}/{settings.market_type.value}"
+    if settings.venue == "upbit":
         return f"{settings.venue}/{settings.market_type.value}"
     return f"{settings.binance_env}/{settings.market_type.value}"
 

@@ -33,6 +33,7 @@ from tui_trader.runtime.restore import reconcile_unfinished
 from tui_trader.runtime.shadow import ShadowPaper
 from tui_trader.runtime.venue_connect import (
     connect_venue,
+    market_hours,
     retry_backoff,
     start_live_venue,
     venue_caption,
@@ -326,6 +327,7 @@ class ExchangeLink:
             self.parts.rules,
             reference_price=self._price,
             on_account=self._on_account,
+            market_open=market_hours(self.parts),
         )
         try:
             loaded = await self._load_account(broker)

@@ -28,7 +28,7 @@ async def keys_in_keyring(settings: Settings) -> tuple[bool, str]:
 
 def key_name(settings: Settings) -> str:
     """The keyring entry that holds the live keys of the chosen venue."""
-    return "upbit" if settings.venue == "upbit" else exchange_key_name(settings)
+    return settings.venue if settings.venue in ("upbit", "alpaca") else exchange_key_name(settings)
 
 
 def live_check(settings: Settings, keys: tuple[bool, str]) -> LiveCheck:

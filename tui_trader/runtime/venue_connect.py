@@ -6,7 +6,8 @@ Each venue's package is imported only when that venue is chosen: python-binance 
 to import, and an Upbit run needs none of it."""
 
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING
+from datetime import datetime
+from typing import TYPE_CHECKING, cast
 
 from tui_trader.domain.enums import MarketKind, Severity
 from tui_trader.domain.events import SafetyKind
@@ -15,6 +16,7 @@ from tui_trader.runtime.core_parts import INTERVAL_SECONDS
 from tui_trader.runtime.warmup import history_needed
 
 if TYPE_CHECKING:
+    from tui_trader.alpaca.broker import AlpacaBroker
     from tui_trader.alpaca.venue_parts import AlpacaParts
     from tui_trader.binance.reconcile import Reconciler, TraderBook
     from tui_trader.binance.venue_parts import (
@@ -31,9 +33,10 @@ if TYPE_CHECKING:
     from tui_trader.upbit.broker import UpbitBroker
     from tui_trader.upbit.venue_parts import UpbitParts
 
-    LiveBroker = BinanceBroker | UpbitBroker
+    LiveBroker = BinanceBroker | UpbitBroker | AlpacaBroker
 
 Report = Callable[[Severity, SafetyKind, str], None]
+MarketOpen = Callable[[datetime], bool]
 VENUE_NAMES = {"binance": "Binance", "upbit": "Upbit", "alpaca": "Alpaca"}
 
 
@@ -55,6 +58,12 @@ def retry_backoff(venue: str, setup: "ExchangeSetup") -> Backoff | None:
     """How often an unreachable venue is tried again (None: the default)."""
     timing = {"upbit": setup.upbit, "alpaca": setup.alpaca}.get(venue, setup.timing)
     return timing.retry if timing is not None else None
+
+
+def market_hours(parts: "LinkParts") -> MarketOpen | None:
+    """Whether the market is open, when the venue keeps hours (Alpaca's calendar)."""
+    hours = getattr(parts, "hours", None)  # only Alpaca's parts have market hours
+    return hours.is_open if hours is not None else None
 
 
 async def connect_venue(
@@ -153,14 +162,24 @@ async def start_live_venue(
     *,
     reference_price: "PriceSource",
     on_account: "AccountListener",
+    market_open: "MarketOpen | None" = None,
 ) -> "LiveBroker":
     """The chosen venue's live broker after its key check; raises ValueError saying why
-    live mode is refused."""
+    live mode is refused. `market_open`: Alpaca's market hours (its orders keep to them)."""
     from tui_trader.execution.broker import BrokerError
     from tui_trader.secrets import SecretsError
 
     if trader.settings.venue == "alpaca":
-        raise ValueError("live mode refused: Alpaca runs paper only here (its market data)")
+        from tui_trader.runtime.alpaca_live import start_alpaca_live
+
+        if market_open is None:  # no calendar, no way to keep orders to market hours
+            raise ValueError("live mode refused: Alpaca's market hours are not known")
+        return await start_alpaca_live(
+            trader,
+            trading_url=trader.settings.alpaca_trading_url,
+            is_open=market_open,
+            reference_price=reference_price,
+        )
     if trader.settings.venue == "upbit":
         from tui_trader.upbit.key_check import KeyPermissionError as UpbitKeyError
         from tui_trader.upbit.live_parts import live_keys, start_live_broker
@@ -216,9 +235,16 @@ def venue_reconciler(
     trader: "TraderPort", broker: "LiveBroker", book: "TraderBook"
 ) -> "Reconciler":
     """The reconciler of `broker` against the trader's `book`. Binance's also runs after
-    every user-data re-subscription; Upbit's fills come by polling, so at start only."""
+    every user-data re-subscription, Alpaca's after every trade_updates reconnection;
+    Upbit's fills come by polling, so at start only."""
     from tui_trader.upbit.broker import UpbitBroker
 
+    if trader.settings.venue == "alpaca":  # only then: an import of Alpaca's package
+        from tui_trader.alpaca.broker import AlpacaBroker
+        from tui_trader.runtime.alpaca_live import alpaca_reconciler
+
+        if isinstance(broker, AlpacaBroker):
+            return alpaca_reconciler(trader, broker, book)
     clock, on_safety, trading = trader.wall_clock, trader.record_safety, trader.core.state
     tolerance = trader.settings.balance_mismatch_tolerance
     if isinstance(broker, UpbitBroker):
@@ -229,6 +255,7 @@ def venue_reconciler(
         )
     from tui_trader.binance.venue_parts import attach_reconciler
 
+    binance = cast("BinanceBroker", broker)  # the other venues' brokers returned above
     return attach_reconciler(
-        broker, book, clock=clock, on_safety=on_safety, trading=trading, tolerance=tolerance
+        binance, book, clock=clock, on_safety=on_safety, trading=trading, tolerance=tolerance
     )
