@@ -1,7 +1,6 @@
 """How the exchange link reaches the venue VENUE names: Binance's public data (and, on
 testnet/demo with keys, a Binance broker), Upbit's public data, or Alpaca's market data
-(with its keys, paper only); and, after the live gate, the venue's live broker and its
-reconciler.
+(with its keys); and, after the live gate, the venue's live broker and its reconciler.
 Each venue's package is imported only when that venue is chosen: python-binance is slow
 to import, and an Upbit run needs none of it."""
 
