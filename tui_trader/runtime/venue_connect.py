@@ -236,14 +236,14 @@ def venue_reconciler(
     """The reconciler of `broker` against the trader's `book`. Binance's also runs after
     every user-data re-subscription, Alpaca's after every trade_updates reconnection;
     Upbit's fills come by polling, so at start only."""
-    from tui_trader.upbit.broker import UpbitBroker
-
     if trader.settings.venue == "alpaca":  # only then: an import of Alpaca's package
         from tui_trader.alpaca.broker import AlpacaBroker
         from tui_trader.runtime.alpaca_live import alpaca_reconciler
 
         if isinstance(broker, AlpacaBroker):
             return alpaca_reconciler(trader, broker, book)
+    from tui_trader.upbit.broker import UpbitBroker
+
     clock, on_safety, trading = trader.wall_clock, trader.record_safety, trader.core.state
     tolerance = trader.settings.balance_mismatch_tolerance
     if isinstance(broker, UpbitBroker):
