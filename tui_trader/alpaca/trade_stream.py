@@ -34,6 +34,7 @@ from tui_trader.alpaca.parse_orders import AlpacaOrder, ParseError, parse_order
 from tui_trader.clock import Clock
 from tui_trader.domain.enums import Severity
 from tui_trader.domain.events import SafetyEvent, SafetyKind
+from tui_trader.execution.stream_reports import StreamReports
 from tui_trader.resilience.retry import RECONNECT, Backoff
 from tui_trader.secrets.env import ExchangeKeys
 from tui_trader.text_safety import printable
@@ -41,7 +42,6 @@ from tui_trader.text_safety import printable
 log = logging.getLogger(__name__)
 PAPER_STREAM_URL = "wss://paper-api.alpaca.markets/stream"
 LIVE_STREAM_URL = "wss://api.alpaca.markets/stream"
-BAD_REPORT_EVERY_S = 10.0
 SafetyListener = Callable[[SafetyEvent], None]
 
 
@@ -94,8 +94,13 @@ class TradeUpdateStream:
         self._on_safety, self._stale_after_s, self._backoff = on_safety, stale_after_s, backoff
         self.counts = {"connects": 0, "bad_frames": 0, "events": 0}
         self.up = False
-        self._bad_reported = -BAD_REPORT_EVERY_S
-        self._refusal_reported = False
+        self._reports = StreamReports(
+            "Alpaca trade updates",
+            "Alpaca refused the trade updates stream",
+            self.counts,
+            clock=clock,
+            on_safety=on_safety,
+        )
         self._task: asyncio.Task[None] | None = None
 
     def start(self, on_event: EventListener, on_up: UpListener) -> None:
@@ -120,7 +125,7 @@ class TradeUpdateStream:
                 try:
                     ws = await self._connect(session)
                 except StreamRefused as exc:
-                    self._report_refused(str(exc))
+                    self._reports.refused(str(exc))
                     await asyncio.sleep(self._backoff.max_s)
                     continue
                 except (aiohttp.ClientError, OSError, TimeoutError, ValueError) as exc:
@@ -138,7 +143,7 @@ class TradeUpdateStream:
                     self.up = False
                     await ws.close()
                 lost = f"Alpaca trade updates lost ({reason}): polling until they are back"
-                self._safety(Severity.WARNING, SafetyKind.FEED_RECONNECT, lost)
+                self._reports.safety(Severity.WARNING, SafetyKind.FEED_RECONNECT, lost)
                 await asyncio.sleep(self._backoff.delay(0))
 
     async def _connect(self, session: aiohttp.ClientSession) -> aiohttp.ClientWebSocketResponse:
@@ -172,7 +177,8 @@ class TradeUpdateStream:
     async def _serve(
         self, ws: aiohttp.ClientWebSocketResponse, on_event: EventListener, on_up: UpListener
     ) -> str:
-        self.up, self._refusal_reported = True, False
+        self.up = True
+        self._reports.up()
         self.counts["connects"] += 1
         await on_up()  # after listening: what happened while down comes from REST
         async for msg in ws:
@@ -186,40 +192,17 @@ class TradeUpdateStream:
         try:
             raw: Any = json.loads(data)
         except ValueError:
-            self._bad(f"not JSON: {printable(str(data), 80)}")
+            self._reports.bad(f"not JSON: {printable(str(data), 80)}")
             return
         if not isinstance(raw, dict) or raw.get("stream") != "trade_updates":
             return  # authorization/listening repeats and the like
         try:
             update = parse_trade_update(raw.get("data"))
         except ParseError as exc:
-            self._bad(str(exc))
+            self._reports.bad(str(exc))
             return
         self.counts["events"] += 1
         try:
             on_event(update)
         except Exception:  # a bug in the broker must not end the stream
             log.exception("Alpaca trade updates: handling %r failed", update)
-
-    def _bad(self, why: str) -> None:
-        self.counts["bad_frames"] += 1
-        now = asyncio.get_running_loop().time()
-        if now - self._bad_reported >= BAD_REPORT_EVERY_S:
-            self._bad_reported = now
-            count = self.counts["bad_frames"]
-            message = f"Alpaca trade updates: frame skipped ({count} so far): {why}"
-            self._safety(Severity.WARNING, SafetyKind.BAD_USER_EVENT, message)
-
-    def _report_refused(self, why: str) -> None:
-        if not self._refusal_reported:
-            self._refusal_reported = True
-            message = f"Alpaca refused the trade updates stream ({why}): fills come from polling"
-            self._safety(Severity.WARNING, SafetyKind.EXCHANGE_KEYS, message)
-
-    def _safety(self, severity: Severity, kind: SafetyKind, message: str) -> None:
-        if self._on_safety is None:
-            return
-        try:
-            self._on_safety(SafetyEvent(self._clock.now(), severity, kind, message))
-        except Exception:
-            log.exception("safety listener failed")

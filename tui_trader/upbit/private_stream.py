@@ -29,6 +29,7 @@ import aiohttp
 from tui_trader.clock import Clock
 from tui_trader.domain.enums import Severity
 from tui_trader.domain.events import SafetyEvent, SafetyKind
+from tui_trader.execution.stream_reports import StreamReports
 from tui_trader.resilience.retry import RECONNECT, Backoff
 from tui_trader.secrets.env import ExchangeKeys
 from tui_trader.text_safety import printable
@@ -38,7 +39,6 @@ from tui_trader.upbit.parse_orders import ParseError
 
 log = logging.getLogger(__name__)
 PRIVATE_WS_URL = "wss://api.upbit.com/websocket/v1/private"
-BAD_REPORT_EVERY_S = 10.0
 EventListener = Callable[[MyOrderEvent], None]
 UpListener = Callable[[], Awaitable[None]]
 SafetyListener = Callable[[SafetyEvent], None]
@@ -64,8 +64,13 @@ class MyOrderStream:
         self._on_safety, self._stale_after_s, self._backoff = on_safety, stale_after_s, backoff
         self.counts = {"connects": 0, "bad_frames": 0, "events": 0}
         self.up = False
-        self._bad_reported = -BAD_REPORT_EVERY_S
-        self._refusal_reported = False
+        self._reports = StreamReports(
+            "Upbit private stream",
+            "Upbit refused the private stream",
+            self.counts,
+            clock=clock,
+            on_safety=on_safety,
+        )
         self._task: asyncio.Task[None] | None = None
         self._session: aiohttp.ClientSession | None = None
 
@@ -95,7 +100,7 @@ class MyOrderStream:
             try:
                 ws = await self._connect()
             except StreamRefused as exc:
-                self._report_refused(str(exc))
+                self._reports.refused(str(exc))
                 await asyncio.sleep(self._backoff.max_s)
                 continue
             except (aiohttp.ClientError, OSError, TimeoutError) as exc:
@@ -113,7 +118,7 @@ class MyOrderStream:
                 self.up = False
                 await ws.close()
             lost = f"Upbit private stream lost ({reason}): polling until it is back"
-            self._safety(Severity.WARNING, SafetyKind.FEED_RECONNECT, lost)
+            self._reports.safety(Severity.WARNING, SafetyKind.FEED_RECONNECT, lost)
             await asyncio.sleep(self._backoff.delay(0))
 
     async def _connect(self) -> aiohttp.ClientWebSocketResponse:
@@ -134,7 +139,8 @@ class MyOrderStream:
     async def _serve(
         self, ws: aiohttp.ClientWebSocketResponse, on_event: EventListener, on_up: UpListener
     ) -> str:
-        self.up, self._refusal_reported = True, False
+        self.up = True
+        self._reports.up()
         self.counts["connects"] += 1
         await on_up()  # after subscribing: what happened while down comes from REST
         loop = asyncio.get_running_loop()
@@ -160,7 +166,7 @@ class MyOrderStream:
         try:
             raw: Any = json.loads(data, parse_float=Decimal)
         except ValueError:
-            self._bad(f"not JSON: {printable(str(data), 80)}")
+            self._reports.bad(f"not JSON: {printable(str(data), 80)}")
             return None
         if isinstance(raw, dict) and raw.get("status") == "UP":
             return None
@@ -169,7 +175,7 @@ class MyOrderStream:
         try:
             event = parse_my_order(raw)
         except ParseError as exc:
-            self._bad(str(exc))
+            self._reports.bad(str(exc))
             return None
         self.counts["events"] += 1
         try:
@@ -177,27 +183,3 @@ class MyOrderStream:
         except Exception:  # a bug in the broker must not end the stream
             log.exception("Upbit private stream: handling %r failed", event)
         return None
-
-    # --- reporting --------------------------------------------------------------------
-    def _bad(self, why: str) -> None:
-        self.counts["bad_frames"] += 1
-        now = asyncio.get_running_loop().time()
-        if now - self._bad_reported >= BAD_REPORT_EVERY_S:
-            self._bad_reported = now
-            count = self.counts["bad_frames"]
-            skipped = f"Upbit private stream: frame skipped ({count} so far): {why}"
-            self._safety(Severity.WARNING, SafetyKind.BAD_USER_EVENT, skipped)
-
-    def _report_refused(self, why: str) -> None:
-        if not self._refusal_reported:
-            self._refusal_reported = True
-            refused = f"Upbit refused the private stream ({why}): fills come from polling"
-            self._safety(Severity.WARNING, SafetyKind.EXCHANGE_KEYS, refused)
-
-    def _safety(self, severity: Severity, kind: SafetyKind, message: str) -> None:
-        if self._on_safety is None:
-            return
-        try:
-            self._on_safety(SafetyEvent(self._clock.now(), severity, kind, message))
-        except Exception:
-            log.exception("safety listener failed")
