@@ -75,3 +75,22 @@ def parse_decimal(text: str, what: str = "number") -> Decimal:
     except decimal.InvalidOperation:
         raise NumberError(f"{what} {quote(text)} is not a number") from None
     return bounded(value, what, text.strip())
+
+
+def optional_amount(value: object, what: str = "number") -> Decimal | None:
+    """A venue's non-negative number (a JSON number or its text) as a bounded Decimal;
+    None for null or an empty string. Raises NumberError."""
+    if value is None or value == "":
+        return None
+    number = parse_decimal(str(value), what)
+    if number < 0:
+        raise NumberError(f"{what} {quote(str(value))} is negative")
+    return number
+
+
+def required_amount(value: object, what: str = "number") -> Decimal:
+    """optional_amount, but null or empty is an error too."""
+    number = optional_amount(value, what)
+    if number is None:
+        raise NumberError(f"{what}: a number is missing")
+    return number

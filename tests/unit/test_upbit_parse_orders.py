@@ -107,3 +107,17 @@ def test_balances_are_exact_decimals() -> None:
     assert parse_balances(rows)["KRW"].total == Decimal("1005000.12345")
     with pytest.raises(ParseError):
         parse_balances([{"currency": "KRW"}])
+
+
+@pytest.mark.parametrize("hostile", ["1e999999", "1e-999999", "NaN", "-0.5", "9" * 200])
+def test_a_number_no_market_quotes_is_refused_where_it_enters(hostile: str) -> None:
+    # Before numbers.optional_amount, 1e999999 went in as a valid Decimal and blew up
+    # later, in arithmetic far from the reply that carried it.
+    with pytest.raises(ParseError):
+        parse_order(reply(price=hostile))
+
+
+def test_an_empty_optional_number_reads_as_absent() -> None:
+    raw = reply(ord_type="price", price="90000", volume="", state="cancel",
+                executed_volume="0.001", trades=[trade("t-1", "0.001", "90000000")])  # fmt: skip
+    assert parse_order(raw).to_order(None).status is OrderStatus.FILLED

@@ -19,6 +19,7 @@ from typing import Any
 from tui_trader.domain.enums import OrderStatus, OrderType, Side
 from tui_trader.domain.orders import Order
 from tui_trader.domain.portfolio import Balance
+from tui_trader.numbers import optional_amount
 
 QUOTE = "USD"
 ZERO = Decimal(0)
@@ -107,12 +108,12 @@ def parse_order(model: Any) -> AlpacaOrder:
             side=Side(_value(model.side).upper()),
             kind=_value(model.type or model.order_type),
             order_class=_value(model.order_class) or "simple",
-            quantity=optional_decimal(model.qty),
-            price=optional_decimal(model.limit_price),
-            stop=optional_decimal(model.stop_price),
+            quantity=optional_amount(model.qty),
+            price=optional_amount(model.limit_price),
+            stop=optional_amount(model.stop_price),
             state=_value(model.status),
-            filled=optional_decimal(model.filled_qty) or ZERO,
-            average=optional_decimal(model.filled_avg_price),
+            filled=optional_amount(model.filled_qty) or ZERO,
+            average=optional_amount(model.filled_avg_price),
             created_at=_utc(model.created_at),
             updated_at=_utc(model.updated_at),
             legs=legs,
@@ -150,22 +151,6 @@ def our_symbol(ticker: str) -> str:
     if not ticker or not ticker.replace(".", "").isalnum():
         raise ValueError(f"ticker {ticker!r}")
     return ticker + QUOTE
-
-
-def optional_decimal(value: Any) -> Decimal | None:
-    if value is None or value == "":
-        return None
-    number = Decimal(str(value))
-    if not number.is_finite() or number < 0:
-        raise ValueError(f"unusable number {value!r}")
-    return number
-
-
-def required_decimal(value: Any) -> Decimal:
-    number = optional_decimal(value)
-    if number is None:
-        raise ValueError("a number is missing")
-    return number
 
 
 def _value(field: Any) -> str:

@@ -15,12 +15,11 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from tui_trader.domain.orders import Fill
+from tui_trader.numbers import optional_amount, required_amount
 from tui_trader.upbit.parse_orders import (
     SIDES,
     ParseError,
     UpbitOrder,
-    optional_decimal,
-    required_decimal,
     symbol_of,
 )
 
@@ -41,11 +40,11 @@ def parse_my_order(raw: Any) -> MyOrderEvent:
         symbol, quote = symbol_of(str(raw["code"]))
         side = SIDES[str(raw["ask_bid"]).lower()]
         kind, state = str(raw["order_type"]), str(raw["state"])
-        executed = required_decimal(raw["executed_volume"])
+        executed = required_amount(raw["executed_volume"])
         trading = state == "trade"
-        volume = optional_decimal(raw.get("volume"))
+        volume = optional_amount(raw.get("volume"))
         if trading:  # `volume` is the trade's: the order's is what ran plus what remains
-            left = optional_decimal(raw.get("remaining_volume"))
+            left = optional_amount(raw.get("remaining_volume"))
             volume = None if left is None or kind == "price" else executed + left
         report = UpbitOrder(
             client_order_id=str(raw.get("identifier") or raw["uuid"]),
@@ -54,20 +53,20 @@ def parse_my_order(raw: Any) -> MyOrderEvent:
             quote=quote,
             side=side,
             ord_type=kind,
-            price=None if kind == "price" or trading else optional_decimal(raw.get("price")),
+            price=None if kind == "price" or trading else optional_amount(raw.get("price")),
             volume=None if kind == "price" else volume,
             state=STATES[state],
             executed=executed,
-            paid_fee=optional_decimal(raw.get("paid_fee")) or Decimal(0),
+            paid_fee=optional_amount(raw.get("paid_fee")) or Decimal(0),
             created_at=_ms(raw.get("order_timestamp") or raw["timestamp"]),
             trades=None,
-            average=optional_decimal(raw.get("avg_price")),
+            average=optional_amount(raw.get("avg_price")),
         )
         fill = None
         if trading:
-            fee = optional_decimal(raw.get("trade_fee")) or Decimal(0)
-            fill = Fill(report.client_order_id, symbol, side, required_decimal(raw["volume"]),
-                        required_decimal(raw["price"]), fee, quote,
+            fee = optional_amount(raw.get("trade_fee")) or Decimal(0)
+            fill = Fill(report.client_order_id, symbol, side, required_amount(raw["volume"]),
+                        required_amount(raw["price"]), fee, quote,
                         _ms(raw.get("trade_timestamp") or raw["timestamp"]),
                         str(raw["trade_uuid"]))  # fmt: skip
     except (KeyError, TypeError, ValueError, InvalidOperation, AttributeError) as exc:

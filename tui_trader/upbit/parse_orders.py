@@ -18,6 +18,7 @@ from typing import Any
 from tui_trader.domain.enums import OrderStatus, OrderType, Side
 from tui_trader.domain.orders import Fill, Order
 from tui_trader.domain.portfolio import Balance
+from tui_trader.numbers import optional_amount, required_amount
 
 SIDES = {"bid": Side.BUY, "ask": Side.SELL}
 MARKET_TYPES = ("price", "market")  # market buy by amount, market sell by volume
@@ -157,11 +158,11 @@ def parse_order(raw: Any) -> UpbitOrder:
             quote=quote,
             side=SIDES[raw["side"]],
             ord_type=str(raw["ord_type"]),
-            price=optional_decimal(raw.get("price")) if raw["ord_type"] != "price" else None,
-            volume=optional_decimal(raw.get("volume")),
+            price=optional_amount(raw.get("price")) if raw["ord_type"] != "price" else None,
+            volume=optional_amount(raw.get("volume")),
             state=str(raw["state"]),
-            executed=optional_decimal(raw["executed_volume"]) or ZERO,
-            paid_fee=optional_decimal(raw.get("paid_fee")) or ZERO,
+            executed=optional_amount(raw["executed_volume"]) or ZERO,
+            paid_fee=optional_amount(raw.get("paid_fee")) or ZERO,
             created_at=_time(raw["created_at"]),
             trades=None if trades is None else tuple(_trade(t) for t in trades),
         )
@@ -178,8 +179,8 @@ def parse_balances(raw: Any) -> dict[str, Balance]:
         return {
             str(row["currency"]): Balance(
                 str(row["currency"]),
-                required_decimal(row["balance"]),
-                required_decimal(row["locked"]),
+                required_amount(row["balance"]),
+                required_amount(row["locked"]),
             )
             for row in raw
         }
@@ -188,25 +189,9 @@ def parse_balances(raw: Any) -> dict[str, Balance]:
 
 
 def _trade(raw: Any) -> UpbitTrade:
-    price, volume = required_decimal(raw["price"]), required_decimal(raw["volume"])
-    funds = optional_decimal(raw.get("funds")) or price * volume
+    price, volume = required_amount(raw["price"]), required_amount(raw["volume"])
+    funds = optional_amount(raw.get("funds")) or price * volume
     return UpbitTrade(str(raw["uuid"]), price, volume, funds, _time(raw["created_at"]))
-
-
-def optional_decimal(value: Any) -> Decimal | None:
-    if value is None:
-        return None
-    number = Decimal(str(value))
-    if not number.is_finite() or number < 0:
-        raise ValueError(f"unusable number {value!r}")
-    return number
-
-
-def required_decimal(value: Any) -> Decimal:
-    number = optional_decimal(value)
-    if number is None:
-        raise ValueError("a number is missing")
-    return number
 
 
 def _time(value: Any) -> datetime:
