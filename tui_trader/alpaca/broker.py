@@ -34,7 +34,7 @@ from tui_trader.alpaca.parse_orders import AlpacaOrder, ParseError, parse_balanc
 from tui_trader.alpaca.trade_stream import TradeUpdate, TradeUpdateStream
 from tui_trader.alpaca.trading_api import AlpacaRefused, AlpacaTrading
 from tui_trader.clock import Clock
-from tui_trader.domain.enums import OrderStatus, OrderType, Severity, Side
+from tui_trader.domain.enums import OrderStatus, OrderType, Side
 from tui_trader.domain.events import SafetyEvent, SafetyKind
 from tui_trader.domain.guards import GuardKind, GuardOrder, is_guard_id
 from tui_trader.domain.orders import Fill, Order
@@ -42,10 +42,10 @@ from tui_trader.domain.portfolio import Balance, Position
 from tui_trader.execution.broker import (
     BrokerError,
     BrokerEvent,
-    BrokerListener,
     GuardListener,
     NotSent,
 )
+from tui_trader.execution.client_id_broker import ClientIdBroker
 from tui_trader.execution.idempotency import CLIENT_ID_PREFIX
 
 log = logging.getLogger(__name__)
@@ -55,9 +55,10 @@ Reconcile = Callable[[str], Awaitable[object]]
 SafetyListener = Callable[[SafetyEvent], None]
 
 
-class AlpacaBroker:
+class AlpacaBroker(ClientIdBroker[OrderMemory]):
     name = "alpaca"
     venue = "Alpaca"
+    id_name = "client_order_id"
 
     def __init__(
         self,
@@ -73,16 +74,12 @@ class AlpacaBroker:
         stream_poll_s: float = 60.0,
         entry_exits: EntryExits | None = None,
     ) -> None:
-        self._api, self._assets, self._clock = api, dict(assets), clock
+        super().__init__(OrderMemory(), clock, on_safety)
+        self._api, self._assets = api, dict(assets)
         self._is_open, self._last_price = is_open, last_price
-        self._on_safety, self._stream = on_safety, stream
-        self._entry_exits = entry_exits
-        self._memory, self._guards, self.day_trades = OrderMemory(), GuardBook(), DayTradeBook()
+        self._stream, self._entry_exits = stream, entry_exits
+        self._guards, self.day_trades = GuardBook(), DayTradeBook()
         self._guard_calls = GuardCalls(api, self._assets, self._guards)
-        self._balances: dict[str, Balance] = {}
-        self._sent: set[str] = set()
-        self._listeners: list[BrokerListener] = []
-        self._reported: set[str] = set()
         self._poll = OrderPoll(
             self.poll_once,
             lambda: stream is not None and stream.up,
@@ -101,21 +98,12 @@ class AlpacaBroker:
         if self._stream is not None:
             self._stream.start(self._on_update, self._stream_up)
 
-    def subscribe(self, listener: BrokerListener) -> None:
-        self._listeners.append(listener)
-
     def reconcile_on_reconnect(self, reconcile: Reconcile) -> None:
         """Run `reconcile` after every reconnection of the trade_updates stream (not the
         first connection: live start reconciles already), as Binance's broker does after
         a re-subscription: events may have been missed meanwhile."""
         self._on_reconnect = reconcile
 
-    @property
-    def last_balances(self) -> dict[str, Balance]:
-        """Balances as of the last account read (no I/O)."""
-        return dict(self._balances)
-
-    # --- orders -----------------------------------------------------------------------
     async def submit(self, order: Order) -> Order:
         """Place `order` (module docstring); a sell first cancels our guards on its symbol,
         which hold the shares it sells (Alpaca holds a share for one sell at a time)."""
@@ -304,30 +292,6 @@ class AlpacaBroker:
     def _on_update(self, update: TradeUpdate) -> None:
         self._take(update.report, update.execution)
 
-    async def _settled(self, order: Order) -> Order:
-        try:
-            return await self.query(order.client_order_id) or order
-        except BrokerError:
-            return order
-
-    async def _recover(self, order: Order, why: str) -> Order:
-        try:
-            found = await self.query(order.client_order_id)
-        except BrokerError as exc:
-            raise BrokerError(f"{order.client_order_id}: outcome unknown ({why}): {exc}") from None
-        if found is None:
-            reason = f"not placed ({why}); Alpaca does not know the client_order_id"
-            return self._reject(order, reason)
-        return found
-
-    def _reject(self, order: Order, reason: str) -> Order:
-        rejected = order.evolve(
-            status=OrderStatus.REJECTED, reason=reason, updated_at=self._clock.now()
-        )
-        self._memory.add(rejected)
-        self._emit([rejected])
-        return rejected
-
     def _apply(self, model: Any) -> Order:
         return self._take_report(self._parse(model))
 
@@ -367,20 +331,3 @@ class AlpacaBroker:
                 self.day_trades.on_fill(event)
         self._emit(events)
         return events
-
-    def _emit(self, events: list[BrokerEvent]) -> None:
-        for event in events:
-            for listener in self._listeners:
-                try:
-                    listener(event)
-                except Exception:
-                    log.exception("broker listener failed on %r", event)
-
-    def _report_once(self, key: str, kind: SafetyKind, message: str) -> None:
-        if key in self._reported or self._on_safety is None:
-            return
-        self._reported.add(key)
-        try:
-            self._on_safety(SafetyEvent(self._clock.now(), Severity.WARNING, kind, message))
-        except Exception:
-            log.exception("safety listener failed")

@@ -23,12 +23,13 @@ from itertools import count
 from typing import Any, TypeVar
 
 from tui_trader.clock import Clock
-from tui_trader.domain.enums import OrderStatus, OrderType, Severity
+from tui_trader.domain.enums import OrderStatus, OrderType
 from tui_trader.domain.events import SafetyEvent, SafetyKind
 from tui_trader.domain.orders import Fill, Order
 from tui_trader.domain.portfolio import Balance, Position
 from tui_trader.domain.rules import SymbolRules
-from tui_trader.execution.broker import BrokerError, BrokerEvent, BrokerListener, NotSent
+from tui_trader.execution.broker import BrokerError, BrokerEvent, NotSent
+from tui_trader.execution.client_id_broker import ClientIdBroker
 from tui_trader.execution.idempotency import CLIENT_ID_PREFIX
 from tui_trader.upbit.exchange import PAGE, UpbitExchange, UpbitRefused
 from tui_trader.upbit.my_order import MyOrderEvent
@@ -44,9 +45,10 @@ SafetyListener = Callable[[SafetyEvent], None]
 T = TypeVar("T")
 
 
-class UpbitBroker:
+class UpbitBroker(ClientIdBroker[OrderMemory]):
     name = "upbit"
     venue = "Upbit"
+    id_name = "identifier"
 
     def __init__(
         self,
@@ -61,15 +63,10 @@ class UpbitBroker:
         stream: MyOrderStream | None = None,
         stream_poll_s: float = 60.0,
     ) -> None:
+        super().__init__(OrderMemory(), clock, on_safety)
         self._exchange, self._rules, self._quote = exchange, dict(rules), quote
-        self._clock, self._last_price = clock, last_price
-        self._on_safety, self._poll_s = on_safety, poll_s
-        self._memory = OrderMemory()
-        self._sent: set[str] = set()
-        self._listeners: list[BrokerListener] = []
-        self._reported: set[str] = set()  # foreign or unreadable orders already reported
+        self._last_price, self._poll_s = last_price, poll_s
         self._poller: asyncio.Task[None] | None = None
-        self._balances: dict[str, Balance] = {}
         self._stream, self._stream_poll_s = stream, stream_poll_s
         self._last_poll = 0.0  # loop time of the last poll
 
@@ -81,15 +78,6 @@ class UpbitBroker:
         if self._stream is not None:
             self._stream.start(self._on_stream, self.poll_once)
 
-    def subscribe(self, listener: BrokerListener) -> None:
-        self._listeners.append(listener)
-
-    @property
-    def last_balances(self) -> dict[str, Balance]:
-        """Balances as of the last accounts reply (no I/O)."""
-        return dict(self._balances)
-
-    # --- orders -----------------------------------------------------------------------
     async def submit(self, order: Order) -> Order:
         cid = order.client_order_id
         if cid in self._sent:
@@ -250,32 +238,6 @@ class UpbitBroker:
         if event.fill is not None and self._memory.book(event.fill):
             self._emit([event.fill])
 
-    async def _settled(self, order: Order) -> Order:
-        """Ask once more how `order` stands (a market order fills at once, a cancel
-        completes at once); if Upbit does not answer, polling will."""
-        try:
-            return await self.query(order.client_order_id) or order
-        except BrokerError:
-            return order
-
-    async def _recover(self, order: Order, why: str) -> Order:
-        """The placement's outcome is unknown: ask Upbit by identifier."""
-        try:
-            found = await self.query(order.client_order_id)
-        except BrokerError as exc:
-            raise BrokerError(f"{order.client_order_id}: outcome unknown ({why}): {exc}") from None
-        if found is None:
-            return self._reject(order, f"not placed ({why}); Upbit does not know the identifier")
-        return found
-
-    def _reject(self, order: Order, reason: str) -> Order:
-        rejected = order.evolve(
-            status=OrderStatus.REJECTED, reason=reason, updated_at=self._clock.now()
-        )
-        self._memory.add(rejected)
-        self._emit([rejected])
-        return rejected
-
     def _apply(self, reply: Any) -> Order:
         report = self._parse(reply)
         self._take(report)
@@ -307,20 +269,3 @@ class UpbitBroker:
             return await call
         except UpbitRefused as exc:
             raise BrokerError(str(exc)) from None
-
-    def _emit(self, events: list[BrokerEvent]) -> None:
-        for event in events:
-            for listener in self._listeners:
-                try:
-                    listener(event)
-                except Exception:  # one broken listener must not starve the others
-                    log.exception("broker listener failed on %r", event)
-
-    def _report_once(self, key: str, kind: SafetyKind, message: str) -> None:
-        if key in self._reported or self._on_safety is None:
-            return
-        self._reported.add(key)
-        try:
-            self._on_safety(SafetyEvent(self._clock.now(), Severity.WARNING, kind, message))
-        except Exception:
-            log.exception("safety listener failed")
