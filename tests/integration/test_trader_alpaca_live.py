@@ -11,6 +11,9 @@ The trader's wall clock runs from a Wednesday in winter at 15:00 UTC (New York's
 so the market is open whenever the test runs."""
 
 import asyncio
+import os
+import signal
+import sys
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -202,3 +205,44 @@ async def test_nothing_is_sent_while_the_market_is_closed_and_the_reason_is_said
         assert refused is not None and refused.status is OrderStatus.REJECTED
         assert "market is closed" in refused.reason and "no extended-hours" in refused.reason
         assert exchange.posted() == []
+
+
+async def test_kill_9_mid_order_then_restart_books_the_fill_once_and_sends_nothing_again(
+    venue: Venue, keyring: Callable[[], None], tmp_path: Path
+) -> None:
+    """A real live process is killed with SIGKILL while its limit entry rests on Alpaca;
+    the entry fills while nothing runs; the restarted trader leaves it unfinished until
+    the live broker can be asked, then finds it by client_order_id, books the fill once
+    and sends nothing again."""
+    exchange, url = venue
+    (tmp_path / LIVE_TOKEN_FILE).write_text("yes")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHON_KEYRING_BACKEND"}
+    child = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "tests.e2e.alpaca_child", url, str(tmp_path),
+        stdout=asyncio.subprocess.PIPE, cwd=Path(__file__).parents[2], env=env,
+    )  # fmt: skip
+    assert child.stdout is not None
+    try:
+        async with asyncio.timeout(30):
+            cid = (await child.stdout.readline()).decode().strip()
+        assert cid and exchange.account.placed == [cid]
+    finally:
+        child.send_signal(signal.SIGKILL)
+        await child.wait()
+    assert child.returncode == -signal.SIGKILL
+    order = exchange.account.by_client(cid)
+    assert order is not None and order.status == "new"
+    exchange.account.trade(order, Decimal(2), Decimal(180))  # while none runs
+    keyring()
+    async with running_engine(live_trader(tmp_path, url)) as again:
+        unfinished = [coid for _intent, coid in await again.parts.journal.unfinished_intents()]
+        assert unfinished == [cid]  # not decided by the paper broker: left for the live one
+        await again.enable_live(LIVE_PHRASE)
+        await again.parts.journal.flush()
+        [journaled] = [o for o in await again.parts.journal.orders() if o.client_order_id == cid]
+        assert journaled.status is OrderStatus.FILLED
+        fills = [f for f in await again.parts.journal.fills() if f.symbol == "AAPLUSD"]
+        assert [(f.client_order_id, f.quantity) for f in fills] == [(cid, Decimal(2))]
+        assert again.core.parts.portfolio.balance("AAPL") == Decimal(2)
+        assert await again.parts.journal.integrity_check() == []
+    assert exchange.account.placed == [cid]  # never sent twice
