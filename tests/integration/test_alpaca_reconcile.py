@@ -10,12 +10,12 @@ from decimal import Decimal
 
 from tests.alpaca_orders_support import alpaca_broker, an_order
 from tests.doubles.alpaca_trading import AlpacaTradingDouble
-from tui_trader.binance.reconcile import Reconciler
 from tui_trader.clock import SystemClock
 from tui_trader.domain.enums import OrderStatus, OrderType, Severity, Side
 from tui_trader.domain.events import SafetyEvent
 from tui_trader.domain.orders import Fill, Order
 from tui_trader.domain.portfolio import Balance, Position
+from tui_trader.execution.reconcile import Reconciler
 from tui_trader.safety.trading_state import TradingMode, TradingState
 
 

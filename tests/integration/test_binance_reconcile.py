@@ -12,7 +12,6 @@ import pytest
 from tests.doubles.binance_exchange import BinanceExchangeDouble
 from tests.integration.conftest_binance import exchange_fixture, spec_fixture  # noqa: F401
 from tui_trader.binance.client import ClientSpec
-from tui_trader.binance.reconcile import Reconciler
 from tui_trader.binance.spot_broker import BinanceSpotBroker
 from tui_trader.clock import SystemClock
 from tui_trader.domain.enums import IntentPurpose, OrderStatus, OrderType, Severity, Side
@@ -20,6 +19,7 @@ from tui_trader.domain.events import SafetyEvent
 from tui_trader.domain.orders import Fill, Order
 from tui_trader.domain.portfolio import Balance, Position
 from tui_trader.execution.broker import BrokerEvent
+from tui_trader.execution.reconcile import Reconciler
 from tui_trader.resilience.retry import Backoff
 from tui_trader.safety.trading_state import HoldReason, TradingChange, TradingMode, TradingState
 

@@ -8,12 +8,12 @@ from decimal import Decimal
 
 from tests.doubles.upbit_exchange import UpbitExchangeDouble
 from tests.upbit_orders_support import an_order, upbit_broker
-from tui_trader.binance.reconcile import Reconciler
 from tui_trader.clock import SystemClock
 from tui_trader.domain.enums import OrderStatus, OrderType, Severity, Side
 from tui_trader.domain.events import SafetyEvent
 from tui_trader.domain.orders import Fill, Order
 from tui_trader.domain.portfolio import Balance, Position
+from tui_trader.execution.reconcile import Reconciler
 from tui_trader.safety.trading_state import TradingMode, TradingState
 
 

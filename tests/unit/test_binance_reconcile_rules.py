@@ -8,16 +8,16 @@ import pytest
 
 from tui_trader.binance.parse import ParseError
 from tui_trader.binance.parse_trades import parse_order_trades
-from tui_trader.binance.reconcile import (
+from tui_trader.binance.tracker import OrderTracker
+from tui_trader.domain.enums import OrderStatus, OrderType, Severity, Side
+from tui_trader.domain.orders import Fill, Order
+from tui_trader.domain.portfolio import Balance, Position
+from tui_trader.execution.reconcile import (
     Difference,
     Reconciliation,
     compare_balances,
     compare_positions,
 )
-from tui_trader.binance.tracker import OrderTracker
-from tui_trader.domain.enums import OrderStatus, OrderType, Severity, Side
-from tui_trader.domain.orders import Fill, Order
-from tui_trader.domain.portfolio import Balance, Position
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 

@@ -1,5 +1,5 @@
 """AlpacaBroker: US stock orders on Alpaca (the Broker protocol, execution/broker.py; the
-ExchangeAccount protocol of binance/reconcile.py; GuardVenue for stops Alpaca holds).
+ExchangeAccount protocol of execution/reconcile.py; GuardVenue for stops Alpaca holds).
 
 Rules it keeps (as UpbitBroker does):
 - our client order id is Alpaca's `client_order_id`, and an id is sent at most once: a

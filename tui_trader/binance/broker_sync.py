@@ -17,13 +17,13 @@ from tui_trader.binance.filters import rules_from_exchange_info
 from tui_trader.binance.parse import ParseError
 from tui_trader.binance.parse_trades import parse_order_trades
 from tui_trader.binance.rate_budget import DEFAULT_LIMITS, RateBudget, limits_from_exchange_info
-from tui_trader.binance.reconcile import sync_orders
 from tui_trader.binance.user_stream import UserStream
 from tui_trader.binance.user_watch import UserDataTasks, UserDataWatch
 from tui_trader.domain.enums import Severity
 from tui_trader.domain.events import SafetyKind
 from tui_trader.domain.orders import Fill, Order
 from tui_trader.execution.broker import BrokerError
+from tui_trader.execution.reconcile import sync_orders
 
 ReconnectHook = Callable[[str], Awaitable[object]]
 T = TypeVar("T")

@@ -24,7 +24,6 @@ from tui_trader.binance.key_check import KeyPermissionError, check_key
 from tui_trader.binance.key_names import exchange_key_name
 from tui_trader.binance.klines import recent_klines
 from tui_trader.binance.parse import ParseError
-from tui_trader.binance.reconcile import Reconciler, TraderBook
 from tui_trader.binance.spot_broker import BinanceSpotBroker
 from tui_trader.clock import Clock
 from tui_trader.config import Settings
@@ -32,6 +31,7 @@ from tui_trader.domain.enums import MarketKind, Severity
 from tui_trader.domain.events import SafetyEvent, SafetyKind
 from tui_trader.domain.market import Candle
 from tui_trader.domain.rules import SymbolRules
+from tui_trader.execution.reconcile import Reconciler, TraderBook
 from tui_trader.resilience.retry import Backoff
 from tui_trader.safety.trading_state import TradingState
 from tui_trader.secrets import ExchangeKeys, KeyMode

@@ -18,7 +18,7 @@ from tui_trader.runtime.trader_port import TraderPort
 
 if TYPE_CHECKING:
     from tui_trader.alpaca.broker import AlpacaBroker
-    from tui_trader.binance.reconcile import Reconciler, TraderBook
+    from tui_trader.execution.reconcile import Reconciler, TraderBook
 
 MarketOpen = Callable[[datetime], bool]
 
@@ -66,7 +66,7 @@ def alpaca_reconciler(
 ) -> "Reconciler":
     """Reconciliation at live start (the caller runs it) and after every reconnection
     of the trade_updates stream (events may have been missed meanwhile)."""
-    from tui_trader.binance.reconcile import Reconciler
+    from tui_trader.execution.reconcile import Reconciler
 
     reconciler = Reconciler(
         broker,

@@ -48,10 +48,10 @@ if TYPE_CHECKING:
     from tui_trader.alpaca.venue_parts import AlpacaTiming
     from tui_trader.binance.client import Endpoints
     from tui_trader.binance.futures_account import AccountUpdate
-    from tui_trader.binance.reconcile import Reconciler
     from tui_trader.binance.venue_parts import Timing
     from tui_trader.execution.broker import Broker, BrokerEvent
     from tui_trader.execution.divergence import DivergenceReport
+    from tui_trader.execution.reconcile import Reconciler
     from tui_trader.runtime.exchange_retry import LinkParts
     from tui_trader.runtime.trader_port import TraderPort
     from tui_trader.runtime.venue_connect import LiveBroker

@@ -17,7 +17,6 @@ from tui_trader.runtime.warmup import history_needed
 if TYPE_CHECKING:
     from tui_trader.alpaca.broker import AlpacaBroker
     from tui_trader.alpaca.venue_parts import AlpacaParts
-    from tui_trader.binance.reconcile import Reconciler, TraderBook
     from tui_trader.binance.venue_parts import (
         AccountListener,
         BinanceBroker,
@@ -26,6 +25,7 @@ if TYPE_CHECKING:
     )
     from tui_trader.config import Settings
     from tui_trader.domain.rules import SymbolRules
+    from tui_trader.execution.reconcile import Reconciler, TraderBook
     from tui_trader.runtime.exchange_link import ExchangeSetup
     from tui_trader.runtime.exchange_retry import LinkParts
     from tui_trader.runtime.trader_port import TraderPort
@@ -247,7 +247,7 @@ def venue_reconciler(
     clock, on_safety, trading = trader.wall_clock, trader.record_safety, trader.core.state
     tolerance = trader.settings.balance_mismatch_tolerance
     if isinstance(broker, UpbitBroker):
-        from tui_trader.binance.reconcile import Reconciler
+        from tui_trader.execution.reconcile import Reconciler
 
         return Reconciler(
             broker, book, clock=clock, on_safety=on_safety, trading=trading, tolerance=tolerance

@@ -170,7 +170,7 @@ class UpbitBroker(ClientIdBroker[OrderMemory]):
             self._poller = None
         await self._exchange.close()
 
-    # --- reconciliation (the ExchangeAccount protocol of binance/reconcile.py) --------
+    # --- reconciliation (the ExchangeAccount protocol of execution/reconcile.py) --------
     def remember(self, orders: Iterable[Order], fill_keys: Iterable[tuple[str, str]]) -> None:
         """What the journal knows after a restart: these ids are never sent again, and
         fills already booked (symbol, Upbit trade uuid) are never emitted again."""

@@ -1,4 +1,4 @@
-"""Reconciliation: make what the trader believes agree with what Binance holds.
+"""Reconciliation: make what the trader believes agree with what the venue holds.
 
 Runs on start (after a crash the journal may be behind the exchange) and after every
 user-data reconnect (events may have been missed meanwhile). Orders and fills are
@@ -29,10 +29,10 @@ SOURCE = "reconciliation"  # who holds the trading state while reconciling
 
 
 class ExchangeAccount(Protocol):
-    """What a venue's broker offers for reconciliation (Binance spot and futures, Upbit)."""
+    """What a venue's broker offers for reconciliation (Binance spot and futures, Upbit, Alpaca)."""
 
     name: str
-    venue: str  # how messages name the venue: Binance, Upbit
+    venue: str  # how messages name the venue: Binance, Upbit, Alpaca
 
     def remember(self, orders: Iterable[Order], fill_keys: Iterable[tuple[str, str]]) -> None: ...
 
