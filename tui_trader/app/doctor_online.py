@@ -1,11 +1,13 @@
 """Doctor checks that talk to the venue (only with --online): clock skew against the
 server time, and whether the live API key may withdraw (it must not). On VENUE=upbit
-both ask Upbit (doctor_upbit.py); on VENUE=alpaca (paper only) the clock check asks
-Alpaca's clock and data with its keys (alpaca/probe.py)."""
+both ask Upbit (doctor_upbit.py); on VENUE=alpaca the clock check asks Alpaca's clock
+and data with its keys (alpaca/probe.py) and the key check reads the account behind the
+live key (doctor_alpaca.py)."""
 
 import asyncio
 from typing import Any
 
+from tui_trader.app.doctor_alpaca import alpaca_key_check
 from tui_trader.app.doctor_checks import CheckResult, DoctorContext, open_store
 from tui_trader.app.doctor_upbit import upbit_clock_check, upbit_key_check
 from tui_trader.secrets import SecretsError, resolve_exchange_keys
@@ -67,15 +69,18 @@ async def api_key_check(ctx: DoctorContext) -> CheckResult:
             "api key", "WARN", "withdrawal permission unknown offline: pass --online"
         )
     await open_store(ctx)
-    upbit = ctx.settings.venue == "upbit"
+    venue = ctx.settings.venue
+    name = venue if venue in ("upbit", "alpaca") else None  # Binance: its env's own entry
     try:
-        keys = await resolve_exchange_keys("live", ctx.env, ctx.store, "upbit" if upbit else None)
+        keys = await resolve_exchange_keys("live", ctx.env, ctx.store, name)
     except SecretsError as exc:
         return CheckResult("api key", "FAIL", str(exc))
     if keys is None:
         return CheckResult("api key", "FAIL", "live mode without Binance keys in the keyring")
-    if upbit:
+    if venue == "upbit":
         return await upbit_key_check(ctx, keys)
+    if venue == "alpaca":
+        return await alpaca_key_check(ctx, keys)
     return await _restrictions(ctx, keys.api_key, keys.api_secret)
 
 
