@@ -15,6 +15,7 @@ import pytest
 from tests.doubles.alpaca_data import KEY_ID, SECRET
 from tests.doubles.alpaca_stream import AlpacaStream, alpaca_venue, new_venue, stream_base
 from tests.e2e.test_tmux import TMUX, Tmux
+from tests.e2e.venue_tmux import assert_venue_header, start_cancel_a_kill_and_quit
 
 pytestmark = pytest.mark.e2e
 
@@ -48,19 +49,5 @@ async def test_paper_on_alpaca_in_tmux(alpaca_session: tuple[Tmux, AlpacaStream]
     opened = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=1)
     await stream.bar("AAPL", opened, Decimal("187.43"))
     screen = await wait(session.wait_for, "187.43", "eq 10,000.00 USD")
-    first = screen.splitlines()[0].strip()
-    if session.size == (80, 24):
-        assert first.startswith("PAPER  IDLE") and "alpaca" in screen.splitlines()[1], screen
-    else:
-        assert first.startswith("PAPER · Alpaca  IDLE") and "alpaca" in first, screen
-
-    session.keys("s")
-    await wait(session.wait_for, "RUNNING", "ACTIVE")
-    session.keys("k")
-    await wait(session.wait_for, "KILL SWITCH", "Yes, activate kill switch")
-    session.keys("Enter")  # Cancel has the focus
-    await wait(session.wait_for, "KILL SWITCH", gone=True)
-    session.keys("q")
-    await wait(session.wait_for, "Trading is RUNNING")
-    session.keys("Tab", "Enter")  # from Cancel to Quit
-    assert await wait(session.exit_status) == 0
+    assert_venue_header(session, screen, "Alpaca")
+    await start_cancel_a_kill_and_quit(session)

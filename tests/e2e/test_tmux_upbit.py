@@ -13,6 +13,7 @@ import pytest
 from tests.doubles.upbit_quotation import UpbitQuotation
 from tests.doubles.upbit_stream import UpbitStream, upbit_venue, ws_url
 from tests.e2e.test_tmux import TMUX, Tmux
+from tests.e2e.venue_tmux import assert_venue_header, start_cancel_a_kill_and_quit
 
 pytestmark = pytest.mark.e2e
 BTC = "KRW-BTC"
@@ -44,19 +45,5 @@ async def test_paper_on_upbit_in_tmux(upbit_session: tuple[Tmux, UpbitStream]) -
     await stream.wait_subscribed(1)
     await stream.ticker(BTC, 90_000_000, "0.5", datetime.now(UTC))
     screen = await wait(session.wait_for, "90000000", "eq 100,000,000 KRW")
-    first = screen.splitlines()[0].strip()
-    if session.size == (80, 24):
-        assert first.startswith("PAPER  IDLE") and "upbit" in screen.splitlines()[1], screen
-    else:
-        assert first.startswith("PAPER · Upbit  IDLE") and "upbit" in first, screen
-
-    session.keys("s")
-    await wait(session.wait_for, "RUNNING", "ACTIVE")
-    session.keys("k")
-    await wait(session.wait_for, "KILL SWITCH", "Yes, activate kill switch")
-    session.keys("Enter")  # Cancel has the focus
-    await wait(session.wait_for, "KILL SWITCH", gone=True)
-    session.keys("q")
-    await wait(session.wait_for, "Trading is RUNNING")
-    session.keys("Tab", "Enter")  # from Cancel to Quit
-    assert await wait(session.exit_status) == 0
+    assert_venue_header(session, screen, "Upbit")
+    await start_cancel_a_kill_and_quit(session)

@@ -11,9 +11,6 @@ The trader's wall clock runs from a Wednesday in winter at 15:00 UTC (New York's
 so the market is open whenever the test runs."""
 
 import asyncio
-import os
-import signal
-import sys
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -29,6 +26,7 @@ from tests.doubles.alpaca_trading import AlpacaTradingDouble
 from tests.doubles.memory_keyring import MemoryKeyring, keyring_installed
 from tests.doubles.upbit_quotation import serve
 from tests.integration.test_trader_alpaca import FAST
+from tests.live_restart_support import live_books_it_once, placed_then_killed
 from tests.trader_support import START, entry_groups, make_settings, running_engine
 from tui_trader.domain.enums import IntentPurpose, OrderStatus, OrderType, Side
 from tui_trader.domain.orders import OrderIntent
@@ -216,33 +214,14 @@ async def test_kill_9_mid_order_then_restart_books_the_fill_once_and_sends_nothi
     and sends nothing again."""
     exchange, url = venue
     (tmp_path / LIVE_TOKEN_FILE).write_text("yes")
-    env = {k: v for k, v in os.environ.items() if k != "PYTHON_KEYRING_BACKEND"}
-    child = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "tests.e2e.alpaca_child", url, str(tmp_path),
-        stdout=asyncio.subprocess.PIPE, cwd=Path(__file__).parents[2], env=env,
-    )  # fmt: skip
-    assert child.stdout is not None
-    try:
-        async with asyncio.timeout(30):
-            cid = (await child.stdout.readline()).decode().strip()
-        assert cid and exchange.account.placed == [cid]
-    finally:
-        child.send_signal(signal.SIGKILL)
-        await child.wait()
-    assert child.returncode == -signal.SIGKILL
+    cid = await placed_then_killed("tests.e2e.alpaca_child", url, tmp_path)
+    assert exchange.account.placed == [cid]
     order = exchange.account.by_client(cid)
     assert order is not None and order.status == "new"
     exchange.account.trade(order, Decimal(2), Decimal(180))  # while none runs
     keyring()
     async with running_engine(live_trader(tmp_path, url)) as again:
-        unfinished = [coid for _intent, coid in await again.parts.journal.unfinished_intents()]
-        assert unfinished == [cid]  # not decided by the paper broker: left for the live one
-        await again.enable_live(LIVE_PHRASE)
-        await again.parts.journal.flush()
-        [journaled] = [o for o in await again.parts.journal.orders() if o.client_order_id == cid]
-        assert journaled.status is OrderStatus.FILLED
-        fills = [f for f in await again.parts.journal.fills() if f.symbol == "AAPLUSD"]
-        assert [(f.client_order_id, f.quantity) for f in fills] == [(cid, Decimal(2))]
+        await live_books_it_once(again, cid, Decimal(2))
         assert again.core.parts.portfolio.balance("AAPL") == Decimal(2)
         assert await again.parts.journal.integrity_check() == []
     assert exchange.account.placed == [cid]  # never sent twice

@@ -5,10 +5,6 @@ keys in the keyring (`upbit`), the typed phrase, a key that passes the key check
 orders go through the same gate and engine, once per intent, and a restart reconciles
 with Upbit by identifier before anything new is sent."""
 
-import asyncio
-import os
-import signal
-import sys
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -22,6 +18,7 @@ from tests.doubles.upbit_exchange import ACCESS, SECRET, UpbitExchangeDouble
 from tests.doubles.upbit_quotation import UpbitQuotation, serve
 from tests.doubles.upbit_stream import UpbitStream
 from tests.integration.test_trader_upbit import until, upbit_trader
+from tests.live_restart_support import live_books_it_once, placed_then_killed
 from tests.trader_support import START, only_stopped, running_engine
 from tui_trader.app.headless import go_live
 from tui_trader.domain.enums import IntentPurpose, OrderStatus, OrderType, Side
@@ -184,33 +181,14 @@ async def test_kill_9_mid_order_then_restart_books_the_fill_once_and_sends_nothi
     the fill once and sends nothing again."""
     _stream, exchange, url = venue
     (tmp_path / LIVE_TOKEN_FILE).write_text("yes")
-    env = {k: v for k, v in os.environ.items() if k != "PYTHON_KEYRING_BACKEND"}
-    child = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "tests.e2e.upbit_child", url, str(tmp_path),
-        stdout=asyncio.subprocess.PIPE, cwd=Path(__file__).parents[2], env=env,
-    )  # fmt: skip
-    assert child.stdout is not None
-    try:
-        async with asyncio.timeout(30):
-            cid = (await child.stdout.readline()).decode().strip()
-        assert cid and exchange.account.placed == [cid]
-    finally:
-        child.send_signal(signal.SIGKILL)
-        await child.wait()
-    assert child.returncode == -signal.SIGKILL
+    cid = await placed_then_killed("tests.e2e.upbit_child", url, tmp_path)
+    assert exchange.account.placed == [cid]
     order = exchange.account.find(cid)
     assert order is not None
     exchange.account.trade(order, Decimal("0.001"), order.created_at)  # while none runs
     keyring()
     async with running_engine(live_trader(tmp_path, url)) as again:
-        unfinished = [coid for _intent, coid in await again.parts.journal.unfinished_intents()]
-        assert unfinished == [cid]  # not decided by the paper broker: left for the live one
-        await again.enable_live(LIVE_PHRASE)
-        await again.parts.journal.flush()
-        [journaled] = [o for o in await again.parts.journal.orders() if o.client_order_id == cid]
-        assert journaled.status is OrderStatus.FILLED
-        fills = await again.parts.journal.fills()
-        assert [(f.client_order_id, f.quantity) for f in fills] == [(cid, Decimal("0.001"))]
+        await live_books_it_once(again, cid, Decimal("0.001"))
         assert again.core.parts.portfolio.balance("BTC") == Decimal("0.001")
         assert only_stopped(again)
         assert await again.parts.journal.integrity_check() == []
