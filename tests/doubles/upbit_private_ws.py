@@ -1,8 +1,11 @@
-"""Upbit's private WebSocket (`/websocket/v1/private`, `myOrder`) on the exchange double:
-the handshake's JWT verified like a REST call's (a bad one refused with Upbit's error
-body), and every change of the double's book told as myOrder frames: a new order
-(`wait`), each trade (`trade`, with the trade's price and volume), then `done` or
-`cancel`. The book is watched every WATCH_S, so a test's `account.trade()` shows on the
+"""Upbit's private WebSocket (`/websocket/v1/private`, `myOrder` and `myAsset`) on the
+exchange double: the handshake's JWT verified like a REST call's (a bad one refused with
+Upbit's error body), and every change of the double's book told as myOrder frames: a
+new order (`wait`), each trade (`trade`, with the trade's price and volume), then `done`
+or `cancel`; every change of its balances (a trade, or a test's deposit or withdrawal)
+as a myAsset frame listing the assets that changed, to connections that subscribed to
+it. A myAsset subscription with market codes gets Upbit's WRONG_FORMAT error frame.
+The book is watched every WATCH_S, so a test's `account.trade()` shows on the
 stream as Upbit's own executions would. Events while nobody listens are lost, as on
 Upbit, unless `replay_missed` (then they come late, after the next connect).
 Faults: `drop()` closes every connection; `accepting = False` refuses handshakes (503);
@@ -13,6 +16,7 @@ import asyncio
 import json
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -24,7 +28,10 @@ WATCH_S = 0.02
 NEGATIVE = {"type": "myOrder", "code": "KRW-BTC", "uuid": "u", "ask_bid": "BID",
             "order_type": "limit", "state": "trade", "executed_volume": -1,
             "timestamp": 1}  # fmt: skip
-JUNK = ["not json at all", '{"type": "myOrder", "code": "KRW-BTC"}', "[1, 2]", json.dumps(NEGATIVE)]
+FAR = {**NEGATIVE, "state": "wait", "executed_volume": 0, "timestamp": 1e300}
+NO_ASSETS = {"type": "myAsset", "assets": [], "timestamp": 1}
+JUNK = ["not json at all", '{"type": "myOrder", "code": "KRW-BTC"}', "[1, 2]", json.dumps(NEGATIVE),
+        json.dumps(FAR), json.dumps(NO_ASSETS)]  # fmt: skip
 Verify = Callable[[web.Request], web.Response | None]
 
 
@@ -65,6 +72,9 @@ class PrivateStreamDouble:
     connects: int = 0
     sent: int = 0
     sockets: set[web.WebSocketResponse] = field(default_factory=set)
+    asset_sockets: set[web.WebSocketResponse] = field(default_factory=set)
+    subscriptions: list[list[dict[str, Any]]] = field(default_factory=list)
+    _balances: dict[str, Decimal] | None = None  # as last told
     _seen: dict[str, tuple[str, int]] = field(default_factory=dict)
     _missed: list[str] = field(default_factory=list)
 
@@ -77,11 +87,14 @@ class PrivateStreamDouble:
         ws = web.WebSocketResponse()
         await ws.prepare(request)
         self.connects += 1
-        first = await ws.receive()  # the subscription: [{"ticket"}, {"type": "myOrder"}]
-        if first.type is not WSMsgType.TEXT or json.loads(first.data)[1]["type"] != "myOrder":
+        first = await ws.receive()  # the subscription: [{"ticket"}, {"type": ...}, ...]
+        types = await self._subscribe(ws, first)
+        if "myOrder" not in types:
             await ws.close()
             return ws
         self.sockets.add(ws)
+        if "myAsset" in types:
+            self.asset_sockets.add(ws)
         if self.replay_missed:
             missed, self._missed = self._missed, []
             for text in missed:
@@ -92,7 +105,22 @@ class PrivateStreamDouble:
                     await ws.send_str('{"status":"UP"}')
         finally:
             self.sockets.discard(ws)
+            self.asset_sockets.discard(ws)
         return ws
+
+    async def _subscribe(self, ws: web.WebSocketResponse, first: Any) -> set[str]:
+        """The data types subscribed; none (after Upbit's error frame) if malformed."""
+        try:
+            request = json.loads(first.data)
+            self.subscriptions.append(request)
+            kinds = {str(part["type"]): part for part in request[1:] if "type" in part}
+        except (TypeError, ValueError, KeyError, IndexError):
+            kinds = {}
+        if not kinds or "codes" in kinds.get("myAsset", {}):
+            error = {"name": "WRONG_FORMAT", "message": "request frame not understood"}
+            await ws.send_bytes(json.dumps({"error": error}).encode())
+            return set()
+        return set(kinds)
 
     async def drop(self) -> None:
         for ws in list(self.sockets):
@@ -118,6 +146,25 @@ class PrivateStreamDouble:
                     self._missed.append(text)
                 for ws in list(self.sockets):
                     await self._send(ws, text)
+            assets = self._asset_frame()
+            for ws in list(self.asset_sockets) if assets else []:
+                await self._send(ws, assets)
+
+    def _asset_frame(self) -> str:
+        """A myAsset frame of the balances changed since the last look ("" if none)."""
+        now, before = dict(self.account.balances), self._balances
+        self._balances = now
+        if before is None:
+            return ""
+        changed = sorted(a for a in now.keys() | before.keys() if now.get(a) != before.get(a))
+        if not changed:
+            return ""
+        ms = int(datetime.now(UTC).timestamp() * 1000)
+        rows = [{"currency": a, "balance": float(now.get(a, Decimal(0))), "locked": 0.0}
+                for a in changed]  # fmt: skip
+        return json.dumps({"type": "myAsset", "asset_uuid": "a", "assets": rows,
+                           "asset_timestamp": ms, "timestamp": ms,
+                           "stream_type": "REALTIME"})  # fmt: skip
 
     async def _send(self, ws: web.WebSocketResponse, text: str) -> None:
         if self.silent or ws.closed:

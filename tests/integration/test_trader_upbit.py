@@ -27,7 +27,7 @@ from tui_trader.runtime.trader import Trader
 from tui_trader.upbit.venue_parts import UpbitTiming
 
 BTC = "KRW-BTC"
-FAST = UpbitTiming(request_timeout_s=2.0, pause_s=0.01, stale_after_s=2.0,
+FAST = UpbitTiming(request_timeout_s=2.0, pause_s=0.01, stale_after_s=2.0, asset_settle_s=0.2,
                    backoff=Backoff(base_s=0.02, max_s=0.1, jitter=0.5),
                    retry=Backoff(base_s=0.05, max_s=0.1, jitter=0.5))  # fmt: skip
 

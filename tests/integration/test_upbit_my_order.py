@@ -140,7 +140,7 @@ async def test_malformed_frames_are_counted_and_skipped() -> None:
         order = await resting(run, "ws-junk")
         trade(run, order, "0.0005")
         await until(lambda: len(run.fills) == 1)
-        assert run.stream is not None and run.stream.counts["bad_frames"] == 4
+        assert run.stream is not None and run.stream.counts["bad_frames"] == 6
         assert run.stream.up and double.private.connects == 1 and queries(run) == 0
         (bad,) = [e for e in run.safety if e.kind is SafetyKind.BAD_USER_EVENT]
         assert "frame skipped" in bad.message

@@ -18,7 +18,7 @@ Rules it keeps (as UpbitBroker does):
 - orders someone else placed are adopted from the open-orders list and reported once."""
 
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -51,7 +51,6 @@ from tui_trader.execution.idempotency import CLIENT_ID_PREFIX
 log = logging.getLogger(__name__)
 NOT_UNIQUE = 40010001  # "client_order_id must be unique"
 PriceSource = Callable[[str], Decimal | None]
-Reconcile = Callable[[str], Awaitable[object]]
 SafetyListener = Callable[[SafetyEvent], None]
 
 
@@ -87,8 +86,6 @@ class AlpacaBroker(ClientIdBroker[OrderMemory]):
             stream_poll_s=stream_poll_s,
             on_failure=self._poll_failed,
         )
-        self._connections = 0  # trade_updates (re)connections so far
-        self._on_reconnect: Reconcile | None = None
 
     async def start(self) -> None:
         """Open the client, read the account (day trades), start polling and the stream."""
@@ -97,12 +94,6 @@ class AlpacaBroker(ClientIdBroker[OrderMemory]):
         self._poll.start()
         if self._stream is not None:
             self._stream.start(self._on_update, self._stream_up)
-
-    def reconcile_on_reconnect(self, reconcile: Reconcile) -> None:
-        """Run `reconcile` after every reconnection of the trade_updates stream (not the
-        first connection: live start reconciles already), as Binance's broker does after
-        a re-subscription: events may have been missed meanwhile."""
-        self._on_reconnect = reconcile
 
     async def submit(self, order: Order) -> Order:
         """Place `order` (module docstring); a sell first cancels our guards on its symbol,
@@ -285,9 +276,7 @@ class AlpacaBroker(ClientIdBroker[OrderMemory]):
         """The stream is (again) listening: poll what works, then reconcile if it was
         a reconnection."""
         await self.poll_once()
-        self._connections += 1
-        if self._connections > 1 and self._on_reconnect is not None:
-            await self._on_reconnect("Alpaca trade updates reconnected")
+        await self._stream_connected("trade updates")
 
     def _on_update(self, update: TradeUpdate) -> None:
         self._take(update.report, update.execution)

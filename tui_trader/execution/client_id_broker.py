@@ -1,12 +1,13 @@
 """What the brokers of venues that look an order up by our own client id share
 (UpbitBroker by `identifier`, AlpacaBroker by `client_order_id`): the listeners, safety
-reports made once per key, and the rule for a placement whose outcome is unknown: ask
-the venue by that id; found → that order; unknown to it → REJECTED "not placed"; no
-answer → BrokerError, and the order is never sent again."""
+reports made once per key, the rule for a placement whose outcome is unknown (ask the
+venue by that id; found → that order; unknown to it → REJECTED "not placed"; no answer
+→ BrokerError, and the order is never sent again), and reconciliation after every
+reconnection of the venue's order stream (events may have been missed meanwhile)."""
 
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Generic, Protocol, TypeVar
 
 from tui_trader.clock import Clock
@@ -18,6 +19,7 @@ from tui_trader.execution.broker import BrokerError, BrokerEvent, BrokerListener
 
 log = logging.getLogger(__name__)
 SafetyListener = Callable[[SafetyEvent], None]
+Reconcile = Callable[[str], Awaitable[object]]
 
 
 class OrderKeeper(Protocol):
@@ -37,6 +39,20 @@ class ClientIdBroker(ABC, Generic[M]):
         self._listeners: list[BrokerListener] = []
         self._reported: set[str] = set()  # foreign or unreadable orders already reported
         self._balances: dict[str, Balance] = {}
+        self._connections = 0  # order-stream (re)connections so far
+        self._on_reconnect: Reconcile | None = None
+
+    def reconcile_on_reconnect(self, reconcile: Reconcile) -> None:
+        """Run `reconcile` after every reconnection of the order stream (not the first
+        connection: live start reconciles already), as Binance's broker does after a
+        re-subscription: events may have been missed meanwhile."""
+        self._on_reconnect = reconcile
+
+    async def _stream_connected(self, stream: str) -> None:
+        """The order stream `stream` is (again) listening, after the broker's poll."""
+        self._connections += 1
+        if self._connections > 1 and self._on_reconnect is not None:
+            await self._on_reconnect(f"{self.venue} {stream} reconnected")
 
     def subscribe(self, listener: BrokerListener) -> None:
         self._listeners.append(listener)

@@ -1,7 +1,8 @@
 """Reconciliation: make what the trader believes agree with what the venue holds.
 
-Runs on start (after a crash the journal may be behind the exchange) and after every
-user-data reconnect (events may have been missed meanwhile). Orders and fills are
+Runs on start (after a crash the journal may be behind the exchange), after every
+user-data reconnect (events may have been missed meanwhile), and when a venue's own
+balance report disagrees with the book (Upbit's myAsset: `check_reported`). Orders and fills are
 adopted: the broker emits the exchange's view to its listeners, fills missed by the
 stream come from the account's trade history, and every difference becomes a
 "reconciliation" safety event. Balances and futures positions cannot be adopted into a
@@ -244,6 +245,16 @@ class Reconciler:
         if not result.differences:
             log.info("reconciled with %s after %s: no differences", self._account.name, reason)
         return result
+
+    async def check_reported(self, reported: Mapping[str, Balance], source: str) -> bool:
+        """Balances the venue told on its own (a stream), compared with the book: a
+        difference beyond the tolerance reconciles at once. True if it did."""
+        believed = {a: b for a, b in self._book.balances().items() if a in reported}
+        differences = compare_balances(believed, reported, self._tolerance)
+        if not differences:
+            return False
+        await self(f"{source}: {differences[0].message}")
+        return True
 
     def _hold_for(self, result: Reconciliation) -> None:
         blocking = "; ".join(d.message for d in result.differences if d.blocking)

@@ -234,8 +234,8 @@ def venue_reconciler(
     trader: "TraderPort", broker: "LiveBroker", book: "TraderBook"
 ) -> "Reconciler":
     """The reconciler of `broker` against the trader's `book`. Binance's also runs after
-    every user-data re-subscription, Alpaca's after every trade_updates reconnection;
-    Upbit's fills come by polling, so at start only."""
+    every user-data re-subscription, Alpaca's after every trade_updates reconnection,
+    Upbit's after every private-stream reconnection and when myAsset disagrees."""
     if trader.settings.venue == "alpaca":  # only then: an import of Alpaca's package
         from tui_trader.alpaca.broker import AlpacaBroker
         from tui_trader.runtime.alpaca_live import alpaca_reconciler
@@ -249,9 +249,12 @@ def venue_reconciler(
     if isinstance(broker, UpbitBroker):
         from tui_trader.execution.reconcile import Reconciler
 
-        return Reconciler(
+        reconciler = Reconciler(
             broker, book, clock=clock, on_safety=on_safety, trading=trading, tolerance=tolerance
         )
+        broker.reconcile_on_reconnect(reconciler)
+        broker.check_balances_with(lambda reported: reconciler.check_reported(reported, "myAsset"))
+        return reconciler
     from tui_trader.binance.venue_parts import attach_reconciler
 
     binance = cast("BinanceBroker", broker)  # the other venues' brokers returned above

@@ -13,7 +13,9 @@ Rules it keeps:
   source; Upbit's order reply lists its trades, and orders still working are polled by
   identifier (the REST fallback: every `poll_s` while the stream is down, every
   `stream_poll_s` while it is up); stream and polls share one dedup by trade uuid;
-- orders someone else placed are adopted from the open-orders list and reported once."""
+- orders someone else placed are adopted from the open-orders list and reported once;
+- the stream's myAsset reports are checked against the book once settled
+  (execution/balance_watch.py); every reconnection of the stream reconciles."""
 
 import asyncio
 import logging
@@ -28,10 +30,12 @@ from tui_trader.domain.events import SafetyEvent, SafetyKind
 from tui_trader.domain.orders import Fill, Order
 from tui_trader.domain.portfolio import Balance, Position
 from tui_trader.domain.rules import SymbolRules
+from tui_trader.execution.balance_watch import BalanceCheck, BalanceWatch
 from tui_trader.execution.broker import BrokerError, BrokerEvent, NotSent
 from tui_trader.execution.client_id_broker import ClientIdBroker
 from tui_trader.execution.idempotency import CLIENT_ID_PREFIX
 from tui_trader.upbit.exchange import PAGE, UpbitExchange, UpbitRefused
+from tui_trader.upbit.my_asset import MyAssetEvent
 from tui_trader.upbit.my_order import MyOrderEvent
 from tui_trader.upbit.order_memory import OrderMemory
 from tui_trader.upbit.order_rules import RefusedLocally, order_params
@@ -62,6 +66,7 @@ class UpbitBroker(ClientIdBroker[OrderMemory]):
         poll_s: float = 2.0,
         stream: MyOrderStream | None = None,
         stream_poll_s: float = 60.0,
+        asset_settle_s: float = 2.0,
     ) -> None:
         super().__init__(OrderMemory(), clock, on_safety)
         self._exchange, self._rules, self._quote = exchange, dict(rules), quote
@@ -69,6 +74,7 @@ class UpbitBroker(ClientIdBroker[OrderMemory]):
         self._poller: asyncio.Task[None] | None = None
         self._stream, self._stream_poll_s = stream, stream_poll_s
         self._last_poll = 0.0  # loop time of the last poll
+        self._assets = BalanceWatch(asset_settle_s)
 
     async def start(self) -> None:
         """Open the session and start polling the orders that still work."""
@@ -76,7 +82,16 @@ class UpbitBroker(ClientIdBroker[OrderMemory]):
         if self._poller is None:
             self._poller = asyncio.create_task(self._poll_forever(), name="upbit-order-poll")
         if self._stream is not None:
-            self._stream.start(self._on_stream, self.poll_once)
+            self._stream.start(self._on_stream, self._stream_up, self._on_asset)
+
+    @property
+    def balance_checks(self) -> int:
+        """myAsset reports compared with the book so far."""
+        return self._assets.checks
+
+    def check_balances_with(self, check: BalanceCheck) -> None:
+        """Compare what myAsset reports with the book by `check` (the reconciler's)."""
+        self._assets.check_with(check)
 
     async def submit(self, order: Order) -> Order:
         cid = order.client_order_id
@@ -164,6 +179,7 @@ class UpbitBroker(ClientIdBroker[OrderMemory]):
     async def close(self) -> None:
         if self._stream is not None:
             await self._stream.close()
+        await self._assets.close()
         if self._poller is not None:
             self._poller.cancel()
             await asyncio.gather(self._poller, return_exceptions=True)
@@ -230,6 +246,15 @@ class UpbitBroker(ClientIdBroker[OrderMemory]):
             except Exception as exc:  # a bug here must not end the polling unheard
                 log.exception("Upbit order polling failed")
                 self._report_once("poll", SafetyKind.WORKER_FAILED, f"Upbit polling: {exc!r}")
+
+    async def _stream_up(self) -> None:
+        """The stream is (again) listening: poll what works, then reconcile if it was a
+        reconnection (what changed while it was down is not replayed)."""
+        await self.poll_once()
+        await self._stream_connected("private stream")
+
+    def _on_asset(self, event: MyAssetEvent) -> None:
+        self._assets.report(event.balances)
 
     def _on_stream(self, event: MyOrderEvent) -> None:
         """One myOrder event: the order moves on as a polled reply would move it, and a

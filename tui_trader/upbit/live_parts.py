@@ -77,6 +77,7 @@ async def start_live_broker(
             on_safety=on_safety,
             poll_s=timing.poll_s,
             stream=stream,
+            asset_settle_s=timing.asset_settle_s,
         )
         await broker.start()
     except BaseException:

@@ -58,7 +58,7 @@ def parse_my_order(raw: Any) -> MyOrderEvent:
             state=STATES[state],
             executed=executed,
             paid_fee=optional_amount(raw.get("paid_fee")) or Decimal(0),
-            created_at=_ms(raw.get("order_timestamp") or raw["timestamp"]),
+            created_at=epoch_ms(raw.get("order_timestamp") or raw["timestamp"]),
             trades=None,
             average=optional_amount(raw.get("avg_price")),
         )
@@ -67,14 +67,19 @@ def parse_my_order(raw: Any) -> MyOrderEvent:
             fee = optional_amount(raw.get("trade_fee")) or Decimal(0)
             fill = Fill(report.client_order_id, symbol, side, required_amount(raw["volume"]),
                         required_amount(raw["price"]), fee, quote,
-                        _ms(raw.get("trade_timestamp") or raw["timestamp"]),
+                        epoch_ms(raw.get("trade_timestamp") or raw["timestamp"]),
                         str(raw["trade_uuid"]))  # fmt: skip
     except (KeyError, TypeError, ValueError, InvalidOperation, AttributeError) as exc:
         raise ParseError(f"unreadable Upbit myOrder frame ({exc!r}): {str(raw)[:160]}") from None
     return MyOrderEvent(report, fill)
 
 
-def _ms(value: Any) -> datetime:
+def epoch_ms(value: Any) -> datetime:
+    """Upbit's stream times: epoch milliseconds; anything else, or out of range, is a
+    ValueError (so the frame is reported unreadable, not the stream ended)."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValueError(f"time {value!r} is not epoch milliseconds")
-    return datetime.fromtimestamp(value / 1000, UTC)
+    try:
+        return datetime.fromtimestamp(value / 1000, UTC)
+    except (OverflowError, OSError, ValueError):
+        raise ValueError(f"time {value!r} ms is out of range") from None

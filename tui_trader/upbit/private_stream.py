@@ -1,6 +1,9 @@
 """MyOrderStream: Upbit's private WebSocket (`/websocket/v1/private`), subscribed to
 `myOrder`: the account's order events as they happen, the broker's primary source of
-fills (the REST polling in broker.py is the fallback).
+fills (the REST polling in broker.py is the fallback); and, on the same connection as
+Upbit asks, to `myAsset`: every change of a holding, which the broker compares with the
+book (a deposit, a withdrawal or a trade made elsewhere shows in seconds, not at the
+next audit). `myAsset` takes no market codes: Upbit answers WRONG_FORMAT if given any.
 
 The connection is signed like a REST call without parameters (auth.py: a JWT with the
 access key and a fresh nonce, no query hash) in the Authorization header of the
@@ -34,12 +37,14 @@ from tui_trader.resilience.retry import RECONNECT, Backoff
 from tui_trader.secrets.env import ExchangeKeys
 from tui_trader.text_safety import printable
 from tui_trader.upbit.auth import token
+from tui_trader.upbit.my_asset import MyAssetEvent, parse_my_asset
 from tui_trader.upbit.my_order import MyOrderEvent, parse_my_order
 from tui_trader.upbit.parse_orders import ParseError
 
 log = logging.getLogger(__name__)
 PRIVATE_WS_URL = "wss://api.upbit.com/websocket/v1/private"
 EventListener = Callable[[MyOrderEvent], None]
+AssetListener = Callable[[MyAssetEvent], None]
 UpListener = Callable[[], Awaitable[None]]
 SafetyListener = Callable[[SafetyEvent], None]
 
@@ -62,7 +67,7 @@ class MyOrderStream:
     ) -> None:
         self._keys, self._codes, self._clock, self._url = keys, list(codes), clock, url
         self._on_safety, self._stale_after_s, self._backoff = on_safety, stale_after_s, backoff
-        self.counts = {"connects": 0, "bad_frames": 0, "events": 0}
+        self.counts = {"connects": 0, "bad_frames": 0, "events": 0, "assets": 0}
         self.up = False
         self._reports = StreamReports(
             "Upbit private stream",
@@ -71,10 +76,14 @@ class MyOrderStream:
             clock=clock,
             on_safety=on_safety,
         )
+        self._on_asset: AssetListener | None = None
         self._task: asyncio.Task[None] | None = None
         self._session: aiohttp.ClientSession | None = None
 
-    def start(self, on_event: EventListener, on_up: UpListener) -> None:
+    def start(
+        self, on_event: EventListener, on_up: UpListener, on_asset: AssetListener | None = None
+    ) -> None:
+        self._on_asset = on_asset
         if self._task is None:
             run = self._run(on_event, on_up)
             self._task = asyncio.create_task(run, name="upbit-my-order-stream")
@@ -132,7 +141,11 @@ class MyOrderStream:
             if exc.status in (401, 403):
                 raise StreamRefused(f"HTTP {exc.status} {printable(exc.message, 120)}") from None
             raise
-        request = [{"ticket": str(uuid.uuid4())}, {"type": "myOrder", "codes": self._codes}]
+        request = [
+            {"ticket": str(uuid.uuid4())},
+            {"type": "myOrder", "codes": self._codes},
+            {"type": "myAsset"},
+        ]
         await ws.send_str(json.dumps(request))
         return ws
 
@@ -173,13 +186,24 @@ class MyOrderStream:
         if isinstance(raw, dict) and isinstance(raw.get("error"), dict):
             return f"error frame {printable(str(raw['error']), 120)}"
         try:
+            if isinstance(raw, dict) and raw.get("type") == "myAsset":
+                asset = parse_my_asset(raw)
+                self.counts["assets"] += 1
+                _handle(self._on_asset, asset)
+                return None
             event = parse_my_order(raw)
         except ParseError as exc:
             self._reports.bad(str(exc))
             return None
         self.counts["events"] += 1
-        try:
-            on_event(event)
-        except Exception:  # a bug in the broker must not end the stream
-            log.exception("Upbit private stream: handling %r failed", event)
+        _handle(on_event, event)
         return None
+
+
+def _handle(listener: Callable[[Any], None] | None, event: object) -> None:
+    if listener is None:
+        return
+    try:
+        listener(event)
+    except Exception:  # a bug in the broker must not end the stream
+        log.exception("Upbit private stream: handling %r failed", event)

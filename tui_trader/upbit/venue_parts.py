@@ -42,6 +42,7 @@ class UpbitTiming:
     backoff: Backoff | None = None  # reconnects
     retry: Backoff | None = None  # Upbit unreachable at start: tries again this often
     poll_s: float = 2.0  # live: orders still working are queried this often for fills
+    asset_settle_s: float = 2.0  # live: a myAsset report is checked this long after it came
 
 
 @dataclass(slots=True)
