@@ -5,6 +5,7 @@ keys in the keyring (`upbit`), the typed phrase, a key that passes the key check
 orders go through the same gate and engine, once per intent, and a restart reconciles
 with Upbit by identifier before anything new is sent."""
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -25,6 +26,9 @@ from tui_trader.domain.enums import IntentPurpose, OrderStatus, OrderType, Side
 from tui_trader.domain.orders import OrderIntent
 from tui_trader.runtime.live_access import LIVE_PHRASE, LIVE_TOKEN_FILE
 from tui_trader.runtime.trader import Trader
+from tui_trader.safety.kill_switch import KILL_FILE_NAME
+from tui_trader.safety.trading_state import HoldReason
+from tui_trader.upbit.broker import UpbitBroker
 
 Venue = tuple[UpbitStream, UpbitExchangeDouble, str]
 
@@ -71,10 +75,11 @@ async def trading_live(trader: Trader) -> None:
     await trader.start()
 
 
-def live_trader(tmp_path: Path, url: str) -> Trader:
+def live_trader(tmp_path: Path, url: str, **overrides: str) -> Trader:
     return upbit_trader(
-        tmp_path, url, TRADING_MODE="live", ALLOW_MARKET_ORDERS="true", MAX_ORDERS_PER_SEC="10"
-    )
+        tmp_path, url, TRADING_MODE="live", ALLOW_MARKET_ORDERS="true", MAX_ORDERS_PER_SEC="10",
+        **overrides,
+    )  # fmt: skip
 
 
 async def test_live_on_upbit_only_through_the_gate_and_then_once_per_intent(
@@ -169,7 +174,9 @@ async def test_the_kill_switch_cancels_and_flattens_on_upbit(
         ]
         assert (flatten.side, flatten.ord_type, flatten.state) == ("ask", "market", "done")
         assert exchange.account.balances["BTC"] == 0
-        assert (trader.snapshot().mode == "LIVE" and (tmp_path / "KILL_SWITCH").exists()) or True
+        shown = trader.snapshot()  # still on Upbit's account, halted, and the kill kept
+        assert (shown.mode, shown.trading_mode) == ("LIVE", "HALTED")
+        assert (trader.settings.data_dir / KILL_FILE_NAME).exists()
 
 
 async def test_kill_9_mid_order_then_restart_books_the_fill_once_and_sends_nothing_again(
@@ -193,3 +200,68 @@ async def test_kill_9_mid_order_then_restart_books_the_fill_once_and_sends_nothi
         assert only_stopped(again)
         assert await again.parts.journal.integrity_check() == []
     assert exchange.account.placed == [cid]  # never sent twice
+
+
+def disagrees(trader: Trader) -> str:
+    """The blocking reconciliation difference holding entries ("" if none)."""
+    hold = trader.core.state.held(HoldReason.EXCHANGE_DISAGREES)
+    return hold.detail if hold is not None else ""
+
+
+async def test_own_fills_on_my_asset_agree_with_the_book_and_reconcile_nothing(
+    venue: Venue, keyring: Callable[[], None], tmp_path: Path
+) -> None:
+    _stream, exchange, url = venue
+    (tmp_path / LIVE_TOKEN_FILE).write_text("yes")
+    keyring()
+    async with running_engine(live_trader(tmp_path, url, AUDIT_EVERY_MIN="0")) as trader:
+        await trading_live(trader)
+        await until(lambda: len(exchange.private.asset_sockets) == 1)
+        assert exchange.private.subscriptions[-1][2] == {"type": "myAsset"}  # no codes
+        bought = await trader.engine.process(market_buy("own"))
+        assert bought is not None and bought.status is OrderStatus.FILLED
+        broker = trader.engine.broker
+        assert isinstance(broker, UpbitBroker)
+        await until(lambda: broker.balance_checks >= 1)  # KRW and BTC told, then compared
+        assert trader.snapshot().trading_mode == "ACTIVE" and disagrees(trader) == ""
+        reconciled = [e for e in trader.history.safety if e.kind == "reconciliation"]
+        assert not [e for e in reconciled if e.severity != "INFO"], reconciled
+
+
+async def test_a_withdrawal_told_by_my_asset_holds_entries_within_seconds(
+    venue: Venue, keyring: Callable[[], None], tmp_path: Path
+) -> None:
+    """No audit runs (AUDIT_EVERY_MIN=0): only the myAsset report can reveal it."""
+    _stream, exchange, url = venue
+    (tmp_path / LIVE_TOKEN_FILE).write_text("yes")
+    keyring()
+    async with running_engine(live_trader(tmp_path, url, AUDIT_EVERY_MIN="0")) as trader:
+        await trading_live(trader)
+        await until(lambda: len(exchange.private.asset_sockets) == 1)
+        exchange.account.balances["KRW"] -= Decimal(30_000_000)  # withdrawn on Upbit's site
+        await until(lambda: "KRW: exchange holds 70000000" in disagrees(trader))
+        assert trader.snapshot().trading_mode == "REDUCING"
+        refused = await trader.engine.process(market_buy("after-withdrawal"))
+        assert refused is None and exchange.account.placed == []
+
+
+async def test_the_private_stream_s_reconnection_reconciles_what_changed_meanwhile(
+    venue: Venue, keyring: Callable[[], None], tmp_path: Path
+) -> None:
+    """A change made while the stream is down is never told by myAsset (Upbit does not
+    replay): the reconciliation after the reconnection finds it."""
+    _stream, exchange, url = venue
+    (tmp_path / LIVE_TOKEN_FILE).write_text("yes")
+    keyring()
+    async with running_engine(live_trader(tmp_path, url, AUDIT_EVERY_MIN="0")) as trader:
+        await trading_live(trader)
+        private = exchange.private
+        await until(lambda: len(private.asset_sockets) == 1)
+        private.accepting = False
+        await private.drop()
+        exchange.account.balances["KRW"] -= Decimal(30_000_000)
+        await asyncio.sleep(0.5)  # told to nobody: no check, no reconciliation yet
+        assert disagrees(trader) == "" and trader.snapshot().trading_mode == "ACTIVE"
+        private.accepting = True
+        await until(lambda: "KRW: exchange holds 70000000" in disagrees(trader), 10.0)
+        assert private.connects == 2
