@@ -69,6 +69,22 @@ class FeedStatus:
 
 
 @dataclass(frozen=True, slots=True)
+class OrderStreamView:
+    """How fills reach the trader on one venue connection (live or testnet on a venue
+    with a private order stream): `state` is streaming, polling (REST while the stream
+    is down, refused or silent), reconnecting (subscribing again, or catching up after
+    a reconnection) or off; `since` when that began; `detail` why (the venue's or the
+    socket's words, shown literally); `reconciled_at` the last catch-up after a drop.
+    Not a FeedStatus: an order stream is silent while nothing trades."""
+
+    venue: str
+    state: str
+    since: datetime | None
+    detail: str = ""
+    reconciled_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class AccountView:
     quote_asset: str
     equity: Decimal
@@ -166,6 +182,8 @@ class TraderSnapshot:
     # Paper measured against the venue (a shadow paper broker got the same orders); None
     # when not trading a venue account.
     divergence: "DivergenceView | None" = None
+    # The order path per venue connection: empty on paper (no order stream there).
+    order_streams: tuple[OrderStreamView, ...] = ()
     version: int = 0  # increases with every change; equal versions mean nothing changed
 
 

@@ -40,3 +40,16 @@ def keyring_installed(backend: KeyringBackend) -> Iterator[KeyringBackend]:
         yield backend
     finally:
         keyring.set_keyring(previous)
+
+
+class UpbitDoubleKeyring(MemoryKeyring):
+    """A memory keyring holding the Upbit double's (fake) keys under `upbit`: a child
+    process started with PYTHON_KEYRING_BACKEND=tests.doubles.memory_keyring.
+    UpbitDoubleKeyring can go live on the double (tests/e2e/test_tmux_order_stream.py)."""
+
+    def __init__(self) -> None:
+        from tests.doubles.upbit_exchange import ACCESS, SECRET
+
+        super().__init__()
+        self.store[("tui-trader", "upbit:key")] = ACCESS
+        self.store[("tui-trader", "upbit:secret")] = SECRET

@@ -256,10 +256,17 @@ async def test_user_stream_resubscribes_and_reconciles_after_drop(kit: Kit) -> N
         ("u-2", Decimal("0.001")),
     ]
     assert [e.kind for e in kit.safety] == [
+        "feed_reconnect",  # the drop, said as it happens (issue 17)
         "user_stream_resubscribed",
         "reconciliation",  # u-1: NEW here, FILLED on Binance
         "reconciliation",  # u-1: its fill recovered
+        "user_stream_healthy",  # back, the gap reconciled
     ]
+    down, *_, back = kit.safety
+    assert down.message.startswith("Binance spot user data stream lost (")
+    assert back.message.startswith("Binance spot user data stream back after ")
+    (status,) = kit.broker.order_streams()
+    assert status.view().state == "streaming" and status.reconciled_at is not None
 
 
 async def test_cancel_query_open_orders_and_balances(kit: Kit) -> None:

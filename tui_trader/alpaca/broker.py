@@ -47,6 +47,7 @@ from tui_trader.execution.broker import (
 )
 from tui_trader.execution.client_id_broker import ClientIdBroker
 from tui_trader.execution.idempotency import CLIENT_ID_PREFIX
+from tui_trader.execution.order_stream import OrderStreamStatus
 
 log = logging.getLogger(__name__)
 NOT_UNIQUE = 40010001  # "client_order_id must be unique"
@@ -179,6 +180,10 @@ class AlpacaBroker(ClientIdBroker[OrderMemory]):
 
     async def positions(self) -> dict[str, Position]:
         return {}  # stocks are held like spot assets: balances under their tickers
+
+    def order_streams(self) -> tuple[OrderStreamStatus, ...]:
+        """The order stream's up/down state (issue 17); none without a stream."""
+        return () if self._stream is None else (self._stream.status,)
 
     async def close(self) -> None:
         if self._stream is not None:

@@ -32,8 +32,8 @@ import aiohttp
 
 from tui_trader.alpaca.parse_orders import AlpacaOrder, ParseError, parse_order
 from tui_trader.clock import Clock
-from tui_trader.domain.enums import Severity
-from tui_trader.domain.events import SafetyEvent, SafetyKind
+from tui_trader.domain.events import SafetyEvent
+from tui_trader.execution.order_stream import OrderStreamStatus
 from tui_trader.execution.stream_reports import StreamReports
 from tui_trader.resilience.retry import RECONNECT, Backoff
 from tui_trader.secrets.env import ExchangeKeys
@@ -93,7 +93,15 @@ class TradeUpdateStream:
         self._keys, self._url, self._clock = keys, url, clock
         self._on_safety, self._stale_after_s, self._backoff = on_safety, stale_after_s, backoff
         self.counts = {"connects": 0, "bad_frames": 0, "events": 0}
-        self.up = False
+        # up/down as the operator sees it (issue 17): down, the broker polls
+        self.status = OrderStreamStatus(
+            "Alpaca",
+            "Alpaca trade updates",
+            clock=clock,
+            polls_while_down=True,
+            on_safety=on_safety,
+            while_down="polling until they are back",
+        )
         self._reports = StreamReports(
             "Alpaca trade updates",
             "Alpaca refused the trade updates stream",
@@ -115,7 +123,11 @@ class TradeUpdateStream:
             with suppress(asyncio.CancelledError, Exception):
                 await self._task
             self._task = None
-        self.up = False
+        self.status.closed()
+
+    @property
+    def up(self) -> bool:
+        return self.status.up
 
     async def _run(self, on_event: EventListener, on_up: UpListener) -> None:
         timeout = aiohttp.ClientTimeout(total=None, sock_connect=10.0, sock_read=None)
@@ -125,11 +137,13 @@ class TradeUpdateStream:
                 try:
                     ws = await self._connect(session)
                 except StreamRefused as exc:
+                    self.status.refused(str(exc))
                     self._reports.refused(str(exc))
                     await asyncio.sleep(self._backoff.max_s)
                     continue
                 except (aiohttp.ClientError, OSError, TimeoutError, ValueError) as exc:
                     log.warning("Alpaca trade updates: connect failed: %r", exc)
+                    self.status.failed(repr(exc))
                     await asyncio.sleep(self._backoff.delay(failures))
                     failures += 1
                     continue
@@ -139,11 +153,11 @@ class TradeUpdateStream:
                 except Exception as exc:  # a failing poll, a dying socket: reconnect
                     log.warning("Alpaca trade updates failed", exc_info=True)
                     reason = f"failure {exc!r}"
-                finally:
-                    self.up = False
+                except BaseException:  # cancelled: closing, nothing to say
                     await ws.close()
-                lost = f"Alpaca trade updates lost ({reason}): polling until they are back"
-                self._reports.safety(Severity.WARNING, SafetyKind.FEED_RECONNECT, lost)
+                    raise
+                self.status.lost(reason)  # "Alpaca trade updates lost (...): polling ..."
+                await ws.close()
                 await asyncio.sleep(self._backoff.delay(0))
 
     async def _connect(self, session: aiohttp.ClientSession) -> aiohttp.ClientWebSocketResponse:
@@ -177,10 +191,11 @@ class TradeUpdateStream:
     async def _serve(
         self, ws: aiohttp.ClientWebSocketResponse, on_event: EventListener, on_up: UpListener
     ) -> str:
-        self.up = True
+        self.status.connected()
         self._reports.up()
         self.counts["connects"] += 1
         await on_up()  # after listening: what happened while down comes from REST
+        self.status.caught_up()
         async for msg in ws:
             if msg.type in (aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY):
                 self._frame(msg.data, on_event)

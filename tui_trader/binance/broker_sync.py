@@ -19,10 +19,11 @@ from tui_trader.binance.parse_trades import parse_order_trades
 from tui_trader.binance.rate_budget import DEFAULT_LIMITS, RateBudget, limits_from_exchange_info
 from tui_trader.binance.user_stream import UserStream
 from tui_trader.binance.user_watch import UserDataTasks, UserDataWatch
-from tui_trader.domain.enums import Severity
+from tui_trader.domain.enums import MarketKind, Severity
 from tui_trader.domain.events import SafetyKind
 from tui_trader.domain.orders import Fill, Order
 from tui_trader.execution.broker import BrokerError
+from tui_trader.execution.order_stream import OrderStreamStatus
 from tui_trader.execution.reconcile import sync_orders
 
 ReconnectHook = Callable[[str], Awaitable[object]]
@@ -35,6 +36,7 @@ class ReconcilingBroker(ExchangeBroker):
     # re-subscription polls the orders this broker tracks.
     reconnect_hook: ReconnectHook | None = None
     _user: UserDataTasks | None = None
+    _stream_status: OrderStreamStatus | None = None
 
     # --- to be provided per market ----------------------------------------------------
     @abstractmethod
@@ -52,6 +54,7 @@ class ReconcilingBroker(ExchangeBroker):
         try:  # on any failure or cancellation nothing is left running
             await self._connect()
             stream = self._user_stream()
+            stream.status = self._stream_status = self._new_stream_status()
             watch = UserDataWatch(
                 busy=self._busy,
                 poll=self.poll,
@@ -59,6 +62,7 @@ class ReconcilingBroker(ExchangeBroker):
                 report=self._report,
                 silence_s=self._silence_s,
                 poll_s=self._poll_s,
+                status=self._stream_status,
             )
             self._user = UserDataTasks(stream, watch, self.name, self._report)
             await self._user.start(self._ws_timeout_s)
@@ -66,9 +70,26 @@ class ReconcilingBroker(ExchangeBroker):
             await self.close()
             raise
 
+    def order_streams(self) -> tuple[OrderStreamStatus, ...]:
+        """The user data stream's up/down state, once started (issue 17)."""
+        return () if self._stream_status is None else (self._stream_status,)
+
+    def _new_stream_status(self) -> OrderStreamStatus:
+        label = "Binance spot" if self.market is MarketKind.SPOT else "Binance USD-M"
+        return OrderStreamStatus(
+            label,
+            f"{label} user data stream",
+            clock=self._clock,
+            polls_while_down=False,  # the watchdog polls once orders work in silence
+            on_safety=self._on_safety,
+            while_down="subscribing again (REST polling if orders work meanwhile)",
+        )
+
     async def close(self) -> None:
         if self._user is not None:
             await self._user.close()
+        if self._stream_status is not None:
+            self._stream_status.closed()
         if self._client is not None:
             with suppress(Exception):
                 await close_client(self._client)

@@ -20,6 +20,7 @@ from typing import Any
 from binance.ws.keepalive_websocket import KeepAliveWebsocket
 
 from tui_trader.binance.aio import cancel_and_wait
+from tui_trader.execution.order_stream import OrderStreamStatus
 from tui_trader.resilience.retry import RECONNECT, Backoff
 
 log = logging.getLogger(__name__)
@@ -45,6 +46,8 @@ class UserStream(ABC):
         self._timeout_s = timeout_s
         self.subscribed = asyncio.Event()
         self._restart: asyncio.Queue[str] = asyncio.Queue()
+        # up/down as the operator sees it (issue 17), when the owner keeps one
+        self.status: OrderStreamStatus | None = None
 
     @abstractmethod
     async def _open(self) -> Any:
@@ -66,20 +69,30 @@ class UserStream(ABC):
                 sock = await self._open()
             except Exception as exc:  # exchange unreachable or refusing: retry later
                 log.warning("user data subscription failed: %r", exc)
+                if self.status is not None:
+                    self.status.failed(repr(exc))
                 await asyncio.sleep(self._backoff.delay(failures))
                 failures += 1
                 continue
             self.subscribed.set()
+            if self.status is not None:
+                self.status.connected()
+            reconciled = True
             if reason:
                 try:
                     await self._on_resubscribed(reason)
                 except Exception:  # reconciliation failing must not end the stream
                     log.exception("reconciling after a user data re-subscription failed")
+                    reconciled = False
+            if self.status is not None:
+                self.status.caught_up(reconciled)
             failures = 0
             try:
                 reason = await self._pump_until_restart(sock)
             finally:
                 self.subscribed.clear()
+            if self.status is not None:
+                self.status.lost(reason)
             await self._reset(sock)
             await asyncio.sleep(self._backoff.delay(0))
 

@@ -17,6 +17,7 @@ from tui_trader.binance.user_stream import UserStream
 from tui_trader.domain.enums import Severity
 from tui_trader.domain.events import SafetyKind
 from tui_trader.execution.broker import BrokerError
+from tui_trader.execution.order_stream import OrderStreamStatus
 
 log = logging.getLogger(__name__)
 Reporter = Callable[[Severity, SafetyKind, str, dict[str, Any]], None]
@@ -32,6 +33,7 @@ class UserDataWatch:
         report: Reporter,
         silence_s: float = 60.0,
         poll_s: float = 15.0,
+        status: OrderStreamStatus | None = None,
     ) -> None:
         """`busy()`: orders are working, so silence matters. `poll()`: reconcile over
         REST, True when it found something the stream missed. `restart(reason)`:
@@ -43,12 +45,15 @@ class UserDataWatch:
         self._last_poll = 0.0
         self.polling = False
         self.polls = 0
+        self._status = status  # polling shows there (issue 17)
 
     def alive(self) -> None:
         """An event arrived on the stream: it is healthy; polling, if any, stops."""
         self._last_event = asyncio.get_running_loop().time()
         if self.polling:
             self.polling = False
+            if self._status is not None:
+                self._status.polling(False)
             message = "user data stream delivers again; REST polling stopped"
             self._report(
                 Severity.INFO, SafetyKind.USER_STREAM_HEALTHY, message, {"polls": self.polls}
@@ -71,6 +76,8 @@ class UserDataWatch:
                     f"polling open orders and account every {self._poll_s:g}s"
                 )
                 self._report(Severity.WARNING, SafetyKind.USER_STREAM_SILENT, message, {})
+                if self._status is not None:
+                    self._status.polling(True, f"silent {silent:.0f} s with orders working")
             if self.polling and now - self._last_poll >= self._poll_s:
                 self._last_poll = now
                 await self._poll_once()

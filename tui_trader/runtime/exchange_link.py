@@ -43,6 +43,7 @@ from tui_trader.runtime.venue_connect import (
 from tui_trader.runtime.views import mode_label
 from tui_trader.runtime.warmup import warm_up
 from tui_trader.safety.trading_state import HoldReason, TradingMode
+from tui_trader.snapshot import OrderStreamView
 
 if TYPE_CHECKING:
     from tui_trader.alpaca.venue_parts import AlpacaTiming
@@ -275,6 +276,8 @@ class ExchangeLink:
         trader.adopt_account(loaded.portfolio, loaded.open_orders, account_tag(settings))
         self._show_liquidation(loaded.positions)
         self.guards.adopt(broker)
+        for status in broker.order_streams():  # a stream going up or down is shown at once
+            status.on_change = trader.touch
         if settings.shadow_paper:
             self._shadow(broker)
         self.reconciler = venue_reconciler(trader, broker, CoreBook(trader.core, trader.journal))
@@ -306,6 +309,12 @@ class ExchangeLink:
         broker.subscribe(on_event)
         trader.use_shadow(shadow)
         self.shadow = shadow
+
+    def order_streams(self) -> tuple[OrderStreamView, ...]:
+        """How fills reach the trader per venue connection (issue 17): none on paper."""
+        if self.broker is None:
+            return ()
+        return tuple(status.view() for status in self.broker.order_streams())
 
     def divergence(self) -> "DivergenceReport | None":
         return self.shadow.report() if self.shadow is not None else None

@@ -323,6 +323,7 @@ class Trader:
                 exits=self.core.parts.exits,
                 exchange_stops=self.exchange.guards.stops(),
                 divergence=self.exchange.divergence(),
+                order_streams=self.exchange.order_streams(),
                 orders=self.core.parts.orders,
                 account=self.core.account,
                 history=self._with_advice(),

@@ -34,6 +34,7 @@ from tui_trader.execution.balance_watch import BalanceCheck, BalanceWatch
 from tui_trader.execution.broker import BrokerError, BrokerEvent, NotSent
 from tui_trader.execution.client_id_broker import ClientIdBroker
 from tui_trader.execution.idempotency import CLIENT_ID_PREFIX
+from tui_trader.execution.order_stream import OrderStreamStatus
 from tui_trader.upbit.exchange import PAGE, UpbitExchange, UpbitRefused
 from tui_trader.upbit.my_asset import MyAssetEvent
 from tui_trader.upbit.my_order import MyOrderEvent
@@ -175,6 +176,10 @@ class UpbitBroker(ClientIdBroker[OrderMemory]):
 
     async def positions(self) -> dict[str, Position]:
         return {}  # spot: the base asset balance is the position
+
+    def order_streams(self) -> tuple[OrderStreamStatus, ...]:
+        """The order stream's up/down state (issue 17); none without a stream."""
+        return () if self._stream is None else (self._stream.status,)
 
     async def close(self) -> None:
         if self._stream is not None:

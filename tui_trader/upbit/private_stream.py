@@ -30,8 +30,8 @@ from typing import Any
 import aiohttp
 
 from tui_trader.clock import Clock
-from tui_trader.domain.enums import Severity
-from tui_trader.domain.events import SafetyEvent, SafetyKind
+from tui_trader.domain.events import SafetyEvent
+from tui_trader.execution.order_stream import OrderStreamStatus
 from tui_trader.execution.stream_reports import StreamReports
 from tui_trader.resilience.retry import RECONNECT, Backoff
 from tui_trader.secrets.env import ExchangeKeys
@@ -68,7 +68,14 @@ class MyOrderStream:
         self._keys, self._codes, self._clock, self._url = keys, list(codes), clock, url
         self._on_safety, self._stale_after_s, self._backoff = on_safety, stale_after_s, backoff
         self.counts = {"connects": 0, "bad_frames": 0, "events": 0, "assets": 0}
-        self.up = False
+        # up/down as the operator sees it (issue 17): down, the broker polls
+        self.status = OrderStreamStatus(
+            "Upbit",
+            "Upbit private stream",
+            clock=clock,
+            polls_while_down=True,
+            on_safety=on_safety,
+        )
         self._reports = StreamReports(
             "Upbit private stream",
             "Upbit refused the private stream",
@@ -97,7 +104,11 @@ class MyOrderStream:
         if self._session is not None:
             await self._session.close()
             self._session = None
-        self.up = False
+        self.status.closed()
+
+    @property
+    def up(self) -> bool:
+        return self.status.up
 
     # --- the supervisor ---------------------------------------------------------------
     async def _run(self, on_event: EventListener, on_up: UpListener) -> None:
@@ -109,11 +120,13 @@ class MyOrderStream:
             try:
                 ws = await self._connect()
             except StreamRefused as exc:
+                self.status.refused(str(exc))
                 self._reports.refused(str(exc))
                 await asyncio.sleep(self._backoff.max_s)
                 continue
             except (aiohttp.ClientError, OSError, TimeoutError) as exc:
                 log.warning("Upbit private stream: connect failed: %r", exc)
+                self.status.failed(repr(exc))
                 await asyncio.sleep(self._backoff.delay(failures))
                 failures += 1
                 continue
@@ -123,11 +136,11 @@ class MyOrderStream:
             except Exception as exc:  # a send on a dying socket, a failing reconcile: reconnect
                 log.warning("Upbit private stream failed", exc_info=True)
                 reason = f"failure {exc!r}"
-            finally:
-                self.up = False
+            except BaseException:  # cancelled: closing, nothing to say
                 await ws.close()
-            lost = f"Upbit private stream lost ({reason}): polling until it is back"
-            self._reports.safety(Severity.WARNING, SafetyKind.FEED_RECONNECT, lost)
+                raise
+            self.status.lost(reason)  # says "Upbit private stream lost (...): polling ..."
+            await ws.close()
             await asyncio.sleep(self._backoff.delay(0))
 
     async def _connect(self) -> aiohttp.ClientWebSocketResponse:
@@ -152,10 +165,11 @@ class MyOrderStream:
     async def _serve(
         self, ws: aiohttp.ClientWebSocketResponse, on_event: EventListener, on_up: UpListener
     ) -> str:
-        self.up = True
+        self.status.connected()
         self._reports.up()
         self.counts["connects"] += 1
         await on_up()  # after subscribing: what happened while down comes from REST
+        self.status.caught_up()
         loop = asyncio.get_running_loop()
         last = loop.time()
         while True:

@@ -1,12 +1,15 @@
 """Orders (open first, then recent, status-coloured, with client ids) and fills."""
 
+from datetime import UTC
+
 from rich.text import Text
 from textual.app import ComposeResult
 
 from tui_trader.domain.enums import OrderStatus, Side
 from tui_trader.domain.orders import Fill, Order
-from tui_trader.snapshot import TraderSnapshot
+from tui_trader.snapshot import OrderStreamView, TraderSnapshot
 from tui_trader.tui import format as fmt
+from tui_trader.tui.literal import literal
 from tui_trader.tui.widgets.base import Cell, Column, KeyedTable, Palette, TablePanel, View
 
 # Orders and fills carry market time; the header clock is wall time. Narrow, the highest
@@ -87,12 +90,44 @@ def orders_in_view(snapshot: TraderSnapshot) -> list[Order]:
     return [*snapshot.open_orders, *recent]
 
 
+TITLE = "Orders & fills"
+DETAIL_CELLS = 22  # the venue's words kept beside a stream that is down (fits 80 columns)
+
+
+def fills_path(stream: OrderStreamView, palette: Palette, named: bool = False) -> Text:
+    """How fills arrive on one connection, calmly: "fills: stream", or "fills: polling
+    since 14:02 UTC (lost: connection closed)" in the warning colour. `named`: several
+    connections, each says its venue. The detail is the venue's words, shown literally."""
+    prefix = f"{stream.venue} fills" if named else "fills"
+    if stream.state == "streaming":
+        return Text(f"{prefix}: stream")
+    if stream.state == "off":
+        return Text(f"{prefix}: stream off", style=palette.muted)
+    since = f" since {stream.since.astimezone(UTC):%H:%M} UTC" if stream.since else ""
+    text = Text(f"{prefix}: {stream.state}{since}", style=palette.warning)
+    if stream.detail:
+        text.append_text(literal(f" ({stream.detail}", palette.warning, DETAIL_CELLS))
+        text.append(")", style=palette.warning)
+    return text
+
+
+def orders_title(streams: tuple[OrderStreamView, ...], palette: Palette) -> Text:
+    """The panel's title with the order path (nothing more on paper: no stream there)."""
+    title = Text(TITLE)
+    for stream in streams:
+        title.append(" · ")
+        title.append_text(fills_path(stream, palette, named=len(streams) > 1))
+    return title
+
+
 class OrdersPanel(TablePanel):
     shown_version = -1
 
     def __init__(self) -> None:
         super().__init__(id="orders", classes="panel tab-panel")
-        self.border_title = "Orders & fills"
+        self.border_title = TITLE
+        self.title_text = Text(TITLE)  # what the border shows, as plain text in tests
+        self._title_key: object = None
 
     def compose(self) -> ComposeResult:
         yield KeyedTable(ORDER_COLUMNS, id="orders-table")
@@ -112,3 +147,11 @@ class OrdersPanel(TablePanel):
         fills = [(f"{f.client_order_id}/{f.trade_id}", fill_row(f, view)) for f in snapshot.fills]
         self.query_one("#fills-table", KeyedTable).sync(fills)
         self.set_note(f"{len(snapshot.open_orders)} open · {len(snapshot.fills)} fills")
+        self._show_title(snapshot.order_streams, view.palette)
+
+    def _show_title(self, streams: tuple[OrderStreamView, ...], palette: Palette) -> None:
+        # a new title repaints the panel: only when it says something new
+        if (streams, palette) != self._title_key:
+            self._title_key = (streams, palette)
+            self.title_text = orders_title(streams, palette)
+            self.border_title = self.title_text
