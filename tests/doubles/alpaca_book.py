@@ -15,6 +15,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from tests.doubles.alpaca_fees import FeeDesk
+
 Body = dict[str, Any]
 
 
@@ -112,6 +114,7 @@ class Account:
     orders: dict[str, BookOrder] = field(default_factory=dict)
     placed: list[str] = field(default_factory=list)  # client ids, in order
     listeners: list[Callable[[Body], None]] = field(default_factory=list)
+    fees: FeeDesk = field(default_factory=FeeDesk)  # regulatory fees on sales
 
     @property
     def equity(self) -> Decimal:
@@ -263,6 +266,10 @@ class Account:
         order.updated_at = now_text()
         sign = Decimal(1) if order.side == "buy" else Decimal(-1)
         self.cash -= sign * qty * price
+        if order.side == "sell":
+            self.fees.on_sale(order.symbol, qty, price)
+            if not self.fees.hold:
+                self.cash -= self.fees.post()
         self.positions[order.symbol] = self.positions.get(order.symbol, Decimal(0)) + sign * qty
         if not self.positions[order.symbol]:
             del self.positions[order.symbol]

@@ -5,7 +5,8 @@ matching: alpaca_book.py). What it keeps of the real API:
   in the stream's `authenticate` message;
 - the routes alpaca-py's TradingClient calls: GET /v2/account, GET /v2/assets/{symbol},
   POST /v2/orders, GET /v2/orders (status, nested), GET /v2/orders:by_client_order_id,
-  GET/DELETE /v2/orders/{id}, DELETE /v2/orders, GET/DELETE /v2/positions, GET /v2/clock;
+  GET/DELETE /v2/orders/{id}, DELETE /v2/orders, GET/DELETE /v2/positions, GET /v2/clock,
+  GET /v2/account/activities/FEE (the regulatory fees on sales: alpaca_fees.py);
 - Alpaca's error body `{"code", "message"}`, and `X-Ratelimit-Limit/-Remaining/-Reset`
   on every reply;
 - stream frames as binary JSON, as Alpaca sends them.
@@ -190,6 +191,12 @@ class AlpacaTradingDouble:
             raise Refusal(404, 40410000, "asset not found")
         return web.json_response(self.account.asset_wire(symbol))
 
+    async def _fee_activities(self, request: web.Request) -> web.Response:
+        query = request.query
+        size = min(int(query.get("page_size", "100")), 100)
+        rows = self.account.fees.listing(query.get("after", ""), size, query.get("page_token", ""))
+        return web.json_response(rows)
+
     async def _positions(self, request: web.Request) -> web.Response:
         return web.json_response(self.account.positions_wire())
 
@@ -282,6 +289,7 @@ class AlpacaTradingDouble:
             ("GET", "/v2/positions", self._positions),
             ("DELETE", "/v2/positions", self._close_all),
             ("GET", "/v2/clock", self._clock),
+            ("GET", "/v2/account/activities/FEE", self._fee_activities),
         ]
         for method, path, handler in routes:
             if path == "/v2/clock" and not clock:

@@ -43,10 +43,10 @@ async def test_new_journal_gets_every_migration(tmp_path: Path) -> None:
     j = Journal(tmp_path / "j.db")
     await j.open()
     await j.close()
-    assert versions(tmp_path / "j.db") == list(range(1, SCHEMA_VERSION + 1)) == [1, 2, 3]
+    assert versions(tmp_path / "j.db") == list(range(1, SCHEMA_VERSION + 1)) == [1, 2, 3, 4]
     assert {"events", "intents", "orders", "order_updates", "fills", "risk_decisions"} | {
         "safety_events", "meta", "balance_snapshots", "position_snapshots", "engine_runs",
-        "funding_fees",
+        "funding_fees", "venue_fees",
     } <= tables(tmp_path / "j.db")  # fmt: skip
 
 
@@ -73,7 +73,7 @@ async def test_older_journal_is_migrated_and_keeps_its_data(tmp_path: Path) -> N
     assert await j.start_run("PAPER", "spot", "sim", T0, 1) == 1  # v2 table now exists
     assert await j.integrity_check() == []
     await j.close()
-    assert versions(db) == [1, 2, 3]
+    assert versions(db) == [1, 2, 3, 4]
 
 
 async def test_newer_journal_is_refused_never_downgraded(tmp_path: Path) -> None:
@@ -83,11 +83,11 @@ async def test_newer_journal_is_refused_never_downgraded(tmp_path: Path) -> None
     await j.close()
     with sqlite3.connect(db) as conn:
         conn.execute("INSERT INTO schema_version VALUES (99, '2030-01-01')")
-    with pytest.raises(JournalError, match=r"schema version 99, newer than the 3 .*upgrade"):
+    with pytest.raises(JournalError, match=r"schema version 99, newer than the 4 .*upgrade"):
         await Journal(db).open()
     with pytest.raises(JournalError, match="schema version 99"):
         await read_status(db)
-    assert versions(db) == [1, 2, 3, 99]
+    assert versions(db) == [1, 2, 3, 4, 99]
 
 
 async def test_a_failing_migration_rolls_back_whole(tmp_path: Path) -> None:

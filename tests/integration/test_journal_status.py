@@ -123,7 +123,7 @@ async def test_status_lines_for_the_terminal(tmp_path: Path) -> None:
     # In the quote asset's own unit when it is known: the won has no minor unit.
     assert report.lines("KRW")[3].startswith("equity: 1001 KRW at ")
     assert report.lines("USDT")[3].startswith("equity: 1001.25 USDT at ")
-    assert lines[0] == f"journal: {j.db_path} (schema v3)"
+    assert lines[0] == f"journal: {j.db_path} (schema v4)"
     assert lines[1] == (
         f"run #1: PAPER spot feed=sim, process up since 2025-03-01T09:00:00.000000+00:00"
         f" (pid {os.getpid()} alive)"

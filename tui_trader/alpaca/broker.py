@@ -25,6 +25,7 @@ from typing import Any
 
 from tui_trader.alpaca.bracket_entry import EntryExits, order_body
 from tui_trader.alpaca.day_trades import DayTradeBook
+from tui_trader.alpaca.fee_activities import FeeReader
 from tui_trader.alpaca.guard_calls import GuardCalls
 from tui_trader.alpaca.guards import GuardBook
 from tui_trader.alpaca.order_memory import OrderMemory
@@ -80,6 +81,7 @@ class AlpacaBroker(ClientIdBroker[OrderMemory]):
         self._stream, self._entry_exits = stream, entry_exits
         self._guards, self.day_trades = GuardBook(), DayTradeBook()
         self._guard_calls = GuardCalls(api, self._assets, self._guards)
+        self.fees = FeeReader(api)  # regulatory fees: charged apart from the fills
         self._poll = OrderPoll(
             self.poll_once,
             lambda: stream is not None and stream.up,

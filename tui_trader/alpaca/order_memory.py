@@ -9,7 +9,7 @@ duplicated copy of it and a poll that saw the same total all book it once, and a
 event with a smaller total books nothing. Its price is the execution's when the stream
 told exactly that growth, else what the averages imply (value now minus value booked,
 over the growth). Fees: Alpaca charges no commission on stocks (the regulatory fees
-come later as account activities), so every fill's fee is 0 USD.
+come later as account activities: fee_activities.py), so every fill's fee is 0 USD.
 An order never moves back: a final order stays final; the one exception is an order we
 marked REJECTED without hearing from Alpaca (no id): if Alpaca reports it, it is right."""
 

@@ -35,6 +35,7 @@ PAPER_URL = "https://paper-api.alpaca.markets"
 LIVE_URL = "https://api.alpaca.markets"
 RETRIES = 3  # tries of a read that meets a 429 or a 5xx
 PAGE = 500  # orders per page: Alpaca's maximum
+ACTIVITY_PAGE = 100  # account activities per page: Alpaca's maximum
 MAX_PAUSE_S = 60.0
 NO_SDK_RETRY = [-1]  # a status no reply has: the SDK's own retry never fires
 T = TypeVar("T")
@@ -130,6 +131,22 @@ class AlpacaTrading:
                 return found
             after = page[-1].submitted_at
 
+    async def fee_activities(self, after: datetime) -> list[Any]:
+        """GET /v2/account/activities/FEE: the fees charged after `after`, oldest first,
+        page by page, as raw JSON (the SDK has no call nor model for account activities:
+        its own transport signs the request; fee_activities.py reads the rows)."""
+        path, found = "/account/activities/FEE", []
+        params: dict[str, Any] = {"after": after.isoformat(), "direction": "asc",
+                                  "page_size": ACTIVITY_PAGE}  # fmt: skip
+        while True:
+            page = await self._call(f"GET /v2{path}", _activities(path, dict(params)))
+            if not isinstance(page, list) or not all(isinstance(r, dict) for r in page):
+                raise BrokerError(f"Alpaca GET /v2{path}: unreadable reply (not a list)")
+            found += page
+            if len(page) < ACTIVITY_PAGE:
+                return found
+            params["page_token"] = str(page[-1].get("id", ""))
+
     async def cancel(self, order_id: str) -> None:
         """DELETE /v2/orders/{id}; sent once."""
         await self._call("DELETE /v2/orders/{id}", lambda c: c.cancel_order_by_id(order_id), 1)
@@ -201,6 +218,10 @@ class AlpacaTrading:
             self._remaining = int(remaining)
         if reset is not None and str(reset).isdigit():
             self._reset_at = float(reset)
+
+
+def _activities(path: str, params: dict[str, Any]) -> Callable[[Any], Any]:
+    return lambda client: client.get(path, params)
 
 
 def _listing(query: Any) -> Callable[[Any], list[Any]]:

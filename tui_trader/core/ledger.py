@@ -18,7 +18,7 @@ from decimal import Decimal
 
 from tui_trader.domain.enums import MarketKind, Side
 from tui_trader.domain.orders import Fill
-from tui_trader.domain.portfolio import Balance, FundingFee, Position
+from tui_trader.domain.portfolio import Balance, FundingFee, Position, VenueFee
 from tui_trader.snapshot import AccountView
 
 ZERO = Decimal(0)
@@ -85,6 +85,7 @@ class Portfolio:
         self._fees = sum((p.fees_paid for p in self._positions.values()), ZERO)
         self._funding = ZERO
         self._funding_refs: set[str] = set()
+        self._venue_fee_refs: set[str] = set()
         # symbol -> (the position size it was computed for, liquidation price)
         self._liquidation: dict[str, tuple[Decimal, Decimal]] = {
             p.symbol: (p.quantity, p.liquidation_price)
@@ -144,6 +145,21 @@ class Portfolio:
         self._funding_refs.add(fee.ref)
         self._add(self.quote_asset, fee.amount)
         self._funding += fee.amount
+        return True
+
+    def apply_venue_fee(self, fee: VenueFee) -> bool:
+        """Book a venue's charge outside any fill (a fee: cash down, fees paid up); False
+        (changing nothing) if booked already. Raises ValueError (changing nothing) in
+        another asset than the quote, or for a non-finite amount."""
+        if fee.asset != self.quote_asset:
+            raise ValueError(f"venue fee in {fee.asset}, expected {self.quote_asset}")
+        if not fee.amount.is_finite():
+            raise ValueError(f"venue fee must be a finite amount, got {fee.amount}")
+        if fee.ref in self._venue_fee_refs:
+            return False
+        self._venue_fee_refs.add(fee.ref)
+        self._add(self.quote_asset, fee.amount)
+        self._fees -= fee.amount
         return True
 
     def set_liquidation(self, symbol: str, quantity: Decimal, price: Decimal | None) -> None:

@@ -14,7 +14,7 @@ from tui_trader.domain.enums import (
 from tui_trader.domain.events import SafetyEvent
 from tui_trader.domain.market import Candle, Tick
 from tui_trader.domain.orders import Fill, Order, OrderIntent, Signal
-from tui_trader.domain.portfolio import Balance, FundingFee, Position
+from tui_trader.domain.portfolio import Balance, FundingFee, Position, VenueFee
 
 __all__ = [
     "FINAL_STATUSES",
@@ -36,4 +36,5 @@ __all__ = [
     "Signal",
     "SignalAction",
     "Tick",
+    "VenueFee",
 ]

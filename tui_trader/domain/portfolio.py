@@ -30,6 +30,21 @@ class FundingFee:
 
 
 @dataclass(frozen=True, slots=True)
+class VenueFee:
+    """A charge the venue books on the account apart from any fill: Alpaca's regulatory
+    fees (SEC fee, FINRA TAF) on sales, which come as account activities, not on the
+    fill. Negative when charged. `ref` is the venue's id of the activity: seen twice (a
+    reconciliation and a restart), booked once. `kind` is the venue's own description."""
+
+    ts: datetime
+    asset: str
+    amount: Decimal
+    symbol: str
+    ref: str
+    kind: str
+
+
+@dataclass(frozen=True, slots=True)
 class Position:
     symbol: str
     quantity: Decimal  # > 0 long, < 0 short (futures), 0 flat

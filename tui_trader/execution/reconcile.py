@@ -11,7 +11,7 @@ trader over-trade (less on the exchange than believed, unknown exposure) keep ne
 entries blocked until a later reconciliation finds everything in agreement."""
 
 import logging
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -27,6 +27,7 @@ from tui_trader.safety.trading_state import HoldReason, TradingMode, TradingStat
 
 log = logging.getLogger(__name__)
 SOURCE = "reconciliation"  # who holds the trading state while reconciling
+Charges = Callable[[], Awaitable[object]]  # books the venue's charges read anew
 
 
 class ExchangeAccount(Protocol):
@@ -189,15 +190,23 @@ def compare_positions(
 
 
 async def reconcile(
-    account: ExchangeAccount, book: TraderBook, *, now: datetime, tolerance: Decimal
+    account: ExchangeAccount,
+    book: TraderBook,
+    *,
+    now: datetime,
+    tolerance: Decimal,
+    charges: Charges | None = None,
 ) -> Reconciliation:
-    """Orders and fills first (adopting them changes the book), then balances and
-    positions against the book as it stands afterwards. A failed request leaves a
-    blocking difference: nothing is known for sure."""
+    """Orders and fills first (adopting them changes the book), then the venue's charges
+    outside fills (`charges` books them: Alpaca's fees), then balances and positions
+    against the book as it stands afterwards. A failed request leaves a blocking
+    difference: nothing is known for sure."""
     try:
         believed = book.open_orders()
         account.remember(believed, await book.fill_keys())
         differences = await sync_orders(account, believed, now)
+        if charges is not None:
+            await charges()
         balances = await account.balances()
         differences += compare_balances(book.balances(), balances, tolerance)
         positions = await account.positions()
@@ -221,10 +230,11 @@ class Reconciler:
         on_safety: Callable[[SafetyEvent], None],
         trading: TradingState,
         tolerance: Decimal = Decimal(0),
+        charges: Charges | None = None,
     ) -> None:
         self._account, self._book, self._clock = account, book, clock
         self._on_safety, self._trading = on_safety, trading
-        self._tolerance = tolerance
+        self._tolerance, self._charges = tolerance, charges
         self.last: Reconciliation | None = None
 
     async def __call__(self, reason: str) -> Reconciliation:
@@ -235,7 +245,11 @@ class Reconciler:
         result = Reconciliation((Difference(Severity.CRITICAL, "interrupted", blocking=True),))
         try:
             result = await reconcile(
-                self._account, self._book, now=self._clock.now(), tolerance=self._tolerance
+                self._account,
+                self._book,
+                now=self._clock.now(),
+                tolerance=self._tolerance,
+                charges=self._charges,
             )
         finally:
             self.last = result

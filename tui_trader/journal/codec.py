@@ -19,6 +19,7 @@ from tui_trader.domain import (
     SafetyEvent,
     Severity,
     Side,
+    VenueFee,
 )
 from tui_trader.domain.events import SafetyKind
 from tui_trader.journal.values import (
@@ -47,6 +48,19 @@ def funding_row(fee: FundingFee) -> Row:
 def row_funding(row: RowLike) -> FundingFee:
     amount = Decimal(row["amount"])
     return FundingFee(text_dt(row["ts"]), row["asset"], amount, row["symbol"], row["ref"])
+
+
+def venue_fee_row(fee: VenueFee) -> Row:
+    return funding_row(FundingFee(fee.ts, fee.asset, fee.amount, fee.symbol, fee.ref)) | {
+        "kind": fee.kind
+    }
+
+
+def row_venue_fee(row: RowLike) -> VenueFee:
+    amount = Decimal(row["amount"])
+    return VenueFee(
+        text_dt(row["ts"]), row["asset"], amount, row["symbol"], row["ref"], row["kind"]
+    )
 
 
 def intent_row(intent: OrderIntent, client_order_id: str) -> Row:

@@ -17,6 +17,7 @@ from tui_trader.domain import (
     OrderIntent,
     Position,
     SafetyEvent,
+    VenueFee,
 )
 from tui_trader.journal import codec
 from tui_trader.journal.jsonl import CATEGORIES
@@ -73,6 +74,7 @@ FILL_COLS = (
     "fee_asset", "ts", "is_maker", "account",
 )  # fmt: skip
 FUNDING_COLS = ("ts", "asset", "amount", "symbol", "ref")
+VENUE_FEE_COLS = (*FUNDING_COLS, "kind")
 RISK_COLS = ("ts", "intent_id", "client_order_id", "approved", "reason", "checks")
 SAFETY_COLS = ("ts", "severity", "kind", "symbol", "message", "data")
 BALANCE_COLS = ("ts", "equity", "balances")
@@ -94,6 +96,7 @@ INSERT_UPDATE = _insert("order_updates", UPDATE_COLS)
 UPDATE_IDX = tuple(ORDER_COLS.index(c) for c in UPDATE_COLS)
 INSERT_FILL = _insert("fills", FILL_COLS, "INSERT OR IGNORE")
 INSERT_FUNDING = _insert("funding_fees", FUNDING_COLS, "INSERT OR IGNORE")
+INSERT_VENUE_FEE = _insert("venue_fees", VENUE_FEE_COLS, "INSERT OR IGNORE")
 INSERT_RISK = _insert("risk_decisions", RISK_COLS)
 INSERT_SAFETY = _insert("safety_events", SAFETY_COLS)
 INSERT_BALANCES = _insert("balance_snapshots", BALANCE_COLS)
@@ -192,6 +195,11 @@ class OpBuilder:
     def funding(self, fee: FundingFee) -> WriteOp:
         row = codec.funding_row(fee)
         return self._op(INSERT_FUNDING, FUNDING_COLS, row, ("balances", "funding"), solo=True)
+
+    def venue_fee(self, fee: VenueFee) -> WriteOp:
+        row = codec.venue_fee_row(fee)
+        line = ("balances", "venue_fee")
+        return self._op(INSERT_VENUE_FEE, VENUE_FEE_COLS, row, line, solo=True)
 
     def risk(
         self,

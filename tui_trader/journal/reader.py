@@ -8,7 +8,16 @@ from typing import Any
 
 import aiosqlite
 
-from tui_trader.domain import Balance, Fill, FundingFee, Order, OrderIntent, Position, SafetyEvent
+from tui_trader.domain import (
+    Balance,
+    Fill,
+    FundingFee,
+    Order,
+    OrderIntent,
+    Position,
+    SafetyEvent,
+    VenueFee,
+)
 from tui_trader.domain.events import SafetyKind
 from tui_trader.journal import codec
 from tui_trader.journal.schema import FINAL_SQL, SCHEMA_VERSION, current_version
@@ -117,6 +126,13 @@ async def events(
         payload = payload if isinstance(payload, dict) else {}
         found.append((text_dt(row["ts"]), str(row["kind"]), payload))
     return found
+
+
+async def venue_fees(conn: aiosqlite.Connection, since: datetime | None = None) -> list[VenueFee]:
+    """A venue's charges at or after `since`, oldest first."""
+    start = dt_text(since) if since is not None else ""
+    sql = "SELECT * FROM venue_fees WHERE ts >= ? ORDER BY ts, id"
+    return [codec.row_venue_fee(r) for r in await _rows(conn, sql, (start,))]
 
 
 async def funding_fees(

@@ -86,10 +86,21 @@ _V3_FUNDING_AND_ACCOUNTS = (
     "CREATE INDEX funding_fees_ts ON funding_fees (ts)",
 )
 
+# A venue's charges outside any fill (Alpaca's regulatory fees on sales, read from its
+# account activities) move the cash as funding does: a restart rebuilds the cash from
+# them too, and the same charge read twice is stored once.
+_V4_VENUE_FEES = (
+    """CREATE TABLE venue_fees (
+        id INTEGER PRIMARY KEY, ts TEXT NOT NULL, asset TEXT NOT NULL, amount TEXT NOT NULL,
+        symbol TEXT NOT NULL, ref TEXT NOT NULL UNIQUE, kind TEXT NOT NULL)""",
+    "CREATE INDEX venue_fees_ts ON venue_fees (ts)",
+)
+
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     _V1_ORDERS_AND_AUDIT,
     _V2_ACCOUNT_AND_RUNS,
     _V3_FUNDING_AND_ACCOUNTS,
+    _V4_VENUE_FEES,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -32,6 +32,7 @@ from tui_trader.domain import (
     OrderIntent,
     Position,
     SafetyEvent,
+    VenueFee,
 )
 from tui_trader.journal import reader
 from tui_trader.journal.errors import DuplicateRecord, JournalError, JournalLost
@@ -294,6 +295,10 @@ class Journal:
         """A settlement already journaled (same ref) is ignored."""
         self._submit(self._ops.funding(fee))
 
+    def record_venue_fee(self, fee: VenueFee) -> None:
+        """A charge already journaled (same ref) is ignored."""
+        self._submit(self._ops.venue_fee(fee))
+
     def record_risk_decision(
         self,
         intent_id: str,
@@ -361,6 +366,10 @@ class Journal:
     async def funding_fees(self, since: datetime | None = None) -> list[FundingFee]:
         """Oldest first."""
         return await reader.funding_fees(self._reader(), since)
+
+    async def venue_fees(self, since: datetime | None = None) -> list[VenueFee]:
+        """Oldest first."""
+        return await reader.venue_fees(self._reader(), since)
 
     async def known_client_order_ids(self) -> set[str]:
         return await reader.known_client_order_ids(self._reader())

@@ -65,8 +65,13 @@ def alpaca_reconciler(
     trader: TraderPort, broker: "AlpacaBroker", book: "TraderBook"
 ) -> "Reconciler":
     """Reconciliation at live start (the caller runs it) and after every reconnection
-    of the trade_updates stream (events may have been missed meanwhile)."""
+    of the trade_updates stream (events may have been missed meanwhile); each books the
+    fees Alpaca charged since it last looked before comparing the cash."""
     from tui_trader.execution.reconcile import Reconciler
+
+    async def book_fees() -> None:
+        for fee in await broker.fees.new():
+            trader.book_charge(fee)
 
     reconciler = Reconciler(
         broker,
@@ -75,6 +80,7 @@ def alpaca_reconciler(
         on_safety=trader.record_safety,
         trading=trader.core.state,
         tolerance=trader.settings.balance_mismatch_tolerance,
+        charges=book_fees,
     )
     broker.reconcile_on_reconnect(reconciler)
     return reconciler

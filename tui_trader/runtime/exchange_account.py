@@ -1,8 +1,8 @@
-"""The trader's account on a Binance account, rebuilt like the paper account: what
-Binance held when the trader first used this account (stored in the journal), plus
-every fill (and futures funding settlement) journaled since. Reconciliation then
-compares that with what Binance holds now, so a fill missed while the process was down
-is adopted once, not counted twice."""
+"""The trader's account on a venue's account, rebuilt like the paper account: what the
+venue held when the trader first used this account (stored in the journal), plus every
+fill (and futures funding settlement, and venue charge outside a fill) journaled since.
+Reconciliation then compares that with what the venue holds now, so a fill missed while
+the process was down is adopted once, not counted twice."""
 
 import json
 from collections.abc import Mapping, Sequence
@@ -13,7 +13,7 @@ from decimal import Decimal
 from tui_trader.config import Settings
 from tui_trader.core.ledger import Portfolio
 from tui_trader.domain.enums import MarketKind
-from tui_trader.domain.portfolio import FundingFee, Position
+from tui_trader.domain.portfolio import FundingFee, Position, VenueFee
 from tui_trader.journal.store import Journal
 
 ACCOUNT_KEY = "exchange_account"
@@ -72,10 +72,14 @@ async def account_start(
 
 
 async def restore_exchange_portfolio(
-    journal: Journal, settings: Settings, start: AccountStart, settled: Sequence[FundingFee] = ()
+    journal: Journal,
+    settings: Settings,
+    start: AccountStart,
+    settled: Sequence[FundingFee | VenueFee] = (),
 ) -> Portfolio:
-    """Futures: `settled` is Binance's funding history since the start; a settlement
-    not journaled yet (paid while the trader was down) is booked and journaled now."""
+    """`settled` is the venue's own record of the charges since the start: Binance's
+    funding history (futures), Alpaca's fee activities. One not journaled yet (charged
+    while the trader was down) is booked and journaled now."""
     portfolio = Portfolio(
         settings.quote_asset,
         start.balances,
@@ -92,7 +96,11 @@ async def restore_exchange_portfolio(
     if settings.market_type is MarketKind.FUTURES:
         for fee in await journal.funding_fees(since=start.at):
             portfolio.apply_funding(fee)
-        for fee in settled:
-            if portfolio.apply_funding(fee):
-                journal.record_funding(fee)
+    for charge in await journal.venue_fees(since=start.at):
+        portfolio.apply_venue_fee(charge)
+    for settlement in settled:
+        if isinstance(settlement, FundingFee) and portfolio.apply_funding(settlement):
+            journal.record_funding(settlement)
+        elif isinstance(settlement, VenueFee) and portfolio.apply_venue_fee(settlement):
+            journal.record_venue_fee(settlement)
     return portfolio

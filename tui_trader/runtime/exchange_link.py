@@ -32,6 +32,7 @@ from tui_trader.runtime.guard_link import GuardLink
 from tui_trader.runtime.restore import reconcile_unfinished
 from tui_trader.runtime.shadow import ShadowPaper
 from tui_trader.runtime.venue_connect import (
+    charges_since,
     connect_venue,
     market_hours,
     retry_backoff,
@@ -50,7 +51,7 @@ if TYPE_CHECKING:
     from tui_trader.binance.client import Endpoints
     from tui_trader.binance.futures_account import AccountUpdate
     from tui_trader.binance.venue_parts import Timing
-    from tui_trader.execution.broker import Broker, BrokerEvent
+    from tui_trader.execution.broker import Broker
     from tui_trader.execution.divergence import DivergenceReport
     from tui_trader.execution.reconcile import Reconciler
     from tui_trader.runtime.exchange_retry import LinkParts
@@ -254,12 +255,7 @@ class ExchangeLink:
         positions = await broker.positions()
         now = self.trader.wall_clock.now()
         start = await account_start(journal, settings, now, held, positions)
-        settled = []
-        if settings.venue == "binance":  # funding: USD-M futures only (python-binance)
-            from tui_trader.binance.futures_broker import BinanceFuturesBroker
-
-            if isinstance(broker, BinanceFuturesBroker):
-                settled = await broker.funding_since(start.at)
+        settled = await charges_since(settings, broker, start.at)
         portfolio = await restore_exchange_portfolio(journal, settings, start, settled)
         orders = await journal.open_orders(account=account_tag(settings))
         return LoadedAccount(portfolio, positions, orders)
@@ -289,24 +285,11 @@ class ExchangeLink:
 
     def _shadow(self, broker: "LiveBroker") -> None:
         """A paper exchange with this account's balances gets the same orders."""
-        from tui_trader.domain.orders import Fill
-
-        trader = self.trader
+        trader, rules = self.trader, self.trader.core.parts.rules
         balances = {asset: b.total for asset, b in broker.last_balances.items()}
-        rules = trader.core.parts.rules
-        shadow = ShadowPaper(
-            trader.settings,
-            balances,
-            lambda symbol: rules[symbol].step_size,
-            trader.journal,
-            trader.market_clock,
-        )
-
-        def on_event(event: "BrokerEvent") -> None:
-            if isinstance(event, Fill):
-                shadow.on_live_fill(event)
-
-        broker.subscribe(on_event)
+        step = lambda symbol: rules[symbol].step_size  # noqa: E731
+        shadow = ShadowPaper(trader.settings, balances, step, trader.journal, trader.market_clock)
+        broker.subscribe(shadow.on_broker_event)
         trader.use_shadow(shadow)
         self.shadow = shadow
 
@@ -380,7 +363,7 @@ class ExchangeLink:
             return
         for fee in update.funding:
             try:
-                self.trader.book_funding(fee)
+                self.trader.book_charge(fee)
             except ValueError as exc:  # not our wallet's asset: said, not booked
                 self._safety(Severity.WARNING, SafetyKind.FUNDING_NOT_BOOKED, str(exc))
         self._show_liquidation(update.positions)

@@ -86,6 +86,11 @@ class ShadowPaper:
             if isinstance(update, Fill):
                 self._paper_fill(update)
 
+    def on_broker_event(self, event: object) -> None:
+        """A live broker's event (its listener): the fills are measured against paper's."""
+        if isinstance(event, Fill):
+            self.on_live_fill(event)
+
     def on_live_fill(self, fill: Fill) -> None:
         if fill.client_order_id in self._live:
             self._live[fill.client_order_id].append(fill)

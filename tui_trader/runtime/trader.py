@@ -14,7 +14,7 @@ from tui_trader.domain.enums import EngineState, Severity
 from tui_trader.domain.events import SafetyEvent, SafetyKind
 from tui_trader.domain.market import Candle, Tick
 from tui_trader.domain.orders import Order, OrderIntent
-from tui_trader.domain.portfolio import FundingFee
+from tui_trader.domain.portfolio import FundingFee, VenueFee
 from tui_trader.domain.rules import SymbolRules
 from tui_trader.execution.broker import Broker
 from tui_trader.execution.commands import EngineCommand, ExecutionCommand
@@ -388,8 +388,8 @@ class Trader:
     def install_rules(self, rules: Mapping[str, SymbolRules]) -> None:
         self.core.install_rules(rules)
 
-    def book_funding(self, fee: FundingFee) -> bool:
-        return self.reactions.book_funding(fee)
+    def book_charge(self, fee: FundingFee | VenueFee) -> bool:
+        return self.reactions.book_charge(fee)
 
     def record_run_venue(self) -> None:
         self.parts.journal.set_run_venue(self.run_id, self.parts.feed.name, self.exchange.run_mode)

@@ -14,7 +14,7 @@ from tui_trader.core.trading_core import OrderReaction, TradingCore
 from tui_trader.domain.enums import EngineState, Severity
 from tui_trader.domain.events import SafetyEvent, SafetyKind
 from tui_trader.domain.orders import Fill, Order, OrderIntent
-from tui_trader.domain.portfolio import FundingFee
+from tui_trader.domain.portfolio import FundingFee, VenueFee
 from tui_trader.execution.broker import BrokerEvent
 from tui_trader.execution.gate import GateDecision
 from tui_trader.journal.reader import PAPER_ACCOUNT
@@ -218,11 +218,18 @@ class Reactions:
         self.core.adopt_portfolio(portfolio, open_orders)
         self.update_account(now)
 
-    def book_funding(self, fee: FundingFee) -> bool:
-        """Book and journal a funding settlement; False when booked already."""
-        if not self.core.parts.portfolio.apply_funding(fee):
-            return False
-        self.journal.record_funding(fee)
+    def book_charge(self, fee: FundingFee | VenueFee) -> bool:
+        """Book and journal a funding settlement or a venue's charge; False when booked
+        already."""
+        portfolio = self.core.parts.portfolio
+        if isinstance(fee, FundingFee):
+            if not portfolio.apply_funding(fee):
+                return False
+            self.journal.record_funding(fee)
+        else:
+            if not portfolio.apply_venue_fee(fee):
+                return False
+            self.journal.record_venue_fee(fee)
         self.books_changed = True
         return True
 

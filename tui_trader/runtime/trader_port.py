@@ -12,7 +12,7 @@ from tui_trader.core.ledger import Portfolio
 from tui_trader.core.trading_core import TradingCore
 from tui_trader.domain.events import SafetyEvent
 from tui_trader.domain.orders import Order
-from tui_trader.domain.portfolio import FundingFee
+from tui_trader.domain.portfolio import FundingFee, VenueFee
 from tui_trader.domain.rules import SymbolRules
 from tui_trader.execution.broker import Broker
 from tui_trader.execution.commands import EngineCommand
@@ -97,9 +97,9 @@ class TraderPort(Protocol):
     def install_rules(self, rules: Mapping[str, SymbolRules]) -> None:
         """The venue's symbol filters from now on, for every reader."""
 
-    def book_funding(self, fee: FundingFee) -> bool:
-        """Book and journal a funding settlement; False when already booked. Raises
-        ValueError for an asset the wallet does not hold."""
+    def book_charge(self, fee: FundingFee | VenueFee) -> bool:
+        """Book and journal a funding settlement or a venue's charge; False when already
+        booked. Raises ValueError for an asset the wallet does not hold."""
 
     def record_run_venue(self) -> None:
         """The journal's run record names the feed and the mode in use now."""

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
         PriceSource,
     )
     from tui_trader.config import Settings
+    from tui_trader.domain.portfolio import FundingFee, VenueFee
     from tui_trader.domain.rules import SymbolRules
     from tui_trader.execution.reconcile import Reconciler, TraderBook
     from tui_trader.runtime.exchange_link import ExchangeSetup
@@ -228,6 +229,23 @@ async def _start_live_binance(
         )
     except (KeyPermissionError, BrokerError, SecretsError) as exc:
         raise ValueError(f"live mode refused: {exc}") from None
+
+
+async def charges_since(
+    settings: "Settings", broker: "LiveBroker", start: datetime
+) -> "list[FundingFee | VenueFee]":
+    """The venue's charges outside fills since the account's start, as it records them:
+    USD-M funding settlements (Binance futures), regulatory fees (Alpaca)."""
+    if settings.venue == "alpaca":
+        from tui_trader.alpaca.broker import AlpacaBroker
+
+        return list(await broker.fees.since(start)) if isinstance(broker, AlpacaBroker) else []
+    if settings.venue == "binance":  # funding: USD-M futures only (python-binance)
+        from tui_trader.binance.futures_broker import BinanceFuturesBroker
+
+        if isinstance(broker, BinanceFuturesBroker):
+            return list(await broker.funding_since(start))
+    return []
 
 
 def venue_reconciler(
