@@ -11,7 +11,7 @@ from tui_trader.alpaca.broker import AlpacaBroker
 from tui_trader.alpaca.order_rules import AssetRules
 from tui_trader.alpaca.trade_stream import TradeUpdateStream
 from tui_trader.alpaca.trading_api import AlpacaTrading
-from tui_trader.clock import SystemClock
+from tui_trader.clock import Clock, SystemClock
 from tui_trader.domain.enums import IntentPurpose, OrderStatus, OrderType, Side
 from tui_trader.domain.events import SafetyEvent
 from tui_trader.domain.guards import GuardOrder
@@ -80,6 +80,8 @@ async def alpaca_broker(
     stream: bool = False,
     is_open: Callable[[datetime], bool] = lambda now: True,
     last_price: Decimal | None = Decimal("190.00"),
+    clock: Clock | None = None,
+    next_open: Callable[[datetime], datetime | None] | None = None,
 ) -> AsyncIterator[Run]:
     """A started broker on a running double; closed (and the double stopped) after.
     With `stream`, the trade_updates stream too (polling every `poll_s` only while it
@@ -101,7 +103,9 @@ async def alpaca_broker(
         broker = AlpacaBroker(
             api,
             ASSETS,
-            clock=SystemClock(),
+            clock=clock or SystemClock(),
+            next_open=next_open,
+            queue_check_s=0.02,
             is_open=is_open,
             last_price=lambda symbol: last_price,
             on_safety=safety.append,

@@ -6,6 +6,7 @@ and a reconciler that runs again when the trade_updates stream comes back."""
 
 import asyncio
 from collections.abc import Iterator
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -28,6 +29,14 @@ def keyring() -> Iterator[MemoryKeyring]:
         yield backend
 
 
+class AlwaysOpen:
+    def is_open(self, t: datetime) -> bool:
+        return True
+
+    def next_open(self, t: datetime) -> datetime | None:
+        return t
+
+
 def store(backend: MemoryKeyring) -> None:
     backend.set_password("tui-trader", "alpaca:key", KEY_ID)
     backend.set_password("tui-trader", "alpaca:secret", SECRET)
@@ -41,7 +50,7 @@ async def test_the_live_start_checks_the_account_and_sends_entries_as_brackets(
     async with alpaca_trading(double) as url, running_engine(build_trader(settings)) as trader:
         live = {
             "trading_url": url,
-            "is_open": lambda now: True,
+            "hours": AlwaysOpen(),
             "reference_price": lambda symbol: Decimal(190),
         }
         with pytest.raises(ValueError, match=r"live mode refused: .*keys set alpaca"):

@@ -13,7 +13,7 @@ so the market is open whenever the test runs."""
 import asyncio
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -29,6 +29,7 @@ from tests.integration.test_trader_alpaca import FAST
 from tests.live_restart_support import live_books_it_once, placed_then_killed
 from tests.trader_support import START, entry_groups, make_settings, running_engine
 from tui_trader.domain.enums import IntentPurpose, OrderStatus, OrderType, Side
+from tui_trader.domain.events import SafetyEvent
 from tui_trader.domain.orders import OrderIntent
 from tui_trader.runtime.build_trader import build_trader
 from tui_trader.runtime.exchange_link import ExchangeSetup
@@ -46,6 +47,10 @@ class OpenMarketClock:
 
     def now(self) -> datetime:
         return datetime.now(UTC) + self._shift
+
+    def jump(self, to: datetime) -> None:
+        """From now on the clock reads `to`, running on from there."""
+        self._shift = to - datetime.now(UTC)
 
 
 Venue = tuple[AlpacaTradingDouble, str]
@@ -73,7 +78,13 @@ def keyring() -> Iterator[Callable[[], None]]:
         yield store
 
 
-def live_trader(tmp_path: Path, url: str, at: datetime = OPEN_AT, **overrides: Any) -> Trader:
+def live_trader(
+    tmp_path: Path,
+    url: str,
+    at: datetime = OPEN_AT,
+    clock: OpenMarketClock | None = None,
+    **overrides: Any,
+) -> Trader:
     settings = make_settings(
         tmp_path,
         VENUE="alpaca",
@@ -90,7 +101,7 @@ def live_trader(tmp_path: Path, url: str, at: datetime = OPEN_AT, **overrides: A
     return build_trader(
         settings,
         start=START,
-        wall_clock=OpenMarketClock(at),
+        wall_clock=clock or OpenMarketClock(at),
         binance=ExchangeSetup(alpaca=FAST),
         **entry_groups(),
     )
@@ -203,6 +214,144 @@ async def test_nothing_is_sent_while_the_market_is_closed_and_the_reason_is_said
         assert refused is not None and refused.status is OrderStatus.REJECTED
         assert "market is closed" in refused.reason and "no extended-hours" in refused.reason
         assert exchange.posted() == []
+
+
+NIGHT = OPEN_AT.replace(hour=23)  # Wednesday, New York's 18:00: closed
+THURSDAY_OPEN = datetime(2026, 12, 3, 14, 30, tzinfo=UTC)  # 09:30 in New York
+
+
+async def test_the_kill_switch_at_night_keeps_the_stop_queues_the_flatten_for_the_open(
+    venue: Venue, keyring: Callable[[], None], tmp_path: Path
+) -> None:
+    """Killed (closing positions) while the market is closed: the entry resting is
+    cancelled, the bracket's stop and take-profit Alpaca holds stay (nothing would close
+    the position overnight otherwise), the flatten is queued and said with the time of
+    the open, the flat check says FLAT PENDING (not NOT_FLAT); at the open the shares
+    are freed, the flatten goes once, and the account is proven flat."""
+    exchange, url = venue
+    (tmp_path / LIVE_TOKEN_FILE).write_text("yes")
+    keyring()
+    clock = OpenMarketClock(OPEN_AT)
+    fast: dict[str, Any] = {"KILL_VERIFY_EVERY_S": "0.1", "KILL_VERIFY_DEADLINE_S": "5"}
+    async with running_engine(live_trader(tmp_path, url, clock=clock, **fast)) as trader:
+        await trading_live(trader)
+        bought = await trader.engine.process(market_buy("held"))
+        assert bought is not None and bought.status is OrderStatus.FILLED
+        await until(lambda: trader.core.parts.portfolio.balance("AAPL") == Decimal(3))
+        clock.jump(NIGHT)
+        resting = replace(
+            market_buy("resting", "1"), order_type=OrderType.LIMIT, price=Decimal(150)
+        )
+        night_entry = await trader.engine.process(resting)
+        assert night_entry is not None and night_entry.status is OrderStatus.REJECTED
+        await trader.kill(close_positions=True)
+
+        def pending() -> list[SafetyEvent]:
+            return [e for e in trader.history.safety if "FLAT PENDING" in e.message]
+
+        await until(lambda: bool(pending()))
+        assert pending()[0].severity == "WARNING"
+        assert "queued for the open at 2026-12-03 14:30 UTC" in pending()[0].message
+        queued = [e.message for e in trader.history.safety if e.kind == "exit_queued"]
+        assert queued and "flatten SELL 3 AAPLUSD" in queued[0]
+        [flatten] = trader.snapshot().open_orders
+        assert flatten.queued and flatten.purpose is IntentPurpose.FLATTEN
+        assert exchange.account.placed == [bought.client_order_id]  # nothing sent at night
+        legs = exchange.account.by_client(bought.client_order_id).legs  # type: ignore[union-attr]
+        assert all(leg.status != "canceled" for leg in legs)  # the stop still protects
+        await asyncio.sleep(0.5)
+        not_flat = [e for e in trader.history.safety if e.kind == "not_flat"]
+        assert [e.severity for e in not_flat] == ["WARNING"]  # pending, never CRITICAL
+        assert exchange.account.placed == [bought.client_order_id]
+        clock.jump(THURSDAY_OPEN)
+        await until(lambda: trader.core.parts.portfolio.balance("AAPL") == 0, 10)
+        book = {o.client_order_id: o for o in exchange.account.orders.values()}
+        assert [leg.status for leg in book[bought.client_order_id].legs] == [
+            "canceled",
+            "canceled",
+        ]
+        sold = book[flatten.client_order_id]
+        assert (sold.type, sold.status, sold.qty) == ("market", "filled", Decimal(3))
+        assert exchange.account.placed == [bought.client_order_id, flatten.client_order_id]
+        await until(lambda: any(e.kind == "flat_verified" for e in trader.history.safety))
+        assert exchange.account.positions == {}
+
+
+async def test_a_queued_flatten_stays_when_the_kill_is_cleared_and_can_be_cancelled(
+    venue: Venue, keyring: Callable[[], None], tmp_path: Path
+) -> None:
+    """Clearing the kill while its flatten waits for the open is allowed and says that
+    the flatten stays queued; the operator's cancel then means it never goes."""
+    exchange, url = venue
+    (tmp_path / LIVE_TOKEN_FILE).write_text("yes")
+    keyring()
+    clock = OpenMarketClock(OPEN_AT)
+    fast: dict[str, Any] = {"KILL_VERIFY_EVERY_S": "0.1", "KILL_VERIFY_DEADLINE_S": "5"}
+    async with running_engine(live_trader(tmp_path, url, clock=clock, **fast)) as trader:
+        await trading_live(trader)
+        bought = await trader.engine.process(market_buy("held"))
+        assert bought is not None and bought.status is OrderStatus.FILLED
+        await until(lambda: trader.core.parts.portfolio.balance("AAPL") == Decimal(3))
+        clock.jump(NIGHT)
+        await trader.kill(close_positions=True)
+        await until(lambda: any("FLAT PENDING" in e.message for e in trader.history.safety))
+        [flatten] = trader.snapshot().open_orders
+        await trader.clear_kill()
+        [cleared] = [e.message for e in trader.history.safety if "kill switch cleared" in e.message]
+        assert "stay queued" in cleared and flatten.client_order_id in cleared
+        await trader.cancel_order(flatten.client_order_id)
+        await trader.engine.drain()
+        assert trader.snapshot().open_orders == ()
+        [gone] = [
+            o
+            for o in trader.snapshot().recent_orders
+            if o.client_order_id == flatten.client_order_id
+        ]
+        assert gone.status is OrderStatus.CANCELED and "never sent" in gone.reason
+        clock.jump(THURSDAY_OPEN)
+        await asyncio.sleep(1.5)  # the queue is looked at every second
+        assert exchange.account.placed == [bought.client_order_id]  # it never went
+        assert trader.core.parts.portfolio.balance("AAPL") == Decimal(3)
+        legs = exchange.account.by_client(bought.client_order_id).legs  # type: ignore[union-attr]
+        assert all(leg.status != "canceled" for leg in legs)  # still protected
+
+
+async def test_a_flatten_queued_at_night_survives_a_restart_and_goes_once_at_the_open(
+    venue: Venue, keyring: Callable[[], None], tmp_path: Path
+) -> None:
+    """The queue is the journal's: a trader stopped at night with a flatten queued, then
+    started again, holds it again (said), still sends nothing while closed, and at the
+    open sends it once, under the client order id it was queued with."""
+    exchange, url = venue
+    (tmp_path / LIVE_TOKEN_FILE).write_text("yes")
+    keyring()
+    clock = OpenMarketClock(OPEN_AT)
+    async with running_engine(live_trader(tmp_path, url, clock=clock)) as trader:
+        await trading_live(trader)
+        bought = await trader.engine.process(market_buy("held"))
+        assert bought is not None and bought.status is OrderStatus.FILLED
+        await until(lambda: trader.core.parts.portfolio.balance("AAPL") == Decimal(3))
+        clock.jump(NIGHT)
+        await trader.kill(close_positions=True)
+        [flatten] = trader.snapshot().open_orders
+        assert flatten.queued
+    assert exchange.account.placed == [bought.client_order_id]
+    clock.jump(NIGHT + timedelta(hours=2))
+    async with running_engine(live_trader(tmp_path, url, clock=clock)) as again:
+        await again.enable_live(LIVE_PHRASE)
+        [held] = again.snapshot().open_orders
+        assert held.client_order_id == flatten.client_order_id and held.queued
+        said = [e.message for e in again.history.safety if "restored from the journal" in e.message]
+        assert said and "queued for the open at 2026-12-03 14:30 UTC" in said[0]
+        reconciled = [e for e in again.history.safety if e.kind == "reconciliation"]
+        assert not [e for e in reconciled if e.severity == "CRITICAL"], reconciled
+        await asyncio.sleep(0.3)
+        assert exchange.account.placed == [bought.client_order_id]  # still closed
+        clock.jump(THURSDAY_OPEN + timedelta(minutes=5))
+        await until(lambda: again.core.parts.portfolio.balance("AAPL") == 0, 10)
+        await asyncio.sleep(0.3)
+    assert exchange.account.placed == [bought.client_order_id, flatten.client_order_id]
+    assert exchange.account.positions == {}
 
 
 async def test_kill_9_mid_order_then_restart_books_the_fill_once_and_sends_nothing_again(

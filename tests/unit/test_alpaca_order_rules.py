@@ -97,10 +97,13 @@ def test_fractional_shares_only_on_fractionable_assets_as_market_orders_worth_a_
     assert "not positive" in refused(order(Side.BUY, OrderType.MARKET, "0"))
 
 
-def test_nothing_goes_while_the_market_is_closed_exits_included() -> None:
+def test_nothing_is_sent_while_the_market_is_closed() -> None:
+    """The rule itself sends nothing while closed, whatever the side: the broker holds an
+    exit for the next open before it gets here (test_alpaca_exit_queue.py)."""
     for side in Side:
         reason = refused(order(side, OrderType.MARKET, "1"), open_=False)
         assert "market is closed" in reason and "no extended-hours orders" in reason
+        assert "an entry is refused, an exit is queued for the next open" in reason
 
 
 def test_a_fourth_day_trade_is_refused_on_a_small_margin_account() -> None:

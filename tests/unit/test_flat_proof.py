@@ -4,6 +4,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from tui_trader.clock import SimulatedClock
+from tui_trader.domain.enums import IntentPurpose, OrderStatus, OrderType, Side
+from tui_trader.domain.orders import Order
 from tui_trader.runtime.flat_proof import VenueBook, prove_flat
 
 CLOCK = SimulatedClock(datetime(2026, 12, 2, 6, 30, 5, tzinfo=UTC))
@@ -39,3 +41,35 @@ async def test_the_deadline_names_what_remains() -> None:
 
     verdict = await prove_flat(read, lambda _book: None, CLOCK, deadline_s=0.05, every_s=0.01)
     assert verdict.text() == "NOT FLAT: BTCUSDT 0.01"
+
+
+def queued_close(symbol: str = "AAPLUSD") -> Order:
+    at = CLOCK.now()
+    return Order(
+        "tt-close", "kill", symbol, Side.SELL, OrderType.MARKET, Decimal(3), None,
+        OrderStatus.NEW, at, at, purpose=IntentPurpose.FLATTEN,
+        reason="queued for the open at 2026-12-03 14:30 UTC (market closed: ...)",
+    )  # fmt: skip
+
+
+async def test_closes_queued_for_the_market_open_are_pending_not_a_failure() -> None:
+    """A venue with market hours holds the kill's close for the open: FLAT PENDING at
+    once, nothing retried; a position without a queued close, or an order still
+    working, is retried as before."""
+    waiting = VenueBook((), (("AAPLUSD", Decimal(3)),), queued=(queued_close(),))
+    assert waiting.waits_for_open
+    working = VenueBook((queued_close("MSFTUSD"),), waiting.positions, queued=waiting.queued)
+    assert not working.waits_for_open
+    other = VenueBook((), (("MSFTUSD", Decimal(1)),), queued=waiting.queued)
+    assert not other.waits_for_open
+    retried: list[VenueBook] = []
+
+    async def read() -> VenueBook:
+        return waiting
+
+    verdict = await prove_flat(read, retried.append, CLOCK, deadline_s=5, every_s=0.01)
+    assert verdict.pending and not verdict.flat and retried == []
+    assert verdict.text() == (
+        "FLAT PENDING, market closed: AAPLUSD 3, close tt-close (AAPLUSD SELL 3) "
+        "queued for the open at 2026-12-03 14:30 UTC"
+    )

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 
 from tui_trader.alpaca.bracket_entry import EntryExits
-from tui_trader.alpaca.broker import AlpacaBroker
+from tui_trader.alpaca.broker import AlpacaBroker, NextOpen
 from tui_trader.alpaca.key_check import AlpacaKeyCheck, KeyPermissionError, check_key
 from tui_trader.alpaca.order_rules import AssetRules, MarketOpen
 from tui_trader.alpaca.trade_stream import TradeUpdateStream
@@ -70,6 +70,7 @@ async def start_live_broker(
     timeout_s: float = 10.0,
     poll_s: float = 2.0,
     entry_exits: EntryExits | None = None,
+    next_open: NextOpen | None = None,
 ) -> tuple[AlpacaBroker, AlpacaKeyCheck]:
     """The started live broker and what the key check found; raises KeyPermissionError
     (the key must not be used) or BrokerError (Alpaca did not answer), closing what it
@@ -92,6 +93,7 @@ async def start_live_broker(
             poll_s=poll_s,
             stream=stream,
             entry_exits=entry_exits,
+            next_open=next_open,
         )
         await broker.start()
     except BaseException:

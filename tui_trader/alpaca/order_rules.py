@@ -11,9 +11,10 @@ Alpaca's rules kept here (docs.alpaca.markets, "Orders at Alpaca", "Fractional t
   order for the day (we never send a fractional limit), worth at least $1;
   every other order is in whole shares;
 - no order while the market is closed. We send no extended-hours orders at all (not
-  even the limit orders Alpaca would take): an exit outside regular hours is refused
-  here with that reason, and the position's protection is the stop Alpaca holds for it
-  (guards, sent GTC), which Alpaca triggers only in regular hours too;
+  even the limit orders Alpaca would take): an entry outside regular hours is refused
+  here with that reason; an exit never reaches this check then, the broker holds it for
+  the next open (exit_queue.py) while the stop Alpaca holds for the position (guards,
+  sent GTC, triggered by Alpaca in regular hours only) stays in place;
 - pattern-day-trader protection: on a margin account (multiplier > 1) with equity under
   $25,000, an order that would be a 4th day trade in 5 business days is refused. An
   order is a day trade when it closes, the same day, what was opened that day; the count
@@ -82,8 +83,9 @@ def check_session(now: datetime, is_open: MarketOpen) -> None:
     if not is_open(now):
         raise RefusedLocally(
             f"the US stock market is closed at {now:%Y-%m-%d %H:%M} UTC: tui-trader sends "
-            "no order outside regular hours (no extended-hours orders, exits included); "
-            "stops held by Alpaca still protect open positions"
+            "no order outside regular hours (no extended-hours orders): an entry is "
+            "refused, an exit is queued for the next open; stops held by Alpaca still "
+            "protect open positions"
         )
 
 

@@ -31,6 +31,7 @@ class SafetyKind(StrEnum):
     EXCHANGE_SWITCH = auto()
     EXCHANGE_SWITCH_FAILED = auto()
     EXCHANGE_UNREACHABLE = auto()
+    EXIT_QUEUED = auto()
     FEED_ERROR = auto()
     FLAT_VERIFIED = auto()
     FEED_FAILED = auto()

@@ -45,6 +45,9 @@ class OrderIntent:
         return self.quantity * (self.price if self.price is not None else self.reference_price)
 
 
+QUEUED = "queued for the open at "  # the reason of an exit held for the next open
+
+
 @dataclass(frozen=True, slots=True)
 class Order:
     """An order as the broker knows it. Immutable: state changes produce a new Order."""
@@ -87,6 +90,13 @@ class Order:
     @property
     def is_open(self) -> bool:
         return not self.status.is_final
+
+    @property
+    def queued(self) -> bool:
+        """An exit held by us for the market's next open, not sent yet (a venue with
+        market hours: Alpaca's exit_queue.py). Said by its reason, which the journal
+        keeps, so a restart finds it again."""
+        return self.is_open and not self.exchange_order_id and self.reason.startswith(QUEUED)
 
     def evolve(self, **changes: Any) -> "Order":
         """This order with `changes`. Built by position, not `dataclasses.replace`: an

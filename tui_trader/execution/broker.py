@@ -1,6 +1,6 @@
 """The broker interface the execution engine talks to. Nothing else sends orders."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
@@ -84,3 +84,25 @@ class GuardVenue(Protocol):
     ) -> list[Fill]:
         """Emit the fills of our guards that fired since `since` (the trader was down),
         except those `booked` already ((symbol, trade id) pairs); returns them."""
+
+
+@runtime_checkable
+class QueuingVenue(Protocol):
+    """A broker for a venue with market hours (Alpaca) that holds an exit asked for while
+    the market is closed and has the engine send it at the next open (alpaca/exit_queue.py).
+    A held exit is an open order with no venue id whose reason says
+    "queued for the open at ..." (Order.queued)."""
+
+    def queued(self) -> list[Order]:
+        """The exits held for the open, as the trader knows them."""
+
+    def release(self, client_order_id: str) -> Order | None:
+        """Stop holding it, to send it now (the engine's SendQueued); None when it is no
+        longer held (cancelled meanwhile)."""
+
+    def restore_queued(self, orders: Iterable[Order]) -> list[Order]:
+        """After a restart: hold again the journal's queued exits among `orders`."""
+
+    def send_queued_through(self, send: Callable[[str], None]) -> None:
+        """At the open, `send(client_order_id)` is called once per held exit: it queues
+        a SendQueued for the engine (the single writer)."""

@@ -27,8 +27,16 @@ class CancelGuard:
     reason: str
 
 
+@dataclass(frozen=True, slots=True)
+class SendQueued:
+    """Send now the exit a venue with market hours held for the open (QueuingVenue)."""
+
+    client_order_id: str
+
+
 ExecutionCommand = OrderIntent | CancelRequest  # what the core decides
-EngineCommand = ExecutionCommand | PlaceGuard | CancelGuard  # what the engine consumes
+# what the engine consumes
+EngineCommand = ExecutionCommand | PlaceGuard | CancelGuard | SendQueued
 
 
 def order_from_intent(intent: OrderIntent, coid: str, clock: Clock) -> Order:

@@ -10,7 +10,7 @@ unless the venue is Alpaca: every import of the venue's package is inside a func
 from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from tui_trader.domain.enums import Severity
 from tui_trader.domain.events import SafetyEvent, SafetyKind
@@ -20,21 +20,28 @@ if TYPE_CHECKING:
     from tui_trader.alpaca.broker import AlpacaBroker
     from tui_trader.execution.reconcile import Reconciler, TraderBook
 
-MarketOpen = Callable[[datetime], bool]
+
+class MarketHours(Protocol):
+    def is_open(self, t: datetime) -> bool: ...
+
+    def next_open(self, t: datetime) -> datetime | None: ...
 
 
 async def start_alpaca_live(
     trader: TraderPort,
     *,
     trading_url: str,
-    is_open: MarketOpen,
+    hours: MarketHours,
     reference_price: Callable[[str], Decimal | None],
 ) -> "AlpacaBroker":
-    """The started live broker; raises ValueError saying why live mode is refused."""
+    """The started live broker; raises ValueError saying why live mode is refused. An
+    exit asked for while the market is closed is held for the next open; at the open
+    the broker hands it to the execution engine (SendQueued), the single writer."""
     from tui_trader.alpaca.bracket_entry import percent_exits
     from tui_trader.alpaca.key_check import KeyPermissionError
     from tui_trader.alpaca.live_parts import live_keys, start_live_broker
     from tui_trader.execution.broker import BrokerError
+    from tui_trader.execution.commands import SendQueued
     from tui_trader.secrets import SecretsError
 
     settings = trader.settings
@@ -48,13 +55,15 @@ async def start_alpaca_live(
             settings.symbols,
             trading_url=trading_url,
             clock=trader.wall_clock,
-            is_open=is_open,
+            is_open=hours.is_open,
+            next_open=hours.next_open,
             on_safety=trader.record_safety,
             last_price=reference_price,
             entry_exits=exits,
         )
     except (KeyPermissionError, BrokerError, SecretsError) as exc:
         raise ValueError(f"live mode refused: {exc}") from None
+    broker.send_queued_through(lambda cid: trader.send(SendQueued(cid)))
     message = f"Alpaca key check passed: {check.describe()}"
     now = trader.wall_clock.now()
     trader.record_safety(SafetyEvent(now, Severity.WARNING, SafetyKind.LIVE_MODE, message))

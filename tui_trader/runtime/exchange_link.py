@@ -309,7 +309,7 @@ class ExchangeLink:
     async def go_live(self) -> None:
         """After the live gate: the venue's live broker (keyring keys that cannot
         withdraw), then the account from the exchange. Raises ValueError with the reason."""
-        from tui_trader.execution.broker import BrokerError
+        from tui_trader.execution.broker import BrokerError, QueuingVenue
 
         self._check_can_go_live()
         assert self.setup is not None and self.parts is not None
@@ -328,6 +328,8 @@ class ExchangeLink:
             raise ValueError(f"live mode refused: {exc}") from None
         paper = self._adopt(broker, loaded)
         await paper.close()
+        if isinstance(broker, QueuingVenue):  # exits queued for the open before a restart
+            broker.restore_queued(loaded.open_orders)
         now = self.trader.wall_clock.now()  # intents left unfinished at start (crash)
         for event in await reconcile_unfinished(self.trader.journal, broker, broker.settle, now):
             self.trader.record_safety(event)

@@ -6,7 +6,12 @@ Journal step: an entry waits for its commit, and is refused at once while the jo
 failing. An exit (stop-loss, take-profit, trailing, flatten, close) waits at most 0.5 s
 (journal.store.EXIT_WAIT_S), then its intent goes to the fsync'd exit-intent log instead:
 a locked journal never holds a stop-loss back. Either way it is on disk before the broker
-sees it."""
+sees it.
+
+On a venue with market hours (Alpaca), an exit asked for while the market is closed comes
+back from the broker NEW with the reason "queued for the open at ..." and nothing sent;
+at the open the broker asks for a SendQueued, and the engine sends it then, under the
+same client order id (no new intent, no new risk check: it was approved when asked for)."""
 
 import asyncio
 import logging
@@ -17,12 +22,19 @@ from typing import Protocol
 from tui_trader.clock import Clock
 from tui_trader.domain.enums import OrderStatus
 from tui_trader.domain.orders import Order, OrderIntent
-from tui_trader.execution.broker import Broker, BrokerError, NotSent, OrderRejected
+from tui_trader.execution.broker import (
+    Broker,
+    BrokerError,
+    NotSent,
+    OrderRejected,
+    QueuingVenue,
+)
 from tui_trader.execution.commands import (
     CancelGuard,
     CancelRequest,
     EngineCommand,
     PlaceGuard,
+    SendQueued,
     order_from_intent,
 )
 from tui_trader.execution.gate import GateDecision, OrderGate
@@ -118,7 +130,31 @@ class ExecutionEngine:
         if isinstance(command, PlaceGuard | CancelGuard):
             await send_guard_command(command, self.broker, self.journal, self._listener)
             return None
+        if isinstance(command, SendQueued):
+            return await self._send_queued(command.client_order_id)
         return await self._place(command)
+
+    async def _send_queued(self, client_order_id: str) -> Order | None:
+        """The market opened: send the exit the broker held (unless cancelled meanwhile)."""
+        broker = self.broker
+        order = broker.release(client_order_id) if isinstance(broker, QueuingVenue) else None
+        if order is None:
+            return None
+        result = await self._send(order)
+        log.info(
+            "sent queued %s %s %s %s at the open (%s) -> %s",
+            order.purpose,
+            order.side,
+            order.quantity,
+            order.symbol,
+            client_order_id,
+            result.status,
+            extra=about(order.symbol),
+        )
+        self._listener.on_order(result)
+        if self.mirror is not None and result.status is not OrderStatus.REJECTED:
+            self.mirror.mirror(result, None)
+        return result
 
     async def _place(self, intent: OrderIntent) -> Order | None:
         decision = self.gate.check(intent, self._context(intent))
@@ -149,7 +185,9 @@ class ExecutionEngine:
             extra=about(order.symbol),
         )
         self._listener.on_order(result)
-        if self.mirror is not None and result.status is not OrderStatus.REJECTED:
+        # An exit held for the market's open is mirrored once it is sent.
+        mirrored = result.status is not OrderStatus.REJECTED and not result.queued
+        if self.mirror is not None and mirrored:
             self.mirror.mirror(result, intent.reference_price)
         return result
 

@@ -7,11 +7,19 @@ fill, a foreign order can sit on the book. So the venue is read back (REST on Bi
 the paper exchange in paper mode) until it shows no open order and no position on the
 traded symbols, retrying the cancels and closes for what remains, or until a deadline.
 The verdict is a safety event: FLAT_VERIFIED (with the time), or NOT_FLAT (CRITICAL,
-naming what remains), which the notifier sends on and `tui-trader status` shows."""
+naming what remains), which the notifier sends on and `tui-trader status` shows.
+
+A venue with market hours (Alpaca) holds the kill's closes while its market is closed
+(alpaca/exit_queue.py): the positions stay, protected by the stops the venue holds,
+and nothing more can be done before the open. When every position left has its close
+queued (and no order is still working), the proof says so at once — FLAT PENDING, with
+the time of the open, a NOT_FLAT event of severity WARNING (not CRITICAL: nothing is
+wrong, and `tui-trader status` shows it as the last verdict) — then waits without reading the venue
+until those closes have been sent, and proves the account flat after the open."""
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -22,7 +30,7 @@ from tui_trader.domain.enums import Severity
 from tui_trader.domain.events import SafetyEvent, SafetyKind
 from tui_trader.domain.guards import GuardOrder
 from tui_trader.domain.orders import Order
-from tui_trader.execution.broker import Broker, GuardVenue
+from tui_trader.execution.broker import Broker, GuardVenue, QueuingVenue
 
 log = logging.getLogger("tui_trader.runtime.flat_proof")
 
@@ -37,16 +45,32 @@ class VenueBook:
     orders: tuple[Order, ...]  # open orders
     positions: tuple[tuple[str, Decimal], ...]  # (symbol, signed quantity), non-zero only
     guards: tuple[GuardOrder, ...] = ()  # the exchange's stops still working
+    queued: tuple[Order, ...] = ()  # closes held for the market's next open
 
     @property
     def flat(self) -> bool:
         return not self.orders and not self.positions and not self.guards
 
+    @property
+    def waits_for_open(self) -> bool:
+        """Every position left has its close queued for the open, nothing else works."""
+        closing = {o.symbol for o in self.queued}
+        return (
+            bool(self.positions)
+            and not self.orders
+            and all(symbol in closing for symbol, _ in self.positions)
+        )
+
     def describe(self) -> str:
         held = [f"{symbol} {qty.normalize():f}" for symbol, qty in self.positions]
         orders = [f"order {o.client_order_id} ({o.symbol} {o.side})" for o in self.orders]
+        queued = [
+            f"close {o.client_order_id} ({o.symbol} {o.side} {o.quantity.normalize():f}) "
+            + o.reason.split(" (")[0]
+            for o in self.queued
+        ]
         guards = [f"exchange {g.kind.label} {g.client_id} ({g.symbol})" for g in self.guards]
-        return ", ".join(held + orders + guards)
+        return ", ".join(held + orders + queued + guards)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,15 +78,19 @@ class FlatVerdict:
     flat: bool
     at: datetime
     remains: str = ""  # what is still open when not flat
+    pending: bool = False  # not flat yet: the closes wait for the market's open
 
     def text(self) -> str:
         if self.flat:
             return f"FLAT (verified {self.at:%H:%M:%S})"
+        if self.pending:
+            return f"FLAT PENDING, market closed: {self.remains}"
         return f"NOT FLAT: {self.remains}"
 
 
 ReadBook = Callable[[], Awaitable[VenueBook]]
 Retry = Callable[[VenueBook], None]
+Queued = Callable[[], Sequence[Order]]
 
 
 async def prove_flat(
@@ -86,6 +114,8 @@ async def prove_flat(
             book, remains = None, f"the venue could not be read ({exc})"
         if book is not None and book.flat:
             return FlatVerdict(True, clock.now())
+        if book is not None and book.waits_for_open:
+            return FlatVerdict(False, clock.now(), remains, pending=True)
         if loop.time() >= deadline:
             return FlatVerdict(False, clock.now(), remains)
         if book is not None:
@@ -104,8 +134,10 @@ class FlatProof:
         *,
         deadline_s: float = DEADLINE_S,
         every_s: float = EVERY_S,
+        queued: Queued = lambda: (),
     ) -> None:
         self._read, self._retry, self._record, self._clock = read, retry, record, clock
+        self._queued = queued
         self._deadline_s, self._every_s = deadline_s, every_s
         self._task: asyncio.Task[None] | None = None
         self.verdict: FlatVerdict | None = None
@@ -116,6 +148,12 @@ class FlatProof:
         if self.running:
             return "verifying flat…"
         return self.verdict.text() if self.verdict is not None else ""
+
+    @property
+    def pending(self) -> bool:
+        """Waiting for the market's open to send the kill's closes (not `running`: the
+        kill may be cleared meanwhile; the queued closes then stay queued)."""
+        return self.verdict is not None and self.verdict.pending
 
     def begin(self) -> None:
         """Start (or restart) the proof; called once the kill's closes were submitted."""
@@ -139,17 +177,34 @@ class FlatProof:
             await asyncio.gather(self._task, return_exceptions=True)
 
     async def _run(self) -> None:
-        try:
-            verdict = await prove_flat(
-                self._read,
-                self._retry,
-                self._clock,
-                deadline_s=self._deadline_s,
-                every_s=self._every_s,
+        while True:
+            self.running = True
+            try:
+                verdict = await prove_flat(
+                    self._read,
+                    self._retry,
+                    self._clock,
+                    deadline_s=self._deadline_s,
+                    every_s=self._every_s,
+                )
+            finally:
+                self.running = False
+            self.verdict = verdict
+            if not verdict.pending:
+                break
+            self._record(
+                SafetyEvent(
+                    verdict.at,
+                    Severity.WARNING,  # not flat yet, and nothing is wrong
+                    SafetyKind.NOT_FLAT,
+                    f"after the kill: {verdict.text()}; the stops the exchange holds stay "
+                    "until then, and the account is proven flat after the open",
+                    data={"flat": False, "pending": True, "remains": verdict.remains},
+                )
             )
-        finally:
-            self.running = False
-        self.verdict = verdict
+            # The broker's own list, no I/O; it has no event to wait on.
+            while self._queued():  # noqa: ASYNC110
+                await asyncio.sleep(self._every_s)
         if verdict.flat:
             event = SafetyEvent(
                 verdict.at,
@@ -185,4 +240,11 @@ async def venue_book(broker: Broker, core: TradingCore) -> VenueBook:
         (s, q) for s, q in sorted(held.items()) if s not in rules or abs(q) >= rules[s].step_size
     )
     guards = tuple(await broker.open_guards()) if isinstance(broker, GuardVenue) else ()
-    return VenueBook(orders, positions, guards)
+    return VenueBook(orders, positions, guards, queued_closes(broker, symbols))
+
+
+def queued_closes(broker: Broker, symbols: set[str] | None = None) -> tuple[Order, ...]:
+    """The exits `broker` holds for its market's next open (none on a 24/7 venue)."""
+    if not isinstance(broker, QueuingVenue):
+        return ()
+    return tuple(o for o in broker.queued() if symbols is None or o.symbol in symbols)

@@ -17,7 +17,7 @@ from tui_trader.domain.events import SafetyEvent, SafetyKind
 from tui_trader.execution.commands import CancelGuard, CancelRequest
 from tui_trader.journal.store import Journal
 from tui_trader.runtime.execution_engine import ExecutionEngine
-from tui_trader.runtime.flat_proof import FlatProof, VenueBook, venue_book
+from tui_trader.runtime.flat_proof import FlatProof, VenueBook, queued_closes, venue_book
 from tui_trader.runtime.live_access import LIVE_PHRASE, keys_in_keyring, live_check
 from tui_trader.safety.kill_ack import KillAcknowledger, clear_ack
 from tui_trader.safety.kill_switch import KillState, KillSwitch, KillSwitchError
@@ -57,6 +57,7 @@ class OperatorCommands:
             wall_clock,
             deadline_s=settings.kill_verify_deadline_s,
             every_s=settings.kill_verify_every_s,
+            queued=lambda: queued_closes(engine.broker),
         )
         self.kill_state: KillState | None = None  # the kill in force (file or memory)
         # A kill the file could not record: cleared by a restart or by clear_kill.
@@ -253,8 +254,15 @@ class OperatorCommands:
         self.kill_state = None
         self.core.state.release(HoldReason.KILL_SWITCH, "operator")
         message = f"kill switch cleared by {by}" if by else "kill switch cleared"
-        if self.flat.abandon():  # cleared from another shell mid-proof: stop closing things
+        pending = self.flat.pending
+        if self.flat.abandon() and not pending:  # cleared mid-proof: stop closing things
             message += "; the flat check was stopped before its verdict"
+        if pending and (queued := queued_closes(self.engine.broker)):
+            listed = ", ".join(f"{o.symbol} ({o.client_order_id})" for o in queued)
+            message += (
+                f"; the closes queued for the market's open stay queued: {listed} "
+                "(cancel them in the orders panel to keep the positions)"
+            )
         self._record_safety(
             SafetyEvent(self.wall_clock.now(), Severity.INFO, SafetyKind.KILL_SWITCH, message)
         )
@@ -268,13 +276,18 @@ class OperatorCommands:
         for guard in book.guards:
             if guard.symbol not in held:
                 self.engine.submit(CancelGuard(guard, "kill: its position is closed"))
-        self._flatten(IntentPurpose.FLATTEN)
+        # A close the venue holds for its market's open is not asked for again.
+        self._flatten(IntentPurpose.FLATTEN, skip={o.symbol for o in book.queued})
 
-    def _flatten(self, purpose: IntentPurpose, only: str | None = None) -> bool:
+    def _flatten(
+        self, purpose: IntentPurpose, only: str | None = None, skip: set[str] | None = None
+    ) -> bool:
         parts = self.core.parts
         sent = False
         for symbol, position in list(parts.portfolio.positions.items()):
             if not position.is_open or (only is not None and symbol != only):
+                continue
+            if skip and symbol in skip:
                 continue
             intent = parts.exits.flatten_intent(
                 position,

@@ -6,7 +6,7 @@ to import, and an Upbit run needs none of it."""
 
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Protocol, cast
 
 from tui_trader.domain.enums import MarketKind, Severity
 from tui_trader.domain.events import SafetyKind
@@ -37,6 +37,16 @@ if TYPE_CHECKING:
 
 Report = Callable[[Severity, SafetyKind, str], None]
 MarketOpen = Callable[[datetime], bool]
+
+
+class MarketHours(Protocol):
+    """A venue's trading calendar (Alpaca's HoursKeeper): its orders keep to it."""
+
+    def is_open(self, t: datetime) -> bool: ...
+
+    def next_open(self, t: datetime) -> datetime | None: ...
+
+
 VENUE_NAMES = {"binance": "Binance", "upbit": "Upbit", "alpaca": "Alpaca"}
 
 
@@ -60,10 +70,10 @@ def retry_backoff(venue: str, setup: "ExchangeSetup") -> Backoff | None:
     return timing.retry if timing is not None else None
 
 
-def market_hours(parts: "LinkParts") -> MarketOpen | None:
-    """Whether the market is open, when the venue keeps hours (Alpaca's calendar)."""
-    hours = getattr(parts, "hours", None)  # only Alpaca's parts have market hours
-    return hours.is_open if hours is not None else None
+def market_hours(parts: "LinkParts") -> MarketHours | None:
+    """The market's hours, when the venue keeps hours (Alpaca's calendar)."""
+    hours: MarketHours | None = getattr(parts, "hours", None)  # only Alpaca's parts
+    return hours
 
 
 async def connect_venue(
@@ -162,10 +172,11 @@ async def start_live_venue(
     *,
     reference_price: "PriceSource",
     on_account: "AccountListener",
-    market_open: "MarketOpen | None" = None,
+    market_open: "MarketHours | None" = None,
 ) -> "LiveBroker":
     """The chosen venue's live broker after its key check; raises ValueError saying why
-    live mode is refused. `market_open`: Alpaca's market hours (its orders keep to them)."""
+    live mode is refused. `market_open`: Alpaca's market hours (its orders keep to them,
+    its exits asked for while closed wait for the next open)."""
     from tui_trader.execution.broker import BrokerError
     from tui_trader.secrets import SecretsError
 
@@ -177,7 +188,7 @@ async def start_live_venue(
         return await start_alpaca_live(
             trader,
             trading_url=trader.settings.alpaca_trading_url,
-            is_open=market_open,
+            hours=market_open,
             reference_price=reference_price,
         )
     if trader.settings.venue == "upbit":

@@ -63,7 +63,7 @@ def order_row(order: Order, view: View) -> tuple[Cell, ...]:
         Text(fmt.optional_price(shown_price), justify="right"),
         Text(fmt.qty(order.filled_quantity), justify="right"),
         Text(
-            STATUS_TEXT.get(order.status, order.status.value),
+            "QUEUED" if order.queued else STATUS_TEXT.get(order.status, order.status.value),
             style=_status_style(order.status, view.palette),
         ),
         order.client_order_id,
