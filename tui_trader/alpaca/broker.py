@@ -17,12 +17,11 @@ Rules it keeps (as UpbitBroker does):
   `stream_poll_s` while it is up); both book a fill once (order_memory.py);
 - orders someone else placed are adopted from the open-orders list and reported once;
 - an exit asked for while the market is closed is not sent: it is held for the next
-  regular open (exit_queue.py: why locally, how a restart keeps it), answered NEW with
-  the reason "queued for the open at <UTC time>", and the protective stops stay; at the
-  open the engine sends it (SendQueued), freeing the shares first as any sell does. An
-  entry while closed is refused, with the reason."""
+  regular open (exit_queue.py: why locally, how a restart keeps it; queued_exits.py),
+  answered NEW with the reason "queued for the open at <UTC time>", and the protective
+  stops stay; at the open the engine sends it (SendQueued), freeing the shares first as
+  any sell does. An entry while closed is refused, with the reason."""
 
-import asyncio
 import logging
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
@@ -31,7 +30,6 @@ from typing import Any
 
 from tui_trader.alpaca.bracket_entry import EntryExits, order_body
 from tui_trader.alpaca.day_trades import DayTradeBook
-from tui_trader.alpaca.exit_queue import ExitQueue
 from tui_trader.alpaca.fee_activities import FeeReader
 from tui_trader.alpaca.guard_calls import GuardCalls
 from tui_trader.alpaca.guards import GuardBook
@@ -39,10 +37,11 @@ from tui_trader.alpaca.order_memory import OrderMemory
 from tui_trader.alpaca.order_poll import OrderPoll
 from tui_trader.alpaca.order_rules import AssetRules, MarketOpen, RefusedLocally
 from tui_trader.alpaca.parse_orders import AlpacaOrder, ParseError, parse_balances, parse_order
+from tui_trader.alpaca.queued_exits import NextOpen, QueuedExits
 from tui_trader.alpaca.trade_stream import TradeUpdate, TradeUpdateStream
 from tui_trader.alpaca.trading_api import AlpacaRefused, AlpacaTrading
 from tui_trader.clock import Clock
-from tui_trader.domain.enums import OrderStatus, OrderType, Severity, Side
+from tui_trader.domain.enums import OrderStatus, OrderType, Side
 from tui_trader.domain.events import SafetyEvent, SafetyKind
 from tui_trader.domain.guards import GuardKind, GuardOrder, is_guard_id
 from tui_trader.domain.orders import Fill, Order
@@ -61,7 +60,6 @@ log = logging.getLogger(__name__)
 NOT_UNIQUE = 40010001  # "client_order_id must be unique"
 PriceSource = Callable[[str], Decimal | None]
 SafetyListener = Callable[[SafetyEvent], None]
-NextOpen = Callable[[datetime], datetime | None]
 
 
 class AlpacaBroker(ClientIdBroker[OrderMemory]):
@@ -87,11 +85,10 @@ class AlpacaBroker(ClientIdBroker[OrderMemory]):
     ) -> None:
         super().__init__(OrderMemory(), clock, on_safety)
         # Exits held for the next open (none without a calendar: then refused as before).
-        self._next_open, self._queue_check_s = next_open, queue_check_s
-        self._queue = ExitQueue()
-        self._send_queued: Callable[[str], None] | None = None
-        self._check_first: set[str] = set()  # restored exits released: ask Alpaca first
-        self._queue_task: asyncio.Task[None] | None = None
+        self._exits = QueuedExits(
+            clock, is_open, next_open, check=lambda order: self._body(order, any_session=True),
+            fetch=self._fetch, adopt=self._adopt_sent, on_safety=on_safety, check_s=queue_check_s,
+        )  # fmt: skip
         self._guards_read = False  # Alpaca's open guards read once (after a restart)
         self._api, self._assets = api, dict(assets)
         self._is_open, self._last_price = is_open, last_price
@@ -114,13 +111,13 @@ class AlpacaBroker(ClientIdBroker[OrderMemory]):
         self._poll.start()
         if self._stream is not None:
             self._stream.start(self._on_update, self._stream_up)
-        self._queue_task = asyncio.create_task(self._watch_queue(), name="alpaca:exit-queue")
+        self._exits.start()
 
     async def submit(self, order: Order) -> Order:
         """Place `order` (module docstring); a sell first cancels our guards on its symbol,
         which hold the shares it sells (Alpaca holds a share for one sell at a time)."""
         cid = order.client_order_id
-        held = self._queue.get(cid)
+        held = self._exits.get(cid)
         if held is not None:  # asked for again while held: still held, nothing sent
             return held.order
         if cid in self._sent:
@@ -128,12 +125,11 @@ class AlpacaBroker(ClientIdBroker[OrderMemory]):
             if known is not None and not known.is_open:
                 return known
             return await self._recover(order, "already sent once")
-        if cid in self._check_first:  # restored from the journal: sent before a crash?
-            found = await self._sent_before_crash(order)
-            if found is not None:
-                return found
-        if order.purpose.is_exit and not self._is_open(self._clock.now()):
-            return self._hold(order)
+        found = await self._exits.sent_before_crash(order)  # restored: sent before a crash?
+        if found is not None:
+            return found
+        if self._exits.wanted(order):
+            return self._exits.hold(order)
         try:
             body = self._body(order)
         except RefusedLocally as exc:
@@ -166,18 +162,12 @@ class AlpacaBroker(ClientIdBroker[OrderMemory]):
         return placed
 
     async def cancel(self, client_order_id: str) -> Order | None:
-        held = self._queue.get(client_order_id)
+        held = self._exits.get(client_order_id)
         if held is not None and held.restored:  # it may have gone before a crash
             await self.query(client_order_id)
-            held = self._queue.get(client_order_id)
-        if held is not None:
-            self._queue.take(client_order_id)
-            self._check_first.discard(client_order_id)
-            return held.order.evolve(
-                status=OrderStatus.CANCELED,
-                reason="cancelled while queued for the open: never sent",
-                updated_at=self._clock.now(),
-            )
+        cancelled = self._exits.cancel(client_order_id)
+        if cancelled is not None:
+            return cancelled
         known = self._memory.get(client_order_id)
         if known is None or not known.exchange_order_id:
             known = await self.query(client_order_id)
@@ -191,7 +181,7 @@ class AlpacaBroker(ClientIdBroker[OrderMemory]):
         return await self._settled(known)  # cancelled, or how it ended meanwhile
 
     async def query(self, client_order_id: str) -> Order | None:
-        held = self._queue.get(client_order_id)
+        held = self._exits.get(client_order_id)
         if held is not None and not held.restored:
             return held.order  # held here: Alpaca has never seen it
         report = await self._fetch(client_order_id)
@@ -199,9 +189,8 @@ class AlpacaBroker(ClientIdBroker[OrderMemory]):
             if report is None:
                 held.restored = False  # no: held, and sent at the open
                 return held.order
-            self._queue.take(client_order_id)
-            self._memory.add(held.order)
-            self._sent.add(client_order_id)
+            self._exits.forget(client_order_id)  # yes: Alpaca's now, no longer held
+            return self._adopt_sent(held.order, report)
         return None if report is None else self._take_report(report)
 
     async def open_orders(self) -> list[Order]:
@@ -242,17 +231,14 @@ class AlpacaBroker(ClientIdBroker[OrderMemory]):
         if self._stream is not None:
             await self._stream.close()
         await self._poll.close()
-        task, self._queue_task = self._queue_task, None
-        if task is not None:
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
+        await self._exits.close()
         await self._api.close()
 
     # --- reconciliation (ExchangeAccount) ---------------------------------------------
     def remember(self, orders: Iterable[Order], fill_keys: Iterable[tuple[str, str]]) -> None:
         """What the journal knows after a restart: these ids are never sent again, and
         fills already booked are never emitted again."""
-        orders = [o for o in orders if o.client_order_id not in self._queue]  # never sent
+        orders = [o for o in orders if o.client_order_id not in self._exits]  # never sent
         self._memory.remember(orders, (trade_id for _symbol, trade_id in fill_keys))
         self._sent.update(order.client_order_id for order in orders)
 
@@ -279,108 +265,18 @@ class AlpacaBroker(ClientIdBroker[OrderMemory]):
                 except BrokerError as exc:
                     log.warning("polling %s on Alpaca: %s", order.client_order_id, exc)
 
-    # --- exits held for the open (QueuingVenue: exit_queue.py) ----------------------
+    # --- exits held for the open (QueuingVenue: queued_exits.py) --------------------
     def queued(self) -> list[Order]:
-        return self._queue.orders()
+        return self._exits.queued()
 
     def release(self, client_order_id: str) -> Order | None:
-        held = self._queue.take(client_order_id)
-        if held is None:
-            return None
-        if held.restored:
-            self._check_first.add(client_order_id)
-        return held.order
+        return self._exits.release(client_order_id)
 
     def send_queued_through(self, send: Callable[[str], None]) -> None:
-        self._send_queued = send
+        self._exits.send_through(send)
 
     def restore_queued(self, orders: Iterable[Order]) -> list[Order]:
-        """The journal's exits queued for the open before a restart, held again (each is
-        asked for by client_order_id before it is sent: the crash may have come after)."""
-        now = self._clock.now()
-        restored = []
-        for order in orders:
-            if not order.queued or order.client_order_id in self._queue:
-                continue
-            opens = now if self._is_open(now) else self._next_open_after(now) or now
-            restored.append(self._queue.hold(order, opens, now, restored=True))
-            self._say(
-                Severity.WARNING,
-                f"{self._label(order)} restored from the journal: {restored[-1].reason}",
-                order.symbol,
-            )
-        return restored
-
-    def _hold(self, order: Order) -> Order:
-        """Hold an exit for the next open; what Alpaca would refuse is refused now."""
-        now = self._clock.now()
-        opens = self._next_open_after(now)
-        if opens is None:
-            reason = (
-                f"refused locally: the US stock market is closed at {now:%Y-%m-%d %H:%M} UTC "
-                "and its next open is not in the calendar known here: the exit cannot be "
-                "queued for it; the stop Alpaca holds still protects the position"
-            )
-            return order.evolve(status=OrderStatus.REJECTED, reason=reason, updated_at=now)
-        try:
-            self._body(order, any_session=True)
-        except RefusedLocally as exc:
-            reason = f"refused locally: {exc}"
-            return order.evolve(status=OrderStatus.REJECTED, reason=reason, updated_at=now)
-        queued = self._queue.hold(order, opens, now)
-        self._say(Severity.WARNING, f"{self._label(order)} {queued.reason}", order.symbol)
-        return queued
-
-    def _next_open_after(self, now: datetime) -> datetime | None:
-        return self._next_open(now) if self._next_open is not None else None
-
-    async def _sent_before_crash(self, order: Order) -> Order | None:
-        """A restored exit released at the open: Alpaca's order if it got it before the
-        crash; None (send it) when Alpaca does not know its client_order_id. Alpaca
-        unreachable: held again, tried at the next look."""
-        cid = order.client_order_id
-        try:
-            report = await self._fetch(cid)
-        except BrokerError as exc:
-            self._queue.hold(order, self._clock.now(), self._clock.now(), restored=True)
-            log.warning("queued exit %s: cannot ask Alpaca whether it was sent: %s", cid, exc)
-            return self._queue.get(cid).order  # type: ignore[union-attr]
-        self._check_first.discard(cid)
-        if report is None:
-            return None
-        self._memory.add(order)
-        self._sent.add(cid)
-        return self._take_report(report)
-
-    async def _watch_queue(self) -> None:
-        """Once the market is open, have the engine send every held exit (once each)."""
-        while True:
-            await asyncio.sleep(self._queue_check_s)
-            send = self._send_queued
-            if not len(self._queue) or send is None:
-                continue
-            for order in self._queue.due(self._is_open(self._clock.now())):
-                try:
-                    send(order.client_order_id)
-                except Exception:
-                    log.exception("queued exit %s could not be handed over", order.client_order_id)
-                    self._queue.again(order.client_order_id)
-
-    @staticmethod
-    def _label(order: Order) -> str:
-        return (
-            f"{order.purpose.value.lower()} {order.side} {order.quantity} {order.symbol} "
-            f"({order.client_order_id})"
-        )
-
-    def _say(self, severity: Severity, message: str, symbol: str = "") -> None:
-        if self._on_safety is None:
-            return
-        event = SafetyEvent(self._clock.now(), severity, SafetyKind.EXIT_QUEUED, message, symbol)
-        try:
-            self._on_safety(event)
-        except Exception:
-            log.exception("safety listener failed")
+        return self._exits.restore(orders)
 
     # --- guards (GuardVenue: guard_calls.py) -----------------------------------------
     def guard_kinds(self, symbol: str) -> frozenset[GuardKind]:
@@ -452,6 +348,12 @@ class AlpacaBroker(ClientIdBroker[OrderMemory]):
 
     def _apply(self, model: Any) -> Order:
         return self._take_report(self._parse(model))
+
+    def _adopt_sent(self, order: Order, report: AlpacaOrder) -> Order:
+        """A held exit Alpaca has after all (sent before a crash): ours as Alpaca has it."""
+        self._memory.add(order)
+        self._sent.add(order.client_order_id)
+        return self._take_report(report)
 
     def _take_report(self, report: AlpacaOrder) -> Order:
         self._take(report)

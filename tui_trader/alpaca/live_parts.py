@@ -9,9 +9,10 @@ from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 
 from tui_trader.alpaca.bracket_entry import EntryExits
-from tui_trader.alpaca.broker import AlpacaBroker, NextOpen
+from tui_trader.alpaca.broker import AlpacaBroker
 from tui_trader.alpaca.key_check import AlpacaKeyCheck, KeyPermissionError, check_key
 from tui_trader.alpaca.order_rules import AssetRules, MarketOpen
+from tui_trader.alpaca.queued_exits import NextOpen
 from tui_trader.alpaca.trade_stream import TradeUpdateStream
 from tui_trader.alpaca.trading_api import AlpacaRefused, AlpacaTrading
 from tui_trader.clock import Clock
