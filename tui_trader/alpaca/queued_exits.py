@@ -15,7 +15,7 @@ from tui_trader.alpaca.order_rules import MarketOpen, RefusedLocally
 from tui_trader.alpaca.parse_orders import AlpacaOrder
 from tui_trader.clock import Clock
 from tui_trader.domain.enums import OrderStatus, Severity
-from tui_trader.domain.events import SafetyEvent, SafetyKind
+from tui_trader.domain.events import SafetyEvent, SafetyKind, tell
 from tui_trader.domain.orders import Order
 from tui_trader.execution.broker import BrokerError
 
@@ -166,14 +166,9 @@ class QueuedExits:
                     self._queue.again(order.client_order_id)
 
     def _say(self, message: str, order: Order) -> None:
-        if self._on_safety is None:
-            return
         now = self._clock.now()
-        event = SafetyEvent(now, Severity.WARNING, SafetyKind.EXIT_QUEUED, message, order.symbol)
-        try:
-            self._on_safety(event)
-        except Exception:
-            log.exception("safety listener failed")
+        kind = SafetyKind.EXIT_QUEUED
+        tell(self._on_safety, SafetyEvent(now, Severity.WARNING, kind, message, order.symbol))
 
 
 def _label(order: Order) -> str:

@@ -37,7 +37,7 @@ from tui_trader.binance.parse_orders import (
 from tui_trader.binance.tracker import OrderTracker
 from tui_trader.clock import Clock
 from tui_trader.domain.enums import MarketKind, OrderStatus, OrderType, Severity
-from tui_trader.domain.events import SafetyEvent, SafetyKind
+from tui_trader.domain.events import SafetyEvent, SafetyKind, tell
 from tui_trader.domain.guards import is_guard_id
 from tui_trader.domain.orders import Order
 from tui_trader.domain.portfolio import Balance, Position
@@ -324,10 +324,4 @@ class ExchangeBroker(ABC):
         data: dict[str, Any],
         symbol: str = "",
     ) -> None:
-        if self._on_safety is None:
-            return
-        try:
-            event = SafetyEvent(self._clock.now(), severity, kind, message, symbol, data)
-            self._on_safety(event)
-        except Exception:
-            log.exception("safety listener failed")
+        tell(self._on_safety, SafetyEvent(self._clock.now(), severity, kind, message, symbol, data))

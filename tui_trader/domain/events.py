@@ -1,5 +1,7 @@
 """Safety events: anything an operator must know about (breakers, anomalies, rejections)."""
 
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum, auto
@@ -85,3 +87,18 @@ class SafetyEvent:
     message: str
     symbol: str = ""
     data: dict[str, Any] = field(default_factory=dict)
+
+
+SafetyListener = Callable[[SafetyEvent], None]
+_log = logging.getLogger(__name__)
+
+
+def tell(listener: SafetyListener | None, event: SafetyEvent) -> None:
+    """Give `event` to `listener`, if there is one. A listener that fails is logged and
+    never raised into the teller: a stream, a feed or a broker must not go down with it."""
+    if listener is None:
+        return
+    try:
+        listener(event)
+    except Exception:
+        _log.exception("safety listener failed on %r", event)

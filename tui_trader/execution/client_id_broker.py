@@ -12,7 +12,7 @@ from typing import Generic, Protocol, TypeVar
 
 from tui_trader.clock import Clock
 from tui_trader.domain.enums import OrderStatus, Severity
-from tui_trader.domain.events import SafetyEvent, SafetyKind
+from tui_trader.domain.events import SafetyEvent, SafetyKind, tell
 from tui_trader.domain.orders import Order
 from tui_trader.domain.portfolio import Balance
 from tui_trader.execution.broker import BrokerError, BrokerEvent, BrokerListener
@@ -105,7 +105,4 @@ class ClientIdBroker(ABC, Generic[M]):
         if key in self._reported or self._on_safety is None:
             return
         self._reported.add(key)
-        try:
-            self._on_safety(SafetyEvent(self._clock.now(), Severity.WARNING, kind, message))
-        except Exception:
-            log.exception("safety listener failed")
+        tell(self._on_safety, SafetyEvent(self._clock.now(), Severity.WARNING, kind, message))

@@ -31,7 +31,7 @@ from enum import StrEnum
 
 from tui_trader.clock import Clock
 from tui_trader.domain.enums import Severity
-from tui_trader.domain.events import SafetyEvent, SafetyKind
+from tui_trader.domain.events import SafetyEvent, SafetyKind, tell
 from tui_trader.snapshot import OrderStreamView
 from tui_trader.text_safety import printable
 
@@ -188,9 +188,4 @@ class OrderStreamStatus:
                 log.exception("order stream status listener failed")
 
     def _say(self, severity: Severity, kind: SafetyKind, message: str) -> None:
-        if self._on_safety is None:
-            return
-        try:
-            self._on_safety(SafetyEvent(self._clock.now(), severity, kind, message))
-        except Exception:
-            log.exception("safety listener failed")
+        tell(self._on_safety, SafetyEvent(self._clock.now(), severity, kind, message))

@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from tui_trader.clock import Clock
 from tui_trader.domain.enums import Severity
-from tui_trader.domain.events import SafetyEvent, SafetyKind
+from tui_trader.domain.events import SafetyEvent, SafetyKind, tell
 
 log = logging.getLogger(__name__)
 BAD_REPORT_EVERY_S = 10.0
@@ -54,9 +54,4 @@ class StreamReports:
         self._refusal_reported = False
 
     def safety(self, severity: Severity, kind: SafetyKind, message: str) -> None:
-        if self._on_safety is None:
-            return
-        try:
-            self._on_safety(SafetyEvent(self._clock.now(), severity, kind, message))
-        except Exception:
-            log.exception("safety listener failed")
+        tell(self._on_safety, SafetyEvent(self._clock.now(), severity, kind, message))

@@ -17,7 +17,7 @@ from typing import Protocol
 
 from tui_trader.clock import Clock
 from tui_trader.domain.enums import Severity
-from tui_trader.domain.events import SafetyEvent, SafetyKind
+from tui_trader.domain.events import SafetyEvent, SafetyKind, tell
 from tui_trader.domain.market import Tick
 from tui_trader.market.feed import MarketEvent
 from tui_trader.market.validation import bad_data_event
@@ -170,12 +170,7 @@ class StreamFeed(ABC):
             self._safety(replace(event, message=f"{event.message} ({total} dropped so far)"))
 
     def _safety(self, event: SafetyEvent) -> None:
-        if self._on_safety is None:
-            return
-        try:
-            self._on_safety(event)
-        except Exception:  # a broken listener must not take the feed down
-            log.exception("%s: safety listener failed", self.name)
+        tell(self._on_safety, event)
 
     def _on_task_done(self, task: asyncio.Task[None]) -> None:
         if task.cancelled() or task.exception() is None:
