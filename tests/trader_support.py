@@ -70,6 +70,12 @@ def opened(settings: Settings) -> Trader:
 __all__ = ["START", "Decimal", "feed", "make_settings", "opened", "running_engine", "sim_events"]
 
 
+def disagrees(trader: Trader) -> str:
+    """The blocking reconciliation difference holding entries ("" if none)."""
+    hold = trader.core.state.held(HoldReason.EXCHANGE_DISAGREES)
+    return hold.detail if hold is not None else ""
+
+
 def only_stopped(trader: Trader) -> bool:
     """Nothing holds the trading state but the engine not running: no reconciliation,
     no disagreement with the exchange, no switch in progress."""

@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 from urllib.parse import unquote, urlencode
 
@@ -25,7 +26,8 @@ from aiohttp import web
 
 from tests.doubles.upbit_book import KST, Account, BookOrder
 from tests.doubles.upbit_private_ws import PrivateStreamDouble
-from tests.doubles.upbit_quotation import serve
+from tests.doubles.upbit_quotation import UpbitQuotation, serve
+from tests.doubles.upbit_stream import UpbitStream
 
 ACCESS = "FAKE-upbit-access-key-for-the-local-double-only"
 SECRET = "FAKE-upbit-secret-key-for-the-local-double-only"
@@ -188,6 +190,25 @@ class UpbitExchangeDouble:
 
     def app(self) -> web.Application:
         return self.add_routes(web.Application())
+
+
+@asynccontextmanager
+async def live_upbit(
+    krw: Decimal = Decimal(100_000_000),
+) -> AsyncIterator[tuple[UpbitStream, UpbitExchangeDouble, str]]:
+    """Upbit for a live trader: the quotation API, the market WebSocket and the signed
+    exchange API (with its private stream) on one 127.0.0.1 address, UPBIT_API_URL; the
+    account holds `krw` won and nothing else."""
+    quotation, stream, exchange = (
+        UpbitQuotation(now=datetime.now(UTC)),
+        UpbitStream(),
+        UpbitExchangeDouble(),
+    )
+    exchange.account.balances = {"KRW": krw}
+    app = quotation.app()
+    app.router.add_get("/websocket/v1", stream.handle)
+    async with serve(exchange.add_routes(app)) as url:
+        yield stream, exchange, url
 
 
 @asynccontextmanager

@@ -7,14 +7,11 @@ tab has the drop and the way back."""
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
-from tests.doubles.upbit_exchange import UpbitExchangeDouble
-from tests.doubles.upbit_quotation import UpbitQuotation, serve
+from tests.doubles.upbit_exchange import UpbitExchangeDouble, live_upbit
 from tests.doubles.upbit_stream import UpbitStream, ws_url
 from tests.e2e.test_tmux import TMUX, Tmux
 from tui_trader.runtime.live_access import LIVE_PHRASE, LIVE_TOKEN_FILE
@@ -27,15 +24,7 @@ Session = tuple[Tmux, UpbitStream, UpbitExchangeDouble]
 async def live_session(tmp_path: Path) -> AsyncIterator[Session]:
     if TMUX is None:
         pytest.skip("the tmux binary is not installed (.ci/run installs it with apt-get)")
-    quotation, stream, exchange = (
-        UpbitQuotation(now=datetime.now(UTC)),
-        UpbitStream(),
-        UpbitExchangeDouble(),
-    )
-    exchange.account.balances = {"KRW": Decimal(100_000_000)}
-    app = quotation.app()
-    app.router.add_get("/websocket/v1", stream.handle)
-    async with serve(exchange.add_routes(app)) as url:
+    async with live_upbit() as (stream, exchange, url):
         env = {
             "VENUE": "upbit", "QUOTE_ASSET": "KRW", "SYMBOLS": "BTCKRW,ETHKRW",
             "UPBIT_API_URL": url, "UPBIT_WS_URL": ws_url(url), "TRADING_MODE": "live",

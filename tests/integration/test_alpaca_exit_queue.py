@@ -10,10 +10,11 @@ calendar is the clock double's (tests/doubles/alpaca_clock.py), as Alpaca sends 
 
 import asyncio
 from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
-from tests.alpaca_orders_support import alpaca_broker, an_order
+from tests.alpaca_orders_support import Run, alpaca_broker, an_order
 from tests.doubles.alpaca_clock import AlpacaClock
 from tests.doubles.alpaca_trading import AlpacaTradingDouble
 from tui_trader.alpaca.hours import MarketHours
@@ -54,6 +55,20 @@ def holding(qty: str = "3") -> AlpacaTradingDouble:
     return double
 
 
+def on_calendar(
+    double: AlpacaTradingDouble, hours: MarketHours, clock: MovedClock
+) -> AbstractAsyncContextManager[Run]:
+    """A broker on `double` that knows the market's hours and its next open."""
+    return alpaca_broker(double, clock=clock, is_open=hours.is_open, next_open=hours.next_open)
+
+
+def handed_over(run: Run) -> list[str]:
+    """The client ids the broker hands to the engine to send, as it hands them."""
+    due: list[str] = []
+    run.broker.send_queued_through(due.append)
+    return due
+
+
 async def until(condition: Callable[[], bool], seconds: float = 5.0) -> None:
     async with asyncio.timeout(seconds):
         while not condition():  # noqa: ASYNC110
@@ -63,11 +78,8 @@ async def until(condition: Callable[[], bool], seconds: float = 5.0) -> None:
 async def test_an_exit_at_night_is_queued_not_sent_and_goes_once_at_the_open() -> None:
     hours, clock = calendar(), MovedClock(EVENING)
     double = holding()
-    async with alpaca_broker(
-        double, clock=clock, is_open=hours.is_open, next_open=hours.next_open
-    ) as run:
-        due: list[str] = []
-        run.broker.send_queued_through(due.append)
+    async with on_calendar(double, hours, clock) as run:
+        due = handed_over(run)
         entry = await run.broker.submit(an_order("night-entry", Side.BUY, OrderType.MARKET, "1"))
         assert entry.status is OrderStatus.REJECTED
         assert "market is closed" in entry.reason and "an entry is refused" in entry.reason
@@ -100,11 +112,8 @@ async def test_an_exit_at_night_is_queued_not_sent_and_goes_once_at_the_open() -
 async def test_a_queued_exit_can_be_cancelled_and_then_never_goes() -> None:
     hours, clock = calendar(), MovedClock(EVENING)
     double = holding()
-    async with alpaca_broker(
-        double, clock=clock, is_open=hours.is_open, next_open=hours.next_open
-    ) as run:
-        due: list[str] = []
-        run.broker.send_queued_through(due.append)
+    async with on_calendar(double, hours, clock) as run:
+        due = handed_over(run)
         queued = await run.broker.submit(a_sell("cancel-me"))
         cancelled = await run.broker.cancel(queued.client_order_id)
         assert cancelled is not None and cancelled.status is OrderStatus.CANCELED
@@ -145,16 +154,12 @@ def journaled(order: Order) -> Order:
 async def test_a_restart_restores_the_queue_and_sends_each_exit_once() -> None:
     hours, clock = calendar(), MovedClock(EVENING)
     double = holding()
-    async with alpaca_broker(
-        double, clock=clock, is_open=hours.is_open, next_open=hours.next_open
-    ) as first:
+    async with on_calendar(double, hours, clock) as first:
         queued = await first.broker.submit(a_sell("survives", purpose=IntentPurpose.FLATTEN))
     assert double.posted() == []
     # A new process at 23:30: the journal's open orders come back.
     clock.at = EVENING + timedelta(minutes=30)
-    async with alpaca_broker(
-        double, clock=clock, is_open=hours.is_open, next_open=hours.next_open
-    ) as again:
+    async with on_calendar(double, hours, clock) as again:
         due: list[str] = []
         again.broker.send_queued_through(due.append)
         [restored] = again.broker.restore_queued([journaled(queued)])
@@ -178,18 +183,14 @@ async def test_a_restored_exit_alpaca_already_has_is_adopted_not_sent_again() ->
     the journal still says queued; Alpaca knows the client_order_id."""
     hours, clock = calendar(), MovedClock(EVENING)
     double = holding()
-    async with alpaca_broker(
-        double, clock=clock, is_open=hours.is_open, next_open=hours.next_open
-    ) as first:
+    async with on_calendar(double, hours, clock) as first:
         queued = await first.broker.submit(a_sell("sent-then-crash"))
         clock.at = NEXT_OPEN
         released = first.broker.release(queued.client_order_id)
         assert released is not None
         await first.broker.submit(released)
     assert double.account.placed == [queued.client_order_id]
-    async with alpaca_broker(
-        double, clock=clock, is_open=hours.is_open, next_open=hours.next_open
-    ) as again:
+    async with on_calendar(double, hours, clock) as again:
         due: list[str] = []
         again.broker.send_queued_through(due.append)
         again.broker.restore_queued([journaled(queued)])
@@ -214,9 +215,7 @@ async def test_a_restored_exit_released_before_it_was_asked_for_is_checked_first
         {"symbol": "AAPL", "qty": "3", "side": "sell", "type": "market",
          "time_in_force": "day", "client_order_id": sent_meanwhile.client_order_id}
     )  # fmt: skip
-    async with alpaca_broker(
-        double, clock=clock, is_open=hours.is_open, next_open=hours.next_open
-    ) as again:
+    async with on_calendar(double, hours, clock) as again:
         again.broker.restore_queued([journaled(queued)])
         released = again.broker.release(queued.client_order_id)
         assert released is not None

@@ -11,26 +11,26 @@ from decimal import Decimal
 from pathlib import Path
 
 from tests.integration import test_trader_alpaca_live as live
-from tests.integration.test_trader_alpaca_live import Venue, live_trader, market_buy, trading_live
-from tests.trader_support import running_engine
+from tests.integration.test_trader_alpaca_live import (
+    Venue,
+    live_on_alpaca,
+    live_trader,
+    market_buy,
+)
+from tests.trader_support import disagrees, running_engine
 from tui_trader.domain.enums import IntentPurpose, OrderStatus, Side
 from tui_trader.domain.orders import OrderIntent
-from tui_trader.runtime.live_access import LIVE_PHRASE, LIVE_TOKEN_FILE
+from tui_trader.runtime.live_access import LIVE_PHRASE
 from tui_trader.runtime.trader import Trader
-from tui_trader.safety.trading_state import HoldReason
 
 alpaca, alpaca_keyring = live.venue, live.keyring  # the Alpaca doubles' fixtures
 # 50 shares sold at 190: SEC 9,500 x 0.0000278 = 0.2641 -> 0.27, TAF 50 x 0.000166 -> 0.01
 SALE_FEES = Decimal("0.28")
+NO_STOPS = {"EXCHANGE_STOPS": "false"}  # nothing holds the shares a sale sells
 
 
 def market_sell(intent_id: str, qty: str) -> OrderIntent:
     return replace(market_buy(intent_id, qty), side=Side.SELL, purpose=IntentPurpose.MANUAL_CLOSE)
-
-
-def disagrees(trader: Trader) -> str:
-    hold = trader.core.state.held(HoldReason.EXCHANGE_DISAGREES)
-    return hold.detail if hold is not None else ""
 
 
 async def bought_and_sold(trader: Trader, qty: str) -> None:
@@ -42,11 +42,8 @@ async def bought_and_sold(trader: Trader, qty: str) -> None:
 async def test_a_sale_s_fees_are_booked_and_the_cash_agrees_with_alpaca_s(
     alpaca: Venue, alpaca_keyring: Callable[[], None], tmp_path: Path
 ) -> None:
-    exchange, url = alpaca
-    (tmp_path / LIVE_TOKEN_FILE).write_text("yes")
-    alpaca_keyring()
-    async with running_engine(live_trader(tmp_path, url, EXCHANGE_STOPS="false")) as trader:
-        await trading_live(trader)
+    exchange = alpaca[0]
+    async with live_on_alpaca(alpaca, alpaca_keyring, tmp_path, **NO_STOPS) as trader:
         await bought_and_sold(trader, "50")
         assert [a["description"] for a in exchange.account.fees.activities] == [
             "REG fee",
@@ -69,17 +66,13 @@ async def test_fees_booked_once_across_a_restart_and_those_charged_while_down_to
     alpaca: Venue, alpaca_keyring: Callable[[], None], tmp_path: Path
 ) -> None:
     exchange, url = alpaca
-    (tmp_path / LIVE_TOKEN_FILE).write_text("yes")
-    alpaca_keyring()
-    settings = {"EXCHANGE_STOPS": "false"}
-    async with running_engine(live_trader(tmp_path, url, **settings)) as trader:
-        await trading_live(trader)
+    async with live_on_alpaca(alpaca, alpaca_keyring, tmp_path, **NO_STOPS) as trader:
         await bought_and_sold(trader, "50")
         await trader.exchange.reconcile("test")
     # While nothing runs, Alpaca posts the fees of an earlier sale late.
     exchange.account.fees.on_sale("AAPL", Decimal(100), Decimal(190))  # 0.53 + 0.02
     exchange.account.cash -= exchange.account.fees.post()
-    async with running_engine(live_trader(tmp_path, url, **settings)) as again:
+    async with running_engine(live_trader(tmp_path, url, **NO_STOPS)) as again:
         await again.enable_live(LIVE_PHRASE)
         reconciled = [e for e in again.history.safety if e.kind == "reconciliation"]
         assert not [e for e in reconciled if e.severity != "INFO"], reconciled
@@ -97,11 +90,8 @@ async def test_an_unreadable_fee_listing_holds_entries_and_books_nothing(
 ) -> None:
     """A garbage reply is not guessed at: the reconciliation fails (entries held), and
     the next one, with Alpaca answering again, books the fees and releases them."""
-    exchange, url = alpaca
-    (tmp_path / LIVE_TOKEN_FILE).write_text("yes")
-    alpaca_keyring()
-    async with running_engine(live_trader(tmp_path, url, EXCHANGE_STOPS="false")) as trader:
-        await trading_live(trader)
+    exchange = alpaca[0]
+    async with live_on_alpaca(alpaca, alpaca_keyring, tmp_path, **NO_STOPS) as trader:
         await bought_and_sold(trader, "50")
         exchange.fault("GET /v2/account/activities/FEE", "garbage")
         await trader.exchange.reconcile("test")

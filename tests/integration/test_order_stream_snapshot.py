@@ -23,6 +23,7 @@ from tests.integration.test_trader_upbit import until
 from tests.integration.test_trader_upbit_live import (  # noqa: F401 (fixtures)
     Venue,
     keyring,
+    live_on_upbit,
     live_trader,
     trading_live,
     venue,
@@ -65,11 +66,8 @@ async def test_the_snapshot_follows_the_order_stream_down_to_polling_and_back(
     keyring: Callable[[], None],  # noqa: F811
     tmp_path: Path,
 ) -> None:
-    _stream, exchange, url = venue
-    (tmp_path / LIVE_TOKEN_FILE).write_text("yes")
-    keyring()
-    async with running_engine(live_trader(tmp_path, url)) as trader:
-        await trading_live(trader)
+    exchange = venue[1]
+    async with live_on_upbit(venue, keyring, tmp_path) as trader:
         await until(lambda: state(trader) == "streaming")
         (up,) = trader.snapshot().order_streams
         assert up.reconciled_at is None and up.detail == ""

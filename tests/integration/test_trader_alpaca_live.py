@@ -12,6 +12,7 @@ so the market is open whenever the test runs."""
 
 import asyncio
 from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -30,7 +31,7 @@ from tests.live_restart_support import live_books_it_once, placed_then_killed
 from tests.trader_support import START, entry_groups, make_settings, running_engine
 from tui_trader.domain.enums import IntentPurpose, OrderStatus, OrderType, Side
 from tui_trader.domain.events import SafetyEvent
-from tui_trader.domain.orders import OrderIntent
+from tui_trader.domain.orders import Order, OrderIntent
 from tui_trader.runtime.build_trader import build_trader
 from tui_trader.runtime.exchange_link import ExchangeSetup
 from tui_trader.runtime.live_access import LIVE_PHRASE, LIVE_TOKEN_FILE
@@ -134,6 +135,31 @@ async def trading_live(trader: Trader) -> None:
     await trader.start()
 
 
+@asynccontextmanager
+async def live_on_alpaca(
+    venue: Venue,
+    keyring: Callable[[], None],
+    tmp_path: Path,
+    clock: OpenMarketClock | None = None,
+    **overrides: Any,
+) -> AsyncIterator[Trader]:
+    """A live trader on the Alpaca doubles, through the gate (token file, keys, phrase)
+    and started."""
+    (tmp_path / LIVE_TOKEN_FILE).write_text("yes")
+    keyring()
+    async with running_engine(live_trader(tmp_path, venue[1], clock=clock, **overrides)) as trader:
+        await trading_live(trader)
+        yield trader
+
+
+async def holding(trader: Trader) -> Order:
+    """3 AAPL bought (a bracket: Alpaca holds its exits) and booked."""
+    bought = await trader.engine.process(market_buy("held"))
+    assert bought is not None and bought.status is OrderStatus.FILLED
+    await until(lambda: trader.core.parts.portfolio.balance("AAPL") == Decimal(3))
+    return bought
+
+
 async def test_live_on_alpaca_through_the_gate_then_a_lost_reply_and_a_restart(
     venue: Venue, keyring: Callable[[], None], tmp_path: Path
 ) -> None:
@@ -176,13 +202,9 @@ async def test_live_on_alpaca_through_the_gate_then_a_lost_reply_and_a_restart(
 async def test_the_kill_switch_cancels_frees_the_stops_shares_and_flattens(
     venue: Venue, keyring: Callable[[], None], tmp_path: Path
 ) -> None:
-    exchange, url = venue
-    (tmp_path / LIVE_TOKEN_FILE).write_text("yes")
-    keyring()
-    async with running_engine(live_trader(tmp_path, url)) as trader:
-        await trading_live(trader)
-        bought = await trader.engine.process(market_buy("held"))
-        assert bought is not None and bought.status is OrderStatus.FILLED
+    exchange = venue[0]
+    async with live_on_alpaca(venue, keyring, tmp_path) as trader:
+        bought = await holding(trader)
         assert exchange.account.available("AAPL") == 0  # the bracket's exits hold them
         resting = replace(
             market_buy("resting", "1"), order_type=OrderType.LIMIT, price=Decimal(150)
@@ -217,6 +239,7 @@ async def test_nothing_is_sent_while_the_market_is_closed_and_the_reason_is_said
 
 
 NIGHT = OPEN_AT.replace(hour=23)  # Wednesday, New York's 18:00: closed
+FAST_KILL_CHECK = {"KILL_VERIFY_EVERY_S": "0.1", "KILL_VERIFY_DEADLINE_S": "5"}
 THURSDAY_OPEN = datetime(2026, 12, 3, 14, 30, tzinfo=UTC)  # 09:30 in New York
 
 
@@ -228,16 +251,9 @@ async def test_the_kill_switch_at_night_keeps_the_stop_queues_the_flatten_for_th
     the position overnight otherwise), the flatten is queued and said with the time of
     the open, the flat check says FLAT PENDING (not NOT_FLAT); at the open the shares
     are freed, the flatten goes once, and the account is proven flat."""
-    exchange, url = venue
-    (tmp_path / LIVE_TOKEN_FILE).write_text("yes")
-    keyring()
-    clock = OpenMarketClock(OPEN_AT)
-    fast: dict[str, Any] = {"KILL_VERIFY_EVERY_S": "0.1", "KILL_VERIFY_DEADLINE_S": "5"}
-    async with running_engine(live_trader(tmp_path, url, clock=clock, **fast)) as trader:
-        await trading_live(trader)
-        bought = await trader.engine.process(market_buy("held"))
-        assert bought is not None and bought.status is OrderStatus.FILLED
-        await until(lambda: trader.core.parts.portfolio.balance("AAPL") == Decimal(3))
+    exchange, clock = venue[0], OpenMarketClock(OPEN_AT)
+    async with live_on_alpaca(venue, keyring, tmp_path, clock, **FAST_KILL_CHECK) as trader:
+        bought = await holding(trader)
         clock.jump(NIGHT)
         resting = replace(
             market_buy("resting", "1"), order_type=OrderType.LIMIT, price=Decimal(150)
@@ -282,16 +298,9 @@ async def test_a_queued_flatten_stays_when_the_kill_is_cleared_and_can_be_cancel
 ) -> None:
     """Clearing the kill while its flatten waits for the open is allowed and says that
     the flatten stays queued; the operator's cancel then means it never goes."""
-    exchange, url = venue
-    (tmp_path / LIVE_TOKEN_FILE).write_text("yes")
-    keyring()
-    clock = OpenMarketClock(OPEN_AT)
-    fast: dict[str, Any] = {"KILL_VERIFY_EVERY_S": "0.1", "KILL_VERIFY_DEADLINE_S": "5"}
-    async with running_engine(live_trader(tmp_path, url, clock=clock, **fast)) as trader:
-        await trading_live(trader)
-        bought = await trader.engine.process(market_buy("held"))
-        assert bought is not None and bought.status is OrderStatus.FILLED
-        await until(lambda: trader.core.parts.portfolio.balance("AAPL") == Decimal(3))
+    exchange, clock = venue[0], OpenMarketClock(OPEN_AT)
+    async with live_on_alpaca(venue, keyring, tmp_path, clock, **FAST_KILL_CHECK) as trader:
+        bought = await holding(trader)
         clock.jump(NIGHT)
         await trader.kill(close_positions=True)
         await until(lambda: any("FLAT PENDING" in e.message for e in trader.history.safety))

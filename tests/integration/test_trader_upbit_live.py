@@ -7,27 +7,25 @@ with Upbit by identifier before anything new is sent."""
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import replace
-from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 from tests.doubles.memory_keyring import MemoryKeyring, keyring_installed
-from tests.doubles.upbit_exchange import ACCESS, SECRET, UpbitExchangeDouble
-from tests.doubles.upbit_quotation import UpbitQuotation, serve
+from tests.doubles.upbit_exchange import ACCESS, SECRET, UpbitExchangeDouble, live_upbit
 from tests.doubles.upbit_stream import UpbitStream
 from tests.integration.test_trader_upbit import until, upbit_trader
 from tests.live_restart_support import live_books_it_once, placed_then_killed
-from tests.trader_support import START, only_stopped, running_engine
+from tests.trader_support import START, disagrees, only_stopped, running_engine
 from tui_trader.app.headless import go_live
 from tui_trader.domain.enums import IntentPurpose, OrderStatus, OrderType, Side
 from tui_trader.domain.orders import OrderIntent
 from tui_trader.runtime.live_access import LIVE_PHRASE, LIVE_TOKEN_FILE
 from tui_trader.runtime.trader import Trader
 from tui_trader.safety.kill_switch import KILL_FILE_NAME
-from tui_trader.safety.trading_state import HoldReason
 from tui_trader.upbit.broker import UpbitBroker
 
 Venue = tuple[UpbitStream, UpbitExchangeDouble, str]
@@ -35,16 +33,8 @@ Venue = tuple[UpbitStream, UpbitExchangeDouble, str]
 
 @pytest.fixture
 async def venue() -> AsyncIterator[Venue]:
-    quotation, stream, exchange = (
-        UpbitQuotation(now=datetime.now(UTC)),
-        UpbitStream(),
-        UpbitExchangeDouble(),
-    )
-    exchange.account.balances = {"KRW": Decimal(100_000_000)}
-    app = quotation.app()
-    app.router.add_get("/websocket/v1", stream.handle)
-    async with serve(exchange.add_routes(app)) as url:
-        yield stream, exchange, url
+    async with live_upbit() as doubles:
+        yield doubles
 
 
 @pytest.fixture
@@ -202,21 +192,25 @@ async def test_kill_9_mid_order_then_restart_books_the_fill_once_and_sends_nothi
     assert exchange.account.placed == [cid]  # never sent twice
 
 
-def disagrees(trader: Trader) -> str:
-    """The blocking reconciliation difference holding entries ("" if none)."""
-    hold = trader.core.state.held(HoldReason.EXCHANGE_DISAGREES)
-    return hold.detail if hold is not None else ""
+@asynccontextmanager
+async def live_on_upbit(
+    venue: Venue, keyring: Callable[[], None], tmp_path: Path, **overrides: str
+) -> AsyncIterator[Trader]:
+    """A live trader on the Upbit doubles, started, its myAsset subscription up."""
+    _stream, exchange, url = venue
+    (tmp_path / LIVE_TOKEN_FILE).write_text("yes")
+    keyring()
+    async with running_engine(live_trader(tmp_path, url, **overrides)) as trader:
+        await trading_live(trader)
+        await until(lambda: len(exchange.private.asset_sockets) == 1)
+        yield trader
 
 
 async def test_own_fills_on_my_asset_agree_with_the_book_and_reconcile_nothing(
     venue: Venue, keyring: Callable[[], None], tmp_path: Path
 ) -> None:
-    _stream, exchange, url = venue
-    (tmp_path / LIVE_TOKEN_FILE).write_text("yes")
-    keyring()
-    async with running_engine(live_trader(tmp_path, url, AUDIT_EVERY_MIN="0")) as trader:
-        await trading_live(trader)
-        await until(lambda: len(exchange.private.asset_sockets) == 1)
+    exchange = venue[1]
+    async with live_on_upbit(venue, keyring, tmp_path, AUDIT_EVERY_MIN="0") as trader:
         assert exchange.private.subscriptions[-1][2] == {"type": "myAsset"}  # no codes
         bought = await trader.engine.process(market_buy("own"))
         assert bought is not None and bought.status is OrderStatus.FILLED
@@ -232,12 +226,8 @@ async def test_a_withdrawal_told_by_my_asset_holds_entries_within_seconds(
     venue: Venue, keyring: Callable[[], None], tmp_path: Path
 ) -> None:
     """No audit runs (AUDIT_EVERY_MIN=0): only the myAsset report can reveal it."""
-    _stream, exchange, url = venue
-    (tmp_path / LIVE_TOKEN_FILE).write_text("yes")
-    keyring()
-    async with running_engine(live_trader(tmp_path, url, AUDIT_EVERY_MIN="0")) as trader:
-        await trading_live(trader)
-        await until(lambda: len(exchange.private.asset_sockets) == 1)
+    exchange = venue[1]
+    async with live_on_upbit(venue, keyring, tmp_path, AUDIT_EVERY_MIN="0") as trader:
         exchange.account.balances["KRW"] -= Decimal(30_000_000)  # withdrawn on Upbit's site
         await until(lambda: "KRW: exchange holds 70000000" in disagrees(trader))
         assert trader.snapshot().trading_mode == "REDUCING"
@@ -250,13 +240,9 @@ async def test_the_private_stream_s_reconnection_reconciles_what_changed_meanwhi
 ) -> None:
     """A change made while the stream is down is never told by myAsset (Upbit does not
     replay): the reconciliation after the reconnection finds it."""
-    _stream, exchange, url = venue
-    (tmp_path / LIVE_TOKEN_FILE).write_text("yes")
-    keyring()
-    async with running_engine(live_trader(tmp_path, url, AUDIT_EVERY_MIN="0")) as trader:
-        await trading_live(trader)
-        private = exchange.private
-        await until(lambda: len(private.asset_sockets) == 1)
+    exchange = venue[1]
+    private = exchange.private
+    async with live_on_upbit(venue, keyring, tmp_path, AUDIT_EVERY_MIN="0") as trader:
         private.accepting = False
         await private.drop()
         exchange.account.balances["KRW"] -= Decimal(30_000_000)
