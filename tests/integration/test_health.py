@@ -28,6 +28,7 @@ from tui_trader.ops.metered_feed import MeteredFeed
 from tui_trader.ops.metrics import TraderMetrics
 from tui_trader.ops.settings import load_ops_settings
 from tui_trader.runtime.trader import Trader
+from tui_trader.snapshot import OrderStreamView
 
 
 async def get(port: int, path: str) -> tuple[int, Any, str]:
@@ -216,3 +217,40 @@ async def test_a_busy_port_is_a_safety_event_not_a_crash(
     await asyncio.wait_for(second.serve_forever(), 5)  # returns instead of raising
     [event] = events
     assert event.kind == "health" and f"127.0.0.1:{server.port}" in event.message
+
+
+async def test_the_order_streams_state_is_in_health_and_metrics_not_a_problem(
+    served: Served,
+) -> None:
+    """Polling is degraded, not unhealthy: fills still arrive (issue 17)."""
+    trader, _server, clock, metrics = served
+    since = clock.now()
+    polling = OrderStreamView("Upbit", "polling", since, "lost: connection closed")
+    snap = replace(trader.snapshot(), order_streams=(polling,))
+    report = health_report(snap, clock.now(), trader.parts.journal)
+    assert report.status_code == 200 and report.body["problems"] == []
+    assert report.body["order_streams"] == [
+        {"venue": "Upbit", "state": "polling", "since": since.isoformat(),
+         "detail": "lost: connection closed", "reconciled_at": None}
+    ]  # fmt: skip
+    metrics.update(snap, clock.now())
+    # each change comes with a new snapshot version (the stream touches the trader)
+    streaming = replace(
+        snap, version=snap.version + 1, order_streams=(replace(polling, state="streaming"),)
+    )
+    assert gauge(metrics, "Upbit") == 0.0
+    metrics.update(streaming, clock.now())
+    assert gauge(metrics, "Upbit") == 1.0
+    paper = replace(snap, version=snap.version + 2, order_streams=())
+    metrics.update(paper, clock.now())  # back on paper
+    assert gauge(metrics, "Upbit") is None
+    assert health_report(trader.snapshot(), clock.now(), None).body["order_streams"] == []
+
+
+def gauge(metrics: TraderMetrics, venue: str) -> float | None:
+    for family in text_string_to_metric_families(metrics.render().decode()):
+        for sample in family.samples:
+            name, labels = sample.name, sample.labels
+            if name == "tui_trader_order_stream_streaming" and labels.get("venue") == venue:
+                return sample.value
+    return None

@@ -22,7 +22,7 @@ from tui_trader.domain.enums import EngineState, Severity
 from tui_trader.domain.events import SafetyEvent, SafetyKind
 from tui_trader.ops.metrics import TraderMetrics, feed_age_s
 from tui_trader.resilience.breaker import SafetySink
-from tui_trader.snapshot import FeedStatus, TraderSnapshot
+from tui_trader.snapshot import FeedStatus, OrderStreamView, TraderSnapshot
 
 log = logging.getLogger("tui_trader.ops.health")
 
@@ -69,6 +69,16 @@ def _feed_entry(feed: FeedStatus, now: datetime, problems: list[str]) -> dict[st
     }
 
 
+def _order_stream_entry(view: OrderStreamView) -> dict[str, Any]:
+    return {
+        "venue": view.venue,
+        "state": view.state,
+        "since": view.since.isoformat() if view.since is not None else None,
+        "detail": view.detail,
+        "reconciled_at": view.reconciled_at.isoformat() if view.reconciled_at else None,
+    }
+
+
 def _journal_entry(journal: JournalLike | None, problems: list[str]) -> dict[str, Any]:
     if journal is None:
         return {"writable": None}
@@ -106,6 +116,9 @@ def health_report(
         "engine_state": snap.engine_state.value,
         "kill_switch": {"active": snap.kill_switch_active, "reason": snap.kill_reason},
         "feeds": feeds,
+        # How fills arrive per venue connection: polling is degraded, not a problem
+        # (fills still come); empty on paper.
+        "order_streams": [_order_stream_entry(view) for view in snap.order_streams],
         "journal": journal_entry,
         "last_error": snap.last_error,
         "uptime_s": round(uptime_s, 1),

@@ -87,6 +87,12 @@ class TraderMetrics:
             ["feed"],
             registry=r,
         )
+        self.order_stream = Gauge(
+            "tui_trader_order_stream_streaming",
+            "1 while fills arrive by the venue's order stream, 0 while polled or reconnecting",
+            ["venue"],
+            registry=r,
+        )
         self._last: TraderSnapshot | None = None
 
     # --- from the feed --------------------------------------------------------------
@@ -137,6 +143,9 @@ class TraderMetrics:
         self.kill_switch.set(1 if snap.kill_switch_active else 0)
         for state in EngineState:
             self.engine_state.labels(state.value).set(1 if snap.engine_state is state else 0)
+        self.order_stream.clear()  # a venue left (back to paper) must not linger
+        for stream in snap.order_streams:
+            self.order_stream.labels(stream.venue).set(1 if stream.state == "streaming" else 0)
 
     def _feed_ages(self, snap: TraderSnapshot, now: datetime) -> None:
         for feed in snap.feeds:
