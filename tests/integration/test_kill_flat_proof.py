@@ -58,8 +58,10 @@ async def test_a_paper_kill_with_close_is_verified_flat(tmp_path: Path) -> None:
         assert trader.commands.flat.status().startswith("FLAT (verified ")
         [(kind, severity, message)] = verdict_events(trader)
         assert (kind, severity) == (SafetyKind.FLAT_VERIFIED, Severity.INFO)
-        assert message == f"after the kill: {verdict.text()}"
-        assert f"after the last kill: {verdict.text()} (read " in await status_text(trader)
+        assert message == f"after the kill: {verdict.text()} on the paper account"
+        assert f"after the last kill: {verdict.text()} on the paper account (read " in (
+            await status_text(trader)
+        )
 
 
 async def test_a_kill_without_close_proves_nothing(tmp_path: Path) -> None:
@@ -106,9 +108,15 @@ async def test_a_position_the_trader_cannot_close_is_reported_not_flat(
             await until(lambda: not trader.commands.flat.running)
             [(kind, severity, message)] = verdict_events(trader)
             assert (kind, severity) == (SafetyKind.NOT_FLAT, Severity.CRITICAL)
-            assert message == "after the kill: NOT FLAT: ETHUSDT -0.5"
+            assert (
+                message == "after the kill: NOT FLAT: ETHUSDT -0.5 on the binance-futures account"
+            )
             assert trader.commands.flat.status() == "NOT FLAT: ETHUSDT -0.5"
-            assert "after the last kill: NOT FLAT: ETHUSDT -0.5 (read " in await status_text(trader)
+            said = await status_text(trader)
+            assert (
+                "after the last kill: NOT FLAT: ETHUSDT -0.5 on the binance-futures account (read "
+                in said
+            )
 
 
 async def test_status_never_says_running_while_the_engine_is_idle_or_killed(

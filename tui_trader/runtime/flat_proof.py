@@ -135,9 +135,10 @@ class FlatProof:
         deadline_s: float = DEADLINE_S,
         every_s: float = EVERY_S,
         queued: Queued = lambda: (),
+        account: Callable[[], str] = lambda: "",
     ) -> None:
         self._read, self._retry, self._record, self._clock = read, retry, record, clock
-        self._queued = queued
+        self._queued, self._account = queued, account
         self._deadline_s, self._every_s = deadline_s, every_s
         self._task: asyncio.Task[None] | None = None
         self.verdict: FlatVerdict | None = None
@@ -197,8 +198,8 @@ class FlatProof:
                     verdict.at,
                     Severity.WARNING,  # not flat yet, and nothing is wrong
                     SafetyKind.NOT_FLAT,
-                    f"after the kill: {verdict.text()}; the stops the exchange holds stay "
-                    "until then, and the account is proven flat after the open",
+                    f"after the kill: {verdict.text()}{self._on()}; the stops the exchange "
+                    "holds stay until then, and the account is proven flat after the open",
                     data={"flat": False, "pending": True, "remains": verdict.remains},
                 )
             )
@@ -210,7 +211,7 @@ class FlatProof:
                 verdict.at,
                 Severity.INFO,
                 SafetyKind.FLAT_VERIFIED,
-                f"after the kill: {verdict.text()}",
+                f"after the kill: {verdict.text()}{self._on()}",
                 data={"flat": True},
             )
         else:
@@ -218,10 +219,16 @@ class FlatProof:
                 verdict.at,
                 Severity.CRITICAL,
                 SafetyKind.NOT_FLAT,
-                f"after the kill: {verdict.text()}",
+                f"after the kill: {verdict.text()}{self._on()}",
                 data={"flat": False, "remains": verdict.remains},
             )
         self._record(event)
+
+    def _on(self) -> str:
+        """Which account the verdict is about: after a restart with the kill in force
+        the paper account is read until live mode links the venue's again."""
+        account = self._account()
+        return f" on the {account} account" if account else ""
 
 
 async def venue_book(broker: Broker, core: TradingCore) -> VenueBook:

@@ -58,6 +58,7 @@ class OperatorCommands:
             deadline_s=settings.kill_verify_deadline_s,
             every_s=settings.kill_verify_every_s,
             queued=lambda: queued_closes(engine.broker),
+            account=lambda: engine.broker.name,
         )
         self.kill_state: KillState | None = None  # the kill in force (file or memory)
         # A kill the file could not record: cleared by a restart or by clear_kill.
@@ -191,6 +192,10 @@ class OperatorCommands:
         if not check.ready:
             raise ValueError(f"live mode refused: {check.detail}")
         await self._go_live()
+        if self.kill_state is not None and self.kill_state.close_positions:
+            # A kill carried over a restart was proven on the paper account; the proof
+            # (with its closes for what remains) is owed on the account traded now.
+            self.flat.begin()
 
     # --- kill switch ----------------------------------------------------------------
     def apply_kill(self, state: KillState, announce: bool) -> None:
