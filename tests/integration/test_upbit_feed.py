@@ -115,6 +115,8 @@ async def test_a_silent_server_is_noticed_and_replaced(run: Run) -> None:
     await run.until(lambda: "feed_reconnect" in run.kinds())
     [event] = [e for e in run.safety if e.kind == "feed_reconnect"]
     assert "after silence" in event.message
+    await run.stream.wait_subscribed(2)  # the new connection subscribed (not just open)
+    await run.until(lambda: len(run.stream.live) == 1)  # and the silent one is gone
     await run.stream.ticker(BTC, 90_000_000, "0.1", T0)
     await run.until(lambda: len(run.events) == 1)
 
