@@ -6,6 +6,7 @@ On paper (no order stream) the title says nothing more."""
 from collections.abc import Callable
 from datetime import timedelta
 
+import pytest
 from tui_support import Cockpit, market_ready, screen_plain, wait_for
 
 from tui_trader.clock import SimulatedClock
@@ -88,3 +89,25 @@ async def test_the_orders_title_follows_the_stream_down_and_back_at_80x24(cockpi
         back, lost = c.trader.snapshot().safety_events[:2]
         assert back.message.startswith("Upbit private stream back after 30 s: fills by stream")
         assert lost.message.startswith("Upbit private stream lost (error frame {'name': '[b]jwt")
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)])
+async def test_the_header_says_fills_are_polled_on_every_tab(
+    cockpit: Make, size: tuple[int, int]
+) -> None:
+    """At 80x24 the Orders panel is one tab of seven: the header says it whichever tab
+    is shown, and says nothing while fills come by the stream."""
+    c = cockpit()
+    async with c.app.run_test(size=size) as pilot:
+        await market_ready(pilot, c)
+        status = with_a_stream(c)  # connecting: fills by polling until it is up
+        await wait_for(pilot, lambda: "fills polling" in header_lines(c), "polling")
+        status.connected()
+        status.caught_up()
+        await wait_for(pilot, lambda: "fills" not in header_lines(c), "streaming")
+        status.lost("connection closed")
+        await wait_for(pilot, lambda: "fills polling" in header_lines(c), "lost")
+
+
+def header_lines(c: Cockpit) -> str:
+    return "\n".join(screen_plain(c.app).splitlines()[:2])

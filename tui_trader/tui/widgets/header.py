@@ -152,6 +152,11 @@ class StatusBar(Horizontal):
             if not feed.connected and feed.detail:  # reconnecting, retrying Binance, ...
                 text.append(f" ({printable(feed.detail, 80)})")  # quotes exchange errors
             text.append("  ")
+        # Fills not by a live order stream (polled, or catching up): on every tab, so a
+        # trader on the Positions tab sees it too (the Orders panel's title says more).
+        down = [s for s in snapshot.order_streams if s.state != "streaming"]
+        if down:
+            text.append(f"fills {printable(down[0].state, 12)}", style=view.palette.warning)
         return text
 
     def _set(self, name: str, value: str | Text) -> None:
