@@ -61,6 +61,10 @@ async def test_the_orders_tab_shows_fills_by_stream_then_polling_then_stream(
     await exchange.private.drop()
     screen = await wait(session.wait_for, "fills: polling since", "UTC (lost:")
     assert "OFFLINE" not in screen  # the market feed is fine: the header says so
+    session.keys("1")  # another tab: the header still says how fills arrive
+    screen = await wait(session.wait_for, "fills polling")
+    assert "fills polling" in "\n".join(screen.splitlines()[:2])
+    session.keys("2")
 
     exchange.private.accepting = True
     await wait(session.wait_for, "Orders & fills · fills: stream", within=30)
