@@ -8,11 +8,13 @@ from collections.abc import Callable
 from decimal import Decimal
 
 from tests.alpaca_orders_support import KEYS, Run, alpaca_broker, an_order
+from tests.doubles.alpaca_book import BookOrder
 from tests.doubles.alpaca_trading import AlpacaTradingDouble
 from tui_trader.alpaca.trade_stream import TradeUpdateStream
 from tui_trader.clock import SystemClock
 from tui_trader.domain.enums import OrderStatus, OrderType, Side
 from tui_trader.domain.events import SafetyKind
+from tui_trader.domain.orders import Order
 from tui_trader.resilience.retry import Backoff
 from tui_trader.secrets.env import ExchangeKeys
 
@@ -32,13 +34,19 @@ async def streaming(run: Run) -> None:
     await until(lambda: run.stream is not None and run.stream.up and bool(run.double.sockets))
 
 
+async def resting(run: Run, intent: str, qty: str) -> tuple[Order, BookOrder]:
+    """A limit buy at 185 placed and resting on the double: ours, and the double's."""
+    order = an_order(intent, BUY, LIMIT, qty, "185")
+    await run.broker.submit(order)
+    book = run.double.account.by_client(order.client_order_id)
+    assert book is not None
+    return order, book
+
+
 async def test_fills_come_from_the_stream_with_the_execution_s_own_price() -> None:
     async with alpaca_broker(stream=True, poll_s=30) as run:
         await streaming(run)
-        order = an_order("s-1", BUY, LIMIT, "10", "185")
-        await run.broker.submit(order)
-        book = run.double.account.by_client(order.client_order_id)
-        assert book is not None
+        order, book = await resting(run, "s-1", "10")
         run.double.account.trade(book, Decimal(4), Decimal("184.97"))
         await until(lambda: run.filled(order.client_order_id) == 4)
         (fill,) = run.fills
@@ -56,10 +64,7 @@ async def test_duplicate_and_late_events_do_not_double_count() -> None:
     double.stream_faults.add("duplicate")
     async with alpaca_broker(double, stream=True, poll_s=30) as run:
         await streaming(run)
-        order = an_order("s-dup", BUY, LIMIT, "5", "185")
-        await run.broker.submit(order)
-        book = double.account.by_client(order.client_order_id)
-        assert book is not None
+        order, book = await resting(run, "s-dup", "5")
         double.hold_events = True  # the next events come late
         double.account.trade(book, Decimal(2), Decimal("185"))
         double.account.trade(book, Decimal(3), Decimal("184.9"))
@@ -75,10 +80,7 @@ async def test_with_the_stream_down_polling_books_fills_and_a_reconnect_polls_at
     double = AlpacaTradingDouble()
     async with alpaca_broker(double, stream=True, poll_s=0.1) as run:
         await streaming(run)
-        order = an_order("s-down", BUY, LIMIT, "4", "185")
-        await run.broker.submit(order)
-        book = double.account.by_client(order.client_order_id)
-        assert book is not None
+        order, book = await resting(run, "s-down", "4")
         double.hold_events = True  # what happens while down is never pushed
         await double.drop_stream()
         double.account.trade(book, Decimal(1), Decimal("185"))
@@ -107,10 +109,7 @@ async def test_a_refused_stream_key_falls_back_to_polling_and_says_so() -> None:
         await until(lambda: double.refused_streams >= 1 and bool(safety))
         await stream.close()
         assert "refused the trade updates stream" in str(safety[0])
-        order = an_order("s-poll", BUY, LIMIT, "1", "185")
-        await run.broker.submit(order)
-        book = double.account.by_client(order.client_order_id)
-        assert book is not None
+        order, book = await resting(run, "s-poll", "1")
         double.account.trade(book, Decimal(1), Decimal("185"))
         await until(lambda: run.filled(order.client_order_id) == 1)
 
@@ -120,10 +119,7 @@ async def test_frames_that_are_no_trade_update_are_skipped_and_counted() -> None
     double.stream_faults.add("garbage")
     async with alpaca_broker(double, stream=True, poll_s=30) as run:
         await streaming(run)
-        order = an_order("s-bad", BUY, LIMIT, "2", "185")
-        await run.broker.submit(order)
-        book = double.account.by_client(order.client_order_id)
-        assert book is not None
+        order, book = await resting(run, "s-bad", "2")
         double.account.trade(book, Decimal(2), Decimal("185"))
         await until(lambda: run.filled(order.client_order_id) == 2)
         assert run.stream is not None and run.stream.counts["bad_frames"] >= 2
@@ -140,10 +136,7 @@ async def test_a_rejection_after_acceptance_and_a_foreign_notional_order_come_by
     double = AlpacaTradingDouble()
     async with alpaca_broker(double, stream=True, poll_s=30) as run:
         await streaming(run)
-        order = an_order("s-rej", BUY, LIMIT, "2", "185")
-        await run.broker.submit(order)
-        book = double.account.by_client(order.client_order_id)
-        assert book is not None
+        order, book = await resting(run, "s-rej", "2")
         double.account.reject(book)
         await until(lambda: run.events[-1].status is OrderStatus.REJECTED)  # type: ignore[union-attr]
         assert (await run.broker.query(order.client_order_id)).status is OrderStatus.REJECTED  # type: ignore[union-attr]
