@@ -191,11 +191,7 @@ class TradeUpdateStream:
     async def _serve(
         self, ws: aiohttp.ClientWebSocketResponse, on_event: EventListener, on_up: UpListener
     ) -> str:
-        self.status.connected()
-        self._reports.up()
-        self.counts["connects"] += 1
-        await on_up()  # after listening: what happened while down comes from REST
-        self.status.caught_up()
+        await self._reports.serving(self.status, on_up)  # after listening
         async for msg in ws:
             if msg.type in (aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY):
                 self._frame(msg.data, on_event)

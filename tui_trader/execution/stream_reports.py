@@ -6,15 +6,17 @@ listener never ends the stream."""
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from tui_trader.clock import Clock
 from tui_trader.domain.enums import Severity
 from tui_trader.domain.events import SafetyEvent, SafetyKind, tell
+from tui_trader.execution.order_stream import OrderStreamStatus
 
 log = logging.getLogger(__name__)
 BAD_REPORT_EVERY_S = 10.0
 SafetyListener = Callable[[SafetyEvent], None]
+UpListener = Callable[[], Awaitable[None]]
 
 
 class StreamReports:
@@ -49,9 +51,15 @@ class StreamReports:
             message = f"{self._refused_as} ({why}): fills come from polling"
             self.safety(Severity.WARNING, SafetyKind.EXCHANGE_KEYS, message)
 
-    def up(self) -> None:
-        """The stream is serving again: a later refusal is news."""
+    async def serving(self, status: OrderStreamStatus, on_up: UpListener) -> None:
+        """A (re)connection listens: counted, shown connected, caught up by `on_up` (what
+        happened while it was down comes from REST), then streaming. A later refusal is
+        news again."""
         self._refusal_reported = False
+        self._counts["connects"] = self._counts.get("connects", 0) + 1
+        status.connected()
+        await on_up()
+        status.caught_up()
 
     def safety(self, severity: Severity, kind: SafetyKind, message: str) -> None:
         tell(self._on_safety, SafetyEvent(self._clock.now(), severity, kind, message))

@@ -165,11 +165,7 @@ class MyOrderStream:
     async def _serve(
         self, ws: aiohttp.ClientWebSocketResponse, on_event: EventListener, on_up: UpListener
     ) -> str:
-        self.status.connected()
-        self._reports.up()
-        self.counts["connects"] += 1
-        await on_up()  # after subscribing: what happened while down comes from REST
-        self.status.caught_up()
+        await self._reports.serving(self.status, on_up)  # after subscribing
         loop = asyncio.get_running_loop()
         last = loop.time()
         while True:
